@@ -1,0 +1,191 @@
+//! Command-line parsing: global options, one subcommand per search, and validation into a `RunPlan`.
+
+use crate::pool::{HaltPolicy, RunConfig};
+use crate::search::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Run a search across a pool of worker threads, watch it converge, stop it the instant it is done.
+#[derive(Debug, Parser)]
+#[command(name = "poolwatch", version, about, long_about = None)]
+pub struct Cli {
+    /// Worker threads [default: number of CPUs]
+    #[arg(short = 'w', long, global = true)]
+    pub workers: Option<usize>,
+    /// What a match does: now, soon, never or after=N
+    #[arg(long, global = true, default_value = "now", value_parser = parse_halt)]
+    pub halt: HaltPolicy,
+    /// Run without the dashboard: progress on stderr, summary on stdout
+    #[arg(long, global = true)]
+    pub headless: bool,
+    /// Print the summary as one JSON object
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Append every event to FILE as JSON lines
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Seed for searches that use randomness (rastrigin)
+    #[arg(long, global = true)]
+    pub seed: Option<u64>,
+    /// The search to run [default: needle with the article's numbers]
+    #[command(subcommand)]
+    pub search: Option<SearchCommand>,
+}
+
+fn parse_halt(text: &str) -> Result<HaltPolicy, String> {
+    text.parse()
+        .map_err(|err: crate::pool::BadHaltPolicy| err.to_string())
+}
+
+/// The built-in searches.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// The article's search: task p sleeps, then matches when p == needle
+    Needle(NeedleArgs),
+    /// Find a nonce whose SHA-256 (data ++ nonce as 8 LE bytes) has enough leading zero bits
+    Pow(PowArgs),
+    /// Find the start below a bound with the longest Collatz chain
+    Collatz(CollatzArgs),
+    /// Random-restart local searches on the Rastrigin function; the best value descends to 0
+    Rastrigin(RastriginArgs),
+}
+
+/// Options of `needle`.
+#[derive(Debug, Args)]
+pub struct NeedleArgs {
+    /// Size of the space 0..N
+    #[arg(long, default_value_t = DEFAULT_NEEDLE_TASKS)]
+    pub tasks: u64,
+    /// The task id that matches
+    #[arg(long, default_value_t = DEFAULT_NEEDLE)]
+    pub needle: u64,
+    /// Milliseconds each task sleeps (0: no sleep, a near-trivial task)
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub sleep_ms: f64,
+}
+
+/// Options of `pow`.
+#[derive(Debug, Args)]
+pub struct PowArgs {
+    /// Size of the nonce space 0..N
+    #[arg(long, default_value_t = 1 << 32)]
+    pub tasks: u64,
+    /// Bytes hashed before the nonce
+    #[arg(long, default_value = "poolwatch")]
+    pub data: String,
+    /// Leading zero bits for a match
+    #[arg(long, default_value_t = 24)]
+    pub bits: u32,
+}
+
+/// Options of `collatz`.
+#[derive(Debug, Args)]
+pub struct CollatzArgs {
+    /// Starts are 1..BELOW
+    #[arg(long, default_value_t = 10_000_000)]
+    pub below: u64,
+    /// A chain of at least this many steps is a match
+    #[arg(long)]
+    pub target: Option<u64>,
+}
+
+/// Options of `rastrigin`.
+#[derive(Debug, Args)]
+pub struct RastriginArgs {
+    /// Number of restarts
+    #[arg(long, default_value_t = 200_000)]
+    pub tasks: u64,
+    /// Dimensions
+    #[arg(long, default_value_t = 4)]
+    pub dims: usize,
+    /// A value at or below this is a match
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    pub target: f64,
+}
+
+/// Bad input found after parsing; reported on one line with exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// Zero workers or too many.
+    #[error("--workers must be between 1 and {max}, got {got}")]
+    Workers {
+        /// Requested.
+        got: usize,
+        /// Allowed maximum.
+        max: usize,
+    },
+    /// A search parameter.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The log file cannot be opened.
+    #[error("cannot open log file {path}: {source}")]
+    Log {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Everything a run needs, validated.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// The search.
+    pub spec: SearchSpec,
+    /// Pool settings.
+    pub config: RunConfig,
+}
+
+impl Cli {
+    /// The search named on the command line, or the article's needle search.
+    #[must_use]
+    pub fn spec(&self) -> SearchSpec {
+        match &self.search {
+            None => SearchSpec::default(),
+            Some(SearchCommand::Needle(a)) => SearchSpec::Needle {
+                tasks: a.tasks,
+                needle: a.needle,
+                sleep_ms: a.sleep_ms,
+            },
+            Some(SearchCommand::Pow(a)) => SearchSpec::Pow {
+                tasks: a.tasks,
+                data: a.data.clone(),
+                bits: a.bits,
+            },
+            Some(SearchCommand::Collatz(a)) => SearchSpec::Collatz {
+                below: a.below,
+                target: a.target,
+            },
+            Some(SearchCommand::Rastrigin(a)) => SearchSpec::Rastrigin {
+                tasks: a.tasks,
+                dims: a.dims,
+                target: a.target,
+                seed: self.seed.unwrap_or(0),
+            },
+        }
+    }
+
+    /// Validates the options into a plan.
+    ///
+    /// # Errors
+    /// A [`UsageError`] naming the first bad option.
+    pub fn plan(&self) -> Result<RunPlan, UsageError> {
+        let workers = self.workers.unwrap_or_else(num_cpus::get);
+        if !(1..=crate::pool::MAX_WORKERS).contains(&workers) {
+            return Err(UsageError::Workers {
+                got: workers,
+                max: crate::pool::MAX_WORKERS,
+            });
+        }
+        let spec = self.spec();
+        spec.build()?;
+        Ok(RunPlan {
+            spec,
+            config: RunConfig {
+                workers,
+                policy: self.halt,
+                ..RunConfig::default()
+            },
+        })
+    }
+}

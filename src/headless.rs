@@ -1,0 +1,101 @@
+//! Headless mode: run with no dashboard, a progress line on stderr and the summary on stdout.
+
+use crate::journal::Journal;
+use crate::pool::{Event, HaltMode, HaltReason, Run, RunConfig, Snapshot};
+use crate::search::Search;
+use crate::summary::{Summary, human_count};
+use crossbeam_channel::{Receiver, never, select, tick};
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the progress line is rewritten on a terminal.
+const TTY_PROGRESS_EVERY: Duration = Duration::from_millis(200);
+/// How often a progress line is printed when stderr is a file or pipe.
+const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Runs `search` to the end, following signals, and returns the summary.
+pub fn run(
+    search: Arc<dyn Search>,
+    config: &RunConfig,
+    journal: &mut Journal,
+    signals: &Receiver<i32>,
+) -> Summary {
+    let stderr_tty = std::io::stderr().is_terminal();
+    let ticker = tick(if stderr_tty {
+        TTY_PROGRESS_EVERY
+    } else {
+        PLAIN_PROGRESS_EVERY
+    });
+    let run = Run::start(Arc::clone(&search), config);
+    let mut signal = None;
+    let mut signal_rx = signals.clone();
+    let report = loop {
+        select! {
+            recv(run.events()) -> event => match event {
+                Ok(Event::Finished(report)) => break report,
+                Ok(event) => journal.event(&event),
+                // The run holds the sender until Finished is sent; disconnection means it is gone.
+                Err(_) => break run.wait(),
+            },
+            recv(signal_rx) -> received => {
+                if let Ok(number) = received {
+                    signal = Some(number);
+                    run.halt(HaltMode::Now, HaltReason::Signal);
+                }
+                // A second signal needs no further action: the halt is already under way.
+                signal_rx = never();
+            },
+            recv(ticker) -> _ => progress(&run.snapshot(), search.name(), stderr_tty),
+        }
+    };
+    if stderr_tty {
+        eprint!("\r\x1b[K");
+    }
+    journal.finish(&report, signal)
+}
+
+/// One progress line on stderr.
+fn progress(snapshot: &Snapshot, name: &str, rewrite: bool) {
+    let line = progress_line(snapshot, name);
+    let mut stderr = std::io::stderr().lock();
+    let written = if rewrite {
+        write!(stderr, "\r\x1b[K{line}")
+    } else {
+        writeln!(stderr, "{line}")
+    };
+    let _ignored = written.and_then(|()| stderr.flush());
+}
+
+/// The text of the progress line.
+#[must_use]
+pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "a percentage")]
+    let percent = if snapshot.total == 0 {
+        100.0
+    } else {
+        snapshot.completed as f64 * 100.0 / snapshot.total as f64
+    };
+    let remaining = snapshot
+        .total
+        .saturating_sub(snapshot.completed + snapshot.cancelled);
+    let eta = if snapshot.tasks_per_s > 0.0 {
+        #[expect(clippy::cast_precision_loss, reason = "an estimate")]
+        let secs = remaining as f64 / snapshot.tasks_per_s;
+        format!("{secs:.0}s")
+    } else {
+        "-".to_string()
+    };
+    let best = snapshot
+        .best
+        .map_or_else(|| "-".to_string(), |b| format!("{}", b.score));
+    format!(
+        "{name} {percent:5.1}% {}/{} done, {} matches, {} errors, {} workers, {} tasks/s, ETA {eta}, best {best}",
+        snapshot.completed,
+        snapshot.total,
+        snapshot.matches,
+        snapshot.errors,
+        snapshot.target_workers,
+        human_count(snapshot.tasks_per_s),
+    )
+}

@@ -1,0 +1,245 @@
+//! The engine: a pool of worker threads that searches `0..N` in batches, halts early and reports live counters.
+
+mod cancel;
+mod halt;
+mod shared;
+mod stats;
+mod submit;
+mod worker;
+
+pub use cancel::CancelToken;
+pub use halt::{BadHaltPolicy, HaltMode, HaltPolicy, HaltReason};
+pub use stats::{Best, RunState, Snapshot, WorkerRow, WorkerState, bucket_of, bucket_span};
+
+use crate::search::Search;
+use crossbeam_channel::Receiver;
+use shared::Shared;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Most workers a run may have.
+pub const MAX_WORKERS: usize = 1024;
+
+/// How a run is set up.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Worker threads at the start (1..=[`MAX_WORKERS`]).
+    pub workers: usize,
+    /// What a match does.
+    pub policy: HaltPolicy,
+    /// Number of coverage buckets the space is split into for the coverage strip.
+    pub coverage_buckets: usize,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            workers: num_cpus::get(),
+            policy: HaltPolicy::Now,
+            coverage_buckets: 512,
+        }
+    }
+}
+
+/// Something notable, sent on a channel that never drops messages.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A task met the match condition.
+    Match {
+        /// Task id.
+        task: u64,
+        /// The search's description of the match.
+        value: String,
+        /// Its score, for scoring searches.
+        score: Option<f64>,
+        /// Worker slot that ran it.
+        worker: usize,
+        /// Time since the run started.
+        at: Duration,
+    },
+    /// A task failed or panicked.
+    Error {
+        /// Task id.
+        task: u64,
+        /// What went wrong (a panic's message included).
+        message: String,
+        /// Worker slot that ran it.
+        worker: usize,
+        /// Time since the run started.
+        at: Duration,
+    },
+    /// A better score than any before.
+    NewBest {
+        /// Task id.
+        task: u64,
+        /// The score.
+        score: f64,
+        /// Worker slot that ran it.
+        worker: usize,
+        /// Time since the run started.
+        at: Duration,
+    },
+    /// The run was asked to halt (sent once, for the first halt).
+    Halted {
+        /// Why.
+        reason: HaltReason,
+        /// Time since the run started.
+        at: Duration,
+    },
+    /// Every worker has stopped; the last event of a run.
+    Finished(RunReport),
+}
+
+/// The final accounting of a run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunReport {
+    /// Why it ended.
+    pub reason: HaltReason,
+    /// Size of the space.
+    pub total: u64,
+    /// Ids handed out.
+    pub submitted: u64,
+    /// Tasks that ran to an outcome.
+    pub completed: u64,
+    /// Submitted tasks that did not complete.
+    pub cancelled: u64,
+    /// Matches found.
+    pub matches: u64,
+    /// Errors recorded.
+    pub errors: u64,
+    /// Worker count at the end.
+    pub workers: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Wall time minus pauses.
+    pub active: Duration,
+    /// From the halting result to the last worker stopping.
+    pub halt_latency: Option<Duration>,
+    /// Tasks that started after the halt moment.
+    pub started_after_halt: u64,
+    /// Best score.
+    pub best: Option<Best>,
+}
+
+impl RunReport {
+    /// Completed tasks per second of active time.
+    #[must_use]
+    pub fn tasks_per_s(&self) -> f64 {
+        rate(self.completed, self.active)
+    }
+}
+
+/// `count / duration` in per-second units, 0 for an empty duration.
+#[must_use]
+pub fn rate(count: u64, duration: Duration) -> f64 {
+    let secs = duration.as_secs_f64();
+    if secs > 0.0 {
+        #[expect(clippy::cast_precision_loss, reason = "a rate needs no exact integer")]
+        let count = count as f64;
+        count / secs
+    } else {
+        0.0
+    }
+}
+
+/// A live (or finished) run: the handle the CLI and the dashboard steer it with.
+///
+/// Every method may be called from any thread. Dropping the handle halts the run
+/// and waits for its threads.
+pub struct Run {
+    shared: Arc<Shared>,
+    events: Receiver<Event>,
+}
+
+impl Run {
+    /// Starts searching `0..search.space()` at once.
+    #[must_use]
+    pub fn start(search: Arc<dyn Search>, config: &RunConfig) -> Self {
+        worker::quiet_worker_panics();
+        let (shared, events) = Shared::launch(search, config);
+        Self { shared, events }
+    }
+
+    /// Notable results, in the order they happened; ends with [`Event::Finished`].
+    #[must_use]
+    pub fn events(&self) -> &Receiver<Event> {
+        &self.events
+    }
+
+    /// A plain copy of all counters.
+    #[must_use]
+    pub fn snapshot(&self) -> Snapshot {
+        self.shared.snapshot()
+    }
+
+    /// Stops handing out work; workers finish what they hold, then wait.
+    pub fn pause(&self) {
+        self.shared.set_paused(true);
+    }
+
+    /// Resumes submission after [`Run::pause`].
+    pub fn resume(&self) {
+        self.shared.set_paused(false);
+    }
+
+    /// True while submission is paused.
+    #[must_use]
+    pub fn is_paused(&self) -> bool {
+        self.shared.is_paused()
+    }
+
+    /// Grows or shrinks the pool to `workers` (clamped to 1..=[`MAX_WORKERS`]).
+    /// A retiring worker finishes the batch it holds, so no task is lost or repeated.
+    pub fn set_workers(&self, workers: usize) {
+        self.shared.set_workers(workers);
+    }
+
+    /// The worker count asked for.
+    #[must_use]
+    pub fn workers(&self) -> usize {
+        self.shared.target_workers()
+    }
+
+    /// Halts the run; the first halt's reason is the one reported.
+    pub fn halt(&self, mode: HaltMode, reason: HaltReason) {
+        self.shared.halt(mode, reason, std::time::Instant::now());
+    }
+
+    /// Drops queued work and cancels running tasks.
+    pub fn halt_now(&self) {
+        self.halt(HaltMode::Now, HaltReason::User);
+    }
+
+    /// Drops queued work and lets running tasks finish.
+    pub fn halt_soon(&self) {
+        self.halt(HaltMode::Soon, HaltReason::User);
+    }
+
+    /// True once every worker has stopped.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.shared.report().is_some()
+    }
+
+    /// The final report, once finished.
+    #[must_use]
+    pub fn report(&self) -> Option<RunReport> {
+        self.shared.report()
+    }
+
+    /// Blocks until the run finishes, then returns its report.
+    #[must_use]
+    pub fn wait(&self) -> RunReport {
+        self.shared.wait()
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if !self.is_finished() {
+            self.halt_now();
+        }
+        let _report = self.shared.wait();
+        self.shared.join_threads();
+    }
+}

@@ -1,0 +1,280 @@
+//! The worker loop: take a batch, run its tasks under `catch_unwind`, publish counters, apply the halt policy.
+
+use super::Event;
+use super::halt::{HaltMode, HaltPolicy, HaltReason};
+use super::shared::Shared;
+use super::stats::{NO_TASK, WorkerSlot, WorkerState, bump};
+use crate::search::Outcome;
+use crossbeam_channel::select_biased;
+use std::any::Any;
+use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// Worker threads are named with this prefix and a slot number.
+pub(crate) const THREAD_PREFIX: &str = "poolwatch-worker-";
+/// Batches at most this long time every task (clock reads are cheap next to such tasks).
+const FINE_TIMING_MAX: u64 = 64;
+/// Ids per call of a tight batch: the cancel flag is checked between chunks.
+const TIGHT_CHUNK: u64 = 4096;
+
+/// Installs (once) a panic hook that stays silent for panics on worker threads:
+/// they are caught and logged as task errors, and printing would corrupt a dashboard.
+pub(crate) fn quiet_worker_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let on_worker = std::thread::current()
+                .name()
+                .is_some_and(|name| name.starts_with(THREAD_PREFIX));
+            if !on_worker {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        format!("panic: {text}")
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        format!("panic: {text}")
+    } else {
+        "panic with a non-text payload".to_string()
+    }
+}
+
+/// Lets a 1 ms sleep last ~1 ms instead of ~1.05 ms (Linux timer slack is 50 us by default).
+fn tighten_timer_slack() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack; the arguments are plain integers.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
+    }
+}
+
+/// Body of one worker thread.
+pub(crate) fn run_worker(shared: &Shared, index: usize, slot: &WorkerSlot) {
+    tighten_timer_slack();
+    loop {
+        slot.current.store(NO_TASK, Ordering::Relaxed);
+        slot.set_state(WorkerState::Idle);
+        let batch = select_biased! {
+            recv(shared.halt_gate_rx) -> _ => break,
+            recv(shared.retire_rx) -> _ => break,
+            recv(shared.batches) -> batch => match batch {
+                Ok(batch) => batch,
+                Err(_) => break,
+            },
+        };
+        run_batch(shared, index, slot, batch);
+    }
+    slot.current.store(NO_TASK, Ordering::Relaxed);
+    slot.set_state(WorkerState::Stopped);
+    shared.worker_exited();
+}
+
+/// What a batch did to the counters.
+#[derive(Default)]
+struct Tally {
+    done: u64,
+    cancelled: u64,
+}
+
+fn run_batch(shared: &Shared, index: usize, slot: &WorkerSlot, batch: Range<u64>) {
+    let batch_started = shared.now_ns();
+    slot.batch_start.store(batch.start, Ordering::Relaxed);
+    slot.batch_end.store(batch.end, Ordering::Relaxed);
+    slot.task_started_ns.store(batch_started, Ordering::Relaxed);
+    slot.set_state(WorkerState::Running);
+    let mut coverage = CoverageTally::new(shared);
+    let tally = if shared.search.tight_batches() {
+        run_tight(shared, index, slot, batch.clone(), &mut coverage)
+    } else {
+        run_each(shared, index, slot, batch.clone(), batch_started, &mut coverage)
+    };
+    coverage.flush();
+    let not_run = (batch.end - batch.start) - tally.done - tally.cancelled;
+    bump(&slot.cancelled, not_run);
+    bump(&slot.busy_ns, shared.now_ns().saturating_sub(batch_started));
+}
+
+fn run_each(
+    shared: &Shared,
+    index: usize,
+    slot: &WorkerSlot,
+    batch: Range<u64>,
+    batch_started: u64,
+    coverage: &mut CoverageTally<'_>,
+) -> Tally {
+    let fine_timing = batch.end - batch.start <= FINE_TIMING_MAX;
+    let mut tally = Tally::default();
+    for task in batch {
+        if shared.halting() {
+            break;
+        }
+        slot.current.store(task, Ordering::Relaxed);
+        let started_ns = if fine_timing {
+            shared.now_ns()
+        } else {
+            batch_started
+        };
+        slot.task_started_ns.store(started_ns, Ordering::Relaxed);
+        let outcome = catch_unwind(AssertUnwindSafe(|| shared.search.run(task, &shared.cancel)))
+            .unwrap_or_else(|payload| Outcome::Error(panic_message(payload.as_ref())));
+        let halt_ns = shared.halt_ns.load(Ordering::Acquire);
+        if fine_timing && halt_ns != 0 && started_ns + 1 > halt_ns {
+            bump(&slot.started_after_halt, 1);
+        }
+        if outcome == Outcome::Cancelled {
+            tally.cancelled += 1;
+            bump(&slot.cancelled, 1);
+        } else {
+            tally.done += 1;
+            bump(&slot.done, 1);
+            coverage.add(task, 1);
+            record(shared, index, slot, task, outcome);
+        }
+    }
+    tally
+}
+
+fn run_tight(
+    shared: &Shared,
+    index: usize,
+    slot: &WorkerSlot,
+    batch: Range<u64>,
+    coverage: &mut CoverageTally<'_>,
+) -> Tally {
+    let mut tally = Tally::default();
+    let mut next = batch.start;
+    while next < batch.end && !shared.halting() {
+        let end = next.saturating_add(TIGHT_CHUNK).min(batch.end);
+        slot.current.store(next, Ordering::Relaxed);
+        let mut cancelled_here = 0;
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            shared
+                .search
+                .run_batch(next..end, &shared.cancel, &mut |task, outcome| {
+                    if outcome == Outcome::Cancelled {
+                        cancelled_here += 1;
+                    } else {
+                        record(shared, index, slot, task, outcome);
+                    }
+                })
+        }));
+        let ran = match ran {
+            Ok(ran) => ran.min(end - next),
+            Err(payload) => {
+                // Which ids of the chunk ran is unknown: count the chunk as run, with one error.
+                record(
+                    shared,
+                    index,
+                    slot,
+                    next,
+                    Outcome::Error(panic_message(payload.as_ref())),
+                );
+                end - next
+            }
+        };
+        let cancelled_here = cancelled_here.min(ran);
+        tally.done += ran - cancelled_here;
+        tally.cancelled += cancelled_here;
+        bump(&slot.done, ran - cancelled_here);
+        bump(&slot.cancelled, cancelled_here);
+        coverage.add(next, ran);
+        next += ran;
+        if next < end {
+            break;
+        }
+    }
+    tally
+}
+
+/// Acts on one outcome: counters, events, best score and the halt policy.
+fn record(shared: &Shared, index: usize, slot: &WorkerSlot, task: u64, outcome: Outcome) {
+    match outcome {
+        Outcome::Miss | Outcome::Cancelled => {}
+        Outcome::Scored(score) => shared.offer_best(task, score, index),
+        Outcome::Match { value, score } => {
+            let found_at = Instant::now();
+            let count = shared.match_count.fetch_add(1, Ordering::AcqRel) + 1;
+            match shared.policy {
+                HaltPolicy::Now => shared.halt(HaltMode::Now, HaltReason::Match, found_at),
+                HaltPolicy::Soon => shared.halt(HaltMode::Soon, HaltReason::Match, found_at),
+                HaltPolicy::After(limit) if count >= limit => {
+                    shared.halt(HaltMode::Now, HaltReason::After, found_at);
+                }
+                HaltPolicy::After(_) | HaltPolicy::Never => {}
+            }
+            bump(&slot.matches, 1);
+            if let Some(score) = score {
+                shared.offer_best(task, score, index);
+            }
+            let at = found_at.saturating_duration_since(shared.started);
+            let _sent = shared.events.send(Event::Match {
+                task,
+                value,
+                score,
+                worker: index,
+                at,
+            });
+        }
+        Outcome::Error(message) => {
+            bump(&slot.errors, 1);
+            let at = shared.started.elapsed();
+            let _sent = shared.events.send(Event::Error {
+                task,
+                message,
+                worker: index,
+                at,
+            });
+        }
+    }
+}
+
+/// Accumulates completed ids per coverage bucket locally; one shared add per bucket change.
+struct CoverageTally<'a> {
+    shared: &'a Shared,
+    bucket: usize,
+    span: (u64, u64),
+    pending: u64,
+}
+
+impl<'a> CoverageTally<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        Self {
+            shared,
+            bucket: 0,
+            span: (0, 0),
+            pending: 0,
+        }
+    }
+
+    fn add(&mut self, start: u64, count: u64) {
+        let buckets = self.shared.coverage.len();
+        let mut task = start;
+        let end = start + count;
+        while task < end {
+            if task < self.span.0 || task >= self.span.1 {
+                self.flush();
+                self.bucket = super::bucket_of(self.shared.total, buckets, task);
+                self.span = super::bucket_span(self.shared.total, buckets, self.bucket);
+            }
+            let here = end.min(self.span.1) - task;
+            self.pending += here;
+            task += here;
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.pending > 0 {
+            self.shared.coverage[self.bucket].fetch_add(self.pending, Ordering::Relaxed);
+            self.pending = 0;
+        }
+    }
+}

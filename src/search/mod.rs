@@ -1,0 +1,118 @@
+//! The workloads: the `Search` trait a library user implements, and the built-in searches.
+
+mod collatz;
+mod needle;
+mod pow;
+mod rastrigin;
+mod spec;
+
+pub use collatz::Collatz;
+pub use needle::Needle;
+pub use pow::Pow;
+pub use rastrigin::Rastrigin;
+pub use spec::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
+
+use crate::pool::CancelToken;
+use std::ops::Range;
+
+/// Which direction a search's score improves in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Goal {
+    /// The search reports no score.
+    None,
+    /// Higher scores are better (leading zero bits, chain length).
+    Maximize,
+    /// Lower scores are better (a function value to minimise).
+    Minimize,
+}
+
+impl Goal {
+    /// True when `candidate` is strictly better than `current` under this goal.
+    #[must_use]
+    pub fn improves(self, candidate: f64, current: f64) -> bool {
+        match self {
+            Goal::None => false,
+            Goal::Maximize => candidate > current,
+            Goal::Minimize => candidate < current,
+        }
+    }
+}
+
+/// What one task produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Nothing notable; only counted.
+    Miss,
+    /// No match, but a score that may be a new best.
+    Scored(f64),
+    /// The task meets the search's match condition.
+    Match {
+        /// A short human-readable value (the needle, a nonce's hash, a point).
+        value: String,
+        /// The score of the match, for scoring searches.
+        score: Option<f64>,
+    },
+    /// The task failed; the message is logged.
+    Error(String),
+    /// The task saw the cancel token and gave up before finishing.
+    Cancelled,
+}
+
+/// A space of tasks `0..space()` that the pool can search.
+///
+/// Implement [`Search::run`]; the engine handles batching, workers, halting,
+/// cancellation, panics and statistics. Searches whose tasks take well under a
+/// microsecond can also override [`Search::run_batch`] and return true from
+/// [`Search::tight_batches`] so that a whole chunk of ids runs in one tight loop.
+pub trait Search: Send + Sync {
+    /// Short name, as typed on the command line (`needle`, `pow`...).
+    fn name(&self) -> &str;
+
+    /// The parameters, one line, for headers and summaries.
+    fn params(&self) -> String;
+
+    /// Number of tasks: the space is `0..space()`.
+    fn space(&self) -> u64;
+
+    /// Whether and how this search scores its tasks.
+    fn goal(&self) -> Goal {
+        Goal::None
+    }
+
+    /// True when the search has a match condition (false: it only climbs a score).
+    fn can_match(&self) -> bool {
+        true
+    }
+
+    /// Runs one task. Long tasks should poll or sleep on `cancel`.
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome;
+
+    /// True if [`Search::run_batch`] is a tight loop worth calling on chunks of ids.
+    fn tight_batches(&self) -> bool {
+        false
+    }
+
+    /// Runs the ids of `tasks` in order, passing every outcome that is not a
+    /// [`Outcome::Miss`] to `notable`. Returns how many ids were run (a prefix of
+    /// `tasks`); it may stop early when `cancel` fires.
+    fn run_batch(
+        &self,
+        tasks: Range<u64>,
+        cancel: &CancelToken,
+        notable: &mut dyn FnMut(u64, Outcome),
+    ) -> u64 {
+        let mut ran = 0;
+        for task in tasks {
+            if cancel.is_cancelled() {
+                break;
+            }
+            match self.run(task, cancel) {
+                Outcome::Miss => {}
+                other => notable(task, other),
+            }
+            ran += 1;
+        }
+        ran
+    }
+}

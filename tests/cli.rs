@@ -1,0 +1,147 @@
+//! The command line end to end: the article's runs, exit codes, the JSON summary, the log and bad input.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::time::Duration;
+
+fn poolwatch() -> Command {
+    Command::cargo_bin("poolwatch").expect("binary built")
+}
+
+fn json_run(args: &[&str]) -> (Value, i32) {
+    let output = poolwatch().args(["--headless", "--json"]).args(args).timeout(Duration::from_secs(120)).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
+    (summary, output.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn article_example_2_finds_10000_and_halts() {
+    let (summary, code) = json_run(&["-w", "10", "needle"]);
+    assert_eq!(code, 0);
+    assert_eq!(summary["search"], "needle");
+    assert_eq!(summary["workers"], 10);
+    assert_eq!(summary["halt_reason"], "match");
+    assert_eq!(summary["matches"][0]["task"], 10000);
+    assert_eq!(summary["total"], 50000);
+    let submitted = summary["submitted"].as_u64().unwrap();
+    assert!(submitted < 50_000, "queued work was not dropped: {submitted}");
+    assert_eq!(
+        summary["completed"].as_u64().unwrap() + summary["cancelled"].as_u64().unwrap(),
+        submitted
+    );
+    for field in ["elapsed_s", "active_s", "halt_latency_ms", "tasks_per_s", "errors"] {
+        assert!(summary[field].is_number(), "{field} missing: {summary}");
+    }
+    assert!(summary.get("best").is_some());
+}
+
+#[test]
+fn article_example_3_halts_with_flat_memory() {
+    let (small, _) = json_run(&["-w", "2", "needle", "--tasks", "50000"]);
+    let (huge, code) = json_run(&["-w", "2", "needle", "--tasks", "50000000"]);
+    assert_eq!(code, 0);
+    assert_eq!(huge["halt_reason"], "match");
+    assert_eq!(huge["matches"][0]["task"], 10000);
+    let small_kb = small["peak_rss_kb"].as_i64().unwrap();
+    let huge_kb = huge["peak_rss_kb"].as_i64().unwrap();
+    assert!(small_kb > 0);
+    assert!((huge_kb - small_kb).abs() < 2048, "50k tasks: {small_kb} KiB, 50M tasks: {huge_kb} KiB");
+}
+
+#[test]
+fn exhausting_the_space_without_a_match_exits_1() {
+    let (summary, code) = json_run(&["pow", "--tasks", "200", "--bits", "200"]);
+    assert_eq!(code, 1);
+    assert_eq!(summary["halt_reason"], "exhausted");
+    assert_eq!(summary["completed"], 200);
+    assert!(summary["best"]["score"].as_f64().unwrap() >= 1.0);
+}
+
+#[test]
+fn a_search_without_a_match_condition_that_completes_exits_0() {
+    let (summary, code) = json_run(&["collatz", "--below", "10000"]);
+    assert_eq!(code, 0);
+    assert_eq!(summary["halt_reason"], "exhausted");
+    // 6171 has the longest chain below 10,000: 261 steps.
+    assert_eq!(summary["best"]["score"], 261.0);
+    assert_eq!(summary["best"]["task"], 6170);
+}
+
+#[test]
+fn halt_after_n_keeps_going_to_the_nth_match() {
+    let (summary, code) = json_run(&["--halt", "after=3", "pow", "--tasks", "100000", "--bits", "8"]);
+    assert_eq!(code, 0);
+    assert_eq!(summary["halt_reason"], "after");
+    assert!(summary["match_count"].as_u64().unwrap() >= 3);
+}
+
+#[test]
+fn the_log_has_every_event_as_json_lines() {
+    let dir = std::env::temp_dir().join(format!("poolwatch-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("events.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let (_, code) = json_run(&["--log", path.to_str().unwrap(), "needle", "--tasks", "3000", "--needle", "500"]);
+    assert_eq!(code, 0);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"start"));
+    assert_eq!(kinds.last(), Some(&"end"));
+    assert!(kinds.contains(&"match") && kinds.contains(&"halt"), "{kinds:?}");
+    let matched = events.iter().find(|e| e["event"] == "match").unwrap();
+    assert_eq!(matched["task"], 500);
+    assert_eq!(events.last().unwrap()["summary"]["halt_reason"], "match");
+}
+
+#[test]
+fn text_summary_names_the_match() {
+    let output = poolwatch().args(["--headless", "needle", "--tasks", "100", "--needle", "42"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("match: task 42"), "{text}");
+    assert!(text.contains("halted on a match"), "{text}");
+}
+
+#[test]
+fn bad_input_gets_one_line_and_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["-w", "0"], "--workers"),
+        (&["needle", "--needle", "50000"], "outside the space"),
+        (&["--halt", "later"], "halt policy"),
+        (&["--log", "/nonexistent-dir/x/events.log"], "cannot open log file"),
+        (&["frobnicate"], "frobnicate"),
+        (&["needle", "--tasks", "0"], "--tasks"),
+        (&["pow", "--bits", "999"], "--bits"),
+        (&["--workers", "many"], "many"),
+        (&["needle", "--sleep-ms", "-1"], "sleep"),
+    ];
+    for (args, needle) in cases {
+        let output = poolwatch().arg("--headless").args(*args).timeout(Duration::from_secs(30)).output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn sigint_halts_the_run_and_exits_130() {
+    let binary = assert_cmd::cargo::cargo_bin("poolwatch");
+    let child = std::process::Command::new(binary)
+        .args(["--headless", "--json", "needle", "--tasks", "1000000", "--needle", "999999"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["halt_reason"], "signal");
+    assert!(summary["completed"].as_u64().unwrap() < 1_000_000);
+}

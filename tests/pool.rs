@@ -1,0 +1,312 @@
+//! Engine tests with real threads: halting, policies, controls, panics and the accounting invariant.
+
+use poolwatch::pool::{CancelToken, Event, HaltPolicy, HaltReason, Run, RunConfig, RunReport, RunState};
+use poolwatch::search::{Needle, Outcome, Search};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A search that records every id it runs, sleeps a little, and matches a set of ids.
+struct Recorder {
+    tasks: u64,
+    matches: HashSet<u64>,
+    sleep: Duration,
+    seen: Mutex<Vec<u64>>,
+    panic_on: Option<u64>,
+}
+
+impl Recorder {
+    fn new(tasks: u64, matches: &[u64], sleep_us: u64) -> Arc<Self> {
+        Arc::new(Self {
+            tasks,
+            matches: matches.iter().copied().collect(),
+            sleep: Duration::from_micros(sleep_us),
+            seen: Mutex::new(Vec::new()),
+            panic_on: None,
+        })
+    }
+
+    fn seen(&self) -> Vec<u64> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Search for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        self.tasks
+    }
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
+        self.seen.lock().unwrap().push(task);
+        if self.panic_on == Some(task) {
+            panic!("task {task} exploded");
+        }
+        if !self.sleep.is_zero() && cancel.sleep(self.sleep) {
+            return Outcome::Cancelled;
+        }
+        if self.matches.contains(&task) {
+            Outcome::Match {
+                value: format!("m{task}"),
+                score: None,
+            }
+        } else {
+            Outcome::Miss
+        }
+    }
+}
+
+fn config(workers: usize, policy: HaltPolicy) -> RunConfig {
+    RunConfig {
+        workers,
+        policy,
+        ..RunConfig::default()
+    }
+}
+
+/// Collects every event until `Finished`.
+fn drain(run: &Run) -> (Vec<Event>, RunReport) {
+    let mut events = Vec::new();
+    loop {
+        let event = run
+            .events()
+            .recv_timeout(Duration::from_secs(60))
+            .expect("run finishes");
+        if let Event::Finished(report) = event {
+            return (events, report);
+        }
+        events.push(event);
+    }
+}
+
+fn assert_invariant(report: &RunReport, seen: &[u64]) {
+    let unique: HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "a task ran twice");
+    assert_eq!(
+        report.completed + report.cancelled + (report.total - report.submitted),
+        report.total
+    );
+    assert!(report.completed <= seen.len() as u64);
+}
+
+#[test]
+fn first_match_halts_now_and_cancels_the_rest() {
+    let search = Recorder::new(100_000, &[300], 200);
+    let run = Run::start(search.clone(), &config(4, HaltPolicy::Now));
+    let (events, report) = drain(&run);
+    assert_eq!(report.reason, HaltReason::Match);
+    assert_eq!(report.matches, 1);
+    assert!(report.submitted < report.total, "queued work was not dropped");
+    assert!(report.halt_latency.expect("latency") < Duration::from_millis(100));
+    assert!(events.iter().any(|e| matches!(e, Event::Match { task: 300, .. })));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Halted {
+            reason: HaltReason::Match,
+            ..
+        }
+    )));
+    assert_invariant(&report, &search.seen());
+}
+
+#[test]
+fn never_policy_runs_everything_and_keeps_every_match() {
+    let search = Recorder::new(2_000, &[0, 7, 1999, 1000], 0);
+    let run = Run::start(search.clone(), &config(3, HaltPolicy::Never));
+    let (events, report) = drain(&run);
+    assert_eq!(report.reason, HaltReason::Exhausted);
+    assert_eq!(report.completed, 2_000);
+    assert_eq!(report.cancelled, 0);
+    let mut found: Vec<u64> = events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Match { task, .. } = e {
+                Some(*task)
+            } else {
+                None
+            }
+        })
+        .collect();
+    found.sort_unstable();
+    assert_eq!(found, vec![0, 7, 1000, 1999]);
+    let mut seen = search.seen();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..2_000).collect::<Vec<_>>());
+}
+
+#[test]
+fn after_policy_halts_at_the_nth_match() {
+    let search = Recorder::new(50_000, &[10, 20, 30, 40_000], 100);
+    let run = Run::start(search.clone(), &config(2, HaltPolicy::After(3)));
+    let (_, report) = drain(&run);
+    assert_eq!(report.reason, HaltReason::After);
+    assert!(report.matches >= 3);
+    assert!(report.completed < 40_000);
+    assert_invariant(&report, &search.seen());
+}
+
+#[test]
+fn soon_policy_lets_running_tasks_finish() {
+    let search = Recorder::new(10_000, &[5], 20_000);
+    let run = Run::start(search.clone(), &config(4, HaltPolicy::Soon));
+    let (_, report) = drain(&run);
+    assert_eq!(report.reason, HaltReason::Match);
+    // Tasks running at the halt complete rather than being cancelled mid-sleep.
+    let seen = search.seen();
+    assert_eq!(
+        report.completed,
+        seen.len() as u64,
+        "every started task completed"
+    );
+    assert_invariant(&report, &seen);
+}
+
+#[test]
+fn halt_now_wakes_sleeping_tasks_at_once() {
+    let search = Arc::new(Needle {
+        tasks: 100,
+        needle: 1_000_000,
+        sleep: Duration::from_secs(30),
+    });
+    let run = Run::start(search, &config(4, HaltPolicy::Now));
+    std::thread::sleep(Duration::from_millis(100));
+    let asked = Instant::now();
+    run.halt_now();
+    let report = run.wait();
+    assert!(asked.elapsed() < Duration::from_secs(5));
+    assert_eq!(report.reason, HaltReason::User);
+    assert_eq!(report.completed, 0);
+    assert_eq!(report.completed + report.cancelled, report.submitted);
+}
+
+#[test]
+fn pause_stops_submission_and_resume_continues() {
+    let search = Recorder::new(5_000, &[], 500);
+    let run = Run::start(search.clone(), &config(2, HaltPolicy::Now));
+    std::thread::sleep(Duration::from_millis(50));
+    run.pause();
+    std::thread::sleep(Duration::from_millis(50));
+    let frozen = run.snapshot();
+    assert_eq!(frozen.state, RunState::Paused);
+    std::thread::sleep(Duration::from_millis(150));
+    let later = run.snapshot();
+    assert_eq!(
+        frozen.submitted, later.submitted,
+        "submission continued while paused"
+    );
+    assert_eq!(frozen.completed, later.completed, "work continued while paused");
+    assert!(
+        later.active + Duration::from_millis(140) < later.elapsed,
+        "pause time counted as active"
+    );
+    run.resume();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(run.snapshot().completed > later.completed);
+    run.halt_now();
+    let report = run.wait();
+    assert_invariant(&report, &search.seen());
+}
+
+#[test]
+fn workers_grow_and_shrink_without_losing_tasks() {
+    let search = Recorder::new(3_000, &[], 300);
+    let run = Run::start(search.clone(), &config(1, HaltPolicy::Never));
+    std::thread::sleep(Duration::from_millis(50));
+    run.set_workers(4);
+    std::thread::sleep(Duration::from_millis(100));
+    let grown = run.snapshot();
+    let running = grown
+        .workers
+        .iter()
+        .filter(|w| w.state != poolwatch::pool::WorkerState::Stopped)
+        .count();
+    assert_eq!(running, 4);
+    run.set_workers(2);
+    std::thread::sleep(Duration::from_millis(100));
+    let shrunk = run.snapshot();
+    let running = shrunk
+        .workers
+        .iter()
+        .filter(|w| w.state != poolwatch::pool::WorkerState::Stopped)
+        .count();
+    assert_eq!(running, 2);
+    let (_, report) = drain(&run);
+    assert_eq!(report.completed, 3_000);
+    let mut seen = search.seen();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..3_000).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_panicking_task_is_an_error_and_the_worker_goes_on() {
+    let mut search = Recorder::new(500, &[], 0);
+    Arc::get_mut(&mut search).unwrap().panic_on = Some(42);
+    let run = Run::start(search.clone(), &config(2, HaltPolicy::Never));
+    let (events, report) = drain(&run);
+    assert_eq!(report.errors, 1);
+    assert_eq!(report.completed, 500);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Error { task: 42, message, .. } if message.contains("exploded")))
+    );
+}
+
+#[test]
+fn tight_batches_count_every_id_once() {
+    let search = Arc::new(Needle {
+        tasks: 5_000_000,
+        needle: 4_999_999,
+        sleep: Duration::ZERO,
+    });
+    let run = Run::start(search, &config(2, HaltPolicy::Now));
+    let (events, report) = drain(&run);
+    assert_eq!(report.reason, HaltReason::Match);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Match { task: 4_999_999, .. }))
+    );
+    assert_eq!(report.completed + report.cancelled, report.submitted);
+    let snapshot = run.snapshot();
+    assert_eq!(snapshot.coverage.iter().sum::<u64>(), report.completed);
+}
+
+#[test]
+fn memory_channel_stays_bounded_for_a_huge_space() {
+    // 10^12 ids: a queue per task would exhaust memory; batches over a bounded channel do not.
+    let calls = Arc::new(AtomicU64::new(0));
+    struct Huge(Arc<AtomicU64>);
+    impl Search for Huge {
+        fn name(&self) -> &str {
+            "huge"
+        }
+        fn params(&self) -> String {
+            String::new()
+        }
+        fn space(&self) -> u64 {
+            1_000_000_000_000
+        }
+        fn run(&self, task: u64, _: &CancelToken) -> Outcome {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            if task == 20_000 {
+                Outcome::Match {
+                    value: String::new(),
+                    score: None,
+                }
+            } else {
+                Outcome::Miss
+            }
+        }
+    }
+    let run = Run::start(Arc::new(Huge(calls.clone())), &config(2, HaltPolicy::Now));
+    let report = run.wait();
+    assert_eq!(report.reason, HaltReason::Match);
+    assert!(report.submitted < 10_000_000, "submitted {}", report.submitted);
+    assert_eq!(calls.load(Ordering::Relaxed), report.completed);
+}

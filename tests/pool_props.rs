@@ -1,0 +1,123 @@
+//! Property tests: random control sequences at random moments never break the accounting invariant.
+
+use poolwatch::pool::{CancelToken, HaltPolicy, Run, RunConfig};
+use poolwatch::search::{Outcome, Search};
+use proptest::prelude::*;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Records each id it runs; sleeps a few microseconds; matches a chosen set.
+struct Ledger {
+    tasks: u64,
+    matches: HashSet<u64>,
+    seen: Mutex<Vec<u64>>,
+    reported: Mutex<Vec<u64>>,
+}
+
+impl Search for Ledger {
+    fn name(&self) -> &str {
+        "ledger"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        self.tasks
+    }
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
+        self.seen.lock().unwrap().push(task);
+        if cancel.sleep(Duration::from_micros(50 + task % 100)) {
+            return Outcome::Cancelled;
+        }
+        if self.matches.contains(&task) {
+            self.reported.lock().unwrap().push(task);
+            Outcome::Match { value: task.to_string(), score: None }
+        } else {
+            Outcome::Miss
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Control {
+    Wait(u64),
+    Pause,
+    Resume,
+    Workers(usize),
+    HaltNow,
+    HaltSoon,
+}
+
+fn control() -> impl Strategy<Value = Control> {
+    prop_oneof![
+        3 => (0u64..15).prop_map(Control::Wait),
+        1 => Just(Control::Pause),
+        1 => Just(Control::Resume),
+        2 => (1usize..6).prop_map(Control::Workers),
+        1 => Just(Control::HaltNow),
+        1 => Just(Control::HaltSoon),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = HaltPolicy> {
+    prop_oneof![
+        Just(HaltPolicy::Now),
+        Just(HaltPolicy::Soon),
+        Just(HaltPolicy::Never),
+        (1u64..4).prop_map(HaltPolicy::After),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn controls_never_lose_repeat_or_hide_tasks(
+        tasks in 1u64..3_000,
+        matches in proptest::collection::hash_set(0u64..3_000, 0..4),
+        workers in 1usize..5,
+        policy in policy(),
+        controls in proptest::collection::vec(control(), 0..12),
+    ) {
+        let search = Arc::new(Ledger {
+            tasks,
+            matches,
+            seen: Mutex::new(Vec::new()),
+            reported: Mutex::new(Vec::new()),
+        });
+        let run = Run::start(search.clone(), &RunConfig { workers, policy, ..RunConfig::default() });
+        for control in controls {
+            match control {
+                Control::Wait(ms) => std::thread::sleep(Duration::from_millis(ms)),
+                Control::Pause => run.pause(),
+                Control::Resume => run.resume(),
+                Control::Workers(n) => run.set_workers(n),
+                Control::HaltNow => run.halt_now(),
+                Control::HaltSoon => run.halt_soon(),
+            }
+        }
+        run.resume();
+        let report = run.wait();
+        let seen = search.seen.lock().unwrap().clone();
+        let unique: HashSet<u64> = seen.iter().copied().collect();
+        prop_assert_eq!(unique.len(), seen.len(), "a task ran twice");
+        prop_assert!(seen.iter().all(|t| *t < tasks));
+        prop_assert_eq!(report.completed + report.cancelled + (report.total - report.submitted), report.total);
+        prop_assert!(report.submitted <= report.total);
+        let mut reported_events = Vec::new();
+        while let Ok(event) = run.events().try_recv() {
+            if let poolwatch::pool::Event::Match { task, .. } = event {
+                reported_events.push(task);
+            }
+        }
+        let mut produced = search.reported.lock().unwrap().clone();
+        produced.sort_unstable();
+        reported_events.sort_unstable();
+        prop_assert_eq!(&produced, &reported_events, "every match is reported");
+        prop_assert_eq!(report.matches, produced.len() as u64);
+        if report.reason == poolwatch::pool::HaltReason::Exhausted {
+            prop_assert_eq!(report.completed, tasks);
+        }
+    }
+}
