@@ -9,7 +9,12 @@ fn poolwatch() -> Command {
 }
 
 fn json_run(args: &[&str]) -> (Value, i32) {
-    let output = poolwatch().args(["--headless", "--json"]).args(args).timeout(Duration::from_secs(120)).output().unwrap();
+    let output = poolwatch()
+        .args(["--headless", "--json"])
+        .args(args)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     let summary: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
     (summary, output.status.code().unwrap_or(-1))
@@ -30,7 +35,13 @@ fn article_example_2_finds_10000_and_halts() {
         summary["completed"].as_u64().unwrap() + summary["cancelled"].as_u64().unwrap(),
         submitted
     );
-    for field in ["elapsed_s", "active_s", "halt_latency_ms", "tasks_per_s", "errors"] {
+    for field in [
+        "elapsed_s",
+        "active_s",
+        "halt_latency_ms",
+        "tasks_per_s",
+        "errors",
+    ] {
         assert!(summary[field].is_number(), "{field} missing: {summary}");
     }
     assert!(summary.get("best").is_some());
@@ -46,7 +57,10 @@ fn article_example_3_halts_with_flat_memory() {
     let small_kb = small["peak_rss_kb"].as_i64().unwrap();
     let huge_kb = huge["peak_rss_kb"].as_i64().unwrap();
     assert!(small_kb > 0);
-    assert!((huge_kb - small_kb).abs() < 2048, "50k tasks: {small_kb} KiB, 50M tasks: {huge_kb} KiB");
+    assert!(
+        (huge_kb - small_kb).abs() < 2048,
+        "50k tasks: {small_kb} KiB, 50M tasks: {huge_kb} KiB"
+    );
 }
 
 #[test]
@@ -82,7 +96,15 @@ fn the_log_has_every_event_as_json_lines() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("events.jsonl");
     let _ = std::fs::remove_file(&path);
-    let (_, code) = json_run(&["--log", path.to_str().unwrap(), "needle", "--tasks", "3000", "--needle", "500"]);
+    let (_, code) = json_run(&[
+        "--log",
+        path.to_str().unwrap(),
+        "needle",
+        "--tasks",
+        "3000",
+        "--needle",
+        "500",
+    ]);
     assert_eq!(code, 0);
     let text = std::fs::read_to_string(&path).unwrap();
     let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -97,7 +119,10 @@ fn the_log_has_every_event_as_json_lines() {
 
 #[test]
 fn text_summary_names_the_match() {
-    let output = poolwatch().args(["--headless", "needle", "--tasks", "100", "--needle", "42"]).output().unwrap();
+    let output = poolwatch()
+        .args(["--headless", "needle", "--tasks", "100", "--needle", "42"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("match: task 42"), "{text}");
@@ -110,7 +135,10 @@ fn bad_input_gets_one_line_and_exit_2() {
         (&["-w", "0"], "--workers"),
         (&["needle", "--needle", "50000"], "outside the space"),
         (&["--halt", "later"], "halt policy"),
-        (&["--log", "/nonexistent-dir/x/events.log"], "cannot open log file"),
+        (
+            &["--log", "/nonexistent-dir/x/events.log"],
+            "cannot open log file",
+        ),
         (&["frobnicate"], "frobnicate"),
         (&["needle", "--tasks", "0"], "--tasks"),
         (&["pow", "--bits", "999"], "--bits"),
@@ -118,7 +146,12 @@ fn bad_input_gets_one_line_and_exit_2() {
         (&["needle", "--sleep-ms", "-1"], "sleep"),
     ];
     for (args, needle) in cases {
-        let output = poolwatch().arg("--headless").args(*args).timeout(Duration::from_secs(30)).output().unwrap();
+        let output = poolwatch()
+            .arg("--headless")
+            .args(*args)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
@@ -131,7 +164,15 @@ fn bad_input_gets_one_line_and_exit_2() {
 fn sigint_halts_the_run_and_exits_130() {
     let binary = assert_cmd::cargo::cargo_bin("poolwatch");
     let child = std::process::Command::new(binary)
-        .args(["--headless", "--json", "needle", "--tasks", "1000000", "--needle", "999999"])
+        .args([
+            "--headless",
+            "--json",
+            "needle",
+            "--tasks",
+            "1000000",
+            "--needle",
+            "999999",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -32,7 +32,10 @@ impl Search for Ledger {
         }
         if self.matches.contains(&task) {
             self.reported.lock().unwrap().push(task);
-            Outcome::Match { value: task.to_string(), score: None }
+            Outcome::Match {
+                value: task.to_string(),
+                score: None,
+            }
         } else {
             Outcome::Miss
         }

@@ -386,6 +386,10 @@ impl Shared {
             .iter()
             .enumerate()
             .map(|(id, slot)| worker_row(id, slot, now_ns, paused))
+            .map(|mut row| {
+                row.detail = row.current_task.and_then(|task| self.search.task_detail(task));
+                row
+            })
             .collect();
         let completed: u64 = slots.iter().map(|s| s.done.load(Ordering::Relaxed)).sum();
         let cancelled: u64 = slots
@@ -397,6 +401,7 @@ impl Shared {
         Snapshot {
             state,
             total: self.total,
+            total_open: false,
             submitted,
             completed,
             cancelled,
@@ -467,6 +472,7 @@ fn worker_row(id: usize, slot: &WorkerSlot, now_ns: u64, paused: bool) -> Worker
         matches: slot.matches.load(Ordering::Relaxed),
         errors: slot.errors.load(Ordering::Relaxed),
         busy,
+        detail: None,
     }
 }
 

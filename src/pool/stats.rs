@@ -113,6 +113,8 @@ pub struct WorkerRow {
     pub errors: u64,
     /// Share of its lifetime spent running tasks, 0..=1.
     pub busy: f64,
+    /// The search's description of the current task ([`crate::search::Search::task_detail`]).
+    pub detail: Option<String>,
 }
 
 /// The lifecycle of a run, as a snapshot sees it.
@@ -143,8 +145,10 @@ pub struct Best {
 pub struct Snapshot {
     /// Lifecycle state.
     pub state: RunState,
-    /// Size of the space.
+    /// Size of the space (a lower bound while `total_open`).
     pub total: u64,
+    /// True while the size of the space is not known yet (input still being read).
+    pub total_open: bool,
     /// Ids handed to the queue so far.
     pub submitted: u64,
     /// Tasks that ran to an outcome.

@@ -85,6 +85,12 @@ pub trait Search: Send + Sync {
         true
     }
 
+    /// A short description of a running task for the workers table (an input, a pid),
+    /// or `None`. Called at frame rate for each worker's current task.
+    fn task_detail(&self, _task: u64) -> Option<String> {
+        None
+    }
+
     /// Runs one task. Long tasks should poll or sleep on `cancel`.
     fn run(&self, task: u64, cancel: &CancelToken) -> Outcome;
 
