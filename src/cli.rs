@@ -1,6 +1,7 @@
 //! Command-line parsing: global options, one subcommand per search, and validation into a `RunPlan`.
 
 use crate::pool::{HaltPolicy, RunConfig};
+use crate::preset::Preset;
 use crate::search::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -27,6 +28,15 @@ pub struct Cli {
     /// Seed for searches that use randomness (rastrigin)
     #[arg(long, global = true)]
     pub seed: Option<u64>,
+    /// Dashboard: launch the run at once instead of waiting in Ready
+    #[arg(long, global = true)]
+    pub start: bool,
+    /// Load a run preset (TOML, like assets/runs/*.toml); it becomes the selected run
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Dashboard frames per second while a run is live (1..=120)
+    #[arg(long, global = true, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub fps: u32,
     /// The search to run [default: needle with the article's numbers]
     #[command(subcommand)]
     pub search: Option<SearchCommand>,
@@ -117,6 +127,9 @@ pub enum UsageError {
     /// A search parameter.
     #[error(transparent)]
     Spec(#[from] SpecError),
+    /// The preset file is unreadable or invalid.
+    #[error(transparent)]
+    Preset(#[from] crate::preset::PresetError),
     /// The log file cannot be opened.
     #[error("cannot open log file {path}: {source}")]
     Log {
@@ -134,6 +147,8 @@ pub struct RunPlan {
     pub spec: SearchSpec,
     /// Pool settings.
     pub config: RunConfig,
+    /// The run as a launcher entry.
+    pub preset: Preset,
 }
 
 impl Cli {
@@ -177,8 +192,34 @@ impl Cli {
                 max: crate::pool::MAX_WORKERS,
             });
         }
+        if let Some(path) = &self.config {
+            let preset = Preset::load(path)?;
+            let workers = self.workers.or(preset.workers).unwrap_or_else(num_cpus::get);
+            let config = RunConfig {
+                workers,
+                policy: preset.halt,
+                ..RunConfig::default()
+            };
+            return Ok(RunPlan {
+                spec: preset.spec.clone(),
+                config,
+                preset,
+            });
+        }
         let spec = self.spec();
-        spec.build()?;
+        let search = spec.build()?;
+        let preset = Preset {
+            name: "Command line".to_string(),
+            description: format!(
+                "{} {} ({workers} workers, halt {})",
+                search.name(),
+                search.params(),
+                self.halt
+            ),
+            spec: spec.clone(),
+            workers: Some(workers),
+            halt: self.halt,
+        };
         Ok(RunPlan {
             spec,
             config: RunConfig {
@@ -186,6 +227,7 @@ impl Cli {
                 policy: self.halt,
                 ..RunConfig::default()
             },
+            preset,
         })
     }
 }

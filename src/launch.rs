@@ -1,11 +1,18 @@
 //! From parsed arguments to a finished run: validation, the log, signals, headless or dashboard.
 
+use crate::app::App;
 use crate::cli::Cli;
+use crate::dashboard::{LoopOptions, run_loop};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
+use crate::preset::Preset;
 use crate::summary::{EXIT_USAGE, Summary};
+use crate::term::TerminalGuard;
+use anyhow::Context;
 use std::fmt;
 use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// An error that ends the process, with the exit code it ends with.
 #[derive(Debug)]
@@ -62,12 +69,51 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
             source,
         })
     })?;
-    let search = plan.spec.build().map_err(Failure::usage)?;
     let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
-    let mut journal = Journal::start(log, &plan.spec, &plan.config, search.params(), search.can_match());
-    let summary = crate::headless::run(search, &plan.config, &mut journal, &signals);
-    print_summary(&summary, cli.json);
-    Ok(summary.exit_code)
+    if wants_headless(cli) {
+        let search = plan.spec.build().map_err(Failure::usage)?;
+        let mut journal = Journal::start(log, &plan.spec, &plan.config, search.params(), search.can_match());
+        let summary = crate::headless::run(search, &plan.config, &mut journal, &signals);
+        print_summary(&summary, cli.json);
+        return Ok(summary.exit_code);
+    }
+    drop(log);
+    run_dashboard(cli, plan, &signals)
+}
+
+/// Opens the dashboard, runs it, restores the terminal, then prints the last summary.
+fn run_dashboard(
+    cli: &Cli,
+    plan: crate::cli::RunPlan,
+    signals: &crossbeam_channel::Receiver<i32>,
+) -> Result<u8, Failure> {
+    let mut presets = vec![plan.preset];
+    presets.extend(Preset::shipped());
+    let color = std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+    let mut app = App::new(presets, color);
+    let options = LoopOptions {
+        fps: cli.fps,
+        log_path: cli.log.clone(),
+    };
+    let stop_input = Arc::new(AtomicBool::new(false));
+    let end = {
+        let (_guard, mut terminal) = TerminalGuard::enter().context("cannot set up the terminal")?;
+        let inputs =
+            crate::term::spawn_input_thread(Arc::clone(&stop_input)).context("cannot read the keyboard")?;
+        let end = run_loop(&mut terminal, &mut app, &inputs, signals, options, cli.start);
+        stop_input.store(true, Ordering::Release);
+        end?
+    };
+    if let Some(summary) = &end.summary {
+        print_summary(summary, cli.json);
+    } else {
+        println!("poolwatch: no run was launched");
+    }
+    Ok(match (end.signal, &end.summary) {
+        (Some(signal), _) => crate::signals::exit_code(signal),
+        (None, Some(summary)) => summary.exit_code,
+        (None, None) => 0,
+    })
 }
 
 /// Prints the summary on stdout as JSON or text.

@@ -11,3 +11,8 @@ pub mod signals;
 pub mod summary;
 
 pub use launch::{Failure, app_main, print_summary, wants_headless};
+pub mod app;
+pub mod dashboard;
+pub mod preset;
+pub mod term;
+pub mod ui;

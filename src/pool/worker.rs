@@ -203,6 +203,19 @@ fn record(shared: &Shared, index: usize, slot: &WorkerSlot, task: u64, outcome: 
         Outcome::Match { value, score } => {
             let found_at = Instant::now();
             let count = shared.match_count.fetch_add(1, Ordering::AcqRel) + 1;
+            bump(&slot.matches, 1);
+            if let Some(score) = score {
+                shared.offer_best(task, score, index);
+            }
+            let at = found_at.saturating_duration_since(shared.started);
+            // The match is announced before the halt it causes, so logs read in causal order.
+            let _sent = shared.events.send(Event::Match {
+                task,
+                value,
+                score,
+                worker: index,
+                at,
+            });
             match shared.policy {
                 HaltPolicy::Now => shared.halt(HaltMode::Now, HaltReason::Match, found_at),
                 HaltPolicy::Soon => shared.halt(HaltMode::Soon, HaltReason::Match, found_at),
@@ -211,18 +224,6 @@ fn record(shared: &Shared, index: usize, slot: &WorkerSlot, task: u64, outcome: 
                 }
                 HaltPolicy::After(_) | HaltPolicy::Never => {}
             }
-            bump(&slot.matches, 1);
-            if let Some(score) = score {
-                shared.offer_best(task, score, index);
-            }
-            let at = found_at.saturating_duration_since(shared.started);
-            let _sent = shared.events.send(Event::Match {
-                task,
-                value,
-                score,
-                worker: index,
-                at,
-            });
         }
         Outcome::Error(message) => {
             bump(&slot.errors, 1);

@@ -1,0 +1,120 @@
+//! Time series the dashboard keeps: per-second throughput, a smoothed ETA and the best score over time.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Seconds of throughput history kept for the sparkline.
+pub const THROUGHPUT_WINDOW: usize = 60;
+/// Time constant of the rate smoothing behind the ETA.
+const RATE_TIME_CONSTANT_S: f64 = 5.0;
+/// Most points kept for the convergence chart.
+const MAX_BEST_POINTS: usize = 2_000;
+
+/// Throughput samples and the smoothed rate, fed from snapshots.
+#[derive(Debug, Clone, Default)]
+pub struct Throughput {
+    /// Tasks completed in each of the last seconds (oldest first).
+    pub per_second: VecDeque<u64>,
+    /// Exponentially smoothed completion rate, tasks per active second.
+    pub smoothed_rate: f64,
+    last_active: Duration,
+    last_completed: u64,
+    second_start_completed: u64,
+    second_start: Duration,
+}
+
+impl Throughput {
+    /// Takes a new observation of active time and completed tasks.
+    pub fn observe(&mut self, active: Duration, completed: u64) {
+        let dt = active.saturating_sub(self.last_active).as_secs_f64();
+        if dt > 0.0 {
+            #[expect(clippy::cast_precision_loss, reason = "a rate")]
+            let instant_rate = completed.saturating_sub(self.last_completed) as f64 / dt;
+            let weight = 1.0 - (-dt / RATE_TIME_CONSTANT_S).exp();
+            self.smoothed_rate = if self.smoothed_rate == 0.0 {
+                instant_rate
+            } else {
+                self.smoothed_rate + weight * (instant_rate - self.smoothed_rate)
+            };
+        }
+        while active >= self.second_start + Duration::from_secs(1) {
+            self.per_second
+                .push_back(completed.saturating_sub(self.second_start_completed));
+            if self.per_second.len() > THROUGHPUT_WINDOW {
+                self.per_second.pop_front();
+            }
+            self.second_start += Duration::from_secs(1);
+            self.second_start_completed = completed;
+        }
+        self.last_active = active;
+        self.last_completed = completed;
+    }
+
+    /// Estimated time to finish `remaining` tasks at the smoothed rate.
+    #[must_use]
+    pub fn eta(&self, remaining: u64) -> Option<Duration> {
+        if self.smoothed_rate <= 0.0 {
+            return None;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "an estimate")]
+        let secs = remaining as f64 / self.smoothed_rate;
+        (secs.is_finite() && secs < 1e9).then(|| Duration::from_secs_f64(secs))
+    }
+}
+
+/// The best score over time: `(seconds since start, score)` points.
+#[derive(Debug, Clone, Default)]
+pub struct BestHistory {
+    /// Points in time order.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl BestHistory {
+    /// Adds a new best; halves the resolution when the buffer is full.
+    pub fn push(&mut self, at: Duration, score: f64) {
+        if self.points.len() >= MAX_BEST_POINTS {
+            let kept: Vec<_> = self.points.iter().copied().step_by(2).collect();
+            self.points = kept;
+        }
+        self.points.push((at.as_secs_f64(), score));
+    }
+
+    /// The latest best.
+    #[must_use]
+    pub fn latest(&self) -> Option<(f64, f64)> {
+        self.points.last().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_one_value_per_second_and_smooths_the_rate() {
+        let mut throughput = Throughput::default();
+        for tenth in 1..=35u64 {
+            throughput.observe(Duration::from_millis(tenth * 100), tenth * 100);
+        }
+        assert_eq!(throughput.per_second, VecDeque::from(vec![1000, 1000, 1000]));
+        assert!((throughput.smoothed_rate - 1000.0).abs() < 1.0);
+        let eta = throughput.eta(5000).unwrap();
+        assert!((eta.as_secs_f64() - 5.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn a_burst_moves_the_eta_only_a_little() {
+        let mut throughput = Throughput::default();
+        for tenth in 1..=100u64 {
+            throughput.observe(Duration::from_millis(tenth * 100), tenth * 100);
+        }
+        let before = throughput.eta(10_000).unwrap();
+        // One frame at ten times the rate.
+        throughput.observe(Duration::from_millis(10_100), 10_000 + 1_000);
+        let after = throughput.eta(10_000).unwrap();
+        assert!(
+            after.as_secs_f64() > before.as_secs_f64() * 0.7,
+            "{before:?} -> {after:?}"
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! Key handling for `App::update`: overlays first, then the dashboard's hotkeys.
+
+use super::{App, Command, EntryKind, Overlay, PAGE, Phase};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return self.quit_commands();
+        }
+        match self.overlay {
+            Overlay::Help => self.on_help_key(key.code),
+            Overlay::Launcher { cursor } => self.on_launcher_key(key.code, cursor),
+            Overlay::None => self.on_main_key(key.code),
+        }
+    }
+
+    fn on_help_key(&mut self, code: KeyCode) -> Vec<Command> {
+        match code {
+            KeyCode::Char('q') => self.quit_commands(),
+            KeyCode::Char('?') | KeyCode::Esc | KeyCode::Enter => {
+                self.overlay = Overlay::None;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_launcher_key(&mut self, code: KeyCode, cursor: usize) -> Vec<Command> {
+        let last = self.presets.len().saturating_sub(1);
+        match code {
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.overlay = Overlay::Launcher {
+                    cursor: cursor.saturating_sub(1),
+                }
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.overlay = Overlay::Launcher {
+                    cursor: (cursor + 1).min(last),
+                }
+            }
+            KeyCode::Esc | KeyCode::Char('l') => self.overlay = Overlay::None,
+            KeyCode::Char('q') => return self.quit_commands(),
+            KeyCode::Enter => {
+                self.overlay = Overlay::None;
+                if let Some(preset) = self.presets.get(cursor) {
+                    self.selected = cursor;
+                    return vec![Command::Launch(preset.clone())];
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_main_key(&mut self, code: KeyCode) -> Vec<Command> {
+        match code {
+            KeyCode::Char('q') | KeyCode::Esc => self.quit_commands(),
+            KeyCode::Char('?') => {
+                self.overlay = Overlay::Help;
+                Vec::new()
+            }
+            KeyCode::Char('l') => {
+                self.overlay = Overlay::Launcher {
+                    cursor: self.selected,
+                };
+                Vec::new()
+            }
+            KeyCode::Enter if !self.phase.is_live() => self
+                .selected_preset()
+                .cloned()
+                .map(Command::Launch)
+                .into_iter()
+                .collect(),
+            KeyCode::Char('p' | ' ') => self.toggle_pause(),
+            KeyCode::Char('t') if self.phase.is_live() => {
+                self.note("terminate requested (t)");
+                vec![Command::HaltNow]
+            }
+            KeyCode::Char('f') if self.phase.is_live() => {
+                self.note("finish requested (f): running tasks complete");
+                vec![Command::HaltSoon]
+            }
+            KeyCode::Char('+' | '=') => self.resize_by(1),
+            KeyCode::Char('-' | '_') => self.resize_by(-1),
+            KeyCode::Up | KeyCode::Char('k') => self.scroll(-1),
+            KeyCode::Down | KeyCode::Char('j') => self.scroll(1),
+            KeyCode::PageUp => self.scroll(-PAGE),
+            KeyCode::PageDown => self.scroll(PAGE),
+            KeyCode::Char('m') => {
+                self.log.toggle_filter();
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn toggle_pause(&mut self) -> Vec<Command> {
+        match self.phase {
+            Phase::Running => {
+                self.phase = Phase::Paused;
+                self.note("paused: workers finish what they hold");
+                vec![Command::Pause]
+            }
+            Phase::Paused => {
+                self.phase = Phase::Running;
+                self.note("resumed");
+                vec![Command::Resume]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn resize_by(&mut self, delta: isize) -> Vec<Command> {
+        if !matches!(self.phase, Phase::Running | Phase::Paused) {
+            return Vec::new();
+        }
+        let current = self.snapshot.as_ref().map_or(1, |s| s.target_workers);
+        let wanted = current
+            .saturating_add_signed(delta)
+            .clamp(1, crate::pool::MAX_WORKERS);
+        if wanted == current {
+            return Vec::new();
+        }
+        if let Some(snapshot) = self.snapshot.as_mut() {
+            snapshot.target_workers = wanted;
+        }
+        self.note(&format!("workers: {current} -> {wanted}"));
+        vec![Command::SetWorkers(wanted)]
+    }
+
+    fn scroll(&mut self, delta: isize) -> Vec<Command> {
+        self.log.scroll_by(delta);
+        Vec::new()
+    }
+
+    fn note(&mut self, text: &str) {
+        let now = self.now();
+        self.log.push(now, EntryKind::Info, text.to_string());
+    }
+}

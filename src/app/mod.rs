@@ -1,0 +1,326 @@
+//! The dashboard's model: `App`, the `Msg` it receives and a pure `update` that returns `Command`s; no I/O, no clock.
+
+mod history;
+mod keys;
+mod log;
+
+pub use history::{BestHistory, THROUGHPUT_WINDOW, Throughput};
+pub use log::{EntryKind, LogEntry, LogFilter, ResultLog};
+
+use crate::pool::{Event, HaltReason, RunReport, RunState, Snapshot};
+use crate::preset::Preset;
+use crate::search::Goal;
+use crossterm::event::KeyEvent;
+use std::time::Duration;
+
+/// Most match positions kept for the needle view.
+const MAX_MATCH_MARKS: usize = 1_000;
+/// Lines moved by PgUp / PgDn in the log.
+const PAGE: isize = 10;
+
+/// The run state shown in the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing running; Enter launches the selected run.
+    Ready,
+    /// Running.
+    Running,
+    /// Submission paused.
+    Paused,
+    /// A halt was asked for; workers are stopping.
+    Halting,
+    /// Finished with at least one match.
+    Found,
+    /// Searched the whole space without a match.
+    Exhausted,
+    /// Stopped by the user or a signal.
+    Stopped,
+}
+
+impl Phase {
+    /// The header label.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ready => "Ready",
+            Self::Running => "Running",
+            Self::Paused => "Paused",
+            Self::Halting => "Halting",
+            Self::Found => "Found",
+            Self::Exhausted => "Exhausted",
+            Self::Stopped => "Stopped",
+        }
+    }
+
+    /// True while a run is live (its workers may still be running).
+    #[must_use]
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Running | Self::Paused | Self::Halting)
+    }
+}
+
+/// What is drawn over the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    /// Nothing.
+    None,
+    /// The hotkey list.
+    Help,
+    /// The preset list, with the highlighted row.
+    Launcher {
+        /// Highlighted preset.
+        cursor: usize,
+    },
+}
+
+/// Facts about a run that has just been started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunInfo {
+    /// The preset's name.
+    pub name: String,
+    /// The search's command-line name.
+    pub search: String,
+    /// Its parameters.
+    pub params: String,
+    /// The halt policy, as text.
+    pub halt: String,
+    /// How scores improve.
+    pub goal: Goal,
+    /// Whether the search has a match condition.
+    pub can_match: bool,
+    /// Workers at the start.
+    pub workers: usize,
+}
+
+/// Input to [`App::update`].
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// The main loop started a run.
+    Started(RunInfo),
+    /// A fresh snapshot of the pool, once per frame while a run is live.
+    Frame(Snapshot),
+    /// A notable result or lifecycle event from the pool.
+    Pool(Event),
+    /// A signal (SIGINT, SIGTERM, SIGHUP) arrived.
+    Signal(i32),
+}
+
+/// What the main loop must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Start this preset (halting a live run first).
+    Launch(Preset),
+    /// Pause submission.
+    Pause,
+    /// Resume submission.
+    Resume,
+    /// Terminate now: queued work dropped, running tasks cancelled.
+    HaltNow,
+    /// Finish: no new tasks, running ones complete.
+    HaltSoon,
+    /// Grow or shrink the pool.
+    SetWorkers(usize),
+    /// Leave (after terminating a live run).
+    Quit,
+}
+
+/// Every hotkey and what it does, for the help overlay and the README.
+pub const HOTKEYS: [(&str, &str); 12] = [
+    (
+        "Enter",
+        "launch the selected run (from Ready, or again after a run ends)",
+    ),
+    (
+        "l",
+        "open the launcher: presets and the command-line run; arrows pick, Enter launches",
+    ),
+    ("p / Space", "pause / resume submission"),
+    ("t", "terminate now: drop queued work, cancel running tasks"),
+    ("f", "finish: no new tasks, running ones complete"),
+    ("+ / -", "add / remove a worker"),
+    ("Up Down j k", "scroll the result log"),
+    ("PgUp PgDn", "scroll the log a page"),
+    ("m", "log filter: matches only / everything"),
+    ("?", "this help"),
+    ("Esc", "close an overlay; otherwise quit"),
+    ("q  Ctrl-C", "quit (a live run is terminated first)"),
+];
+
+/// The dashboard's whole state.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Runs the launcher offers; the command-line run comes first.
+    pub presets: Vec<Preset>,
+    /// The run Enter launches.
+    pub selected: usize,
+    /// Header state.
+    pub phase: Phase,
+    /// Overlay on top.
+    pub overlay: Overlay,
+    /// The current or last run.
+    pub run: Option<RunInfo>,
+    /// The latest snapshot.
+    pub snapshot: Option<Snapshot>,
+    /// Throughput history and smoothed rate.
+    pub throughput: Throughput,
+    /// Best score over time.
+    pub best: BestHistory,
+    /// Matches, errors, bests and lifecycle lines.
+    pub log: ResultLog,
+    /// Task ids of matches (for the needle view).
+    pub match_marks: Vec<u64>,
+    /// The final report, once the run ended.
+    pub report: Option<RunReport>,
+    /// Set when the user asked to leave.
+    pub quit: bool,
+    /// False under `NO_COLOR`.
+    pub color: bool,
+}
+
+impl App {
+    /// A dashboard in Ready with `presets` (the first is selected).
+    #[must_use]
+    pub fn new(presets: Vec<Preset>, color: bool) -> Self {
+        Self {
+            presets,
+            selected: 0,
+            phase: Phase::Ready,
+            overlay: Overlay::None,
+            run: None,
+            snapshot: None,
+            throughput: Throughput::default(),
+            best: BestHistory::default(),
+            log: ResultLog::default(),
+            match_marks: Vec::new(),
+            report: None,
+            quit: false,
+            color,
+        }
+    }
+
+    /// The selected preset, if any.
+    #[must_use]
+    pub fn selected_preset(&self) -> Option<&Preset> {
+        self.presets.get(self.selected)
+    }
+
+    /// Run time of the latest snapshot.
+    #[must_use]
+    pub fn now(&self) -> Duration {
+        self.snapshot.as_ref().map_or(Duration::ZERO, |s| s.elapsed)
+    }
+
+    /// Applies one message; returns what the main loop must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Command> {
+        match msg {
+            Msg::Key(key) => self.on_key(key),
+            Msg::Started(info) => {
+                self.on_started(info);
+                Vec::new()
+            }
+            Msg::Frame(snapshot) => {
+                self.on_frame(snapshot);
+                Vec::new()
+            }
+            Msg::Pool(event) => {
+                self.on_event(event);
+                Vec::new()
+            }
+            Msg::Signal(_) => self.quit_commands(),
+        }
+    }
+
+    fn on_started(&mut self, info: RunInfo) {
+        self.phase = Phase::Running;
+        self.overlay = Overlay::None;
+        self.snapshot = None;
+        self.throughput = Throughput::default();
+        self.best = BestHistory::default();
+        self.log.clear();
+        self.match_marks.clear();
+        self.report = None;
+        let text = format!(
+            "started {} ({}), {} workers, halt {}",
+            info.name, info.params, info.workers, info.halt
+        );
+        self.log.push(Duration::ZERO, EntryKind::Info, text);
+        self.run = Some(info);
+    }
+
+    fn on_frame(&mut self, snapshot: Snapshot) {
+        self.throughput.observe(snapshot.active, snapshot.completed);
+        if self.report.is_none() {
+            self.phase = match snapshot.state {
+                RunState::Running => Phase::Running,
+                RunState::Paused => Phase::Paused,
+                RunState::Halting(_) | RunState::Finished(_) => Phase::Halting,
+            };
+        }
+        self.snapshot = Some(snapshot);
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Match { task, value, at, .. } => {
+                if self.match_marks.len() < MAX_MATCH_MARKS {
+                    self.match_marks.push(task);
+                }
+                self.log
+                    .push(at, EntryKind::Match, format!("match: task {task} -> {value}"));
+            }
+            Event::Error {
+                task, message, at, ..
+            } => {
+                self.log
+                    .push(at, EntryKind::Error, format!("error: task {task}: {message}"));
+            }
+            Event::NewBest { task, score, at, .. } => {
+                self.best.push(at, score);
+                self.log
+                    .push(at, EntryKind::Best, format!("new best {score} (task {task})"));
+            }
+            Event::Halted { reason, at } => {
+                self.log.push(
+                    at,
+                    EntryKind::Info,
+                    format!("halt: {}", crate::summary::describe_reason(reason)),
+                );
+            }
+            Event::Finished(report) => self.on_finished(report),
+        }
+    }
+
+    fn on_finished(&mut self, report: RunReport) {
+        self.phase = match report.reason {
+            HaltReason::Match | HaltReason::After => Phase::Found,
+            HaltReason::Exhausted if report.matches > 0 => Phase::Found,
+            HaltReason::Exhausted => Phase::Exhausted,
+            HaltReason::User | HaltReason::Signal => Phase::Stopped,
+        };
+        if let Some(snapshot) = self.snapshot.as_mut() {
+            snapshot.elapsed = report.elapsed;
+            snapshot.active = report.active;
+            snapshot.completed = report.completed;
+            snapshot.cancelled = report.cancelled;
+            snapshot.submitted = report.submitted;
+            snapshot.in_flight = 0;
+        }
+        self.log.push(
+            report.elapsed,
+            EntryKind::Info,
+            format!("ended: {}", crate::summary::describe_reason(report.reason)),
+        );
+        self.report = Some(report);
+    }
+
+    fn quit_commands(&mut self) -> Vec<Command> {
+        self.quit = true;
+        if self.phase.is_live() {
+            vec![Command::HaltNow, Command::Quit]
+        } else {
+            vec![Command::Quit]
+        }
+    }
+}

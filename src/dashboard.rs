@@ -1,0 +1,226 @@
+//! The dashboard's main loop, generic over the ratatui backend: input, pool events and frame ticks in, commands out.
+
+use crate::app::{App, Command, Msg, RunInfo};
+use crate::eventlog::EventLog;
+use crate::journal::Journal;
+use crate::pool::{Event, HaltMode, HaltReason, Run, RunConfig};
+use crate::preset::Preset;
+use crate::summary::Summary;
+use crate::term::{FrameSync, Input};
+use crossbeam_channel::{Receiver, never, select, tick};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Settings of the loop.
+#[derive(Debug, Clone)]
+pub struct LoopOptions {
+    /// Frames per second while a run is live.
+    pub fps: u32,
+    /// `--log FILE`, appended to by every run.
+    pub log_path: Option<PathBuf>,
+}
+
+/// How the loop ended.
+#[derive(Debug, Default)]
+pub struct LoopEnd {
+    /// The summary of the last run, if any ran.
+    pub summary: Option<Summary>,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
+}
+
+/// A run in progress and what follows it.
+struct Live {
+    run: Run,
+    journal: Journal,
+}
+
+/// Owns the live run; carries out the app's commands.
+struct Controller {
+    live: Option<Live>,
+    options: LoopOptions,
+    ticker: Receiver<Instant>,
+    last_summary: Option<Summary>,
+    signal: Option<i32>,
+}
+
+impl Controller {
+    fn events(&self) -> Receiver<Event> {
+        self.live
+            .as_ref()
+            .map_or_else(never, |live| live.run.events().clone())
+    }
+
+    fn launch(&mut self, app: &mut App, preset: &Preset) {
+        self.stop_live(app);
+        // Presets are validated when loaded; a failure here is shown in the log, not fatal.
+        let search = match preset.spec.build() {
+            Ok(search) => search,
+            Err(err) => {
+                app.log.push(
+                    app.now(),
+                    crate::app::EntryKind::Error,
+                    format!("cannot launch: {err}"),
+                );
+                return;
+            }
+        };
+        let config = RunConfig {
+            workers: preset.worker_count(),
+            policy: preset.halt,
+            ..RunConfig::default()
+        };
+        let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
+        let journal = Journal::start(log, &preset.spec, &config, search.params(), search.can_match());
+        let info = RunInfo {
+            name: preset.name.clone(),
+            search: search.name().to_string(),
+            params: search.params(),
+            halt: preset.halt.to_string(),
+            goal: search.goal(),
+            can_match: search.can_match(),
+            workers: config.workers,
+        };
+        let run = Run::start(search, &config);
+        app.update(Msg::Started(info));
+        app.update(Msg::Frame(run.snapshot()));
+        self.ticker = tick(Duration::from_secs(1) / self.options.fps.max(1));
+        self.live = Some(Live { run, journal });
+    }
+
+    /// Halts a live run, waits for it, and records its summary.
+    fn stop_live(&mut self, app: &mut App) {
+        let Some(live) = self.live.as_ref() else { return };
+        if !live.run.is_finished() {
+            live.run.halt_now();
+        }
+        let _report = live.run.wait();
+        let pending: Vec<Event> = live.run.events().try_iter().collect();
+        for event in pending {
+            self.on_event(app, event);
+        }
+    }
+
+    fn on_event(&mut self, app: &mut App, event: Event) {
+        let Some(live) = self.live.as_mut() else { return };
+        live.journal.event(&event);
+        if let Event::Finished(report) = &event {
+            self.last_summary = Some(live.journal.finish(report, self.signal));
+            app.update(Msg::Frame(live.run.snapshot()));
+            self.live = None;
+            self.ticker = never();
+        }
+        app.update(Msg::Pool(event));
+    }
+
+    fn execute(&mut self, app: &mut App, commands: Vec<Command>) {
+        for command in commands {
+            let run = self.live.as_ref().map(|live| &live.run);
+            match (command, run) {
+                (Command::Launch(preset), _) => self.launch(app, &preset),
+                (Command::Pause, Some(run)) => run.pause(),
+                (Command::Resume, Some(run)) => run.resume(),
+                (Command::HaltNow, Some(run)) => run.halt_now(),
+                (Command::HaltSoon, Some(run)) => run.halt_soon(),
+                (Command::SetWorkers(workers), Some(run)) => run.set_workers(workers),
+                (Command::Quit, _) => self.stop_live(app),
+                (_, None) => {}
+            }
+        }
+    }
+}
+
+/// Runs the dashboard until the user quits or a signal arrives.
+///
+/// # Errors
+/// When drawing to the terminal fails.
+pub fn run_loop<B>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    inputs: &Receiver<Input>,
+    signals: &Receiver<i32>,
+    options: LoopOptions,
+    start: bool,
+) -> anyhow::Result<LoopEnd>
+where
+    B: Backend + FrameSync,
+    B::Error: Send + Sync + 'static,
+{
+    let mut controller = Controller {
+        live: None,
+        options,
+        ticker: never(),
+        last_summary: None,
+        signal: None,
+    };
+    if start && let Some(preset) = app.selected_preset().cloned() {
+        controller.execute(app, vec![Command::Launch(preset)]);
+    }
+    let mut dirty = true;
+    while !app.quit {
+        if dirty {
+            draw(terminal, app)?;
+            dirty = false;
+        }
+        let events = controller.events();
+        let ticker = controller.ticker.clone();
+        select! {
+            recv(inputs) -> input => {
+                match input {
+                    Ok(Input::Key(key)) => {
+                        let commands = app.update(Msg::Key(key));
+                        controller.execute(app, commands);
+                    }
+                    Ok(Input::Resize) => {}
+                    // The terminal went away: leave as if asked to.
+                    Err(_) => {
+                        let commands = app.update(Msg::Signal(libc::SIGHUP));
+                        controller.execute(app, commands);
+                    }
+                }
+                dirty = true;
+            },
+            recv(events) -> event => {
+                if let Ok(event) = event {
+                    let finished = matches!(event, Event::Finished(_));
+                    controller.on_event(app, event);
+                    // While live, frames are drawn on ticks only; the end is drawn at once.
+                    dirty |= finished || controller.live.is_none();
+                }
+            },
+            recv(ticker) -> _ => {
+                if let Some(live) = controller.live.as_ref() {
+                    app.update(Msg::Frame(live.run.snapshot()));
+                }
+                dirty = true;
+            },
+            recv(signals) -> signal => {
+                if let Ok(signal) = signal {
+                    controller.signal = Some(signal);
+                    if let Some(live) = controller.live.as_ref() {
+                        live.run.halt(HaltMode::Now, HaltReason::Signal);
+                    }
+                    let commands = app.update(Msg::Signal(signal));
+                    controller.execute(app, commands);
+                }
+            },
+        }
+    }
+    Ok(LoopEnd {
+        summary: controller.last_summary,
+        signal: controller.signal,
+    })
+}
+
+fn draw<B>(terminal: &mut Terminal<B>, app: &App) -> anyhow::Result<()>
+where
+    B: Backend + FrameSync,
+    B::Error: Send + Sync + 'static,
+{
+    terminal.backend_mut().begin_frame()?;
+    terminal.draw(|frame| crate::ui::render(frame, app))?;
+    terminal.backend_mut().end_frame()?;
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! Run presets: a named search with its worker count and halt policy, from `assets/runs/*.toml` or `--config`.
+
+use crate::pool::HaltPolicy;
+use crate::search::SearchSpec;
+use std::path::Path;
+
+/// The presets shipped in `assets/runs/`, compiled in so the launcher works from any directory.
+const SHIPPED: [(&str, &str); 5] = [
+    (
+        "article-example-2.toml",
+        include_str!("../assets/runs/article-example-2.toml"),
+    ),
+    (
+        "article-example-3.toml",
+        include_str!("../assets/runs/article-example-3.toml"),
+    ),
+    ("pow.toml", include_str!("../assets/runs/pow.toml")),
+    ("collatz.toml", include_str!("../assets/runs/collatz.toml")),
+    ("rastrigin.toml", include_str!("../assets/runs/rastrigin.toml")),
+];
+
+/// A run the launcher can start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preset {
+    /// Display name.
+    pub name: String,
+    /// One line on what it shows.
+    pub description: String,
+    /// The search.
+    pub spec: SearchSpec,
+    /// Workers; `None` means the number of CPUs.
+    pub workers: Option<usize>,
+    /// What a match does.
+    pub halt: HaltPolicy,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresetFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    workers: Option<usize>,
+    #[serde(default = "default_halt")]
+    halt: String,
+    search: SearchSpec,
+}
+
+fn default_halt() -> String {
+    "now".to_string()
+}
+
+/// Why a preset could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PresetError {
+    /// The file cannot be read.
+    #[error("cannot read preset {path}: {source}")]
+    Read {
+        /// The path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or unknown fields.
+    #[error("bad preset {path}: {message}")]
+    Parse {
+        /// The path.
+        path: String,
+        /// The parser's message, on one line.
+        message: String,
+    },
+}
+
+impl Preset {
+    /// Parses a preset from TOML text; `origin` names it in errors.
+    ///
+    /// # Errors
+    /// [`PresetError::Parse`] for bad TOML, unknown fields, a bad halt policy or bad search parameters.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, PresetError> {
+        let parse_error = |message: String| PresetError::Parse {
+            path: origin.to_string(),
+            message: message.split_whitespace().collect::<Vec<_>>().join(" "),
+        };
+        let file: PresetFile = toml::from_str(text).map_err(|err| parse_error(err.to_string()))?;
+        let halt = file
+            .halt
+            .parse::<HaltPolicy>()
+            .map_err(|err| parse_error(err.to_string()))?;
+        file.search.build().map_err(|err| parse_error(err.to_string()))?;
+        if file
+            .workers
+            .is_some_and(|w| !(1..=crate::pool::MAX_WORKERS).contains(&w))
+        {
+            return Err(parse_error(format!(
+                "workers must be between 1 and {}",
+                crate::pool::MAX_WORKERS
+            )));
+        }
+        Ok(Self {
+            name: file.name,
+            description: file.description,
+            spec: file.search,
+            workers: file.workers,
+            halt,
+        })
+    }
+
+    /// Loads a preset file.
+    ///
+    /// # Errors
+    /// [`PresetError`] when it cannot be read or parsed.
+    pub fn load(path: &Path) -> Result<Self, PresetError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| PresetError::Read {
+            path: origin.clone(),
+            source,
+        })?;
+        Self::from_toml(&text, &origin)
+    }
+
+    /// The presets shipped with poolwatch.
+    #[must_use]
+    pub fn shipped() -> Vec<Self> {
+        SHIPPED
+            .iter()
+            // The shipped files are checked by a unit test; one that fails to parse is skipped.
+            .filter_map(|(name, text)| Self::from_toml(text, name).ok())
+            .collect()
+    }
+
+    /// Worker count, resolving "number of CPUs".
+    #[must_use]
+    pub fn worker_count(&self) -> usize {
+        self.workers.unwrap_or_else(num_cpus::get)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_preset_parses() {
+        for (name, text) in SHIPPED {
+            Preset::from_toml(text, name).unwrap_or_else(|err| panic!("{err}"));
+        }
+        assert_eq!(Preset::shipped().len(), SHIPPED.len());
+    }
+
+    #[test]
+    fn errors_fit_on_one_line() {
+        let err = Preset::from_toml("name = 1\n[search]\nkind = \"needle\"", "x.toml").unwrap_err();
+        assert!(!err.to_string().contains('\n'), "{err}");
+        let err = Preset::from_toml(
+            "name = \"a\"\nhalt = \"later\"\n[search]\nkind = \"needle\"",
+            "x.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("halt policy"), "{err}");
+    }
+}

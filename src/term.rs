@@ -1,0 +1,154 @@
+//! The terminal: raw mode and the alternate screen, the guard that always restores them, the panic hook, the input thread.
+
+use crossbeam_channel::{Receiver, Sender};
+use crossterm::event::{self, Event as TermEvent, KeyEvent};
+use crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{cursor, execute, queue};
+use ratatui::Terminal;
+use ratatui::backend::{CrosstermBackend, TestBackend};
+use std::io::{self, Stdout, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// True while raw mode and the alternate screen are on.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// How often the input thread checks its stop flag when no key arrives.
+const INPUT_POLL: Duration = Duration::from_millis(100);
+
+/// What the input thread reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A key press (releases and repeats are dropped).
+    Key(KeyEvent),
+    /// The terminal changed size.
+    Resize,
+}
+
+/// Owns raw mode and the alternate screen; dropping it restores the terminal.
+#[derive(Debug)]
+pub struct TerminalGuard {
+    _private: (),
+}
+
+impl TerminalGuard {
+    /// Enters raw mode and the alternate screen and hides the cursor.
+    ///
+    /// # Errors
+    /// When the terminal refuses raw mode or the escape sequences cannot be written.
+    pub fn enter() -> io::Result<(Self, Terminal<CrosstermBackend<Stdout>>)> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        let guard = Self { _private: () };
+        execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+        let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        Ok((guard, terminal))
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Leaves the alternate screen, shows the cursor and turns raw mode off; safe to call twice.
+pub fn restore() {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ignored = execute!(
+            io::stdout(),
+            EndSynchronizedUpdate,
+            LeaveAlternateScreen,
+            cursor::Show
+        );
+        let _ignored = disable_raw_mode();
+    }
+}
+
+/// Restores the terminal before a panic message is printed, except for pool worker
+/// threads, whose panics are caught and logged as task errors.
+fn install_panic_hook() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let on_worker = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("poolwatch-worker-"));
+            if on_worker {
+                return;
+            }
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+/// Wraps each frame in a synchronized update where the backend supports it.
+pub trait FrameSync {
+    /// Called before a frame is drawn.
+    ///
+    /// # Errors
+    /// When the backend cannot be written.
+    fn begin_frame(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    /// Called after a frame is drawn.
+    ///
+    /// # Errors
+    /// When the backend cannot be written.
+    fn end_frame(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: Write> FrameSync for CrosstermBackend<W> {
+    fn begin_frame(&mut self) -> io::Result<()> {
+        queue!(self, BeginSynchronizedUpdate)
+    }
+    fn end_frame(&mut self) -> io::Result<()> {
+        execute!(self, EndSynchronizedUpdate)
+    }
+}
+
+impl FrameSync for TestBackend {}
+
+/// Starts the thread that reads keys and resizes until `stop` is set or the receiver is gone.
+///
+/// # Errors
+/// When the thread cannot be spawned.
+pub fn spawn_input_thread(stop: Arc<AtomicBool>) -> io::Result<Receiver<Input>> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::Builder::new()
+        .name("poolwatch-input".into())
+        .spawn(move || read_input(&tx, &stop))?;
+    Ok(rx)
+}
+
+fn read_input(tx: &Sender<Input>, stop: &AtomicBool) {
+    while !stop.load(Ordering::Acquire) {
+        match event::poll(INPUT_POLL) {
+            Ok(false) => {}
+            Ok(true) => {
+                let input = match event::read() {
+                    Ok(TermEvent::Key(key)) if key.is_press() => Some(Input::Key(key)),
+                    Ok(TermEvent::Resize(..)) => Some(Input::Resize),
+                    Ok(_) => None,
+                    // The terminal is gone: dropping the sender tells the main loop.
+                    Err(_) => return,
+                };
+                if let Some(input) = input
+                    && tx.send(input).is_err()
+                {
+                    return;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Convergence panel: the best score over time for scoring searches; for the needle, the share searched and where the match landed.
+
+use super::{Theme, duration, ratio, score};
+use crate::app::App;
+use crate::search::Goal;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Wrap};
+
+/// Draws the panel that fits the running search.
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let goal = app.run.as_ref().map_or(Goal::None, |run| run.goal);
+    match goal {
+        Goal::None => render_needle(frame, area, app, theme),
+        Goal::Maximize | Goal::Minimize => render_chart(frame, area, app, goal, theme),
+    }
+}
+
+fn render_chart(frame: &mut Frame<'_>, area: Rect, app: &App, goal: Goal, theme: Theme) {
+    let points = &app.best.points;
+    let title = match (app.best.latest(), goal) {
+        (Some((at, best)), Goal::Minimize) => {
+            format!(" best value (lower is better): {} at {:.1}s ", score(best), at)
+        }
+        (Some((at, best)), _) => format!(" best score (higher is better): {} at {:.1}s ", score(best), at),
+        (None, _) => " best score: none yet ".to_string(),
+    };
+    let block = Block::bordered().title(Line::styled(title, theme.title()));
+    if points.is_empty() {
+        frame.render_widget(
+            Paragraph::new("waiting for the first scored task").block(block),
+            area,
+        );
+        return;
+    }
+    let now = app
+        .now()
+        .as_secs_f64()
+        .max(points.last().map_or(0.0, |p| p.0))
+        .max(1.0);
+    // A step line: each best holds until the next one, and the last one until now.
+    let mut line: Vec<(f64, f64)> = Vec::with_capacity(points.len() * 2 + 1);
+    for (index, &(at, value)) in points.iter().enumerate() {
+        if index > 0 {
+            line.push((at, points[index - 1].1));
+        }
+        line.push((at, value));
+    }
+    if let Some(&(_, last)) = points.last() {
+        line.push((now, last));
+    }
+    let (low, high) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.1), hi.max(p.1))
+        });
+    let (low, high) = match goal {
+        Goal::Minimize => (0.0_f64.min(low), high.max(low + 1e-9)),
+        _ => (low.min(high - 1.0).floor(), high.ceil() + 1.0),
+    };
+    let dataset = Dataset::default()
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(theme.good())
+        .data(&line);
+    let x_axis = Axis::default()
+        .bounds([0.0, now])
+        .labels([Span::raw("0s"), Span::raw(format!("{now:.0}s"))])
+        .style(theme.dim());
+    let y_axis = Axis::default()
+        .bounds([low, high])
+        .labels([Span::raw(score(low)), Span::raw(score(high))])
+        .style(theme.dim());
+    frame.render_widget(
+        Chart::new(vec![dataset])
+            .block(block)
+            .x_axis(x_axis)
+            .y_axis(y_axis),
+        area,
+    );
+}
+
+fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let block = Block::bordered().title(Line::styled(" search space ", theme.title()));
+    let inner_width = usize::from(block.inner(area).width);
+    let Some(snapshot) = app.snapshot.as_ref() else {
+        let text = app.selected_preset().map_or_else(String::new, |preset| {
+            format!("Enter launches: {}\n{}", preset.name, preset.description)
+        });
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), area);
+        return;
+    };
+    let searched = ratio(snapshot.completed, snapshot.total);
+    let mut lines = vec![Line::raw(format!(
+        "searched {:.2}% of the space 0..{}",
+        searched * 100.0,
+        snapshot.total
+    ))];
+    lines.push(Line::styled(
+        position_bar(inner_width, snapshot.total, searched, &app.match_marks),
+        theme.good(),
+    ));
+    if let Some(first) = app.match_marks.iter().min() {
+        let share = ratio(*first, snapshot.total) * 100.0;
+        lines.push(Line::styled(
+            format!("match at task {first} ({share:.2}% into the space)"),
+            theme.bad(),
+        ));
+        if app.match_marks.len() > 1 {
+            lines.push(Line::raw(format!("{} matches so far", app.match_marks.len())));
+        }
+    } else if app.phase.is_live() {
+        let rest = (1.0 - searched) * 100.0;
+        let eta = app
+            .throughput
+            .eta(
+                snapshot
+                    .total
+                    .saturating_sub(snapshot.completed + snapshot.cancelled),
+            )
+            .map_or_else(|| "unknown".to_string(), duration);
+        lines.push(Line::raw(format!(
+            "not found yet: if it exists it is in the remaining {rest:.2}%"
+        )));
+        lines.push(Line::raw(format!(
+            "expected within half of the time left ({eta})"
+        )));
+    } else {
+        lines.push(Line::raw("no match"));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// `0 [=====◆----] N`: the searched share, with each match's position.
+fn position_bar(width: usize, total: u64, searched: f64, marks: &[u64]) -> String {
+    let cells = width.saturating_sub(2);
+    if cells == 0 {
+        return String::new();
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "bounded by cells"
+    )]
+    let filled = ((searched * cells as f64).round() as usize).min(cells);
+    let mut bar: Vec<char> = (0..cells).map(|i| if i < filled { '=' } else { '-' }).collect();
+    for mark in marks {
+        let cell = crate::pool::bucket_of(total, cells, *mark).min(cells - 1);
+        bar[cell] = '◆';
+    }
+    format!("[{}]", bar.into_iter().collect::<String>())
+}

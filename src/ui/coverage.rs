@@ -1,0 +1,128 @@
+//! Coverage strip: the space 0..N as one row of cells showing done, partly done, running, queued and not submitted.
+
+use super::Theme;
+use crate::app::App;
+use crate::pool::{Snapshot, WorkerState, bucket_span};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+/// What a cell of the strip shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    /// Every id done.
+    Done,
+    /// Some ids done.
+    Partial,
+    /// A worker holds ids of this cell now.
+    Running,
+    /// Submitted, waiting in the queue.
+    Queued,
+    /// Not handed out yet.
+    NotSubmitted,
+    /// Holds a match.
+    Match,
+}
+
+impl Cell {
+    fn glyph(self) -> char {
+        match self {
+            Self::Done => '█',
+            Self::Partial => '▓',
+            Self::Running => '▒',
+            Self::Queued => '░',
+            Self::NotSubmitted => '·',
+            Self::Match => '◆',
+        }
+    }
+
+    fn style(self, theme: Theme) -> Style {
+        match self {
+            Self::Done | Self::Partial => theme.good(),
+            Self::Running | Self::Queued => theme.warn(),
+            Self::NotSubmitted => theme.dim(),
+            Self::Match => theme.bad(),
+        }
+    }
+}
+
+/// Classifies `cells` equal slices of the space.
+#[must_use]
+pub fn cells(snapshot: &Snapshot, marks: &[u64], cells: usize) -> Vec<Cell> {
+    (0..cells)
+        .map(|index| {
+            let (start, end) = bucket_span(snapshot.total, cells, index);
+            classify(snapshot, marks, start, end)
+        })
+        .collect()
+}
+
+fn classify(snapshot: &Snapshot, marks: &[u64], start: u64, end: u64) -> Cell {
+    if end <= start {
+        return Cell::NotSubmitted;
+    }
+    if marks.iter().any(|m| (start..end).contains(m)) {
+        return Cell::Match;
+    }
+    let done = done_in(snapshot, start, end);
+    let size = end - start;
+    let running = snapshot
+        .workers
+        .iter()
+        .any(|w| w.state == WorkerState::Running && w.batch.0 < end && w.batch.1 > start);
+    if done + size / 1000 >= size && done > 0 {
+        Cell::Done
+    } else if running {
+        Cell::Running
+    } else if done > 0 {
+        Cell::Partial
+    } else if start < snapshot.submitted {
+        Cell::Queued
+    } else {
+        Cell::NotSubmitted
+    }
+}
+
+/// Completed ids in `start..end`, spreading each coverage bucket's count evenly over its span.
+fn done_in(snapshot: &Snapshot, start: u64, end: u64) -> u64 {
+    let buckets = snapshot.coverage.len();
+    let mut done = 0.0;
+    for (index, &count) in snapshot.coverage.iter().enumerate() {
+        let (b_start, b_end) = bucket_span(snapshot.total, buckets, index);
+        let overlap = end.min(b_end).saturating_sub(start.max(b_start));
+        if overlap > 0 && b_end > b_start {
+            #[expect(clippy::cast_precision_loss, reason = "an estimate for a cell")]
+            let share = count as f64 * overlap as f64 / (b_end - b_start) as f64;
+            done += share;
+        }
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "non-negative and small"
+    )]
+    let done = done.round() as u64;
+    done
+}
+
+/// Draws the strip and its legend.
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let block = Block::bordered().title(Line::styled(
+        " coverage of 0..N (completion is out of order) ",
+        theme.title(),
+    ));
+    let inner = block.inner(area);
+    let strip = app.snapshot.as_ref().map_or_else(Vec::new, |snapshot| {
+        cells(snapshot, &app.match_marks, usize::from(inner.width))
+            .into_iter()
+            .map(|cell| Span::styled(cell.glyph().to_string(), cell.style(theme)))
+            .collect()
+    });
+    let legend = Line::styled(
+        "█ done  ▓ partly done  ▒ running  ░ queued  · not submitted  ◆ match",
+        theme.dim(),
+    );
+    frame.render_widget(Paragraph::new(vec![Line::from(strip), legend]).block(block), area);
+}

@@ -1,0 +1,134 @@
+//! Rendering of `&App` into a frame: the layout, delegating each panel to its own file. No state, no I/O.
+
+mod convergence;
+mod coverage;
+mod overlay;
+mod progress;
+mod results;
+mod theme;
+mod workers;
+
+pub use theme::{Theme, count, duration, ratio, score};
+
+use crate::app::{App, Overlay, Phase};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// Below this size only a one-line notice is drawn.
+const MIN_WIDTH: u16 = 50;
+/// Below this height only a one-line notice is drawn.
+const MIN_HEIGHT: u16 = 16;
+/// Most worker rows shown before the table scrolls off.
+const MAX_WORKER_ROWS: u16 = 12;
+
+/// Draws the whole dashboard.
+pub fn render(frame: &mut Frame<'_>, app: &App) {
+    let area = frame.area();
+    let theme = Theme::new(app.color);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        render_too_small(frame, area, app, theme);
+        return;
+    }
+    let worker_rows = app.snapshot.as_ref().map_or(0, |s| s.workers.len());
+    let workers_height = u16::try_from(worker_rows)
+        .unwrap_or(u16::MAX)
+        .min(MAX_WORKER_ROWS)
+        + 3;
+    let [header, progress, middle, coverage, workers, bottom, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(5),
+        Constraint::Min(6),
+        Constraint::Length(4),
+        Constraint::Length(workers_height),
+        Constraint::Min(4),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(frame, header, app, theme);
+    progress::render(frame, progress, app, theme);
+    let [convergence_area, throughput_area] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(middle);
+    convergence::render(frame, convergence_area, app, theme);
+    progress::render_sparkline(frame, throughput_area, app, theme);
+    coverage::render(frame, coverage, app, theme);
+    workers::render(frame, workers, app, theme);
+    results::render(frame, bottom, app, theme);
+    render_footer(frame, footer, app, theme);
+    match app.overlay {
+        Overlay::None => {}
+        Overlay::Help => overlay::render_help(frame, area, theme),
+        Overlay::Launcher { cursor } => overlay::render_launcher(frame, area, app, cursor, theme),
+    }
+}
+
+fn render_too_small(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let lines = vec![
+        Line::styled(format!("poolwatch: {}", app.phase.label()), theme.title()),
+        Line::raw(format!(
+            "terminal too small ({}x{}), need {MIN_WIDTH}x{MIN_HEIGHT}",
+            area.width, area.height
+        )),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn phase_style(phase: Phase, theme: Theme) -> ratatui::style::Style {
+    match phase {
+        Phase::Running | Phase::Found => theme.good(),
+        Phase::Paused | Phase::Halting => theme.warn(),
+        Phase::Stopped => theme.bad(),
+        Phase::Ready | Phase::Exhausted => theme.title(),
+    }
+}
+
+fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let (name, params, halt) = match (&app.run, app.selected_preset()) {
+        (Some(run), _) => (run.search.clone(), run.params.clone(), run.halt.clone()),
+        (None, Some(preset)) => (
+            preset.spec.kind().to_string(),
+            preset.name.clone(),
+            preset.halt.to_string(),
+        ),
+        (None, None) => ("-".to_string(), String::new(), String::new()),
+    };
+    let mut spans = vec![
+        Span::styled(" poolwatch ", theme.title()),
+        Span::styled(format!("{name} "), theme.title()),
+        Span::raw(format!("{params}  ")),
+        Span::styled(format!("[{}]", app.phase.label()), phase_style(app.phase, theme)),
+    ];
+    if let Some(snapshot) = &app.snapshot {
+        spans.push(Span::raw(format!(
+            "  {} elapsed, {} active  {} workers  halt {halt}",
+            duration(snapshot.elapsed),
+            duration(snapshot.active),
+            snapshot.target_workers
+        )));
+    } else if !halt.is_empty() {
+        spans.push(Span::raw(format!("  halt {halt}")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The hotkeys that make sense in `phase`.
+#[must_use]
+pub fn footer_keys(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Ready => "Enter launch  l launcher  ? help  q quit",
+        Phase::Running => "p pause  t terminate  f finish  +/- workers  j/k scroll  m filter  ? help  q quit",
+        Phase::Paused => "p resume  t terminate  f finish  +/- workers  j/k scroll  m filter  ? help  q quit",
+        Phase::Halting => "stopping...  j/k scroll  m filter  ? help  q quit",
+        Phase::Found | Phase::Exhausted | Phase::Stopped => {
+            "Enter run again  l launcher  j/k scroll  m filter  ? help  q quit"
+        }
+    }
+}
+
+fn render_footer(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    frame.render_widget(
+        Paragraph::new(Line::styled(format!(" {}", footer_keys(app.phase)), theme.dim())),
+        area,
+    );
+}

@@ -1,0 +1,75 @@
+//! Overlays drawn over the dashboard: the hotkey help and the run launcher.
+
+use super::Theme;
+use crate::app::{App, HOTKEYS};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    area.centered(
+        Constraint::Length(width.min(area.width)),
+        Constraint::Length(height.min(area.height)),
+    )
+}
+
+/// Draws the list of every hotkey.
+pub fn render_help(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let height = u16::try_from(HOTKEYS.len()).unwrap_or(u16::MAX).saturating_add(4);
+    let popup = centered(area, 90, height);
+    let mut lines: Vec<Line<'_>> = HOTKEYS
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!("{key:>12}  "), theme.title()),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("? or Esc closes this help", theme.dim()));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" hotkeys ")),
+        popup,
+    );
+}
+
+/// Draws the preset list with `cursor` highlighted.
+pub fn render_launcher(frame: &mut Frame<'_>, area: Rect, app: &App, cursor: usize, theme: Theme) {
+    let height = u16::try_from(app.presets.len() * 2)
+        .unwrap_or(u16::MAX)
+        .saturating_add(4);
+    let popup = centered(area, 96, height);
+    let mut lines = Vec::new();
+    for (index, preset) in app.presets.iter().enumerate() {
+        let marker = if index == cursor { "> " } else { "  " };
+        let style = if index == cursor {
+            theme.selected()
+        } else {
+            theme.title()
+        };
+        lines.push(Line::styled(
+            format!(
+                "{marker}{} [{}, halt {}]",
+                preset.name,
+                preset.spec.kind(),
+                preset.halt
+            ),
+            style,
+        ));
+        lines.push(Line::styled(format!("    {}", preset.description), theme.dim()));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Up/Down pick, Enter launches, Esc closes",
+        theme.dim(),
+    ));
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered().title(" launch a run ");
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(block),
+        popup,
+    );
+}

@@ -1,0 +1,97 @@
+//! Progress panel: completed and submitted gauges, rates and ETA, and the throughput sparkline.
+
+use super::{Theme, count, duration, ratio};
+use crate::app::App;
+use crate::summary::human_count;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, LineGauge, Paragraph, Sparkline};
+
+/// Draws the two gauges and the figures line.
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let block = Block::bordered().title(Line::styled(" progress ", theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [completed_row, submitted_row, figures_row] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let snapshot = app.snapshot.as_ref();
+    let total = snapshot.map_or(0, |s| s.total);
+    let open = snapshot.is_some_and(|s| s.total_open);
+    let total_text = if open {
+        format!("{}+ (open)", count(total))
+    } else {
+        count(total)
+    };
+    let completed = snapshot.map_or(0, |s| s.completed);
+    let submitted = snapshot.map_or(0, |s| s.submitted);
+    let completed_gauge = LineGauge::default()
+        .ratio(ratio(completed, total))
+        .label(format!(
+            "completed {:>6.2}% {} / {total_text}",
+            ratio(completed, total) * 100.0,
+            count(completed)
+        ))
+        .filled_style(theme.good())
+        .unfilled_style(theme.dim());
+    frame.render_widget(completed_gauge, completed_row);
+    let submitted_gauge = LineGauge::default()
+        .ratio(ratio(submitted, total))
+        .label(format!(
+            "submitted {:>6.2}% {} / {total_text}",
+            ratio(submitted, total) * 100.0,
+            count(submitted)
+        ))
+        .filled_style(theme.gauge())
+        .unfilled_style(theme.dim());
+    frame.render_widget(submitted_gauge, submitted_row);
+    frame.render_widget(Paragraph::new(figures_line(app)), figures_row);
+}
+
+fn figures_line(app: &App) -> String {
+    let Some(snapshot) = app.snapshot.as_ref() else {
+        return "press Enter to launch, l for the launcher".to_string();
+    };
+    let rate = app.throughput.smoothed_rate;
+    let remaining = snapshot
+        .total
+        .saturating_sub(snapshot.completed + snapshot.cancelled);
+    let eta = if app.phase.is_live() && !snapshot.total_open {
+        app.throughput
+            .eta(remaining)
+            .map_or_else(|| "-".to_string(), duration)
+    } else {
+        "-".to_string()
+    };
+    format!(
+        "{} tasks/s   ETA {eta}   in flight {}   cancelled {}   matches {}   errors {}   batch {}",
+        human_count(rate),
+        count(snapshot.in_flight),
+        count(snapshot.cancelled),
+        count(snapshot.matches),
+        count(snapshot.errors),
+        count(snapshot.batch_size),
+    )
+}
+
+/// Draws tasks completed per second over the last minute.
+pub fn render_sparkline(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let samples: Vec<u64> = app.throughput.per_second.iter().copied().collect();
+    let peak = samples.iter().copied().max().unwrap_or(0);
+    #[expect(clippy::cast_precision_loss, reason = "a display figure")]
+    let title = format!(
+        " throughput, last {}s (peak {}/s) ",
+        samples.len(),
+        human_count(peak as f64)
+    );
+    let block = Block::bordered().title(Line::styled(title, theme.title()));
+    // Newest at the right edge: keep the samples that fit.
+    let width = usize::from(block.inner(area).width);
+    let shown = &samples[samples.len().saturating_sub(width)..];
+    let sparkline = Sparkline::default().block(block).data(shown).style(theme.good());
+    frame.render_widget(sparkline, area);
+}
