@@ -305,6 +305,8 @@ impl App {
             snapshot.completed = report.completed;
             snapshot.cancelled = report.cancelled;
             snapshot.submitted = report.submitted;
+            snapshot.matches = report.matches;
+            snapshot.errors = report.errors;
             snapshot.in_flight = 0;
         }
         self.log.push(

@@ -93,43 +93,34 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         return;
     };
     let searched = ratio(snapshot.completed, snapshot.total);
-    let mut lines = vec![Line::raw(format!(
-        "searched {:.2}% of the space 0..{}",
-        searched * 100.0,
-        snapshot.total
-    ))];
-    lines.push(Line::styled(
-        position_bar(inner_width, snapshot.total, searched, &app.match_marks),
-        theme.good(),
-    ));
-    if let Some(first) = app.match_marks.iter().min() {
+    let bar = Line::styled(position_bar(inner_width, snapshot.total, searched, &app.match_marks), theme.good());
+    let searched_text = format!("searched {:.2}% of the space 0..{}", searched * 100.0, snapshot.total);
+    let lines = if let Some(first) = app.match_marks.iter().min() {
         let share = ratio(*first, snapshot.total) * 100.0;
-        lines.push(Line::styled(
-            format!("match at task {first} ({share:.2}% into the space)"),
-            theme.bad(),
-        ));
+        let mut lines = vec![
+            Line::styled(format!("match at task {first} ({share:.2}% into the space)"), theme.bad()),
+            bar,
+            Line::raw(searched_text),
+        ];
         if app.match_marks.len() > 1 {
             lines.push(Line::raw(format!("{} matches so far", app.match_marks.len())));
         }
+        lines
     } else if app.phase.is_live() {
         let rest = (1.0 - searched) * 100.0;
         let eta = app
             .throughput
-            .eta(
-                snapshot
-                    .total
-                    .saturating_sub(snapshot.completed + snapshot.cancelled),
-            )
+            .eta(snapshot.total.saturating_sub(snapshot.completed + snapshot.cancelled))
             .map_or_else(|| "unknown".to_string(), duration);
-        lines.push(Line::raw(format!(
-            "not found yet: if it exists it is in the remaining {rest:.2}%"
-        )));
-        lines.push(Line::raw(format!(
-            "expected within half of the time left ({eta})"
-        )));
+        vec![
+            Line::raw(format!("{searched_text}: no match yet")),
+            bar,
+            Line::raw(format!("if there is a match, it is in the remaining {rest:.2}%:")),
+            Line::raw(format!("expected within half of the time left ({eta})")),
+        ]
     } else {
-        lines.push(Line::raw("no match"));
-    }
+        vec![Line::raw(format!("{searched_text}: no match")), bar]
+    };
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 

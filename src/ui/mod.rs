@@ -32,17 +32,17 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
         return;
     }
     let worker_rows = app.snapshot.as_ref().map_or(0, |s| s.workers.len());
-    let workers_height = u16::try_from(worker_rows)
-        .unwrap_or(u16::MAX)
-        .min(MAX_WORKER_ROWS)
-        + 3;
+    let worker_rows = u16::try_from(worker_rows).unwrap_or(u16::MAX).min(MAX_WORKER_ROWS);
+    // Header, progress, coverage and footer are fixed; the table gets up to 2/5 of the rest.
+    let flexible = area.height.saturating_sub(11);
+    let workers_height = (worker_rows + 3).min((flexible * 2 / 5).max(3));
     let [header, progress, middle, coverage, workers, bottom, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(5),
-        Constraint::Min(6),
+        Constraint::Fill(1),
         Constraint::Length(4),
         Constraint::Length(workers_height),
-        Constraint::Min(4),
+        Constraint::Fill(1),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -84,30 +84,27 @@ fn phase_style(phase: Phase, theme: Theme) -> ratatui::style::Style {
 }
 
 fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let (name, params, halt) = match (&app.run, app.selected_preset()) {
-        (Some(run), _) => (run.search.clone(), run.params.clone(), run.halt.clone()),
-        (None, Some(preset)) => (
-            preset.spec.kind().to_string(),
-            preset.name.clone(),
-            preset.halt.to_string(),
-        ),
-        (None, None) => ("-".to_string(), String::new(), String::new()),
-    };
     let mut spans = vec![
         Span::styled(" poolwatch ", theme.title()),
-        Span::styled(format!("{name} "), theme.title()),
-        Span::raw(format!("{params}  ")),
-        Span::styled(format!("[{}]", app.phase.label()), phase_style(app.phase, theme)),
+        Span::styled(format!("[{}] ", app.phase.label()), phase_style(app.phase, theme)),
     ];
-    if let Some(snapshot) = &app.snapshot {
-        spans.push(Span::raw(format!(
-            "  {} elapsed, {} active  {} workers  halt {halt}",
-            duration(snapshot.elapsed),
-            duration(snapshot.active),
-            snapshot.target_workers
-        )));
-    } else if !halt.is_empty() {
-        spans.push(Span::raw(format!("  halt {halt}")));
+    match (&app.run, app.selected_preset()) {
+        (Some(run), _) => {
+            if let Some(snapshot) = &app.snapshot {
+                spans.push(Span::raw(format!(
+                    "{} ({} active)  {} workers  ",
+                    duration(snapshot.elapsed),
+                    duration(snapshot.active),
+                    snapshot.target_workers
+                )));
+            }
+            spans.push(Span::styled(format!("{} ", run.search), theme.title()));
+            spans.push(Span::raw(format!("{}  halt {}", run.params, run.halt)));
+        }
+        (None, Some(preset)) => {
+            spans.push(Span::raw(format!("selected: {} ({}, halt {})", preset.name, preset.spec.kind(), preset.halt)));
+        }
+        (None, None) => {}
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

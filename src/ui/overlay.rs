@@ -5,7 +5,7 @@ use crate::app::{App, HOTKEYS};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph};
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     area.centered(
@@ -36,40 +36,25 @@ pub fn render_help(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
     );
 }
 
-/// Draws the preset list with `cursor` highlighted.
+/// Draws the preset list with `cursor` highlighted and kept in view.
 pub fn render_launcher(frame: &mut Frame<'_>, area: Rect, app: &App, cursor: usize, theme: Theme) {
-    let height = u16::try_from(app.presets.len() * 2)
-        .unwrap_or(u16::MAX)
-        .saturating_add(4);
-    let popup = centered(area, 96, height);
-    let mut lines = Vec::new();
-    for (index, preset) in app.presets.iter().enumerate() {
-        let marker = if index == cursor { "> " } else { "  " };
-        let style = if index == cursor {
-            theme.selected()
-        } else {
-            theme.title()
-        };
-        lines.push(Line::styled(
-            format!(
-                "{marker}{} [{}, halt {}]",
-                preset.name,
-                preset.spec.kind(),
-                preset.halt
-            ),
-            style,
-        ));
-        lines.push(Line::styled(format!("    {}", preset.description), theme.dim()));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "Up/Down pick, Enter launches, Esc closes",
-        theme.dim(),
-    ));
+    let height = u16::try_from(app.presets.len() * 2).unwrap_or(u16::MAX).saturating_add(3);
+    let popup = centered(area, 100, height);
+    let text_width = usize::from(popup.width.saturating_sub(8));
+    let items: Vec<ListItem<'_>> = app
+        .presets
+        .iter()
+        .map(|preset| {
+            let title = format!("{} [{}, halt {}]", preset.name, preset.spec.kind(), preset.halt);
+            let description: String = preset.description.chars().take(text_width).collect();
+            ListItem::new(vec![Line::styled(title, theme.title()), Line::styled(format!("  {description}"), theme.dim())])
+        })
+        .collect();
+    let block = Block::bordered()
+        .title(" launch a run ")
+        .title_bottom(Line::styled(" Up/Down pick, Enter launches, Esc closes ", theme.dim()));
+    let list = List::new(items).block(block).highlight_style(theme.selected()).highlight_symbol("> ");
+    let mut state = ListState::default().with_selected(Some(cursor));
     frame.render_widget(Clear, popup);
-    let block = Block::bordered().title(" launch a run ");
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(block),
-        popup,
-    );
+    frame.render_stateful_widget(list, popup, &mut state);
 }

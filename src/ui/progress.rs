@@ -22,10 +22,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let snapshot = app.snapshot.as_ref();
     let total = snapshot.map_or(0, |s| s.total);
     let open = snapshot.is_some_and(|s| s.total_open);
-    let total_text = if open {
-        format!("{}+ (open)", count(total))
-    } else {
-        count(total)
+    let total_text = match snapshot {
+        None => "-".to_string(),
+        Some(_) if open => format!("{}+ (total open)", count(total)),
+        Some(_) => count(total),
     };
     let completed = snapshot.map_or(0, |s| s.completed);
     let submitted = snapshot.map_or(0, |s| s.submitted);

@@ -1,0 +1,234 @@
+//! Frame tests: `ui::render` of real `App` states on ratatui's `TestBackend`, snapshotted with insta, at every size from 0x0.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use poolwatch::app::{App, Msg, RunInfo};
+use poolwatch::pool::{Best, Event, HaltReason, RunReport, RunState, Snapshot, WorkerRow, WorkerState};
+use poolwatch::preset::Preset;
+use poolwatch::search::{Goal, SearchSpec};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Duration;
+
+fn presets() -> Vec<Preset> {
+    let command_line = Preset {
+        name: "Command line".into(),
+        description: "needle tasks=50000 needle=10000 sleep-ms=1 (2 workers, halt now)".into(),
+        spec: SearchSpec::default(),
+        workers: Some(2),
+        halt: poolwatch::pool::HaltPolicy::Now,
+    };
+    let mut all = vec![command_line];
+    all.extend(Preset::shipped());
+    all
+}
+
+fn needle_info() -> RunInfo {
+    RunInfo {
+        name: "Command line".into(),
+        search: "needle".into(),
+        params: "tasks=50000 needle=10000 sleep-ms=1".into(),
+        halt: "now".into(),
+        goal: Goal::None,
+        can_match: true,
+        workers: 2,
+    }
+}
+
+fn worker(id: usize, state: WorkerState, task: Option<u64>, on_task_ms: u64, done: u64) -> WorkerRow {
+    WorkerRow {
+        id,
+        state,
+        current_task: task,
+        on_task_for: Duration::from_millis(on_task_ms),
+        batch: task.map_or((0, 0), |t| (t, t + 1)),
+        done,
+        matches: 0,
+        errors: 0,
+        busy: 0.97,
+        detail: None,
+    }
+}
+
+fn needle_snapshot(state: RunState, completed: u64, elapsed_ms: u64) -> Snapshot {
+    space_snapshot(state, 50_000, completed, elapsed_ms)
+}
+
+fn space_snapshot(state: RunState, total: u64, completed: u64, elapsed_ms: u64) -> Snapshot {
+    let submitted = completed + 10;
+    let buckets = 64;
+    let coverage = (0..buckets)
+        .map(|i| {
+            let (start, end) = poolwatch::pool::bucket_span(total, buckets, i);
+            end.min(completed).saturating_sub(start)
+        })
+        .collect();
+    Snapshot {
+        state,
+        total,
+        total_open: false,
+        submitted,
+        completed,
+        cancelled: 0,
+        in_flight: 10,
+        matches: 0,
+        errors: 0,
+        workers: vec![
+            worker(0, WorkerState::Running, Some(completed), 0, completed / 2),
+            worker(1, WorkerState::Running, Some(completed + 1), 0, completed / 2),
+        ],
+        target_workers: 2,
+        elapsed: Duration::from_millis(elapsed_ms),
+        active: Duration::from_millis(elapsed_ms),
+        tasks_per_s: 2_000.0,
+        best: None,
+        batch_size: 1,
+        coverage,
+        halt_latency: None,
+        started_after_halt: 0,
+    }
+}
+
+/// A needle run observed for `seconds` at 2,000 tasks/s.
+fn running_app(seconds: u64) -> App {
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(needle_info()));
+    for tenth in 1..=seconds * 10 {
+        app.update(Msg::Frame(needle_snapshot(RunState::Running, tenth * 200, tenth * 100)));
+    }
+    app
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn found_app() -> App {
+    let mut app = running_app(5);
+    app.update(Msg::Pool(Event::Match {
+        task: 10_000,
+        value: "10000".into(),
+        score: None,
+        worker: 1,
+        at: Duration::from_millis(5_050),
+    }));
+    app.update(Msg::Pool(Event::Halted { reason: HaltReason::Match, at: Duration::from_millis(5_050) }));
+    let mut last = needle_snapshot(RunState::Finished(HaltReason::Match), 10_002, 5_051);
+    for row in &mut last.workers {
+        row.state = WorkerState::Stopped;
+        row.current_task = None;
+    }
+    app.update(Msg::Frame(last));
+    app.update(Msg::Pool(Event::Finished(RunReport {
+        reason: HaltReason::Match,
+        total: 50_000,
+        submitted: 10_011,
+        completed: 10_002,
+        cancelled: 9,
+        matches: 1,
+        errors: 0,
+        workers: 2,
+        elapsed: Duration::from_millis(5_051),
+        active: Duration::from_millis(5_051),
+        halt_latency: Some(Duration::from_micros(322)),
+        started_after_halt: 0,
+        best: None,
+    })));
+    app
+}
+
+fn rastrigin_app() -> App {
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(RunInfo {
+        name: "Rastrigin, 5 dimensions".into(),
+        search: "rastrigin".into(),
+        params: "tasks=1000000 dims=5 target=0.000001 seed=0".into(),
+        halt: "now".into(),
+        goal: Goal::Minimize,
+        can_match: true,
+        workers: 2,
+    }));
+    let bests = [(0.1, 31.2), (0.3, 17.9), (0.9, 9.95), (2.0, 4.97), (4.5, 2.98), (7.0, 0.995)];
+    for (index, (at, score)) in bests.iter().enumerate() {
+        app.update(Msg::Pool(Event::NewBest {
+            task: index as u64 * 1000,
+            score: *score,
+            worker: 0,
+            at: Duration::from_secs_f64(*at),
+        }));
+    }
+    let mut snapshot = space_snapshot(RunState::Running, 1_000_000, 40_000, 8_000);
+    snapshot.best = Some(Best { score: 0.995, task: 5000 });
+    app.update(Msg::Frame(snapshot));
+    app
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| poolwatch::ui::render(frame, app)).unwrap();
+    terminal
+}
+
+fn states() -> Vec<(&'static str, App)> {
+    let ready = App::new(presets(), false);
+    let running = running_app(3);
+    let mut paused = running_app(3);
+    paused.update(key(KeyCode::Char('p')));
+    paused.update(Msg::Frame(needle_snapshot(RunState::Paused, 6_000, 3_200)));
+    let found = found_app();
+    let mut launcher = App::new(presets(), false);
+    launcher.update(key(KeyCode::Char('l')));
+    launcher.update(key(KeyCode::Down));
+    let mut help = running_app(1);
+    help.update(key(KeyCode::Char('?')));
+    vec![
+        ("ready", ready),
+        ("running", running),
+        ("paused", paused),
+        ("found", found),
+        ("launcher", launcher),
+        ("help", help),
+        ("rastrigin", rastrigin_app()),
+    ]
+}
+
+#[test]
+fn main_states_at_120x40_and_80x24() {
+    for (name, app) in states() {
+        for (width, height) in [(120, 40), (80, 24)] {
+            let terminal = draw(&app, width, height);
+            insta::assert_snapshot!(format!("{name}_{width}x{height}"), terminal.backend());
+        }
+    }
+}
+
+#[test]
+fn a_tiny_terminal_says_so() {
+    let terminal = draw(&running_app(1), 20, 5);
+    insta::assert_snapshot!("running_20x5", terminal.backend());
+}
+
+#[test]
+fn every_size_from_0x0_renders_without_panic() {
+    let sizes = [0u16, 1, 2, 3, 5, 10, 16, 20, 24, 33, 49, 50, 51, 80, 120, 250];
+    for (name, app) in states() {
+        for width in sizes {
+            for height in sizes {
+                let result = std::panic::catch_unwind(|| draw(&app, width, height));
+                assert!(result.is_ok(), "{name} panicked at {width}x{height}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_screen_shows_what_the_state_says() {
+    let found = draw(&found_app(), 120, 40);
+    let text = found.backend().to_string();
+    assert!(text.contains("[Found]"), "{text}");
+    assert!(text.contains("match at task 10000"), "{text}");
+    assert!(text.contains("halt latency 0.322 ms"), "{text}");
+    assert!(text.contains("◆"), "the match is marked on the coverage strip");
+    let paused = states().into_iter().find(|(n, _)| *n == "paused").unwrap().1;
+    let text = draw(&paused, 120, 40).backend().to_string();
+    assert!(text.contains("[Paused]") && text.contains("p resume"), "{text}");
+}
