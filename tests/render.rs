@@ -93,7 +93,11 @@ fn running_app(seconds: u64) -> App {
     let mut app = App::new(presets(), false);
     app.update(Msg::Started(needle_info()));
     for tenth in 1..=seconds * 10 {
-        app.update(Msg::Frame(needle_snapshot(RunState::Running, tenth * 200, tenth * 100)));
+        app.update(Msg::Frame(needle_snapshot(
+            RunState::Running,
+            tenth * 200,
+            tenth * 100,
+        )));
     }
     app
 }
@@ -111,7 +115,10 @@ fn found_app() -> App {
         worker: 1,
         at: Duration::from_millis(5_050),
     }));
-    app.update(Msg::Pool(Event::Halted { reason: HaltReason::Match, at: Duration::from_millis(5_050) }));
+    app.update(Msg::Pool(Event::Halted {
+        reason: HaltReason::Match,
+        at: Duration::from_millis(5_050),
+    }));
     let mut last = needle_snapshot(RunState::Finished(HaltReason::Match), 10_002, 5_051);
     for row in &mut last.workers {
         row.state = WorkerState::Stopped;
@@ -147,7 +154,14 @@ fn rastrigin_app() -> App {
         can_match: true,
         workers: 2,
     }));
-    let bests = [(0.1, 31.2), (0.3, 17.9), (0.9, 9.95), (2.0, 4.97), (4.5, 2.98), (7.0, 0.995)];
+    let bests = [
+        (0.1, 31.2),
+        (0.3, 17.9),
+        (0.9, 9.95),
+        (2.0, 4.97),
+        (4.5, 2.98),
+        (7.0, 0.995),
+    ];
     for (index, (at, score)) in bests.iter().enumerate() {
         app.update(Msg::Pool(Event::NewBest {
             task: index as u64 * 1000,
@@ -157,7 +171,10 @@ fn rastrigin_app() -> App {
         }));
     }
     let mut snapshot = space_snapshot(RunState::Running, 1_000_000, 40_000, 8_000);
-    snapshot.best = Some(Best { score: 0.995, task: 5000 });
+    snapshot.best = Some(Best {
+        score: 0.995,
+        task: 5000,
+    });
     app.update(Msg::Frame(snapshot));
     app
 }

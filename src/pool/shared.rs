@@ -300,9 +300,10 @@ impl Shared {
         let dropped: u64 = self.batches.try_iter().map(|batch| batch.end - batch.start).sum();
         self.drained.store(dropped, Ordering::Release);
         let report = self.build_report();
-        *lock(&self.report) = Some(report.clone());
+        // Finished is queued before waiters wake, so whoever returns from wait() finds it.
+        let _sent = self.events.send(Event::Finished(report.clone()));
+        *lock(&self.report) = Some(report);
         self.report_ready.notify_all();
-        let _sent = self.events.send(Event::Finished(report));
     }
 
     fn build_report(&self) -> RunReport {

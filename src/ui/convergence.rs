@@ -93,12 +93,22 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         return;
     };
     let searched = ratio(snapshot.completed, snapshot.total);
-    let bar = Line::styled(position_bar(inner_width, snapshot.total, searched, &app.match_marks), theme.good());
-    let searched_text = format!("searched {:.2}% of the space 0..{}", searched * 100.0, snapshot.total);
+    let bar = Line::styled(
+        position_bar(inner_width, snapshot.total, searched, &app.match_marks),
+        theme.good(),
+    );
+    let searched_text = format!(
+        "searched {:.2}% of the space 0..{}",
+        searched * 100.0,
+        snapshot.total
+    );
     let lines = if let Some(first) = app.match_marks.iter().min() {
         let share = ratio(*first, snapshot.total) * 100.0;
         let mut lines = vec![
-            Line::styled(format!("match at task {first} ({share:.2}% into the space)"), theme.bad()),
+            Line::styled(
+                format!("match at task {first} ({share:.2}% into the space)"),
+                theme.bad(),
+            ),
             bar,
             Line::raw(searched_text),
         ];
@@ -110,7 +120,11 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         let rest = (1.0 - searched) * 100.0;
         let eta = app
             .throughput
-            .eta(snapshot.total.saturating_sub(snapshot.completed + snapshot.cancelled))
+            .eta(
+                snapshot
+                    .total
+                    .saturating_sub(snapshot.completed + snapshot.cancelled),
+            )
             .map_or_else(|| "unknown".to_string(), duration);
         vec![
             Line::raw(format!("{searched_text}: no match yet")),

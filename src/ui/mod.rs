@@ -32,7 +32,9 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
         return;
     }
     let worker_rows = app.snapshot.as_ref().map_or(0, |s| s.workers.len());
-    let worker_rows = u16::try_from(worker_rows).unwrap_or(u16::MAX).min(MAX_WORKER_ROWS);
+    let worker_rows = u16::try_from(worker_rows)
+        .unwrap_or(u16::MAX)
+        .min(MAX_WORKER_ROWS);
     // Header, progress, coverage and footer are fixed; the table gets up to 2/5 of the rest.
     let flexible = area.height.saturating_sub(11);
     let workers_height = (worker_rows + 3).min((flexible * 2 / 5).max(3));
@@ -102,7 +104,12 @@ fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             spans.push(Span::raw(format!("{}  halt {}", run.params, run.halt)));
         }
         (None, Some(preset)) => {
-            spans.push(Span::raw(format!("selected: {} ({}, halt {})", preset.name, preset.spec.kind(), preset.halt)));
+            spans.push(Span::raw(format!(
+                "selected: {} ({}, halt {})",
+                preset.name,
+                preset.spec.kind(),
+                preset.halt
+            )));
         }
         (None, None) => {}
     }

@@ -38,7 +38,9 @@ pub fn render_help(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
 
 /// Draws the preset list with `cursor` highlighted and kept in view.
 pub fn render_launcher(frame: &mut Frame<'_>, area: Rect, app: &App, cursor: usize, theme: Theme) {
-    let height = u16::try_from(app.presets.len() * 2).unwrap_or(u16::MAX).saturating_add(3);
+    let height = u16::try_from(app.presets.len() * 2)
+        .unwrap_or(u16::MAX)
+        .saturating_add(3);
     let popup = centered(area, 100, height);
     let text_width = usize::from(popup.width.saturating_sub(8));
     let items: Vec<ListItem<'_>> = app
@@ -47,13 +49,22 @@ pub fn render_launcher(frame: &mut Frame<'_>, area: Rect, app: &App, cursor: usi
         .map(|preset| {
             let title = format!("{} [{}, halt {}]", preset.name, preset.spec.kind(), preset.halt);
             let description: String = preset.description.chars().take(text_width).collect();
-            ListItem::new(vec![Line::styled(title, theme.title()), Line::styled(format!("  {description}"), theme.dim())])
+            ListItem::new(vec![
+                Line::styled(title, theme.title()),
+                Line::styled(format!("  {description}"), theme.dim()),
+            ])
         })
         .collect();
     let block = Block::bordered()
         .title(" launch a run ")
-        .title_bottom(Line::styled(" Up/Down pick, Enter launches, Esc closes ", theme.dim()));
-    let list = List::new(items).block(block).highlight_style(theme.selected()).highlight_symbol("> ");
+        .title_bottom(Line::styled(
+            " Up/Down pick, Enter launches, Esc closes ",
+            theme.dim(),
+        ));
+    let list = List::new(items)
+        .block(block)
+        .highlight_style(theme.selected())
+        .highlight_symbol("> ");
     let mut state = ListState::default().with_selected(Some(cursor));
     frame.render_widget(Clear, popup);
     frame.render_stateful_widget(list, popup, &mut state);

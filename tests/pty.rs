@@ -1,0 +1,222 @@
+//! End to end: the real binary in a pseudo-terminal, driven by keys and signals, its screen read with vt100.
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ROWS: u16 = 40;
+const COLS: u16 = 120;
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A running poolwatch in a pty, with everything it wrote parsed into a screen.
+struct Session {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Session {
+    fn start(args: &[&str]) -> Self {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut command = CommandBuilder::new(assert_cmd::cargo::cargo_bin("poolwatch"));
+        command.args(args);
+        command.env("TERM", "xterm-256color");
+        command.env_remove("NO_COLOR");
+        let child = pair.slave.spawn_command(command).expect("spawn poolwatch");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let writer = pair.master.take_writer().expect("pty writer");
+        let rows = NonZeroU16::new(ROWS).unwrap();
+        let cols = NonZeroU16::new(COLS).unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let sink = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(read) = reader.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buffer[..read]);
+            }
+        });
+        Self {
+            child,
+            writer,
+            parser,
+            _master: pair.master,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn press(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader thread take the last bytes.
+                std::thread::sleep(Duration::from_millis(200));
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "poolwatch did not exit; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn assert_terminal_restored(&self) {
+        let parser = self.parser.lock().unwrap();
+        assert!(
+            !parser.screen().alternate_screen(),
+            "still on the alternate screen"
+        );
+        assert!(!parser.screen().hide_cursor(), "cursor left hidden");
+    }
+}
+
+/// A needle run long enough to press keys during it.
+const LONG_RUN: [&str; 6] = ["-w", "2", "needle", "--tasks", "1000000", "--needle=999999"];
+
+#[test]
+fn keys_drive_a_run_from_ready_to_quit() {
+    let mut session = Session::start(&LONG_RUN);
+    let ready = session.wait_for("[Ready]");
+    assert!(ready.contains("Enter launch"), "{ready}");
+    assert!(session.parser.lock().unwrap().screen().alternate_screen());
+
+    session.press("\r");
+    let running = session.wait_for("[Running]");
+    assert!(running.contains("p pause"), "{running}");
+    session.wait_for("running  ");
+
+    session.press("p");
+    let paused = session.wait_for("[Paused]");
+    assert!(paused.contains("p resume"), "{paused}");
+    assert!(
+        paused.contains("paused: workers finish what they hold"),
+        "{paused}"
+    );
+
+    session.press("p");
+    let resumed = session.wait_for("resumed");
+    assert!(resumed.contains("[Running]"), "{resumed}");
+
+    session.press("t");
+    let stopped = session.wait_for("[Stopped]");
+    assert!(stopped.contains("stopped by the user"), "{stopped}");
+    assert!(stopped.contains("halt latency"), "{stopped}");
+    assert!(stopped.contains("Enter run again"), "{stopped}");
+
+    session.press("q");
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    assert_eq!(status.exit_code(), 1, "a run stopped without a match exits 1");
+    let after = session.screen();
+    assert!(
+        after.contains("stopped by the user"),
+        "summary printed after restore:\n{after}"
+    );
+}
+
+#[test]
+fn help_launcher_and_workers_respond() {
+    let mut session = Session::start(&[
+        "--start",
+        "-w",
+        "2",
+        "needle",
+        "--tasks",
+        "1000000",
+        "--needle=999999",
+    ]);
+    session.wait_for("[Running]");
+    session.press("+");
+    session.wait_for("workers: 2 -> 3");
+    session.wait_for("3 workers");
+    session.press("?");
+    session.wait_for("hotkeys");
+    session.press("?");
+    session.press("l");
+    let launcher = session.wait_for("launch a run");
+    assert!(launcher.contains("Article example 3"), "{launcher}");
+    session.press("\x1b");
+    session.press("q");
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    assert_eq!(status.exit_code(), 1);
+}
+
+#[test]
+fn sigterm_sigint_and_sighup_mid_run_restore_the_terminal() {
+    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130), (libc::SIGHUP, 129)] {
+        let mut session = Session::start(&[
+            "--start",
+            "-w",
+            "2",
+            "needle",
+            "--tasks",
+            "1000000",
+            "--needle=999999",
+        ]);
+        session.wait_for("[Running]");
+        session.wait_for("running  ");
+        let pid = session.child.process_id().expect("pid");
+        // SAFETY: signalling the child this test started.
+        unsafe { libc::kill(i32::try_from(pid).unwrap(), signal) };
+        let status = session.wait_exit();
+        session.assert_terminal_restored();
+        assert_eq!(status.exit_code(), code, "128 + signal {signal}");
+        let after = session.screen();
+        assert!(
+            after.contains("interrupted by a signal"),
+            "signal {signal}: {after}"
+        );
+    }
+}
+
+#[test]
+fn a_finished_run_shows_found() {
+    let mut session = Session::start(&[
+        "--start", "-w", "4", "needle", "--tasks", "20000", "--needle", "300",
+    ]);
+    let found = session.wait_for("[Found]");
+    assert!(found.contains("match at task 300"), "{found}");
+    session.press("q");
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    assert_eq!(status.exit_code(), 0);
+}
