@@ -106,7 +106,7 @@ pub struct RastriginArgs {
     #[arg(long, default_value_t = 200_000)]
     pub tasks: u64,
     /// Dimensions
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 5)]
     pub dims: usize,
     /// A value at or below this is a match
     #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]

@@ -88,7 +88,7 @@ pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
     };
     let best = snapshot
         .best
-        .map_or_else(|| "-".to_string(), |b| format!("{}", b.score));
+        .map_or_else(|| "-".to_string(), |b| crate::summary::format_score(b.score));
     format!(
         "{name} {percent:5.1}% {}/{} done, {} matches, {} errors, {} workers, {} tasks/s, ETA {eta}, best {best}",
         snapshot.completed,

@@ -150,7 +150,11 @@ impl Summary {
         }
         text.push_str(&format!(", peak memory {} KiB", self.peak_rss_kb));
         if let Some(best) = self.best {
-            text.push_str(&format!("\n  best score {} (task {})", best.score, best.task));
+            text.push_str(&format!(
+                "\n  best score {} (task {})",
+                format_score(best.score),
+                best.task
+            ));
         }
         text.push('\n');
         text
@@ -197,6 +201,18 @@ pub fn describe_reason(reason: HaltReason) -> &'static str {
     }
 }
 
+/// A score without noise: integers as integers, small values in scientific notation.
+#[must_use]
+pub fn format_score(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else if value.abs() < 1e-2 {
+        format!("{value:.3e}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
 /// 1234567.0 as "1.23M".
 #[must_use]
 pub fn human_count(value: f64) -> String {
@@ -209,5 +225,19 @@ pub fn human_count(value: f64) -> String {
         format!("{:.1}k", value / 1e3)
     } else {
         format!("{value:.0}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_and_counts_read_well() {
+        assert_eq!(format_score(24.0), "24");
+        assert_eq!(format_score(0.000_012), "1.200e-5");
+        assert_eq!(format_score(2.984_877), "2.9849");
+        assert_eq!(human_count(1_234_567.0), "1.23M");
+        assert_eq!(human_count(950.0), "950");
     }
 }

@@ -278,8 +278,11 @@ impl App {
             }
             Event::NewBest { task, score, at, .. } => {
                 self.best.push(at, score);
-                self.log
-                    .push(at, EntryKind::Best, format!("new best {score} (task {task})"));
+                self.log.push(
+                    at,
+                    EntryKind::Best,
+                    format!("new best {} (task {task})", crate::summary::format_score(score)),
+                );
             }
             Event::Halted { reason, at } => {
                 self.log.push(

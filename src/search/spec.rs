@@ -88,7 +88,7 @@ fn default_rastrigin_tasks() -> u64 {
     200_000
 }
 fn default_dims() -> usize {
-    4
+    5
 }
 fn default_rastrigin_target() -> f64 {
     1e-6

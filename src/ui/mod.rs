@@ -8,7 +8,8 @@ mod results;
 mod theme;
 mod workers;
 
-pub use theme::{Theme, count, duration, ratio, score};
+pub use crate::summary::format_score as score;
+pub use theme::{Theme, count, duration, ratio};
 
 use crate::app::{App, Overlay, Phase};
 use ratatui::Frame;

@@ -109,18 +109,6 @@ pub fn count(value: u64) -> String {
     out
 }
 
-/// A score without noise: integers as integers, small values in scientific notation.
-#[must_use]
-pub fn score(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else if value.abs() < 1e-2 {
-        format!("{value:.3e}")
-    } else {
-        format!("{value:.4}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +121,5 @@ mod tests {
         assert!((ratio(7, 5) - 1.0).abs() < f64::EPSILON);
         assert_eq!(duration(Duration::from_millis(1500)), "1.5s");
         assert_eq!(duration(Duration::from_secs(245)), "4m 05s");
-        assert_eq!(score(24.0), "24");
-        assert_eq!(score(0.000_012), "1.200e-5");
     }
 }
