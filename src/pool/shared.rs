@@ -75,6 +75,8 @@ pub(crate) struct Shared {
     pub retire_tx: Sender<()>,
     pub retire_rx: Receiver<()>,
     pub wake_submitter: Sender<()>,
+    resume_tx: Sender<()>,
+    pub resume_rx: Receiver<()>,
     halt_gate: Mutex<Option<Sender<()>>>,
     pub halt_gate_rx: Receiver<()>,
 }
@@ -85,7 +87,10 @@ impl Shared {
         let total = search.space();
         let goal = search.goal();
         let (events_tx, events_rx) = crossbeam_channel::unbounded();
-        let (batch_tx, batch_rx) = crossbeam_channel::bounded((2 * workers).max(8));
+        // About 1 ms of work per batch: 32+ queued batches keep workers fed even when the
+        // submitter waits tens of milliseconds for a CPU on a loaded machine.
+        let (batch_tx, batch_rx) = crossbeam_channel::bounded((4 * workers).max(32));
+        let (resume_tx, resume_rx) = crossbeam_channel::unbounded();
         let (retire_tx, retire_rx) = crossbeam_channel::unbounded();
         let (wake_tx, wake_rx) = crossbeam_channel::unbounded();
         let (gate_tx, gate_rx) = crossbeam_channel::bounded(0);
@@ -123,6 +128,8 @@ impl Shared {
             retire_tx,
             retire_rx,
             wake_submitter: wake_tx,
+            resume_tx,
+            resume_rx,
             halt_gate: Mutex::new(Some(gate_tx)),
             halt_gate_rx: gate_rx,
         });
@@ -224,7 +231,21 @@ impl Shared {
         }
         self.paused.store(paused, Ordering::Release);
         drop(clock);
+        self.wake_paused_workers(paused);
         let _woken = self.wake_submitter.send(());
+    }
+
+    /// On pause, drops stale wake-ups; on resume, wakes every worker waiting in pause.
+    fn wake_paused_workers(&self, paused: bool) {
+        if paused {
+            while self.resume_rx.try_recv().is_ok() {}
+        } else {
+            let slots = self.slots.read().unwrap_or_else(PoisonError::into_inner).len();
+            for _ in 0..slots {
+                // The pool holds a receiver, so this send cannot fail.
+                let _sent = self.resume_tx.send(());
+            }
+        }
     }
 
     /// Records the first halt, stops new work, and for `Now` cancels running tasks.

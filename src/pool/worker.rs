@@ -62,6 +62,15 @@ pub(crate) fn run_worker(shared: &Shared, index: usize, slot: &WorkerSlot) {
     tighten_timer_slack();
     loop {
         slot.current.store(NO_TASK, Ordering::Relaxed);
+        if shared.is_paused() && !shared.halting() {
+            // Paused: leave queued batches alone until resume, halt or retirement.
+            slot.set_state(WorkerState::Paused);
+            select_biased! {
+                recv(shared.halt_gate_rx) -> _ => break,
+                recv(shared.retire_rx) -> _ => break,
+                recv(shared.resume_rx) -> _ => continue,
+            }
+        }
         slot.set_state(WorkerState::Idle);
         let batch = select_biased! {
             recv(shared.halt_gate_rx) -> _ => break,
