@@ -55,6 +55,8 @@ pub(crate) struct Shared {
     paused: AtomicBool,
     pause_clock: Mutex<PauseClock>,
     pub submitted: CachePadded<AtomicU64>,
+    /// True while the submitter sleeps on a full queue, waiting for it to drain.
+    pub submitter_idle: CachePadded<AtomicBool>,
     submit_done: AtomicBool,
     drained: AtomicU64,
     pub match_count: AtomicU64,
@@ -108,6 +110,7 @@ impl Shared {
             paused: AtomicBool::new(false),
             pause_clock: Mutex::new(PauseClock::default()),
             submitted: CachePadded::new(AtomicU64::new(0)),
+            submitter_idle: CachePadded::new(AtomicBool::new(false)),
             submit_done: AtomicBool::new(false),
             drained: AtomicU64::new(0),
             match_count: AtomicU64::new(0),

@@ -1,7 +1,7 @@
 //! The submitter: hands out task ids in batches sized to the measured task time, over a bounded channel.
 
 use super::shared::Shared;
-use crossbeam_channel::{Receiver, Sender, select};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::ops::Range;
 use std::sync::atomic::Ordering;
 
@@ -25,18 +25,43 @@ pub(crate) fn run_submitter(shared: &Shared, batches: &Sender<Range<u64>>, wake:
         let size = next_batch_size(shared);
         shared.batch_size.store(size, Ordering::Relaxed);
         let end = next.saturating_add(size).min(shared.total);
-        select! {
-            send(batches, next..end) -> sent => {
-                if sent.is_err() {
-                    break;
-                }
+        match batches.try_send(next..end) {
+            Ok(()) => {
                 next = end;
                 shared.submitted.store(end, Ordering::Release);
             }
-            recv(wake) -> _ => {}
+            Err(TrySendError::Full(_)) => wait_for_room(shared, batches, wake),
+            Err(TrySendError::Disconnected(_)) => break,
         }
     }
     shared.submitter_exited();
+}
+
+/// Sleeps until the queue has drained to half full (a worker wakes us) or a control
+/// wakes us. Refilling in bursts costs one wake-up per half queue, not one per batch,
+/// which matters when workers and the submitter compete for too few CPUs.
+fn wait_for_room(shared: &Shared, batches: &Sender<Range<u64>>, wake: &Receiver<()>) {
+    shared.submitter_idle.store(true, Ordering::SeqCst);
+    if batches.len() > low_water(batches.capacity()) {
+        // Every sender is the pool's, so recv fails only if the pool is gone.
+        let _woken = wake.recv();
+    }
+    shared.submitter_idle.store(false, Ordering::SeqCst);
+}
+
+/// Queue length at or below which a worker wakes the idle submitter: half the capacity.
+fn low_water(capacity: Option<usize>) -> usize {
+    capacity.unwrap_or(0) / 2
+}
+
+/// Called by a worker after taking a batch: wakes the submitter once the queue is half empty.
+pub(crate) fn refill_if_low(shared: &Shared) {
+    if shared.submitter_idle.load(Ordering::SeqCst)
+        && shared.batches.len() <= low_water(shared.batches.capacity())
+        && shared.submitter_idle.swap(false, Ordering::SeqCst)
+    {
+        let _woken = shared.wake_submitter.send(());
+    }
 }
 
 /// Ids per batch from the measured mean task time (busy time over tasks done).

@@ -80,6 +80,7 @@ pub(crate) fn run_worker(shared: &Shared, index: usize, slot: &WorkerSlot) {
                 Err(_) => break,
             },
         };
+        super::submit::refill_if_low(shared);
         run_batch(shared, index, slot, batch);
     }
     slot.current.store(NO_TASK, Ordering::Relaxed);
