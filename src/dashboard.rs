@@ -10,6 +10,7 @@ use crate::term::{FrameSync, Input};
 use crossbeam_channel::{Receiver, never, select, tick};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
+use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -117,18 +118,44 @@ impl Controller {
 
     fn execute(&mut self, app: &mut App, commands: Vec<Command>) {
         for command in commands {
-            let run = self.live.as_ref().map(|live| &live.run);
-            match (command, run) {
-                (Command::Launch(preset), _) => self.launch(app, &preset),
-                (Command::Pause, Some(run)) => run.pause(),
-                (Command::Resume, Some(run)) => run.resume(),
-                (Command::HaltNow, Some(run)) => run.halt_now(),
-                (Command::HaltSoon, Some(run)) => run.halt_soon(),
-                (Command::SetWorkers(workers), Some(run)) => run.set_workers(workers),
-                (Command::Quit, _) => self.stop_live(app),
-                (_, None) => {}
+            match command {
+                Command::Launch(preset) => self.launch(app, &preset),
+                Command::Quit => self.stop_live(app),
+                control => self.control(&control),
             }
         }
+    }
+
+    /// Applies a control to the live run and records it in the `--log` file.
+    fn control(&mut self, command: &Command) {
+        let Some(live) = self.live.as_mut() else { return };
+        let run = &live.run;
+        let (kind, fields) = match command {
+            Command::Pause => {
+                run.pause();
+                ("pause", json!({}))
+            }
+            Command::Resume => {
+                run.resume();
+                ("resume", json!({}))
+            }
+            Command::HaltNow => {
+                run.halt_now();
+                ("halt-request", json!({ "mode": "now" }))
+            }
+            Command::HaltSoon => {
+                run.halt_soon();
+                ("halt-request", json!({ "mode": "soon" }))
+            }
+            Command::SetWorkers(workers) => {
+                let from = run.workers();
+                run.set_workers(*workers);
+                ("workers", json!({ "from": from, "to": workers }))
+            }
+            Command::Launch(_) | Command::Quit => return,
+        };
+        let at = run.snapshot().elapsed;
+        live.journal.control(kind, at, fields);
     }
 }
 

@@ -113,33 +113,34 @@ const LONG_RUN: [&str; 6] = ["-w", "2", "needle", "--tasks", "1000000", "--needl
 
 #[test]
 fn keys_drive_a_run_from_ready_to_quit() {
-    let mut session = Session::start(&LONG_RUN);
-    let ready = session.wait_for("[Ready]");
-    assert!(ready.contains("Enter launch"), "{ready}");
+    let log = std::env::temp_dir().join(format!("poolwatch-pty-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let mut args = vec!["--log", log.to_str().unwrap()];
+    args.extend(LONG_RUN);
+    let mut session = Session::start(&args);
+    session.wait_for("[Ready]");
+    session.wait_for("Enter launch");
     assert!(session.parser.lock().unwrap().screen().alternate_screen());
 
     session.press("\r");
-    let running = session.wait_for("[Running]");
-    assert!(running.contains("p pause"), "{running}");
+    session.wait_for("[Running]");
+    session.wait_for("p pause");
     session.wait_for("running  ");
 
     session.press("p");
-    let paused = session.wait_for("[Paused]");
-    assert!(paused.contains("p resume"), "{paused}");
-    assert!(
-        paused.contains("paused: workers finish what they hold"),
-        "{paused}"
-    );
+    session.wait_for("[Paused]");
+    session.wait_for("p resume");
+    session.wait_for("paused: workers finish what they hold");
 
     session.press("p");
-    let resumed = session.wait_for("resumed");
-    assert!(resumed.contains("[Running]"), "{resumed}");
+    session.wait_for("resumed");
+    session.wait_for("[Running]");
 
     session.press("t");
-    let stopped = session.wait_for("[Stopped]");
-    assert!(stopped.contains("stopped by the user"), "{stopped}");
-    assert!(stopped.contains("halt latency"), "{stopped}");
-    assert!(stopped.contains("Enter run again"), "{stopped}");
+    session.wait_for("[Stopped]");
+    session.wait_for("stopped by the user");
+    session.wait_for("halt latency");
+    session.wait_for("Enter run again");
 
     session.press("q");
     let status = session.wait_exit();
@@ -149,6 +150,21 @@ fn keys_drive_a_run_from_ready_to_quit() {
     assert!(
         after.contains("stopped by the user"),
         "summary printed after restore:\n{after}"
+    );
+    let kinds: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["start", "pause", "resume", "halt-request", "halt", "end"],
+        "{kinds:?}"
     );
 }
 
@@ -171,8 +187,8 @@ fn help_launcher_and_workers_respond() {
     session.wait_for("hotkeys");
     session.press("?");
     session.press("l");
-    let launcher = session.wait_for("launch a run");
-    assert!(launcher.contains("Article example 3"), "{launcher}");
+    session.wait_for("launch a run");
+    session.wait_for("Article example 3");
     session.press("\x1b");
     session.press("q");
     let status = session.wait_exit();
@@ -213,8 +229,8 @@ fn a_finished_run_shows_found() {
     let mut session = Session::start(&[
         "--start", "-w", "4", "needle", "--tasks", "20000", "--needle", "300",
     ]);
-    let found = session.wait_for("[Found]");
-    assert!(found.contains("match at task 300"), "{found}");
+    session.wait_for("[Found]");
+    session.wait_for("match at task 300");
     session.press("q");
     let status = session.wait_exit();
     session.assert_terminal_restored();
