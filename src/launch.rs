@@ -6,6 +6,7 @@ use crate::journal::Journal;
 use crate::summary::{EXIT_USAGE, Summary};
 use std::fmt;
 use std::io::IsTerminal;
+use std::sync::Arc;
 
 /// An error that ends the process, with the exit code it ends with.
 #[derive(Debug)]
@@ -65,8 +66,12 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
     let search = plan.spec.build().map_err(Failure::usage)?;
     let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     let mut journal = Journal::start(log, &plan.spec, &plan.config, search.params(), search.can_match());
-    let summary = crate::headless::run(search, &plan.config, &mut journal, &signals);
+    let summary = crate::headless::run(Arc::clone(&search), &plan.config, &mut journal, &signals);
     print_summary(&summary, cli.json);
+    if let Some(message) = search.fatal_error() {
+        // The run halted on it (exit code 2); say it once, on one line.
+        eprintln!("poolwatch: {message}");
+    }
     Ok(summary.exit_code)
 }
 
