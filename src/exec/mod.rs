@@ -39,7 +39,7 @@ pub struct ExecSpec {
     /// The number of inputs, to show before input ends.
     #[serde(default)]
     pub total: Option<u64>,
-    /// A match is stdout matching this regex (instead of exit status 0).
+    /// A match is stdout matching this regex (instead of exit status 0); `^` and `$` match at line ends.
     #[serde(default)]
     pub match_stdout: Option<String>,
     /// Per-task wall-time limit, seconds.
@@ -304,16 +304,19 @@ fn limits(spec: &ExecSpec) -> Result<Limits, ExecError> {
 }
 
 fn compile(pattern: &str) -> Result<regex::Regex, ExecError> {
-    regex::Regex::new(pattern).map_err(|err| ExecError::BadRegex {
-        pattern: pattern.to_string(),
-        reason: err
-            .to_string()
-            .lines()
-            .last()
-            .unwrap_or("invalid")
-            .trim_start_matches("error: ")
-            .to_string(),
-    })
+    regex::RegexBuilder::new(pattern)
+        .multi_line(true)
+        .build()
+        .map_err(|err| ExecError::BadRegex {
+            pattern: pattern.to_string(),
+            reason: err
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("invalid")
+                .trim_start_matches("error: ")
+                .to_string(),
+        })
 }
 
 /// Looks `program` up the way `execvp` would; the spawn stays the final judge.
