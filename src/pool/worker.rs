@@ -265,7 +265,7 @@ impl<'a> CoverageTally<'a> {
         while task < end {
             if task < self.span.0 || task >= self.span.1 {
                 self.flush();
-                // An open space only grows, and ids are handed out below its size: task < total.
+                // Ids are handed out only below the known size (even for an open space): task < total.
                 let total = self.shared.total();
                 self.bucket = super::bucket_of(total, buckets, task);
                 self.span = super::bucket_span(total, buckets, self.bucket);
