@@ -58,6 +58,40 @@ pub enum SearchCommand {
     Collatz(CollatzArgs),
     /// Random-restart local searches on the Rastrigin function; the best value descends to 0
     Rastrigin(RastriginArgs),
+    /// Run a command once per input (like GNU parallel): exit 0 is a match, 1 a miss, else an error
+    Exec(ExecArgs),
+}
+
+/// Options of `exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Integer inputs: A..B (B excluded, like Rust) or A..=B (B included)
+    #[arg(long, value_name = "A..B", conflicts_with = "input")]
+    pub range: Option<String>,
+    /// Inputs are the lines of FILE, read as workers need them [default: stdin]
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// The number of inputs, shown as the total until input ends
+    #[arg(long, value_name = "N")]
+    pub total: Option<u64>,
+    /// A match is stdout matching REGEX (instead of exit status 0)
+    #[arg(long, value_name = "REGEX")]
+    pub match_stdout: Option<String>,
+    /// Kill a task's process group after SECS seconds; the task is an error
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Seconds between SIGTERM and SIGKILL when a process group is killed
+    #[arg(long, value_name = "SECS", default_value_t = crate::exec::DEFAULT_GRACE_S)]
+    pub grace: f64,
+    /// The command: {} is replaced by the input, {#} by the task number (1-based);
+    /// with no {}, the input is appended. Run directly, not through a shell
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
 }
 
 /// Options of `needle`.
@@ -177,6 +211,15 @@ impl Cli {
                 target: a.target,
                 seed: self.seed.unwrap_or(0),
             },
+            Some(SearchCommand::Exec(a)) => SearchSpec::Exec(crate::exec::ExecSpec {
+                command: a.command.clone(),
+                range: a.range.clone(),
+                input: a.input.clone(),
+                total: a.total,
+                match_stdout: a.match_stdout.clone(),
+                timeout_s: a.timeout,
+                grace_s: a.grace,
+            }),
         }
     }
 

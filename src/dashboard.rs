@@ -5,6 +5,7 @@ use crate::eventlog::EventLog;
 use crate::journal::Journal;
 use crate::pool::{Event, HaltMode, HaltReason, Run, RunConfig};
 use crate::preset::Preset;
+use crate::search::Search;
 use crate::summary::Summary;
 use crate::term::{FrameSync, Input};
 use crossbeam_channel::{Receiver, never, select, tick};
@@ -12,6 +13,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use serde_json::json;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Settings of the loop.
@@ -30,12 +32,15 @@ pub struct LoopEnd {
     pub summary: Option<Summary>,
     /// The signal that ended it, if one did.
     pub signal: Option<i32>,
+    /// A search's fatal error (a command that cannot be run), to print once after restore.
+    pub fatal: Option<String>,
 }
 
 /// A run in progress and what follows it.
 struct Live {
     run: Run,
     journal: Journal,
+    search: Arc<dyn Search>,
 }
 
 /// Owns the live run; carries out the app's commands.
@@ -45,6 +50,7 @@ struct Controller {
     ticker: Receiver<Instant>,
     last_summary: Option<Summary>,
     signal: Option<i32>,
+    fatal: Option<String>,
 }
 
 impl Controller {
@@ -84,11 +90,11 @@ impl Controller {
             can_match: search.can_match(),
             workers: config.workers,
         };
-        let run = Run::start(search, &config);
+        let run = Run::start(Arc::clone(&search), &config);
         app.update(Msg::Started(info));
         app.update(Msg::Frame(run.snapshot()));
         self.ticker = tick(Duration::from_secs(1) / self.options.fps.max(1));
-        self.live = Some(Live { run, journal });
+        self.live = Some(Live { run, journal, search });
     }
 
     /// Halts a live run, waits for it, and records its summary.
@@ -109,6 +115,11 @@ impl Controller {
         live.journal.event(&event);
         if let Event::Finished(report) = &event {
             self.last_summary = Some(live.journal.finish(report, self.signal));
+            self.fatal = live.search.fatal_error();
+            if let Some(message) = &self.fatal {
+                app.log
+                    .push(report.elapsed, crate::app::EntryKind::Error, message.clone());
+            }
             app.update(Msg::Frame(live.run.snapshot()));
             self.live = None;
             self.ticker = never();
@@ -181,9 +192,10 @@ where
         ticker: never(),
         last_summary: None,
         signal: None,
+        fatal: None,
     };
     if start && let Some(preset) = app.selected_preset().cloned() {
-        controller.execute(app, vec![Command::Launch(preset)]);
+        controller.execute(app, vec![Command::Launch(Box::new(preset))]);
     }
     let mut dirty = true;
     while !app.quit {
@@ -238,6 +250,7 @@ where
     Ok(LoopEnd {
         summary: controller.last_summary,
         signal: controller.signal,
+        fatal: controller.fatal,
     })
 }
 

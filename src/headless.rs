@@ -70,6 +70,18 @@ fn progress(snapshot: &Snapshot, name: &str, rewrite: bool) {
 /// The text of the progress line.
 #[must_use]
 pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
+    if snapshot.total_open {
+        // Input still being read: the count so far, no percentage or ETA.
+        return format!(
+            "{name} {}/{}+ done (total open), {} matches, {} errors, {} workers, {} tasks/s",
+            snapshot.completed,
+            snapshot.total,
+            snapshot.matches,
+            snapshot.errors,
+            snapshot.target_workers,
+            human_count(snapshot.tasks_per_s),
+        );
+    }
     #[expect(clippy::cast_precision_loss, reason = "a percentage")]
     let percent = if snapshot.total == 0 {
         100.0

@@ -6,6 +6,7 @@ use crate::dashboard::{LoopOptions, run_loop};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
 use crate::preset::Preset;
+use crate::search::SearchSpec;
 use crate::summary::{EXIT_USAGE, Summary};
 use crate::term::TerminalGuard;
 use anyhow::Context;
@@ -73,11 +74,24 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
     if wants_headless(cli) {
         let search = plan.spec.build().map_err(Failure::usage)?;
         let mut journal = Journal::start(log, &plan.spec, &plan.config, search.params(), search.can_match());
-        let summary = crate::headless::run(search, &plan.config, &mut journal, &signals);
+        let summary = crate::headless::run(Arc::clone(&search), &plan.config, &mut journal, &signals);
         print_summary(&summary, cli.json);
+        if let Some(message) = search.fatal_error() {
+            // The run halted on it (exit code 2); say it once, on one line.
+            eprintln!("poolwatch: {message}");
+        }
         return Ok(summary.exit_code);
     }
     drop(log);
+    if let SearchSpec::Exec(exec) = &plan.spec
+        && exec.range.is_none()
+        && exec.input.is_none()
+        && std::io::stdin().is_terminal()
+    {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "exec reads its inputs from standard input, which is the dashboard's terminal: pipe them in, or use --range or --input"
+        )));
+    }
     run_dashboard(cli, plan, &signals)
 }
 
@@ -108,6 +122,9 @@ fn run_dashboard(
         print_summary(summary, cli.json);
     } else {
         println!("poolwatch: no run was launched");
+    }
+    if let Some(message) = &end.fatal {
+        eprintln!("poolwatch: {message}");
     }
     Ok(match (end.signal, &end.summary) {
         (Some(signal), _) => crate::signals::exit_code(signal),

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod eventlog;
+pub mod exec;
 pub mod headless;
 pub mod journal;
 mod launch;

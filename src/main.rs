@@ -15,11 +15,18 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             let rendered = err.render().to_string();
-            let first = rendered
-                .lines()
+            let mut lines = rendered.lines().map(str::trim).filter(|line| !line.is_empty());
+            let mut first = lines
                 .next()
                 .unwrap_or("bad arguments")
-                .trim_start_matches("error: ");
+                .trim_start_matches("error: ")
+                .to_string();
+            // "the following required arguments were not provided:" names them on the next line.
+            if first.ends_with(':')
+                && let Some(next) = lines.next()
+            {
+                first = format!("{first} {next}");
+            }
             eprintln!("poolwatch: {first} (see --help)");
             return ExitCode::from(EXIT_USAGE);
         }

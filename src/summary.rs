@@ -11,7 +11,7 @@ pub const MAX_SUMMARY_MATCHES: usize = 10_000;
 pub const EXIT_FOUND: u8 = 0;
 /// Exit code: the run ended without a match.
 pub const EXIT_NOT_FOUND: u8 = 1;
-/// Exit code: bad arguments or input.
+/// Exit code: bad arguments or input (a command that cannot be run included).
 pub const EXIT_USAGE: u8 = 2;
 
 /// One match in the summary.
@@ -167,6 +167,9 @@ pub fn exit_code(report: &RunReport, can_match: bool, signal: Option<i32>) -> u8
     if let Some(signal) = signal {
         return crate::signals::exit_code(signal);
     }
+    if report.reason == HaltReason::Fatal {
+        return EXIT_USAGE;
+    }
     let complete_without_condition = !can_match && report.reason == HaltReason::Exhausted;
     if report.matches > 0 || complete_without_condition {
         EXIT_FOUND
@@ -198,6 +201,7 @@ pub fn describe_reason(reason: HaltReason) -> &'static str {
         HaltReason::User => "stopped by the user",
         HaltReason::Exhausted => "searched the whole space",
         HaltReason::Signal => "interrupted by a signal",
+        HaltReason::Fatal => "stopped by an error no task can get past",
     }
 }
 

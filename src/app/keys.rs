@@ -45,7 +45,7 @@ impl App {
                 self.overlay = Overlay::None;
                 if let Some(preset) = self.presets.get(cursor) {
                     self.selected = cursor;
-                    return vec![Command::Launch(preset.clone())];
+                    return vec![Command::Launch(Box::new(preset.clone()))];
                 }
             }
             _ => {}
@@ -69,7 +69,7 @@ impl App {
             KeyCode::Enter if !self.phase.is_live() => self
                 .selected_preset()
                 .cloned()
-                .map(Command::Launch)
+                .map(|preset| Command::Launch(Box::new(preset)))
                 .into_iter()
                 .collect(),
             KeyCode::Char('p' | ' ') => self.toggle_pause(),

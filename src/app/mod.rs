@@ -111,7 +111,7 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Start this preset (halting a live run first).
-    Launch(Preset),
+    Launch(Box<Preset>),
     /// Pause submission.
     Pause,
     /// Resume submission.
@@ -300,7 +300,7 @@ impl App {
             HaltReason::Match | HaltReason::After => Phase::Found,
             HaltReason::Exhausted if report.matches > 0 => Phase::Found,
             HaltReason::Exhausted => Phase::Exhausted,
-            HaltReason::User | HaltReason::Signal => Phase::Stopped,
+            HaltReason::User | HaltReason::Signal | HaltReason::Fatal => Phase::Stopped,
         };
         if let Some(snapshot) = self.snapshot.as_mut() {
             snapshot.elapsed = report.elapsed;

@@ -65,6 +65,8 @@ pub enum HaltReason {
     Exhausted,
     /// A signal (SIGINT, SIGTERM, SIGHUP) stopped it.
     Signal,
+    /// A task hit an error the search cannot go on from ([`crate::search::Search::fatal_error`]).
+    Fatal,
 }
 
 impl HaltReason {
@@ -77,6 +79,7 @@ impl HaltReason {
             Self::User => "user",
             Self::Exhausted => "exhausted",
             Self::Signal => "signal",
+            Self::Fatal => "fatal",
         }
     }
 }

@@ -4,7 +4,7 @@ use super::stats::{Best, NO_TASK, RunState, Snapshot, WorkerRow, WorkerSlot, Wor
 use super::{
     Event, HaltMode, HaltPolicy, HaltReason, MAX_WORKERS, RunConfig, RunReport, rate, submit, worker,
 };
-use crate::search::{Goal, Search};
+use crate::search::{Goal, Search, SpaceStatus};
 use crossbeam_channel::{Receiver, Sender};
 use crossbeam_utils::CachePadded;
 use std::ops::Range;
@@ -44,7 +44,10 @@ pub(crate) type Slot = Arc<CachePadded<WorkerSlot>>;
 
 pub(crate) struct Shared {
     pub search: Arc<dyn Search>,
-    pub total: u64,
+    /// Size of the space; for an open space, what is known so far (it only grows).
+    total: AtomicU64,
+    /// True while an open space has no known or estimated size.
+    total_open: AtomicBool,
     pub policy: HaltPolicy,
     pub goal: Goal,
     pub started: Instant,
@@ -86,7 +89,8 @@ pub(crate) struct Shared {
 impl Shared {
     pub fn launch(search: Arc<dyn Search>, config: &RunConfig) -> (Arc<Self>, Receiver<Event>) {
         let workers = config.workers.clamp(1, MAX_WORKERS);
-        let total = search.space();
+        let open = search.open_space();
+        let total = if open { 0 } else { search.space() };
         let goal = search.goal();
         let (events_tx, events_rx) = crossbeam_channel::unbounded();
         // About 1 ms of work per batch: 32+ queued batches keep workers fed even when the
@@ -100,7 +104,8 @@ impl Shared {
         let buckets = config.coverage_buckets.max(1);
         let shared = Arc::new(Self {
             search,
-            total,
+            total: AtomicU64::new(total),
+            total_open: AtomicBool::new(open),
             policy: config.policy,
             goal,
             started: Instant::now(),
@@ -155,6 +160,29 @@ impl Shared {
     #[inline]
     pub fn now_ns(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Size of the space as known now.
+    #[inline]
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Acquire)
+    }
+
+    /// Records what an open space reported: the size so far (or the user's estimate
+    /// while input is still read) and whether the size is still unknown.
+    pub fn set_space(&self, status: SpaceStatus) {
+        let total = if status.complete {
+            status.available
+        } else {
+            status.available.max(status.estimate.unwrap_or(0))
+        };
+        self.total.fetch_max(total, Ordering::AcqRel);
+        if status.complete {
+            // The estimate may have overshot the real count: the real one wins at the end.
+            self.total.store(status.available, Ordering::Release);
+        }
+        let open = !status.complete && status.estimate.is_none();
+        self.total_open.store(open, Ordering::Release);
     }
 
     /// True once a halt (now or soon) was requested: no new task may start.
@@ -425,8 +453,8 @@ impl Shared {
         let submitted = self.submitted.load(Ordering::Acquire).max(completed + cancelled);
         Snapshot {
             state,
-            total: self.total,
-            total_open: false,
+            total: self.total(),
+            total_open: self.total_open.load(Ordering::Acquire),
             submitted,
             completed,
             cancelled,

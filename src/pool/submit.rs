@@ -4,6 +4,7 @@ use super::shared::Shared;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::ops::Range;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// How long one batch should take a worker: long enough to amortise the channel,
 /// short enough that pause and shrink take effect quickly.
@@ -11,10 +12,15 @@ const TARGET_BATCH_NS: u64 = 1_000_000;
 /// Largest batch, so that coverage and the workers table stay lively for tiny tasks.
 const MAX_BATCH: u64 = 1 << 18;
 
+/// Longest wait for an open space to grow before the submitter looks at halt and pause again.
+const SPACE_WAIT: Duration = Duration::from_millis(20);
+
 /// Submits `0..total` until done or halted, blocking while paused.
+/// For an open space the end is learnt as input runs out.
 pub(crate) fn run_submitter(shared: &Shared, batches: &Sender<Range<u64>>, wake: &Receiver<()>) {
-    let mut next = 0;
-    while next < shared.total && !shared.halting() {
+    let open = shared.search.open_space();
+    let mut next: u64 = 0;
+    while !shared.halting() {
         if shared.is_paused() {
             // Resume, halt and worker changes all send a wake-up; the pool holds a sender.
             if wake.recv().is_err() {
@@ -24,7 +30,15 @@ pub(crate) fn run_submitter(shared: &Shared, batches: &Sender<Range<u64>>, wake:
         }
         let size = next_batch_size(shared);
         shared.batch_size.store(size, Ordering::Relaxed);
-        let end = next.saturating_add(size).min(shared.total);
+        let wanted = next.saturating_add(size);
+        let Some(available) = available(shared, open, next, wanted) else {
+            break;
+        };
+        if available <= next {
+            // An open space with nothing new yet: look at halt and pause, then ask again.
+            continue;
+        }
+        let end = wanted.min(available);
         match batches.try_send(next..end) {
             Ok(()) => {
                 next = end;
@@ -61,6 +75,21 @@ pub(crate) fn refill_if_low(shared: &Shared) {
         && shared.submitter_idle.swap(false, Ordering::SeqCst)
     {
         let _woken = shared.wake_submitter.send(());
+    }
+}
+
+/// How far ids may be handed out now, or `None` once every id from `next` on is gone.
+fn available(shared: &Shared, open: bool, next: u64, wanted: u64) -> Option<u64> {
+    if !open {
+        let total = shared.total();
+        return (next < total).then_some(total);
+    }
+    let status = shared.search.extend_space(wanted, SPACE_WAIT);
+    shared.set_space(status);
+    if status.complete && status.available <= next {
+        None
+    } else {
+        Some(status.available)
     }
 }
 

@@ -237,6 +237,9 @@ fn record(shared: &Shared, index: usize, slot: &WorkerSlot, task: u64, outcome: 
         }
         Outcome::Error(message) => {
             bump(&slot.errors, 1);
+            if shared.search.fatal_error().is_some() {
+                shared.halt(HaltMode::Now, HaltReason::Fatal, Instant::now());
+            }
             let at = shared.started.elapsed();
             let _sent = shared.events.send(Event::Error {
                 task,
@@ -273,8 +276,10 @@ impl<'a> CoverageTally<'a> {
         while task < end {
             if task < self.span.0 || task >= self.span.1 {
                 self.flush();
-                self.bucket = super::bucket_of(self.shared.total, buckets, task);
-                self.span = super::bucket_span(self.shared.total, buckets, self.bucket);
+                // Ids are handed out only below the known size (even for an open space): task < total.
+                let total = self.shared.total();
+                self.bucket = super::bucket_of(total, buckets, task);
+                self.span = super::bucket_span(total, buckets, self.bucket);
             }
             let here = end.min(self.span.1) - task;
             self.pending += here;

@@ -14,6 +14,7 @@ pub use spec::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
 
 use crate::pool::CancelToken;
 use std::ops::Range;
+use std::time::Duration;
 
 /// Which direction a search's score improves in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -59,6 +60,17 @@ pub enum Outcome {
     Cancelled,
 }
 
+/// How much of an open space (see [`Search::open_space`]) can be handed out now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpaceStatus {
+    /// Ids `0..available` may be handed out.
+    pub available: u64,
+    /// True once no id beyond `available` will ever come (end of input).
+    pub complete: bool,
+    /// A total to show while the space is still open (the user's `--total`), if known.
+    pub estimate: Option<u64>,
+}
+
 /// A space of tasks `0..space()` that the pool can search.
 ///
 /// Implement [`Search::run`]; the engine handles batching, workers, halting,
@@ -88,6 +100,31 @@ pub trait Search: Send + Sync {
     /// A short description of a running task for the workers table (an input, a pid),
     /// or `None`. Called at frame rate for each worker's current task.
     fn task_detail(&self, _task: u64) -> Option<String> {
+        None
+    }
+
+    /// True when the space grows while the run goes on (inputs read lazily): the
+    /// submitter then asks [`Search::extend_space`] before each batch instead of
+    /// using [`Search::space`], and stops once it reports the space complete.
+    fn open_space(&self) -> bool {
+        false
+    }
+
+    /// For an open space: makes ids up to `wanted` available if it can within `wait`
+    /// (it must return by then, so that a halt is never held up) and reports how far
+    /// the space goes now. Never called unless [`Search::open_space`] is true.
+    fn extend_space(&self, _wanted: u64, _wait: Duration) -> SpaceStatus {
+        SpaceStatus {
+            available: self.space(),
+            complete: true,
+            estimate: None,
+        }
+    }
+
+    /// An error the search cannot go on from (a command that cannot be run), once one
+    /// happened. The worker checks it after each [`Outcome::Error`] and halts the run
+    /// at once with [`crate::pool::HaltReason::Fatal`].
+    fn fatal_error(&self) -> Option<String> {
         None
     }
 

@@ -46,6 +46,8 @@ pub enum SearchSpec {
         #[serde(default)]
         target: Option<u64>,
     },
+    /// See [`crate::exec::ExecSearch`]: a command run once per input.
+    Exec(crate::exec::ExecSpec),
     /// See [`Rastrigin`].
     Rastrigin {
         /// Number of restarts.
@@ -133,6 +135,9 @@ pub enum SpecError {
     /// A target that is not a number.
     #[error("--target must be a finite number, got {0}")]
     BadTarget(f64),
+    /// An `exec` option, or a command that cannot be run.
+    #[error(transparent)]
+    Exec(#[from] crate::exec::ExecError),
 }
 
 impl SearchSpec {
@@ -144,6 +149,7 @@ impl SearchSpec {
             Self::Pow { .. } => "pow",
             Self::Collatz { .. } => "collatz",
             Self::Rastrigin { .. } => "rastrigin",
+            Self::Exec(_) => "exec",
         }
     }
 
@@ -178,6 +184,7 @@ impl SearchSpec {
                 }
                 Arc::new(Pow { tasks, data, bits })
             }
+            Self::Exec(spec) => Arc::new(crate::exec::ExecSearch::new(&spec)?),
             Self::Collatz { below, target } => {
                 if below < 2 {
                     return Err(SpecError::BadBelow(below));

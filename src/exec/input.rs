@@ -1,0 +1,230 @@
+//! Where inputs come from: an integer range, or lines read lazily from a file or stdin on a reader thread.
+
+use crate::search::SpaceStatus;
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Lines read ahead of the workers at most: memory stays flat whatever the input's length.
+const READ_AHEAD: usize = 1024;
+
+/// An integer range `start..end` (half-open), parsed from `A..B` or `A..=B`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntRange {
+    /// First input.
+    pub start: i64,
+    /// Number of inputs.
+    pub len: u64,
+}
+
+impl IntRange {
+    /// Parses `A..B` (B excluded, like Rust) or `A..=B` (B included). `None` if malformed or empty.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let (start, end, inclusive) = if let Some((a, b)) = text.split_once("..=") {
+            (a, b, true)
+        } else {
+            let (a, b) = text.split_once("..")?;
+            (a, b, false)
+        };
+        let start: i64 = start.trim().parse().ok()?;
+        let end: i64 = end.trim().parse().ok()?;
+        let end = i128::from(end) + i128::from(inclusive);
+        let len = u64::try_from(end - i128::from(start)).ok()?;
+        (len > 0).then_some(Self { start, len })
+    }
+
+    /// The input of task `task`.
+    #[must_use]
+    pub fn input(&self, task: u64) -> String {
+        (i128::from(self.start) + i128::from(task)).to_string()
+    }
+}
+
+/// Where lazy input lines come from.
+pub enum LineSource {
+    /// Standard input.
+    Stdin,
+    /// An opened file.
+    File(File),
+}
+
+impl LineSource {
+    /// Opens `path` for reading, refusing directories.
+    ///
+    /// # Errors
+    /// The reason, as text, when the file cannot be read.
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let file = File::open(path).map_err(|err| super::os_reason(&err))?;
+        let is_dir = file.metadata().map(|meta| meta.is_dir()).unwrap_or(false);
+        if is_dir {
+            return Err("is a directory".to_string());
+        }
+        Ok(Self::File(file))
+    }
+}
+
+/// What the lazy reader has handed over so far.
+#[derive(Debug, Default)]
+struct Progress {
+    available: u64,
+    complete: bool,
+}
+
+/// Lines read on a dedicated thread into a bounded channel, numbered as they arrive.
+///
+/// The reader starts on the first [`LazyLines::extend`], so a search that is built
+/// only to validate the command line reads nothing.
+pub struct LazyLines {
+    source: Mutex<Option<LineSource>>,
+    lines: Mutex<Option<Receiver<String>>>,
+    progress: Mutex<Progress>,
+    pending: Mutex<HashMap<u64, String>>,
+    estimate: Option<u64>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl LazyLines {
+    /// Lines from `source`; `estimate` is the user's `--total`, shown until input ends.
+    #[must_use]
+    pub fn new(source: LineSource, estimate: Option<u64>) -> Self {
+        Self {
+            source: Mutex::new(Some(source)),
+            lines: Mutex::new(None),
+            progress: Mutex::new(Progress::default()),
+            pending: Mutex::new(HashMap::new()),
+            estimate,
+        }
+    }
+
+    /// Takes the input of task `task` (each is handed out once).
+    pub fn take(&self, task: u64) -> Option<String> {
+        lock(&self.pending).remove(&task)
+    }
+
+    /// Reads lines until `wanted` are available, input ends, or `wait` has passed
+    /// with nothing new; never blocks longer than `wait`.
+    pub fn extend(&self, wanted: u64, wait: Duration) -> SpaceStatus {
+        let deadline = Instant::now() + wait;
+        let mut progress = lock(&self.progress);
+        let mut lines = lock(&self.lines);
+        if lines.is_none() && !progress.complete {
+            *lines = self.start_reader();
+            progress.complete = lines.is_none();
+        }
+        let mut got_any = false;
+        while let Some(rx) = lines.as_ref().filter(|_| progress.available < wanted) {
+            let received = if got_any {
+                rx.try_recv().map_err(|err| err == TryRecvError::Disconnected)
+            } else {
+                rx.recv_deadline(deadline)
+                    .map_err(|err| err == RecvTimeoutError::Disconnected)
+            };
+            match received {
+                Ok(line) => {
+                    lock(&self.pending).insert(progress.available, line);
+                    progress.available += 1;
+                    got_any = true;
+                }
+                Err(true) => {
+                    progress.complete = true;
+                    *lines = None;
+                }
+                Err(false) => break,
+            }
+        }
+        SpaceStatus {
+            available: progress.available,
+            complete: progress.complete,
+            estimate: self.estimate,
+        }
+    }
+
+    /// Starts the reader thread; `None` (no input) when there is no source or no thread.
+    fn start_reader(&self) -> Option<Receiver<String>> {
+        let source = lock(&self.source).take()?;
+        let (tx, rx) = crossbeam_channel::bounded(READ_AHEAD);
+        let spawned = std::thread::Builder::new()
+            .name("poolwatch-input".into())
+            .spawn(move || {
+                let reader: Box<dyn Read> = match source {
+                    LineSource::Stdin => Box::new(std::io::stdin()),
+                    LineSource::File(file) => Box::new(file),
+                };
+                for line in read_lines(BufReader::new(reader)) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        spawned.ok().map(|_handle| rx)
+    }
+}
+
+/// Lines of `reader` without their `\n` or `\r\n`, invalid UTF-8 replaced; ends at EOF or on a read error.
+fn read_lines(mut reader: impl BufRead) -> impl Iterator<Item = String> {
+    let mut buffer = Vec::new();
+    std::iter::from_fn(move || {
+        buffer.clear();
+        match reader.read_until(b'\n', &mut buffer) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => {
+                if buffer.last() == Some(&b'\n') {
+                    buffer.pop();
+                    if buffer.last() == Some(&b'\r') {
+                        buffer.pop();
+                    }
+                }
+                Some(String::from_utf8_lossy(&buffer).into_owned())
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_half_open_or_inclusive() {
+        assert_eq!(IntRange::parse("1..4"), Some(IntRange { start: 1, len: 3 }));
+        assert_eq!(IntRange::parse("1..=4"), Some(IntRange { start: 1, len: 4 }));
+        assert_eq!(IntRange::parse("-2..1").map(|r| r.input(0)), Some("-2".into()));
+        for bad in ["", "1", "4..1", "3..3", "a..b", "1...3", "1..2..3"] {
+            assert_eq!(IntRange::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn lines_lose_their_endings() {
+        let lines: Vec<String> = read_lines(&b"a\r\nb\n\nc"[..]).collect();
+        assert_eq!(lines, ["a", "b", "", "c"]);
+    }
+
+    #[test]
+    fn a_file_is_read_only_as_far_as_asked() {
+        let path = std::env::temp_dir().join(format!("poolwatch-lines-{}", std::process::id()));
+        let text: String = (0..5000).map(|i| format!("{i}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        let lazy = LazyLines::new(LineSource::open(&path).unwrap(), None);
+        let status = lazy.extend(10, Duration::from_secs(5));
+        assert_eq!((status.available, status.complete), (10, false));
+        assert_eq!(lazy.take(3).as_deref(), Some("3"));
+        assert_eq!(lazy.take(3), None);
+        let status = lazy.extend(1000, Duration::from_secs(5));
+        assert!(status.available <= 1000, "{status:?}");
+        let mut status = status;
+        while !status.complete {
+            status = lazy.extend(u64::MAX, Duration::from_secs(5));
+        }
+        assert_eq!(status.available, 5000);
+        std::fs::remove_file(&path).unwrap();
+    }
+}

@@ -1,0 +1,461 @@
+//! `poolwatch exec`: a command template run once per input, each in its own process group, as a `Search`.
+
+mod input;
+mod runner;
+mod template;
+
+pub use input::{IntRange, LazyLines, LineSource};
+pub use runner::{CAPTURE_LIMIT, Ending, Finished, Limits, RunError};
+pub use template::Template;
+
+use crate::pool::CancelToken;
+use crate::search::{Outcome, Search, SpaceStatus};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
+
+/// Output lines copied into a match's value or an error's message.
+const OUTPUT_LINES: usize = 5;
+/// Characters kept of each such line.
+const LINE_CHARS: usize = 200;
+/// Characters of the input shown in the workers table.
+const DETAIL_CHARS: usize = 40;
+/// Default time between SIGTERM and SIGKILL, seconds.
+pub const DEFAULT_GRACE_S: f64 = 2.0;
+
+/// `poolwatch exec` described as data (the command line and presets build it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecSpec {
+    /// Program and arguments, with `{}` / `{#}` placeholders.
+    pub command: Vec<String>,
+    /// `A..B` (B excluded) or `A..=B` integer inputs; stdin when neither this nor `input` is set.
+    #[serde(default)]
+    pub range: Option<String>,
+    /// A file with one input per line.
+    #[serde(default)]
+    pub input: Option<PathBuf>,
+    /// The number of inputs, to show before input ends.
+    #[serde(default)]
+    pub total: Option<u64>,
+    /// A match is stdout matching this regex (instead of exit status 0); `^` and `$` match at line ends.
+    #[serde(default)]
+    pub match_stdout: Option<String>,
+    /// Per-task wall-time limit, seconds.
+    #[serde(default)]
+    pub timeout_s: Option<f64>,
+    /// Seconds between SIGTERM and SIGKILL.
+    #[serde(default = "default_grace")]
+    pub grace_s: f64,
+}
+
+fn default_grace() -> f64 {
+    DEFAULT_GRACE_S
+}
+
+/// Why an exec spec cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    /// No program after `--`.
+    #[error("exec needs a command: poolwatch exec [OPTIONS] -- CMD [ARGS...]")]
+    EmptyCommand,
+    /// `--range` is not `A..B` / `A..=B` with A < B.
+    #[error("--range must be A..B (B excluded) or A..=B with integers and A < B, got {0:?}")]
+    BadRange(String),
+    /// `--range` and `--input` together.
+    #[error("--range and --input cannot be used together")]
+    TwoSources,
+    /// The input file cannot be read.
+    #[error("cannot read input file {path}: {reason}")]
+    Input {
+        /// The path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// `--match-stdout` does not compile.
+    #[error("--match-stdout {pattern:?} is not a valid regex: {reason}")]
+    BadRegex {
+        /// The pattern.
+        pattern: String,
+        /// The regex error's last line.
+        reason: String,
+    },
+    /// A bad `--timeout`.
+    #[error("--timeout must be a positive number of seconds, got {0}")]
+    BadTimeout(String),
+    /// A bad `--grace`.
+    #[error("--grace must be between 0 and 3600 seconds, got {0}")]
+    BadGrace(String),
+    /// The program cannot be run.
+    #[error("cannot run '{program}': {reason}")]
+    CannotRun {
+        /// The program as written.
+        program: String,
+        /// The system's reason.
+        reason: String,
+    },
+}
+
+/// Where the inputs come from.
+enum Inputs {
+    Range(IntRange),
+    Lines(LazyLines),
+}
+
+/// Runs a command template once per input; exit 0 is a match, 1 a miss, anything else an error.
+pub struct ExecSearch {
+    template: Template,
+    inputs: Inputs,
+    source: String,
+    match_stdout: Option<regex::Regex>,
+    limits: Limits,
+    running: Mutex<HashMap<u64, (String, u32)>>,
+    fatal: OnceLock<String>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ExecSearch {
+    /// Checks `spec` and builds the search. Nothing is read from stdin until the run starts.
+    ///
+    /// # Errors
+    /// An [`ExecError`] naming the first problem, including a program not found on `PATH`.
+    pub fn new(spec: &ExecSpec) -> Result<Self, ExecError> {
+        let template = Template::new(spec.command.clone()).ok_or(ExecError::EmptyCommand)?;
+        if let Some(program) = template.fixed_program() {
+            check_program(program)?;
+        }
+        let (inputs, source) = open_inputs(spec)?;
+        let match_stdout = spec.match_stdout.as_deref().map(compile).transpose()?;
+        Ok(Self {
+            template,
+            inputs,
+            source,
+            match_stdout,
+            limits: limits(spec)?,
+            running: Mutex::new(HashMap::new()),
+            fatal: OnceLock::new(),
+        })
+    }
+
+    /// The input of `task`, taken from the lazy reader's buffer or computed from the range.
+    fn input(&self, task: u64) -> Option<String> {
+        match &self.inputs {
+            Inputs::Range(range) => Some(range.input(task)),
+            Inputs::Lines(lines) => lines.take(task),
+        }
+    }
+
+    /// Turns a finished command into an outcome.
+    fn outcome(&self, input: &str, finished: &Finished) -> Outcome {
+        let code = match finished.ending {
+            Ending::Cancelled => return Outcome::Cancelled,
+            Ending::TimedOut => {
+                let secs = self.limits.timeout.unwrap_or_default().as_secs_f64();
+                return error(input, &format!("timed out after {secs} s"), finished);
+            }
+            Ending::Exited(status) => status,
+        };
+        if let Some(regex) = &self.match_stdout
+            && regex.is_match(&String::from_utf8_lossy(&finished.stdout))
+        {
+            return matched(input, finished);
+        }
+        match (code.code(), self.match_stdout.is_some()) {
+            (Some(0), false) => matched(input, finished),
+            (Some(0 | 1), _) => Outcome::Miss,
+            (Some(other), _) => error(input, &format!("exit status {other}"), finished),
+            (None, _) => error(input, &describe_signal(code), finished),
+        }
+    }
+
+    /// A spawn failure: fatal (reported once) when the program cannot be run at all.
+    fn spawn_failed(&self, input: &str, program: &str, err: &std::io::Error) -> Outcome {
+        let fatal = matches!(
+            err.raw_os_error(),
+            Some(libc::ENOENT | libc::EACCES | libc::ENOEXEC | libc::ENOTDIR | libc::ELOOP)
+        );
+        if !fatal {
+            return Outcome::Error(format!("{input}: cannot start '{program}': {}", os_reason(err)));
+        }
+        let message = ExecError::CannotRun {
+            program: program.to_string(),
+            reason: os_reason(err),
+        }
+        .to_string();
+        if self.fatal.set(message.clone()).is_ok() {
+            Outcome::Error(message)
+        } else {
+            Outcome::Cancelled
+        }
+    }
+}
+
+impl Search for ExecSearch {
+    fn name(&self) -> &str {
+        "exec"
+    }
+
+    fn params(&self) -> String {
+        format!("{} <- {}", self.template.display(), self.source)
+    }
+
+    fn space(&self) -> u64 {
+        match &self.inputs {
+            Inputs::Range(range) => range.len,
+            Inputs::Lines(_) => 0,
+        }
+    }
+
+    fn open_space(&self) -> bool {
+        matches!(self.inputs, Inputs::Lines(_))
+    }
+
+    fn extend_space(&self, wanted: u64, wait: Duration) -> SpaceStatus {
+        match &self.inputs {
+            Inputs::Lines(lines) => lines.extend(wanted, wait),
+            Inputs::Range(range) => SpaceStatus {
+                available: range.len,
+                complete: true,
+                estimate: None,
+            },
+        }
+    }
+
+    fn fatal_error(&self) -> Option<String> {
+        self.fatal.get().cloned()
+    }
+
+    fn task_detail(&self, task: u64) -> Option<String> {
+        let running = lock(&self.running);
+        let (input, pid) = running.get(&task)?;
+        Some(format!("input={} pid={pid}", truncate(input, DETAIL_CHARS)))
+    }
+
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
+        if self.fatal.get().is_some() {
+            return Outcome::Cancelled;
+        }
+        let Some(input) = self.input(task) else {
+            return Outcome::Error(format!("task {task}: its input was already taken"));
+        };
+        let argv = self.template.render(&input, task + 1);
+        let ran = runner::run(&argv, self.limits, cancel, |pid| {
+            lock(&self.running).insert(task, (input.clone(), pid));
+        });
+        lock(&self.running).remove(&task);
+        match ran {
+            Ok(finished) => self.outcome(&input, &finished),
+            Err(RunError::Spawn(err)) => self.spawn_failed(&input, &argv[0], &err),
+            Err(err @ RunError::Follow(_)) => Outcome::Error(format!("{input}: {err}")),
+        }
+    }
+}
+
+/// The system's reason for an I/O error, without Rust's " (os error N)" suffix.
+#[must_use]
+pub fn os_reason(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+fn open_inputs(spec: &ExecSpec) -> Result<(Inputs, String), ExecError> {
+    match (&spec.range, &spec.input) {
+        (Some(_), Some(_)) => Err(ExecError::TwoSources),
+        (Some(text), None) => {
+            let range = IntRange::parse(text).ok_or_else(|| ExecError::BadRange(text.clone()))?;
+            Ok((Inputs::Range(range), format!("range {text}")))
+        }
+        (None, Some(path)) => {
+            let source = LineSource::open(path).map_err(|reason| ExecError::Input {
+                path: path.display().to_string(),
+                reason,
+            })?;
+            let lines = LazyLines::new(source, spec.total);
+            Ok((Inputs::Lines(lines), format!("lines of {}", path.display())))
+        }
+        (None, None) => Ok((
+            Inputs::Lines(LazyLines::new(LineSource::Stdin, spec.total)),
+            "lines of stdin".to_string(),
+        )),
+    }
+}
+
+fn limits(spec: &ExecSpec) -> Result<Limits, ExecError> {
+    let timeout = match spec.timeout_s {
+        None => None,
+        Some(secs) if secs > 0.0 && secs <= 1e9 => Some(Duration::from_secs_f64(secs)),
+        Some(secs) => return Err(ExecError::BadTimeout(secs.to_string())),
+    };
+    if !(0.0..=3600.0).contains(&spec.grace_s) {
+        return Err(ExecError::BadGrace(spec.grace_s.to_string()));
+    }
+    Ok(Limits {
+        timeout,
+        grace: Duration::from_secs_f64(spec.grace_s),
+    })
+}
+
+fn compile(pattern: &str) -> Result<regex::Regex, ExecError> {
+    regex::RegexBuilder::new(pattern)
+        .multi_line(true)
+        .build()
+        .map_err(|err| ExecError::BadRegex {
+            pattern: pattern.to_string(),
+            reason: err
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("invalid")
+                .trim_start_matches("error: ")
+                .to_string(),
+        })
+}
+
+/// Looks `program` up the way `execvp` would; the spawn stays the final judge.
+fn check_program(program: &str) -> Result<(), ExecError> {
+    let cannot = |reason: &str| ExecError::CannotRun {
+        program: program.to_string(),
+        reason: reason.to_string(),
+    };
+    if program.contains('/') {
+        return match executable(std::path::Path::new(program)) {
+            Some(true) => Ok(()),
+            Some(false) => Err(cannot("Permission denied")),
+            None => Err(cannot("No such file or directory")),
+        };
+    }
+    let Some(path) = std::env::var_os("PATH") else {
+        return Ok(());
+    };
+    let found: Vec<bool> = std::env::split_paths(&path)
+        .filter_map(|dir| executable(&dir.join(program)))
+        .collect();
+    if found.contains(&true) {
+        Ok(())
+    } else if found.is_empty() {
+        Err(cannot("No such file or directory"))
+    } else {
+        Err(cannot("Permission denied"))
+    }
+}
+
+/// `Some(true)` for an executable file, `Some(false)` for one we may not run, `None` for nothing there.
+fn executable(path: &std::path::Path) -> Option<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some(meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+fn matched(input: &str, finished: &Finished) -> Outcome {
+    Outcome::Match {
+        value: with_output(input.to_string(), &finished.stdout, &finished.stderr),
+        score: None,
+    }
+}
+
+fn error(input: &str, what: &str, finished: &Finished) -> Outcome {
+    Outcome::Error(with_output(
+        format!("{input}: {what}"),
+        &finished.stderr,
+        &finished.stdout,
+    ))
+}
+
+/// Appends the first [`OUTPUT_LINES`] lines, from `first` then `second`, each on its own line.
+fn with_output(mut text: String, first: &[u8], second: &[u8]) -> String {
+    let lines = String::from_utf8_lossy(first);
+    let more = String::from_utf8_lossy(second);
+    for line in lines.lines().chain(more.lines()).take(OUTPUT_LINES) {
+        text.push_str("\n  ");
+        text.push_str(&truncate(line, LINE_CHARS));
+    }
+    text
+}
+
+fn truncate(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+fn describe_signal(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status.signal() {
+        Some(signal) => format!("killed by signal {signal}"),
+        None => format!("ended with {status}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(command: &[&str]) -> ExecSpec {
+        ExecSpec {
+            command: command.iter().map(ToString::to_string).collect(),
+            range: Some("1..4".into()),
+            input: None,
+            total: None,
+            match_stdout: None,
+            timeout_s: None,
+            grace_s: DEFAULT_GRACE_S,
+        }
+    }
+
+    #[test]
+    fn bad_specs_are_rejected_up_front() {
+        assert_eq!(ExecSearch::new(&spec(&[])).err(), Some(ExecError::EmptyCommand));
+        let missing = ExecSearch::new(&spec(&["poolwatch-no-such-command"])).err();
+        assert_eq!(
+            missing.map(|e| e.to_string()).as_deref(),
+            Some("cannot run 'poolwatch-no-such-command': No such file or directory")
+        );
+        let bad_regex = ExecSpec {
+            match_stdout: Some("(".into()),
+            ..spec(&["true"])
+        };
+        assert!(matches!(
+            ExecSearch::new(&bad_regex),
+            Err(ExecError::BadRegex { .. })
+        ));
+        let bad_range = ExecSpec {
+            range: Some("5..5".into()),
+            ..spec(&["true"])
+        };
+        assert!(matches!(ExecSearch::new(&bad_range), Err(ExecError::BadRange(_))));
+    }
+
+    #[test]
+    fn exit_status_decides_the_outcome() {
+        let search = ExecSearch::new(&spec(&["sh", "-c", "echo hi $1; exit $(( $1 - 1 ))", "sh"])).unwrap();
+        let cancel = CancelToken::new();
+        assert_eq!(
+            search.run(0, &cancel),
+            Outcome::Match {
+                value: "1\n  hi 1".into(),
+                score: None
+            }
+        );
+        assert_eq!(search.run(1, &cancel), Outcome::Miss);
+        assert_eq!(
+            search.run(2, &cancel),
+            Outcome::Error("3: exit status 2\n  hi 3".into())
+        );
+    }
+
+    #[test]
+    fn output_lines_are_capped() {
+        let text = with_output("x".into(), b"1\n2\n3\n", b"4\n5\n6\n");
+        assert_eq!(text, "x\n  1\n  2\n  3\n  4\n  5");
+        assert_eq!(truncate("abcdef", 3), "abc...");
+    }
+}

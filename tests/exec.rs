@@ -1,0 +1,483 @@
+//! `poolwatch exec` end to end with real processes: halting, timeouts, output, lazy stdin, orphans, missing commands.
+
+use poolwatch::exec::{ExecSearch, ExecSpec};
+use poolwatch::pool::{Run, RunConfig};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::io::Write;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn poolwatch() -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("poolwatch"));
+    command.args(["--headless", "--json"]);
+    command
+}
+
+/// Waits for `child` at most `limit`, killing it (and failing) past that.
+fn finish(mut child: Child, limit: Duration) -> Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("poolwatch still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn run(args: &[&str]) -> (Value, Output) {
+    let child = poolwatch()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = finish(child, Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let summary = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
+    (summary, output)
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("poolwatch-exec-{}-{n}-{name}", std::process::id()))
+}
+
+/// A token no other process on the machine has in its command line.
+fn token() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "30.{}{:03}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// One line of the process table.
+#[derive(Debug)]
+struct Proc {
+    pid: i32,
+    ppid: i32,
+    pgrp: i32,
+    state: char,
+    cmdline: String,
+}
+
+fn processes() -> Vec<Proc> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(after) = stat.rfind(')').map(|at| &stat[at + 2..]) else {
+            continue;
+        };
+        let fields: Vec<&str> = after.split(' ').collect();
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        found.push(Proc {
+            pid,
+            state: fields[0].chars().next().unwrap_or('?'),
+            ppid: fields[1].parse().unwrap_or(0),
+            pgrp: fields[2].parse().unwrap_or(0),
+            cmdline: String::from_utf8_lossy(&cmdline).replace('\0', " "),
+        });
+    }
+    found
+}
+
+/// Live (not zombie) processes whose command line contains `token`.
+fn alive_with(token: &str) -> Vec<Proc> {
+    processes()
+        .into_iter()
+        .filter(|p| p.state != 'Z' && p.cmdline.contains(token))
+        .collect()
+}
+
+fn matched_input(summary: &Value) -> String {
+    let value = summary["matches"][0]["value"].as_str().unwrap_or("");
+    value.lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn halts_on_the_first_success_over_a_range() {
+    let (summary, output) = run(&[
+        "-w",
+        "4",
+        "exec",
+        "--range",
+        "1..50000",
+        "--",
+        "sh",
+        "-c",
+        r#"test "$1" = 10000"#,
+        "sh",
+        "{}",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["search"], "exec");
+    assert_eq!(summary["halt_reason"], "match");
+    assert_eq!(summary["match_count"], 1);
+    assert_eq!(matched_input(&summary), "10000");
+    assert_eq!(summary["matches"][0]["task"], 9999);
+    assert_eq!(summary["total"], 49999);
+    let submitted = summary["submitted"].as_u64().unwrap();
+    assert!(
+        submitted < 49_999,
+        "not all inputs should be handed out: {submitted}"
+    );
+    assert_eq!(
+        summary["completed"].as_u64().unwrap() + summary["cancelled"].as_u64().unwrap(),
+        submitted
+    );
+    assert_eq!(summary["errors"], 0);
+}
+
+#[test]
+fn a_timeout_kills_the_task_and_counts_an_error() {
+    let log = temp_path("timeout.jsonl");
+    let started = Instant::now();
+    let (summary, output) = run(&[
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "exec",
+        "--timeout",
+        "0.3",
+        "--range",
+        "1..=3",
+        "--",
+        "sh",
+        "-c",
+        r#"echo "started $1"; if [ "$1" = 2 ]; then sleep 30; fi; exit 1"#,
+        "sh",
+    ]);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(1), "{summary}");
+    assert_eq!(summary["errors"], 1);
+    assert_eq!(summary["completed"], 3);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let error: Value = text
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|event| event["event"] == "error")
+        .unwrap();
+    let message = error["message"].as_str().unwrap();
+    assert!(message.starts_with("2: timed out after 0.3 s"), "{message}");
+    assert!(message.contains("started 2"), "{message}");
+    std::fs::remove_file(&log).unwrap();
+}
+
+#[test]
+fn output_is_captured_per_task_into_the_log() {
+    let log = temp_path("output.jsonl");
+    let (summary, output) = run(&[
+        "--halt",
+        "never",
+        "-w",
+        "2",
+        "--log",
+        log.to_str().unwrap(),
+        "exec",
+        "--range",
+        "1..=4",
+        "--",
+        "sh",
+        "-c",
+        r#"echo "out $1 #$2"; echo "err $1" >&2; exit $(( $1 % 3 ))"#,
+        "sh",
+        "{}",
+        "{#}",
+    ]);
+    // stdout is the summary alone: no command output is interleaved with it.
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["match_count"], 1);
+    assert_eq!(summary["errors"], 1);
+    assert_eq!(summary["matches"][0]["value"], "3\n  out 3 #3\n  err 3");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let error = events.iter().find(|e| e["event"] == "error").unwrap();
+    assert_eq!(error["message"], "2: exit status 2\n  err 2\n  out 2 #2");
+    let matched = events.iter().find(|e| e["event"] == "match").unwrap();
+    assert_eq!(matched["task"], 2);
+    std::fs::remove_file(&log).unwrap();
+}
+
+#[test]
+fn match_stdout_decides_by_output() {
+    let (summary, output) = run(&[
+        "exec",
+        "--match-stdout",
+        "^found [0-9]+$",
+        "--range",
+        "1..=6",
+        "--",
+        "sh",
+        "-c",
+        r#"if [ "$1" = 4 ]; then echo "found $1"; else echo "no $1"; fi; exit 1"#,
+        "sh",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(matched_input(&summary), "4");
+    assert_eq!(summary["errors"], 0);
+}
+
+#[test]
+fn stdin_is_read_lazily_and_an_endless_producer_does_not_hang_the_run() {
+    let mut child = poolwatch()
+        .args(["-w", "2", "exec", "--", "sh", "-c", r#"test "$1" = 300"#, "sh"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let written = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&written);
+    let producer = std::thread::spawn(move || {
+        // Never ends by itself: stops only when poolwatch is gone (EPIPE).
+        for line in 1_u64.. {
+            let text = format!("{line}\n");
+            if stdin.write_all(text.as_bytes()).is_err() {
+                break;
+            }
+            counter.fetch_add(text.len() as u64, Ordering::Relaxed);
+        }
+    });
+    let output = finish(child, Duration::from_secs(30));
+    producer.join().unwrap();
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(matched_input(&summary), "300");
+    let written = written.load(Ordering::Relaxed);
+    // An eager reader would have swallowed hundreds of MB by now; lazy reading stops at
+    // the pipe buffer plus the read-ahead window.
+    assert!(written < 2 << 20, "poolwatch read {written} bytes of stdin");
+    let total = summary["total"].as_u64().unwrap();
+    assert!((300..5000).contains(&total), "total so far: {total}");
+}
+
+#[test]
+fn no_process_outlives_a_halt_now() {
+    let tok = token();
+    let script = r#"if [ "$1" = 3 ]; then sleep 0.5; exit 0; fi; sleep "$2" & wait"#;
+    let child = poolwatch()
+        .args([
+            "-w", "4", "exec", "--range", "1..=8", "--", "sh", "-c", script, "sh", "{}", &tok,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The sleepers (and their shells) must have existed for the check to mean anything.
+    let started = Instant::now();
+    while alive_with(&tok).len() < 2 && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(alive_with(&tok).len() >= 2, "the commands never started");
+    let output = finish(child, Duration::from_secs(20));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["halt_reason"], "match", "{summary}");
+    assert_eq!(matched_input(&summary), "3");
+    let left = alive_with(&tok);
+    assert!(left.is_empty(), "outlived the run: {left:?}");
+}
+
+#[test]
+fn sigterm_kills_every_process_group_the_run_started() {
+    let tok = token();
+    let mut child = poolwatch()
+        .args(["-w", "2", "exec", "--range", "1..=10", "--", "sleep", &tok])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let me = i32::try_from(child.id()).unwrap();
+    let started = Instant::now();
+    let mut groups: HashSet<i32> = HashSet::new();
+    while groups.len() < 2 && started.elapsed() < Duration::from_secs(5) {
+        groups.extend(processes().iter().filter(|p| p.ppid == me).map(|p| p.pgrp));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(groups.len(), 2, "expected one group per worker: {groups:?}");
+    assert!(
+        !groups.contains(&me),
+        "commands must run in their own process groups"
+    );
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(me, libc::SIGTERM) };
+    let sent = Instant::now();
+    let output = finish(std::mem::replace(&mut child, dummy()), Duration::from_secs(20));
+    assert!(sent.elapsed() < Duration::from_secs(5), "{:?}", sent.elapsed());
+    assert_eq!(output.status.code(), Some(143));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["halt_reason"], "signal");
+    let left: Vec<Proc> = processes()
+        .into_iter()
+        .filter(|p| p.state != 'Z' && groups.contains(&p.pgrp))
+        .collect();
+    assert!(left.is_empty(), "outlived the run: {left:?}");
+    assert!(alive_with(&tok).is_empty());
+}
+
+/// A finished child to swap in where one is moved out.
+fn dummy() -> Child {
+    let mut child = Command::new("true").spawn().unwrap();
+    child.wait().unwrap();
+    child
+}
+
+#[test]
+fn a_missing_command_is_reported_once_with_exit_2() {
+    // Found missing before the run starts.
+    let output = poolwatch()
+        .args(["exec", "--range", "1..50000", "--", "poolwatch-no-such-cmd"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "poolwatch: cannot run 'poolwatch-no-such-cmd': No such file or directory"
+    );
+    // Found missing at spawn time (a placeholder in the program hides it up front).
+    let (summary, output) = run(&["exec", "--range", "1..50000", "--", "poolwatch-no-such-{}"]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.matches("cannot run 'poolwatch-no-such-").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("No such file or directory"), "{stderr}");
+    assert_eq!(summary["halt_reason"], "fatal");
+    assert_eq!(summary["errors"], 1);
+    assert!(summary["completed"].as_u64().unwrap() < 100, "{summary}");
+}
+
+#[test]
+fn a_file_that_cannot_be_executed_is_fatal() {
+    let path = temp_path("not-executable.sh");
+    std::fs::write(&path, "#!/bin/sh\nexit 0\n").unwrap();
+    let output = poolwatch()
+        .args(["exec", "--range", "1..5", "--", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn bad_exec_input_gets_one_line_and_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["exec"], "<CMD>"),
+        (&["exec", "--range", "5..1", "--", "true"], "--range"),
+        (&["exec", "--range", "x", "--", "true"], "--range"),
+        (
+            &["exec", "--input", "/nonexistent/inputs", "--", "true"],
+            "cannot read input file",
+        ),
+        (&["exec", "--input", "/", "--", "true"], "is a directory"),
+        (&["exec", "--match-stdout", "(", "--", "true"], "--match-stdout"),
+        (&["exec", "--timeout", "0", "--", "true"], "--timeout"),
+        (&["exec", "--grace", "-1", "--", "true"], "--grace"),
+        (
+            &["exec", "--range", "1..3", "--input", "f", "--", "true"],
+            "--input",
+        ),
+        (&["exec", "--", ""], "needs a command"),
+    ];
+    for (args, needle) in cases {
+        let output = poolwatch().args(*args).stdin(Stdio::null()).output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
+
+fn file_spec(lines: u64, command: &[&str]) -> (ExecSpec, std::path::PathBuf) {
+    let path = temp_path("inputs.txt");
+    let text: String = (1..=lines).map(|i| format!("line{i}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    let spec = ExecSpec {
+        command: command.iter().map(ToString::to_string).collect(),
+        range: None,
+        input: Some(path.clone()),
+        total: None,
+        match_stdout: None,
+        timeout_s: None,
+        grace_s: 2.0,
+    };
+    (spec, path)
+}
+
+#[test]
+fn the_dashboard_sees_each_running_input_and_pid_and_an_open_total() {
+    let (spec, path) = file_spec(200, &["sh", "-c", "sleep 30", "sh"]);
+    let search = Arc::new(ExecSearch::new(&spec).unwrap());
+    let config = RunConfig {
+        workers: 2,
+        ..RunConfig::default()
+    };
+    let run = Run::start(search, &config);
+    let started = Instant::now();
+    let mut snapshot = run.snapshot();
+    while snapshot.workers.iter().filter(|w| w.detail.is_some()).count() < 2
+        && started.elapsed() < Duration::from_secs(5)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+        snapshot = run.snapshot();
+    }
+    assert!(snapshot.total_open, "the input was not read to its end");
+    assert!(snapshot.total >= 2 && snapshot.total < 200, "{}", snapshot.total);
+    let mut pids = Vec::new();
+    for row in &snapshot.workers {
+        let detail = row.detail.as_deref().unwrap();
+        let (input, pid) = detail.split_once(" pid=").unwrap();
+        assert!(input.starts_with("input=line"), "{detail}");
+        let pid: i32 = pid.parse().unwrap();
+        let proc = processes().into_iter().find(|p| p.pid == pid).unwrap();
+        assert_eq!(proc.pgrp, pid, "each command leads its own process group");
+        pids.push(pid);
+    }
+    run.halt_now();
+    let report = run.wait();
+    assert_eq!(report.completed + report.cancelled, report.submitted);
+    for pid in pids {
+        assert!(
+            processes().iter().all(|p| p.pid != pid || p.state == 'Z'),
+            "{pid} survived"
+        );
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn the_total_is_learnt_at_the_end_of_input() {
+    let (spec, path) = file_spec(30, &["false"]);
+    let run = Run::start(Arc::new(ExecSearch::new(&spec).unwrap()), &RunConfig::default());
+    let report = run.wait();
+    let snapshot = run.snapshot();
+    assert!(!snapshot.total_open);
+    assert_eq!((report.total, report.submitted, report.completed), (30, 30, 30));
+    assert_eq!(report.cancelled, 0);
+    std::fs::remove_file(&path).unwrap();
+}
