@@ -249,3 +249,20 @@ fn the_screen_shows_what_the_state_says() {
     let text = draw(&paused, 120, 40).backend().to_string();
     assert!(text.contains("[Paused]") && text.contains("p resume"), "{text}");
 }
+
+#[test]
+fn an_open_total_is_labelled_and_its_strip_uses_held_batches() {
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(needle_info()));
+    let mut snapshot = needle_snapshot(RunState::Running, 300, 5_000);
+    snapshot.total = 320;
+    snapshot.total_open = true;
+    snapshot.coverage = Vec::new();
+    app.update(Msg::Frame(snapshot.clone()));
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(text.contains("/ 320+ (total open)"), "{text}");
+    let strip = poolwatch::ui::coverage_cells(&snapshot, &[], 32);
+    assert_eq!(strip[0], poolwatch::ui::CoverageCell::Done);
+    assert_eq!(strip[31], poolwatch::ui::CoverageCell::NotSubmitted);
+    assert!(strip.contains(&poolwatch::ui::CoverageCell::Running));
+}

@@ -101,7 +101,12 @@ impl Shared {
         let (wake_tx, wake_rx) = crossbeam_channel::unbounded();
         let (gate_tx, gate_rx) = crossbeam_channel::bounded(0);
         let initial_batch = if search.tight_batches() { 1024 } else { 1 };
-        let buckets = config.coverage_buckets.max(1);
+        // An open space has no fixed size to split into buckets: keep no coverage for it.
+        let buckets = if search.open_space() {
+            0
+        } else {
+            config.coverage_buckets.max(1)
+        };
         let shared = Arc::new(Self {
             search,
             total: AtomicU64::new(total),

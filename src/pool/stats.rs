@@ -176,6 +176,7 @@ pub struct Snapshot {
     /// Ids per batch the submitter is using now.
     pub batch_size: u64,
     /// Completed tasks per coverage bucket; bucket `i` spans `coverage_span(i)`.
+    /// Empty for an open space (its size was unknown while tasks completed).
     pub coverage: Vec<u64>,
     /// From the halting result to the last worker stopping, once known.
     pub halt_latency: Option<Duration>,

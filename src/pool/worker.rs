@@ -271,6 +271,9 @@ impl<'a> CoverageTally<'a> {
 
     fn add(&mut self, start: u64, count: u64) {
         let buckets = self.shared.coverage.len();
+        if buckets == 0 {
+            return;
+        }
         let mut task = start;
         let end = start + count;
         while task < end {

@@ -66,7 +66,11 @@ fn classify(snapshot: &Snapshot, marks: &[u64], start: u64, end: u64) -> Cell {
     if marks.iter().any(|m| (start..end).contains(m)) {
         return Cell::Match;
     }
-    let done = done_in(snapshot, start, end);
+    let done = if snapshot.coverage.is_empty() {
+        done_below_held(snapshot, start, end)
+    } else {
+        done_in(snapshot, start, end)
+    };
     let size = end - start;
     let running = snapshot
         .workers
@@ -83,6 +87,20 @@ fn classify(snapshot: &Snapshot, marks: &[u64], start: u64, end: u64) -> Cell {
     } else {
         Cell::NotSubmitted
     }
+}
+
+/// Without per-bucket counts (an open space): batches go out in id order, so every
+/// submitted id below the oldest batch a worker still holds has finished (done or cancelled).
+fn done_below_held(snapshot: &Snapshot, start: u64, end: u64) -> u64 {
+    let oldest_held = snapshot
+        .workers
+        .iter()
+        .filter(|w| w.state == WorkerState::Running)
+        .map(|w| w.batch.0)
+        .min()
+        .unwrap_or(snapshot.submitted);
+    let finished_below = oldest_held.min(snapshot.submitted);
+    end.min(finished_below).saturating_sub(start)
 }
 
 /// Completed ids in `start..end`, spreading each coverage bucket's count evenly over its span.

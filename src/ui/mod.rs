@@ -9,6 +9,7 @@ mod theme;
 mod workers;
 
 pub use crate::summary::format_score as score;
+pub use coverage::{Cell as CoverageCell, cells as coverage_cells};
 pub use theme::{Theme, count, duration, ratio};
 
 use crate::app::{App, Overlay, Phase};
