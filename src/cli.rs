@@ -106,6 +106,9 @@ pub struct NeedleArgs {
     /// Milliseconds each task sleeps (0: no sleep, a near-trivial task)
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub sleep_ms: f64,
+    /// Make every Nth task panic, to see panics caught and logged as errors (0: never)
+    #[arg(long, default_value_t = 0)]
+    pub panic_every: u64,
 }
 
 /// Options of `pow`.
@@ -194,6 +197,7 @@ impl Cli {
             Some(SearchCommand::Needle(a)) => SearchSpec::Needle {
                 tasks: a.tasks,
                 needle: a.needle,
+                panic_every: a.panic_every,
                 sleep_ms: a.sleep_ms,
             },
             Some(SearchCommand::Pow(a)) => SearchSpec::Pow {

@@ -236,3 +236,32 @@ fn a_finished_run_shows_found() {
     session.assert_terminal_restored();
     assert_eq!(status.exit_code(), 0);
 }
+
+#[test]
+fn a_panicking_task_is_logged_and_the_dashboard_keeps_running() {
+    let mut session = Session::start(&[
+        "--start",
+        "-w",
+        "2",
+        "needle",
+        "--tasks",
+        "100000",
+        "--needle=99998",
+        "--panic-every",
+        "100",
+    ]);
+    session.wait_for("error: task 99: panic: task 99 panicked on purpose");
+    session.wait_for("error: task 199: panic");
+    let screen = session.wait_for("[Running]");
+    assert!(
+        !screen.contains("panicked at"),
+        "a worker panic printed over the dashboard:\n{screen}"
+    );
+    assert!(session.parser.lock().unwrap().screen().alternate_screen());
+    session.press("q");
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    assert_eq!(status.exit_code(), 1);
+    let after = session.screen();
+    assert!(!after.contains("panicked at"), "{after}");
+}

@@ -266,3 +266,20 @@ fn an_open_total_is_labelled_and_its_strip_uses_held_batches() {
     assert_eq!(strip[31], poolwatch::ui::CoverageCell::NotSubmitted);
     assert!(strip.contains(&poolwatch::ui::CoverageCell::Running));
 }
+
+#[test]
+fn no_color_means_no_colour_anywhere() {
+    let plain = found_app();
+    let mut coloured = found_app();
+    coloured.color = true;
+    let uses_colour = |app: &App| {
+        let terminal = draw(app, 120, 40);
+        let buffer = terminal.backend().buffer().clone();
+        buffer
+            .content()
+            .iter()
+            .any(|cell| cell.fg != ratatui::style::Color::Reset || cell.bg != ratatui::style::Color::Reset)
+    };
+    assert!(!uses_colour(&plain), "NO_COLOR frame has coloured cells");
+    assert!(uses_colour(&coloured), "the coloured frame has no colour at all");
+}

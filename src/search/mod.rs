@@ -1,12 +1,14 @@
 //! The workloads: the `Search` trait a library user implements, and the built-in searches.
 
 mod collatz;
+mod fault;
 mod needle;
 mod pow;
 mod rastrigin;
 mod spec;
 
 pub use collatz::Collatz;
+pub use fault::PanicEvery;
 pub use needle::Needle;
 pub use pow::Pow;
 pub use rastrigin::Rastrigin;

@@ -1,6 +1,6 @@
 //! A search described as data: what the command line, presets and the launcher build searches from.
 
-use super::{Collatz, Needle, Pow, Rastrigin, Search};
+use super::{Collatz, Needle, PanicEvery, Pow, Rastrigin, Search};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +21,9 @@ pub enum SearchSpec {
         /// The matching id.
         #[serde(default = "default_needle")]
         needle: u64,
+        /// Every Nth task panics (0: never), to try out error handling.
+        #[serde(default)]
+        panic_every: u64,
         /// Milliseconds each task sleeps.
         #[serde(default = "default_sleep_ms")]
         sleep_ms: f64,
@@ -101,6 +104,7 @@ impl Default for SearchSpec {
         Self::Needle {
             tasks: DEFAULT_NEEDLE_TASKS,
             needle: DEFAULT_NEEDLE,
+            panic_every: 0,
             sleep_ms: 1.0,
         }
     }
@@ -162,6 +166,7 @@ impl SearchSpec {
             Self::Needle {
                 tasks,
                 needle,
+                panic_every,
                 sleep_ms,
             } => {
                 check_tasks(tasks)?;
@@ -171,11 +176,19 @@ impl SearchSpec {
                 if !(0.0..=3_600_000.0).contains(&sleep_ms) {
                     return Err(SpecError::BadSleep(sleep_ms));
                 }
-                Arc::new(Needle {
+                let needle: Arc<dyn Search> = Arc::new(Needle {
                     tasks,
                     needle,
                     sleep: Duration::from_secs_f64(sleep_ms / 1e3),
-                })
+                });
+                if panic_every == 0 {
+                    needle
+                } else {
+                    Arc::new(PanicEvery {
+                        inner: needle,
+                        every: panic_every,
+                    })
+                }
             }
             Self::Pow { tasks, data, bits } => {
                 check_tasks(tasks)?;
@@ -239,6 +252,7 @@ mod tests {
         let outside = SearchSpec::Needle {
             tasks: 10,
             needle: 10,
+            panic_every: 0,
             sleep_ms: 1.0,
         };
         assert_eq!(

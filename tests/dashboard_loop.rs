@@ -1,0 +1,98 @@
+//! The dashboard's real main loop driven in-process on a `TestBackend`: keys in, runs launched, frames drawn.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use poolwatch::app::{App, Phase};
+use poolwatch::dashboard::{LoopEnd, LoopOptions, run_loop};
+use poolwatch::pool::{HaltPolicy, HaltReason};
+use poolwatch::preset::Preset;
+use poolwatch::search::SearchSpec;
+use poolwatch::term::Input;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Duration;
+
+fn needle(tasks: u64, needle: u64) -> Preset {
+    Preset {
+        name: "test run".into(),
+        description: String::new(),
+        spec: SearchSpec::Needle {
+            tasks,
+            needle,
+            panic_every: 0,
+            sleep_ms: 1.0,
+        },
+        workers: Some(2),
+        halt: HaltPolicy::Now,
+    }
+}
+
+fn key(code: KeyCode) -> Input {
+    Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+/// Runs the loop on a thread, feeding `script` (key, pause after it), and returns the end state.
+fn drive(preset: Preset, script: &[(Input, u64)]) -> (Terminal<TestBackend>, App, LoopEnd) {
+    let (key_tx, key_rx) = crossbeam_channel::unbounded();
+    let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
+    let handle = std::thread::spawn(move || {
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        let mut app = App::new(vec![preset], false);
+        let options = LoopOptions {
+            fps: 30,
+            log_path: None,
+        };
+        let end = run_loop(&mut terminal, &mut app, &key_rx, &signal_rx, options, false).unwrap();
+        (terminal, app, end)
+    });
+    for (input, pause_ms) in script {
+        key_tx.send(input.clone()).unwrap();
+        std::thread::sleep(Duration::from_millis(*pause_ms));
+    }
+    handle.join().unwrap()
+}
+
+#[test]
+fn enter_launches_t_terminates_q_quits() {
+    let script = [
+        (key(KeyCode::Enter), 300),
+        (key(KeyCode::Char('p')), 100),
+        (key(KeyCode::Char('p')), 100),
+        (key(KeyCode::Char('t')), 200),
+        (key(KeyCode::Char('q')), 0),
+    ];
+    let (terminal, app, end) = drive(needle(1_000_000, 999_999), &script);
+    assert_eq!(app.phase, Phase::Stopped);
+    let report = app.report.expect("the run ended");
+    assert_eq!(report.reason, HaltReason::User);
+    assert!(report.completed > 100, "it ran: {}", report.completed);
+    let summary = end.summary.expect("summary of the run");
+    assert_eq!(summary.exit_code, 1);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("[Stopped]"), "{screen}");
+    assert!(screen.contains("Enter run again"), "{screen}");
+}
+
+#[test]
+fn a_run_that_finds_its_needle_shows_found_and_can_run_again() {
+    let script = [
+        (key(KeyCode::Enter), 400),
+        (key(KeyCode::Enter), 400),
+        (key(KeyCode::Char('q')), 0),
+    ];
+    let (terminal, app, end) = drive(needle(100_000, 40), &script);
+    assert_eq!(app.phase, Phase::Found);
+    assert_eq!(app.match_marks, vec![40]);
+    assert_eq!(end.summary.expect("summary").exit_code, 0);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("match at task 40"), "{screen}");
+}
+
+#[test]
+fn quitting_mid_run_terminates_it_first() {
+    let script = [(key(KeyCode::Enter), 200), (key(KeyCode::Char('q')), 0)];
+    let (_, app, end) = drive(needle(1_000_000, 999_999), &script);
+    let report = app.report.expect("the run was stopped and waited for");
+    assert_eq!(report.reason, HaltReason::User);
+    assert_eq!(report.completed + report.cancelled, report.submitted);
+    assert!(end.summary.is_some());
+}
