@@ -70,16 +70,18 @@ fn progress(snapshot: &Snapshot, name: &str, rewrite: bool) {
 /// The text of the progress line.
 #[must_use]
 pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
+    let counts = format!(
+        "{} matches, {} errors, {} workers, {} tasks/s",
+        snapshot.matches,
+        snapshot.errors,
+        snapshot.target_workers,
+        human_count(snapshot.tasks_per_s),
+    );
     if snapshot.total_open {
         // Input still being read: the count so far, no percentage or ETA.
         return format!(
-            "{name} {}/{}+ done (total open), {} matches, {} errors, {} workers, {} tasks/s",
-            snapshot.completed,
-            snapshot.total,
-            snapshot.matches,
-            snapshot.errors,
-            snapshot.target_workers,
-            human_count(snapshot.tasks_per_s),
+            "{name} {}/{}+ done (total open), {counts}",
+            snapshot.completed, snapshot.total
         );
     }
     #[expect(clippy::cast_precision_loss, reason = "a percentage")]
@@ -102,12 +104,7 @@ pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
         .best
         .map_or_else(|| "-".to_string(), |b| crate::summary::format_score(b.score));
     format!(
-        "{name} {percent:5.1}% {}/{} done, {} matches, {} errors, {} workers, {} tasks/s, ETA {eta}, best {best}",
-        snapshot.completed,
-        snapshot.total,
-        snapshot.matches,
-        snapshot.errors,
-        snapshot.target_workers,
-        human_count(snapshot.tasks_per_s),
+        "{name} {percent:5.1}% {}/{} done, {counts}, ETA {eta}, best {best}",
+        snapshot.completed, snapshot.total
     )
 }

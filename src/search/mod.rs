@@ -147,17 +147,28 @@ pub trait Search: Send + Sync {
         cancel: &CancelToken,
         notable: &mut dyn FnMut(u64, Outcome),
     ) -> u64 {
-        let mut ran = 0;
-        for task in tasks {
-            if cancel.is_cancelled() {
-                break;
-            }
-            match self.run(task, cancel) {
-                Outcome::Miss => {}
-                other => notable(task, other),
-            }
-            ran += 1;
-        }
-        ran
+        run_each(self, tasks, cancel, notable)
     }
+}
+
+/// The default [`Search::run_batch`]: [`Search::run`] on each id in order until cancelled.
+/// Returns how many ids ran; every outcome but [`Outcome::Miss`] goes to `notable`.
+pub fn run_each<S: Search + ?Sized>(
+    search: &S,
+    tasks: Range<u64>,
+    cancel: &CancelToken,
+    notable: &mut dyn FnMut(u64, Outcome),
+) -> u64 {
+    let mut ran = 0;
+    for task in tasks {
+        if cancel.is_cancelled() {
+            break;
+        }
+        match search.run(task, cancel) {
+            Outcome::Miss => {}
+            other => notable(task, other),
+        }
+        ran += 1;
+    }
+    ran
 }

@@ -72,18 +72,7 @@ impl Search for Needle {
         notable: &mut dyn FnMut(u64, Outcome),
     ) -> u64 {
         if !self.sleep.is_zero() {
-            // The default loop, written out: a trait default cannot be called from an override.
-            let mut ran = 0;
-            for task in tasks {
-                if cancel.is_cancelled() {
-                    break;
-                }
-                if let outcome @ (Outcome::Match { .. } | Outcome::Cancelled) = self.run(task, cancel) {
-                    notable(task, outcome);
-                }
-                ran += 1;
-            }
-            return ran;
+            return super::run_each(self, tasks, cancel, notable);
         }
         let len = tasks.end - tasks.start;
         for task in tasks {
