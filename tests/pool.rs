@@ -310,3 +310,19 @@ fn memory_channel_stays_bounded_for_a_huge_space() {
     assert!(report.submitted < 10_000_000, "submitted {}", report.submitted);
     assert_eq!(calls.load(Ordering::Relaxed), report.completed);
 }
+
+#[test]
+fn user_halt_soon_lets_running_tasks_complete_and_drops_the_queue() {
+    let search = Recorder::new(10_000, &[], 100_000);
+    let run = Run::start(search.clone(), &config(3, HaltPolicy::Never));
+    std::thread::sleep(Duration::from_millis(30));
+    run.halt_soon();
+    let report = run.wait();
+    assert_eq!(report.reason, HaltReason::User);
+    let seen = search.seen();
+    // The three tasks that were running when the halt came slept their full 100 ms and completed.
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(report.completed, 3);
+    assert_eq!(report.completed + report.cancelled, report.submitted);
+    assert!(report.elapsed >= Duration::from_millis(100));
+}
