@@ -8,7 +8,7 @@ mod spec;
 
 pub use collatz::Collatz;
 pub use needle::Needle;
-pub use pow::Pow;
+pub use pow::{Pow, leading_zero_bits};
 pub use rastrigin::Rastrigin;
 pub use spec::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
 
