@@ -10,7 +10,9 @@
 //! (cargo passes `--bench`) are ignored. Peers are written here: rayon (`find_any`, `map`/`max`) and a
 //! plain pool that sends one id per crossbeam-channel message to std threads sharing an `AtomicBool`
 //! stop flag. Every figure is a wall-clock time around the whole run, thread start-up included
-//! (rayon pools are built before the clock starts).
+//! (a fresh rayon pool is built for every run, before its clock starts, as poolwatch starts fresh
+//! workers: under load the scheduler favours new threads, so reusing one pool would handicap rayon).
+//! Comparisons that share a workload run poolwatch and its peer in turns, so drifting load hits both.
 
 use crossbeam_channel::bounded;
 use crossbeam_utils::CachePadded;
@@ -42,7 +44,9 @@ const POW_BITS: u32 = 25;
 /// Nonce space of the find-first pow run.
 const POW_FIND_TASKS: u64 = 100_000_000;
 /// Nonces of the fixed-range pow run (no nonce below it has 25 leading zero bits).
-const POW_RANGE_TASKS: u64 = 40_000_000;
+const POW_RANGE_TASKS: u64 = 20_000_000;
+/// Runs of each side of the fixed-range pow comparison.
+const POW_RANGE_RUNS: usize = 5;
 /// The peak-memory target of example 3: at most this much above the 50,000-task run.
 const MEMORY_SLACK_KB: f64 = 2048.0;
 
@@ -403,7 +407,8 @@ fn rayon_pool(threads: usize) -> rayon::ThreadPool {
 }
 
 /// rayon's `find_any` over `0..tasks`; `tried` is not counted (reported as `tasks`, an upper bound).
-fn rayon_find_any(pool: &rayon::ThreadPool, tasks: u64, task: &(dyn Fn(u64) -> bool + Sync)) -> PeerRun {
+fn rayon_find_any(threads: usize, tasks: u64, task: &(dyn Fn(u64) -> bool + Sync)) -> PeerRun {
+    let pool = rayon_pool(threads);
     let started = Instant::now();
     let found = pool.install(|| (0..tasks).into_par_iter().find_any(|&id| task(id)));
     PeerRun {
@@ -477,8 +482,7 @@ fn example2() -> Measured {
         Some(&poolwatch_s),
     );
 
-    let pool = rayon_pool(EXAMPLE2_WORKERS);
-    let rayon = repeat(2, || rayon_find_any(&pool, needle.tasks, &task));
+    let rayon = repeat(2, || rayon_find_any(EXAMPLE2_WORKERS, needle.tasks, &task));
     let rayon_s = seconds(&peer_walls(&rayon));
     show_time(
         "rayon find_any (CancelToken::sleep)",
@@ -488,7 +492,7 @@ fn example2() -> Measured {
     );
 
     let plain = plain_sleep_task(needle.needle);
-    let rayon_plain = repeat(1, || rayon_find_any(&pool, needle.tasks, &plain));
+    let rayon_plain = repeat(1, || rayon_find_any(EXAMPLE2_WORKERS, needle.tasks, &plain));
     let rayon_plain_s = seconds(&peer_walls(&rayon_plain));
     show_time(
         "rayon find_any (thread::sleep)",
@@ -585,8 +589,7 @@ fn example3() -> Measured {
         ideal,
         Some(&big_s),
     );
-    let pool = rayon_pool(workers);
-    let rayon = repeat(1, || rayon_find_any(&pool, EXAMPLE3_TASKS, &task));
+    let rayon = repeat(1, || rayon_find_any(workers, EXAMPLE3_TASKS, &task));
     let rayon_s = seconds(&peer_walls(&rayon));
     show_time(
         "rayon find_any (CancelToken::sleep)",
@@ -637,12 +640,11 @@ fn throughput() -> Measured {
     };
     eprintln!("  {workers} workers; needle {needle} (the last id); rates are ids checked / wall time");
 
-    let pool = rayon_pool(workers);
     let compare = compare_task(needle);
     let (poolwatch, rayon) = alternate(
         5,
         || poolwatch_run(Arc::new(search.clone()), workers, HaltPolicy::Now),
-        || rayon_find_any(&pool, THROUGHPUT_IDS, &compare),
+        || rayon_find_any(workers, THROUGHPUT_IDS, &compare),
     );
     let poolwatch_rate = run_rates(&poolwatch);
     // find_any may stop with ids unchecked; counting all of them overstates rayon's rate.
@@ -665,7 +667,7 @@ fn throughput() -> Measured {
         Some(&poolwatch_rate),
     );
 
-    let (scan_poolwatch, scan_rayon) = full_scan_rates(workers, &pool);
+    let (scan_poolwatch, scan_rayon) = full_scan_rates(workers);
     show_rate("full scan, no match: poolwatch", &scan_poolwatch, None);
     show_rate(
         "full scan, no match: rayon find_any",
@@ -703,7 +705,7 @@ fn throughput() -> Measured {
 }
 
 /// The same comparison over all ids with a needle outside the space: both sides check exactly every id.
-fn full_scan_rates(workers: usize, pool: &rayon::ThreadPool) -> (Spread, Spread) {
+fn full_scan_rates(workers: usize) -> (Spread, Spread) {
     let search = Needle {
         tasks: THROUGHPUT_IDS,
         needle: THROUGHPUT_IDS,
@@ -713,7 +715,7 @@ fn full_scan_rates(workers: usize, pool: &rayon::ThreadPool) -> (Spread, Spread)
     let (poolwatch, rayon) = alternate(
         3,
         || poolwatch_run(Arc::new(search.clone()), workers, HaltPolicy::Now),
-        || rayon_find_any(pool, THROUGHPUT_IDS, &compare),
+        || rayon_find_any(workers, THROUGHPUT_IDS, &compare),
     );
     let rayon_rate = rates(&[THROUGHPUT_IDS; 3], &peer_walls(&rayon));
     (run_rates(&poolwatch), rayon_rate)
@@ -740,19 +742,37 @@ fn pow_search(tasks: u64) -> Pow {
 
 fn pow() -> Measured {
     let workers = cpus();
-    let pool = rayon_pool(workers);
     eprintln!("  {workers} workers; data {POW_DATA:?}, {POW_BITS} bits");
 
     let range = pow_search(POW_RANGE_TASKS);
     let (poolwatch_range, rayon_range) = alternate(
-        3,
-        || poolwatch_run(Arc::new(range.clone()), workers, HaltPolicy::Never),
-        || rayon_best_zero_bits(&pool, &range),
+        POW_RANGE_RUNS,
+        || with_cpu_time(|| poolwatch_run(Arc::new(range.clone()), workers, HaltPolicy::Never)),
+        || with_cpu_time(|| rayon_best_zero_bits(workers, &range)),
     );
-    let poolwatch_range_rate = run_rates(&poolwatch_range);
-    let rayon_range_rate = rates(&[POW_RANGE_TASKS; 3], &rayon_range);
+    let poolwatch_range_rate = run_rates(
+        &poolwatch_range
+            .iter()
+            .map(|(run, _)| run.clone())
+            .collect::<Vec<_>>(),
+    );
+    let rayon_range_rate = rates(
+        &[POW_RANGE_TASKS; POW_RANGE_RUNS],
+        &rayon_range.iter().map(|(wall, _)| *wall).collect::<Vec<_>>(),
+    );
+    let poolwatch_cpu_rate = rates(
+        &poolwatch_range
+            .iter()
+            .map(|((_, r), _)| r.completed)
+            .collect::<Vec<_>>(),
+        &poolwatch_range.iter().map(|(_, cpu)| *cpu).collect::<Vec<_>>(),
+    );
+    let rayon_cpu_rate = rates(
+        &[POW_RANGE_TASKS; POW_RANGE_RUNS],
+        &rayon_range.iter().map(|(_, cpu)| *cpu).collect::<Vec<_>>(),
+    );
     show_rate(
-        "fixed range (40M nonces), poolwatch --halt never",
+        "fixed range (20M nonces), poolwatch --halt never",
         &poolwatch_range_rate,
         None,
     );
@@ -761,12 +781,18 @@ fn pow() -> Measured {
         &rayon_range_rate,
         Some(&poolwatch_range_rate),
     );
+    show_rate("per CPU-second, poolwatch", &poolwatch_cpu_rate, None);
+    show_rate(
+        "per CPU-second, rayon",
+        &rayon_cpu_rate,
+        Some(&poolwatch_cpu_rate),
+    );
 
     let find = pow_search(POW_FIND_TASKS);
     let (poolwatch_find, rayon_find) = alternate(
         2,
         || poolwatch_run(Arc::new(find.clone()), workers, HaltPolicy::Now),
-        || rayon_find_pow_counted(&pool, &find),
+        || rayon_find_pow_counted(workers, &find),
     );
     let poolwatch_find_rate = run_rates(&poolwatch_find);
     let poolwatch_find_s = seconds(&poolwatch_find.iter().map(|(w, _)| *w).collect::<Vec<_>>());
@@ -796,6 +822,8 @@ fn pow() -> Measured {
             "range_nonces": POW_RANGE_TASKS,
             "range_poolwatch_hashes_per_s": poolwatch_range_rate.to_json(),
             "range_rayon_hashes_per_s": rayon_range_rate.to_json(),
+            "range_poolwatch_hashes_per_cpu_s": poolwatch_cpu_rate.to_json(),
+            "range_rayon_hashes_per_cpu_s": rayon_cpu_rate.to_json(),
             "find_poolwatch_hashes_per_s": poolwatch_find_rate.to_json(),
             "find_poolwatch_s": poolwatch_find_s.to_json(),
             "find_rayon_hashes_per_s": rayon_find_rate.to_json(),
@@ -810,6 +838,12 @@ fn pow() -> Measured {
                 note: None,
             },
             Check {
+                what: "pow hashes per CPU-second poolwatch / rayon (medians, fixed range)",
+                value: Some(poolwatch_cpu_rate.median() / rayon_cpu_rate.median()),
+                target: Target::AtLeast(0.95),
+                note: Some("insensitive to other processes' load".into()),
+            },
+            Check {
                 what: "pow hashes/s poolwatch / rayon (medians, find first)",
                 value: Some(poolwatch_find_rate.median() / rayon_find_rate.median()),
                 target: Target::AtLeast(0.95),
@@ -819,8 +853,30 @@ fn pow() -> Measured {
     }
 }
 
+/// Runs `f` and measures the CPU time (user + system, all threads) the process spent meanwhile.
+fn with_cpu_time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let before = process_cpu_time();
+    let result = f();
+    (result, process_cpu_time().saturating_sub(before))
+}
+
+/// CPU time used so far by every thread of this process.
+fn process_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &raw mut now) };
+    assert_eq!(status, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
+    let secs = u64::try_from(now.tv_sec).unwrap_or(0);
+    let nanos = u32::try_from(now.tv_nsec).unwrap_or(0);
+    Duration::new(secs, nanos)
+}
+
 /// rayon over every nonce of `pow`'s space, keeping the best leading-zero count as poolwatch keeps its best score.
-fn rayon_best_zero_bits(pool: &rayon::ThreadPool, pow: &Pow) -> Duration {
+fn rayon_best_zero_bits(threads: usize, pow: &Pow) -> Duration {
+    let pool = rayon_pool(threads);
     let started = Instant::now();
     let best = pool.install(|| {
         (0..pow.tasks)
@@ -834,8 +890,9 @@ fn rayon_best_zero_bits(pool: &rayon::ThreadPool, pow: &Pow) -> Duration {
 
 /// rayon's `find_any` for the first nonce with enough zero bits; every thread counts the nonces
 /// it hashes in its own cache-padded counter (single writer, as poolwatch's counters are).
-fn rayon_find_pow_counted(pool: &rayon::ThreadPool, pow: &Pow) -> PeerRun {
-    let counters: Vec<CachePadded<AtomicU64>> = (0..pool.current_num_threads())
+fn rayon_find_pow_counted(threads: usize, pow: &Pow) -> PeerRun {
+    let pool = rayon_pool(threads);
+    let counters: Vec<CachePadded<AtomicU64>> = (0..threads)
         .map(|_| CachePadded::new(AtomicU64::new(0)))
         .collect();
     let started = Instant::now();
@@ -897,9 +954,10 @@ fn poolwatch_latencies(search: &Arc<dyn poolwatch::search::Search>, workers: usi
 }
 
 /// rayon's `find_any` with 1 ms tasks: from the moment the match is produced to `find_any` returning.
-fn rayon_latencies(pool: &rayon::ThreadPool, needle: &Needle) -> Vec<f64> {
+fn rayon_latencies(threads: usize, needle: &Needle) -> Vec<f64> {
     let token = CancelToken::new();
     repeat(LATENCY_RUNS, || {
+        let pool = rayon_pool(threads);
         let found_at = Mutex::new(None);
         let hit = pool.install(|| {
             (0..needle.tasks).into_par_iter().find_any(|&id| {
@@ -941,10 +999,9 @@ fn halt_latency() -> Measured {
         "poolwatch, pow 16 bits (CPU tasks)",
         poolwatch_latencies(&busy, workers),
     );
-    let pool = rayon_pool(workers);
     let (rayon_json, rayon_p99) = latency_figures(
         "rayon find_any, needle 20 of 1 ms tasks (match -> return)",
-        rayon_latencies(&pool, &needle),
+        rayon_latencies(workers, &needle),
     );
     eprintln!(
         "  p99 rayon / poolwatch (1 ms tasks): {:.1}",
