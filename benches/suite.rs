@@ -1021,13 +1021,16 @@ fn halt_latency() -> Measured {
 // ---------------------------------------------------------------------------------------------
 // 6. cost of watching
 
+/// Runs of each variant in the watch workload.
+const WATCH_RUNS: usize = 4;
 /// Frame interval of the dashboard.
 const FRAME: Duration = Duration::from_nanos(1_000_000_000 / 30);
 
-/// The pow run with a watcher taking a snapshot every frame (the engine's share of watching, no drawing).
+/// The pow run (`--halt never`) with a watcher taking a snapshot every frame (the engine's share of watching, no drawing).
 fn snapshot_polled_pow_run(pow: &Pow, workers: usize) -> (Duration, RunReport) {
     let config = RunConfig {
         workers,
+        policy: HaltPolicy::Never,
         ..RunConfig::default()
     };
     let started = Instant::now();
@@ -1042,7 +1045,7 @@ fn snapshot_polled_pow_run(pow: &Pow, workers: usize) -> (Duration, RunReport) {
     (started.elapsed(), report)
 }
 
-/// The pow run with the dashboard drawing into a ratatui `TestBackend` at 30 fps.
+/// The pow run (`--halt never`) with the dashboard drawing into a ratatui `TestBackend` at 30 fps.
 ///
 /// To fill in once the dashboard (`app`, `ui::render(frame, &App)`) is merged: start the run as
 /// [`snapshot_polled_pow_run`] does, build `Terminal::new(TestBackend::new(120, 40))`, and every
@@ -1054,11 +1057,13 @@ fn watched_pow_run(_pow: &Pow, _workers: usize) -> Result<(Duration, RunReport),
 
 fn watch() -> Measured {
     let workers = cpus();
-    let pow = pow_search(POW_FIND_TASKS);
-    eprintln!("  {workers} workers; the find-first pow run ({POW_BITS} bits); rates are nonces / wall time");
+    let pow = pow_search(POW_RANGE_TASKS);
+    eprintln!(
+        "  {workers} workers; the fixed-range pow run (20M nonces, --halt never), in turns; rates are nonces / wall time"
+    );
     let (headless, polled) = alternate(
-        2,
-        || poolwatch_run(Arc::new(pow.clone()), workers, HaltPolicy::Now),
+        WATCH_RUNS,
+        || poolwatch_run(Arc::new(pow.clone()), workers, HaltPolicy::Never),
         || snapshot_polled_pow_run(&pow, workers),
     );
     let headless_rate = run_rates(&headless);
@@ -1071,7 +1076,7 @@ fn watch() -> Measured {
     );
     let snapshot_cost = 1.0 - polled_rate.median() / headless_rate.median();
 
-    let watched: Result<Vec<_>, String> = (0..2).map(|_| watched_pow_run(&pow, workers)).collect();
+    let watched: Result<Vec<_>, String> = (0..WATCH_RUNS).map(|_| watched_pow_run(&pow, workers)).collect();
     let (watched_json, watched_cost, note) = match watched {
         Ok(runs) => {
             let rate = run_rates(&runs);
