@@ -10,7 +10,7 @@ mod spec;
 pub use collatz::Collatz;
 pub use fault::PanicEvery;
 pub use needle::Needle;
-pub use pow::Pow;
+pub use pow::{Pow, leading_zero_bits};
 pub use rastrigin::Rastrigin;
 pub use spec::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
 

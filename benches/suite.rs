@@ -1,0 +1,1114 @@
+//! poolwatch's benchmark suite: the article's workloads and the speed claims, each measured against an in-process peer.
+//!
+//! ```sh
+//! cargo bench --bench suite                      # every workload, human report on stderr
+//! cargo bench --bench suite -- example2 pow      # only the named workloads
+//! cargo bench --bench suite -- --json            # also one JSON object on stdout
+//! ```
+//!
+//! Workloads: `example2`, `example3`, `throughput`, `pow`, `halt-latency`, `watch`. Unknown flags
+//! (cargo passes `--bench`) are ignored. Peers are written here: rayon (`find_any`, `map`/`max`) and a
+//! plain pool that sends one id per crossbeam-channel message to std threads sharing an `AtomicBool`
+//! stop flag. Every figure is a wall-clock time around the whole run, thread start-up included
+//! (a fresh rayon pool is built for every run, before its clock starts, as poolwatch starts fresh
+//! workers: under load the scheduler favours new threads, so reusing one pool would handicap rayon).
+//! Comparisons that share a workload run poolwatch and its peer in turns, so drifting load hits both.
+
+use crossbeam_channel::bounded;
+use crossbeam_utils::CachePadded;
+use poolwatch::pool::{CancelToken, HaltPolicy, Run, RunConfig, RunReport};
+use poolwatch::search::{Needle, Pow, leading_zero_bits};
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use std::hint::black_box;
+use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// One task of the article's needle search.
+const ARTICLE_TASK: Duration = Duration::from_millis(1);
+/// Workers in the article's example 2.
+const EXAMPLE2_WORKERS: usize = 10;
+/// Tasks in the article's example 3.
+const EXAMPLE3_TASKS: u64 = 50_000_000;
+/// Ids in the near-trivial throughput workload.
+const THROUGHPUT_IDS: u64 = 100_000_000;
+/// Ids the channel-per-task peer runs: at 0.4-3M messages/s all 100M would take minutes.
+const CHANNEL_IDS: u64 = 4_000_000;
+/// The proof-of-work data string; with it the first nonce with 25 leading zero bits is 65,767,039.
+const POW_DATA: &str = "poolwatch";
+/// Difficulty of the find-first pow run (a few seconds on two cores).
+const POW_BITS: u32 = 25;
+/// Nonce space of the find-first pow run.
+const POW_FIND_TASKS: u64 = 100_000_000;
+/// Nonces of the fixed-range pow run (no nonce below it has 25 leading zero bits).
+const POW_RANGE_TASKS: u64 = 20_000_000;
+/// Runs of each side of the fixed-range pow comparison.
+const POW_RANGE_RUNS: usize = 5;
+/// The peak-memory target of example 3: at most this much above the 50,000-task run.
+const MEMORY_SLACK_KB: f64 = 2048.0;
+
+fn main() -> ExitCode {
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("suite: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let mut results = Vec::new();
+    for workload in WORKLOADS.iter().filter(|w| options.selects(w.name)) {
+        eprintln!("\n== {}: {}", workload.name, workload.about);
+        let measured = (workload.run)();
+        measured.print_verdicts();
+        results.push(measured.to_json(workload.name));
+    }
+    let total = started.elapsed().as_secs_f64();
+    eprintln!("\nsuite finished in {total:.1} s");
+    if options.json {
+        let report = json!({
+            "cpus": cpus(),
+            "suite_seconds": total,
+            "workloads": results,
+        });
+        println!("{report}");
+    }
+    ExitCode::SUCCESS
+}
+
+/// What the command line asked for.
+struct Options {
+    json: bool,
+    names: Vec<String>,
+}
+
+impl Options {
+    fn parse(args: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut options = Self {
+            json: false,
+            names: Vec::new(),
+        };
+        for arg in args {
+            if arg == "--json" {
+                options.json = true;
+            } else if arg.starts_with('-') {
+                // cargo bench passes --bench; other harness flags are ignored too.
+            } else if WORKLOADS.iter().any(|w| w.name == arg) {
+                options.names.push(arg);
+            } else {
+                let known: Vec<_> = WORKLOADS.iter().map(|w| w.name).collect();
+                return Err(format!("unknown workload {arg:?} (known: {})", known.join(", ")));
+            }
+        }
+        Ok(options)
+    }
+
+    fn selects(&self, name: &str) -> bool {
+        self.names.is_empty() || self.names.iter().any(|n| n == name)
+    }
+}
+
+/// One workload of the suite.
+struct Workload {
+    name: &'static str,
+    about: &'static str,
+    run: fn() -> Measured,
+}
+
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "example2",
+        about: "the article's example 2: 50,000 tasks of 1 ms, 10 workers, needle 10,000",
+        run: example2,
+    },
+    Workload {
+        name: "example3",
+        about: "the article's example 3: 50,000,000 tasks of 1 ms, CPU-count workers, needle 10,000",
+        run: example3,
+    },
+    Workload {
+        name: "throughput",
+        about: "near-trivial tasks: 100,000,000 ids compared with a needle",
+        run: throughput,
+    },
+    Workload {
+        name: "pow",
+        about: "CPU-bound search: SHA-256 proof of work",
+        run: pow,
+    },
+    Workload {
+        name: "halt-latency",
+        about: "halt latency over many halts",
+        run: halt_latency,
+    },
+    Workload {
+        name: "watch",
+        about: "cost of watching: the pow run headless and with the dashboard at 30 fps",
+        run: watch,
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Figures, spreads and verdicts
+
+/// Several measurements of one figure.
+#[derive(Debug, Clone)]
+struct Spread(Vec<f64>);
+
+impl Spread {
+    fn median(&self) -> f64 {
+        let mut sorted = self.0.clone();
+        sorted.sort_by(f64::total_cmp);
+        let mid = sorted.len() / 2;
+        if sorted.len() % 2 == 1 {
+            sorted[mid]
+        } else {
+            f64::midpoint(sorted[mid - 1], sorted[mid])
+        }
+    }
+
+    fn min(&self) -> f64 {
+        self.0.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+
+    fn max(&self) -> f64 {
+        self.0.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    }
+
+    /// "1.009 s (1.005..1.016, 3 runs)" with `scale` applied and `digits` decimals.
+    fn show(&self, scale: f64, digits: usize, unit: &str) -> String {
+        let (median, min, max) = (self.median() * scale, self.min() * scale, self.max() * scale);
+        if self.0.len() == 1 {
+            format!("{median:.digits$} {unit} (1 run)")
+        } else {
+            format!(
+                "{median:.digits$} {unit} ({min:.digits$}..{max:.digits$}, {} runs)",
+                self.0.len()
+            )
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({"median": self.median(), "min": self.min(), "max": self.max(), "runs": self.0})
+    }
+}
+
+/// Runs `f` `times` times and keeps its results.
+fn repeat<T>(times: usize, mut f: impl FnMut() -> T) -> Vec<T> {
+    (0..times).map(|_| f()).collect()
+}
+
+/// Runs `a` and `b` in turns, `times` each, so that a change in the machine's load hits both sides alike.
+fn alternate<A, B>(times: usize, mut a: impl FnMut() -> A, mut b: impl FnMut() -> B) -> (Vec<A>, Vec<B>) {
+    let mut first = Vec::with_capacity(times);
+    let mut second = Vec::with_capacity(times);
+    for _ in 0..times {
+        first.push(a());
+        second.push(b());
+    }
+    (first, second)
+}
+
+/// A target the issue sets.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+/// One figure held against its target, or a figure that could not be measured yet.
+struct Check {
+    what: &'static str,
+    value: Option<f64>,
+    target: Target,
+    note: Option<String>,
+}
+
+impl Check {
+    fn met(&self) -> Option<bool> {
+        self.value.map(|value| match self.target {
+            Target::AtMost(limit) => value <= limit,
+            Target::AtLeast(limit) => value >= limit,
+        })
+    }
+
+    fn verdict(&self) -> &'static str {
+        match self.met() {
+            Some(true) => "MET",
+            Some(false) => "MISSED",
+            None => "SKIPPED",
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let (kind, limit) = match self.target {
+            Target::AtMost(limit) => ("at_most", limit),
+            Target::AtLeast(limit) => ("at_least", limit),
+        };
+        json!({
+            "what": self.what,
+            "value": self.value,
+            kind: limit,
+            "verdict": self.verdict(),
+            "note": self.note,
+        })
+    }
+}
+
+/// What one workload measured: figures for the JSON report and checks against the targets.
+struct Measured {
+    figures: Value,
+    checks: Vec<Check>,
+}
+
+impl Measured {
+    fn print_verdicts(&self) {
+        for check in &self.checks {
+            let target = match check.target {
+                Target::AtMost(limit) => format!("<= {limit}"),
+                Target::AtLeast(limit) => format!(">= {limit}"),
+            };
+            let value = check.value.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+            let note = check
+                .note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            eprintln!(
+                "  target {}: {value}, target {target}: {}{note}",
+                check.what,
+                check.verdict()
+            );
+        }
+    }
+
+    fn to_json(&self, name: &str) -> Value {
+        let checks: Vec<Value> = self.checks.iter().map(Check::to_json).collect();
+        json!({"name": name, "figures": self.figures, "targets": checks})
+    }
+}
+
+fn cpus() -> usize {
+    RunConfig::default().workers
+}
+
+fn seconds(durations: &[Duration]) -> Spread {
+    Spread(durations.iter().map(Duration::as_secs_f64).collect())
+}
+
+/// `count / seconds` for each run.
+fn rates(counts: &[u64], durations: &[Duration]) -> Spread {
+    #[expect(clippy::cast_precision_loss, reason = "a rate needs no exact integer")]
+    let rates = counts
+        .iter()
+        .zip(durations)
+        .map(|(&count, d)| count as f64 / d.as_secs_f64())
+        .collect();
+    Spread(rates)
+}
+
+/// Completed tasks per wall-clock second of each poolwatch run.
+fn run_rates(runs: &[(Duration, RunReport)]) -> Spread {
+    rates(
+        &runs.iter().map(|(_, r)| r.completed).collect::<Vec<_>>(),
+        &runs.iter().map(|(wall, _)| *wall).collect::<Vec<_>>(),
+    )
+}
+
+/// The best possible time to halt: the needle is task `needle`, so `needle + 1` tasks must run.
+fn ideal_halt(needle: u64, workers: usize) -> Duration {
+    let tasks = u32::try_from(needle + 1).expect("needle fits in u32");
+    let workers = u32::try_from(workers).expect("workers fit in u32");
+    ARTICLE_TASK * tasks / workers
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runners: poolwatch and its peers
+
+/// One poolwatch run in this process: wall time around start and wait, and the report.
+fn poolwatch_run(
+    search: Arc<dyn poolwatch::search::Search>,
+    workers: usize,
+    policy: HaltPolicy,
+) -> (Duration, RunReport) {
+    let config = RunConfig {
+        workers,
+        policy,
+        ..RunConfig::default()
+    };
+    let started = Instant::now();
+    let run = Run::start(search, &config);
+    let report = run.wait();
+    let wall = started.elapsed();
+    drop(run);
+    (wall, report)
+}
+
+/// What a peer run did.
+struct PeerRun {
+    wall: Duration,
+    found: Option<u64>,
+    tried: u64,
+}
+
+/// A plain pool: a submitter sends one id per message over a bounded crossbeam channel to
+/// `workers` std threads; the first `task` that returns true sets a shared stop flag.
+/// Tasks already running are not cancelled (the pool cannot reach into them).
+fn channel_pool_find(tasks: u64, workers: usize, task: &(dyn Fn(u64) -> bool + Sync)) -> PeerRun {
+    let started = Instant::now();
+    let stop = AtomicBool::new(false);
+    let found = AtomicU64::new(u64::MAX);
+    let tried = AtomicU64::new(0);
+    let (ids_tx, ids_rx) = bounded::<u64>(2 * workers);
+    thread::scope(|scope| {
+        for _ in 0..workers {
+            let ids = ids_rx.clone();
+            let (stop, found, tried) = (&stop, &found, &tried);
+            scope.spawn(move || {
+                let mut mine = 0;
+                for id in ids {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    mine += 1;
+                    if task(id) {
+                        found.fetch_min(id, Ordering::Relaxed);
+                        stop.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                }
+                tried.fetch_add(mine, Ordering::Relaxed);
+            });
+        }
+        drop(ids_rx);
+        for id in 0..tasks {
+            if stop.load(Ordering::Relaxed) || ids_tx.send(id).is_err() {
+                break;
+            }
+        }
+        drop(ids_tx);
+    });
+    let found = found.load(Ordering::Relaxed);
+    PeerRun {
+        wall: started.elapsed(),
+        found: (found != u64::MAX).then_some(found),
+        tried: tried.load(Ordering::Relaxed),
+    }
+}
+
+fn rayon_pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("rayon pool")
+}
+
+/// rayon's `find_any` over `0..tasks`; `tried` is not counted (reported as `tasks`, an upper bound).
+fn rayon_find_any(threads: usize, tasks: u64, task: &(dyn Fn(u64) -> bool + Sync)) -> PeerRun {
+    let pool = rayon_pool(threads);
+    let started = Instant::now();
+    let found = pool.install(|| (0..tasks).into_par_iter().find_any(|&id| task(id)));
+    PeerRun {
+        wall: started.elapsed(),
+        found,
+        tried: tasks,
+    }
+}
+
+/// The article's task body for peers: a 1 ms sleep, then the comparison. The sleep is
+/// `CancelToken::sleep` (never cancelled here), which corrects the timer's overshoot as
+/// poolwatch's own tasks do.
+fn corrected_sleep_task(needle: u64) -> impl Fn(u64) -> bool + Sync {
+    let token = CancelToken::new();
+    move |id| {
+        token.sleep(ARTICLE_TASK);
+        id == needle
+    }
+}
+
+/// The naive task body: `thread::sleep(1 ms)` (wakes ~65 us late or more), then the comparison.
+fn plain_sleep_task(needle: u64) -> impl Fn(u64) -> bool + Sync {
+    move |id| {
+        thread::sleep(ARTICLE_TASK);
+        id == needle
+    }
+}
+
+/// The near-trivial task body, as `Needle::run_batch` writes it.
+fn compare_task(needle: u64) -> impl Fn(u64) -> bool + Sync {
+    move |id| black_box(id) == needle
+}
+
+fn peer_walls(runs: &[PeerRun]) -> Vec<Duration> {
+    runs.iter().map(|r| r.wall).collect()
+}
+
+fn peer_found(runs: &[PeerRun]) -> Vec<Option<u64>> {
+    runs.iter().map(|r| r.found).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. example 2
+
+fn example2() -> Measured {
+    let needle = Needle::article();
+    let ideal = ideal_halt(needle.needle, EXAMPLE2_WORKERS).as_secs_f64();
+    eprintln!("  ideal: 10,001 x 1 ms / 10 = {ideal:.4} s");
+
+    let poolwatch: Vec<_> = repeat(5, || {
+        poolwatch_run(Arc::new(needle.clone()), EXAMPLE2_WORKERS, HaltPolicy::Now)
+    });
+    let poolwatch_s = seconds(&poolwatch.iter().map(|(wall, _)| *wall).collect::<Vec<_>>());
+    let latency_ms = Spread(
+        poolwatch
+            .iter()
+            .filter_map(|(_, r)| r.halt_latency)
+            .map(|d| d.as_secs_f64() * 1e3)
+            .collect(),
+    );
+    show_time("poolwatch", &poolwatch_s, ideal, None);
+    eprintln!("  poolwatch halt latency {}", latency_ms.show(1.0, 3, "ms"));
+
+    let task = corrected_sleep_task(needle.needle);
+    let channel = repeat(3, || channel_pool_find(needle.tasks, EXAMPLE2_WORKERS, &task));
+    let channel_s = seconds(&peer_walls(&channel));
+    show_time(
+        "channel pool (CancelToken::sleep)",
+        &channel_s,
+        ideal,
+        Some(&poolwatch_s),
+    );
+
+    let rayon = repeat(2, || rayon_find_any(EXAMPLE2_WORKERS, needle.tasks, &task));
+    let rayon_s = seconds(&peer_walls(&rayon));
+    show_time(
+        "rayon find_any (CancelToken::sleep)",
+        &rayon_s,
+        ideal,
+        Some(&poolwatch_s),
+    );
+
+    let plain = plain_sleep_task(needle.needle);
+    let rayon_plain = repeat(1, || rayon_find_any(EXAMPLE2_WORKERS, needle.tasks, &plain));
+    let rayon_plain_s = seconds(&peer_walls(&rayon_plain));
+    show_time(
+        "rayon find_any (thread::sleep)",
+        &rayon_plain_s,
+        ideal,
+        Some(&poolwatch_s),
+    );
+
+    Measured {
+        figures: json!({
+            "ideal_s": ideal,
+            "poolwatch_s": poolwatch_s.to_json(),
+            "poolwatch_halt_latency_ms": latency_ms.to_json(),
+            "channel_pool_s": channel_s.to_json(),
+            "channel_pool_found": peer_found(&channel),
+            "rayon_find_any_s": rayon_s.to_json(),
+            "rayon_find_any_found": peer_found(&rayon),
+            "rayon_find_any_thread_sleep_s": rayon_plain_s.to_json(),
+        }),
+        checks: vec![Check {
+            what: "example2 time to halt / ideal (median)",
+            value: Some(poolwatch_s.median() / ideal),
+            target: Target::AtMost(1.10),
+            note: Some(format!("worst run {:.3}", poolwatch_s.max() / ideal)),
+        }],
+    }
+}
+
+/// Prints a time-to-halt line with its ratio to the ideal and, for a peer, poolwatch's ratio to it.
+fn show_time(who: &str, spread: &Spread, ideal: f64, poolwatch: Option<&Spread>) {
+    let against_peer = poolwatch
+        .map(|p| format!(", peer / poolwatch {:.2}", spread.median() / p.median()))
+        .unwrap_or_default();
+    eprintln!(
+        "  {who}: time to halt {}, / ideal {:.3}{against_peer}",
+        spread.show(1.0, 3, "s"),
+        spread.median() / ideal
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. example 3
+
+/// The figures of one `poolwatch --headless --json` child process.
+struct ChildRun {
+    elapsed_s: f64,
+    peak_rss_kb: f64,
+}
+
+/// Runs the release `poolwatch` binary as a child, so that its peak memory is its own.
+fn poolwatch_child(workers: usize, tasks: u64) -> ChildRun {
+    let output = Command::new(env!("CARGO_BIN_EXE_poolwatch"))
+        .args(["--headless", "--json", "-w", &workers.to_string()])
+        .args(["needle", "--tasks", &tasks.to_string()])
+        .output()
+        .expect("run the poolwatch binary");
+    let summary: Value =
+        serde_json::from_slice(&output.stdout).expect("poolwatch --json prints one JSON object");
+    let number = |field: &str| summary[field].as_f64().unwrap_or(f64::NAN);
+    assert_eq!(
+        summary["matches"][0]["task"], 10_000,
+        "the child found the needle"
+    );
+    ChildRun {
+        elapsed_s: number("elapsed_s"),
+        peak_rss_kb: number("peak_rss_kb"),
+    }
+}
+
+fn example3() -> Measured {
+    let workers = cpus();
+    let needle = Needle::article().needle;
+    let ideal = ideal_halt(needle, workers).as_secs_f64();
+    eprintln!("  {workers} workers; ideal: 10,001 x 1 ms / {workers} = {ideal:.4} s");
+
+    let big = repeat(2, || poolwatch_child(workers, EXAMPLE3_TASKS));
+    let small = repeat(1, || poolwatch_child(workers, Needle::article().tasks));
+    let big_s = Spread(big.iter().map(|c| c.elapsed_s).collect());
+    let big_kb = Spread(big.iter().map(|c| c.peak_rss_kb).collect());
+    let small_kb = Spread(small.iter().map(|c| c.peak_rss_kb).collect());
+    show_time("poolwatch (child process, 50M tasks)", &big_s, ideal, None);
+    eprintln!(
+        "  peak memory: 50,000,000 tasks {}, 50,000 tasks {}",
+        big_kb.show(1.0, 0, "KiB"),
+        small_kb.show(1.0, 0, "KiB")
+    );
+
+    let task = corrected_sleep_task(needle);
+    let channel = repeat(1, || channel_pool_find(EXAMPLE3_TASKS, workers, &task));
+    let channel_s = seconds(&peer_walls(&channel));
+    show_time(
+        "channel pool (CancelToken::sleep)",
+        &channel_s,
+        ideal,
+        Some(&big_s),
+    );
+    let rayon = repeat(1, || rayon_find_any(workers, EXAMPLE3_TASKS, &task));
+    let rayon_s = seconds(&peer_walls(&rayon));
+    show_time(
+        "rayon find_any (CancelToken::sleep)",
+        &rayon_s,
+        ideal,
+        Some(&big_s),
+    );
+
+    let growth_kb = big_kb.max() - small_kb.max();
+    Measured {
+        figures: json!({
+            "workers": workers,
+            "ideal_s": ideal,
+            "poolwatch_s": big_s.to_json(),
+            "poolwatch_peak_rss_kb_50m": big_kb.to_json(),
+            "poolwatch_peak_rss_kb_50k": small_kb.to_json(),
+            "channel_pool_s": channel_s.to_json(),
+            "rayon_find_any_s": rayon_s.to_json(),
+            "rayon_find_any_found": peer_found(&rayon),
+        }),
+        checks: vec![
+            Check {
+                what: "example3 peak memory 50M - 50k tasks, KiB (worst)",
+                value: Some(growth_kb),
+                target: Target::AtMost(MEMORY_SLACK_KB),
+                note: None,
+            },
+            Check {
+                what: "example3 time to halt / ideal (median)",
+                value: Some(big_s.median() / ideal),
+                target: Target::AtMost(1.10),
+                note: Some("the issue sets no time target here; example 2's is used".into()),
+            },
+        ],
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. throughput on near-trivial tasks
+
+fn throughput() -> Measured {
+    let workers = cpus();
+    let needle = THROUGHPUT_IDS - 1;
+    let search = Needle {
+        tasks: THROUGHPUT_IDS,
+        needle,
+        sleep: Duration::ZERO,
+    };
+    eprintln!("  {workers} workers; needle {needle} (the last id); rates are ids checked / wall time");
+
+    let compare = compare_task(needle);
+    let (poolwatch, rayon) = alternate(
+        5,
+        || poolwatch_run(Arc::new(search.clone()), workers, HaltPolicy::Now),
+        || rayon_find_any(workers, THROUGHPUT_IDS, &compare),
+    );
+    let poolwatch_rate = run_rates(&poolwatch);
+    // find_any may stop with ids unchecked; counting all of them overstates rayon's rate.
+    let rayon_rate = rates(&[THROUGHPUT_IDS; 5], &peer_walls(&rayon));
+    let channel_needle = compare_task(CHANNEL_IDS - 1);
+    let channel = repeat(1, || channel_pool_find(CHANNEL_IDS, workers, &channel_needle));
+    let channel_rate = rates(
+        &channel.iter().map(|r| r.tried).collect::<Vec<_>>(),
+        &peer_walls(&channel),
+    );
+    show_rate("poolwatch (statistics on)", &poolwatch_rate, None);
+    show_rate(
+        "rayon find_any (all 100M counted)",
+        &rayon_rate,
+        Some(&poolwatch_rate),
+    );
+    show_rate(
+        "channel pool, one message per id",
+        &channel_rate,
+        Some(&poolwatch_rate),
+    );
+
+    let (scan_poolwatch, scan_rayon) = full_scan_rates(workers);
+    show_rate("full scan, no match: poolwatch", &scan_poolwatch, None);
+    show_rate(
+        "full scan, no match: rayon find_any",
+        &scan_rayon,
+        Some(&scan_poolwatch),
+    );
+
+    Measured {
+        figures: json!({
+            "workers": workers,
+            "ids": THROUGHPUT_IDS,
+            "poolwatch_ids_per_s": poolwatch_rate.to_json(),
+            "rayon_find_any_ids_per_s": rayon_rate.to_json(),
+            "rayon_find_any_found": peer_found(&rayon),
+            "channel_pool_ids": CHANNEL_IDS,
+            "channel_pool_ids_per_s": channel_rate.to_json(),
+            "full_scan_poolwatch_ids_per_s": scan_poolwatch.to_json(),
+            "full_scan_rayon_ids_per_s": scan_rayon.to_json(),
+        }),
+        checks: vec![
+            Check {
+                what: "throughput poolwatch / rayon (medians, needle at the end)",
+                value: Some(poolwatch_rate.median() / rayon_rate.median()),
+                target: Target::AtLeast(0.5),
+                note: None,
+            },
+            Check {
+                what: "throughput poolwatch / rayon (medians, full scan)",
+                value: Some(scan_poolwatch.median() / scan_rayon.median()),
+                target: Target::AtLeast(0.5),
+                note: None,
+            },
+        ],
+    }
+}
+
+/// The same comparison over all ids with a needle outside the space: both sides check exactly every id.
+fn full_scan_rates(workers: usize) -> (Spread, Spread) {
+    let search = Needle {
+        tasks: THROUGHPUT_IDS,
+        needle: THROUGHPUT_IDS,
+        sleep: Duration::ZERO,
+    };
+    let compare = compare_task(THROUGHPUT_IDS);
+    let (poolwatch, rayon) = alternate(
+        3,
+        || poolwatch_run(Arc::new(search.clone()), workers, HaltPolicy::Now),
+        || rayon_find_any(workers, THROUGHPUT_IDS, &compare),
+    );
+    let rayon_rate = rates(&[THROUGHPUT_IDS; 3], &peer_walls(&rayon));
+    (run_rates(&poolwatch), rayon_rate)
+}
+
+/// Prints a rate line and, for a peer, poolwatch's ratio to it.
+fn show_rate(who: &str, spread: &Spread, poolwatch: Option<&Spread>) {
+    let against_peer = poolwatch
+        .map(|p| format!(", poolwatch / this {:.3}", p.median() / spread.median()))
+        .unwrap_or_default();
+    eprintln!("  {who}: {}{against_peer}", spread.show(1e-6, 1, "M/s"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. CPU-bound pow
+
+fn pow_search(tasks: u64) -> Pow {
+    Pow {
+        tasks,
+        data: POW_DATA.into(),
+        bits: POW_BITS,
+    }
+}
+
+fn pow() -> Measured {
+    let workers = cpus();
+    eprintln!("  {workers} workers; data {POW_DATA:?}, {POW_BITS} bits");
+
+    let range = pow_search(POW_RANGE_TASKS);
+    let (poolwatch_range, rayon_range) = alternate(
+        POW_RANGE_RUNS,
+        || with_cpu_time(|| poolwatch_run(Arc::new(range.clone()), workers, HaltPolicy::Never)),
+        || with_cpu_time(|| rayon_best_zero_bits(workers, &range)),
+    );
+    let poolwatch_range_rate = run_rates(
+        &poolwatch_range
+            .iter()
+            .map(|(run, _)| run.clone())
+            .collect::<Vec<_>>(),
+    );
+    let rayon_range_rate = rates(
+        &[POW_RANGE_TASKS; POW_RANGE_RUNS],
+        &rayon_range.iter().map(|(wall, _)| *wall).collect::<Vec<_>>(),
+    );
+    let poolwatch_cpu_rate = rates(
+        &poolwatch_range
+            .iter()
+            .map(|((_, r), _)| r.completed)
+            .collect::<Vec<_>>(),
+        &poolwatch_range.iter().map(|(_, cpu)| *cpu).collect::<Vec<_>>(),
+    );
+    let rayon_cpu_rate = rates(
+        &[POW_RANGE_TASKS; POW_RANGE_RUNS],
+        &rayon_range.iter().map(|(_, cpu)| *cpu).collect::<Vec<_>>(),
+    );
+    show_rate(
+        "fixed range (20M nonces), poolwatch --halt never",
+        &poolwatch_range_rate,
+        None,
+    );
+    show_rate(
+        "fixed range, rayon map + max",
+        &rayon_range_rate,
+        Some(&poolwatch_range_rate),
+    );
+    show_rate("per CPU-second, poolwatch", &poolwatch_cpu_rate, None);
+    show_rate(
+        "per CPU-second, rayon",
+        &rayon_cpu_rate,
+        Some(&poolwatch_cpu_rate),
+    );
+
+    let find = pow_search(POW_FIND_TASKS);
+    let (poolwatch_find, rayon_find) = alternate(
+        2,
+        || poolwatch_run(Arc::new(find.clone()), workers, HaltPolicy::Now),
+        || rayon_find_pow_counted(workers, &find),
+    );
+    let poolwatch_find_rate = run_rates(&poolwatch_find);
+    let poolwatch_find_s = seconds(&poolwatch_find.iter().map(|(w, _)| *w).collect::<Vec<_>>());
+    let rayon_find_rate = rates(
+        &rayon_find.iter().map(|r| r.tried).collect::<Vec<_>>(),
+        &peer_walls(&rayon_find),
+    );
+    let rayon_find_s = seconds(&peer_walls(&rayon_find));
+    show_rate("find first, poolwatch --halt now", &poolwatch_find_rate, None);
+    show_rate(
+        "find first, rayon find_any (counted)",
+        &rayon_find_rate,
+        Some(&poolwatch_find_rate),
+    );
+    eprintln!(
+        "  time to find: poolwatch {}, rayon {}; rayon found {:?}",
+        poolwatch_find_s.show(1.0, 2, "s"),
+        rayon_find_s.show(1.0, 2, "s"),
+        peer_found(&rayon_find)
+    );
+
+    Measured {
+        figures: json!({
+            "workers": workers,
+            "data": POW_DATA,
+            "bits": POW_BITS,
+            "range_nonces": POW_RANGE_TASKS,
+            "range_poolwatch_hashes_per_s": poolwatch_range_rate.to_json(),
+            "range_rayon_hashes_per_s": rayon_range_rate.to_json(),
+            "range_poolwatch_hashes_per_cpu_s": poolwatch_cpu_rate.to_json(),
+            "range_rayon_hashes_per_cpu_s": rayon_cpu_rate.to_json(),
+            "find_poolwatch_hashes_per_s": poolwatch_find_rate.to_json(),
+            "find_poolwatch_s": poolwatch_find_s.to_json(),
+            "find_rayon_hashes_per_s": rayon_find_rate.to_json(),
+            "find_rayon_s": rayon_find_s.to_json(),
+            "find_rayon_found": peer_found(&rayon_find),
+        }),
+        checks: vec![
+            Check {
+                what: "pow hashes/s poolwatch / rayon (medians, fixed range)",
+                value: Some(poolwatch_range_rate.median() / rayon_range_rate.median()),
+                target: Target::AtLeast(0.95),
+                note: None,
+            },
+            Check {
+                what: "pow hashes per CPU-second poolwatch / rayon (medians, fixed range)",
+                value: Some(poolwatch_cpu_rate.median() / rayon_cpu_rate.median()),
+                target: Target::AtLeast(0.95),
+                note: Some("insensitive to other processes' load".into()),
+            },
+            Check {
+                what: "pow hashes/s poolwatch / rayon (medians, find first)",
+                value: Some(poolwatch_find_rate.median() / rayon_find_rate.median()),
+                target: Target::AtLeast(0.95),
+                note: Some("rayon pays a per-thread counter per nonce here".into()),
+            },
+        ],
+    }
+}
+
+/// Runs `f` and measures the CPU time (user + system, all threads) the process spent meanwhile.
+fn with_cpu_time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let before = process_cpu_time();
+    let result = f();
+    (result, process_cpu_time().saturating_sub(before))
+}
+
+/// CPU time used so far by every thread of this process.
+fn process_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &raw mut now) };
+    assert_eq!(status, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
+    let secs = u64::try_from(now.tv_sec).unwrap_or(0);
+    let nanos = u32::try_from(now.tv_nsec).unwrap_or(0);
+    Duration::new(secs, nanos)
+}
+
+/// rayon over every nonce of `pow`'s space, keeping the best leading-zero count as poolwatch keeps its best score.
+fn rayon_best_zero_bits(threads: usize, pow: &Pow) -> Duration {
+    let pool = rayon_pool(threads);
+    let started = Instant::now();
+    let best = pool.install(|| {
+        (0..pow.tasks)
+            .into_par_iter()
+            .map(|nonce| leading_zero_bits(&pow.digest(nonce)))
+            .max()
+    });
+    black_box(best);
+    started.elapsed()
+}
+
+/// rayon's `find_any` for the first nonce with enough zero bits; every thread counts the nonces
+/// it hashes in its own cache-padded counter (single writer, as poolwatch's counters are).
+fn rayon_find_pow_counted(threads: usize, pow: &Pow) -> PeerRun {
+    let pool = rayon_pool(threads);
+    let counters: Vec<CachePadded<AtomicU64>> = (0..threads)
+        .map(|_| CachePadded::new(AtomicU64::new(0)))
+        .collect();
+    let started = Instant::now();
+    let found = pool.install(|| {
+        (0..pow.tasks).into_par_iter().find_any(|&nonce| {
+            let counter = &counters[rayon::current_thread_index().unwrap_or(0)];
+            counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            leading_zero_bits(&pow.digest(nonce)) >= pow.bits
+        })
+    });
+    PeerRun {
+        wall: started.elapsed(),
+        found,
+        tried: counters.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. halt latency
+
+/// Runs of each kind in the halt-latency workload.
+const LATENCY_RUNS: usize = 200;
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "an index into a short list"
+    )]
+    let rank = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// p50, p99 and max of latencies in milliseconds, printed and as JSON.
+fn latency_figures(who: &str, mut ms: Vec<f64>) -> (Value, f64) {
+    ms.sort_by(f64::total_cmp);
+    let (p50, p99, max) = (percentile(&ms, 0.5), percentile(&ms, 0.99), percentile(&ms, 1.0));
+    eprintln!(
+        "  {who}: p50 {p50:.3} ms, p99 {p99:.3} ms, max {max:.3} ms ({} halts)",
+        ms.len()
+    );
+    (
+        json!({"runs": ms.len(), "p50_ms": p50, "p99_ms": p99, "max_ms": max}),
+        p99,
+    )
+}
+
+fn poolwatch_latencies(search: &Arc<dyn poolwatch::search::Search>, workers: usize) -> Vec<f64> {
+    repeat(LATENCY_RUNS, || {
+        let (_, report) = poolwatch_run(Arc::clone(search), workers, HaltPolicy::Now);
+        report
+            .halt_latency
+            .expect("the run halted on a match")
+            .as_secs_f64()
+            * 1e3
+    })
+}
+
+/// rayon's `find_any` with 1 ms tasks: from the moment the match is produced to `find_any` returning.
+fn rayon_latencies(threads: usize, needle: &Needle) -> Vec<f64> {
+    let token = CancelToken::new();
+    repeat(LATENCY_RUNS, || {
+        let pool = rayon_pool(threads);
+        let found_at = Mutex::new(None);
+        let hit = pool.install(|| {
+            (0..needle.tasks).into_par_iter().find_any(|&id| {
+                token.sleep(needle.sleep);
+                let hit = id == needle.needle;
+                if hit {
+                    *found_at.lock().expect("found_at") = Some(Instant::now());
+                }
+                hit
+            })
+        });
+        let returned = Instant::now();
+        assert_eq!(hit, Some(needle.needle));
+        let found_at = found_at.lock().expect("found_at").expect("match time");
+        returned.duration_since(found_at).as_secs_f64() * 1e3
+    })
+}
+
+fn halt_latency() -> Measured {
+    let workers = cpus();
+    let needle = Needle {
+        tasks: 10_000,
+        needle: 20,
+        sleep: ARTICLE_TASK,
+    };
+    let pow = Pow {
+        tasks: 1 << 32,
+        data: POW_DATA.into(),
+        bits: 16,
+    };
+    eprintln!("  {workers} workers; {LATENCY_RUNS} halts each; match produced -> every worker stopped");
+    let sleepy: Arc<dyn poolwatch::search::Search> = Arc::new(needle.clone());
+    let (needle_json, needle_p99) = latency_figures(
+        "poolwatch, needle 20 of 1 ms tasks",
+        poolwatch_latencies(&sleepy, workers),
+    );
+    let busy: Arc<dyn poolwatch::search::Search> = Arc::new(pow);
+    let (pow_json, _) = latency_figures(
+        "poolwatch, pow 16 bits (CPU tasks)",
+        poolwatch_latencies(&busy, workers),
+    );
+    let (rayon_json, rayon_p99) = latency_figures(
+        "rayon find_any, needle 20 of 1 ms tasks (match -> return)",
+        rayon_latencies(workers, &needle),
+    );
+    eprintln!(
+        "  p99 rayon / poolwatch (1 ms tasks): {:.1}",
+        rayon_p99 / needle_p99
+    );
+    Measured {
+        figures: json!({
+            "workers": workers,
+            "poolwatch_needle_1ms": needle_json,
+            "poolwatch_pow_16_bits": pow_json,
+            "rayon_find_any_needle_1ms": rayon_json,
+        }),
+        checks: Vec::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. cost of watching
+
+/// Runs of each variant in the watch workload.
+const WATCH_RUNS: usize = 4;
+/// Frame interval of the dashboard.
+const FRAME: Duration = Duration::from_nanos(1_000_000_000 / 30);
+
+/// The pow run (`--halt never`) with a watcher taking a snapshot every frame (the engine's share of watching, no drawing).
+fn snapshot_polled_pow_run(pow: &Pow, workers: usize) -> (Duration, RunReport) {
+    let config = RunConfig {
+        workers,
+        policy: HaltPolicy::Never,
+        ..RunConfig::default()
+    };
+    let started = Instant::now();
+    let run = Run::start(Arc::new(pow.clone()), &config);
+    let mut next_frame = Instant::now();
+    while !run.is_finished() {
+        black_box(run.snapshot());
+        next_frame += FRAME;
+        thread::sleep(next_frame.saturating_duration_since(Instant::now()));
+    }
+    let report = run.wait();
+    (started.elapsed(), report)
+}
+
+/// The pow run (`--halt never`) with the dashboard drawing into a ratatui `TestBackend` at 30 fps.
+///
+/// To fill in once the dashboard (`app`, `ui::render(frame, &App)`) is merged: start the run as
+/// [`snapshot_polled_pow_run`] does, build `Terminal::new(TestBackend::new(120, 40))`, and every
+/// frame update the `App` from `run.snapshot()` and events, then `terminal.draw(|f| ui::render(f, &app))`;
+/// return the wall time and the report.
+fn watched_pow_run(_pow: &Pow, _workers: usize) -> Result<(Duration, RunReport), String> {
+    Err("dashboard not merged yet".into())
+}
+
+fn watch() -> Measured {
+    let workers = cpus();
+    let pow = pow_search(POW_RANGE_TASKS);
+    eprintln!(
+        "  {workers} workers; the fixed-range pow run (20M nonces, --halt never), in turns; rates are nonces / wall time"
+    );
+    let (headless, polled) = alternate(
+        WATCH_RUNS,
+        || poolwatch_run(Arc::new(pow.clone()), workers, HaltPolicy::Never),
+        || snapshot_polled_pow_run(&pow, workers),
+    );
+    let headless_rate = run_rates(&headless);
+    show_rate("headless", &headless_rate, None);
+    let polled_rate = run_rates(&polled);
+    show_rate(
+        "snapshots at 30 fps, no drawing",
+        &polled_rate,
+        Some(&headless_rate),
+    );
+    let snapshot_cost = 1.0 - polled_rate.median() / headless_rate.median();
+
+    let watched: Result<Vec<_>, String> = (0..WATCH_RUNS).map(|_| watched_pow_run(&pow, workers)).collect();
+    let (watched_json, watched_cost, note) = match watched {
+        Ok(runs) => {
+            let rate = run_rates(&runs);
+            show_rate(
+                "dashboard into TestBackend at 30 fps",
+                &rate,
+                Some(&headless_rate),
+            );
+            (
+                rate.to_json(),
+                Some(1.0 - rate.median() / headless_rate.median()),
+                None,
+            )
+        }
+        Err(why) => {
+            eprintln!("  dashboard into TestBackend at 30 fps: SKIPPED ({why})");
+            (Value::Null, None, Some(why))
+        }
+    };
+    Measured {
+        figures: json!({
+            "workers": workers,
+            "headless_hashes_per_s": headless_rate.to_json(),
+            "snapshots_30fps_hashes_per_s": polled_rate.to_json(),
+            "snapshots_30fps_cost": snapshot_cost,
+            "dashboard_30fps_hashes_per_s": watched_json,
+        }),
+        checks: vec![Check {
+            what: "watch cost of the dashboard at 30 fps (1 - watched / headless rate)",
+            value: watched_cost,
+            target: Target::AtMost(0.03),
+            note,
+        }],
+    }
+}
