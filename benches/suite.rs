@@ -14,10 +14,13 @@
 //! workers: under load the scheduler favours new threads, so reusing one pool would handicap rayon).
 //! Comparisons that share a workload run poolwatch and its peer in turns, so drifting load hits both.
 
-use crossbeam_channel::bounded;
+use crossbeam_channel::{RecvTimeoutError, bounded};
 use crossbeam_utils::CachePadded;
-use poolwatch::pool::{CancelToken, HaltPolicy, Run, RunConfig, RunReport};
-use poolwatch::search::{Needle, Pow, leading_zero_bits};
+use poolwatch::app::{App, Msg, RunInfo};
+use poolwatch::pool::{CancelToken, Event, HaltPolicy, Run, RunConfig, RunReport};
+use poolwatch::search::{Needle, Pow, Search, leading_zero_bits};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::hint::black_box;
@@ -1021,6 +1024,8 @@ fn halt_latency() -> Measured {
 // ---------------------------------------------------------------------------------------------
 // 6. cost of watching
 
+/// Nonces per run in the watch workload: about 2 s, so start-up and the last frame weigh little.
+const WATCH_TASKS: u64 = 60_000_000;
 /// Runs of each variant in the watch workload.
 const WATCH_RUNS: usize = 4;
 /// Frame interval of the dashboard.
@@ -1035,31 +1040,81 @@ fn snapshot_polled_pow_run(pow: &Pow, workers: usize) -> (Duration, RunReport) {
     };
     let started = Instant::now();
     let run = Run::start(Arc::new(pow.clone()), &config);
-    let mut next_frame = Instant::now();
-    while !run.is_finished() {
-        black_box(run.snapshot());
-        next_frame += FRAME;
-        thread::sleep(next_frame.saturating_duration_since(Instant::now()));
+    let mut next_frame = Instant::now() + FRAME;
+    // Like the dashboard's loop: wake for pool events or the next frame, whichever is first,
+    // so the end of the run is seen at once rather than at the next frame.
+    loop {
+        match run.events().recv_deadline(next_frame) {
+            Ok(Event::Finished(_)) => break,
+            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if Instant::now() >= next_frame {
+            black_box(run.snapshot());
+            next_frame += FRAME;
+        }
     }
     let report = run.wait();
     (started.elapsed(), report)
 }
 
-/// The pow run (`--halt never`) with the dashboard drawing into a ratatui `TestBackend` at 30 fps.
-///
-/// To fill in once the dashboard (`app`, `ui::render(frame, &App)`) is merged: start the run as
-/// [`snapshot_polled_pow_run`] does, build `Terminal::new(TestBackend::new(120, 40))`, and every
-/// frame update the `App` from `run.snapshot()` and events, then `terminal.draw(|f| ui::render(f, &app))`;
-/// return the wall time and the report.
-fn watched_pow_run(_pow: &Pow, _workers: usize) -> Result<(Duration, RunReport), String> {
-    Err("dashboard not merged yet".into())
+/// The pow run (`--halt never`) with the dashboard drawing into a ratatui `TestBackend` at 30 fps:
+/// each frame does what the dashboard's main loop does on a tick: take a snapshot, feed it and
+/// the pending pool events to `App::update`, and draw `ui::render` into a 120x40 terminal.
+fn watched_pow_run(pow: &Pow, workers: usize) -> Result<(Duration, RunReport), String> {
+    let config = RunConfig {
+        workers,
+        policy: HaltPolicy::Never,
+        ..RunConfig::default()
+    };
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).map_err(|e| e.to_string())?;
+    let mut app = App::new(Vec::new(), true);
+    let search: Arc<dyn Search> = Arc::new(pow.clone());
+    app.update(Msg::Started(RunInfo {
+        name: "pow".into(),
+        search: search.name().into(),
+        params: search.params(),
+        halt: "never".into(),
+        goal: search.goal(),
+        can_match: true,
+        workers,
+    }));
+    let started = Instant::now();
+    let run = Run::start(search, &config);
+    let mut next_frame = Instant::now() + FRAME;
+    let mut frames = 0u64;
+    // The dashboard's loop: pool events update the model as they come, frames are drawn on ticks.
+    loop {
+        match run.events().recv_deadline(next_frame) {
+            Ok(Event::Finished(report)) => {
+                app.update(Msg::Pool(Event::Finished(report)));
+                break;
+            }
+            Ok(event) => {
+                app.update(Msg::Pool(event));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if Instant::now() >= next_frame {
+            app.update(Msg::Frame(run.snapshot()));
+            terminal
+                .draw(|frame| poolwatch::ui::render(frame, &app))
+                .map_err(|e| e.to_string())?;
+            frames += 1;
+            next_frame += FRAME;
+        }
+    }
+    let report = run.wait();
+    black_box(frames);
+    Ok((started.elapsed(), report))
 }
 
 fn watch() -> Measured {
     let workers = cpus();
-    let pow = pow_search(POW_RANGE_TASKS);
+    let pow = pow_search(WATCH_TASKS);
     eprintln!(
-        "  {workers} workers; the fixed-range pow run (20M nonces, --halt never), in turns; rates are nonces / wall time"
+        "  {workers} workers; the fixed-range pow run (60M nonces, --halt never), in turns; rates are nonces / wall time"
     );
     let (headless, polled) = alternate(
         WATCH_RUNS,
@@ -1076,23 +1131,43 @@ fn watch() -> Measured {
     );
     let snapshot_cost = 1.0 - polled_rate.median() / headless_rate.median();
 
-    let watched: Result<Vec<_>, String> = (0..WATCH_RUNS).map(|_| watched_pow_run(&pow, workers)).collect();
+    // Headless and watched runs in turns, so a change in the machine's load hits both.
+    let mut failure = None;
+    let (headless_again, watched) = alternate(
+        WATCH_RUNS,
+        || poolwatch_run(Arc::new(pow.clone()), workers, HaltPolicy::Never),
+        || match watched_pow_run(&pow, workers) {
+            Ok(run) => Some(run),
+            Err(why) => {
+                failure = Some(why);
+                None
+            }
+        },
+    );
+    let watched: Option<Vec<_>> = watched.into_iter().collect();
     let (watched_json, watched_cost, note) = match watched {
-        Ok(runs) => {
+        Some(runs) => {
+            let paired_headless = run_rates(&headless_again);
+            show_rate(
+                "headless (paired with the dashboard runs)",
+                &paired_headless,
+                None,
+            );
             let rate = run_rates(&runs);
             show_rate(
                 "dashboard into TestBackend at 30 fps",
                 &rate,
-                Some(&headless_rate),
+                Some(&paired_headless),
             );
             (
                 rate.to_json(),
-                Some(1.0 - rate.median() / headless_rate.median()),
+                Some(1.0 - rate.median() / paired_headless.median()),
                 None,
             )
         }
-        Err(why) => {
-            eprintln!("  dashboard into TestBackend at 30 fps: SKIPPED ({why})");
+        None => {
+            let why = failure.unwrap_or_else(|| "no run".into());
+            eprintln!("  dashboard into TestBackend at 30 fps: FAILED ({why})");
             (Value::Null, None, Some(why))
         }
     };

@@ -2,7 +2,7 @@
 
 use super::Theme;
 use crate::app::App;
-use crate::pool::{Snapshot, WorkerState, bucket_span};
+use crate::pool::{Snapshot, WorkerState, bucket_of, bucket_span};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -51,15 +51,16 @@ impl Cell {
 /// Classifies `cells` equal slices of the space.
 #[must_use]
 pub fn cells(snapshot: &Snapshot, marks: &[u64], cells: usize) -> Vec<Cell> {
+    let done = DoneIndex::new(snapshot);
     (0..cells)
         .map(|index| {
             let (start, end) = bucket_span(snapshot.total, cells, index);
-            classify(snapshot, marks, start, end)
+            classify(snapshot, &done, marks, start, end)
         })
         .collect()
 }
 
-fn classify(snapshot: &Snapshot, marks: &[u64], start: u64, end: u64) -> Cell {
+fn classify(snapshot: &Snapshot, done_index: &DoneIndex<'_>, marks: &[u64], start: u64, end: u64) -> Cell {
     if end <= start {
         return Cell::NotSubmitted;
     }
@@ -69,7 +70,7 @@ fn classify(snapshot: &Snapshot, marks: &[u64], start: u64, end: u64) -> Cell {
     let done = if snapshot.coverage.is_empty() {
         done_below_held(snapshot, start, end)
     } else {
-        done_in(snapshot, start, end)
+        done_index.done_in(start, end)
     };
     let size = end - start;
     let running = snapshot
@@ -103,26 +104,53 @@ fn done_below_held(snapshot: &Snapshot, start: u64, end: u64) -> u64 {
     end.min(finished_below).saturating_sub(start)
 }
 
-/// Completed ids in `start..end`, spreading each coverage bucket's count evenly over its span.
-fn done_in(snapshot: &Snapshot, start: u64, end: u64) -> u64 {
-    let buckets = snapshot.coverage.len();
-    let mut done = 0.0;
-    for (index, &count) in snapshot.coverage.iter().enumerate() {
-        let (b_start, b_end) = bucket_span(snapshot.total, buckets, index);
-        let overlap = end.min(b_end).saturating_sub(start.max(b_start));
-        if overlap > 0 && b_end > b_start {
-            #[expect(clippy::cast_precision_loss, reason = "an estimate for a cell")]
-            let share = count as f64 * overlap as f64 / (b_end - b_start) as f64;
-            done += share;
-        }
+/// Prefix sums of the coverage buckets: completed ids below any id in O(1), spreading each
+/// bucket's count evenly over its span.
+struct DoneIndex<'a> {
+    snapshot: &'a Snapshot,
+    /// `before[i]`: completed ids in buckets `0..i`.
+    before: Vec<u64>,
+}
+
+impl<'a> DoneIndex<'a> {
+    fn new(snapshot: &'a Snapshot) -> Self {
+        let before = std::iter::once(0)
+            .chain(snapshot.coverage.iter().scan(0u64, |sum, count| {
+                *sum += count;
+                Some(*sum)
+            }))
+            .collect();
+        Self { snapshot, before }
     }
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "non-negative and small"
-    )]
-    let done = done.round() as u64;
-    done
+
+    /// Completed ids below `task` (interpolated inside its bucket).
+    fn done_below(&self, task: u64) -> f64 {
+        let buckets = self.snapshot.coverage.len();
+        if buckets == 0 || task >= self.snapshot.total {
+            #[expect(clippy::cast_precision_loss, reason = "an estimate for a cell")]
+            return self.before.last().copied().unwrap_or(0) as f64;
+        }
+        let bucket = bucket_of(self.snapshot.total, buckets, task);
+        let (start, end) = bucket_span(self.snapshot.total, buckets, bucket);
+        #[expect(clippy::cast_precision_loss, reason = "an estimate for a cell")]
+        let inside =
+            self.snapshot.coverage[bucket] as f64 * (task - start) as f64 / (end - start).max(1) as f64;
+        #[expect(clippy::cast_precision_loss, reason = "an estimate for a cell")]
+        let below = self.before[bucket] as f64;
+        below + inside
+    }
+
+    /// Completed ids in `start..end`.
+    fn done_in(&self, start: u64, end: u64) -> u64 {
+        let done = (self.done_below(end) - self.done_below(start)).max(0.0);
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "non-negative, at most the space"
+        )]
+        let done = done.round() as u64;
+        done
+    }
 }
 
 /// Draws the strip and its legend.
