@@ -202,6 +202,7 @@ where
         if dirty {
             draw(terminal, app)?;
             dirty = false;
+            panic_for_tests(app);
         }
         let events = controller.events();
         let ticker = controller.ticker.clone();
@@ -252,6 +253,17 @@ where
         signal: controller.signal,
         fatal: controller.fatal,
     })
+}
+
+/// Debug builds only: `POOLWATCH_TEST_PANIC_UI=1` panics on the UI thread once a run is live,
+/// so the end-to-end tests can check that a UI panic restores the terminal.
+fn panic_for_tests(app: &App) {
+    #[cfg(debug_assertions)]
+    if app.phase.is_live() && std::env::var_os("POOLWATCH_TEST_PANIC_UI").is_some() {
+        panic!("UI panic requested by POOLWATCH_TEST_PANIC_UI");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = app;
 }
 
 fn draw<B>(terminal: &mut Terminal<B>, app: &App) -> anyhow::Result<()>

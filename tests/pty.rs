@@ -20,6 +20,10 @@ struct Session {
 
 impl Session {
     fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -32,6 +36,9 @@ impl Session {
         command.args(args);
         command.env("TERM", "xterm-256color");
         command.env_remove("NO_COLOR");
+        for (key, value) in env {
+            command.env(key, value);
+        }
         let child = pair.slave.spawn_command(command).expect("spawn poolwatch");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
@@ -264,4 +271,28 @@ fn a_panicking_task_is_logged_and_the_dashboard_keeps_running() {
     assert_eq!(status.exit_code(), 1);
     let after = session.screen();
     assert!(!after.contains("panicked at"), "{after}");
+}
+
+#[test]
+fn a_panic_on_the_ui_thread_restores_the_terminal_before_printing() {
+    let mut session = Session::start_with_env(
+        &[
+            "--start",
+            "-w",
+            "2",
+            "needle",
+            "--tasks",
+            "1000000",
+            "--needle=999999",
+        ],
+        &[("POOLWATCH_TEST_PANIC_UI", "1")],
+    );
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    assert_ne!(status.exit_code(), 0);
+    let after = session.screen();
+    assert!(
+        after.contains("UI panic requested by POOLWATCH_TEST_PANIC_UI"),
+        "the panic message is readable:\n{after}"
+    );
 }
