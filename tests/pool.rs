@@ -326,3 +326,33 @@ fn user_halt_soon_lets_running_tasks_complete_and_drops_the_queue() {
     assert_eq!(report.completed + report.cancelled, report.submitted);
     assert!(report.elapsed >= Duration::from_millis(100));
 }
+
+#[test]
+fn many_panics_inside_one_batch_are_each_an_error_and_nothing_is_skipped() {
+    let needle = Arc::new(Needle {
+        tasks: 10_000,
+        needle: 9_999,
+        sleep: Duration::ZERO,
+    });
+    let search = Arc::new(poolwatch::search::PanicEvery {
+        inner: needle,
+        every: 7,
+    });
+    let run = Run::start(search, &config(2, HaltPolicy::Never));
+    let (events, report) = drain(&run);
+    assert_eq!(report.completed, 10_000);
+    assert_eq!(report.errors, 10_000 / 7);
+    let mut failed: Vec<u64> = events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Error { task, .. } = e {
+                Some(*task)
+            } else {
+                None
+            }
+        })
+        .collect();
+    failed.sort_unstable();
+    assert_eq!(failed, (1..=10_000 / 7).map(|k| k * 7 - 1).collect::<Vec<_>>());
+    assert!(run.snapshot().batch_size > 7, "the panics shared batches");
+}

@@ -105,7 +105,7 @@ fn run_batch(shared: &Shared, index: usize, slot: &WorkerSlot, batch: Range<u64>
     let tally = if shared.search.tight_batches() {
         run_tight(shared, index, slot, batch.clone(), &mut coverage)
     } else {
-        run_each(shared, index, slot, batch.clone(), batch_started, &mut coverage)
+        run_each(shared, index, slot, batch.clone(), &mut coverage)
     };
     coverage.flush();
     let not_run = (batch.end - batch.start) - tally.done - tally.cancelled;
@@ -118,39 +118,76 @@ fn run_each(
     index: usize,
     slot: &WorkerSlot,
     batch: Range<u64>,
-    batch_started: u64,
     coverage: &mut CoverageTally<'_>,
 ) -> Tally {
-    let fine_timing = batch.end - batch.start <= FINE_TIMING_MAX;
-    let mut tally = Tally::default();
-    for task in batch {
-        if shared.halting() {
-            break;
-        }
-        slot.current.store(task, Ordering::Relaxed);
-        let started_ns = if fine_timing {
-            shared.now_ns()
-        } else {
-            batch_started
-        };
-        slot.task_started_ns.store(started_ns, Ordering::Relaxed);
-        let outcome = catch_unwind(AssertUnwindSafe(|| shared.search.run(task, &shared.cancel)))
-            .unwrap_or_else(|payload| Outcome::Error(panic_message(payload.as_ref())));
-        let halt_ns = shared.halt_ns.load(Ordering::Acquire);
-        if fine_timing && halt_ns != 0 && started_ns + 1 > halt_ns {
-            bump(&slot.started_after_halt, 1);
-        }
-        if outcome == Outcome::Cancelled {
-            tally.cancelled += 1;
-            bump(&slot.cancelled, 1);
-        } else {
-            tally.done += 1;
-            bump(&slot.done, 1);
-            coverage.add(task, 1);
-            record(shared, index, slot, task, outcome);
+    let mut cursor = Cursor {
+        next: batch.start,
+        end: batch.end,
+        fine_timing: batch.end - batch.start <= FINE_TIMING_MAX,
+        tally: Tally::default(),
+    };
+    // One unwinding frame per batch rather than per task: a panic leaves `cursor.next` on
+    // the task that panicked, which is recorded as an error before the loop goes on after it.
+    while cursor.next < cursor.end {
+        let ran = catch_unwind(AssertUnwindSafe(|| cursor.run(shared, index, slot, coverage)));
+        let Err(payload) = ran else { break };
+        let task = cursor.next;
+        cursor.tally.done += 1;
+        bump(&slot.done, 1);
+        coverage.add(task, 1);
+        record(
+            shared,
+            index,
+            slot,
+            task,
+            Outcome::Error(panic_message(payload.as_ref())),
+        );
+        cursor.next += 1;
+    }
+    cursor.tally
+}
+
+/// Where a worker is in its batch of ordinary (non-tight) tasks.
+struct Cursor {
+    next: u64,
+    end: u64,
+    fine_timing: bool,
+    tally: Tally,
+}
+
+impl Cursor {
+    /// Runs tasks from `next` until the batch ends or a halt; a panic escapes with `next` on the task.
+    fn run(&mut self, shared: &Shared, index: usize, slot: &WorkerSlot, coverage: &mut CoverageTally<'_>) {
+        while self.next < self.end && !shared.halting() {
+            let task = self.next;
+            slot.current.store(task, Ordering::Relaxed);
+            // Short batches time every task; long ones keep the batch's start (set by run_batch).
+            let started_ns = if self.fine_timing {
+                let now = shared.now_ns();
+                slot.task_started_ns.store(now, Ordering::Relaxed);
+                now
+            } else {
+                0
+            };
+            let outcome = shared.search.run(task, &shared.cancel);
+            if self.fine_timing {
+                let halt_ns = shared.halt_ns.load(Ordering::Acquire);
+                if halt_ns != 0 && started_ns + 1 > halt_ns {
+                    bump(&slot.started_after_halt, 1);
+                }
+            }
+            if matches!(outcome, Outcome::Cancelled) {
+                self.tally.cancelled += 1;
+                bump(&slot.cancelled, 1);
+            } else {
+                self.tally.done += 1;
+                bump(&slot.done, 1);
+                coverage.add(task, 1);
+                record(shared, index, slot, task, outcome);
+            }
+            self.next += 1;
         }
     }
-    tally
 }
 
 fn run_tight(
