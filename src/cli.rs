@@ -168,7 +168,7 @@ pub enum UsageError {
     #[error(transparent)]
     Preset(#[from] crate::preset::PresetError),
     /// The log file cannot be opened.
-    #[error("cannot open log file {path}: {source}")]
+    #[error("cannot open log file {path}")]
     Log {
         /// The path.
         path: PathBuf,

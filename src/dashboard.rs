@@ -34,6 +34,8 @@ pub struct LoopEnd {
     pub signal: Option<i32>,
     /// A search's fatal error (a command that cannot be run), to print once after restore.
     pub fatal: Option<String>,
+    /// Panics of background threads (shown in the log), to print once after restore.
+    pub background_panics: Vec<String>,
 }
 
 /// A run in progress and what follows it.
@@ -51,6 +53,10 @@ struct Controller {
     last_summary: Option<Summary>,
     signal: Option<i32>,
     fatal: Option<String>,
+    /// True once a run has read standard input: it cannot be read again.
+    stdin_used: bool,
+    /// Panics of background threads seen so far.
+    background_panics: Vec<String>,
 }
 
 impl Controller {
@@ -62,15 +68,19 @@ impl Controller {
 
     fn launch(&mut self, app: &mut App, preset: &Preset) {
         self.stop_live(app);
+        if preset.reads_stdin() {
+            if self.stdin_used {
+                let text = "cannot launch: standard input was consumed by the previous run (use --range or --input to run again)";
+                app.update(Msg::Problem(text.to_string()));
+                return;
+            }
+            self.stdin_used = true;
+        }
         // Presets are validated when loaded; a failure here is shown in the log, not fatal.
         let search = match preset.spec.build() {
             Ok(search) => search,
             Err(err) => {
-                app.log.push(
-                    app.now(),
-                    crate::app::EntryKind::Error,
-                    format!("cannot launch: {err}"),
-                );
+                app.update(Msg::Problem(format!("cannot launch: {err}")));
                 return;
             }
         };
@@ -117,8 +127,7 @@ impl Controller {
             self.last_summary = Some(live.journal.finish(report, self.signal));
             self.fatal = live.search.fatal_error();
             if let Some(message) = &self.fatal {
-                app.log
-                    .push(report.elapsed, crate::app::EntryKind::Error, message.clone());
+                app.update(Msg::Problem(message.clone()));
             }
             app.update(Msg::Frame(live.run.snapshot()));
             self.live = None;
@@ -193,6 +202,8 @@ where
         last_summary: None,
         signal: None,
         fatal: None,
+        stdin_used: false,
+        background_panics: Vec::new(),
     };
     if start && let Some(preset) = app.selected_preset().cloned() {
         controller.execute(app, vec![Command::Launch(Box::new(preset))]);
@@ -203,6 +214,11 @@ where
             draw(terminal, app)?;
             dirty = false;
             panic_for_tests(app);
+        }
+        for message in crate::term::take_background_panics() {
+            app.update(Msg::Problem(message.clone()));
+            controller.background_panics.push(message);
+            dirty = true;
         }
         let events = controller.events();
         let ticker = controller.ticker.clone();
@@ -252,6 +268,7 @@ where
         summary: controller.last_summary,
         signal: controller.signal,
         fatal: controller.fatal,
+        background_panics: controller.background_panics,
     })
 }
 

@@ -6,7 +6,6 @@ use crate::dashboard::{LoopOptions, run_loop};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
 use crate::preset::Preset;
-use crate::search::SearchSpec;
 use crate::summary::{EXIT_USAGE, Summary};
 use crate::term::TerminalGuard;
 use anyhow::Context;
@@ -83,11 +82,7 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
         return Ok(summary.exit_code);
     }
     drop(log);
-    if let SearchSpec::Exec(exec) = &plan.spec
-        && exec.range.is_none()
-        && exec.input.is_none()
-        && std::io::stdin().is_terminal()
-    {
+    if plan.preset.reads_stdin() && std::io::stdin().is_terminal() {
         return Err(Failure::usage(anyhow::anyhow!(
             "exec reads its inputs from standard input, which is the dashboard's terminal: pipe them in, or use --range or --input"
         )));
@@ -121,14 +116,22 @@ fn run_dashboard(
     if let Some(summary) = &end.summary {
         print_summary(summary, cli.json);
     } else {
-        println!("poolwatch: no run was launched");
+        eprintln!("poolwatch: no run was launched");
     }
     if let Some(message) = &end.fatal {
         eprintln!("poolwatch: {message}");
     }
-    Ok(match (end.signal, &end.summary) {
-        (Some(signal), _) => crate::signals::exit_code(signal),
-        (None, Some(summary)) => summary.exit_code,
+    for message in end
+        .background_panics
+        .iter()
+        .chain(&crate::term::take_background_panics())
+    {
+        eprintln!("poolwatch: {message}");
+    }
+    // A signal that stopped a live run is already in its summary's exit code.
+    Ok(match (&end.summary, end.signal) {
+        (Some(summary), _) => summary.exit_code,
+        (None, Some(signal)) => crate::signals::exit_code(signal),
         (None, None) => 0,
     })
 }

@@ -54,7 +54,7 @@ fn default_halt() -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
     /// The file cannot be read.
-    #[error("cannot read preset {path}: {source}")]
+    #[error("cannot read preset {path}")]
     Read {
         /// The path.
         path: String,
@@ -126,6 +126,12 @@ impl Preset {
             // The shipped files are checked by a unit test; one that fails to parse is skipped.
             .filter_map(|(name, text)| Self::from_toml(text, name).ok())
             .collect()
+    }
+
+    /// True for an `exec` run whose inputs come from standard input (readable only once).
+    #[must_use]
+    pub fn reads_stdin(&self) -> bool {
+        matches!(&self.spec, SearchSpec::Exec(exec) if exec.range.is_none() && exec.input.is_none())
     }
 
     /// Worker count, resolving "number of CPUs".

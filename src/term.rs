@@ -10,8 +10,8 @@ use crossterm::{cursor, execute, queue};
 use ratatui::Terminal;
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use std::io::{self, Stdout, Write};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// True while raw mode and the alternate screen are on.
@@ -70,23 +70,43 @@ pub fn restore() {
     }
 }
 
-/// Restores the terminal before a panic message is printed, except for pool worker
-/// threads, whose panics are caught and logged as task errors.
+/// Panics on background threads (not the UI thread, not pool workers), kept to be shown
+/// in the result log and printed once the terminal is restored.
+static BACKGROUND_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Installs the panic hook for the dashboard:
+/// - on the UI (main) thread: restore the terminal, then print the panic as usual;
+/// - on a pool worker: stay silent (the pool catches it and logs a task error);
+/// - on any other thread (input, signals, submitter, an exec reader): record the message
+///   for the dashboard instead of printing over it or tearing the screen down under it.
 fn install_panic_hook() {
     static INSTALL: std::sync::Once = std::sync::Once::new();
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let on_worker = std::thread::current()
-                .name()
-                .is_some_and(|n| n.starts_with("poolwatch-worker-"));
-            if on_worker {
+            let thread = std::thread::current();
+            let name = thread.name().unwrap_or("unnamed");
+            if name.starts_with("poolwatch-worker-") {
                 return;
             }
-            restore();
-            previous(info);
+            if name == "main" || !ACTIVE.load(Ordering::SeqCst) {
+                restore();
+                previous(info);
+                return;
+            }
+            let message = format!("thread '{name}' panicked: {info}");
+            BACKGROUND_PANICS
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(message);
         }));
     });
+}
+
+/// Takes the panic messages recorded from background threads so far.
+#[must_use]
+pub fn take_background_panics() -> Vec<String> {
+    std::mem::take(&mut *BACKGROUND_PANICS.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
 /// Wraps each frame in a synchronized update where the backend supports it.

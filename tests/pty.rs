@@ -296,3 +296,19 @@ fn a_panic_on_the_ui_thread_restores_the_terminal_before_printing() {
         "the panic message is readable:\n{after}"
     );
 }
+
+#[test]
+fn a_signal_after_the_run_ended_exits_with_the_runs_code() {
+    let mut session = Session::start(&[
+        "--json", "--start", "-w", "2", "needle", "--tasks", "20000", "--needle", "300",
+    ]);
+    session.wait_for("[Found]");
+    let pid = session.child.process_id().expect("pid");
+    // SAFETY: signalling the child this test started.
+    unsafe { libc::kill(i32::try_from(pid).unwrap(), libc::SIGINT) };
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    let after = session.screen();
+    assert!(after.contains("\"exit_code\":0"), "{after}");
+    assert_eq!(status.exit_code(), 0, "the summary's exit code is the process's");
+}

@@ -283,3 +283,18 @@ fn no_color_means_no_colour_anywhere() {
     assert!(!uses_colour(&plain), "NO_COLOR frame has coloured cells");
     assert!(uses_colour(&coloured), "the coloured frame has no colour at all");
 }
+
+#[test]
+fn every_size_up_to_60x30_renders_without_panic() {
+    for (name, app) in states()
+        .into_iter()
+        .filter(|(n, _)| matches!(*n, "running" | "found" | "launcher"))
+    {
+        for width in 0..=60 {
+            for height in 0..=30 {
+                let result = std::panic::catch_unwind(|| draw(&app, width, height));
+                assert!(result.is_ok(), "{name} panicked at {width}x{height}");
+            }
+        }
+    }
+}

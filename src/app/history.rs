@@ -5,20 +5,21 @@ use std::time::Duration;
 
 /// Seconds of throughput history kept for the sparkline.
 pub const THROUGHPUT_WINDOW: usize = 60;
-/// Time constant of the rate smoothing behind the ETA.
-const RATE_TIME_CONSTANT_S: f64 = 5.0;
+/// The rate behind the ETA is measured over this much active time (or the run so far).
+const RATE_WINDOW: Duration = Duration::from_secs(10);
 /// Most points kept for the convergence chart.
 const MAX_BEST_POINTS: usize = 2_000;
 
-/// Throughput samples and the smoothed rate, fed from snapshots.
+/// Throughput samples and the windowed rate, fed from snapshots.
 #[derive(Debug, Clone, Default)]
 pub struct Throughput {
     /// Tasks completed in each of the last seconds (oldest first).
     pub per_second: VecDeque<u64>,
-    /// Exponentially smoothed completion rate, tasks per active second.
+    /// Completion rate over the last [`RATE_WINDOW`] of active time, tasks per second.
+    /// A window of seconds, not one frame, so slow tasks finishing in bursts do not make it jump.
     pub smoothed_rate: f64,
-    last_active: Duration,
-    last_completed: u64,
+    /// `(active time, completed)` observations covering the rate window.
+    samples: VecDeque<(Duration, u64)>,
     second_start_completed: u64,
     second_start: Duration,
 }
@@ -26,17 +27,27 @@ pub struct Throughput {
 impl Throughput {
     /// Takes a new observation of active time and completed tasks.
     pub fn observe(&mut self, active: Duration, completed: u64) {
-        let dt = active.saturating_sub(self.last_active).as_secs_f64();
-        if dt > 0.0 {
-            #[expect(clippy::cast_precision_loss, reason = "a rate")]
-            let instant_rate = completed.saturating_sub(self.last_completed) as f64 / dt;
-            let weight = 1.0 - (-dt / RATE_TIME_CONSTANT_S).exp();
-            self.smoothed_rate = if self.smoothed_rate == 0.0 {
-                instant_rate
-            } else {
-                self.smoothed_rate + weight * (instant_rate - self.smoothed_rate)
-            };
+        if self.samples.back().is_some_and(|&(last, _)| active <= last) {
+            return;
         }
+        if self.samples.is_empty() {
+            self.samples.push_back((Duration::ZERO, 0));
+        }
+        self.samples.push_back((active, completed));
+        // Keep one sample at or before the window's start as its anchor.
+        while self.samples.len() > 2 && self.samples[1].0 + RATE_WINDOW <= active {
+            self.samples.pop_front();
+        }
+        if let Some(&(since, done_then)) = self.samples.front() {
+            let span = (active - since).as_secs_f64();
+            #[expect(clippy::cast_precision_loss, reason = "a rate")]
+            let rate = completed.saturating_sub(done_then) as f64 / span;
+            self.smoothed_rate = if rate.is_finite() { rate } else { 0.0 };
+        }
+        self.sample_seconds(active, completed);
+    }
+
+    fn sample_seconds(&mut self, active: Duration, completed: u64) {
         while active >= self.second_start + Duration::from_secs(1) {
             self.per_second
                 .push_back(completed.saturating_sub(self.second_start_completed));
@@ -46,8 +57,6 @@ impl Throughput {
             self.second_start += Duration::from_secs(1);
             self.second_start_completed = completed;
         }
-        self.last_active = active;
-        self.last_completed = completed;
     }
 
     /// Estimated time to finish `remaining` tasks at the smoothed rate.
@@ -100,6 +109,23 @@ mod tests {
         assert!((throughput.smoothed_rate - 1000.0).abs() < 1.0);
         let eta = throughput.eta(5000).unwrap();
         assert!((eta.as_secs_f64() - 5.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn slow_tasks_finishing_in_bursts_give_their_true_rate() {
+        // 2 workers, 1 s tasks: two completions at each whole second, frames every 33 ms.
+        let mut throughput = Throughput::default();
+        for frame in 1..=(12_000 / 33) {
+            let active = Duration::from_millis(frame * 33);
+            throughput.observe(active, 2 * active.as_secs());
+        }
+        assert!(
+            (throughput.smoothed_rate - 2.0).abs() < 0.25,
+            "{}",
+            throughput.smoothed_rate
+        );
+        let eta = throughput.eta(376).unwrap().as_secs_f64();
+        assert!((160.0..220.0).contains(&eta), "{eta}");
     }
 
     #[test]

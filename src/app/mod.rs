@@ -105,6 +105,8 @@ pub enum Msg {
     Pool(Event),
     /// A signal (SIGINT, SIGTERM, SIGHUP) arrived.
     Signal(i32),
+    /// Something went wrong outside the pool (a launch refused, a background thread's panic).
+    Problem(String),
 }
 
 /// What the main loop must do after an update.
@@ -229,6 +231,11 @@ impl App {
                 Vec::new()
             }
             Msg::Signal(_) => self.quit_commands(),
+            Msg::Problem(text) => {
+                let now = self.now();
+                self.log.push(now, EntryKind::Error, text);
+                Vec::new()
+            }
         }
     }
 

@@ -118,19 +118,20 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         lines
     } else if app.phase.is_live() {
         let rest = (1.0 - searched) * 100.0;
-        let eta = app
-            .throughput
-            .eta(
-                snapshot
-                    .total
-                    .saturating_sub(snapshot.completed + snapshot.cancelled),
-            )
-            .map_or_else(|| "unknown".to_string(), duration);
+        let left = app.throughput.eta(
+            snapshot
+                .total
+                .saturating_sub(snapshot.completed + snapshot.cancelled),
+        );
+        let expected = left.map_or_else(|| "unknown".to_string(), |left| duration(left / 2));
+        let left = left.map_or_else(|| "unknown".to_string(), duration);
         vec![
             Line::raw(format!("{searched_text}: no match yet")),
             bar,
-            Line::raw(format!("if there is a match, it is in the remaining {rest:.2}%:")),
-            Line::raw(format!("expected within half of the time left ({eta})")),
+            Line::raw(format!("if there is a match, it is in the remaining {rest:.2}%,")),
+            Line::raw(format!(
+                "found on average in half the time left: {expected} of {left}"
+            )),
         ]
     } else {
         vec![Line::raw(format!("{searched_text}: no match")), bar]

@@ -1,7 +1,7 @@
 //! Progress panel: completed and submitted gauges, rates and ETA, and the throughput sparkline.
 
 use super::{Theme, count, duration, ratio};
-use crate::app::App;
+use crate::app::{App, Phase};
 use crate::summary::human_count;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -60,7 +60,7 @@ fn figures_line(app: &App) -> String {
     let remaining = snapshot
         .total
         .saturating_sub(snapshot.completed + snapshot.cancelled);
-    let eta = if app.phase.is_live() && !snapshot.total_open {
+    let eta = if matches!(app.phase, Phase::Running | Phase::Paused) && !snapshot.total_open {
         app.throughput
             .eta(remaining)
             .map_or_else(|| "-".to_string(), duration)
