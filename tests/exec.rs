@@ -481,3 +481,26 @@ fn the_total_is_learnt_at_the_end_of_input() {
     assert_eq!(report.cancelled, 0);
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn orphaned_zombies_do_not_hold_up_a_halt() {
+    // `sh -c 'sleep 30'` forks: killing the group leaves the sleep a zombie of init for a
+    // moment. The halt must not wait for init to reap it (nor for the grace period).
+    let (summary, output) = run(&[
+        "-w",
+        "4",
+        "exec",
+        "--range",
+        "1..=8",
+        "--",
+        "sh",
+        "-c",
+        "if [ $1 = 3 ]; then sleep 0.3; exit 0; fi; sleep 30",
+        "sh",
+        "{}",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(summary["halt_reason"], "match");
+    let latency = summary["halt_latency_ms"].as_f64().unwrap();
+    assert!(latency < 1_000.0, "halt latency {latency} ms");
+}

@@ -1,6 +1,8 @@
 //! Engine tests with real threads: halting, policies, controls, panics and the accounting invariant.
 
-use poolwatch::pool::{CancelToken, Event, HaltPolicy, HaltReason, Run, RunConfig, RunReport, RunState};
+use poolwatch::pool::{
+    CancelToken, Event, HaltPolicy, HaltReason, Run, RunConfig, RunReport, RunState, WorkerState,
+};
 use poolwatch::search::{Needle, Outcome, Search};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -355,4 +357,59 @@ fn many_panics_inside_one_batch_are_each_an_error_and_nothing_is_skipped() {
     failed.sort_unstable();
     assert_eq!(failed, (1..=10_000 / 7).map(|k| k * 7 - 1).collect::<Vec<_>>());
     assert!(run.snapshot().batch_size > 7, "the panics shared batches");
+}
+
+#[test]
+fn pause_and_resume_racing_from_two_threads_never_strand_a_worker() {
+    // A per-task search (not tight batches) with a space far too big to finish.
+    let needle = Arc::new(Needle {
+        tasks: 1 << 40,
+        needle: 0,
+        sleep: Duration::ZERO,
+    });
+    let search = Arc::new(poolwatch::search::PanicEvery {
+        inner: needle,
+        every: u64::MAX,
+    });
+    let run = Arc::new(Run::start(search, &config(2, HaltPolicy::Never)));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let resumer = {
+        let (run, stop) = (Arc::clone(&run), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if run.is_paused() {
+                    run.resume();
+                }
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut pairs = 0u64;
+    let mut stranded = Vec::new();
+    while started.elapsed() < Duration::from_secs(3) && stranded.is_empty() {
+        run.pause();
+        while run.is_paused() {
+            std::hint::spin_loop();
+        }
+        pairs += 1;
+        if pairs % 500 == 0 {
+            // A lost wake-up shows as a worker parked in Paused while the run is not paused.
+            std::thread::sleep(Duration::from_millis(20));
+            let snapshot = run.snapshot();
+            if !run.is_paused() {
+                stranded = snapshot
+                    .workers
+                    .into_iter()
+                    .filter(|w| w.state == WorkerState::Paused)
+                    .collect();
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    resumer.join().unwrap();
+    assert!(
+        stranded.is_empty(),
+        "after {pairs} pause/resume pairs, parked while not paused: {stranded:?}"
+    );
+    run.halt_now();
 }

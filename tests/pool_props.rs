@@ -13,6 +13,7 @@ struct Ledger {
     matches: HashSet<u64>,
     seen: Mutex<Vec<u64>>,
     reported: Mutex<Vec<u64>>,
+    gave_up: std::sync::atomic::AtomicU64,
 }
 
 impl Search for Ledger {
@@ -28,6 +29,7 @@ impl Search for Ledger {
     fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
         self.seen.lock().unwrap().push(task);
         if cancel.sleep(Duration::from_micros(50 + task % 100)) {
+            self.gave_up.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Outcome::Cancelled;
         }
         if self.matches.contains(&task) {
@@ -88,6 +90,7 @@ proptest! {
             matches,
             seen: Mutex::new(Vec::new()),
             reported: Mutex::new(Vec::new()),
+            gave_up: std::sync::atomic::AtomicU64::new(0),
         });
         let run = Run::start(search.clone(), &RunConfig { workers, policy, ..RunConfig::default() });
         for control in controls {
@@ -107,6 +110,9 @@ proptest! {
         prop_assert_eq!(unique.len(), seen.len(), "a task ran twice");
         prop_assert!(seen.iter().all(|t| *t < tasks));
         prop_assert_eq!(report.completed + report.cancelled + (report.total - report.submitted), report.total);
+        // Counted exactly: every task the search ran either completed or gave up on cancel.
+        let gave_up = search.gave_up.load(std::sync::atomic::Ordering::Relaxed);
+        prop_assert_eq!(report.completed, seen.len() as u64 - gave_up);
         prop_assert!(report.submitted <= report.total);
         let mut reported_events = Vec::new();
         while let Ok(event) = run.events().try_recv() {

@@ -304,11 +304,41 @@ fn signal_group(pgid: libc::pid_t, signal: libc::c_int) {
     }
 }
 
-/// True while any process (zombies included) is in group `pgid`.
+/// True while a live process is in group `pgid`. Zombies do not count: a grandchild whose
+/// parent died is reparented to init and stays a zombie until init reaps it, which would
+/// hold up a halt for nothing (and forever where poolwatch itself is PID 1).
 fn group_alive(pgid: libc::pid_t) -> bool {
     // SAFETY: signal 0 only checks that the group exists and may be signalled.
     let found = unsafe { libc::kill(-pgid, 0) } == 0;
-    found || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let found = found || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    found && live_member_in(pgid).unwrap_or(true)
+}
+
+/// Whether `/proc` lists a process of group `pgid` that is not a zombie; `None` without `/proc`.
+fn live_member_in(pgid: libc::pid_t) -> Option<bool> {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    let live = entries
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .any(|stat| stat_is_live_member(&stat, pgid));
+    Some(live)
+}
+
+/// Parses `/proc/PID/stat`: after the `(comm)` field come the state and, two fields on, the group.
+fn stat_is_live_member(stat: &str, pgid: libc::pid_t) -> bool {
+    let Some(after_comm) = stat.rfind(')').map(|end| &stat[end + 1..]) else {
+        return false;
+    };
+    let mut fields = after_comm.split_whitespace();
+    let state = fields.next();
+    let group = fields.nth(1).and_then(|text| text.parse::<libc::pid_t>().ok());
+    group == Some(pgid) && state.is_some_and(|state| state != "Z" && state != "X")
 }
 
 fn set_nonblocking(fd: RawFd) -> io::Result<()> {

@@ -229,7 +229,7 @@ impl Shared {
 
     pub fn set_workers(self: &Arc<Self>, workers: usize) {
         let workers = workers.clamp(1, MAX_WORKERS);
-        if self.halting() {
+        if self.halting() || self.finished.load(Ordering::Acquire) {
             return;
         }
         let previous = self.target_workers.swap(workers, Ordering::AcqRel);
@@ -256,7 +256,8 @@ impl Shared {
 
     pub fn set_paused(&self, paused: bool) {
         let mut clock = lock(&self.pause_clock);
-        if self.halting() || self.paused.load(Ordering::Acquire) == paused {
+        let finished = self.finished.load(Ordering::Acquire);
+        if finished || self.halting() || self.paused.load(Ordering::Acquire) == paused {
             return;
         }
         let now = Instant::now();
@@ -266,8 +267,9 @@ impl Shared {
             clock.total += now.saturating_duration_since(since);
         }
         self.paused.store(paused, Ordering::Release);
-        drop(clock);
+        // Under the lock: a pause's drain of stale wake-ups must not eat a later resume's.
         self.wake_paused_workers(paused);
+        drop(clock);
         let _woken = self.wake_submitter.send(());
     }
 
@@ -336,8 +338,13 @@ impl Shared {
     }
 
     pub fn worker_exited(&self) {
+        // Recorded before the count drops, so whoever finishes the run sees the last stop.
+        let now = Instant::now();
+        {
+            let mut stopped_at = lock(&self.workers_stopped_at);
+            *stopped_at = Some(stopped_at.map_or(now, |earlier: Instant| earlier.max(now)));
+        }
         if self.live_workers.fetch_sub(1, Ordering::SeqCst) == 1 {
-            *lock(&self.workers_stopped_at) = Some(Instant::now());
             self.try_finish();
         }
     }
@@ -374,7 +381,8 @@ impl Shared {
         RunReport {
             reason: halt.map_or(HaltReason::Exhausted, |halt| halt.reason),
             total: snapshot.total,
-            submitted: snapshot.submitted,
+            // The raw count, not the snapshot's display clamp: the invariant checks must see it.
+            submitted: self.submitted.load(Ordering::Acquire),
             completed: snapshot.completed,
             cancelled: snapshot.cancelled,
             matches: snapshot.matches,
