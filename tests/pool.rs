@@ -392,7 +392,7 @@ fn pause_and_resume_racing_from_two_threads_never_strand_a_worker() {
             std::hint::spin_loop();
         }
         pairs += 1;
-        if pairs % 500 == 0 {
+        if pairs.is_multiple_of(500) {
             // A lost wake-up shows as a worker parked in Paused while the run is not paused.
             std::thread::sleep(Duration::from_millis(20));
             let snapshot = run.snapshot();
