@@ -195,16 +195,7 @@ where
     B: Backend + FrameSync,
     B::Error: Send + Sync + 'static,
 {
-    let mut controller = Controller {
-        live: None,
-        options,
-        ticker: never(),
-        last_summary: None,
-        signal: None,
-        fatal: None,
-        stdin_used: false,
-        background_panics: Vec::new(),
-    };
+    let mut controller = Controller::new(options);
     if start && let Some(preset) = app.selected_preset().cloned() {
         controller.execute(app, vec![Command::Launch(Box::new(preset))]);
     }
@@ -215,27 +206,12 @@ where
             dirty = false;
             panic_for_tests(app);
         }
-        for message in crate::term::take_background_panics() {
-            app.update(Msg::Problem(message.clone()));
-            controller.background_panics.push(message);
-            dirty = true;
-        }
+        dirty |= controller.collect_background_panics(app);
         let events = controller.events();
         let ticker = controller.ticker.clone();
         select! {
             recv(inputs) -> input => {
-                match input {
-                    Ok(Input::Key(key)) => {
-                        let commands = app.update(Msg::Key(key));
-                        controller.execute(app, commands);
-                    }
-                    Ok(Input::Resize) => {}
-                    // The terminal went away: leave as if asked to.
-                    Err(_) => {
-                        let commands = app.update(Msg::Signal(libc::SIGHUP));
-                        controller.execute(app, commands);
-                    }
-                }
+                controller.on_input(app, input.ok());
                 dirty = true;
             },
             recv(events) -> event => {
@@ -254,22 +230,67 @@ where
             },
             recv(signals) -> signal => {
                 if let Ok(signal) = signal {
-                    controller.signal = Some(signal);
-                    if let Some(live) = controller.live.as_ref() {
-                        live.run.halt(HaltMode::Now, HaltReason::Signal);
-                    }
-                    let commands = app.update(Msg::Signal(signal));
-                    controller.execute(app, commands);
+                    controller.on_signal(app, signal);
                 }
             },
         }
     }
-    Ok(LoopEnd {
-        summary: controller.last_summary,
-        signal: controller.signal,
-        fatal: controller.fatal,
-        background_panics: controller.background_panics,
-    })
+    Ok(controller.into_end())
+}
+
+impl Controller {
+    fn new(options: LoopOptions) -> Self {
+        Self {
+            live: None,
+            options,
+            ticker: never(),
+            last_summary: None,
+            signal: None,
+            fatal: None,
+            stdin_used: false,
+            background_panics: Vec::new(),
+        }
+    }
+
+    /// A key or resize; `None` when the input thread is gone (the terminal went away).
+    fn on_input(&mut self, app: &mut App, input: Option<Input>) {
+        let commands = match input {
+            Some(Input::Key(key)) => app.update(Msg::Key(key)),
+            Some(Input::Resize) => Vec::new(),
+            None => app.update(Msg::Signal(libc::SIGHUP)),
+        };
+        self.execute(app, commands);
+    }
+
+    /// A signal halts a live run (reason: signal), then quits.
+    fn on_signal(&mut self, app: &mut App, signal: i32) {
+        self.signal = Some(signal);
+        if let Some(live) = self.live.as_ref() {
+            live.run.halt(HaltMode::Now, HaltReason::Signal);
+        }
+        let commands = app.update(Msg::Signal(signal));
+        self.execute(app, commands);
+    }
+
+    /// Moves panics recorded on background threads into the log; true if there were any.
+    fn collect_background_panics(&mut self, app: &mut App) -> bool {
+        let messages = crate::term::take_background_panics();
+        for message in &messages {
+            app.update(Msg::Problem(message.clone()));
+        }
+        let any = !messages.is_empty();
+        self.background_panics.extend(messages);
+        any
+    }
+
+    fn into_end(self) -> LoopEnd {
+        LoopEnd {
+            summary: self.last_summary,
+            signal: self.signal,
+            fatal: self.fatal,
+            background_panics: self.background_panics,
+        }
+    }
 }
 
 /// Debug builds only: `POOLWATCH_TEST_PANIC_UI=1` panics on the UI thread once a run is live,
