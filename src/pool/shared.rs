@@ -102,11 +102,7 @@ impl Shared {
         let (gate_tx, gate_rx) = crossbeam_channel::bounded(0);
         let initial_batch = if search.tight_batches() { 1024 } else { 1 };
         // An open space has no fixed size to split into buckets: keep no coverage for it.
-        let buckets = if search.open_space() {
-            0
-        } else {
-            config.coverage_buckets.max(1)
-        };
+        let buckets = if open { 0 } else { config.coverage_buckets.max(1) };
         let shared = Arc::new(Self {
             search,
             total: AtomicU64::new(total),
@@ -146,19 +142,24 @@ impl Shared {
             halt_gate: Mutex::new(Some(gate_tx)),
             halt_gate_rx: gate_rx,
         });
+        Self::start_threads(&shared, workers, batch_tx, wake_rx);
+        (shared, events_rx)
+    }
+
+    /// Spawns the workers, then the submitter that feeds them.
+    fn start_threads(shared: &Arc<Self>, workers: usize, batches: Sender<Range<u64>>, wake: Receiver<()>) {
         for _ in 0..workers {
-            Self::spawn_worker(&shared);
+            Self::spawn_worker(shared);
         }
-        let submitter = Arc::clone(&shared);
+        let submitter = Arc::clone(shared);
         let handle = std::thread::Builder::new()
             .name("poolwatch-submitter".into())
-            .spawn(move || submit::run_submitter(&submitter, &batch_tx, &wake_rx));
+            .spawn(move || submit::run_submitter(&submitter, &batches, &wake));
         match handle {
             Ok(handle) => lock(&shared.threads).push(handle),
             // Without a submitter nothing is handed out: finish as an empty run would.
             Err(_) => shared.submitter_exited(),
         }
-        (shared, events_rx)
     }
 
     /// Nanoseconds since the run started.

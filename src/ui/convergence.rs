@@ -40,26 +40,8 @@ fn render_chart(frame: &mut Frame<'_>, area: Rect, app: &App, goal: Goal, theme:
         .as_secs_f64()
         .max(points.last().map_or(0.0, |p| p.0))
         .max(1.0);
-    // A step line: each best holds until the next one, and the last one until now.
-    let mut line: Vec<(f64, f64)> = Vec::with_capacity(points.len() * 2 + 1);
-    for (index, &(at, value)) in points.iter().enumerate() {
-        if index > 0 {
-            line.push((at, points[index - 1].1));
-        }
-        line.push((at, value));
-    }
-    if let Some(&(_, last)) = points.last() {
-        line.push((now, last));
-    }
-    let (low, high) = points
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
-            (lo.min(p.1), hi.max(p.1))
-        });
-    let (low, high) = match goal {
-        Goal::Minimize => (0.0_f64.min(low), high.max(low + 1e-9)),
-        _ => (low.min(high - 1.0).floor(), high.ceil() + 1.0),
-    };
+    let line = step_line(points, now);
+    let (low, high) = y_bounds(points, goal);
     let dataset = Dataset::default()
         .marker(Marker::Braille)
         .graph_type(GraphType::Line)
@@ -80,6 +62,34 @@ fn render_chart(frame: &mut Frame<'_>, area: Rect, app: &App, goal: Goal, theme:
             .y_axis(y_axis),
         area,
     );
+}
+
+/// A step line: each best holds until the next one, and the last one until `now`.
+fn step_line(points: &[(f64, f64)], now: f64) -> Vec<(f64, f64)> {
+    let mut line = Vec::with_capacity(points.len() * 2 + 1);
+    for (index, &(at, value)) in points.iter().enumerate() {
+        if index > 0 {
+            line.push((at, points[index - 1].1));
+        }
+        line.push((at, value));
+    }
+    if let Some(&(_, last)) = points.last() {
+        line.push((now, last));
+    }
+    line
+}
+
+/// The y range: from 0 for a value to minimise (it descends toward 0), else around the scores.
+fn y_bounds(points: &[(f64, f64)], goal: Goal) -> (f64, f64) {
+    let (low, high) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.1), hi.max(p.1))
+        });
+    match goal {
+        Goal::Minimize => (0.0_f64.min(low), high.max(low + 1e-9)),
+        _ => (low.min(high - 1.0).floor(), high.ceil() + 1.0),
+    }
 }
 
 fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
