@@ -1,0 +1,42 @@
+//! The README's library example: implement `Search` and get the whole engine (run: `cargo run --example squares`).
+
+use poolwatch::pool::{CancelToken, Run, RunConfig};
+use poolwatch::search::{Outcome, Search};
+use std::sync::Arc;
+
+/// Looks for the id whose square is 998,001.
+struct Squares;
+
+impl Search for Squares {
+    fn name(&self) -> &str {
+        "squares"
+    }
+
+    fn params(&self) -> String {
+        String::new()
+    }
+
+    fn space(&self) -> u64 {
+        1_000_000
+    }
+
+    fn run(&self, task: u64, _cancel: &CancelToken) -> Outcome {
+        if task * task == 998_001 {
+            Outcome::Match {
+                value: task.to_string(),
+                score: None,
+            }
+        } else {
+            Outcome::Miss
+        }
+    }
+}
+
+fn main() {
+    let run = Run::start(Arc::new(Squares), &RunConfig::default());
+    let report = run.wait();
+    println!(
+        "{:?}: {} matches, {} of {} tasks completed, halt latency {:?}",
+        report.reason, report.matches, report.completed, report.total, report.halt_latency
+    );
+}
