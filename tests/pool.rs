@@ -383,7 +383,6 @@ fn pause_and_resume_racing_from_two_threads_never_strand_a_worker() {
                 if run.is_paused() {
                     run.resume();
                 }
-                std::thread::yield_now();
             }
         })
     };
