@@ -426,3 +426,37 @@ fn parked_while_running(run: &Run, settle: Duration) -> Vec<poolwatch::pool::Wor
         .filter(|w| w.state == WorkerState::Paused)
         .collect()
 }
+
+/// A tight-batch search whose odd ids give up as if cancelled.
+struct HalfGivesUp;
+
+impl Search for HalfGivesUp {
+    fn name(&self) -> &str {
+        "half"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        100_000
+    }
+    fn run(&self, task: u64, _: &CancelToken) -> Outcome {
+        if task % 2 == 1 {
+            Outcome::Cancelled
+        } else {
+            Outcome::Miss
+        }
+    }
+    fn tight_batches(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn tight_tasks_that_give_up_count_as_cancelled_and_not_as_coverage() {
+    let run = Run::start(Arc::new(HalfGivesUp), &config(2, HaltPolicy::Never));
+    let report = run.wait();
+    assert_eq!(report.completed, 50_000);
+    assert_eq!(report.cancelled, 50_000);
+    assert_eq!(run.snapshot().coverage.iter().sum::<u64>(), 50_000);
+}

@@ -202,13 +202,14 @@ fn run_tight(
     while next < batch.end && !shared.halting() {
         let end = next.saturating_add(TIGHT_CHUNK).min(batch.end);
         slot.current.store(next, Ordering::Relaxed);
-        let mut cancelled_here = 0;
+        // Ids that gave up on cancel: rare, so a list is cheap, and coverage must skip them.
+        let mut gave_up: Vec<u64> = Vec::new();
         let ran = catch_unwind(AssertUnwindSafe(|| {
             shared
                 .search
                 .run_batch(next..end, &shared.cancel, &mut |task, outcome| {
-                    if outcome == Outcome::Cancelled {
-                        cancelled_here += 1;
+                    if matches!(outcome, Outcome::Cancelled) {
+                        gave_up.push(task);
                     } else {
                         record(shared, index, slot, task, outcome);
                     }
@@ -228,12 +229,16 @@ fn run_tight(
                 end - next
             }
         };
-        let cancelled_here = cancelled_here.min(ran);
+        gave_up.retain(|task| (next..next + ran).contains(task));
+        let cancelled_here = gave_up.len() as u64;
         tally.done += ran - cancelled_here;
         tally.cancelled += cancelled_here;
         bump(&slot.done, ran - cancelled_here);
         bump(&slot.cancelled, cancelled_here);
         coverage.add(next, ran);
+        for task in gave_up {
+            coverage.remove(task);
+        }
         next += ran;
         if next < end {
             break;
@@ -324,6 +329,16 @@ impl<'a> CoverageTally<'a> {
             let here = end.min(self.span.1) - task;
             self.pending += here;
             task += here;
+        }
+    }
+
+    /// Takes back one id counted by `add` (a tight-batch task that gave up on cancel).
+    fn remove(&mut self, task: u64) {
+        self.flush();
+        let buckets = self.shared.coverage.len();
+        if buckets > 0 {
+            let bucket = super::bucket_of(self.shared.total(), buckets, task);
+            self.shared.coverage[bucket].fetch_sub(1, Ordering::Relaxed);
         }
     }
 
