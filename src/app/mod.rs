@@ -136,7 +136,7 @@ pub const HOTKEYS: [(&str, &str); 12] = [
     ),
     (
         "l",
-        "launcher: presets and the command-line run (arrows pick, Enter launches)",
+        "launcher: presets and the command-line run; Enter launches",
     ),
     ("p / Space", "pause / resume submission"),
     ("t", "terminate now: drop queued work, cancel running tasks"),
