@@ -1,10 +1,12 @@
 //! Command-line parsing: global options, one subcommand per search, and validation into a `RunPlan`.
 
-use crate::pool::{HaltPolicy, RunConfig};
+use crate::pool::HaltPolicy;
 use crate::preset::Preset;
+use crate::search::Search;
 use crate::search::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Run a search across a pool of worker threads, watch it converge, stop it the instant it is done.
 #[derive(Debug, Parser)]
@@ -178,14 +180,11 @@ pub enum UsageError {
 }
 
 /// Everything a run needs, validated.
-#[derive(Debug, Clone)]
 pub struct RunPlan {
-    /// The search.
-    pub spec: SearchSpec,
-    /// Pool settings.
-    pub config: RunConfig,
-    /// The run as a launcher entry.
+    /// The run as a launcher entry: the search, its workers and halt policy.
     pub preset: Preset,
+    /// The search, built once from `preset.spec` (the dashboard builds anew for each launch).
+    pub search: Arc<dyn Search>,
 }
 
 impl Cli {
@@ -232,29 +231,31 @@ impl Cli {
     /// # Errors
     /// A [`UsageError`] naming the first bad option.
     pub fn plan(&self) -> Result<RunPlan, UsageError> {
-        let workers = self.workers.unwrap_or_else(num_cpus::get);
-        if !(1..=crate::pool::MAX_WORKERS).contains(&workers) {
+        if let Some(workers) = self.workers
+            && !(1..=crate::pool::MAX_WORKERS).contains(&workers)
+        {
             return Err(UsageError::Workers {
                 got: workers,
                 max: crate::pool::MAX_WORKERS,
             });
         }
-        if let Some(path) = &self.config {
-            let preset = Preset::load(path)?;
-            let workers = self.workers.or(preset.workers).unwrap_or_else(num_cpus::get);
-            let config = RunConfig {
-                workers,
-                policy: preset.halt,
-                ..RunConfig::default()
-            };
-            return Ok(RunPlan {
-                spec: preset.spec.clone(),
-                config,
-                preset,
-            });
+        match &self.config {
+            Some(path) => {
+                let mut preset = Preset::load(path)?;
+                // `-w` overrides the file, for the dashboard and headless alike.
+                preset.workers = self.workers.or(preset.workers);
+                let search = preset.spec.build()?;
+                Ok(RunPlan { preset, search })
+            }
+            None => self.command_line_plan(),
         }
+    }
+
+    /// The run described by the command-line options.
+    fn command_line_plan(&self) -> Result<RunPlan, UsageError> {
         let spec = self.spec();
         let search = spec.build()?;
+        let workers = self.workers.unwrap_or_else(num_cpus::get);
         let preset = Preset {
             name: "Command line".to_string(),
             description: format!(
@@ -263,18 +264,10 @@ impl Cli {
                 search.params(),
                 self.halt
             ),
-            spec: spec.clone(),
+            spec,
             workers: Some(workers),
             halt: self.halt,
         };
-        Ok(RunPlan {
-            spec,
-            config: RunConfig {
-                workers,
-                policy: self.halt,
-                ..RunConfig::default()
-            },
-            preset,
-        })
+        Ok(RunPlan { preset, search })
     }
 }

@@ -3,7 +3,7 @@
 use crate::app::{App, Command, Msg, RunInfo};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
-use crate::pool::{Event, HaltMode, HaltReason, Run, RunConfig};
+use crate::pool::{Event, HaltMode, HaltReason, Run};
 use crate::preset::Preset;
 use crate::search::Search;
 use crate::summary::Summary;
@@ -84,11 +84,7 @@ impl Controller {
                 return;
             }
         };
-        let config = RunConfig {
-            workers: preset.worker_count(),
-            policy: preset.halt,
-            ..RunConfig::default()
-        };
+        let config = preset.run_config();
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
         let journal = Journal::start(log, &preset.spec, &config, search.params(), search.can_match());
         let info = RunInfo {

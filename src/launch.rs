@@ -71,9 +71,15 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
     })?;
     let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     if wants_headless(cli) {
-        let search = plan.spec.build().map_err(Failure::usage)?;
-        let mut journal = Journal::start(log, &plan.spec, &plan.config, search.params(), search.can_match());
-        let summary = crate::headless::run(Arc::clone(&search), &plan.config, &mut journal, &signals);
+        let (search, config) = (plan.search, plan.preset.run_config());
+        let mut journal = Journal::start(
+            log,
+            &plan.preset.spec,
+            &config,
+            search.params(),
+            search.can_match(),
+        );
+        let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals);
         print_summary(&summary, cli.json);
         if let Some(message) = search.fatal_error() {
             // The run halted on it (exit code 2); say it once, on one line.

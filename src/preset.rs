@@ -1,6 +1,6 @@
 //! Run presets: a named search with its worker count and halt policy, from `assets/runs/*.toml` or `--config`.
 
-use crate::pool::HaltPolicy;
+use crate::pool::{HaltPolicy, RunConfig};
 use crate::search::SearchSpec;
 use std::path::Path;
 
@@ -132,6 +132,16 @@ impl Preset {
     #[must_use]
     pub fn reads_stdin(&self) -> bool {
         matches!(&self.spec, SearchSpec::Exec(exec) if exec.range.is_none() && exec.input.is_none())
+    }
+
+    /// The pool settings of this run.
+    #[must_use]
+    pub fn run_config(&self) -> RunConfig {
+        RunConfig {
+            workers: self.worker_count(),
+            policy: self.halt,
+            ..RunConfig::default()
+        }
     }
 
     /// Worker count, resolving "number of CPUs".

@@ -186,3 +186,14 @@ fn sigint_halts_the_run_and_exits_130() {
     assert_eq!(summary["halt_reason"], "signal");
     assert!(summary["completed"].as_u64().unwrap() < 1_000_000);
 }
+
+#[test]
+fn a_preset_file_runs_and_workers_on_the_command_line_override_it() {
+    let preset = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/runs/article-example-2.toml");
+    let (summary, code) = json_run(&["--config", preset, "-w", "3"]);
+    assert_eq!(code, 0);
+    assert_eq!(summary["workers"], 3);
+    assert_eq!(summary["matches"][0]["task"], 10000);
+    let (summary, _) = json_run(&["--config", preset]);
+    assert_eq!(summary["workers"], 10, "the file's worker count");
+}

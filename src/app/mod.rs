@@ -134,10 +134,7 @@ pub const HOTKEYS: [(&str, &str); 12] = [
         "Enter",
         "launch the selected run (from Ready, or again after a run ends)",
     ),
-    (
-        "l",
-        "launcher: presets and the command-line run; Enter launches",
-    ),
+    ("l", "launcher: presets and the command-line run; Enter launches"),
     ("p / Space", "pause / resume submission"),
     ("t", "terminate now: drop queued work, cancel running tasks"),
     ("f", "finish: no new tasks, running ones complete"),
