@@ -104,7 +104,7 @@ fn run_dashboard(
 ) -> Result<u8, Failure> {
     let mut presets = vec![plan.preset];
     presets.extend(Preset::shipped());
-    let color = std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+    let color = color_enabled(std::env::var_os("NO_COLOR").as_deref());
     let mut app = App::new(presets, color);
     let options = LoopOptions {
         fps: cli.fps,
@@ -142,11 +142,30 @@ fn run_dashboard(
     })
 }
 
+/// Colour is on unless `NO_COLOR` is set to a non-empty value (no-color.org).
+#[must_use]
+pub fn color_enabled(no_color: Option<&std::ffi::OsStr>) -> bool {
+    no_color.is_none_or(|value| value.is_empty())
+}
+
 /// Prints the summary on stdout as JSON or text.
 pub fn print_summary(summary: &Summary, json: bool) {
     if json {
         println!("{}", summary.to_json());
     } else {
         print!("{}", summary.to_text());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn no_color_set_and_non_empty_turns_colour_off() {
+        assert!(color_enabled(None));
+        assert!(color_enabled(Some(OsStr::new(""))));
+        assert!(!color_enabled(Some(OsStr::new("1"))));
     }
 }

@@ -32,15 +32,21 @@ fn key(code: KeyCode) -> Input {
 
 /// Runs the loop on a thread, feeding `script` (key, pause after it), and returns the end state.
 fn drive(preset: Preset, script: &[(Input, u64)]) -> (Terminal<TestBackend>, App, LoopEnd) {
+    drive_logged(preset, script, None)
+}
+
+/// [`drive`], with the runs' events appended to `log_path`.
+fn drive_logged(
+    preset: Preset,
+    script: &[(Input, u64)],
+    log_path: Option<std::path::PathBuf>,
+) -> (Terminal<TestBackend>, App, LoopEnd) {
     let (key_tx, key_rx) = crossbeam_channel::unbounded();
     let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
     let handle = std::thread::spawn(move || {
         let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
         let mut app = App::new(vec![preset], false);
-        let options = LoopOptions {
-            fps: 30,
-            log_path: None,
-        };
+        let options = LoopOptions { fps: 30, log_path };
         let end = run_loop(&mut terminal, &mut app, &key_rx, &signal_rx, options, false).unwrap();
         (terminal, app, end)
     });
@@ -53,23 +59,47 @@ fn drive(preset: Preset, script: &[(Input, u64)]) -> (Terminal<TestBackend>, App
 
 #[test]
 fn enter_launches_t_terminates_q_quits() {
+    // Enter after `t` launches a second run only if `t` really ended the first one.
+    let log = std::env::temp_dir().join(format!("poolwatch-loop-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log);
     let script = [
         (key(KeyCode::Enter), 300),
         (key(KeyCode::Char('p')), 100),
         (key(KeyCode::Char('p')), 100),
-        (key(KeyCode::Char('t')), 200),
+        (key(KeyCode::Char('t')), 300),
+        (key(KeyCode::Enter), 300),
+        (key(KeyCode::Char('t')), 300),
         (key(KeyCode::Char('q')), 0),
     ];
-    let (terminal, app, end) = drive(needle(1_000_000, 999_999), &script);
+    let (terminal, app, end) = drive_logged(needle(1_000_000, 999_999), &script, Some(log.clone()));
     assert_eq!(app.phase, Phase::Stopped);
     let report = app.report.expect("the run ended");
     assert_eq!(report.reason, HaltReason::User);
     assert!(report.completed > 100, "it ran: {}", report.completed);
-    let summary = end.summary.expect("summary of the run");
-    assert_eq!(summary.exit_code, 1);
+    assert_eq!(end.summary.expect("summary of the run").exit_code, 1);
     let screen = terminal.backend().to_string();
-    assert!(screen.contains("[Stopped]"), "{screen}");
-    assert!(screen.contains("Enter run again"), "{screen}");
+    assert!(
+        screen.contains("[Stopped]") && screen.contains("Enter run again"),
+        "{screen}"
+    );
+    let kinds: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let starts = kinds.iter().filter(|k| *k == "start").count();
+    let ends = kinds.iter().filter(|k| *k == "end").count();
+    assert_eq!((starts, ends), (2, 2), "{kinds:?}");
+    assert_eq!(
+        kinds[..5],
+        ["start", "pause", "resume", "halt-request", "halt"],
+        "{kinds:?}"
+    );
 }
 
 #[test]

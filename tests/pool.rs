@@ -263,20 +263,31 @@ fn a_panicking_task_is_an_error_and_the_worker_goes_on() {
 fn tight_batches_count_every_id_once() {
     let search = Arc::new(Needle {
         tasks: 5_000_000,
-        needle: 4_999_999,
+        needle: 1_234_567,
         sleep: Duration::ZERO,
     });
-    let run = Run::start(search, &config(2, HaltPolicy::Now));
+    let run = Run::start(search, &config(2, HaltPolicy::Never));
     let (events, report) = drain(&run);
-    assert_eq!(report.reason, HaltReason::Match);
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::Match { task: 4_999_999, .. }))
-    );
-    assert_eq!(report.completed + report.cancelled, report.submitted);
+    assert_eq!(report.reason, HaltReason::Exhausted);
+    assert_eq!(report.completed, 5_000_000);
+    assert_eq!(report.cancelled, 0);
+    let found: Vec<u64> = events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Match { task, .. } = e {
+                Some(*task)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(found, vec![1_234_567]);
+    // Every id lands in its coverage bucket exactly once.
     let snapshot = run.snapshot();
-    assert_eq!(snapshot.coverage.iter().sum::<u64>(), report.completed);
+    for (index, &count) in snapshot.coverage.iter().enumerate() {
+        let (start, end) = snapshot.coverage_span(index);
+        assert_eq!(count, end - start, "bucket {index}");
+    }
 }
 
 #[test]

@@ -119,6 +119,18 @@ mod tests {
     }
 
     #[test]
+    fn the_overshoot_estimate_converges_to_the_timer_lateness() {
+        // A timer that always wakes 65 us late: after a while the request is shortened by that much.
+        let wanted = 1_000_000;
+        for _ in 0..300 {
+            let asked = wanted - OVERSHOOT_NS.with(Cell::get);
+            learn_overshoot(asked + 65_000, wanted);
+        }
+        let estimate = OVERSHOOT_NS.with(Cell::get);
+        assert!((63_000..=67_000).contains(&estimate), "{estimate}");
+    }
+
+    #[test]
     fn cancel_wakes_a_sleeper_early() {
         let token = CancelToken::new();
         let sleeper = token.clone();
