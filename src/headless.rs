@@ -90,9 +90,7 @@ pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
     } else {
         snapshot.completed as f64 * 100.0 / snapshot.total as f64
     };
-    let remaining = snapshot
-        .total
-        .saturating_sub(snapshot.completed + snapshot.cancelled);
+    let remaining = snapshot.remaining();
     let eta = if snapshot.tasks_per_s > 0.0 {
         #[expect(clippy::cast_precision_loss, reason = "an estimate")]
         let secs = remaining as f64 / snapshot.tasks_per_s;

@@ -62,7 +62,7 @@ pub struct Summary {
     pub tasks_per_s: f64,
     /// Best score.
     pub best: Option<Best>,
-    /// Peak resident memory of the process so far, KiB (Linux `ru_maxrss`).
+    /// Peak resident memory of the process so far, KiB (Linux `VmHWM`).
     pub peak_rss_kb: u64,
     /// The exit code the process ends with.
     pub exit_code: u8,

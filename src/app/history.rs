@@ -17,7 +17,7 @@ pub struct Throughput {
     pub per_second: VecDeque<u64>,
     /// Completion rate over the last [`RATE_WINDOW`] of active time, tasks per second.
     /// A window of seconds, not one frame, so slow tasks finishing in bursts do not make it jump.
-    pub smoothed_rate: f64,
+    pub windowed_rate: f64,
     /// `(active time, completed)` observations covering the rate window.
     samples: VecDeque<(Duration, u64)>,
     second_start_completed: u64,
@@ -42,7 +42,7 @@ impl Throughput {
             let span = (active - since).as_secs_f64();
             #[expect(clippy::cast_precision_loss, reason = "a rate")]
             let rate = completed.saturating_sub(done_then) as f64 / span;
-            self.smoothed_rate = if rate.is_finite() { rate } else { 0.0 };
+            self.windowed_rate = if rate.is_finite() { rate } else { 0.0 };
         }
         self.sample_seconds(active, completed);
     }
@@ -62,11 +62,11 @@ impl Throughput {
     /// Estimated time to finish `remaining` tasks at the smoothed rate.
     #[must_use]
     pub fn eta(&self, remaining: u64) -> Option<Duration> {
-        if self.smoothed_rate <= 0.0 {
+        if self.windowed_rate <= 0.0 {
             return None;
         }
         #[expect(clippy::cast_precision_loss, reason = "an estimate")]
-        let secs = remaining as f64 / self.smoothed_rate;
+        let secs = remaining as f64 / self.windowed_rate;
         (secs.is_finite() && secs < 1e9).then(|| Duration::from_secs_f64(secs))
     }
 }
@@ -106,7 +106,7 @@ mod tests {
             throughput.observe(Duration::from_millis(tenth * 100), tenth * 100);
         }
         assert_eq!(throughput.per_second, VecDeque::from(vec![1000, 1000, 1000]));
-        assert!((throughput.smoothed_rate - 1000.0).abs() < 1.0);
+        assert!((throughput.windowed_rate - 1000.0).abs() < 1.0);
         let eta = throughput.eta(5000).unwrap();
         assert!((eta.as_secs_f64() - 5.0).abs() < 0.1);
     }
@@ -120,9 +120,9 @@ mod tests {
             throughput.observe(active, 2 * active.as_secs());
         }
         assert!(
-            (throughput.smoothed_rate - 2.0).abs() < 0.25,
+            (throughput.windowed_rate - 2.0).abs() < 0.25,
             "{}",
-            throughput.smoothed_rate
+            throughput.windowed_rate
         );
         let eta = throughput.eta(376).unwrap().as_secs_f64();
         assert!((160.0..220.0).contains(&eta), "{eta}");

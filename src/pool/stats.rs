@@ -111,7 +111,7 @@ pub struct WorkerRow {
     pub matches: u64,
     /// Errors it recorded (including panics).
     pub errors: u64,
-    /// Share of its lifetime spent running tasks, 0..=1.
+    /// Share of the run's wall time (since the run started) this slot spent running tasks, 0..=1.
     pub busy: f64,
     /// The search's description of the current task ([`crate::search::Search::task_detail`]).
     pub detail: Option<String>,
@@ -189,6 +189,12 @@ impl Snapshot {
     #[must_use]
     pub fn coverage_span(&self, index: usize) -> (u64, u64) {
         bucket_span(self.total, self.coverage.len(), index)
+    }
+
+    /// Tasks neither completed nor cancelled yet: what an ETA is about.
+    #[must_use]
+    pub fn remaining(&self) -> u64 {
+        self.total.saturating_sub(self.completed + self.cancelled)
     }
 
     /// True once every worker has stopped.

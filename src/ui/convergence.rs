@@ -128,11 +128,7 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         lines
     } else if app.phase.is_live() {
         let rest = (1.0 - searched) * 100.0;
-        let left = app.throughput.eta(
-            snapshot
-                .total
-                .saturating_sub(snapshot.completed + snapshot.cancelled),
-        );
+        let left = app.throughput.eta(snapshot.remaining());
         let expected = left.map_or_else(|| "unknown".to_string(), |left| duration(left / 2));
         let left = left.map_or_else(|| "unknown".to_string(), duration);
         vec![

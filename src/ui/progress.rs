@@ -56,10 +56,8 @@ fn figures_line(app: &App) -> String {
     let Some(snapshot) = app.snapshot.as_ref() else {
         return "press Enter to launch, l for the launcher".to_string();
     };
-    let rate = app.throughput.smoothed_rate;
-    let remaining = snapshot
-        .total
-        .saturating_sub(snapshot.completed + snapshot.cancelled);
+    let rate = app.throughput.windowed_rate;
+    let remaining = snapshot.remaining();
     let eta = if matches!(app.phase, Phase::Running | Phase::Paused) && !snapshot.total_open {
         app.throughput
             .eta(remaining)
