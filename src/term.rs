@@ -86,7 +86,7 @@ fn install_panic_hook() {
         std::panic::set_hook(Box::new(move |info| {
             let thread = std::thread::current();
             let name = thread.name().unwrap_or("unnamed");
-            if name.starts_with("poolwatch-worker-") {
+            if name.starts_with(crate::pool::WORKER_THREAD_PREFIX) {
                 return;
             }
             if name == "main" || !ACTIVE.load(Ordering::SeqCst) {

@@ -152,7 +152,7 @@ impl LazyLines {
         let source = lock(&self.source).take()?;
         let (tx, rx) = crossbeam_channel::bounded(READ_AHEAD);
         let spawned = std::thread::Builder::new()
-            .name("poolwatch-input".into())
+            .name("poolwatch-exec-input".into())
             .spawn(move || {
                 let reader: Box<dyn Read> = match source {
                     LineSource::Stdin => Box::new(std::io::stdin()),

@@ -17,6 +17,9 @@ use shared::Shared;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Worker threads are named with this prefix and their slot number.
+pub const WORKER_THREAD_PREFIX: &str = worker::THREAD_PREFIX;
+
 /// Most workers a run may have.
 pub const MAX_WORKERS: usize = 1024;
 
