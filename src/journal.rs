@@ -2,7 +2,7 @@
 
 use crate::eventlog::EventLog;
 use crate::pool::{Event, RunConfig, RunReport};
-use crate::search::SearchSpec;
+use crate::search::Search;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
 use serde_json::json;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct Journal {
     log: EventLog,
-    spec: SearchSpec,
+    search: String,
     params: String,
     policy: String,
     can_match: bool,
@@ -21,23 +21,17 @@ pub struct Journal {
 impl Journal {
     /// Starts following a run and logs its `start` event.
     #[must_use]
-    pub fn start(
-        log: EventLog,
-        spec: &SearchSpec,
-        config: &RunConfig,
-        params: String,
-        can_match: bool,
-    ) -> Self {
+    pub fn start(log: EventLog, search: &dyn Search, config: &RunConfig) -> Self {
         let mut journal = Self {
             log,
-            spec: spec.clone(),
-            params,
+            search: search.name().to_string(),
+            params: search.params(),
             policy: config.policy.to_string(),
-            can_match,
+            can_match: search.can_match(),
             matches: Vec::new(),
         };
         let fields = json!({
-            "search": spec.kind(),
+            "search": journal.search,
             "params": journal.params,
             "workers": config.workers,
             "halt": journal.policy,
@@ -104,7 +98,7 @@ impl Journal {
         let mut matches = std::mem::take(&mut self.matches);
         matches.sort_by_key(|entry| entry.task);
         let summary = Summary::new(
-            &self.spec,
+            &self.search,
             self.params.clone(),
             self.policy.clone(),
             report,

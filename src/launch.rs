@@ -72,13 +72,7 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
     let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     if wants_headless(cli) {
         let (search, config) = (plan.search, plan.preset.run_config());
-        let mut journal = Journal::start(
-            log,
-            &plan.preset.spec,
-            &config,
-            search.params(),
-            search.can_match(),
-        );
+        let mut journal = Journal::start(log, search.as_ref(), &config);
         let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals);
         print_summary(&summary, cli.json);
         if let Some(message) = search.fatal_error() {

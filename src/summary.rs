@@ -1,7 +1,6 @@
 //! The end-of-run summary: the JSON object, the human paragraph, and the exit code.
 
 use crate::pool::{Best, HaltReason, RunReport};
-use crate::search::SearchSpec;
 use serde::Serialize;
 
 /// Most matches kept in the summary's `matches` array (all of them go to `--log`).
@@ -72,7 +71,7 @@ impl Summary {
     /// Builds the summary of a finished run.
     #[must_use]
     pub fn new(
-        spec: &SearchSpec,
+        search: &str,
         params: String,
         policy: String,
         report: &RunReport,
@@ -82,7 +81,7 @@ impl Summary {
     ) -> Self {
         let exit_code = exit_code(report, can_match, signal);
         Self {
-            search: spec.kind().to_string(),
+            search: search.to_string(),
             params,
             halt_policy: policy,
             workers: report.workers,
