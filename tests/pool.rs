@@ -86,6 +86,38 @@ fn drain(run: &Run) -> (Vec<Event>, RunReport) {
     }
 }
 
+/// Sorted task ids of the match events.
+fn matched_tasks(events: &[Event]) -> Vec<u64> {
+    let mut tasks: Vec<u64> = events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Match { task, .. } = e {
+                Some(*task)
+            } else {
+                None
+            }
+        })
+        .collect();
+    tasks.sort_unstable();
+    tasks
+}
+
+/// Sorted task ids of the error events.
+fn failed_tasks(events: &[Event]) -> Vec<u64> {
+    let mut tasks: Vec<u64> = events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Error { task, .. } = e {
+                Some(*task)
+            } else {
+                None
+            }
+        })
+        .collect();
+    tasks.sort_unstable();
+    tasks
+}
+
 fn assert_invariant(report: &RunReport, seen: &[u64]) {
     let unique: HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "a task ran twice");
@@ -124,17 +156,7 @@ fn never_policy_runs_everything_and_keeps_every_match() {
     assert_eq!(report.reason, HaltReason::Exhausted);
     assert_eq!(report.completed, 2_000);
     assert_eq!(report.cancelled, 0);
-    let mut found: Vec<u64> = events
-        .iter()
-        .filter_map(|e| {
-            if let Event::Match { task, .. } = e {
-                Some(*task)
-            } else {
-                None
-            }
-        })
-        .collect();
-    found.sort_unstable();
+    let found = matched_tasks(&events);
     assert_eq!(found, vec![0, 7, 1000, 1999]);
     let mut seen = search.seen();
     seen.sort_unstable();
@@ -271,16 +293,7 @@ fn tight_batches_count_every_id_once() {
     assert_eq!(report.reason, HaltReason::Exhausted);
     assert_eq!(report.completed, 5_000_000);
     assert_eq!(report.cancelled, 0);
-    let found: Vec<u64> = events
-        .iter()
-        .filter_map(|e| {
-            if let Event::Match { task, .. } = e {
-                Some(*task)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let found = matched_tasks(&events);
     assert_eq!(found, vec![1_234_567]);
     // Every id lands in its coverage bucket exactly once.
     let snapshot = run.snapshot();
@@ -358,17 +371,7 @@ fn many_panics_inside_one_batch_are_each_an_error_and_nothing_is_skipped() {
     let (events, report) = drain(&run);
     assert_eq!(report.completed, 10_000);
     assert_eq!(report.errors, 10_000 / 7);
-    let mut failed: Vec<u64> = events
-        .iter()
-        .filter_map(|e| {
-            if let Event::Error { task, .. } = e {
-                Some(*task)
-            } else {
-                None
-            }
-        })
-        .collect();
-    failed.sort_unstable();
+    let failed = failed_tasks(&events);
     assert_eq!(failed, (1..=10_000 / 7).map(|k| k * 7 - 1).collect::<Vec<_>>());
     assert!(run.snapshot().batch_size > 7, "the panics shared batches");
 }
