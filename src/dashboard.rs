@@ -16,6 +16,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Frame interval while a run is paused: the clocks still move, nothing else does.
+const PAUSED_FRAME: Duration = Duration::from_millis(250);
+
 /// Settings of the loop.
 #[derive(Debug, Clone)]
 pub struct LoopOptions {
@@ -99,7 +102,7 @@ impl Controller {
         let run = Run::start(Arc::clone(&search), &config);
         app.update(Msg::Started(info));
         app.update(Msg::Frame(run.snapshot()));
-        self.ticker = tick(Duration::from_secs(1) / self.options.fps.max(1));
+        self.ticker = tick(self.frame_interval());
         self.live = Some(Live { run, journal, search });
     }
 
@@ -172,6 +175,15 @@ impl Controller {
         };
         let at = run.snapshot().elapsed;
         live.journal.control(kind, at, fields);
+        match command {
+            Command::Pause => self.ticker = tick(PAUSED_FRAME),
+            Command::Resume => self.ticker = tick(self.frame_interval()),
+            _ => {}
+        }
+    }
+
+    fn frame_interval(&self) -> Duration {
+        Duration::from_secs(1) / self.options.fps.max(1)
     }
 }
 
