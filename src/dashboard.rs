@@ -5,7 +5,6 @@ use crate::eventlog::EventLog;
 use crate::journal::Journal;
 use crate::pool::{Event, HaltMode, HaltReason, Run};
 use crate::preset::Preset;
-use crate::search::Search;
 use crate::summary::Summary;
 use crate::term::{FrameSync, Input};
 use crossbeam_channel::{Receiver, never, select, tick};
@@ -13,7 +12,6 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use serde_json::json;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Frame interval while a run is paused: the clocks still move, nothing else does.
@@ -45,7 +43,6 @@ pub struct LoopEnd {
 struct Live {
     run: Run,
     journal: Journal,
-    search: Arc<dyn Search>,
 }
 
 /// Owns the live run; carries out the app's commands.
@@ -99,11 +96,11 @@ impl Controller {
             can_match: search.can_match(),
             workers: config.workers,
         };
-        let run = Run::start(Arc::clone(&search), &config);
+        let run = Run::start(search, &config);
         app.update(Msg::Started(info));
         app.update(Msg::Frame(run.snapshot()));
         self.ticker = tick(self.frame_interval());
-        self.live = Some(Live { run, journal, search });
+        self.live = Some(Live { run, journal });
     }
 
     /// Halts a live run, waits for it, and records its summary.
@@ -124,7 +121,7 @@ impl Controller {
         live.journal.event(&event);
         if let Event::Finished(report) = &event {
             self.last_summary = Some(live.journal.finish(report, self.signal));
-            self.fatal = live.search.fatal_error();
+            self.fatal.clone_from(&report.fatal);
             if let Some(message) = &self.fatal {
                 app.update(Msg::Problem(message.clone()));
             }

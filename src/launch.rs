@@ -75,7 +75,7 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
         let mut journal = Journal::start(log, search.as_ref(), &config);
         let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals);
         print_summary(&summary, cli.json);
-        if let Some(message) = search.fatal_error() {
+        if let Some(message) = &summary.fatal {
             // The run halted on it (exit code 2); say it once, on one line.
             eprintln!("poolwatch: {message}");
         }

@@ -63,6 +63,8 @@ pub struct Summary {
     pub best: Option<Best>,
     /// Peak resident memory of the process so far, KiB (Linux `VmHWM`).
     pub peak_rss_kb: u64,
+    /// Why a fatal error stopped the run (a command that cannot be run), if one did.
+    pub fatal: Option<String>,
     /// The exit code the process ends with.
     pub exit_code: u8,
 }
@@ -100,6 +102,7 @@ impl Summary {
             tasks_per_s: report.tasks_per_s(),
             best: report.best,
             peak_rss_kb: peak_rss_kb(),
+            fatal: report.fatal.clone(),
             exit_code,
         }
     }

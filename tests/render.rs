@@ -139,6 +139,7 @@ fn found_app() -> App {
         halt_latency: Some(Duration::from_micros(322)),
         started_after_halt: 0,
         best: None,
+        fatal: None,
     })));
     app
 }

@@ -112,7 +112,8 @@ pub struct ExecSearch {
     match_stdout: Option<regex::Regex>,
     limits: Limits,
     running: Mutex<HashMap<u64, (String, u32)>>,
-    fatal: OnceLock<String>,
+    /// Set once a spawn failure was reported as fatal.
+    fatal: OnceLock<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -187,8 +188,9 @@ impl ExecSearch {
             reason: os_reason(err),
         }
         .to_string();
-        if self.fatal.set(message.clone()).is_ok() {
-            Outcome::Error(message)
+        // The first worker to fail reports it; the others stand down quietly.
+        if self.fatal.set(()).is_ok() {
+            Outcome::Fatal(message)
         } else {
             Outcome::Cancelled
         }
@@ -224,10 +226,6 @@ impl Search for ExecSearch {
                 estimate: None,
             },
         }
-    }
-
-    fn fatal_error(&self) -> Option<String> {
-        self.fatal.get().cloned()
     }
 
     fn task_detail(&self, task: u64) -> Option<String> {

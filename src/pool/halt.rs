@@ -65,7 +65,7 @@ pub enum HaltReason {
     Exhausted,
     /// A signal (SIGINT, SIGTERM, SIGHUP) stopped it.
     Signal,
-    /// A task hit an error the search cannot go on from ([`crate::search::Search::fatal_error`]).
+    /// A task reported an error the search cannot go on from ([`crate::search::Outcome::Fatal`]).
     Fatal,
 }
 

@@ -122,6 +122,8 @@ pub struct RunReport {
     pub started_after_halt: u64,
     /// Best score.
     pub best: Option<Best>,
+    /// The message of the [`crate::search::Outcome::Fatal`] that halted the run, if one did.
+    pub fatal: Option<String>,
 }
 
 impl RunReport {

@@ -71,6 +71,8 @@ pub(crate) struct Shared {
     live_workers: AtomicUsize,
     workers_stopped_at: Mutex<Option<Instant>>,
     finished: AtomicBool,
+    /// The first fatal error's message.
+    fatal: Mutex<Option<String>>,
     report: Mutex<Option<RunReport>>,
     report_ready: Condvar,
     pub events: Sender<Event>,
@@ -128,6 +130,7 @@ impl Shared {
             live_workers: AtomicUsize::new(0),
             workers_stopped_at: Mutex::new(None),
             finished: AtomicBool::new(false),
+            fatal: Mutex::new(None),
             report: Mutex::new(None),
             report_ready: Condvar::new(),
             events: events_tx,
@@ -317,6 +320,11 @@ impl Shared {
         self.paused.store(false, Ordering::Release);
     }
 
+    /// Keeps the first fatal error's message for the report.
+    pub fn record_fatal(&self, message: &str) {
+        lock(&self.fatal).get_or_insert_with(|| message.to_string());
+    }
+
     /// Offers a score; records and announces it if it beats the best so far.
     pub fn offer_best(&self, task: u64, score: f64, worker: usize) {
         let current = f64::from_bits(self.best_bits.load(Ordering::Relaxed));
@@ -394,6 +402,7 @@ impl Shared {
             halt_latency,
             started_after_halt: snapshot.started_after_halt,
             best: snapshot.best,
+            fatal: lock(&self.fatal).clone(),
         }
     }
 

@@ -277,11 +277,13 @@ fn record(shared: &Shared, index: usize, slot: &WorkerSlot, task: u64, outcome: 
                 HaltPolicy::After(_) | HaltPolicy::Never => {}
             }
         }
+        Outcome::Fatal(message) => {
+            shared.record_fatal(&message);
+            shared.halt(HaltMode::Now, HaltReason::Fatal, Instant::now());
+            record(shared, index, slot, task, Outcome::Error(message));
+        }
         Outcome::Error(message) => {
             bump(&slot.errors, 1);
-            if shared.search.fatal_error().is_some() {
-                shared.halt(HaltMode::Now, HaltReason::Fatal, Instant::now());
-            }
             let at = shared.started.elapsed();
             let _sent = shared.events.send(Event::Error {
                 task,

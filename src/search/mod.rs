@@ -58,6 +58,9 @@ pub enum Outcome {
     },
     /// The task failed; the message is logged.
     Error(String),
+    /// The search cannot go on (a command that cannot be run at all): logged as an error,
+    /// and the run halts at once with [`crate::pool::HaltReason::Fatal`].
+    Fatal(String),
     /// The task saw the cancel token and gave up before finishing.
     Cancelled,
 }
@@ -121,13 +124,6 @@ pub trait Search: Send + Sync {
             complete: true,
             estimate: None,
         }
-    }
-
-    /// An error the search cannot go on from (a command that cannot be run), once one
-    /// happened. The worker checks it after each [`Outcome::Error`] and halts the run
-    /// at once with [`crate::pool::HaltReason::Fatal`].
-    fn fatal_error(&self) -> Option<String> {
-        None
     }
 
     /// Runs one task. Long tasks should poll or sleep on `cancel`.
