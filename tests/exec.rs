@@ -366,6 +366,13 @@ fn a_missing_command_is_reported_once_with_exit_2() {
     );
     assert!(stderr.contains("No such file or directory"), "{stderr}");
     assert_eq!(summary["halt_reason"], "fatal");
+    assert!(
+        summary["fatal"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot run 'poolwatch-no-such-"),
+        "{summary}"
+    );
     assert_eq!(summary["errors"], 1);
     assert!(summary["completed"].as_u64().unwrap() < 100, "{summary}");
 }
