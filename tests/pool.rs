@@ -88,32 +88,28 @@ fn drain(run: &Run) -> (Vec<Event>, RunReport) {
 
 /// Sorted task ids of the match events.
 fn matched_tasks(events: &[Event]) -> Vec<u64> {
-    let mut tasks: Vec<u64> = events
-        .iter()
-        .filter_map(|e| {
-            if let Event::Match { task, .. } = e {
-                Some(*task)
-            } else {
-                None
-            }
-        })
-        .collect();
-    tasks.sort_unstable();
-    tasks
+    sorted_tasks(events, |e| {
+        if let Event::Match { task, .. } = e {
+            Some(*task)
+        } else {
+            None
+        }
+    })
 }
 
 /// Sorted task ids of the error events.
 fn failed_tasks(events: &[Event]) -> Vec<u64> {
-    let mut tasks: Vec<u64> = events
-        .iter()
-        .filter_map(|e| {
-            if let Event::Error { task, .. } = e {
-                Some(*task)
-            } else {
-                None
-            }
-        })
-        .collect();
+    sorted_tasks(events, |e| {
+        if let Event::Error { task, .. } = e {
+            Some(*task)
+        } else {
+            None
+        }
+    })
+}
+
+fn sorted_tasks(events: &[Event], task_of: impl Fn(&Event) -> Option<u64>) -> Vec<u64> {
+    let mut tasks: Vec<u64> = events.iter().filter_map(task_of).collect();
     tasks.sort_unstable();
     tasks
 }
@@ -441,8 +437,8 @@ fn parked_while_running(run: &Run, settle: Duration) -> Vec<poolwatch::pool::Wor
         .collect()
 }
 
-/// A tight-batch search whose odd ids give up as if cancelled.
-struct HalfGivesUp;
+/// A search whose odd ids give up as if cancelled; `.0` picks tight batches.
+struct HalfGivesUp(bool);
 
 impl Search for HalfGivesUp {
     fn name(&self) -> &str {
@@ -462,15 +458,25 @@ impl Search for HalfGivesUp {
         }
     }
     fn tight_batches(&self) -> bool {
-        true
+        self.0
     }
 }
 
 #[test]
-fn tight_tasks_that_give_up_count_as_cancelled_and_not_as_coverage() {
-    let run = Run::start(Arc::new(HalfGivesUp), &config(2, HaltPolicy::Never));
-    let report = run.wait();
-    assert_eq!(report.completed, 50_000);
-    assert_eq!(report.cancelled, 50_000);
-    assert_eq!(run.snapshot().coverage.iter().sum::<u64>(), 50_000);
+fn tasks_that_give_up_count_as_cancelled_and_not_as_coverage() {
+    for tight in [true, false] {
+        let run = Run::start(Arc::new(HalfGivesUp(tight)), &config(2, HaltPolicy::Never));
+        let report = run.wait();
+        assert_eq!(report.completed, 50_000, "tight {tight}");
+        assert_eq!(report.cancelled, 50_000, "tight {tight}");
+        let snapshot = run.snapshot();
+        for (index, &count) in snapshot.coverage.iter().enumerate() {
+            let (start, end) = snapshot.coverage_span(index);
+            assert_eq!(
+                count,
+                (end - start) / 2 + (end - start) % 2 * u64::from(start % 2 == 0),
+                "tight {tight}"
+            );
+        }
+    }
 }

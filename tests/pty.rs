@@ -105,6 +105,16 @@ impl Session {
         }
     }
 
+    /// Sends `signal` to poolwatch, waits for it to exit and checks the terminal was restored.
+    fn signal_and_wait(&mut self, signal: i32) -> portable_pty::ExitStatus {
+        let pid = self.child.process_id().expect("pid");
+        // SAFETY: signalling the child this test started.
+        unsafe { libc::kill(i32::try_from(pid).unwrap(), signal) };
+        let status = self.wait_exit();
+        self.assert_terminal_restored();
+        status
+    }
+
     fn assert_terminal_restored(&self) {
         let parser = self.parser.lock().unwrap();
         assert!(
@@ -217,11 +227,7 @@ fn sigterm_sigint_and_sighup_mid_run_restore_the_terminal() {
         ]);
         session.wait_for("[Running]");
         session.wait_for("running  ");
-        let pid = session.child.process_id().expect("pid");
-        // SAFETY: signalling the child this test started.
-        unsafe { libc::kill(i32::try_from(pid).unwrap(), signal) };
-        let status = session.wait_exit();
-        session.assert_terminal_restored();
+        let status = session.signal_and_wait(signal);
         assert_eq!(status.exit_code(), code, "128 + signal {signal}");
         let after = session.screen();
         assert!(
@@ -303,11 +309,7 @@ fn a_signal_after_the_run_ended_exits_with_the_runs_code() {
         "--json", "--start", "-w", "2", "needle", "--tasks", "20000", "--needle", "300",
     ]);
     session.wait_for("[Found]");
-    let pid = session.child.process_id().expect("pid");
-    // SAFETY: signalling the child this test started.
-    unsafe { libc::kill(i32::try_from(pid).unwrap(), libc::SIGINT) };
-    let status = session.wait_exit();
-    session.assert_terminal_restored();
+    let status = session.signal_and_wait(libc::SIGINT);
     let after = session.screen();
     assert!(after.contains("\"exit_code\":0"), "{after}");
     assert_eq!(status.exit_code(), 0, "the summary's exit code is the process's");

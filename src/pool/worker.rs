@@ -88,76 +88,73 @@ pub(crate) fn run_worker(shared: &Shared, index: usize, slot: &WorkerSlot) {
     shared.worker_exited();
 }
 
-/// What a batch did to the counters.
-#[derive(Default)]
-struct Tally {
-    done: u64,
-    cancelled: u64,
-}
-
 fn run_batch(shared: &Shared, index: usize, slot: &WorkerSlot, batch: Range<u64>) {
     let batch_started = shared.now_ns();
     slot.batch_start.store(batch.start, Ordering::Relaxed);
     slot.batch_end.store(batch.end, Ordering::Relaxed);
     slot.task_started_ns.store(batch_started, Ordering::Relaxed);
     slot.set_state(WorkerState::Running);
-    let mut coverage = CoverageTally::new(shared);
-    let tally = if shared.search.tight_batches() {
-        run_tight(shared, index, slot, batch.clone(), &mut coverage)
+    // Ids that gave up on cancel: rare, so a list is cheap; they are not coverage.
+    let mut gave_up = Vec::new();
+    let next = if shared.search.tight_batches() {
+        run_tight(shared, index, slot, batch.clone(), &mut gave_up)
     } else {
-        run_each(shared, index, slot, batch.clone(), &mut coverage)
+        run_each(shared, index, slot, batch.clone(), &mut gave_up)
     };
+    // Ids run in a batch are a prefix of it: coverage is counted once per batch, not per task.
+    let mut coverage = CoverageTally::new(shared);
+    coverage.add(batch.start, next - batch.start);
+    for task in gave_up {
+        coverage.remove(task);
+    }
     coverage.flush();
-    let not_run = (batch.end - batch.start) - tally.done - tally.cancelled;
-    bump(&slot.cancelled, not_run);
+    bump(&slot.cancelled, batch.end - next);
     bump(&slot.busy_ns, shared.now_ns().saturating_sub(batch_started));
 }
 
+/// Runs the batch one [`crate::search::Search::run`] call per id; returns the first id not run.
 fn run_each(
     shared: &Shared,
     index: usize,
     slot: &WorkerSlot,
     batch: Range<u64>,
-    coverage: &mut CoverageTally<'_>,
-) -> Tally {
+    gave_up: &mut Vec<u64>,
+) -> u64 {
     let mut cursor = Cursor {
         next: batch.start,
         end: batch.end,
         fine_timing: batch.end - batch.start <= FINE_TIMING_MAX,
-        tally: Tally::default(),
+        gave_up,
     };
     // One unwinding frame per batch rather than per task: a panic leaves `cursor.next` on
     // the task that panicked, which is recorded as an error before the loop goes on after it.
     while cursor.next < cursor.end {
-        let ran = catch_unwind(AssertUnwindSafe(|| cursor.run(shared, index, slot, coverage)));
+        let ran = catch_unwind(AssertUnwindSafe(|| cursor.run(shared, index, slot)));
         let Err(payload) = ran else { break };
-        let task = cursor.next;
-        cursor.tally.done += 1;
         bump(&slot.done, 1);
-        coverage.add(task, 1);
         record(
             shared,
             index,
             slot,
-            task,
+            cursor.next,
             Outcome::Error(panic_message(payload.as_ref())),
         );
         cursor.next += 1;
     }
-    cursor.tally
+    cursor.next
 }
 
 /// Where a worker is in its batch of ordinary (non-tight) tasks.
-struct Cursor {
+struct Cursor<'a> {
     next: u64,
     end: u64,
     fine_timing: bool,
-    tally: Tally,
+    gave_up: &'a mut Vec<u64>,
 }
 
-impl Cursor {
+impl Cursor<'_> {
     /// Runs tasks from `next` until the batch ends or a halt; a panic escapes with `next` on the task.
-    fn run(&mut self, shared: &Shared, index: usize, slot: &WorkerSlot, coverage: &mut CoverageTally<'_>) {
+    fn run(&mut self, shared: &Shared, index: usize, slot: &WorkerSlot) {
         while self.next < self.end && !shared.halting() {
             let task = self.next;
             slot.current.store(task, Ordering::Relaxed);
@@ -177,12 +174,10 @@ impl Cursor {
                 }
             }
             if matches!(outcome, Outcome::Cancelled) {
-                self.tally.cancelled += 1;
+                self.gave_up.push(task);
                 bump(&slot.cancelled, 1);
             } else {
-                self.tally.done += 1;
                 bump(&slot.done, 1);
-                coverage.add(task, 1);
                 record(shared, index, slot, task, outcome);
             }
             self.next += 1;
@@ -190,26 +185,25 @@ impl Cursor {
     }
 }
 
+/// Runs the batch in chunks through [`crate::search::Search::run_batch`]; returns the first id not run.
 fn run_tight(
     shared: &Shared,
     index: usize,
     slot: &WorkerSlot,
     batch: Range<u64>,
-    coverage: &mut CoverageTally<'_>,
-) -> Tally {
-    let mut tally = Tally::default();
+    gave_up: &mut Vec<u64>,
+) -> u64 {
     let mut next = batch.start;
     while next < batch.end && !shared.halting() {
         let end = next.saturating_add(TIGHT_CHUNK).min(batch.end);
         slot.current.store(next, Ordering::Relaxed);
-        // Ids that gave up on cancel: rare, so a list is cheap, and coverage must skip them.
-        let mut gave_up: Vec<u64> = Vec::new();
+        let mut gave_up_here = Vec::new();
         let ran = catch_unwind(AssertUnwindSafe(|| {
             shared
                 .search
                 .run_batch(next..end, &shared.cancel, &mut |task, outcome| {
                     if matches!(outcome, Outcome::Cancelled) {
-                        gave_up.push(task);
+                        gave_up_here.push(task);
                     } else {
                         record(shared, index, slot, task, outcome);
                     }
@@ -229,22 +223,17 @@ fn run_tight(
                 end - next
             }
         };
-        gave_up.retain(|task| (next..next + ran).contains(task));
-        let cancelled_here = gave_up.len() as u64;
-        tally.done += ran - cancelled_here;
-        tally.cancelled += cancelled_here;
+        gave_up_here.retain(|task| (next..next + ran).contains(task));
+        let cancelled_here = gave_up_here.len() as u64;
         bump(&slot.done, ran - cancelled_here);
         bump(&slot.cancelled, cancelled_here);
-        coverage.add(next, ran);
-        for task in gave_up {
-            coverage.remove(task);
-        }
+        gave_up.append(&mut gave_up_here);
         next += ran;
         if next < end {
             break;
         }
     }
-    tally
+    next
 }
 
 /// Acts on one outcome: counters, events, best score and the halt policy.
