@@ -29,26 +29,19 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     };
     let completed = snapshot.map_or(0, |s| s.completed);
     let submitted = snapshot.map_or(0, |s| s.submitted);
-    let completed_gauge = LineGauge::default()
-        .ratio(ratio(completed, total))
-        .label(format!(
-            "completed {:>6.2}% {} / {total_text}",
-            ratio(completed, total) * 100.0,
-            count(completed)
-        ))
-        .filled_style(theme.good())
-        .unfilled_style(theme.dim());
-    frame.render_widget(completed_gauge, completed_row);
-    let submitted_gauge = LineGauge::default()
-        .ratio(ratio(submitted, total))
-        .label(format!(
-            "submitted {:>6.2}% {} / {total_text}",
-            ratio(submitted, total) * 100.0,
-            count(submitted)
-        ))
-        .filled_style(theme.gauge())
-        .unfilled_style(theme.dim());
-    frame.render_widget(submitted_gauge, submitted_row);
+    let gauge = |name: &str, value: u64, fill| {
+        LineGauge::default()
+            .ratio(ratio(value, total))
+            .label(format!(
+                "{name} {:>6.2}% {} / {total_text}",
+                ratio(value, total) * 100.0,
+                count(value)
+            ))
+            .filled_style(fill)
+            .unfilled_style(theme.dim())
+    };
+    frame.render_widget(gauge("completed", completed, theme.good()), completed_row);
+    frame.render_widget(gauge("submitted", submitted, theme.gauge()), submitted_row);
     frame.render_widget(Paragraph::new(figures_line(app)), figures_row);
 }
 
