@@ -11,7 +11,7 @@ use ratatui::Terminal;
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// True while raw mode and the alternate screen are on.
@@ -95,10 +95,7 @@ fn install_panic_hook() {
                 return;
             }
             let message = format!("thread '{name}' panicked: {info}");
-            BACKGROUND_PANICS
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(message);
+            crate::pool::lock(&BACKGROUND_PANICS).push(message);
         }));
     });
 }
@@ -106,7 +103,7 @@ fn install_panic_hook() {
 /// Takes the panic messages recorded from background threads so far.
 #[must_use]
 pub fn take_background_panics() -> Vec<String> {
-    std::mem::take(&mut *BACKGROUND_PANICS.lock().unwrap_or_else(PoisonError::into_inner))
+    std::mem::take(&mut *crate::pool::lock(&BACKGROUND_PANICS))
 }
 
 /// Wraps each frame in a synchronized update where the backend supports it.

@@ -1,12 +1,13 @@
 //! Where inputs come from: an integer range, or lines read lazily from a file or stdin on a reader thread.
 
+use crate::pool::lock;
 use crate::search::SpaceStatus;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Lines read ahead of the workers at most: memory stays flat whatever the input's length.
@@ -85,10 +86,6 @@ pub struct LazyLines {
     progress: Mutex<Progress>,
     pending: Mutex<HashMap<u64, String>>,
     estimate: Option<u64>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl LazyLines {

@@ -9,10 +9,11 @@ pub use runner::{CAPTURE_LIMIT, Ending, Finished, Limits, RunError};
 pub use template::Template;
 
 use crate::pool::CancelToken;
+use crate::pool::lock;
 use crate::search::{Outcome, Search, SpaceStatus};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// Output lines copied into a match's value or an error's message.
@@ -114,10 +115,6 @@ pub struct ExecSearch {
     running: Mutex<HashMap<u64, (String, u32)>>,
     /// Set once a spawn failure was reported as fatal.
     fatal: OnceLock<()>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl ExecSearch {

@@ -14,6 +14,7 @@ pub use stats::{Best, RunState, Snapshot, WorkerRow, WorkerState, bucket_of, buc
 use crate::search::Search;
 use crossbeam_channel::Receiver;
 use shared::Shared;
+pub(crate) use shared::lock;
 use std::sync::Arc;
 use std::time::Duration;
 
