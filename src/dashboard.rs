@@ -170,7 +170,7 @@ impl Controller {
             }
             Command::Launch(_) | Command::Quit => return,
         };
-        let at = run.snapshot().elapsed;
+        let at = run.elapsed();
         live.journal.control(kind, at, fields);
         match command {
             Command::Pause => self.ticker = tick(PAUSED_FRAME),

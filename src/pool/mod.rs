@@ -178,6 +178,12 @@ impl Run {
         self.shared.snapshot()
     }
 
+    /// Wall time since the run started (still counting after it finished).
+    #[must_use]
+    pub fn elapsed(&self) -> Duration {
+        self.shared.started.elapsed()
+    }
+
     /// Stops handing out work; workers finish what they hold, then wait.
     pub fn pause(&self) {
         self.shared.set_paused(true);
