@@ -5,6 +5,10 @@
 //! 1. halt on first success: inputs 1..=1000, each `sleep 0.01` then succeed only for 500,
 //!    vs `parallel --halt now,success=1`;
 //! 2. per-job overhead: `true` over 2000 inputs, vs `parallel true ::: ...`.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here aborts the measurement with its message"
+)]
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

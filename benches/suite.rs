@@ -13,12 +13,17 @@
 //! (a fresh rayon pool is built for every run, before its clock starts, as poolwatch starts fresh
 //! workers: under load the scheduler favours new threads, so reusing one pool would handicap rayon).
 //! Comparisons that share a workload run poolwatch and its peer in turns, so drifting load hits both.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here aborts the measurement with its message"
+)]
 
 use crossbeam_channel::{RecvTimeoutError, bounded};
 use crossbeam_utils::CachePadded;
-use poolwatch::app::{App, Msg, RunInfo};
-use poolwatch::pool::{CancelToken, Event, HaltPolicy, Run, RunConfig, RunReport};
-use poolwatch::search::{Needle, Pow, Search, leading_zero_bits};
+use poolwatch::Search;
+use poolwatch::internals::{App, Msg, RunInfo};
+use poolwatch::search::{Needle, Pow, leading_zero_bits};
+use poolwatch::{CancelToken, Event, HaltPolicy, Run, RunConfig, RunReport};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use rayon::prelude::*;
@@ -333,15 +338,11 @@ fn ideal_halt(needle: u64, workers: usize) -> Duration {
 
 /// One poolwatch run in this process: wall time around start and wait, and the report.
 fn poolwatch_run(
-    search: Arc<dyn poolwatch::search::Search>,
+    search: Arc<dyn poolwatch::Search>,
     workers: usize,
     policy: HaltPolicy,
 ) -> (Duration, RunReport) {
-    let config = RunConfig {
-        workers,
-        policy,
-        ..RunConfig::default()
-    };
+    let config = RunConfig::default().with_workers(workers).with_policy(policy);
     let started = Instant::now();
     let run = Run::start(search, &config);
     let report = run.wait();
@@ -945,7 +946,7 @@ fn latency_figures(who: &str, mut ms: Vec<f64>) -> (Value, f64) {
     )
 }
 
-fn poolwatch_latencies(search: &Arc<dyn poolwatch::search::Search>, workers: usize) -> Vec<f64> {
+fn poolwatch_latencies(search: &Arc<dyn poolwatch::Search>, workers: usize) -> Vec<f64> {
     repeat(LATENCY_RUNS, || {
         let (_, report) = poolwatch_run(Arc::clone(search), workers, HaltPolicy::Now);
         report
@@ -992,12 +993,12 @@ fn halt_latency() -> Measured {
         bits: 16,
     };
     eprintln!("  {workers} workers; {LATENCY_RUNS} halts each; match produced -> every worker stopped");
-    let sleepy: Arc<dyn poolwatch::search::Search> = Arc::new(needle.clone());
+    let sleepy: Arc<dyn poolwatch::Search> = Arc::new(needle.clone());
     let (needle_json, needle_p99) = latency_figures(
         "poolwatch, needle 20 of 1 ms tasks",
         poolwatch_latencies(&sleepy, workers),
     );
-    let busy: Arc<dyn poolwatch::search::Search> = Arc::new(pow);
+    let busy: Arc<dyn poolwatch::Search> = Arc::new(pow);
     let (pow_json, _) = latency_figures(
         "poolwatch, pow 16 bits (CPU tasks)",
         poolwatch_latencies(&busy, workers),
@@ -1033,11 +1034,9 @@ const FRAME: Duration = Duration::from_nanos(1_000_000_000 / 30);
 
 /// The pow run (`--halt never`) with a watcher taking a snapshot every frame (the engine's share of watching, no drawing).
 fn snapshot_polled_pow_run(pow: &Pow, workers: usize) -> (Duration, RunReport) {
-    let config = RunConfig {
-        workers,
-        policy: HaltPolicy::Never,
-        ..RunConfig::default()
-    };
+    let config = RunConfig::default()
+        .with_workers(workers)
+        .with_policy(HaltPolicy::Never);
     let started = Instant::now();
     let run = Run::start(Arc::new(pow.clone()), &config);
     let mut next_frame = Instant::now() + FRAME;
@@ -1062,11 +1061,9 @@ fn snapshot_polled_pow_run(pow: &Pow, workers: usize) -> (Duration, RunReport) {
 /// each frame does what the dashboard's main loop does on a tick: take a snapshot, feed it and
 /// the pending pool events to `App::update`, and draw `ui::render` into a 120x40 terminal.
 fn watched_pow_run(pow: &Pow, workers: usize) -> Result<(Duration, RunReport), String> {
-    let config = RunConfig {
-        workers,
-        policy: HaltPolicy::Never,
-        ..RunConfig::default()
-    };
+    let config = RunConfig::default()
+        .with_workers(workers)
+        .with_policy(HaltPolicy::Never);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).map_err(|e| e.to_string())?;
     let mut app = App::new(Vec::new(), true);
     let search: Arc<dyn Search> = Arc::new(pow.clone());
@@ -1099,7 +1096,7 @@ fn watched_pow_run(pow: &Pow, workers: usize) -> Result<(Duration, RunReport), S
         if Instant::now() >= next_frame {
             app.update(Msg::Frame(run.snapshot()));
             terminal
-                .draw(|frame| poolwatch::ui::render(frame, &app))
+                .draw(|frame| poolwatch::internals::render(frame, &app))
                 .map_err(|e| e.to_string())?;
             frames += 1;
             next_frame += FRAME;

@@ -1,7 +1,11 @@
 //! The README's library example: implement `Search` and get the whole engine (run: `cargo run --example squares`).
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here aborts the measurement with its message"
+)]
 
-use poolwatch::pool::{CancelToken, Run, RunConfig};
-use poolwatch::search::{Outcome, Search};
+use poolwatch::{CancelToken, Run, RunConfig};
+use poolwatch::{Outcome, Search};
 use std::sync::Arc;
 
 /// Looks for the id whose square is 998,001.

@@ -3,7 +3,7 @@
 use crate::pool::HaltPolicy;
 use crate::preset::Preset;
 use crate::search::Search;
-use crate::search::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
+use crate::spec::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;

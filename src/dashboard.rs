@@ -3,7 +3,7 @@
 use crate::app::{App, Command, Msg, RunInfo};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
-use crate::pool::{Event, HaltMode, HaltReason, Run};
+use crate::pool::{Event, HaltMode, Run};
 use crate::preset::Preset;
 use crate::summary::Summary;
 use crate::term::{FrameSync, Input};
@@ -271,7 +271,7 @@ impl Controller {
     fn on_signal(&mut self, app: &mut App, signal: i32) {
         self.signal = Some(signal);
         if let Some(live) = self.live.as_ref() {
-            live.run.halt(HaltMode::Now, HaltReason::Signal);
+            live.run.halt(HaltMode::Now, crate::pool::StopRequest::Signal);
         }
         let commands = app.update(Msg::Signal(signal));
         self.execute(app, commands);

@@ -1,7 +1,7 @@
 //! Headless mode: run with no dashboard, a progress line on stderr and the summary on stdout.
 
 use crate::journal::Journal;
-use crate::pool::{Event, HaltMode, HaltReason, Run, RunConfig, Snapshot};
+use crate::pool::{Event, HaltMode, Run, RunConfig, Snapshot};
 use crate::search::Search;
 use crate::summary::{Summary, human_count};
 use crossbeam_channel::{Receiver, never, select, tick};
@@ -41,7 +41,7 @@ pub fn run(
             recv(signal_rx) -> received => {
                 if let Ok(number) = received {
                     signal = Some(number);
-                    run.halt(HaltMode::Now, HaltReason::Signal);
+                    run.halt(HaltMode::Now, crate::pool::StopRequest::Signal);
                 }
                 // A second signal needs no further action: the halt is already under way.
                 signal_rx = never();

@@ -9,8 +9,11 @@ use crate::preset::Preset;
 use crate::summary::{EXIT_USAGE, Summary};
 use crate::term::TerminalGuard;
 use anyhow::Context;
+use clap::Parser;
+use clap::error::ErrorKind;
 use std::fmt;
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -148,6 +151,42 @@ pub fn print_summary(summary: &Summary, json: bool) {
         println!("{}", summary.to_json());
     } else {
         print!("{}", summary.to_text());
+    }
+}
+
+/// The `poolwatch` command: parses the arguments, runs, and returns the exit code.
+#[must_use]
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            print!("{err}");
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            let rendered = err.render().to_string();
+            let mut lines = rendered.lines().map(str::trim).filter(|line| !line.is_empty());
+            let mut first = lines
+                .next()
+                .unwrap_or("bad arguments")
+                .trim_start_matches("error: ")
+                .to_string();
+            // "the following required arguments were not provided:" names them on the next line.
+            if first.ends_with(':')
+                && let Some(next) = lines.next()
+            {
+                first = format!("{first} {next}");
+            }
+            eprintln!("poolwatch: {first} (see --help)");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match app_main(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("poolwatch: {err:#}");
+            ExitCode::from(err.exit_code())
+        }
     }
 }
 

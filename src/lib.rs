@@ -1,19 +1,93 @@
 //! poolwatch: run a search across a pool of worker threads, watch it converge, stop it the instant it is done.
+//!
+//! The crate has three layers, each using only the ones above it:
+//!
+//! 1. **Engine** (always built): [`Run`] starts a pool of worker threads over a [`Search`],
+//!    hands out task ids in batches, keeps per-worker counters ([`Snapshot`]), sends notable
+//!    results as [`Event`]s and halts by a [`HaltPolicy`] or on request.
+//! 2. **Searches** ([`search`]): the [`Search`] trait, [`search::from_fn`] for closures, and the
+//!    built-in workloads.
+//! 3. **Application** (cargo feature `app`, on by default): the command line, the dashboard,
+//!    `exec`, presets and the event log. A program that only embeds the pool turns it off:
+//!    `poolwatch = { version = "0.1", default-features = false }`.
+//!
+//! ```
+//! use poolwatch::{HaltPolicy, HaltReason, Outcome, Run, RunConfig, search};
+//! use std::sync::Arc;
+//!
+//! // Which of 0..10_000 squared ends in 4444?
+//! let squares = search::from_fn(10_000, |id, _cancel| {
+//!     if (id * id) % 10_000 == 4444 {
+//!         Outcome::Match { value: format!("{id}^2 = {}", id * id), score: None }
+//!     } else {
+//!         Outcome::Miss
+//!     }
+//! });
+//! let config = RunConfig::default().with_workers(2).with_policy(HaltPolicy::Now);
+//! let report = Run::start(Arc::new(squares), &config).wait();
+//! assert_eq!(report.reason, HaltReason::Match);
+//! ```
 
-pub mod cli;
-pub mod eventlog;
-pub mod exec;
-pub mod headless;
-pub mod journal;
-mod launch;
-pub mod pool;
+// Engine: leaves first.
+mod cancel;
+mod pool;
+mod sync;
+
+// Searches.
 pub mod search;
-pub mod signals;
-pub mod summary;
 
-pub use launch::{Failure, app_main, print_summary, wants_headless};
-pub mod app;
-pub mod dashboard;
-pub mod preset;
-pub mod term;
-pub mod ui;
+pub use cancel::CancelToken;
+pub use pool::{
+    BadHaltPolicy, Best, Event, HaltMode, HaltPolicy, HaltReason, MAX_WORKERS, Run, RunConfig, RunReport,
+    RunState, Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
+};
+pub use search::{Goal, Outcome, Search, SpaceStatus};
+
+// Application (feature "app"): private modules; the binary enters through `cli_main`.
+#[cfg(feature = "app")]
+mod app;
+#[cfg(feature = "app")]
+mod cli;
+#[cfg(feature = "app")]
+mod dashboard;
+#[cfg(feature = "app")]
+mod eventlog;
+#[cfg(feature = "app")]
+mod exec;
+#[cfg(feature = "app")]
+mod headless;
+#[cfg(feature = "app")]
+mod journal;
+#[cfg(feature = "app")]
+mod launch;
+#[cfg(feature = "app")]
+mod preset;
+#[cfg(feature = "app")]
+mod signals;
+#[cfg(feature = "app")]
+mod spec;
+#[cfg(feature = "app")]
+mod summary;
+#[cfg(feature = "app")]
+mod term;
+#[cfg(feature = "app")]
+mod ui;
+
+#[cfg(feature = "app")]
+pub use launch::main as cli_main;
+
+/// The application's parts that poolwatch's own tests and benchmarks drive.
+///
+/// Not part of the public API: anything here may change in any release.
+#[cfg(feature = "app")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::app::{App, Msg, Phase, RunInfo};
+    pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
+    pub use crate::exec::{ExecSearch, ExecSpec};
+    pub use crate::pool::{bucket_of, bucket_span};
+    pub use crate::preset::Preset;
+    pub use crate::spec::SearchSpec;
+    pub use crate::term::Input;
+    pub use crate::ui::{CoverageCell, coverage_cells, render};
+}

@@ -1,7 +1,7 @@
 //! Run presets: a named search with its worker count and halt policy, from `assets/runs/*.toml` or `--config`.
 
 use crate::pool::{HaltPolicy, RunConfig};
-use crate::search::SearchSpec;
+use crate::spec::SearchSpec;
 use std::path::Path;
 
 /// The presets shipped in `assets/runs/`, compiled in so the launcher works from any directory.

@@ -95,7 +95,7 @@ fn install_panic_hook() {
                 return;
             }
             let message = format!("thread '{name}' panicked: {info}");
-            crate::pool::lock(&BACKGROUND_PANICS).push(message);
+            crate::sync::lock(&BACKGROUND_PANICS).push(message);
         }));
     });
 }
@@ -103,7 +103,7 @@ fn install_panic_hook() {
 /// Takes the panic messages recorded from background threads so far.
 #[must_use]
 pub fn take_background_panics() -> Vec<String> {
-    std::mem::take(&mut *crate::pool::lock(&BACKGROUND_PANICS))
+    std::mem::take(&mut *crate::sync::lock(&BACKGROUND_PANICS))
 }
 
 /// Wraps each frame in a synchronized update where the backend supports it.

@@ -1,4 +1,8 @@
 //! The command line end to end: the article's runs, exit codes, the JSON summary, the log and bad input.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -1,12 +1,16 @@
 //! The dashboard's real main loop driven in-process on a `TestBackend`: keys in, runs launched, frames drawn.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use poolwatch::app::{App, Phase};
-use poolwatch::dashboard::{LoopEnd, LoopOptions, run_loop};
-use poolwatch::pool::{HaltPolicy, HaltReason};
-use poolwatch::preset::Preset;
-use poolwatch::search::SearchSpec;
-use poolwatch::term::Input;
+use poolwatch::internals::Input;
+use poolwatch::internals::Preset;
+use poolwatch::internals::SearchSpec;
+use poolwatch::internals::{App, Phase};
+use poolwatch::internals::{LoopEnd, LoopOptions, run_loop};
+use poolwatch::{HaltPolicy, HaltReason};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::Duration;

@@ -1,7 +1,11 @@
 //! `poolwatch exec` end to end with real processes: halting, timeouts, output, lazy stdin, orphans, missing commands.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
 
-use poolwatch::exec::{ExecSearch, ExecSpec};
-use poolwatch::pool::{Run, RunConfig};
+use poolwatch::internals::{ExecSearch, ExecSpec};
+use poolwatch::{Run, RunConfig};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::io::Write;
@@ -440,10 +444,7 @@ fn file_spec(lines: u64, command: &[&str]) -> (ExecSpec, std::path::PathBuf) {
 fn the_dashboard_sees_each_running_input_and_pid_and_an_open_total() {
     let (spec, path) = file_spec(200, &["sh", "-c", "sleep 30", "sh"]);
     let search = Arc::new(ExecSearch::new(&spec).unwrap());
-    let config = RunConfig {
-        workers: 2,
-        ..RunConfig::default()
-    };
+    let config = RunConfig::default().with_workers(2);
     let run = Run::start(search, &config);
     let started = Instant::now();
     let mut snapshot = run.snapshot();

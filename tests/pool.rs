@@ -1,9 +1,15 @@
 //! Engine tests with real threads: halting, policies, controls, panics and the accounting invariant.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
 
-use poolwatch::pool::{
+use poolwatch::Outcome;
+use poolwatch::Search;
+use poolwatch::search::Needle;
+use poolwatch::{
     CancelToken, Event, HaltPolicy, HaltReason, Run, RunConfig, RunReport, RunState, WorkerState,
 };
-use poolwatch::search::{Needle, Outcome, Search};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,11 +70,7 @@ impl Search for Recorder {
 }
 
 fn config(workers: usize, policy: HaltPolicy) -> RunConfig {
-    RunConfig {
-        workers,
-        policy,
-        ..RunConfig::default()
-    }
+    RunConfig::default().with_workers(workers).with_policy(policy)
 }
 
 /// Collects every event until `Finished`.
@@ -243,7 +245,7 @@ fn workers_grow_and_shrink_without_losing_tasks() {
     let running = grown
         .workers
         .iter()
-        .filter(|w| w.state != poolwatch::pool::WorkerState::Stopped)
+        .filter(|w| w.state != poolwatch::WorkerState::Stopped)
         .count();
     assert_eq!(running, 4);
     run.set_workers(2);
@@ -252,7 +254,7 @@ fn workers_grow_and_shrink_without_losing_tasks() {
     let running = shrunk
         .workers
         .iter()
-        .filter(|w| w.state != poolwatch::pool::WorkerState::Stopped)
+        .filter(|w| w.state != poolwatch::WorkerState::Stopped)
         .count();
     assert_eq!(running, 2);
     let (_, report) = drain(&run);
@@ -424,7 +426,7 @@ fn pause_and_resume_racing_from_two_threads_never_strand_a_worker() {
 }
 
 /// After `settle`, the workers parked in Paused although the run is not paused.
-fn parked_while_running(run: &Run, settle: Duration) -> Vec<poolwatch::pool::WorkerRow> {
+fn parked_while_running(run: &Run, settle: Duration) -> Vec<poolwatch::WorkerRow> {
     std::thread::sleep(settle);
     let snapshot = run.snapshot();
     if run.is_paused() {

@@ -1,7 +1,11 @@
 //! Property tests: random control sequences at random moments never break the accounting invariant.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
 
-use poolwatch::pool::{CancelToken, HaltPolicy, Run, RunConfig};
-use poolwatch::search::{Outcome, Search};
+use poolwatch::{CancelToken, HaltPolicy, Run, RunConfig};
+use poolwatch::{Outcome, Search};
 use proptest::prelude::*;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -92,7 +96,7 @@ proptest! {
             reported: Mutex::new(Vec::new()),
             gave_up: std::sync::atomic::AtomicU64::new(0),
         });
-        let run = Run::start(search.clone(), &RunConfig { workers, policy, ..RunConfig::default() });
+        let run = Run::start(search.clone(), &RunConfig::default().with_workers(workers).with_policy(policy));
         for control in controls {
             match control {
                 Control::Wait(ms) => std::thread::sleep(Duration::from_millis(ms)),
@@ -116,7 +120,7 @@ proptest! {
         prop_assert!(report.submitted <= report.total);
         let mut reported_events = Vec::new();
         while let Ok(event) = run.events().try_recv() {
-            if let poolwatch::pool::Event::Match { task, .. } = event {
+            if let poolwatch::Event::Match { task, .. } = event {
                 reported_events.push(task);
             }
         }
@@ -125,7 +129,7 @@ proptest! {
         reported_events.sort_unstable();
         prop_assert_eq!(&produced, &reported_events, "every match is reported");
         prop_assert_eq!(report.matches, produced.len() as u64);
-        if report.reason == poolwatch::pool::HaltReason::Exhausted {
+        if report.reason == poolwatch::HaltReason::Exhausted {
             prop_assert_eq!(report.completed, tasks);
         }
     }

@@ -1,4 +1,8 @@
 //! End to end: the real binary in a pseudo-terminal, driven by keys and signals, its screen read with vt100.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};

@@ -1,10 +1,15 @@
 //! Frame tests: `ui::render` of real `App` states on ratatui's `TestBackend`, snapshotted with insta, at every size from 0x0.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use poolwatch::app::{App, Msg, RunInfo};
-use poolwatch::pool::{Best, Event, HaltReason, RunReport, RunState, Snapshot, WorkerRow, WorkerState};
-use poolwatch::preset::Preset;
-use poolwatch::search::{Goal, SearchSpec};
+use poolwatch::Goal;
+use poolwatch::internals::Preset;
+use poolwatch::internals::SearchSpec;
+use poolwatch::internals::{App, Msg, RunInfo};
+use poolwatch::{Best, Event, HaltReason, RunReport, RunState, Snapshot, WorkerRow, WorkerState};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::Duration;
@@ -15,7 +20,7 @@ fn presets() -> Vec<Preset> {
         description: "needle tasks=50000 needle=10000 sleep-ms=1 (2 workers, halt now)".into(),
         spec: SearchSpec::default(),
         workers: Some(2),
-        halt: poolwatch::pool::HaltPolicy::Now,
+        halt: poolwatch::HaltPolicy::Now,
     };
     let mut all = vec![command_line];
     all.extend(Preset::shipped());
@@ -35,17 +40,19 @@ fn needle_info() -> RunInfo {
 }
 
 fn worker(id: usize, state: WorkerState, task: Option<u64>, on_task_ms: u64, done: u64) -> WorkerRow {
-    WorkerRow {
-        id,
-        state,
-        current_task: task,
-        on_task_for: Duration::from_millis(on_task_ms),
-        batch: task.map_or((0, 0), |t| (t, t + 1)),
-        done,
-        matches: 0,
-        errors: 0,
-        busy: 0.97,
-        detail: None,
+    {
+        let mut value = WorkerRow::default();
+        value.id = id;
+        value.state = state;
+        value.current_task = task;
+        value.on_task_for = Duration::from_millis(on_task_ms);
+        value.batch = task.map_or((0, 0), |t| (t, t + 1));
+        value.done = done;
+        value.matches = 0;
+        value.errors = 0;
+        value.busy = 0.97;
+        value.detail = None;
+        value
     }
 }
 
@@ -58,33 +65,35 @@ fn space_snapshot(state: RunState, total: u64, completed: u64, elapsed_ms: u64) 
     let buckets = 64;
     let coverage = (0..buckets)
         .map(|i| {
-            let (start, end) = poolwatch::pool::bucket_span(total, buckets, i);
+            let (start, end) = poolwatch::internals::bucket_span(total, buckets, i);
             end.min(completed).saturating_sub(start)
         })
         .collect();
-    Snapshot {
-        state,
-        total,
-        total_open: false,
-        submitted,
-        completed,
-        cancelled: 0,
-        in_flight: 10,
-        matches: 0,
-        errors: 0,
-        workers: vec![
+    {
+        let mut value = Snapshot::default();
+        value.state = state;
+        value.total = total;
+        value.total_open = false;
+        value.submitted = submitted;
+        value.completed = completed;
+        value.cancelled = 0;
+        value.in_flight = 10;
+        value.matches = 0;
+        value.errors = 0;
+        value.workers = vec![
             worker(0, WorkerState::Running, Some(completed), 0, completed / 2),
             worker(1, WorkerState::Running, Some(completed + 1), 0, completed / 2),
-        ],
-        target_workers: 2,
-        elapsed: Duration::from_millis(elapsed_ms),
-        active: Duration::from_millis(elapsed_ms),
-        tasks_per_s: 2_000.0,
-        best: None,
-        batch_size: 1,
-        coverage,
-        halt_latency: None,
-        started_after_halt: 0,
+        ];
+        value.target_workers = 2;
+        value.elapsed = Duration::from_millis(elapsed_ms);
+        value.active = Duration::from_millis(elapsed_ms);
+        value.tasks_per_s = 2_000.0;
+        value.best = None;
+        value.batch_size = 1;
+        value.coverage = coverage;
+        value.halt_latency = None;
+        value.started_after_halt = 0;
+        value
     }
 }
 
@@ -125,21 +134,23 @@ fn found_app() -> App {
         row.current_task = None;
     }
     app.update(Msg::Frame(last));
-    app.update(Msg::Pool(Event::Finished(RunReport {
-        reason: HaltReason::Match,
-        total: 50_000,
-        submitted: 10_011,
-        completed: 10_002,
-        cancelled: 9,
-        matches: 1,
-        errors: 0,
-        workers: 2,
-        elapsed: Duration::from_millis(5_051),
-        active: Duration::from_millis(5_051),
-        halt_latency: Some(Duration::from_micros(322)),
-        started_after_halt: 0,
-        best: None,
-        fatal: None,
+    app.update(Msg::Pool(Event::Finished({
+        let mut value = RunReport::default();
+        value.reason = HaltReason::Match;
+        value.total = 50_000;
+        value.submitted = 10_011;
+        value.completed = 10_002;
+        value.cancelled = 9;
+        value.matches = 1;
+        value.errors = 0;
+        value.workers = 2;
+        value.elapsed = Duration::from_millis(5_051);
+        value.active = Duration::from_millis(5_051);
+        value.halt_latency = Some(Duration::from_micros(322));
+        value.started_after_halt = 0;
+        value.best = None;
+        value.fatal = None;
+        value
     })));
     app
 }
@@ -182,7 +193,9 @@ fn rastrigin_app() -> App {
 
 fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| poolwatch::ui::render(frame, app)).unwrap();
+    terminal
+        .draw(|frame| poolwatch::internals::render(frame, app))
+        .unwrap();
     terminal
 }
 
@@ -262,10 +275,10 @@ fn an_open_total_is_labelled_and_its_strip_uses_held_batches() {
     app.update(Msg::Frame(snapshot.clone()));
     let text = draw(&app, 120, 40).backend().to_string();
     assert!(text.contains("/ 320+ (total open)"), "{text}");
-    let strip = poolwatch::ui::coverage_cells(&snapshot, &[], 32);
-    assert_eq!(strip[0], poolwatch::ui::CoverageCell::Done);
-    assert_eq!(strip[31], poolwatch::ui::CoverageCell::NotSubmitted);
-    assert!(strip.contains(&poolwatch::ui::CoverageCell::Running));
+    let strip = poolwatch::internals::coverage_cells(&snapshot, &[], 32);
+    assert_eq!(strip[0], poolwatch::internals::CoverageCell::Done);
+    assert_eq!(strip[31], poolwatch::internals::CoverageCell::NotSubmitted);
+    assert!(strip.contains(&poolwatch::internals::CoverageCell::Running));
 }
 
 #[test]

@@ -4,8 +4,8 @@ mod history;
 mod keys;
 mod log;
 
-pub use history::{BestHistory, THROUGHPUT_WINDOW, Throughput};
-pub use log::{EntryKind, LogEntry, LogFilter, ResultLog};
+pub use history::{BestHistory, Throughput};
+pub use log::{EntryKind, LogFilter, ResultLog};
 
 use crate::pool::{Event, HaltReason, RunReport, RunState, Snapshot};
 use crate::preset::Preset;

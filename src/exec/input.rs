@@ -1,7 +1,7 @@
 //! Where inputs come from: an integer range, or lines read lazily from a file or stdin on a reader thread.
 
-use crate::pool::lock;
 use crate::search::SpaceStatus;
+use crate::sync::lock;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use std::collections::HashMap;
 use std::fs::File;

@@ -5,12 +5,12 @@ mod runner;
 mod template;
 
 pub use input::{IntRange, LazyLines, LineSource};
-pub use runner::{CAPTURE_LIMIT, Ending, Finished, Limits, RunError};
+pub use runner::{Ending, Finished, Limits, RunError};
 pub use template::Template;
 
-use crate::pool::CancelToken;
-use crate::pool::lock;
+use crate::cancel::CancelToken;
 use crate::search::{Outcome, Search, SpaceStatus};
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};

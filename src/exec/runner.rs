@@ -1,6 +1,6 @@
 //! Runs one command in its own process group, captures its output, and kills the whole group on cancel or timeout.
 
-use crate::pool::CancelToken;
+use crate::cancel::CancelToken;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

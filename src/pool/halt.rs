@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 /// What a match does to the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum HaltPolicy {
     /// The first match halts at once: queued work dropped, running tasks cancelled.
     #[default]
@@ -18,9 +19,20 @@ pub enum HaltPolicy {
 }
 
 /// Why a halt policy string was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown halt policy {0:?} (expected now, soon, never or after=N with N >= 1)")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadHaltPolicy(pub String);
+
+impl fmt::Display for BadHaltPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown halt policy {:?} (expected now, soon, never or after=N with N >= 1)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for BadHaltPolicy {}
 
 impl FromStr for HaltPolicy {
     type Err = BadHaltPolicy;
@@ -52,14 +64,17 @@ impl fmt::Display for HaltPolicy {
 }
 
 /// Why a run stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum HaltReason {
     /// A match halted it (policy `now` or `soon`).
     Match,
     /// The `after=N` policy reached N matches.
     After,
     /// Someone asked it to stop (a key, an API call).
+    #[default]
     User,
     /// Every task ran.
     Exhausted,
@@ -87,6 +102,27 @@ impl HaltReason {
 impl fmt::Display for HaltReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Who asks a run to stop from outside ([`crate::Run::halt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopRequest {
+    /// A person or a program using the API.
+    User,
+    /// A signal (SIGINT, SIGTERM, SIGHUP) the program received.
+    Signal,
+}
+
+impl StopRequest {
+    /// The reason a run stopped this way reports.
+    #[must_use]
+    pub fn reason(self) -> HaltReason {
+        match self {
+            Self::User => HaltReason::User,
+            Self::Signal => HaltReason::Signal,
+        }
     }
 }
 

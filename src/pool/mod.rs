@@ -1,20 +1,17 @@
 //! The engine: a pool of worker threads that searches `0..N` in batches, halts early and reports live counters.
 
-mod cancel;
 mod halt;
 mod shared;
 mod stats;
 mod submit;
 mod worker;
 
-pub use cancel::CancelToken;
-pub use halt::{BadHaltPolicy, HaltMode, HaltPolicy, HaltReason};
+pub use halt::{BadHaltPolicy, HaltMode, HaltPolicy, HaltReason, StopRequest};
 pub use stats::{Best, RunState, Snapshot, WorkerRow, WorkerState, bucket_of, bucket_span};
 
 use crate::search::Search;
 use crossbeam_channel::Receiver;
 use shared::Shared;
-pub(crate) use shared::lock;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,8 +21,15 @@ pub const WORKER_THREAD_PREFIX: &str = worker::THREAD_PREFIX;
 /// Most workers a run may have.
 pub const MAX_WORKERS: usize = 1024;
 
-/// How a run is set up.
+/// How a run is set up: start from [`RunConfig::default`] and chain the `with_` setters.
+///
+/// ```
+/// use poolwatch::{HaltPolicy, RunConfig};
+/// let config = RunConfig::default().with_workers(4).with_policy(HaltPolicy::Never);
+/// assert_eq!(config.workers, 4);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RunConfig {
     /// Worker threads at the start (1..=[`MAX_WORKERS`]).
     pub workers: usize,
@@ -33,6 +37,29 @@ pub struct RunConfig {
     pub policy: HaltPolicy,
     /// Number of coverage buckets the space is split into for the coverage strip.
     pub coverage_buckets: usize,
+}
+
+impl RunConfig {
+    /// The same config with `workers` worker threads at the start.
+    #[must_use]
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers;
+        self
+    }
+
+    /// The same config with another halt policy.
+    #[must_use]
+    pub fn with_policy(mut self, policy: HaltPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The same config with `buckets` coverage buckets.
+    #[must_use]
+    pub fn with_coverage_buckets(mut self, buckets: usize) -> Self {
+        self.coverage_buckets = buckets;
+        self
+    }
 }
 
 impl Default for RunConfig {
@@ -47,6 +74,7 @@ impl Default for RunConfig {
 
 /// Something notable, sent on a channel that never drops messages.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// A task met the match condition.
     Match {
@@ -95,7 +123,9 @@ pub enum Event {
 }
 
 /// The final accounting of a run.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RunReport {
     /// Why it ended.
     pub reason: HaltReason,
@@ -212,19 +242,23 @@ impl Run {
         self.shared.target_workers()
     }
 
-    /// Halts the run; the first halt's reason is the one reported.
-    pub fn halt(&self, mode: HaltMode, reason: HaltReason) {
-        self.shared.halt(mode, reason, std::time::Instant::now());
+    /// Halts the run from outside; the first halt's reason is the one reported.
+    ///
+    /// Only [`HaltReason::User`] and [`HaltReason::Signal`] can be asked for: a match, an
+    /// exhausted space or a fatal error are facts the engine alone establishes.
+    pub fn halt(&self, mode: HaltMode, request: StopRequest) {
+        self.shared
+            .halt(mode, request.reason(), std::time::Instant::now());
     }
 
     /// Drops queued work and cancels running tasks.
     pub fn halt_now(&self) {
-        self.halt(HaltMode::Now, HaltReason::User);
+        self.halt(HaltMode::Now, StopRequest::User);
     }
 
     /// Drops queued work and lets running tasks finish.
     pub fn halt_soon(&self) {
-        self.halt(HaltMode::Soon, HaltReason::User);
+        self.halt(HaltMode::Soon, StopRequest::User);
     }
 
     /// True once every worker has stopped.

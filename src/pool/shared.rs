@@ -5,11 +5,12 @@ use super::{
     Event, HaltMode, HaltPolicy, HaltReason, MAX_WORKERS, RunConfig, RunReport, rate, submit, worker,
 };
 use crate::search::{Goal, Search, SpaceStatus};
+use crate::sync::lock;
 use crossbeam_channel::{Receiver, Sender};
 use crossbeam_utils::CachePadded;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -35,11 +36,6 @@ impl PauseClock {
     }
 }
 
-/// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 pub(crate) type Slot = Arc<CachePadded<WorkerSlot>>;
 
 pub(crate) struct Shared {
@@ -51,7 +47,7 @@ pub(crate) struct Shared {
     pub policy: HaltPolicy,
     pub goal: Goal,
     pub started: Instant,
-    pub cancel: super::CancelToken,
+    pub cancel: crate::cancel::CancelToken,
     /// 0 while running; otherwise 1 + ns from start to the halt moment. Workers stop when it is set.
     pub halt_ns: CachePadded<AtomicU64>,
     halt: Mutex<Option<HaltRecord>>,
@@ -112,7 +108,7 @@ impl Shared {
             policy: config.policy,
             goal,
             started: Instant::now(),
-            cancel: super::CancelToken::new(),
+            cancel: crate::cancel::CancelToken::new(),
             halt_ns: CachePadded::new(AtomicU64::new(0)),
             halt: Mutex::new(None),
             paused: AtomicBool::new(false),

@@ -5,10 +5,13 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// What a worker is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum WorkerState {
     /// Waiting for work.
+    #[default]
     Idle,
     /// Running a task.
     Running,
@@ -93,7 +96,9 @@ pub(crate) fn bump(counter: &AtomicU64, amount: u64) {
 }
 
 /// One row of the workers table.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct WorkerRow {
     /// Slot number, stable for the run.
     pub id: usize,
@@ -118,10 +123,16 @@ pub struct WorkerRow {
 }
 
 /// The lifecycle of a run, as a snapshot sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase", tag = "state", content = "reason")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "lowercase", tag = "state", content = "reason")
+)]
 pub enum RunState {
     /// Tasks are being submitted and run.
+    #[default]
     Running,
     /// Submission is paused.
     Paused,
@@ -132,7 +143,8 @@ pub enum RunState {
 }
 
 /// The best score so far and the task that produced it.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Best {
     /// The score.
     pub score: f64,
@@ -141,7 +153,9 @@ pub struct Best {
 }
 
 /// A plain copy of everything the pool knows, cheap enough to take at 30 fps.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Snapshot {
     /// Lifecycle state.
     pub state: RunState,
@@ -204,7 +218,8 @@ impl Snapshot {
     }
 }
 
-/// The id range of bucket `index` when `total` ids are split into `buckets`.
+/// The id range of bucket `index` when `total` ids are split into `buckets`
+/// (0 buckets count as 1, as in [`bucket_of`]).
 #[must_use]
 pub fn bucket_span(total: u64, buckets: usize, index: usize) -> (u64, u64) {
     let buckets = buckets.max(1) as u64;
@@ -214,13 +229,15 @@ pub fn bucket_span(total: u64, buckets: usize, index: usize) -> (u64, u64) {
     (start, end)
 }
 
-/// The bucket that id `task` falls in.
+/// The bucket that id `task` falls in (0 buckets count as 1, as in [`bucket_span`]; ids past
+/// the end fall in the last bucket).
 #[must_use]
 pub fn bucket_of(total: u64, buckets: usize, task: u64) -> usize {
+    let buckets = buckets.max(1);
     if total == 0 {
         return 0;
     }
-    let buckets_wide = buckets.max(1) as u64;
+    let buckets_wide = buckets as u64;
     // Inverse of bucket_span: the largest index whose start is <= task.
     let guess = u128::from(task) * u128::from(buckets_wide) / u128::from(total);
     let mut index = usize::try_from(guess).unwrap_or(buckets - 1).min(buckets - 1);

@@ -1,7 +1,7 @@
 //! Collatz: the start below a bound with the longest chain; the best score climbs.
 
 use super::{Goal, Outcome, Search};
-use crate::pool::CancelToken;
+use crate::cancel::CancelToken;
 
 /// Task `n` walks the Collatz chain of `n + 1`; the score is its number of steps.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Fault injection: wraps a search so that every Nth task panics, to show how errors are caught and logged.
 
 use super::{Goal, Outcome, Search};
-use crate::pool::CancelToken;
+use crate::cancel::CancelToken;
 use std::sync::Arc;
 
 /// Runs `inner`, except that task ids `p` with `(p + 1) % every == 0` panic.

@@ -3,24 +3,25 @@
 mod collatz;
 mod fault;
 mod needle;
+#[cfg(feature = "pow")]
 mod pow;
 mod rastrigin;
-mod spec;
 
 pub use collatz::Collatz;
 pub use fault::PanicEvery;
 pub use needle::Needle;
+#[cfg(feature = "pow")]
 pub use pow::{Pow, leading_zero_bits};
 pub use rastrigin::Rastrigin;
-pub use spec::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
 
-use crate::pool::CancelToken;
+use crate::cancel::CancelToken;
 use std::ops::Range;
 use std::time::Duration;
 
 /// Which direction a search's score improves in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Goal {
     /// The search reports no score.
     None,
@@ -44,6 +45,7 @@ impl Goal {
 
 /// What one task produced.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// Nothing notable; only counted.
     Miss,
@@ -167,4 +169,86 @@ pub fn run_each<S: Search + ?Sized>(
         ran += 1;
     }
     ran
+}
+
+/// A [`Search`] made from a closure: the quickest way to run your own function on the pool.
+///
+/// ```
+/// use poolwatch::{Outcome, Run, RunConfig, search};
+/// use std::sync::Arc;
+///
+/// let evens = search::from_fn(100, |id, _cancel| {
+///     if id % 2 == 0 { Outcome::Scored(id as f64) } else { Outcome::Miss }
+/// })
+/// .named("evens")
+/// .maximize();
+/// let report = Run::start(Arc::new(evens), &RunConfig::default().with_workers(2)).wait();
+/// assert_eq!(report.best.map(|best| best.task), Some(98));
+/// ```
+pub fn from_fn<F>(space: u64, task: F) -> FnSearch<F>
+where
+    F: Fn(u64, &CancelToken) -> Outcome + Send + Sync,
+{
+    FnSearch {
+        space,
+        task,
+        name: "fn".to_string(),
+        goal: Goal::None,
+    }
+}
+
+/// The search [`from_fn`] builds: a closure over the ids `0..space`.
+pub struct FnSearch<F> {
+    space: u64,
+    task: F,
+    name: String,
+    goal: Goal,
+}
+
+impl<F> FnSearch<F> {
+    /// The same search under another name (shown in headers and summaries).
+    #[must_use]
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// Higher [`Outcome::Scored`] values are better.
+    #[must_use]
+    pub fn maximize(mut self) -> Self {
+        self.goal = Goal::Maximize;
+        self
+    }
+
+    /// Lower [`Outcome::Scored`] values are better.
+    #[must_use]
+    pub fn minimize(mut self) -> Self {
+        self.goal = Goal::Minimize;
+        self
+    }
+}
+
+impl<F> Search for FnSearch<F>
+where
+    F: Fn(u64, &CancelToken) -> Outcome + Send + Sync,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn params(&self) -> String {
+        format!("space={}", self.space)
+    }
+
+    fn space(&self) -> u64 {
+        self.space
+    }
+
+    fn goal(&self) -> Goal {
+        self.goal
+    }
+
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
+        (self.task)(task, cancel)
+    }
 }

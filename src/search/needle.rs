@@ -1,7 +1,7 @@
 //! The article's search: task p sleeps a while, then matches when p is the needle.
 
 use super::{Outcome, Search};
-use crate::pool::CancelToken;
+use crate::cancel::CancelToken;
 use std::hint::black_box;
 use std::ops::Range;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Proof of work: find a nonce whose SHA-256 with the data has enough leading zero bits.
 
 use super::{Goal, Outcome, Search};
-use crate::pool::CancelToken;
+use crate::cancel::CancelToken;
 use sha2::{Digest, Sha256};
 use std::ops::Range;
 

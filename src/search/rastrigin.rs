@@ -1,7 +1,7 @@
 //! Rastrigin: random-restart local searches; the best value descends toward the minimum 0.
 
 use super::{Goal, Outcome, Search};
-use crate::pool::CancelToken;
+use crate::cancel::CancelToken;
 use std::f64::consts::TAU;
 
 /// Task `n` runs one local search from a random start seeded by `n` and `seed`.

@@ -154,6 +154,7 @@ fn position_bar(width: usize, total: u64, searched: f64, marks: &[u64]) -> Strin
     #[expect(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
         reason = "bounded by cells"
     )]
     let filled = ((searched * cells as f64).round() as usize).min(cells);

@@ -39,7 +39,7 @@ impl CancelToken {
     pub fn cancel(&self) {
         self.shared.cancelled.store(true, Ordering::Release);
         // Taking the lock orders this notify after any sleeper's flag check.
-        let _guard = super::lock(&self.shared.lock);
+        let _guard = crate::sync::lock(&self.shared.lock);
         self.shared.wake.notify_all();
     }
 
@@ -54,7 +54,7 @@ impl CancelToken {
         let deadline = started + duration;
         let early = OVERSHOOT_NS.with(Cell::get).min(duration_ns(duration) / 2);
         let wake_at = deadline - Duration::from_nanos(early);
-        let mut guard = super::lock(&self.shared.lock);
+        let mut guard = crate::sync::lock(&self.shared.lock);
         loop {
             if self.is_cancelled() {
                 return true;

@@ -1,6 +1,6 @@
 //! A search described as data: what the command line, presets and the launcher build searches from.
 
-use super::{Collatz, Needle, PanicEvery, Pow, Rastrigin, Search};
+use crate::search::{Collatz, Needle, PanicEvery, Pow, Rastrigin, Search};
 use std::sync::Arc;
 use std::time::Duration;
 
