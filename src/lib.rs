@@ -15,9 +15,9 @@
 //! use poolwatch::{HaltPolicy, HaltReason, Outcome, Run, RunConfig, search};
 //! use std::sync::Arc;
 //!
-//! // Which of 0..10_000 squared ends in 4444?
+//! // Which of 0..10_000 has a square ending in 1024?
 //! let squares = search::from_fn(10_000, |id, _cancel| {
-//!     if (id * id) % 10_000 == 4444 {
+//!     if (id * id) % 10_000 == 1_024 {
 //!         Outcome::Match { value: format!("{id}^2 = {}", id * id), score: None }
 //!     } else {
 //!         Outcome::Miss
