@@ -27,6 +27,9 @@ pub struct Cli {
     /// Append every event to FILE as JSON lines
     #[arg(long, global = true, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Append each finished run's summary to FILE as one JSON line (the runs history)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub runs: Option<PathBuf>,
     /// Seconds between `progress` events in the log (live status and checkpoint)
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 1.0, value_parser = parse_status_every)]
     pub status_every: f64,

@@ -26,6 +26,10 @@ pub struct LoopOptions {
     pub log_path: Option<PathBuf>,
     /// How often a live run writes a `progress` event to the log (`--status-every`).
     pub status_every: Duration,
+    /// `--runs FILE`: each finished run's record is appended as one JSON line.
+    pub runs_path: Option<PathBuf>,
+    /// Where the form saves presets (`userpresets::dir`); `None`: saving says why it cannot.
+    pub presets_dir: Option<PathBuf>,
 }
 
 /// How the loop ended.
@@ -45,6 +49,8 @@ pub struct LoopEnd {
 struct Live {
     run: Run,
     journal: Journal,
+    /// What was launched, for the runs history.
+    preset: Preset,
 }
 
 /// Owns the live run; carries out the app's commands.
@@ -103,7 +109,11 @@ impl Controller {
         app.update(Msg::Started(info));
         app.update(Msg::Frame(run.snapshot()));
         self.ticker = tick(self.frame_interval());
-        self.live = Some(Live { run, journal });
+        self.live = Some(Live {
+            run,
+            journal,
+            preset: preset.clone(),
+        });
     }
 
     /// Halts a live run, waits for it, and records its summary.
@@ -123,7 +133,18 @@ impl Controller {
         let Some(live) = self.live.as_mut() else { return };
         live.journal.event(&live.run, &event);
         if let Event::Finished(report) = &event {
-            self.last_summary = Some(live.journal.finish(&live.run, report, self.signal));
+            let summary = live.journal.finish(&live.run, report, self.signal);
+            let record = crate::runlog::RunRecord::new(&live.preset, &summary);
+            if let Some(path) = &self.options.runs_path
+                && let Err(err) = crate::runlog::append(path, &record)
+            {
+                app.update(Msg::Problem(format!(
+                    "cannot append to {}: {err}",
+                    path.display()
+                )));
+            }
+            app.update(Msg::RunRecorded(Box::new(record)));
+            self.last_summary = Some(summary);
             self.fatal.clone_from(&report.fatal);
             if let Some(message) = &self.fatal {
                 app.update(Msg::Problem(message.clone()));
@@ -140,6 +161,12 @@ impl Controller {
             match command {
                 Command::Launch(preset) => self.launch(app, &preset),
                 Command::Quit => self.stop_live(app),
+                Command::SavePreset(preset) => self.save_preset(app, *preset),
+                Command::Export {
+                    file_name,
+                    contents,
+                    runs,
+                } => export(app, &file_name, &contents, runs),
                 control => self.control(&control),
             }
         }
@@ -171,7 +198,7 @@ impl Controller {
                 run.set_workers(*workers);
                 LogEvent::Workers { from, to: *workers }
             }
-            Command::Launch(_) | Command::Quit => return,
+            Command::Launch(_) | Command::Quit | Command::SavePreset(_) | Command::Export { .. } => return,
         };
         let at = run.elapsed();
         live.journal.control(at, &logged);
@@ -180,6 +207,22 @@ impl Controller {
             Command::Resume => self.ticker = tick(self.frame_interval()),
             _ => {}
         }
+    }
+
+    /// Writes a preset file for the form's `s`.
+    fn save_preset(&self, app: &mut App, preset: Preset) {
+        let Some(dir) = &self.options.presets_dir else {
+            let text = format!("cannot save: set {} or HOME", crate::userpresets::DIR_ENV);
+            app.update(Msg::Problem(text));
+            return;
+        };
+        match crate::userpresets::save(dir, &preset) {
+            Ok(path) => app.update(Msg::PresetSaved {
+                preset: Box::new(preset),
+                path: path.display().to_string(),
+            }),
+            Err(message) => app.update(Msg::Problem(message)),
+        };
     }
 
     fn frame_interval(&self) -> Duration {
@@ -300,6 +343,16 @@ impl Controller {
             background_panics: self.background_panics,
         }
     }
+}
+
+/// Writes the runs history export into the current directory and names the file in the log.
+fn export(app: &mut App, file_name: &str, contents: &str, runs: usize) {
+    let path = std::env::current_dir().map_or_else(|_| PathBuf::from(file_name), |dir| dir.join(file_name));
+    let msg = match std::fs::write(&path, contents) {
+        Ok(()) => Msg::Note(format!("exported {runs} runs to {}", path.display())),
+        Err(err) => Msg::Problem(format!("cannot write {}: {err}", path.display())),
+    };
+    app.update(msg);
 }
 
 /// Debug builds only: `POOLWATCH_TEST_PANIC_UI=1` panics on the UI thread once a run is live,

@@ -72,12 +72,23 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
             source,
         })
     })?;
+    if let Some(path) = &cli.runs {
+        crate::runlog::check_writable(path).map_err(|err| {
+            Failure::usage(anyhow::anyhow!("cannot open runs file {}: {err}", path.display()))
+        })?;
+    }
     let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     if wants_headless(cli) {
         let (search, config) = (plan.search, plan.preset.run_config());
         let mut journal = Journal::start(log, search.as_ref(), &config, Some(&plan.preset.spec))
             .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
         let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals);
+        if let Some(path) = &cli.runs {
+            let record = crate::runlog::RunRecord::new(&plan.preset, &summary);
+            if let Err(err) = crate::runlog::append(path, &record) {
+                eprintln!("poolwatch: cannot append to {}: {err}", path.display());
+            }
+        }
         print_summary(&summary, cli.json);
         if let Some(message) = &summary.fatal {
             // The run halted on it (exit code 2); say it once, on one line.
@@ -102,12 +113,23 @@ fn run_dashboard(
 ) -> Result<u8, Failure> {
     let mut presets = vec![plan.preset];
     presets.extend(Preset::shipped());
+    let presets_dir = crate::userpresets::dir();
+    let (saved, problems) = presets_dir
+        .as_deref()
+        .map(crate::userpresets::load)
+        .unwrap_or_default();
+    presets.extend(saved);
     let color = color_enabled(std::env::var_os("NO_COLOR").as_deref());
     let mut app = App::new(presets, color);
+    for problem in problems {
+        app.update(crate::app::Msg::Problem(problem));
+    }
     let options = LoopOptions {
         fps: cli.fps,
         log_path: cli.log.clone(),
         status_every: std::time::Duration::from_secs_f64(cli.status_every),
+        runs_path: cli.runs.clone(),
+        presets_dir,
     };
     let stop_input = Arc::new(AtomicBool::new(false));
     let end = {
@@ -166,19 +188,7 @@ pub fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(err) => {
-            let rendered = err.render().to_string();
-            let mut lines = rendered.lines().map(str::trim).filter(|line| !line.is_empty());
-            let mut first = lines
-                .next()
-                .unwrap_or("bad arguments")
-                .trim_start_matches("error: ")
-                .to_string();
-            // "the following required arguments were not provided:" names them on the next line.
-            if first.ends_with(':')
-                && let Some(next) = lines.next()
-            {
-                first = format!("{first} {next}");
-            }
+            let first = crate::runform::error_line(&err);
             eprintln!("poolwatch: {first} (see --help)");
             return ExitCode::from(EXIT_USAGE);
         }

@@ -65,6 +65,10 @@ mod logformat;
 #[cfg(feature = "app")]
 mod preset;
 #[cfg(feature = "app")]
+mod runform;
+#[cfg(feature = "app")]
+mod runlog;
+#[cfg(feature = "app")]
 mod signals;
 #[cfg(feature = "app")]
 mod spec;
@@ -74,6 +78,8 @@ mod summary;
 mod term;
 #[cfg(feature = "app")]
 mod ui;
+#[cfg(feature = "app")]
+mod userpresets;
 
 #[cfg(feature = "app")]
 pub use launch::main as cli_main;

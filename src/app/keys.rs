@@ -11,6 +11,8 @@ impl App {
         match self.overlay {
             Overlay::Help => self.on_help_key(key.code),
             Overlay::Launcher { cursor } => self.on_launcher_key(key.code, cursor),
+            Overlay::Form => self.on_form_key(key),
+            Overlay::Runs => self.on_runs_key(key.code),
             Overlay::None => self.on_main_key(key.code),
         }
     }
@@ -41,6 +43,7 @@ impl App {
             }
             KeyCode::Esc | KeyCode::Char('l') => self.overlay = Overlay::None,
             KeyCode::Char('q') => return self.quit_commands(),
+            KeyCode::Char('e') => return self.open_form(cursor),
             KeyCode::Enter => {
                 self.overlay = Overlay::None;
                 if let Some(preset) = self.presets.get(cursor) {
@@ -66,6 +69,7 @@ impl App {
                 };
                 Vec::new()
             }
+            KeyCode::Char('r') => self.open_runs(),
             KeyCode::Enter if !self.phase.is_live() => self
                 .selected_preset()
                 .cloned()

@@ -1,11 +1,15 @@
 //! The dashboard's model: `App`, the `Msg` it receives and a pure `update` that returns `Command`s; no I/O, no clock.
 
+mod form;
 mod history;
 mod keys;
 mod log;
+mod runs;
 
+pub use form::{FIXED_ROWS as FORM_FIXED_ROWS, Form};
 pub use history::{BestHistory, Throughput};
 pub use log::{EntryKind, LogFilter, ResultLog};
+pub use runs::{COLUMNS as RUN_COLUMNS, Column as RunColumn, RunsHistory, run_text};
 
 use crate::pool::{Event, HaltReason, RunReport, RunState, Snapshot};
 use crate::preset::Preset;
@@ -71,6 +75,10 @@ pub enum Overlay {
         /// Highlighted preset.
         cursor: usize,
     },
+    /// The run form (`App::form`), opened with `e` in the launcher.
+    Form,
+    /// The runs history (`App::runs`), opened with `r`.
+    Runs,
 }
 
 /// Facts about a run that has just been started.
@@ -107,6 +115,17 @@ pub enum Msg {
     Signal(i32),
     /// Something went wrong outside the pool (a launch refused, a background thread's panic).
     Problem(String),
+    /// Something the main loop did (an export written), for the log.
+    Note(String),
+    /// A run finished: its row of the runs history.
+    RunRecorded(Box<crate::runlog::RunRecord>),
+    /// The form's run was saved as a preset file.
+    PresetSaved {
+        /// The preset written.
+        preset: Box<Preset>,
+        /// Where.
+        path: String,
+    },
 }
 
 /// What the main loop must do after an update.
@@ -126,15 +145,32 @@ pub enum Command {
     SetWorkers(usize),
     /// Leave (after terminating a live run).
     Quit,
+    /// Write this run as a preset file in the user's presets directory.
+    SavePreset(Box<Preset>),
+    /// Write the runs history to `file_name` in the current directory.
+    Export {
+        /// The file name.
+        file_name: String,
+        /// Its contents.
+        contents: String,
+        /// How many runs it holds, for the log line.
+        runs: usize,
+    },
 }
 
 /// Every hotkey and what it does, for the help overlay and the README.
-pub const HOTKEYS: [(&str, &str); 12] = [
+pub const HOTKEYS: [(&str, &str); 15] = [
     (
         "Enter",
         "launch the selected run (from Ready, or again after a run ends)",
     ),
     ("l", "launcher: presets and the command-line run; Enter launches"),
+    (
+        "e",
+        "launcher: edit the highlighted run in a form; Enter launches it, s saves it",
+    ),
+    ("r", "runs history: Left/Right sort, s reverses, Enter relaunches"),
+    ("x / X", "runs history: export as Markdown / CSV"),
     ("p / Space", "pause / resume submission"),
     ("t", "terminate now: drop queued work, cancel running tasks"),
     ("f", "finish: no new tasks, running ones complete"),
@@ -176,6 +212,10 @@ pub struct App {
     pub quit: bool,
     /// False under `NO_COLOR`.
     pub color: bool,
+    /// The run form, while it is open.
+    pub form: Option<Form>,
+    /// Every run finished since the dashboard started.
+    pub runs: RunsHistory,
 }
 
 impl App {
@@ -196,6 +236,8 @@ impl App {
             report: None,
             quit: false,
             color,
+            form: None,
+            runs: RunsHistory::default(),
         }
     }
 
@@ -231,6 +273,18 @@ impl App {
             Msg::Problem(text) => {
                 let now = self.now();
                 self.log.push(now, EntryKind::Error, text);
+                Vec::new()
+            }
+            Msg::Note(text) => {
+                self.info(text);
+                Vec::new()
+            }
+            Msg::RunRecorded(record) => {
+                self.on_run_recorded(*record);
+                Vec::new()
+            }
+            Msg::PresetSaved { preset, path } => {
+                self.on_preset_saved(*preset, &path);
                 Vec::new()
             }
         }

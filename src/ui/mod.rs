@@ -2,9 +2,11 @@
 
 mod convergence;
 mod coverage;
+mod form;
 mod overlay;
 mod progress;
 mod results;
+mod runs;
 mod theme;
 mod workers;
 
@@ -64,6 +66,12 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
         Overlay::None => {}
         Overlay::Help => overlay::render_help(frame, area, theme),
         Overlay::Launcher { cursor } => overlay::render_launcher(frame, area, app, cursor, theme),
+        Overlay::Form => {
+            if let Some(form) = &app.form {
+                form::render(frame, area, form, theme);
+            }
+        }
+        Overlay::Runs => runs::render(frame, area, &app.runs, theme),
     }
 }
 

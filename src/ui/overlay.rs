@@ -58,7 +58,7 @@ pub fn render_launcher(frame: &mut Frame<'_>, area: Rect, app: &App, cursor: usi
     let block = Block::bordered()
         .title(" launch a run ")
         .title_bottom(Line::styled(
-            " Up/Down pick, Enter launches, Esc closes ",
+            " Up/Down pick, Enter launches, e edits, Esc closes ",
             theme.dim(),
         ));
     let list = List::new(items)

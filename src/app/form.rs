@@ -1,0 +1,276 @@
+//! The run form: a launcher row opened for editing, its fields read from the command line's definitions.
+
+use super::{App, Command, Overlay};
+use crate::preset::Preset;
+use crate::runform::{self, Checked, FieldDef};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Rows before the search's fields: the run's name, then the search kind.
+pub const FIXED_ROWS: usize = 2;
+
+/// A run being edited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    /// The launcher row it was opened from (Esc goes back to it).
+    pub origin: usize,
+    /// The run's name (the preset name when saved).
+    pub name: String,
+    /// The searches: `(name, about)`.
+    pub kinds: Vec<(String, String)>,
+    /// The chosen search.
+    pub kind: usize,
+    /// Its fields, as the command line declares them.
+    pub defs: Vec<FieldDef>,
+    /// The text of each field; empty means the default.
+    pub values: Vec<String>,
+    /// The valid values of each field, probed through the checks.
+    pub ranges: Vec<Option<String>>,
+    /// The latest check of every field.
+    pub checked: Checked,
+    /// Highlighted row: 0 name, 1 search, then the fields.
+    pub cursor: usize,
+    /// While a row is being typed into: its text before the edit (Esc restores it).
+    pub editing: Option<String>,
+    /// Set when Enter or `s` met invalid fields.
+    pub blocked: bool,
+}
+
+impl Form {
+    /// A form holding `preset`'s run.
+    #[must_use]
+    pub fn new(origin: usize, preset: &Preset) -> Self {
+        let kinds = runform::kinds();
+        let kind_name = preset.spec.kind();
+        let kind = kinds.iter().position(|(name, _)| name == kind_name).unwrap_or(0);
+        let defs = runform::fields(kind_name);
+        let values = runform::values_of(preset, &defs);
+        let mut form = Self {
+            origin,
+            name: preset.name.clone(),
+            kinds,
+            kind,
+            defs,
+            values,
+            ranges: Vec::new(),
+            checked: Checked {
+                errors: Vec::new(),
+                general: None,
+                run: None,
+            },
+            cursor: FIXED_ROWS,
+            editing: None,
+            blocked: false,
+        };
+        form.recheck(true);
+        form
+    }
+
+    /// The chosen search's name.
+    #[must_use]
+    pub fn kind_name(&self) -> &str {
+        self.kinds.get(self.kind).map_or("", |(name, _)| name.as_str())
+    }
+
+    /// The equivalent command line, as words.
+    #[must_use]
+    pub fn argv(&self) -> Vec<String> {
+        runform::argv(self.kind_name(), &self.defs, &self.values)
+    }
+
+    /// Rows in all.
+    #[must_use]
+    pub fn rows(&self) -> usize {
+        FIXED_ROWS + self.defs.len()
+    }
+
+    /// Checks the fields again; with `ranges`, probes the valid ranges too.
+    fn recheck(&mut self, ranges: bool) {
+        let kind = self.kind_name().to_string();
+        self.checked = runform::check(&self.name, &kind, &self.defs, &self.values);
+        if ranges {
+            self.ranges = (0..self.defs.len())
+                .map(|index| match self.defs[index].id.as_str() {
+                    // Checked by the command line after parsing, on a plan without the search.
+                    "workers" => Some(runform::workers_range()),
+                    _ => runform::valid_range(&kind, &self.defs, &self.values, index),
+                })
+                .collect();
+        }
+        if self.checked.run.is_some() {
+            self.blocked = false;
+        }
+    }
+
+    /// The text of the highlighted row, if it is typed into.
+    fn text_mut(&mut self) -> Option<&mut String> {
+        match self.cursor {
+            0 => Some(&mut self.name),
+            1 => None,
+            row => self.values.get_mut(row - FIXED_ROWS),
+        }
+    }
+
+    fn choose_kind(&mut self, step: isize) {
+        let count = self.kinds.len();
+        if count == 0 {
+            return;
+        }
+        self.kind = (self.kind + count).saturating_add_signed(step) % count;
+        self.defs = runform::fields(self.kind_name());
+        self.values = vec![String::new(); self.defs.len()];
+        self.recheck(true);
+    }
+
+    fn move_cursor(&mut self, step: isize) {
+        let last = self.rows().saturating_sub(1);
+        self.cursor = self.cursor.saturating_add_signed(step).min(last);
+    }
+
+    fn begin_edit(&mut self, replace_with: Option<char>) {
+        let Some(text) = self.text_mut() else { return };
+        let before = text.clone();
+        if let Some(first) = replace_with {
+            *text = first.to_string();
+        }
+        self.editing = Some(before);
+        self.recheck(false);
+    }
+
+    fn commit(&mut self) {
+        self.editing = None;
+        self.recheck(true);
+    }
+
+    /// Keys while a row is typed into.
+    fn on_edit_key(&mut self, key: KeyEvent) {
+        let control = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => {
+                let before = self.editing.take().unwrap_or_default();
+                if let Some(text) = self.text_mut() {
+                    *text = before;
+                }
+                self.recheck(false);
+            }
+            KeyCode::Enter => self.commit(),
+            KeyCode::Tab | KeyCode::Down => {
+                self.commit();
+                self.move_cursor(1);
+            }
+            KeyCode::BackTab | KeyCode::Up => {
+                self.commit();
+                self.move_cursor(-1);
+            }
+            KeyCode::Backspace => {
+                if let Some(text) = self.text_mut() {
+                    text.pop();
+                }
+                self.recheck(false);
+            }
+            KeyCode::Char('u') if control => {
+                if let Some(text) = self.text_mut() {
+                    text.clear();
+                }
+                self.recheck(false);
+            }
+            KeyCode::Char(c) if !control => {
+                if let Some(text) = self.text_mut() {
+                    text.push(c);
+                }
+                self.recheck(false);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl App {
+    /// Opens the form on launcher row `cursor`.
+    pub(super) fn open_form(&mut self, cursor: usize) -> Vec<Command> {
+        if let Some(preset) = self.presets.get(cursor) {
+            self.form = Some(Form::new(cursor, preset));
+            self.overlay = Overlay::Form;
+        }
+        Vec::new()
+    }
+
+    pub(super) fn on_form_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let Some(form) = self.form.as_mut() else {
+            self.overlay = Overlay::None;
+            return Vec::new();
+        };
+        if form.editing.is_some() {
+            form.on_edit_key(key);
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab => form.move_cursor(-1),
+            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => form.move_cursor(1),
+            KeyCode::Left | KeyCode::Char('h') if form.cursor == 1 => form.choose_kind(-1),
+            KeyCode::Right | KeyCode::Char('l') if form.cursor == 1 => form.choose_kind(1),
+            KeyCode::Char('i') | KeyCode::F(2) => form.begin_edit(None),
+            KeyCode::Char(c) if c.is_ascii_digit() || c == '.' || c == '-' => form.begin_edit(Some(c)),
+            KeyCode::Backspace => {
+                form.begin_edit(None);
+                form.on_edit_key(key);
+            }
+            KeyCode::Esc => {
+                self.overlay = Overlay::Launcher { cursor: form.origin };
+                self.form = None;
+            }
+            KeyCode::Char('q') => return self.quit_commands(),
+            KeyCode::Enter => return self.launch_form(),
+            KeyCode::Char('s') => return self.save_form(),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The form's run, or `None` (and the form marked blocked) when a field is invalid.
+    fn form_run(&mut self) -> Option<Preset> {
+        let form = self.form.as_mut()?;
+        let run = form.checked.run.clone();
+        form.blocked = run.is_none();
+        run
+    }
+
+    fn launch_form(&mut self) -> Vec<Command> {
+        let Some(run) = self.form_run() else {
+            return Vec::new();
+        };
+        self.form = None;
+        self.overlay = Overlay::None;
+        self.selected = match self.presets.iter().position(|preset| *preset == run) {
+            Some(index) => index,
+            None => {
+                self.presets.push(run.clone());
+                self.presets.len() - 1
+            }
+        };
+        vec![Command::Launch(Box::new(run))]
+    }
+
+    fn save_form(&mut self) -> Vec<Command> {
+        match self.form_run() {
+            Some(run) => vec![Command::SavePreset(Box::new(run))],
+            None => Vec::new(),
+        }
+    }
+
+    /// A preset was saved: it joins the launcher (replacing one of the same name) and the log says where.
+    pub(super) fn on_preset_saved(&mut self, preset: Preset, path: &str) {
+        self.info(format!("saved preset {:?} to {path}", preset.name));
+        match self.presets.iter().skip(1).position(|p| p.name == preset.name) {
+            Some(index) => self.presets[index + 1] = preset,
+            None => self.presets.push(preset),
+        }
+    }
+}
+
+impl App {
+    /// A lifecycle line in the result log, at the current run time.
+    pub(super) fn info(&mut self, text: String) {
+        let now = self.now();
+        self.log.push(now, super::EntryKind::Info, text);
+    }
+}

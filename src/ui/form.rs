@@ -1,0 +1,143 @@
+//! The run form overlay: one line per field with its default and valid range, the bad ones marked with their message.
+
+use super::Theme;
+use crate::app::{FORM_FIXED_ROWS, Form};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+/// Width of the label column.
+const LABEL: usize = 15;
+/// Width of the value column.
+const VALUE: usize = 22;
+
+/// Draws `form` centred over `area`.
+pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) {
+    let mut lines = vec![
+        row_line(form, 0, "name", &form.name, None, theme),
+        kind_line(form, theme),
+    ];
+    for (index, def) in form.defs.iter().enumerate() {
+        let row = FORM_FIXED_ROWS + index;
+        let mut notes = Vec::new();
+        if let Some(default) = &def.default {
+            notes.push(format!("default {default}"));
+        }
+        if let Some(range) = form.ranges.get(index).and_then(Option::as_ref) {
+            notes.push(range.clone());
+        }
+        let value = form.values.get(index).map_or("", String::as_str);
+        let shown = if value.is_empty() && form.cursor != row {
+            def.default.as_deref().unwrap_or("")
+        } else {
+            value
+        };
+        let mut line = row_line(form, row, &def.label, shown, Some(value.is_empty()), theme);
+        line.push_span(Span::styled(notes.join(", "), theme.dim()));
+        lines.push(line);
+        if let Some(Some(message)) = form.checked.errors.get(index) {
+            lines.push(Line::styled(format!("    {message}"), theme.bad()));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(help_text(form), theme.dim()));
+    lines.push(Line::raw(format!("$ {}", form.argv().join(" "))));
+    if let Some(message) = &form.checked.general {
+        lines.push(Line::styled(message.clone(), theme.bad()));
+    } else if form.blocked {
+        lines.push(Line::styled(
+            "fix the marked fields to launch or save",
+            theme.bad(),
+        ));
+    }
+    let height = u16::try_from(lines.len() + 4).unwrap_or(u16::MAX);
+    let popup = area.centered(
+        Constraint::Length(area.width.min(100)),
+        Constraint::Length(height.min(area.height)),
+    );
+    let hint = if form.editing.is_some() {
+        " Enter/Tab keep  Esc undo  Ctrl-U clear "
+    } else {
+        " Up/Down field  type or i edit  Left/Right search  Enter launch  s save  Esc back "
+    };
+    let block = Block::bordered()
+        .title(format!(" edit run: {} ", form.kind_name()))
+        .title_bottom(Line::styled(hint, theme.dim()));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+        popup,
+    );
+}
+
+/// `> label  value` with the row's marks: `>` highlighted, `!` invalid, `_` while typed into.
+fn row_line<'a>(
+    form: &Form,
+    row: usize,
+    label: &str,
+    value: &str,
+    is_default: Option<bool>,
+    theme: Theme,
+) -> Line<'a> {
+    let invalid = row >= FORM_FIXED_ROWS
+        && form
+            .checked
+            .errors
+            .get(row - FORM_FIXED_ROWS)
+            .is_some_and(Option::is_some);
+    let here = form.cursor == row;
+    let mark = match (here, invalid) {
+        (true, true) => ">!",
+        (true, false) => "> ",
+        (false, true) => " !",
+        (false, false) => "  ",
+    };
+    let typing = here && form.editing.is_some();
+    let text = if typing {
+        format!("{value}_")
+    } else {
+        value.to_string()
+    };
+    let value_style = if invalid {
+        theme.bad()
+    } else if here {
+        theme.selected()
+    } else if is_default == Some(true) {
+        theme.dim()
+    } else {
+        ratatui::style::Style::new()
+    };
+    Line::from(vec![
+        Span::styled(mark, if invalid { theme.bad() } else { theme.title() }),
+        Span::styled(format!("{label:<LABEL$}"), theme.title()),
+        Span::styled(format!("{text:<VALUE$}"), value_style),
+        Span::raw(" "),
+    ])
+}
+
+fn kind_line<'a>(form: &Form, theme: Theme) -> Line<'a> {
+    let mut line = row_line(
+        form,
+        1,
+        "search",
+        &format!("< {} >", form.kind_name()),
+        None,
+        theme,
+    );
+    let about = form.kinds.get(form.kind).map_or("", |(_, about)| about.as_str());
+    line.push_span(Span::styled(about.to_string(), theme.dim()));
+    line
+}
+
+fn help_text(form: &Form) -> String {
+    match form.cursor {
+        0 => "name: the run's name in the launcher, the history and a saved preset".to_string(),
+        1 => "search: Left/Right picks another search (its fields start at their defaults)".to_string(),
+        row => form
+            .defs
+            .get(row - FORM_FIXED_ROWS)
+            .map(|def| format!("{}: {}", def.label, def.help))
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,101 @@
+//! The runs history overlay: one row per finished run, the sort column marked, the rate relative to the first run.
+
+use super::{Theme, duration};
+use crate::app::{RUN_COLUMNS, RunColumn, RunsHistory, run_text};
+use crate::summary::{format_score, human_count};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, TableState};
+use std::time::Duration;
+
+/// Draws the history over most of `area`.
+pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Theme) {
+    let popup = area.centered(
+        Constraint::Length(area.width.min(140)),
+        Constraint::Length(area.height.saturating_sub(2).max(3)),
+    );
+    let block = Block::bordered()
+        .title(format!(" runs ({}) ", runs.records.len()))
+        .title_bottom(Line::styled(
+            " Left/Right sort  s reverse  Enter relaunch  x Markdown  X CSV  Esc close ",
+            theme.dim(),
+        ));
+    frame.render_widget(Clear, popup);
+    if runs.records.is_empty() {
+        let text = "no finished runs yet: launch one (Enter, or l for the launcher)";
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, theme.dim())).block(block),
+            popup,
+        );
+        return;
+    }
+    let order = runs.order();
+    let rows: Vec<Vec<String>> = order.iter().map(|&index| cells(runs, index)).collect();
+    let headers: Vec<String> = RUN_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(index, column)| {
+            let arrow = match (index == runs.sort, runs.descending) {
+                (false, _) => "",
+                (true, false) => "^",
+                (true, true) => "v",
+            };
+            format!("{}{arrow}", column.title())
+        })
+        .collect();
+    let widths: Vec<Constraint> = RUN_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(index, column)| {
+            if *column == RunColumn::Run {
+                return Constraint::Fill(1);
+            }
+            let widest = rows
+                .iter()
+                .map(|row| row[index].chars().count())
+                .chain([headers[index].chars().count()])
+                .max()
+                .unwrap_or(1);
+            Constraint::Length(u16::try_from(widest).unwrap_or(u16::MAX))
+        })
+        .collect();
+    let header = Row::new(headers.into_iter().enumerate().map(|(index, title)| {
+        let style = if index == runs.sort {
+            theme.warn()
+        } else {
+            theme.title()
+        };
+        Cell::from(title).style(style)
+    }));
+    let table = Table::new(rows.into_iter().map(Row::new), widths)
+        .header(header)
+        .block(block)
+        .row_highlight_style(theme.selected());
+    let mut state = TableState::default().with_selected(Some(runs.cursor));
+    frame.render_stateful_widget(table, popup, &mut state);
+}
+
+/// The table cells of record `index`, in [`RUN_COLUMNS`] order.
+fn cells(runs: &RunsHistory, index: usize) -> Vec<String> {
+    let record = &runs.records[index];
+    RUN_COLUMNS
+        .iter()
+        .map(|column| match column {
+            RunColumn::Number => (index + 1).to_string(),
+            RunColumn::Run => run_text(record),
+            RunColumn::Workers => record.workers.to_string(),
+            RunColumn::Outcome => record.outcome.label().to_string(),
+            RunColumn::Elapsed => duration(Duration::from_secs_f64(record.elapsed_s.max(0.0))),
+            RunColumn::Active => duration(Duration::from_secs_f64(record.active_s.max(0.0))),
+            RunColumn::Rate => human_count(record.tasks_per_s),
+            RunColumn::Relative => runs
+                .relative(index)
+                .map_or_else(|| "-".to_string(), |r| format!("{r:.2}")),
+            RunColumn::Latency => record
+                .halt_latency_ms
+                .map_or_else(|| "-".to_string(), |ms| format!("{ms:.2}ms")),
+            RunColumn::Best => record.best.map_or_else(|| "-".to_string(), format_score),
+        })
+        .collect()
+}
