@@ -88,11 +88,28 @@ impl Form {
         let kind = self.kind_name().to_string();
         self.checked = runform::check(&self.name, &kind, &self.defs, &self.values);
         if ranges {
+            // Probe each field with the others as they are, the invalid ones at their defaults.
+            let base: Vec<String> = self
+                .values
+                .iter()
+                .zip(&self.checked.errors)
+                .map(|(value, error)| {
+                    if error.is_some() {
+                        String::new()
+                    } else {
+                        value.clone()
+                    }
+                })
+                .collect();
             self.ranges = (0..self.defs.len())
                 .map(|index| match self.defs[index].id.as_str() {
                     // Checked by the command line after parsing, on a plan without the search.
                     "workers" => Some(runform::workers_range()),
-                    _ => runform::valid_range(&kind, &self.defs, &self.values, index),
+                    _ => {
+                        let mut probe = base.clone();
+                        probe[index].clone_from(&self.values[index]);
+                        runform::valid_range(&kind, &self.defs, &probe, index)
+                    }
                 })
                 .collect();
         }

@@ -51,7 +51,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) {
             theme.bad(),
         ));
     }
-    let height = u16::try_from(lines.len() + 4).unwrap_or(u16::MAX);
+    let height = u16::try_from(lines.len() + 3).unwrap_or(u16::MAX);
     let popup = area.centered(
         Constraint::Length(area.width.min(100)),
         Constraint::Length(height.min(area.height)),
@@ -59,7 +59,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) {
     let hint = if form.editing.is_some() {
         " Enter/Tab keep  Esc undo  Ctrl-U clear "
     } else {
-        " Up/Down field  type or i edit  Left/Right search  Enter launch  s save  Esc back "
+        " type to edit  Left/Right search  Enter launch  s save  Esc back "
     };
     let block = Block::bordered()
         .title(format!(" edit run: {} ", form.kind_name()))
@@ -117,23 +117,22 @@ fn row_line<'a>(
 }
 
 fn kind_line<'a>(form: &Form, theme: Theme) -> Line<'a> {
-    let mut line = row_line(
-        form,
-        1,
-        "search",
-        &format!("< {} >", form.kind_name()),
-        None,
-        theme,
-    );
-    let about = form.kinds.get(form.kind).map_or("", |(_, about)| about.as_str());
-    line.push_span(Span::styled(about.to_string(), theme.dim()));
+    let kind = format!("< {} >", form.kind_name());
+    let mut line = row_line(form, 1, "search", &kind, None, theme);
+    line.push_span(Span::styled(
+        format!("{} searches", form.kinds.len()),
+        theme.dim(),
+    ));
     line
 }
 
 fn help_text(form: &Form) -> String {
     match form.cursor {
         0 => "name: the run's name in the launcher, the history and a saved preset".to_string(),
-        1 => "search: Left/Right picks another search (its fields start at their defaults)".to_string(),
+        1 => {
+            let about = form.kinds.get(form.kind).map_or("", |(_, about)| about.as_str());
+            format!("{}: {about} (Left/Right: another search)", form.kind_name())
+        }
         row => form
             .defs
             .get(row - FORM_FIXED_ROWS)

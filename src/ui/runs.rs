@@ -38,8 +38,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Them
         .map(|(index, column)| {
             let arrow = match (index == runs.sort, runs.descending) {
                 (false, _) => "",
-                (true, false) => "^",
-                (true, true) => "v",
+                (true, false) => " ^",
+                (true, true) => " v",
             };
             format!("{}{arrow}", column.title())
         })
@@ -71,7 +71,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Them
     let table = Table::new(rows.into_iter().map(Row::new), widths)
         .header(header)
         .block(block)
-        .row_highlight_style(theme.selected());
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("> ");
     let mut state = TableState::default().with_selected(Some(runs.cursor));
     frame.render_stateful_widget(table, popup, &mut state);
 }

@@ -1,0 +1,140 @@
+//! Frame tests of the run form and the runs history (issue 13), snapshotted with insta at 80x24 and 120x40.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use poolwatch::internals::{App, Msg, Preset, RunOutcome, RunRecord, SearchSpec};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn presets() -> Vec<Preset> {
+    let command_line = Preset {
+        name: "Command line".into(),
+        description: "needle tasks=50000 needle=10000 sleep-ms=1 (2 workers, halt now)".into(),
+        spec: SearchSpec::default(),
+        workers: Some(2),
+        halt: poolwatch::HaltPolicy::Now,
+    };
+    let mut all = vec![command_line];
+    all.extend(Preset::shipped());
+    all
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| poolwatch::internals::render(frame, app))
+        .unwrap();
+    terminal
+}
+
+/// The launcher's pow row opened in the form, its --bits set to `bits` and committed.
+fn pow_form(bits: &str) -> App {
+    let mut app = App::new(presets(), false);
+    app.update(key(KeyCode::Char('l')));
+    for _ in 0..3 {
+        app.update(key(KeyCode::Down));
+    }
+    app.update(key(KeyCode::Char('e')));
+    // The cursor starts on the first option (--tasks); --bits is two rows down.
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    typed(&mut app, bits);
+    app.update(key(KeyCode::Enter));
+    app
+}
+
+fn record(
+    name: &str,
+    bits: u32,
+    outcome: RunOutcome,
+    rate: f64,
+    elapsed: f64,
+    latency: Option<f64>,
+) -> RunRecord {
+    RunRecord {
+        name: name.into(),
+        search: SearchSpec::Pow {
+            tasks: 1 << 32,
+            data: "poolwatch".into(),
+            bits,
+        },
+        params: format!("tasks=4294967296 data=\"poolwatch\" bits={bits}"),
+        workers: 2,
+        halt: "now".into(),
+        outcome,
+        matches: u64::from(outcome == RunOutcome::Found),
+        completed: 1_000,
+        total: 1 << 32,
+        elapsed_s: elapsed,
+        active_s: elapsed,
+        tasks_per_s: rate,
+        halt_latency_ms: latency,
+        best: Some(f64::from(bits)),
+    }
+}
+
+fn history() -> App {
+    let mut app = App::new(presets(), false);
+    let runs = [
+        record(
+            "Proof of work, 28 bits",
+            20,
+            RunOutcome::Found,
+            1_200_000.0,
+            0.8,
+            Some(0.21),
+        ),
+        record(
+            "Proof of work, 28 bits",
+            24,
+            RunOutcome::Found,
+            1_350_000.0,
+            14.6,
+            Some(0.35),
+        ),
+        record("Pow on 1 worker", 24, RunOutcome::Stopped, 610_000.0, 4.2, None),
+    ];
+    for run in runs {
+        app.update(Msg::RunRecorded(Box::new(run)));
+    }
+    app.update(key(KeyCode::Char('r')));
+    // Sort by tasks/s, largest first; the highlight on the second row.
+    for _ in 0..6 {
+        app.update(key(KeyCode::Right));
+    }
+    app.update(key(KeyCode::Char('s')));
+    app.update(key(KeyCode::Down));
+    app
+}
+
+#[test]
+fn the_form_valid_and_with_an_invalid_field() {
+    for (name, app) in [("form_valid", pow_form("20")), ("form_invalid", pow_form("300"))] {
+        for (width, height) in [(120, 40), (80, 24)] {
+            let terminal = draw(&app, width, height);
+            insta::assert_snapshot!(format!("{name}_{width}x{height}"), terminal.backend());
+        }
+    }
+}
+
+#[test]
+fn the_runs_history() {
+    let app = history();
+    for (width, height) in [(120, 40), (80, 24)] {
+        let terminal = draw(&app, width, height);
+        insta::assert_snapshot!(format!("runs_{width}x{height}"), terminal.backend());
+    }
+}
