@@ -347,9 +347,14 @@ impl Controller {
 
 /// Writes the runs history export into the current directory and names the file in the log.
 fn export(app: &mut App, file_name: &str, contents: &str, runs: usize) {
-    let path = std::env::current_dir().map_or_else(|_| PathBuf::from(file_name), |dir| dir.join(file_name));
+    let dir = std::env::current_dir().unwrap_or_default();
+    let path = dir.join(file_name);
     let msg = match std::fs::write(&path, contents) {
-        Ok(()) => Msg::Note(format!("exported {runs} runs to {}", path.display())),
+        // The file name first: a long directory is cut off at the panel's edge.
+        Ok(()) => Msg::Note(format!(
+            "exported {runs} runs to {file_name} in {}",
+            dir.display()
+        )),
         Err(err) => Msg::Problem(format!("cannot write {}: {err}", path.display())),
     };
     app.update(msg);

@@ -1,0 +1,231 @@
+//! End to end for issue 13: the built binary in a pty edits a run in the form, saves it, launches it twice, and exports the history.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ROWS: u16 = 40;
+const COLS: u16 = 120;
+const WAIT: Duration = Duration::from_secs(60);
+const DOWN: &str = "\x1b[B";
+const UP: &str = "\x1b[A";
+const CTRL_U: &str = "\x15";
+
+/// poolwatch in a pty, started in `dir` with its saved runs in `dir/presets`.
+struct Session {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Session {
+    fn start(dir: &Path, args: &[&str]) -> Self {
+        let size = PtySize {
+            rows: ROWS,
+            cols: COLS,
+            pixel_width: 0,
+            pixel_height: 0,
+        };
+        let pair = native_pty_system().openpty(size).unwrap();
+        let mut command = CommandBuilder::new(assert_cmd::cargo::cargo_bin("poolwatch"));
+        command.args(args);
+        command.cwd(dir);
+        command.env("TERM", "xterm-256color");
+        command.env("POOLWATCH_RUNS_DIR", dir.join("presets"));
+        let child = pair.slave.spawn_command(command).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            NonZeroU16::new(ROWS).unwrap(),
+            NonZeroU16::new(COLS).unwrap(),
+            0,
+        )));
+        let sink = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(read) = reader.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buffer[..read]);
+            }
+        });
+        Self {
+            child,
+            writer,
+            parser,
+            _master: pair.master,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_until(&self, what: &str, mut done: impl FnMut(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait_until(text, |screen| screen.contains(text))
+    }
+
+    /// Sends keys, then lets the dashboard draw them (an Esc must not run into the next key).
+    fn press(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "poolwatch did not exit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn wait_for_file(path: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if done(&text) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what} in {}: {text:?}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn fresh_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("poolwatch-pty-runs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("presets")).unwrap();
+    dir
+}
+
+#[test]
+fn edit_save_launch_twice_compare_and_export() {
+    let dir = fresh_dir();
+    std::fs::write(
+        dir.join("presets/broken.toml"),
+        "name = \"broken\"\n[search]\nkind = \"pow\"\nbits = 999\n",
+    )
+    .unwrap();
+    let runs_file = dir.join("runs.jsonl");
+    let mut session = Session::start(&dir, &["--runs", runs_file.to_str().unwrap(), "-w", "2"]);
+    session.wait_for("[Ready]");
+    session.wait_for("skipped saved run: bad preset");
+
+    // The launcher's pow row in the form: --bits is two rows below the first field.
+    session.press("l");
+    session.wait_for("launch a run");
+    session.press(&DOWN.repeat(3));
+    session.press("e");
+    session.wait_for("edit run: pow");
+    session.press(DOWN);
+    session.press(DOWN);
+    session.press("300");
+    session.wait_for("--bits must be between 1 and 256, got 300");
+    session.press("\r");
+    session.press("\r");
+    session.wait_for("fix the marked fields to launch or save");
+    session.press(DOWN);
+    session.press(UP);
+    session.press("12\r");
+    session.wait_for("$ poolwatch pow --bits=12");
+    // Rename it, save it as a preset.
+    session.press(&UP.repeat(4));
+    session.press("i");
+    session.press(CTRL_U);
+    session.press("Pow 12 bits\r");
+    session.press("s");
+    let saved = wait_for_file(&dir.join("presets/pow-12-bits.toml"), "the saved preset", |t| {
+        t.contains("bits = 12")
+    });
+    assert!(saved.contains("name = \"Pow 12 bits\""), "{saved}");
+
+    // First run, from the form; second run, from the history.
+    session.press("\r");
+    session.wait_for("[Found]");
+    session.press("r");
+    session.wait_for("runs (1)");
+    session.press("\r");
+    wait_for_file(&runs_file, "two runs", |text| text.lines().count() == 2);
+    session.press("r");
+    let history = session.wait_for("runs (2)");
+    let rows: Vec<&str> = history
+        .lines()
+        .filter(|line| line.contains("Pow 12 bits: pow"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{history}");
+    assert!(rows.iter().all(|row| row.contains("found")), "{history}");
+
+    session.press("x");
+    let exported = wait_for_file(&dir.join("poolwatch-runs.md"), "the Markdown export", |t| {
+        t.lines().count() == 4
+    });
+    let lines: Vec<&str> = exported.lines().collect();
+    assert!(lines[0].starts_with("| # | Name | Search |"), "{exported}");
+    assert!(
+        lines[2].starts_with("| 1 | Pow 12 bits | `pow tasks=4294967296"),
+        "{exported}"
+    );
+    assert!(
+        lines[3].starts_with("| 2 | Pow 12 bits | `pow tasks=4294967296"),
+        "{exported}"
+    );
+    assert!(lines[3].contains("bits=12`"), "{exported}");
+    session.press("\x1b");
+    session.wait_for("exported 2 runs to poolwatch-runs.md in");
+
+    // The saved preset is in the launcher from now on.
+    session.press("l");
+    session.wait_for("Pow 12 bits [pow, halt now]");
+    session.press("q");
+    session.wait_exit();
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&runs_file)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert_eq!(record["name"], "Pow 12 bits");
+        assert_eq!(record["outcome"], "found");
+        assert_eq!(record["search"]["bits"], 12);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
