@@ -165,10 +165,7 @@ pub const HOTKEYS: [(&str, &str); 15] = [
         "launch the selected run (from Ready, or again after a run ends)",
     ),
     ("l", "launcher: presets and the command-line run; Enter launches"),
-    (
-        "e",
-        "launcher: edit the highlighted run in a form; Enter launches it, s saves it",
-    ),
+    ("e", "launcher: edit the run in a form (Enter launches, s saves)"),
     ("r", "runs history: Left/Right sort, s reverses, Enter relaunches"),
     ("x / X", "runs history: export as Markdown / CSV"),
     ("p / Space", "pause / resume submission"),
