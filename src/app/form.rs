@@ -291,3 +291,82 @@ impl App {
         self.log.push(now, super::EntryKind::Info, text);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Msg;
+    use crate::spec::SearchSpec;
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    fn type_text(app: &mut App, text: &str) {
+        for c in text.chars() {
+            press(app, KeyCode::Char(c));
+        }
+    }
+
+    /// The launcher's pow preset open in the form, the cursor on --bits.
+    fn on_bits() -> App {
+        let mut app = App::new(Preset::shipped(), false);
+        let pow = app.presets.iter().position(|p| p.spec.kind() == "pow").unwrap();
+        app.overlay = Overlay::Launcher { cursor: pow };
+        press(&mut app, KeyCode::Char('e'));
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Down);
+        app
+    }
+
+    #[test]
+    fn invalid_fields_block_launch_and_save() {
+        let mut app = on_bits();
+        type_text(&mut app, "0");
+        press(&mut app, KeyCode::Enter);
+        assert!(press(&mut app, KeyCode::Enter).is_empty());
+        assert!(press(&mut app, KeyCode::Char('s')).is_empty());
+        let form = app.form.as_ref().unwrap();
+        assert!(form.blocked);
+        assert_eq!(app.overlay, Overlay::Form);
+    }
+
+    #[test]
+    fn esc_undoes_an_edit_and_enter_launches_the_edited_run() {
+        let mut app = on_bits();
+        type_text(&mut app, "99");
+        press(&mut app, KeyCode::Esc);
+        type_text(&mut app, "16");
+        press(&mut app, KeyCode::Enter);
+        let commands = press(&mut app, KeyCode::Char('s'));
+        assert!(matches!(&commands[..], [Command::SavePreset(_)]), "{commands:?}");
+        let commands = press(&mut app, KeyCode::Enter);
+        let [Command::Launch(run)] = &commands[..] else {
+            panic!("{commands:?}")
+        };
+        assert!(matches!(run.spec, SearchSpec::Pow { bits: 16, .. }), "{run:?}");
+        assert_eq!(app.overlay, Overlay::None);
+        assert_eq!(
+            app.selected_preset(),
+            Some(run.as_ref()),
+            "the edited run is selected"
+        );
+    }
+
+    #[test]
+    fn another_search_brings_its_own_fields() {
+        let mut app = on_bits();
+        for _ in 0..3 {
+            press(&mut app, KeyCode::Up);
+        }
+        press(&mut app, KeyCode::Left);
+        let form = app.form.as_ref().unwrap();
+        assert_eq!(form.kind_name(), "needle");
+        let ids: Vec<&str> = form.defs.iter().map(|def| def.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["tasks", "needle", "sleep_ms", "panic_every", "workers", "halt"]
+        );
+        assert!(form.checked.run.is_some());
+    }
+}
