@@ -9,7 +9,7 @@ use crate::cli::Cli;
 use crate::pool::MAX_WORKERS;
 use crate::preset::Preset;
 use clap::error::ErrorKind;
-use clap::{Arg, ArgAction, CommandFactory, Parser};
+use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser};
 use std::any::TypeId;
 
 /// Global options every run has, shown after the search's own options.
@@ -258,13 +258,14 @@ pub fn check(name: &str, kind: &str, defs: &[FieldDef], values: &[String]) -> Ch
             run: None,
         };
     }
-    match build_run(name, kind, defs, values) {
+    match build_run(&mut Cli::command(), name, kind, defs, values) {
         Ok(run) => Checked {
             errors,
             general: None,
             run: Some(run),
         },
-        Err(message) => {
+        Err(refused) => {
+            let message = refused.message();
             // Blame the field the message names, as `--bits` or `-w/--workers`.
             let blamed = defs.iter().position(|def| names(&message, def));
             let general = match blamed.and_then(|index| errors.get_mut(index)) {
@@ -317,10 +318,35 @@ fn check_value(kind: &str, def: &FieldDef, value: &str) -> Option<String> {
     }
 }
 
-/// The whole command line through `Cli::try_parse_from`, then the same checks as a launch.
-fn build_run(name: &str, kind: &str, defs: &[FieldDef], values: &[String]) -> Result<Preset, String> {
+/// Why a form's command line was refused; the clap error is rendered only when shown.
+enum Refused {
+    Parse(Box<clap::Error>),
+    Check(String),
+}
+
+impl Refused {
+    fn message(&self) -> String {
+        match self {
+            Self::Parse(err) => error_line(err),
+            Self::Check(message) => message.clone(),
+        }
+    }
+}
+
+/// The whole command line through `cli_command` (`Cli::command()`, built once for many checks:
+/// what `Cli::try_parse_from` does), then the same checks as a launch.
+fn build_run(
+    cli_command: &mut clap::Command,
+    name: &str,
+    kind: &str,
+    defs: &[FieldDef],
+    values: &[String],
+) -> Result<Preset, Refused> {
     let argv = argv(kind, defs, values);
-    let mut cli = Cli::try_parse_from(&argv).map_err(|err| error_line(&err))?;
+    let mut cli = cli_command
+        .try_get_matches_from_mut(&argv)
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .map_err(|err| Refused::Parse(Box::new(err)))?;
     let spec = cli.spec();
     let params = if spec.kind() == OPENS_INPUTS {
         // Building it would open its inputs (maybe standard input): the launch checks it.
@@ -331,13 +357,15 @@ fn build_run(name: &str, kind: &str, defs: &[FieldDef], values: &[String]) -> Re
             .collect::<Vec<_>>()
             .join(" ")
     } else {
-        spec.build().map_err(|err| err.to_string())?.params()
+        spec.build()
+            .map_err(|err| Refused::Check(err.to_string()))?
+            .params()
     };
     let workers = cli.workers;
     if workers.is_some() {
         // The command line's own check of -w, on a plan without the search.
         cli.search = None;
-        cli.plan().map_err(|err| err.to_string())?;
+        cli.plan().map_err(|err| Refused::Check(err.to_string()))?;
     }
     let workers_text = workers.map_or_else(|| "all CPUs".to_string(), |w| format!("{w} workers"));
     Ok(Preset {
@@ -377,9 +405,10 @@ pub fn error_line(err: &clap::Error) -> String {
 pub fn valid_range(kind: &str, defs: &[FieldDef], values: &[String], index: usize) -> Option<String> {
     let def = defs.get(index)?;
     let mut probe = values.to_vec();
+    let mut cli_command = Cli::command();
     let mut valid = |text: String| {
         probe[index] = text;
-        build_run("probe", kind, defs, &probe).is_ok()
+        build_run(&mut cli_command, "probe", kind, defs, &probe).is_ok()
     };
     match def.value_type {
         ValueType::Unsigned(bits) => {
@@ -594,5 +623,28 @@ mod tests {
             assert_eq!(run.workers, preset.workers);
             assert_eq!(run.halt, preset.halt);
         }
+    }
+
+    #[test]
+    fn exec_words_go_after_a_double_dash_and_its_inputs_are_not_opened() {
+        let defs = fields("exec");
+        let mut values = vec![String::new(); defs.len()];
+        let command = defs
+            .iter()
+            .position(|def| def.place == Place::Positional)
+            .unwrap();
+        assert_eq!(defs[command].label, "CMD");
+        values[command] = "echo {}".into();
+        values[position(&defs, "range")] = "0..10".into();
+        let argv = argv("exec", &defs, &values);
+        assert_eq!(argv, ["poolwatch", "exec", "--range=0..10", "--", "echo", "{}"]);
+        let run = check("e", "exec", &defs, &values).run.unwrap();
+        let SearchSpec::Exec(spec) = run.spec else {
+            panic!("{:?}", run.spec)
+        };
+        assert_eq!(spec.command, ["echo", "{}"]);
+        // No range and no input: standard input, which the form must not open.
+        values[position(&defs, "range")] = String::new();
+        assert!(check("e", "exec", &defs, &values).run.is_some());
     }
 }
