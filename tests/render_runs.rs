@@ -138,3 +138,15 @@ fn the_runs_history() {
         insta::assert_snapshot!(format!("runs_{width}x{height}"), terminal.backend());
     }
 }
+
+#[test]
+fn the_form_and_the_history_render_at_every_size_from_0x0() {
+    let sizes = [0, 1, 2, 5, 10, 20, 40, 50, 60, 80, 100, 120, 200];
+    for app in [pow_form("20"), pow_form("300"), history()] {
+        for width in sizes {
+            for height in sizes {
+                draw(&app, width, height);
+            }
+        }
+    }
+}
