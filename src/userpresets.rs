@@ -135,11 +135,7 @@ mod tests {
         let preset = Preset {
             name: "Pow, 20 bits!".into(),
             description: "pow tasks=100".into(),
-            spec: SearchSpec::Pow {
-                tasks: 100,
-                data: "x".into(),
-                bits: 20,
-            },
+            spec: toml::from_str("kind = \"pow\"\ntasks = 100\ndata = \"x\"\nbits = 20").unwrap(),
             workers: Some(3),
             halt: HaltPolicy::After(2),
         };

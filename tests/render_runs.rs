@@ -66,11 +66,8 @@ fn record(
 ) -> RunRecord {
     RunRecord {
         name: name.into(),
-        search: SearchSpec::Pow {
-            tasks: 1 << 32,
-            data: "poolwatch".into(),
-            bits,
-        },
+        // Through serde: the form of a preset's [search] table, whatever the Rust shape.
+        search: serde_json::from_value(serde_json::json!({"kind": "pow", "bits": bits})).unwrap(),
         params: format!("tasks=4294967296 data=\"poolwatch\" bits={bits}"),
         workers: 2,
         halt: "now".into(),
