@@ -843,7 +843,7 @@ fn pow_range(workers: usize) -> (Value, Vec<Check>) {
             },
             value: ratio(&poolwatch_cpu, &plain_cpu),
             target: Target::AtLeast(1.0),
-            note: Some("insensitive to other processes' load".into()),
+            note: Some("less sensitive than wall clock to other processes' load".into()),
         },
         Check {
             what: if one {
@@ -853,7 +853,7 @@ fn pow_range(workers: usize) -> (Value, Vec<Check>) {
             },
             value: ratio(&poolwatch_cpu, &floor_cpu),
             target: Target::AtLeast(0.97),
-            note: Some("insensitive to other processes' load".into()),
+            note: Some("less sensitive than wall clock to other processes' load".into()),
         },
         Check {
             what: if one {

@@ -87,7 +87,7 @@ pub mod internals {
     pub use crate::exec::{ExecSearch, ExecSpec};
     pub use crate::pool::{bucket_of, bucket_span};
     pub use crate::preset::Preset;
-    pub use crate::spec::SearchSpec;
+    pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};
 }
