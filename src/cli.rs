@@ -130,3 +130,64 @@ impl Cli {
         Ok(RunPlan { preset, search })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("poolwatch").chain(args.iter().copied()))
+            .unwrap_or_else(|err| panic!("{args:?}: {err}"))
+    }
+
+    /// A preset that names only the kind gets the same options as the subcommand with no flags.
+    #[test]
+    fn presets_and_the_command_line_share_their_defaults() {
+        for kind in ["needle", "pow", "collatz", "rastrigin"] {
+            let text = format!("name = \"x\"\n[search]\nkind = \"{kind}\"\n");
+            let preset = Preset::from_toml(&text, "x.toml").unwrap_or_else(|err| panic!("{err}"));
+            assert_eq!(preset.spec, parse(&[kind]).spec(), "{kind}");
+        }
+        assert_eq!(parse(&[]).spec(), SearchSpec::default());
+    }
+
+    /// Flags and preset fields are the same fields: a value set either way gives the same spec.
+    #[test]
+    fn flags_and_preset_fields_build_the_same_spec() {
+        let cli = parse(&["--seed", "7", "rastrigin", "--dims", "3", "--target", "-1.5"]);
+        let text = "name = \"x\"\n[search]\nkind = \"rastrigin\"\ndims = 3\ntarget = -1.5\nseed = 7\n";
+        assert_eq!(Preset::from_toml(text, "x.toml").unwrap().spec, cli.spec());
+        let cli = parse(&["exec", "--range", "1..4", "--timeout", "2", "--", "echo", "{}"]);
+        let text = "name = \"x\"\n[search]\nkind = \"exec\"\nrange = \"1..4\"\ntimeout_s = 2.0\ncommand = [\"echo\", \"{}\"]\n";
+        assert_eq!(Preset::from_toml(text, "x.toml").unwrap().spec, cli.spec());
+    }
+
+    /// The option definitions can be read back (what a launcher form is built from).
+    #[test]
+    fn option_definitions_are_introspectable() {
+        let command = Cli::command();
+        let pow = command.find_subcommand("pow").expect("a pow subcommand");
+        let bits = pow
+            .get_arguments()
+            .find(|arg| arg.get_id() == "bits")
+            .expect("--bits");
+        assert_eq!(bits.get_long(), Some("bits"));
+        assert_eq!(bits.get_default_values(), ["24"]);
+        let kinds: Vec<_> = command.get_subcommands().map(clap::Command::get_name).collect();
+        assert_eq!(kinds, ["needle", "pow", "collatz", "rastrigin", "exec"]);
+    }
+
+    /// The command line and preset files refuse the same worker counts, with the same words.
+    #[test]
+    fn one_worker_check_for_flags_and_presets() {
+        let flag = parse(&["-w", "0"]).plan().err().expect("0 workers refused");
+        assert_eq!(flag.to_string(), "--workers must be between 1 and 1024, got 0");
+        let text = "name = \"x\"\nworkers = 0\n[search]\nkind = \"needle\"\n";
+        let file = Preset::from_toml(text, "x.toml").expect_err("0 workers refused");
+        assert_eq!(
+            file.to_string(),
+            "bad preset x.toml: workers must be between 1 and 1024, got 0"
+        );
+    }
+}

@@ -185,4 +185,11 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("halt policy"), "{err}");
     }
+
+    #[test]
+    fn unknown_search_fields_are_refused() {
+        let err =
+            Preset::from_toml("name = \"a\"\n[search]\nkind = \"pow\"\nbitz = 3", "x.toml").unwrap_err();
+        assert!(err.to_string().contains("bitz"), "{err}");
+    }
 }
