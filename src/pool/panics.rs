@@ -1,12 +1,14 @@
 //! The process's one panic hook: silent on pool workers, the application's handler (or the hook before it) elsewhere.
 
 use super::worker::THREAD_PREFIX;
+#[cfg(feature = "app")]
 use std::panic::PanicHookInfo;
 use std::sync::Once;
 #[cfg(feature = "app")]
 use std::sync::OnceLock;
 
 /// A panic hook, as `std::panic::take_hook` returns it.
+#[cfg(feature = "app")]
 pub(crate) type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Send + Sync + 'static>;
 
 /// What a panic outside the pool's workers does; it is given the hook that was installed
