@@ -343,7 +343,7 @@ fn build_run(
     values: &[String],
 ) -> Result<Preset, Refused> {
     let argv = argv(kind, defs, values);
-    let mut cli = cli_command
+    let cli = cli_command
         .try_get_matches_from_mut(&argv)
         .and_then(|matches| Cli::from_arg_matches(&matches))
         .map_err(|err| Refused::Parse(Box::new(err)))?;
@@ -362,11 +362,9 @@ fn build_run(
             .params()
     };
     let workers = cli.workers;
-    if workers.is_some() {
-        // The command line's own check of -w, on a plan without the search.
-        cli.search = None;
-        cli.plan().map_err(|err| Refused::Check(err.to_string()))?;
-    }
+    // The command line's own check of -w, with its words.
+    crate::preset::check_workers(workers)
+        .map_err(|err| Refused::Check(crate::cli::UsageError::from(err).to_string()))?;
     let workers_text = workers.map_or_else(|| "all CPUs".to_string(), |w| format!("{w} workers"));
     Ok(Preset {
         name: name.trim().to_string(),
@@ -638,5 +636,14 @@ mod tests {
         // No range and no input: standard input, which the form must not open.
         values[position(&defs, "range")] = String::new();
         assert!(check("e", "exec", &defs, &values).run.is_some());
+    }
+
+    #[test]
+    fn an_exec_run_round_trips_through_the_form() {
+        let text = "name = \"e\"\n[search]\nkind = \"exec\"\nrange = \"1..4\"\ntimeout_s = 2.5\ngrace_s = 1.0\ncommand = [\"echo\", \"{}\"]\n";
+        let preset = Preset::from_toml(text, "e.toml").unwrap();
+        let defs = fields("exec");
+        let values = values_of(&preset, &defs);
+        assert_eq!(check("e", "exec", &defs, &values).run.unwrap().spec, preset.spec);
     }
 }
