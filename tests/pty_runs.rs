@@ -4,6 +4,8 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
+mod common;
+
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -114,19 +116,10 @@ impl Session {
 }
 
 fn wait_for_file(path: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
+    common::wait_for(what, || {
         let text = std::fs::read_to_string(path).unwrap_or_default();
-        if done(&text) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what} in {}: {text:?}",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        done(&text).then_some(text)
+    })
 }
 
 fn fresh_dir() -> PathBuf {
