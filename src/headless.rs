@@ -34,7 +34,13 @@ pub fn run(
         select! {
             recv(run.events()) -> event => match event {
                 Ok(Event::Finished(report)) => break report,
-                Ok(event) => journal.event(&event),
+                Ok(event) => {
+                    journal.event(&event);
+                    // Lines are written in bulk while events queue up, at once when none do.
+                    if run.events().is_empty() {
+                        journal.flush();
+                    }
+                }
                 // The run holds the sender until Finished is sent; disconnection means it is gone.
                 Err(_) => break run.wait(),
             },
@@ -50,7 +56,9 @@ pub fn run(
         }
     };
     if stderr_tty {
-        eprint!("\r\x1b[K");
+        let mut stderr = std::io::stderr().lock();
+        let cleared = write!(stderr, "\r\x1b[K").and_then(|()| stderr.flush());
+        crate::launch::note_stderr(&cleared);
     }
     journal.finish(&report, signal)
 }
@@ -64,7 +72,7 @@ fn progress(snapshot: &Snapshot, name: &str, rewrite: bool) {
     } else {
         writeln!(stderr, "{line}")
     };
-    let _ignored = written.and_then(|()| stderr.flush());
+    crate::launch::note_stderr(&written.and_then(|()| stderr.flush()));
 }
 
 /// The text of the progress line.

@@ -93,7 +93,14 @@ impl Journal {
         }
     }
 
-    /// Builds the summary, logs the `end` event with it, and returns it.
+    /// Writes the log lines gathered so far (call it when the reader has nothing else to do).
+    pub fn flush(&mut self) {
+        self.log.flush();
+    }
+
+    /// Builds the summary, logs the `end` event with it, and returns it. When the log could
+    /// not be written whole, the summary says so and its exit code is
+    /// [`crate::summary::EXIT_LOG_INCOMPLETE`].
     pub fn finish(&mut self, report: &RunReport, signal: Option<i32>) -> Summary {
         let mut matches = std::mem::take(&mut self.matches);
         matches.sort_by_key(|entry| entry.task);
@@ -106,9 +113,16 @@ impl Journal {
             signal,
             self.can_match,
         );
-        let fields = serde_json::to_value(&summary).unwrap_or_default();
-        self.log
-            .write("end", report.elapsed, json!({ "summary": fields }));
+        let mut summary = summary;
+        if self.log.failure().is_none() {
+            let fields = serde_json::to_value(&summary).unwrap_or_default();
+            self.log
+                .write("end", report.elapsed, json!({ "summary": fields }));
+            self.log.flush();
+        }
+        if let Some(failure) = self.log.failure() {
+            summary.mark_log_incomplete(failure);
+        }
         summary
     }
 }

@@ -4,6 +4,9 @@ use crate::pool::{HaltPolicy, RunConfig};
 use crate::spec::SearchSpec;
 use std::path::Path;
 
+/// Most events a run queues for the log writer and the dashboard before its workers wait.
+pub const EVENT_CAPACITY: usize = 1024;
+
 /// The presets shipped in `assets/runs/`, compiled in so the launcher works from any directory.
 const SHIPPED: [(&str, &str); 5] = [
     (
@@ -142,6 +145,8 @@ impl Preset {
             policy: self.halt,
             ..RunConfig::default()
         }
+        // The log writer and the dashboard may be slower than the workers: memory stays flat.
+        .with_event_capacity(EVENT_CAPACITY)
     }
 
     /// Worker count, resolving "number of CPUs".
