@@ -238,7 +238,7 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
             return 0;
         }
         Err(err) => {
-            let rendered = err.render().to_string();
+            let rendered = escape_quoted_newlines(&err.render().to_string());
             let mut lines = rendered.lines().map(str::trim).filter(|line| !line.is_empty());
             let mut first = lines
                 .next()
@@ -264,10 +264,36 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
     }
 }
 
+/// Writes newlines inside `'...'` as `\n`, so an argument that holds one stays whole on
+/// the one line of the error.
+fn escape_quoted_newlines(text: &str) -> String {
+    let mut quoted = false;
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '\'' => {
+                quoted = !quoted;
+                out.push(ch);
+            }
+            '\n' if quoted => out.push_str("\\n"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::ffi::OsStr;
+
+    #[test]
+    fn newlines_inside_quotes_are_escaped() {
+        assert_eq!(
+            escape_quoted_newlines("invalid value 'a\nb' for '--x'\n\nmore"),
+            "invalid value 'a\\nb' for '--x'\n\nmore"
+        );
+    }
 
     #[test]
     fn no_color_set_and_non_empty_turns_colour_off() {

@@ -32,6 +32,22 @@ impl IntRange {
     /// Parses `A..B` (B excluded, like Rust) or `A..=B` (B included). `None` if malformed or empty.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
+        Self::parse_bounds(text).filter(|_| !Self::out_of_limits(text))
+    }
+
+    /// True when `text` is `A..B` or `A..=B` with an integer beyond the 64-bit signed limits.
+    #[must_use]
+    pub fn out_of_limits(text: &str) -> bool {
+        let Some((a, b)) = text.split_once("..") else { return false };
+        let b = b.strip_prefix('=').unwrap_or(b);
+        [a, b].iter().any(|bound| {
+            let bound = bound.trim();
+            let digits = bound.strip_prefix(['-', '+']).unwrap_or(bound);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && bound.parse::<i64>().is_err()
+        })
+    }
+
+    fn parse_bounds(text: &str) -> Option<Self> {
         let (start, end, inclusive) = if let Some((a, b)) = text.split_once("..=") {
             (a, b, true)
         } else {
@@ -266,7 +282,11 @@ mod tests {
         assert_eq!(IntRange::parse("-2..1").map(|r| r.input(0)), Some("-2".into()));
         for bad in ["", "1", "4..1", "3..3", "a..b", "1...3", "1..2..3"] {
             assert_eq!(IntRange::parse(bad), None, "{bad}");
+            assert!(!IntRange::out_of_limits(bad), "{bad}");
         }
+        assert!(IntRange::out_of_limits("1..18446744073709551615"));
+        assert!(IntRange::out_of_limits("-9223372036854775809..=0"));
+        assert!(!IntRange::out_of_limits("-9223372036854775808..=9223372036854775807"));
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub enum ExecError {
     /// `--range` is not `A..B` / `A..=B` with A < B.
     #[error("--range must be A..B (B excluded) or A..=B with integers and A < B, got {0:?}")]
     BadRange(String),
+    /// A `--range` bound does not fit a 64-bit signed integer.
+    #[error("--range bounds must lie between -9223372036854775808 and 9223372036854775807 (64-bit integers), got {0:?}")]
+    RangeLimit(String),
     /// `--range` and `--input` together.
     #[error("--range and --input cannot be used together")]
     TwoSources,
@@ -286,6 +289,9 @@ fn open_inputs(spec: &ExecSpec) -> Result<(Inputs, String), ExecError> {
     match (&spec.range, &spec.input) {
         (Some(_), Some(_)) => Err(ExecError::TwoSources),
         (Some(text), None) => {
+            if IntRange::out_of_limits(text) {
+                return Err(ExecError::RangeLimit(text.clone()));
+            }
             let range = IntRange::parse(text).ok_or_else(|| ExecError::BadRange(text.clone()))?;
             Ok((Inputs::Range(range), format!("range {text}")))
         }
