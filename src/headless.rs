@@ -52,7 +52,10 @@ pub fn run(
                 // A second signal needs no further action: the halt is already under way.
                 signal_rx = never();
             },
-            recv(ticker) -> _ => progress(&run.snapshot(), search.name(), stderr_tty),
+            recv(ticker) -> _ => {
+                journal.flush();
+                progress(&run.snapshot(), search.name(), stderr_tty);
+            }
         }
     };
     if stderr_tty {

@@ -37,6 +37,7 @@ impl Journal {
             "halt": journal.policy,
         });
         journal.log.write("start", Duration::ZERO, fields);
+        journal.log.flush();
         journal
     }
 
