@@ -106,7 +106,9 @@ impl EventLog {
             .map_or(0, |at| at + 1);
         let keep = self.length + whole as u64;
         let cut = match self.file.take() {
-            Some(file) if whole < done => file.set_len(keep).map_err(|cut| format!(" (cutting it back failed: {cut})")),
+            Some(file) if whole < done => file
+                .set_len(keep)
+                .map_err(|cut| format!(" (cutting it back failed: {cut})")),
             _ => Ok(()),
         };
         let reason = crate::exec::os_reason(err);

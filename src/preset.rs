@@ -82,7 +82,11 @@ fn toml_problem(text: &str, err: &toml::de::Error) -> String {
     };
     let before = text.get(..at).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |start| start.chars().count()) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |start| start.chars().count())
+        + 1;
     format!("line {line}, column {column}: {}", err.message())
 }
 

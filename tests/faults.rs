@@ -92,7 +92,11 @@ fn summary_of(output: &Output) -> Value {
 /// Every line of a log parsed; panics on a torn or non-JSON line.
 fn log_lines(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.is_empty() || text.ends_with('\n'), "the log ends mid-line: {:?}", &text[text.len().saturating_sub(80)..]);
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "the log ends mid-line: {:?}",
+        &text[text.len().saturating_sub(80)..]
+    );
     text.lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("{err}: torn line {line:?}")))
         .collect()
@@ -116,7 +120,11 @@ fn a_closed_pipe_on_stdout_ends_quietly() {
     drop(child.stdout.take());
     let output = output_within(child);
     assert_eq!(output.status.code(), Some(EXIT_BROKEN_PIPE), "{output:?}");
-    assert!(output.stderr.is_empty(), "{:?}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.stderr.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -166,7 +174,17 @@ fn a_file_size_limit_leaves_whole_lines_and_says_the_log_is_incomplete() {
     let mut command = poolwatch(&["--headless", "--json", "--halt", "never", "--log"]);
     command
         .arg(&log)
-        .args(["needle", "--tasks", "3000", "--needle", "1", "--sleep-ms", "0", "--panic-every", "1"])
+        .args([
+            "needle",
+            "--tasks",
+            "3000",
+            "--needle",
+            "1",
+            "--sleep-ms",
+            "0",
+            "--panic-every",
+            "1",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let limit = libc::rlimit {
@@ -194,7 +212,10 @@ fn a_file_size_limit_leaves_whole_lines_and_says_the_log_is_incomplete() {
     let lines = log_lines(&log);
     assert!(!lines.is_empty());
     assert!(std::fs::metadata(&log).unwrap().len() <= 16 * 1024);
-    assert!(lines.iter().all(|line| line["event"] != "end"), "an end line after a failure");
+    assert!(
+        lines.iter().all(|line| line["event"] != "end"),
+        "an end line after a failure"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -223,11 +244,19 @@ fn an_input_line_over_one_mib_is_one_line_and_exit_2() {
 #[test]
 fn an_input_read_error_is_one_line_and_exit_2() {
     let output = output_within(
-        poolwatch(&["--headless", "--json", "exec", "--input", "/proc/self/mem", "--", "true"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
+        poolwatch(&[
+            "--headless",
+            "--json",
+            "exec",
+            "--input",
+            "/proc/self/mem",
+            "--",
+            "true",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap(),
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(EXIT_USAGE), "{stderr}");
@@ -283,7 +312,11 @@ fn signals_from_the_first_millisecond_end_with_a_summary_and_a_whole_log() {
         let summary = summary_of(&output);
         assert_eq!(summary["halt_reason"], "signal", "run {run}");
         let lines = log_lines(&log);
-        assert_eq!(lines.last().map(|line| line["event"].clone()), Some("end".into()), "run {run}");
+        assert_eq!(
+            lines.last().map(|line| line["event"].clone()),
+            Some("end".into()),
+            "run {run}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -317,7 +350,10 @@ fn processes_with(marker: &str) -> Vec<i32> {
         .filter(|pid| {
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let zombie = stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z'));
+            let zombie = stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'));
             !zombie && cmdline.starts_with(b"sleep\0") && String::from_utf8_lossy(&cmdline).contains(marker)
         })
         .collect()
@@ -338,11 +374,21 @@ fn wait_until(deadline: Duration, mut condition: impl FnMut() -> bool) -> bool {
 fn kill_9_takes_the_commands_with_it() {
     // A sleep length no other process uses, so the process table shows ours only.
     let marker = format!("4321.{}", std::process::id());
-    let mut child = poolwatch(&["--headless", "-w", "3", "exec", "--range", "0..3", "--", "sleep", &marker])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = poolwatch(&[
+        "--headless",
+        "-w",
+        "3",
+        "exec",
+        "--range",
+        "0..3",
+        "--",
+        "sleep",
+        &marker,
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     if !wait_until(DEADLINE, || processes_with(&marker).len() == 3) {
         let _killed = child.kill();
         panic!("the commands did not start");
@@ -386,7 +432,10 @@ fn slow_reader(path: &Path, stall: Duration, pause: Duration) -> std::thread::Jo
         }
         let text = String::from_utf8(text).unwrap();
         assert!(text.ends_with('\n'), "the log ends mid-line");
-        let errors = text.lines().filter(|line| line.starts_with("{\"event\":\"error\"")).count();
+        let errors = text
+            .lines()
+            .filter(|line| line.starts_with("{\"event\":\"error\""))
+            .count();
         Seen {
             errors: errors as u64,
             last: text.lines().last().unwrap_or_default().to_string(),
@@ -408,7 +457,15 @@ fn many_events(tasks: &str, log: Option<&Path>) -> Command {
         command.arg("--log").arg(log);
     }
     command
-        .args(["needle", "--tasks", tasks, "--sleep-ms", "0", "--panic-every", "1"])
+        .args([
+            "needle",
+            "--tasks",
+            tasks,
+            "--sleep-ms",
+            "0",
+            "--panic-every",
+            "1",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     command
@@ -421,7 +478,9 @@ fn a_stalled_log_reader_bounds_memory_and_misses_no_event() {
     let fifo = dir.join("log.fifo");
     make_fifo(&fifo);
     let reader = slow_reader(&fifo, Duration::from_secs(2), Duration::ZERO);
-    let summary = summary_of(&output_within(many_events("150000", Some(&fifo)).spawn().unwrap()));
+    let summary = summary_of(&output_within(
+        many_events("150000", Some(&fifo)).spawn().unwrap(),
+    ));
     let seen = reader.join().unwrap();
     assert_eq!(summary["errors"], 150_000);
     assert_eq!(seen.errors, 150_000, "every error is in the log");
@@ -430,7 +489,10 @@ fn a_stalled_log_reader_bounds_memory_and_misses_no_event() {
     let grew_kb = summary["peak_rss_kb"].as_i64().unwrap() - baseline["peak_rss_kb"].as_i64().unwrap();
     // Unbounded, the stall queues every event the workers make meanwhile (~130 bytes
     // each, tens of MB); bounded, the queue holds 1,024 of them.
-    assert!(grew_kb < 4 * 1024, "memory grew by {grew_kb} KiB with a stalled log reader");
+    assert!(
+        grew_kb < 4 * 1024,
+        "memory grew by {grew_kb} KiB with a stalled log reader"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -454,8 +516,15 @@ fn sigint_during_a_backlog_acts_at_once() {
     let seen = reader.join().unwrap();
     assert_eq!(output.status.code(), Some(130));
     assert_eq!(summary["halt_reason"], "signal");
-    assert_eq!(Some(seen.errors), summary["errors"].as_u64(), "every error is in the log");
+    assert_eq!(
+        Some(seen.errors),
+        summary["errors"].as_u64(),
+        "every error is in the log"
+    );
     // The target is 200 ms; a backlog drained line by line takes many seconds.
-    assert!(took < Duration::from_secs(2), "SIGINT took {took:?} to end the run");
+    assert!(
+        took < Duration::from_secs(2),
+        "SIGINT took {took:?} to end the run"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

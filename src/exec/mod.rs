@@ -65,7 +65,9 @@ pub enum ExecError {
     #[error("--range must be A..B (B excluded) or A..=B with integers and A < B, got {0:?}")]
     BadRange(String),
     /// A `--range` bound does not fit a 64-bit signed integer.
-    #[error("--range bounds must lie between -9223372036854775808 and 9223372036854775807 (64-bit integers), got {0:?}")]
+    #[error(
+        "--range bounds must lie between -9223372036854775808 and 9223372036854775807 (64-bit integers), got {0:?}"
+    )]
     RangeLimit(String),
     /// `--range` and `--input` together.
     #[error("--range and --input cannot be used together")]
