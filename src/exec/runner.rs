@@ -6,11 +6,11 @@ use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Signal, kill_process_group, pidfd_open, test_kill_process_group};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Arc;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Bytes kept of each of stdout and stderr; the rest is read and dropped.
@@ -109,9 +109,9 @@ impl CancelWatch {
 /// calls `on_spawn` with its pid, and returns once the command and every process
 /// left in its group are gone.
 ///
-/// The command dies with poolwatch (`PR_SET_PDEATHSIG`), even when poolwatch is
-/// killed with SIGKILL; processes it starts in a session of their own (`setsid`)
-/// escape both that and the group kill.
+/// The command's group dies with poolwatch, even when poolwatch is killed with SIGKILL:
+/// a guard process kills the groups still running when poolwatch's end of its pipe
+/// closes. Processes that leave the group (`setsid`) escape that and the group kill.
 ///
 /// # Errors
 /// [`RunError::Spawn`] when the command cannot be started, [`RunError::Follow`] in
@@ -132,21 +132,33 @@ pub fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    die_with_parent(&mut command);
     let mut child = command.spawn().map_err(RunError::Spawn)?;
+    let pgid = pid_of(&child);
+    if let Some(pgid) = pgid {
+        tell_guard('+', pgid);
+    }
     on_spawn(child.id());
-    let mut watch = match Watch::new(&mut child, limits) {
-        Ok(watch) => watch,
+    let followed = Watch::new(&mut child, limits).and_then(|mut watch| {
+        let ending = watch.follow(&mut child, cancel)?;
+        Ok((watch, ending))
+    });
+    let (watch, ending) = match followed {
+        Ok(done) => done,
         Err(err) => {
             // Cannot follow it: do not leave it behind either.
-            if let Some(pid) = pid_of(&child) {
-                signal_group(pid, Signal::KILL);
+            if let Some(pgid) = pgid {
+                signal_group(pgid, Signal::KILL);
             }
             let _reaped = child.wait();
+            if let Some(pgid) = pgid {
+                tell_guard('-', pgid);
+            }
             return Err(RunError::Follow(err));
         }
     };
-    let ending = watch.follow(&mut child, cancel).map_err(RunError::Follow)?;
+    if let Some(pgid) = pgid {
+        tell_guard('-', pgid);
+    }
     Ok(Finished {
         ending,
         stdout: watch.out.captured,
@@ -154,29 +166,44 @@ pub fn run(
     })
 }
 
-/// Has the command killed when the thread that spawned it (a worker of poolwatch) dies,
-/// so that a SIGKILLed poolwatch leaves no command behind.
-#[cfg(target_os = "linux")]
-fn die_with_parent(command: &mut Command) {
-    let parent = rustix::process::getpid();
-    let hook = move || {
-        rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
-        // The parent may have died before the line above: then nobody would send the signal.
-        if rustix::process::getppid() != Some(parent) {
-            return Err(io::Error::from_raw_os_error(libc::ESRCH));
-        }
-        Ok(())
-    };
-    // SAFETY: the hook runs between fork and exec, where only async-signal-safe work is
-    // allowed: it makes two system calls (prctl, getppid) and builds errors from raw
-    // codes, without allocating or taking locks.
-    unsafe {
-        command.pre_exec(hook);
+/// The guard's program: it keeps the groups it is told about (`+PGID` when a command
+/// starts, `-PGID` once its group is gone) and, when its input ends (poolwatch exited or
+/// was killed, even with SIGKILL: the kernel closes the pipe), kills those still listed.
+/// In its own process group and deaf to terminal signals, so it outlives poolwatch.
+const GUARD_SCRIPT: &str = r#"trap '' INT HUP TERM QUIT
+g=' '
+while read -r op pg; do
+  case $op in
+    +) g="$g$pg " ;;
+    -) case $g in *" $pg "*) g="${g%% $pg *} ${g#* $pg }" ;; esac ;;
+  esac
+done
+for pg in $g; do kill -9 -"$pg" 2>/dev/null; done"#;
+
+/// The pipe to the guard process, started with the first command; `None` if `sh` is missing.
+static GUARD: OnceLock<Option<Mutex<ChildStdin>>> = OnceLock::new();
+
+/// Tells the guard that group `pgid` started (`+`) or is gone (`-`). One small write:
+/// no fork per command, so spawns keep `posix_spawn`'s speed.
+fn tell_guard(change: char, pgid: Pid) {
+    let guard = GUARD.get_or_init(|| {
+        let mut guard = Command::new("sh")
+            .args(["-c", GUARD_SCRIPT])
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        // Not waited for: it ends only when poolwatch does (its pipe closes).
+        guard.stdin.take().map(Mutex::new)
+    });
+    if let Some(pipe) = guard {
+        let line = format!("{change} {}\n", pgid.as_raw_nonzero());
+        // A guard that died (killed from outside) only loses the protection it gave.
+        let _written = crate::sync::lock(pipe).write_all(line.as_bytes());
     }
 }
-
-#[cfg(not(target_os = "linux"))]
-fn die_with_parent(_command: &mut Command) {}
 
 /// The child's pid as rustix wants it.
 fn pid_of(child: &Child) -> Option<Pid> {
