@@ -220,7 +220,19 @@ impl Shared {
             .name(format!("{}{index}", worker::THREAD_PREFIX))
             .spawn(move || worker::run_worker(&worker_shared, index, &slot));
         match spawned {
-            Ok(handle) => lock(&shared.threads).push(handle),
+            Ok(handle) => {
+                // Join the workers that retired since, so their stacks go now, not at the end.
+                let retired: Vec<JoinHandle<()>> = {
+                    let mut threads = lock(&shared.threads);
+                    let (retired, live) = threads.drain(..).partition(JoinHandle::is_finished);
+                    *threads = live;
+                    threads.push(handle);
+                    retired
+                };
+                for thread in retired {
+                    let _joined = thread.join();
+                }
+            }
             Err(_) => {
                 let slots = shared.slots.read().unwrap_or_else(PoisonError::into_inner);
                 slots[index].set_state(WorkerState::Stopped);
