@@ -28,6 +28,7 @@ pub fn run(
         PLAIN_PROGRESS_EVERY
     });
     let run = Run::start(Arc::clone(&search), config);
+    let status = tick(journal.status_every());
     let mut signal = None;
     let mut signal_rx = signals.clone();
     let report = loop {
@@ -35,7 +36,7 @@ pub fn run(
             recv(run.events()) -> event => match event {
                 Ok(Event::Finished(report)) => break report,
                 Ok(event) => {
-                    journal.event(&event);
+                    journal.event(&run, &event);
                     // Lines are written in bulk while events queue up, at once when none do.
                     if run.events().is_empty() {
                         journal.flush();
@@ -56,6 +57,10 @@ pub fn run(
                 journal.flush();
                 progress(&run.snapshot(), search.name(), stderr_tty);
             }
+            recv(status) -> _ => {
+                journal.tick(&run);
+                journal.flush();
+            }
         }
     };
     if stderr_tty {
@@ -63,7 +68,7 @@ pub fn run(
         let cleared = write!(stderr, "\r\x1b[K").and_then(|()| stderr.flush());
         crate::launch::note_stderr(&cleared);
     }
-    journal.finish(&report, signal)
+    journal.finish(&run, &report, signal)
 }
 
 /// One progress line on stderr.
