@@ -281,26 +281,42 @@ fn signals_from_the_first_millisecond_end_with_a_summary_and_a_whole_log() {
     let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     for run in 0..50 {
-        let log = dir.join(format!("run-{run}.log"));
         let signal = signals[run % signals.len()];
-        // 0 to 3 ms after the Rust runtime is up (and at least 1 ms after the exec): a
-        // loaded machine may take longer than 1 ms just to load the program, and no
-        // program can handle a signal before its own code runs.
-        let delay_us = next_random(&mut state) % if run % 2 == 0 { 1000 } else { 3000 };
+        // 1 to 4 ms after the Rust runtime is up. "After the exec" would not do: a loaded
+        // machine may take longer than that just to load the program, and no program can
+        // handle a signal before its own code runs.
+        let delay_us = 1000 + next_random(&mut state) % 3000;
+        // Every other run logs to a FIFO whose reader comes only after the signal, so the
+        // signal surely lands while poolwatch is still setting up (opening its log).
+        let through_fifo = run % 2 == 0;
+        let log = dir.join(format!("run-{run}.log"));
+        let (go, reader) = if through_fifo {
+            make_fifo(&log);
+            let (go, wait) = std::sync::mpsc::channel::<()>();
+            let path = log.clone();
+            let reader = std::thread::spawn(move || {
+                let _ready = wait.recv();
+                std::fs::read_to_string(path).unwrap()
+            });
+            (Some(go), Some(reader))
+        } else {
+            (None, None)
+        };
         let mut command = poolwatch(&["--headless", "--json", "-w", "2", "--halt", "never", "--log"]);
         command
             .arg(&log)
             .args(["needle", "--tasks", "100000000", "--sleep-ms", "1"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        let spawned = Instant::now();
         let child = command.spawn().unwrap();
         wait_for_runtime(child.id());
-        let at_least = Duration::from_millis(1).saturating_sub(spawned.elapsed());
-        std::thread::sleep(at_least.max(Duration::from_micros(delay_us)));
+        std::thread::sleep(Duration::from_micros(delay_us));
         // SAFETY: kill(2) on our own child's pid; no memory is involved.
         unsafe {
             libc::kill(i32::try_from(child.id()).unwrap(), signal);
+        }
+        if let Some(go) = go {
+            go.send(()).unwrap();
         }
         let output = output_within(child);
         assert_eq!(
@@ -311,9 +327,16 @@ fn signals_from_the_first_millisecond_end_with_a_summary_and_a_whole_log() {
         );
         let summary = summary_of(&output);
         assert_eq!(summary["halt_reason"], "signal", "run {run}");
-        let lines = log_lines(&log);
+        let text = match reader {
+            Some(reader) => reader.join().unwrap(),
+            None => std::fs::read_to_string(&log).unwrap(),
+        };
+        let last = text
+            .lines()
+            .last()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap());
         assert_eq!(
-            lines.last().map(|line| line["event"].clone()),
+            last.map(|line| line["event"].clone()),
             Some("end".into()),
             "run {run}"
         );
