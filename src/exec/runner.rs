@@ -535,6 +535,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_cancel_wakes_a_worker_blocked_on_its_command() {
+        let token = CancelToken::new();
+        let cancel = CancelWatch::new(&token).unwrap();
+        let canceller = token.clone();
+        let started = Instant::now();
+        let handle = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            canceller.cancel();
+        });
+        let done = run(&argv(&["sleep", "30"]), LIMITS, &cancel, |_| {}).unwrap();
+        handle.join().unwrap();
+        assert_eq!(done.ending, Ending::Cancelled);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
     trait FromRawCode {
         fn from_raw_code(code: i32) -> Self;
     }
