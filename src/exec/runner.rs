@@ -1,10 +1,10 @@
 //! Runs one command in its own process group, captures its output, and kills the whole group on cancel or timeout.
 
 use crate::cancel::CancelToken;
-use rustix::event::{EventfdFlags, PollFd, PollFlags, Timespec, eventfd, poll};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
 use rustix::io::Errno;
-use rustix::process::{Pid, PidfdFlags, Signal, kill_process_group, pidfd_open, test_kill_process_group};
+use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
@@ -75,20 +75,19 @@ pub struct CancelWatch {
 }
 
 impl CancelWatch {
-    /// Registers an eventfd with `token` that is written when the token is cancelled.
+    /// Registers a pipe with `token` that is written when the token is cancelled.
     ///
     /// # Errors
-    /// When no eventfd can be made (out of descriptors).
+    /// When no pipe can be made (out of descriptors).
     pub fn new(token: &CancelToken) -> io::Result<Self> {
-        let fd = Arc::new(eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?);
-        let writer = Arc::clone(&fd);
+        let (reader, mut writer) = io::pipe()?;
         token.on_cancel(move || {
-            // Never read back: the descriptor stays readable from now on, for every poller.
-            let _written = rustix::io::write(&*writer, &1_u64.to_ne_bytes());
+            // Never read back: the pipe stays readable from now on, for every poller.
+            let _written = writer.write_all(b"!");
         });
         Ok(Self {
             token: token.clone(),
-            fd,
+            fd: Arc::new(OwnedFd::from(reader)),
         })
     }
 
@@ -237,8 +236,7 @@ impl Watch {
             pgid,
             out: Pipe::new(child.stdout.take().map(OwnedFd::from))?,
             err: Pipe::new(child.stderr.take().map(OwnedFd::from))?,
-            // Linux 5.3+; without it the exit is looked at every slice.
-            exit_fd: pidfd_open(pgid, PidfdFlags::empty()).ok(),
+            exit_fd: exit_fd(pgid),
             started: Instant::now(),
             limits,
             kill: Killer::new(pgid, limits.grace),
@@ -457,6 +455,19 @@ fn stat_is_live_member(stat: &str, pgid: i32) -> bool {
     let state = fields.next();
     let group = fields.nth(1).and_then(|text| text.parse::<i32>().ok());
     group == Some(pgid) && state.is_some_and(|state| state != "Z" && state != "X")
+}
+
+/// A descriptor that becomes readable when `pid` exits (Linux 5.3+); without one, the
+/// exit is looked at every slice.
+#[cfg(target_os = "linux")]
+fn exit_fd(pid: Pid) -> Option<OwnedFd> {
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+
+/// No pidfd outside Linux: the exit is seen by polling the child every slice.
+#[cfg(not(target_os = "linux"))]
+fn exit_fd(_pid: Pid) -> Option<OwnedFd> {
+    None
 }
 
 fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
