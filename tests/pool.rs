@@ -120,10 +120,12 @@ fn assert_invariant(report: &RunReport, seen: &[u64]) {
     let unique: HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "a task ran twice");
     assert_eq!(
-        report.completed + report.cancelled + (report.total - report.submitted),
-        report.total
+        report.counters.completed
+            + report.counters.cancelled
+            + (report.counters.total - report.counters.submitted),
+        report.counters.total
     );
-    assert!(report.completed <= seen.len() as u64);
+    assert!(report.counters.completed <= seen.len() as u64);
 }
 
 #[test]
@@ -132,8 +134,11 @@ fn first_match_halts_now_and_cancels_the_rest() {
     let run = Run::start(search.clone(), &config(4, HaltPolicy::Now));
     let (events, report) = drain(&run);
     assert_eq!(report.reason, HaltReason::Match);
-    assert_eq!(report.matches, 1);
-    assert!(report.submitted < report.total, "queued work was not dropped");
+    assert_eq!(report.counters.matches, 1);
+    assert!(
+        report.counters.submitted < report.counters.total,
+        "queued work was not dropped"
+    );
     assert!(report.halt_latency.expect("latency") < Duration::from_millis(100));
     assert!(events.iter().any(|e| matches!(e, Event::Match { task: 300, .. })));
     assert!(events.iter().any(|e| matches!(
@@ -152,8 +157,8 @@ fn never_policy_runs_everything_and_keeps_every_match() {
     let run = Run::start(search.clone(), &config(3, HaltPolicy::Never));
     let (events, report) = drain(&run);
     assert_eq!(report.reason, HaltReason::Exhausted);
-    assert_eq!(report.completed, 2_000);
-    assert_eq!(report.cancelled, 0);
+    assert_eq!(report.counters.completed, 2_000);
+    assert_eq!(report.counters.cancelled, 0);
     let found = matched_tasks(&events);
     assert_eq!(found, vec![0, 7, 1000, 1999]);
     let mut seen = search.seen();
@@ -167,8 +172,8 @@ fn after_policy_halts_at_the_nth_match() {
     let run = Run::start(search.clone(), &config(2, HaltPolicy::After(3)));
     let (_, report) = drain(&run);
     assert_eq!(report.reason, HaltReason::After);
-    assert!(report.matches >= 3);
-    assert!(report.completed < 40_000);
+    assert!(report.counters.matches >= 3);
+    assert!(report.counters.completed < 40_000);
     assert_invariant(&report, &search.seen());
 }
 
@@ -181,7 +186,7 @@ fn soon_policy_lets_running_tasks_finish() {
     // Tasks running at the halt complete rather than being cancelled mid-sleep.
     let seen = search.seen();
     assert_eq!(
-        report.completed,
+        report.counters.completed,
         seen.len() as u64,
         "every started task completed"
     );
@@ -202,8 +207,11 @@ fn halt_now_wakes_sleeping_tasks_at_once() {
     let report = run.wait();
     assert!(asked.elapsed() < Duration::from_secs(5));
     assert_eq!(report.reason, HaltReason::User);
-    assert_eq!(report.completed, 0);
-    assert_eq!(report.completed + report.cancelled, report.submitted);
+    assert_eq!(report.counters.completed, 0);
+    assert_eq!(
+        report.counters.completed + report.counters.cancelled,
+        report.counters.submitted
+    );
 }
 
 #[test]
@@ -218,17 +226,20 @@ fn pause_stops_submission_and_resume_continues() {
     std::thread::sleep(Duration::from_millis(150));
     let later = run.snapshot();
     assert_eq!(
-        frozen.submitted, later.submitted,
+        frozen.counters.submitted, later.counters.submitted,
         "submission continued while paused"
     );
-    assert_eq!(frozen.completed, later.completed, "work continued while paused");
+    assert_eq!(
+        frozen.counters.completed, later.counters.completed,
+        "work continued while paused"
+    );
     assert!(
         later.active + Duration::from_millis(140) < later.elapsed,
         "pause time counted as active"
     );
     run.resume();
     std::thread::sleep(Duration::from_millis(100));
-    assert!(run.snapshot().completed > later.completed);
+    assert!(run.snapshot().counters.completed > later.counters.completed);
     run.halt_now();
     let report = run.wait();
     assert_invariant(&report, &search.seen());
@@ -258,7 +269,7 @@ fn workers_grow_and_shrink_without_losing_tasks() {
         .count();
     assert_eq!(running, 2);
     let (_, report) = drain(&run);
-    assert_eq!(report.completed, 3_000);
+    assert_eq!(report.counters.completed, 3_000);
     let mut seen = search.seen();
     seen.sort_unstable();
     assert_eq!(seen, (0..3_000).collect::<Vec<_>>());
@@ -270,8 +281,8 @@ fn a_panicking_task_is_an_error_and_the_worker_goes_on() {
     Arc::get_mut(&mut search).unwrap().panic_on = Some(42);
     let run = Run::start(search.clone(), &config(2, HaltPolicy::Never));
     let (events, report) = drain(&run);
-    assert_eq!(report.errors, 1);
-    assert_eq!(report.completed, 500);
+    assert_eq!(report.counters.errors, 1);
+    assert_eq!(report.counters.completed, 500);
     assert!(
         events
             .iter()
@@ -289,8 +300,8 @@ fn tight_batches_count_every_id_once() {
     let run = Run::start(search, &config(2, HaltPolicy::Never));
     let (events, report) = drain(&run);
     assert_eq!(report.reason, HaltReason::Exhausted);
-    assert_eq!(report.completed, 5_000_000);
-    assert_eq!(report.cancelled, 0);
+    assert_eq!(report.counters.completed, 5_000_000);
+    assert_eq!(report.counters.cancelled, 0);
     let found = matched_tasks(&events);
     assert_eq!(found, vec![1_234_567]);
     // Every id lands in its coverage bucket exactly once.
@@ -331,8 +342,12 @@ fn memory_channel_stays_bounded_for_a_huge_space() {
     let run = Run::start(Arc::new(Huge(calls.clone())), &config(2, HaltPolicy::Now));
     let report = run.wait();
     assert_eq!(report.reason, HaltReason::Match);
-    assert!(report.submitted < 10_000_000, "submitted {}", report.submitted);
-    assert_eq!(calls.load(Ordering::Relaxed), report.completed);
+    assert!(
+        report.counters.submitted < 10_000_000,
+        "submitted {}",
+        report.counters.submitted
+    );
+    assert_eq!(calls.load(Ordering::Relaxed), report.counters.completed);
 }
 
 #[test]
@@ -349,8 +364,11 @@ fn user_halt_soon_lets_running_tasks_complete_and_drops_the_queue() {
     let seen = search.seen();
     // The three tasks that were running when the halt came slept their full 100 ms and completed.
     assert_eq!(seen.len(), 3, "{seen:?}");
-    assert_eq!(report.completed, 3);
-    assert_eq!(report.completed + report.cancelled, report.submitted);
+    assert_eq!(report.counters.completed, 3);
+    assert_eq!(
+        report.counters.completed + report.counters.cancelled,
+        report.counters.submitted
+    );
     assert!(report.elapsed >= Duration::from_millis(100));
 }
 
@@ -367,8 +385,8 @@ fn many_panics_inside_one_batch_are_each_an_error_and_nothing_is_skipped() {
     });
     let run = Run::start(search, &config(2, HaltPolicy::Never));
     let (events, report) = drain(&run);
-    assert_eq!(report.completed, 10_000);
-    assert_eq!(report.errors, 10_000 / 7);
+    assert_eq!(report.counters.completed, 10_000);
+    assert_eq!(report.counters.errors, 10_000 / 7);
     let failed = failed_tasks(&events);
     assert_eq!(failed, (1..=10_000 / 7).map(|k| k * 7 - 1).collect::<Vec<_>>());
     assert!(run.snapshot().batch_size > 7, "the panics shared batches");
@@ -469,8 +487,8 @@ fn tasks_that_give_up_count_as_cancelled_and_not_as_coverage() {
     for tight in [true, false] {
         let run = Run::start(Arc::new(HalfGivesUp(tight)), &config(2, HaltPolicy::Never));
         let report = run.wait();
-        assert_eq!(report.completed, 50_000, "tight {tight}");
-        assert_eq!(report.cancelled, 50_000, "tight {tight}");
+        assert_eq!(report.counters.completed, 50_000, "tight {tight}");
+        assert_eq!(report.counters.cancelled, 50_000, "tight {tight}");
         let snapshot = run.snapshot();
         for (index, &count) in snapshot.coverage.iter().enumerate() {
             let (start, end) = snapshot.coverage_span(index);

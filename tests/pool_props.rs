@@ -113,11 +113,11 @@ proptest! {
         let unique: HashSet<u64> = seen.iter().copied().collect();
         prop_assert_eq!(unique.len(), seen.len(), "a task ran twice");
         prop_assert!(seen.iter().all(|t| *t < tasks));
-        prop_assert_eq!(report.completed + report.cancelled + (report.total - report.submitted), report.total);
+        prop_assert_eq!(report.counters.completed + report.counters.cancelled + (report.counters.total - report.counters.submitted), report.counters.total);
         // Counted exactly: every task the search ran either completed or gave up on cancel.
         let gave_up = search.gave_up.load(std::sync::atomic::Ordering::Relaxed);
-        prop_assert_eq!(report.completed, seen.len() as u64 - gave_up);
-        prop_assert!(report.submitted <= report.total);
+        prop_assert_eq!(report.counters.completed, seen.len() as u64 - gave_up);
+        prop_assert!(report.counters.submitted <= report.counters.total);
         let mut reported_events = Vec::new();
         while let Ok(event) = run.events().try_recv() {
             if let poolwatch::Event::Match { task, .. } = event {
@@ -128,9 +128,9 @@ proptest! {
         produced.sort_unstable();
         reported_events.sort_unstable();
         prop_assert_eq!(&produced, &reported_events, "every match is reported");
-        prop_assert_eq!(report.matches, produced.len() as u64);
+        prop_assert_eq!(report.counters.matches, produced.len() as u64);
         if report.reason == poolwatch::HaltReason::Exhausted {
-            prop_assert_eq!(report.completed, tasks);
+            prop_assert_eq!(report.counters.completed, tasks);
         }
     }
 }
