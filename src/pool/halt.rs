@@ -60,30 +60,32 @@ pub enum HaltLimit {
 }
 
 impl HaltLimit {
-    /// The count that halts a run covering `total` ids (a percentage rounds up, and is at least 1).
+    /// The count that halts a run covering `total` ids (a percentage rounds up, and is at
+    /// least 1); `None` for a percentage while the total is unknown (`total` is `None`).
     #[must_use]
-    pub fn count(self, total: u64) -> u64 {
+    pub fn count(self, total: Option<u64>) -> Option<u64> {
         match self {
-            Self::Count(count) => count,
+            Self::Count(count) => Some(count),
             Self::Percent(hundredths) => {
-                let scaled = u128::from(total) * u128::from(hundredths);
-                u64::try_from(scaled.div_ceil(10_000)).unwrap_or(u64::MAX).max(1)
+                let scaled = u128::from(total?) * u128::from(hundredths);
+                Some(u64::try_from(scaled.div_ceil(10_000)).unwrap_or(u64::MAX).max(1))
             }
         }
     }
 }
 
 impl HaltPolicy {
-    /// The count of `on` outcomes that halts a run covering `total` ids, and how, if this policy counts them.
+    /// The count of `on` outcomes that halts a run covering `total` ids (`None`: not known yet,
+    /// an open space still being read), and how, if this policy counts them.
     #[must_use]
-    pub fn limit(self, on: HaltOn, total: u64) -> Option<(HaltMode, u64)> {
+    pub fn limit(self, on: HaltOn, total: Option<u64>) -> Option<(HaltMode, u64)> {
         match self {
             Self::After(count) if on == HaltOn::Success => Some((HaltMode::Now, count)),
             Self::When {
                 mode,
                 on: counted,
                 limit,
-            } if counted == on => Some((mode, limit.count(total))),
+            } if counted == on => Some((mode, limit.count(total)?)),
             _ => None,
         }
     }
@@ -354,7 +356,9 @@ mod tests {
             assert_eq!(text.parse(), Ok(policy), "{text}");
             assert_eq!(policy.to_string(), text);
         }
-        assert_eq!(HaltLimit::Percent(1000).count(95), 10);
-        assert_eq!(HaltLimit::Percent(1).count(10), 1);
+        assert_eq!(HaltLimit::Percent(1000).count(Some(95)), Some(10));
+        assert_eq!(HaltLimit::Percent(1).count(Some(10)), Some(1));
+        assert_eq!(HaltLimit::Percent(1).count(None), None);
+        assert_eq!(HaltLimit::Count(3).count(None), Some(3));
     }
 }

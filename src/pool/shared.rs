@@ -117,6 +117,12 @@ impl Shared {
         self.plan.total(self.space.load(Ordering::Acquire))
     }
 
+    /// The total a percentage halt policy is taken of: `None` while an open space has no
+    /// known or estimated size (percentages wait for it).
+    pub fn settled_total(&self) -> Option<u64> {
+        (!self.space_open.load(Ordering::Acquire)).then(|| self.total())
+    }
+
     /// Records what an open space reported: the size so far (or the user's estimate
     /// while input is still read) and whether the size is still unknown.
     pub fn set_space(&self, status: SpaceStatus) {

@@ -207,7 +207,7 @@ impl<'a> WorkerThread<'a> {
             return;
         }
         let done = shared.tally.add_done(tasks);
-        if let Some((mode, limit)) = shared.policy.limit(HaltOn::Done, shared.total())
+        if let Some((mode, limit)) = shared.policy.limit(HaltOn::Done, shared.settled_total())
             && done >= limit
         {
             shared.halt(mode, HaltReason::Done, Instant::now());
@@ -253,7 +253,7 @@ impl<'a> WorkerThread<'a> {
                     worker: index,
                     at: failed_at.saturating_duration_since(shared.started),
                 });
-                if let Some((mode, limit)) = shared.policy.limit(HaltOn::Fail, shared.total())
+                if let Some((mode, limit)) = shared.policy.limit(HaltOn::Fail, shared.settled_total())
                     && errors >= limit
                 {
                     shared.halt(mode, HaltReason::Fail, failed_at);
@@ -269,7 +269,7 @@ impl<'a> WorkerThread<'a> {
             HaltPolicy::Now => shared.halt(HaltMode::Now, HaltReason::Match, found_at),
             HaltPolicy::Soon => shared.halt(HaltMode::Soon, HaltReason::Match, found_at),
             policy => {
-                if let Some((mode, limit)) = policy.limit(HaltOn::Success, shared.total())
+                if let Some((mode, limit)) = policy.limit(HaltOn::Success, shared.settled_total())
                     && count >= limit
                 {
                     shared.halt(mode, HaltReason::After, found_at);
