@@ -39,8 +39,8 @@ pub mod search;
 pub use cancel::CancelToken;
 pub use pool::{
     BadHaltPolicy, BadShard, Best, Counters, Event, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason,
-    IdPlan, MAX_SHARD_CHUNK, MAX_WORKERS, Run, RunConfig, RunReport, RunState, Shard, Snapshot, StopRequest,
-    WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
+    IdPlan, MAX_SHARD_CHUNK, MAX_WORKERS, RangeSet, Run, RunConfig, RunReport, RunState, Shard, Snapshot,
+    StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
 };
 pub use search::{Goal, Outcome, Search, SpaceStatus};
 
@@ -61,6 +61,8 @@ mod headless;
 mod journal;
 #[cfg(feature = "app")]
 mod launch;
+#[cfg(feature = "app")]
+mod logformat;
 #[cfg(feature = "app")]
 mod preset;
 #[cfg(feature = "app")]
@@ -86,6 +88,7 @@ pub mod internals {
     pub use crate::app::{App, Msg, Phase, RunInfo};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::exec::{ExecSearch, ExecSpec};
+    pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::pool::{bucket_of, bucket_span};
     pub use crate::preset::Preset;
     pub use crate::spec::SearchSpec;

@@ -6,6 +6,7 @@ mod halt;
 mod halting;
 mod plan;
 mod queue;
+mod ranges;
 mod shared;
 mod stats;
 mod submit;
@@ -14,6 +15,7 @@ mod worker;
 
 pub use halt::{BadHaltPolicy, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason, StopRequest};
 pub use plan::{BadShard, IdPlan, MAX_SHARD_CHUNK, Shard};
+pub use ranges::RangeSet;
 pub use stats::{Best, Counters, RunState, Snapshot, WorkerRow, WorkerState, bucket_of, bucket_span};
 
 use crate::search::Search;

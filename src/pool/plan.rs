@@ -1,5 +1,6 @@
 //! The id plan (which ids of the space a run covers: a window, a shard, minus ids done before) and the completed-range set.
 
+use super::RangeSet;
 use std::fmt;
 use std::ops::Range;
 
@@ -129,10 +130,7 @@ impl ResolvedPlan {
             ),
             _ => (0, 1, u64::MAX),
         };
-        let mut done = RangeSet::default();
-        for &(start, end) in &plan.done {
-            done.insert(start, end);
-        }
+        let done = RangeSet::from_ranges(&plan.done);
         Self {
             lo,
             hi,
@@ -173,7 +171,7 @@ impl ResolvedPlan {
     /// Ids of the plan inside the done ranges, below `space`.
     pub fn done_count(&self, space: u64) -> u64 {
         self.done
-            .ranges
+            .ranges()
             .iter()
             .map(|&(start, end)| {
                 self.rank(end.min(space))
@@ -238,7 +236,7 @@ impl PlanCursor {
             if self.next >= end {
                 return None;
             }
-            let done = &plan.done.ranges;
+            let done = plan.done.ranges();
             while self.done_index < done.len() && done[self.done_index].1 <= self.next {
                 self.done_index += 1;
             }
@@ -268,54 +266,9 @@ impl PlanCursor {
     }
 }
 
-/// A set of ids as sorted, disjoint, non-adjacent ranges `[start, end)`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct RangeSet {
-    ranges: Vec<(u64, u64)>,
-}
-
-impl RangeSet {
-    /// Adds `[start, end)`, merging with the ranges it touches.
-    pub fn insert(&mut self, start: u64, end: u64) {
-        if start >= end {
-            return;
-        }
-        // First range that ends at or after `start` (it may touch or overlap).
-        let first = self.ranges.partition_point(|&(_, e)| e < start);
-        // First range that starts after `end` (cannot touch).
-        let last = self.ranges.partition_point(|&(s, _)| s <= end);
-        if first == last {
-            self.ranges.insert(first, (start, end));
-            return;
-        }
-        let merged = (start.min(self.ranges[first].0), end.max(self.ranges[last - 1].1));
-        self.ranges.drain(first + 1..last);
-        self.ranges[first] = merged;
-    }
-
-    /// The ranges, in order.
-    pub fn ranges(&self) -> &[(u64, u64)] {
-        &self.ranges
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn range_set_merges_touching_and_overlapping_ranges() {
-        let mut set = RangeSet::default();
-        set.insert(10, 20);
-        set.insert(30, 40);
-        set.insert(20, 25);
-        assert_eq!(set.ranges(), &[(10, 25), (30, 40)]);
-        set.insert(5, 35);
-        assert_eq!(set.ranges(), &[(5, 40)]);
-        set.insert(0, 1);
-        set.insert(41, 42);
-        assert_eq!(set.ranges(), &[(0, 1), (5, 40), (41, 42)]);
-    }
 
     #[test]
     fn cursor_skips_other_shards_and_done_ranges() {

@@ -1,6 +1,7 @@
 //! Run-wide results: match, error and done counts the halt policies read, the best score, the fatal message, coverage and the completed-id ranges.
 
-use super::plan::{RangeSet, ResolvedPlan};
+use super::RangeSet;
+use super::plan::ResolvedPlan;
 use super::stats::Best;
 use super::{bucket_of, bucket_span};
 use crate::search::Goal;
@@ -91,7 +92,7 @@ impl Tally {
         if start >= end {
             return;
         }
-        lock(&self.completed).insert(start, end);
+        lock(&self.completed).insert((start, end));
         let rank = plan.rank(start);
         self.cover(rank, plan.rank(end) - rank, total);
     }
