@@ -4,6 +4,7 @@ mod control;
 mod crew;
 mod halt;
 mod halting;
+pub(crate) mod panics;
 mod plan;
 mod queue;
 mod ranges;
@@ -221,7 +222,7 @@ impl Run {
     /// Starts searching `0..search.space()` at once.
     #[must_use]
     pub fn start(search: Arc<dyn Search>, config: &RunConfig) -> Self {
-        worker::quiet_worker_panics();
+        panics::install();
         let (shared, events) = Shared::launch(search, config);
         Self { shared, events }
     }
