@@ -10,6 +10,10 @@ use std::time::Duration;
 /// How long one batch should take a worker: long enough to amortise the channel,
 /// short enough that pause and shrink take effect quickly.
 const TARGET_BATCH_NS: u64 = 1_000_000;
+/// Per worker, the queue's share of a batch's time: with many workers a batch lasts at least
+/// `workers` times this, so that one submitter hands out at most ~40,000 batches a second
+/// (1,024 workers on 1 ms tasks: 25 ids a batch, not 1).
+const BATCH_NS_PER_WORKER: u64 = 25_000;
 /// Largest batch, so that coverage and the workers table stay lively for tiny tasks.
 pub(crate) const MAX_BATCH: u64 = 1 << 18;
 
@@ -93,5 +97,7 @@ fn next_batch_size(shared: &Shared) -> u64 {
         return shared.queue.batch_size();
     }
     let mean_task_ns = (busy_ns / done).max(1);
-    (TARGET_BATCH_NS / mean_task_ns).clamp(1, MAX_BATCH)
+    let workers = shared.target_workers() as u64;
+    let target_ns = TARGET_BATCH_NS.max(workers.saturating_mul(BATCH_NS_PER_WORKER));
+    (target_ns / mean_task_ns).clamp(1, MAX_BATCH)
 }
