@@ -85,6 +85,27 @@ pub struct ExecArgs {
     /// Seconds between SIGTERM and SIGKILL when a process group is killed
     #[arg(long, value_name = "SECS", default_value_t = crate::exec::DEFAULT_GRACE_S)]
     pub grace: f64,
+    /// Run an input up to N more times when it ends in an error (exit status other than 0/1, signal, timeout)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+    /// Write GNU parallel's job log (TSV, one line per finished job) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub joblog: Option<PathBuf>,
+    /// Skip the jobs that already have a line in the --joblog FILE, and append to it
+    #[arg(long, requires = "joblog", conflicts_with = "resume_failed")]
+    pub resume: bool,
+    /// As --resume, but run again the jobs whose line in the job log shows an error
+    #[arg(long, requires = "joblog")]
+    pub resume_failed: bool,
+    /// Keep every job's stdout and stderr in DIR/1/INPUT/{stdout,stderr,seq} (as GNU parallel)
+    #[arg(long, value_name = "DIR")]
+    pub results: Option<PathBuf>,
+    /// Pass each job's stdout through to stdout, one job at a time (implies --headless; the summary goes to stderr)
+    #[arg(long)]
+    pub output: bool,
+    /// With --output: print the jobs' output in input order
+    #[arg(short = 'k', long, requires = "output")]
+    pub keep_order: bool,
     /// The command: {} is replaced by the input, {#} by the task number (1-based);
     /// with no {}, the input is appended. Run directly, not through a shell
     #[arg(
@@ -188,6 +209,12 @@ pub struct RunPlan {
 }
 
 impl Cli {
+    /// True when `exec --output` passes the jobs' output through to stdout.
+    #[must_use]
+    pub fn passes_output(&self) -> bool {
+        matches!(&self.search, Some(SearchCommand::Exec(a)) if a.output)
+    }
+
     /// The search named on the command line, or the article's needle search.
     #[must_use]
     pub fn spec(&self) -> SearchSpec {
@@ -222,6 +249,13 @@ impl Cli {
                 match_stdout: a.match_stdout.clone(),
                 timeout_s: a.timeout,
                 grace_s: a.grace,
+                retries: a.retries,
+                joblog: a.joblog.clone(),
+                resume: a.resume,
+                resume_failed: a.resume_failed,
+                results: a.results.clone(),
+                output: a.output,
+                keep_order: a.keep_order,
             }),
         }
     }

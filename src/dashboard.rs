@@ -86,7 +86,7 @@ impl Controller {
         };
         let config = preset.run_config();
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
-        let journal = Journal::start(log, search.as_ref(), &config);
+        let journal = Journal::start(log, &search, &config);
         let info = RunInfo {
             name: preset.name.clone(),
             search: search.name().to_string(),

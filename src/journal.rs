@@ -5,12 +5,14 @@ use crate::pool::{Event, RunConfig, RunReport};
 use crate::search::Search;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Follows one run: logs its events and keeps what the summary needs.
-#[derive(Debug)]
 pub struct Journal {
     log: EventLog,
+    /// Asked for its own counts ([`Search::tallies`]) when the run ends.
+    source: Arc<dyn Search>,
     search: String,
     params: String,
     policy: String,
@@ -18,12 +20,23 @@ pub struct Journal {
     matches: Vec<MatchEntry>,
 }
 
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("log", &self.log)
+            .field("search", &self.search)
+            .field("matches", &self.matches.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Journal {
     /// Starts following a run and logs its `start` event.
     #[must_use]
-    pub fn start(log: EventLog, search: &dyn Search, config: &RunConfig) -> Self {
+    pub fn start(log: EventLog, search: &Arc<dyn Search>, config: &RunConfig) -> Self {
         let mut journal = Self {
             log,
+            source: Arc::clone(search),
             search: search.name().to_string(),
             params: search.params(),
             policy: config.policy.to_string(),
@@ -97,7 +110,7 @@ impl Journal {
     pub fn finish(&mut self, report: &RunReport, signal: Option<i32>) -> Summary {
         let mut matches = std::mem::take(&mut self.matches);
         matches.sort_by_key(|entry| entry.task);
-        let summary = Summary::new(
+        let mut summary = Summary::new(
             &self.search,
             self.params.clone(),
             self.policy.clone(),
@@ -106,6 +119,7 @@ impl Journal {
             signal,
             self.can_match,
         );
+        summary.counts = self.source.tallies().into_iter().collect();
         let fields = serde_json::to_value(&summary).unwrap_or_default();
         self.log
             .write("end", report.elapsed, json!({ "summary": fields }));

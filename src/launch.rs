@@ -57,7 +57,7 @@ impl From<anyhow::Error> for Failure {
 /// True when the dashboard should not be used: `--headless`, or stdout is not a terminal.
 #[must_use]
 pub fn wants_headless(cli: &Cli) -> bool {
-    cli.headless || !std::io::stdout().is_terminal()
+    cli.headless || cli.passes_output() || !std::io::stdout().is_terminal()
 }
 
 /// Runs what the command line asks for and returns the exit code.
@@ -74,10 +74,18 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
     })?;
     let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     if wants_headless(cli) {
-        let (search, config) = (plan.search, plan.preset.run_config());
-        let mut journal = Journal::start(log, search.as_ref(), &config);
-        let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals);
-        print_summary(&summary, cli.json);
+        let summary = {
+            let (search, config) = (plan.search, plan.preset.run_config());
+            let mut journal = Journal::start(log, &search, &config);
+            crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals)
+            // The search is dropped here: `exec --output` prints what still waits before the summary.
+        };
+        if cli.passes_output() {
+            // stdout carries the jobs' output: the summary goes beside the progress lines.
+            eprint!("{}", summary_text(&summary, cli.json));
+        } else {
+            print_summary(&summary, cli.json);
+        }
         if let Some(message) = &summary.fatal {
             // The run halted on it (exit code 2); say it once, on one line.
             eprintln!("poolwatch: {message}");
@@ -147,10 +155,16 @@ pub fn color_enabled(no_color: Option<&std::ffi::OsStr>) -> bool {
 
 /// Prints the summary on stdout as JSON or text.
 pub fn print_summary(summary: &Summary, json: bool) {
+    print!("{}", summary_text(summary, json));
+}
+
+/// The summary as printed: one JSON line, or the human paragraph.
+#[must_use]
+pub fn summary_text(summary: &Summary, json: bool) -> String {
     if json {
-        println!("{}", summary.to_json());
+        format!("{}\n", summary.to_json())
     } else {
-        print!("{}", summary.to_text());
+        summary.to_text()
     }
 }
 
