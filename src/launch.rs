@@ -76,7 +76,8 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
     if wants_headless(cli) {
         let summary = {
             let (search, config) = (plan.search, plan.preset.run_config());
-            let mut journal = Journal::start(log, &search, &config);
+            let mut journal = Journal::start(log, &search, &config, Some(&plan.preset.spec))
+                .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
             crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals)
             // The search is dropped here: `exec --output` prints what still waits before the summary.
         };
@@ -114,6 +115,7 @@ fn run_dashboard(
     let options = LoopOptions {
         fps: cli.fps,
         log_path: cli.log.clone(),
+        status_every: std::time::Duration::from_secs_f64(cli.status_every),
     };
     let stop_input = Arc::new(AtomicBool::new(false));
     let end = {
