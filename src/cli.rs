@@ -65,6 +65,25 @@ pub enum SearchCommand {
     Rastrigin(RastriginArgs),
     /// Run a command once per input (like GNU parallel): exit 0 is a match, 1 a miss, else an error
     Exec(ExecArgs),
+    /// Print a shell completion script (e.g. `poolwatch completions bash > /etc/bash_completion.d/poolwatch`)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) of poolwatch, or of one command as poolwatch-COMMAND(1)
+    Man(ManArgs),
+}
+
+/// Options of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Options of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command (needle, pow, collatz, rastrigin, exec...) [default: poolwatch itself]
+    pub command: Option<String>,
 }
 
 /// Options of `exec`.
@@ -222,7 +241,8 @@ impl Cli {
     #[must_use]
     pub fn spec(&self) -> SearchSpec {
         match &self.search {
-            None => SearchSpec::default(),
+            // `completions` and `man` print and exit before any search (see `docgen::handle`).
+            None | Some(SearchCommand::Completions(_) | SearchCommand::Man(_)) => SearchSpec::default(),
             Some(SearchCommand::Needle(a)) => SearchSpec::Needle {
                 tasks: a.tasks,
                 needle: a.needle,

@@ -65,6 +65,9 @@ pub fn wants_headless(cli: &Cli) -> bool {
 /// # Errors
 /// A [`Failure`] for bad input (code 2) or a failure to set up (code 1).
 pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
+    if let Some(code) = crate::docgen::handle(cli) {
+        return Ok(code);
+    }
     let plan = cli.plan().map_err(Failure::usage)?;
     let log = EventLog::open(cli.log.as_deref()).map_err(|source| {
         Failure::usage(crate::cli::UsageError::Log {
