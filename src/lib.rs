@@ -67,8 +67,6 @@ mod logformat;
 #[cfg(feature = "app")]
 mod preset;
 #[cfg(feature = "app")]
-mod resume;
-#[cfg(feature = "app")]
 mod signals;
 #[cfg(feature = "app")]
 mod spec;
