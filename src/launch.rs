@@ -57,7 +57,7 @@ impl From<anyhow::Error> for Failure {
 /// True when the dashboard should not be used: `--headless`, or stdout is not a terminal.
 #[must_use]
 pub fn wants_headless(cli: &Cli) -> bool {
-    cli.headless || cli.passes_output() || !std::io::stdout().is_terminal()
+    cli.headless || !std::io::stdout().is_terminal()
 }
 
 /// Runs what the command line asks for and returns the exit code.
@@ -76,7 +76,9 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
         })
     })?;
     let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
-    if wants_headless(cli) {
+    // `exec --output` writes the jobs' output on stdout: never under the dashboard.
+    let passes_output = plan.preset.passes_output();
+    if wants_headless(cli) || passes_output {
         let summary = {
             let (search, config) = (plan.search, plan.preset.run_config());
             let mut journal = Journal::start(log, &search, &config, Some(&plan.preset.spec))
@@ -84,7 +86,7 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
             crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals)
             // The search is dropped here: `exec --output` prints what still waits before the summary.
         };
-        if cli.passes_output() {
+        if passes_output {
             // stdout carries the jobs' output: the summary goes beside the progress lines.
             eprint!("{}", summary_text(&summary, cli.json));
         } else {
