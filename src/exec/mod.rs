@@ -9,7 +9,7 @@ mod template;
 pub use input::{IntRange, LazyLines, LineSource};
 use joblog::{JobLog, JobRecord, Previous};
 use results::{Printer, ResultsDir};
-pub use runner::{Ending, Finished, Limits, RunError, Tees};
+pub use runner::{CancelWatch, Ending, Finished, Limits, RunError, Tees};
 pub use template::Template;
 
 use crate::cancel::CancelToken;
@@ -18,7 +18,7 @@ use crate::sync::lock;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Output lines copied into a match's value or an error's message.
@@ -32,50 +32,70 @@ pub const DEFAULT_GRACE_S: f64 = 2.0;
 /// Most `--retries` accepted.
 pub const MAX_RETRIES: u32 = 1000;
 
-/// `poolwatch exec` described as data (the command line and presets build it).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// `poolwatch exec` described as data: the subcommand's options (clap) and a preset's
+/// `[search]` table (serde), declared once.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct ExecSpec {
-    /// Program and arguments, with `{}` / `{#}` placeholders.
+    /// The command: {} is replaced by the input, {#} by the task number (1-based);
+    /// with no {}, the input is appended. Run directly, not through a shell
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub command: Vec<String>,
-    /// `A..B` (B excluded) or `A..=B` integer inputs; stdin when neither this nor `input` is set.
+    /// Integer inputs: A..B (B excluded, like Rust) or A..=B (B included)
+    #[arg(long, value_name = "A..B", conflicts_with = "input")]
     #[serde(default)]
     pub range: Option<String>,
-    /// A file with one input per line.
+    /// Inputs are the lines of FILE, read as workers need them [default: stdin]
+    #[arg(long, value_name = "FILE")]
     #[serde(default)]
     pub input: Option<PathBuf>,
-    /// The number of inputs, to show before input ends.
+    /// The number of inputs, shown as the total until input ends
+    #[arg(long, value_name = "N")]
     #[serde(default)]
     pub total: Option<u64>,
-    /// A match is stdout matching this regex (instead of exit status 0); `^` and `$` match at line ends.
+    /// A match is stdout matching REGEX (instead of exit status 0)
+    #[arg(long, value_name = "REGEX")]
     #[serde(default)]
     pub match_stdout: Option<String>,
-    /// Per-task wall-time limit, seconds.
+    /// Kill a task's process group after SECS seconds; the task is an error
+    #[arg(long = "timeout", value_name = "SECS")]
     #[serde(default)]
     pub timeout_s: Option<f64>,
-    /// Seconds between SIGTERM and SIGKILL.
+    /// Seconds between SIGTERM and SIGKILL when a process group is killed
+    #[arg(long = "grace", value_name = "SECS", default_value_t = DEFAULT_GRACE_S)]
     #[serde(default = "default_grace")]
     pub grace_s: f64,
-    /// Runs of an input after the first when it ends in an error (exit status other
-    /// than 0 and 1, a signal, a timeout); a miss is not retried.
+    /// Run an input up to N more times when it ends in an error (exit status other than 0/1, signal, timeout)
+    #[arg(long, value_name = "N", default_value_t = 0)]
     #[serde(default)]
     pub retries: u32,
-    /// GNU parallel's job log: a TSV line per finished job.
+    /// Write GNU parallel's job log (TSV, one line per finished job) to FILE
+    #[arg(long, value_name = "FILE")]
     #[serde(default)]
     pub joblog: Option<PathBuf>,
-    /// Skip the jobs that already have a line in the job log, and append to it.
+    /// Skip the jobs that already have a line in the --joblog FILE, and append to it
+    #[arg(long, requires = "joblog", conflicts_with = "resume_failed")]
     #[serde(default)]
     pub resume: bool,
-    /// As `resume`, but run again the jobs whose line shows a failure.
+    /// As --resume, but run again the jobs whose line in the job log shows an error
+    #[arg(long, requires = "joblog")]
     #[serde(default)]
     pub resume_failed: bool,
-    /// Keep every job's stdout and stderr under this folder, one folder per input.
+    /// Keep every job's stdout and stderr in DIR/1/INPUT/{stdout,stderr,seq} (as GNU parallel)
+    #[arg(long, value_name = "DIR")]
     #[serde(default)]
     pub results: Option<PathBuf>,
-    /// Pass each job's stdout through to ours, grouped per job.
+    /// Pass each job's stdout through to stdout, one job at a time (implies --headless; the summary goes to stderr)
+    #[arg(long)]
     #[serde(default)]
     pub output: bool,
-    /// With `output`: in input order.
+    /// With --output: print the jobs' output in input order
+    #[arg(short = 'k', long, requires = "output")]
     #[serde(default)]
     pub keep_order: bool,
 }
@@ -115,6 +135,11 @@ pub enum ExecError {
     /// `--range` is not `A..B` / `A..=B` with A < B.
     #[error("--range must be A..B (B excluded) or A..=B with integers and A < B, got {0:?}")]
     BadRange(String),
+    /// A `--range` bound does not fit a 64-bit signed integer.
+    #[error(
+        "--range bounds must lie between -9223372036854775808 and 9223372036854775807 (64-bit integers), got {0:?}"
+    )]
+    RangeLimit(String),
     /// `--range` and `--input` together.
     #[error("--range and --input cannot be used together")]
     TwoSources,
@@ -185,6 +210,8 @@ pub struct ExecSearch {
     running: Mutex<HashMap<u64, (String, u32)>>,
     /// Set once a spawn failure was reported as fatal.
     fatal: OnceLock<()>,
+    /// The wake-up descriptor of the run's cancel token, made on the first task.
+    cancel_watch: Mutex<Option<Arc<CancelWatch>>>,
     retries: u32,
     keep: Keep,
     tally: Tally,
@@ -233,15 +260,28 @@ impl ExecSearch {
             retries: spec.retries,
             keep: Keep::open(spec)?,
             tally: Tally::default(),
+            cancel_watch: Mutex::new(None),
         })
     }
 
-    /// The input of `task`, taken from the lazy reader's buffer or computed from the range.
-    fn input(&self, task: u64) -> Option<String> {
+    /// The input of `task`, taken from the lazy reader's buffer or computed from the range;
+    /// `Err` when reading the input failed at this line (the run cannot go on).
+    fn input(&self, task: u64) -> Option<Result<String, String>> {
         match &self.inputs {
-            Inputs::Range(range) => Some(range.input(task)),
+            Inputs::Range(range) => Some(Ok(range.input(task))),
             Inputs::Lines(lines) => lines.take(task),
         }
+    }
+
+    /// The watch on `cancel`'s wake-up descriptor, shared by every worker of the run.
+    fn cancel_watch(&self, cancel: &CancelToken) -> std::io::Result<Arc<CancelWatch>> {
+        let mut watch = lock(&self.cancel_watch);
+        if let Some(current) = watch.as_ref().filter(|current| current.follows(cancel)) {
+            return Ok(Arc::clone(current));
+        }
+        let fresh = Arc::new(CancelWatch::new(cancel)?);
+        *watch = Some(Arc::clone(&fresh));
+        Ok(fresh)
     }
 
     /// Turns a finished command into an outcome.
@@ -331,8 +371,14 @@ impl Search for ExecSearch {
         if self.fatal.get().is_some() {
             return Outcome::Cancelled;
         }
-        let Some(input) = self.input(task) else {
-            return Outcome::Error(format!("task {task}: its input was already taken"));
+        let input = match self.input(task) {
+            Some(Ok(input)) => input,
+            Some(Err(message)) => return Outcome::Fatal(message),
+            None => return Outcome::Error(format!("task {task}: its input was already taken")),
+        };
+        let watch = match self.cancel_watch(cancel) {
+            Ok(watch) => watch,
+            Err(err) => return Outcome::Error(format!("{input}: cannot wait for the command: {err}")),
         };
         let seq = task + 1;
         if self.keep.printer.as_ref().is_some_and(Printer::stdout_closed) {
@@ -353,7 +399,7 @@ impl Search for ExecSearch {
         let (outcome, output) = loop {
             attempts += 1;
             self.tally.attempts.fetch_add(1, Ordering::Relaxed);
-            let (outcome, output, retry) = self.attempt(task, &input, &argv, attempts, cancel);
+            let (outcome, output, retry) = self.attempt(task, &input, &argv, attempts, &watch);
             if !retry {
                 break (outcome, output);
             }
@@ -386,7 +432,7 @@ impl ExecSearch {
         input: &str,
         argv: &[String],
         attempt: u32,
-        cancel: &CancelToken,
+        cancel: &CancelWatch,
     ) -> (Outcome, Spooled, bool) {
         let (tees, output) = match self.tees(task, input) {
             Ok(opened) => opened,
@@ -415,7 +461,7 @@ impl ExecSearch {
         };
         let outcome = self.outcome(input, &finished);
         let failed = matches!(outcome, Outcome::Error(_));
-        if failed && attempt <= self.retries && !cancel.is_cancelled() {
+        if failed && attempt <= self.retries && finished.ending != Ending::Cancelled {
             return (outcome, output, true);
         }
         if finished.ending != Ending::Cancelled
@@ -552,6 +598,9 @@ fn open_inputs(spec: &ExecSpec) -> Result<(Inputs, String), ExecError> {
     match (&spec.range, &spec.input) {
         (Some(_), Some(_)) => Err(ExecError::TwoSources),
         (Some(text), None) => {
+            if IntRange::out_of_limits(text) {
+                return Err(ExecError::RangeLimit(text.clone()));
+            }
             let range = IntRange::parse(text).ok_or_else(|| ExecError::BadRange(text.clone()))?;
             Ok((Inputs::Range(range), format!("range {text}")))
         }
