@@ -85,6 +85,15 @@ pub struct ExecArgs {
     /// Seconds between SIGTERM and SIGKILL when a process group is killed
     #[arg(long, value_name = "SECS", default_value_t = crate::exec::DEFAULT_GRACE_S)]
     pub grace: f64,
+    /// Start CMD once per worker and keep it: one input line per task on its stdin, one answer line back
+    #[arg(long)]
+    pub worker: bool,
+    /// With --worker: most inputs in flight per worker process (adaptive below it) [default: 4096]
+    #[arg(long, value_name = "N")]
+    pub window: Option<usize>,
+    /// With --worker: scores in answers count toward a best, higher (max) or lower (min) being better
+    #[arg(long, value_name = "max|min")]
+    pub goal: Option<String>,
     /// The command: {} is replaced by the input, {#} by the task number (1-based);
     /// with no {}, the input is appended. Run directly, not through a shell
     #[arg(
@@ -222,6 +231,9 @@ impl Cli {
                 match_stdout: a.match_stdout.clone(),
                 timeout_s: a.timeout,
                 grace_s: a.grace,
+                worker: a.worker,
+                window: a.window,
+                goal: a.goal.clone(),
             }),
         }
     }

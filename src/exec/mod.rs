@@ -1,15 +1,18 @@
 //! `poolwatch exec`: a command template run once per input, each in its own process group, as a `Search`.
 
+mod answer;
 mod input;
 mod runner;
 mod template;
+mod worker;
 
 pub use input::{IntRange, LazyLines, LineSource};
 pub use runner::{Ending, Finished, Limits, RunError};
 pub use template::Template;
+pub use worker::{DEFAULT_WINDOW, MAX_WINDOW};
 
 use crate::cancel::CancelToken;
-use crate::search::{Outcome, Search, SpaceStatus};
+use crate::search::{Goal, Outcome, Search, SpaceStatus};
 use crate::sync::lock;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -49,6 +52,15 @@ pub struct ExecSpec {
     /// Seconds between SIGTERM and SIGKILL.
     #[serde(default = "default_grace")]
     pub grace_s: f64,
+    /// Start the command once per pool worker and feed it one input line per task (`--worker`).
+    #[serde(default)]
+    pub worker: bool,
+    /// Most inputs in flight per worker process (`--window`); the window adapts below it.
+    #[serde(default)]
+    pub window: Option<usize>,
+    /// `max` or `min`: worker scores count toward a best in that direction (`--goal`).
+    #[serde(default)]
+    pub goal: Option<String>,
 }
 
 fn default_grace() -> f64 {
@@ -89,6 +101,9 @@ pub enum ExecError {
     /// A bad `--grace`.
     #[error("--grace must be between 0 and 3600 seconds, got {0}")]
     BadGrace(String),
+    /// An option that needs or excludes `--worker`.
+    #[error("{0}")]
+    Worker(String),
     /// The program cannot be run.
     #[error("cannot run '{program}': {reason}")]
     CannotRun {
@@ -115,6 +130,9 @@ pub struct ExecSearch {
     running: Mutex<HashMap<u64, (String, u32)>>,
     /// Set once a spawn failure was reported as fatal.
     fatal: OnceLock<()>,
+    /// The long-lived worker processes, with `--worker`.
+    workers: Option<worker::Workers>,
+    goal: Goal,
 }
 
 impl ExecSearch {
@@ -129,15 +147,28 @@ impl ExecSearch {
         }
         let (inputs, source) = open_inputs(spec)?;
         let match_stdout = spec.match_stdout.as_deref().map(compile).transpose()?;
+        let limits = limits(spec)?;
+        let (workers, goal) = worker_options(spec, limits)?;
         Ok(Self {
             template,
             inputs,
             source,
             match_stdout,
-            limits: limits(spec)?,
+            limits,
             running: Mutex::new(HashMap::new()),
             fatal: OnceLock::new(),
+            workers,
+            goal,
         })
+    }
+
+    /// A fatal message, reported once: the first worker to fail says it, the others stand down.
+    fn fatal_once(&self, message: String) -> Outcome {
+        if self.fatal.set(()).is_ok() {
+            Outcome::Fatal(message)
+        } else {
+            Outcome::Cancelled
+        }
     }
 
     /// The input of `task`, taken from the lazy reader's buffer or computed from the range.
@@ -185,22 +216,51 @@ impl ExecSearch {
             reason: os_reason(err),
         }
         .to_string();
-        // The first worker to fail reports it; the others stand down quietly.
-        if self.fatal.set(()).is_ok() {
-            Outcome::Fatal(message)
-        } else {
-            Outcome::Cancelled
-        }
+        self.fatal_once(message)
     }
 }
 
 impl Search for ExecSearch {
     fn name(&self) -> &str {
-        "exec"
+        if self.workers.is_some() { "exec --worker" } else { "exec" }
     }
 
     fn params(&self) -> String {
         format!("{} <- {}", self.template.display(), self.source)
+    }
+
+    fn goal(&self) -> Goal {
+        self.goal
+    }
+
+    fn tight_batches(&self) -> bool {
+        self.workers.is_some()
+    }
+
+    fn run_batch(
+        &self,
+        tasks: std::ops::Range<u64>,
+        cancel: &CancelToken,
+        notable: &mut dyn FnMut(u64, Outcome),
+    ) -> u64 {
+        let Some(workers) = &self.workers else {
+            return crate::search::run_each(self, tasks, cancel, notable);
+        };
+        if self.fatal.get().is_some() {
+            return 0;
+        }
+        let feed = match &self.inputs {
+            Inputs::Range(range) => worker::Feed::Range(range),
+            Inputs::Lines(lines) => worker::Feed::Lines(lines),
+        };
+        match workers.run_batch(feed, tasks.clone(), cancel, notable) {
+            Ok(ran) => ran,
+            Err(message) => {
+                // The first id carries the fatal error; the rest count as cancelled.
+                notable(tasks.start, self.fatal_once(message));
+                1
+            }
+        }
     }
 
     fn space(&self) -> u64 {
@@ -226,6 +286,9 @@ impl Search for ExecSearch {
     }
 
     fn task_detail(&self, task: u64) -> Option<String> {
+        if let Some(workers) = &self.workers {
+            return workers.detail(task);
+        }
         let running = lock(&self.running);
         let (input, pid) = running.get(&task)?;
         Some(format!("input={} pid={pid}", truncate(input, DETAIL_CHARS)))
@@ -234,6 +297,11 @@ impl Search for ExecSearch {
     fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
         if self.fatal.get().is_some() {
             return Outcome::Cancelled;
+        }
+        if self.workers.is_some() {
+            let mut outcome = Outcome::Miss;
+            let ran = self.run_batch(task..task + 1, cancel, &mut |_, found| outcome = found);
+            return if ran == 0 { Outcome::Cancelled } else { outcome };
         }
         let Some(input) = self.input(task) else {
             return Outcome::Error(format!("task {task}: its input was already taken"));
@@ -296,6 +364,38 @@ fn limits(spec: &ExecSpec) -> Result<Limits, ExecError> {
         timeout,
         grace: Duration::from_secs_f64(spec.grace_s),
     })
+}
+
+/// The worker processes and score direction that `--worker`, `--window` and `--goal` ask for.
+fn worker_options(spec: &ExecSpec, limits: Limits) -> Result<(Option<worker::Workers>, Goal), ExecError> {
+    let goal = match spec.goal.as_deref() {
+        None => Goal::None,
+        Some("max") => Goal::Maximize,
+        Some("min") => Goal::Minimize,
+        Some(other) => return Err(ExecError::Worker(format!("--goal must be max or min, got {other:?}"))),
+    };
+    let needs_worker = |what: &str| Err(ExecError::Worker(format!("{what} needs --worker")));
+    if !spec.worker {
+        return match (spec.window, spec.goal.is_some()) {
+            (Some(_), _) => needs_worker("--window"),
+            (None, true) => needs_worker("--goal"),
+            (None, false) => Ok((None, goal)),
+        };
+    }
+    let window = spec.window.unwrap_or(DEFAULT_WINDOW);
+    if !(1..=MAX_WINDOW).contains(&window) {
+        return Err(ExecError::Worker(format!("--window must be between 1 and {MAX_WINDOW}, got {window}")));
+    }
+    if spec.match_stdout.is_some() {
+        return Err(ExecError::Worker("--match-stdout does not apply to --worker (workers answer in lines)".into()));
+    }
+    if spec.command.iter().any(|arg| arg.contains("{}") || arg.contains("{#}")) {
+        return Err(ExecError::Worker(
+            "--worker feeds inputs on stdin: the command takes no {} or {#}".into(),
+        ));
+    }
+    let workers = worker::Workers::new(spec.command.clone(), window, limits);
+    Ok((Some(workers), goal))
 }
 
 fn compile(pattern: &str) -> Result<regex::Regex, ExecError> {
@@ -403,6 +503,9 @@ mod tests {
             match_stdout: None,
             timeout_s: None,
             grace_s: DEFAULT_GRACE_S,
+            worker: false,
+            window: None,
+            goal: None,
         }
     }
 
