@@ -243,10 +243,12 @@ impl Driver<'_> {
             let head_deadline = self.head_deadline();
             let head_since = self.window.head_since();
             let before = self.window.first;
+            // The first answers of a new process include its start-up: not a task's time.
+            let started = proc.answered_since_spawn > 0;
             let fault = proc.exchange(head_deadline, &mut |line| self.answer(line, notable));
             if self.window.first > before {
                 let now = Instant::now();
-                if let Some(since) = head_since {
+                if let Some(since) = head_since.filter(|_| started) {
                     proc.measure(self.window.first - before, now.saturating_duration_since(since));
                 }
                 self.window.last_answer = Some(now);
@@ -410,9 +412,28 @@ impl Driver<'_> {
     }
 }
 
-/// Appends `value` in decimal.
+/// Appends `value` in decimal (a hand-rolled loop: `fmt` costs more than the rest of a task).
 fn write_number(out: &mut Vec<u8>, value: i128) {
-    let _infallible = write!(out, "{value}");
+    let Ok(value) = i64::try_from(value) else {
+        let _infallible = write!(out, "{value}");
+        return;
+    };
+    if value < 0 {
+        out.push(b'-');
+    }
+    let mut rest = value.unsigned_abs();
+    let mut digits = [0_u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // `rest % 10` is below 10: the cast cannot truncate.
+        digits[at] = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// One running worker process: its pipes, buffers and status.
@@ -429,6 +450,8 @@ struct WorkerProc {
     /// Answer bytes after the last complete line.
     partial: Vec<u8>,
     stderr_tail: VecDeque<u8>,
+    /// Reused read buffer for answers.
+    read_buffer: Vec<u8>,
     status: Arc<ProcStatus>,
     /// Mean nanoseconds per answer (0 until measured).
     mean_answer_ns: f64,
@@ -502,6 +525,7 @@ impl WorkerProc {
             out_at: 0,
             partial: Vec::new(),
             stderr_tail: VecDeque::new(),
+            read_buffer: vec![0; 64 * 1024],
             status,
             mean_answer_ns: 0.0,
             answered_since_spawn: 0,
@@ -615,13 +639,13 @@ impl WorkerProc {
         let Some(stdout) = self.stdout.as_mut() else {
             return (0, Some(Fault::Died));
         };
-        let mut buffer = [0_u8; 64 * 1024];
+        let buffer = &mut self.read_buffer;
         let mut count = 0;
         loop {
-            match stdout.read(&mut buffer) {
+            match stdout.read(buffer) {
                 Ok(0) => {
                     self.stdout = None;
-                    return (count, Some(Fault::Died));
+                    return (self.counted(count), Some(Fault::Died));
                 }
                 Ok(read) => {
                     let mut data = &buffer[..read];
@@ -638,20 +662,25 @@ impl WorkerProc {
                     }
                     self.partial.extend_from_slice(data);
                     if self.partial.len() > MAX_LINE {
-                        return (count, Some(Fault::Overlong));
+                        return (self.counted(count), Some(Fault::Overlong));
                     }
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                 Err(_) => {
                     self.stdout = None;
-                    return (count, Some(Fault::Died));
+                    return (self.counted(count), Some(Fault::Died));
                 }
             }
         }
+        (self.counted(count), None)
+    }
+
+    /// Adds `count` answers to the tallies; returns it.
+    fn counted(&mut self, count: u64) -> u64 {
         self.answered_since_spawn += count;
         self.status.answered.fetch_add(count, Ordering::Relaxed);
-        (count, None)
+        count
     }
 
     /// Keeps the last [`STDERR_TAIL`] bytes the worker wrote on stderr.
@@ -808,4 +837,19 @@ fn write_python_helper() -> io::Result<std::path::PathBuf> {
         std::fs::rename(&temp, &path)?;
     }
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        let mut out = Vec::new();
+        for value in [0_i128, 7, -7, 1_234_567, i128::from(i64::MIN), i128::from(i64::MAX) + 1] {
+            out.clear();
+            write_number(&mut out, value);
+            assert_eq!(String::from_utf8_lossy(&out), value.to_string());
+        }
+    }
 }
