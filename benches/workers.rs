@@ -24,15 +24,17 @@ const TASKS: u64 = 2_000_000;
 /// The worker script of the throughput workload.
 const WORKER_SCRIPT: &str = "from poolwatch_worker import serve\ndef f(p): return p == -1\nserve(f)";
 /// The Pool script: prints its rate, timed from the first submit to the last result.
-const POOL_SCRIPT: &str = "import multiprocessing, sys, time\n\
-def f(p): return p == -1\n\
-if __name__ == '__main__':\n\
-    n = int(sys.argv[1])\n\
-    with multiprocessing.Pool(2) as pool:\n\
-        t = time.perf_counter()\n\
-        for r in pool.imap_unordered(f, range(n), chunksize=1000):\n\
-            if r: break\n\
-        print(n / (time.perf_counter() - t))\n";
+const POOL_SCRIPT: &str = r"
+import multiprocessing, sys, time
+def f(p): return p == -1
+if __name__ == '__main__':
+    n = int(sys.argv[1])
+    with multiprocessing.Pool(2) as pool:
+        t = time.perf_counter()
+        for r in pool.imap_unordered(f, range(n), chunksize=1000):
+            if r: break
+        print(n / (time.perf_counter() - t))
+";
 
 fn poolwatch() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_poolwatch"));
@@ -42,7 +44,11 @@ fn poolwatch() -> Command {
 
 /// The summary of one headless run.
 fn summary(command: &mut Command) -> Value {
-    let output = command.stdin(Stdio::null()).stderr(Stdio::null()).output().unwrap();
+    let output = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -64,7 +70,18 @@ fn median(mut values: Vec<f64>) -> f64 {
 fn worker_rate(python: &str) -> f64 {
     let tasks = format!("0..{TASKS}");
     let summary = summary(poolwatch().args([
-        "--halt", "never", "-w", "2", "exec", "--worker", "--range", &tasks, "--", python, "-c", WORKER_SCRIPT,
+        "--halt",
+        "never",
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        &tasks,
+        "--",
+        python,
+        "-c",
+        WORKER_SCRIPT,
     ]));
     assert_eq!(summary["completed"], TASKS, "{summary}");
     summary["tasks_per_s"].as_f64().unwrap()
@@ -79,7 +96,9 @@ fn pool_rate(python: &str) -> f64 {
 }
 
 fn exec_rate() -> f64 {
-    let summary = summary(poolwatch().args(["--halt", "never", "-w", "2", "exec", "--range", "0..400", "--", "true"]));
+    let summary = summary(poolwatch().args([
+        "--halt", "never", "-w", "2", "exec", "--range", "0..400", "--", "true",
+    ]));
     summary["tasks_per_s"].as_f64().unwrap()
 }
 
@@ -90,7 +109,10 @@ fn python_startup(workers: usize) -> Duration {
         .map(|_| {
             Command::new("python3")
                 .args(["-c", "import time, poolwatch_worker"])
-                .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/assets/python"))
+                .env(
+                    "PYTHONPATH",
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/assets/python"),
+                )
                 .spawn()
                 .unwrap()
         })
@@ -125,10 +147,14 @@ fn example3() -> Value {
     std::fs::write(&small_path, text.replace("0..50000000", "0..50000")).unwrap();
     let small = summary(poolwatch().args(["--config", small_path.to_str().unwrap()]));
     let _ = std::fs::remove_file(&small_path);
-    let (big_kb, small_kb) = (big["peak_rss_kb"].as_f64().unwrap(), small["peak_rss_kb"].as_f64().unwrap());
+    let (big_kb, small_kb) = (
+        big["peak_rss_kb"].as_f64().unwrap(),
+        small["peak_rss_kb"].as_f64().unwrap(),
+    );
     println!(
         "example 3 shape in Python: 50,000,000 inputs peak RSS {big_kb} kB, 50,000 inputs {small_kb} kB (halted at {} after {:.2} s)",
-        big["matches"][0]["task"], big["elapsed_s"].as_f64().unwrap()
+        big["matches"][0]["task"],
+        big["elapsed_s"].as_f64().unwrap()
     );
     json!({"peak_rss_kb_50m": big_kb, "peak_rss_kb_50k": small_kb, "elapsed_s": big["elapsed_s"]})
 }

@@ -40,12 +40,8 @@ fn spawn(args: &[&str]) -> Child {
 
 fn summary_of(output: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {stdout:?} / {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {stdout:?} / {}", String::from_utf8_lossy(&output.stderr)))
 }
 
 fn run(args: &[&str]) -> (Value, Output) {
@@ -118,15 +114,31 @@ const PY_MATCH_5000: &str = "from poolwatch_worker import serve\nserve(lambda p:
 #[test]
 fn a_python_function_served_by_the_helper_halts_on_its_first_true() {
     let (summary, output) = run(&[
-        "-w", "2", "exec", "--worker", "--range", "0..100000", "--", "python3", "-c", PY_MATCH_5000,
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100000",
+        "--",
+        "python3",
+        "-c",
+        PY_MATCH_5000,
     ]);
     assert_eq!(output.status.code(), Some(0), "{summary}");
     assert_eq!(summary["halt_reason"], "match");
     assert_eq!(summary["matches"][0]["task"], 5000);
     assert_eq!(summary["matches"][0]["value"], "5000");
     assert_eq!(summary["errors"], 0);
-    let (completed, cancelled) = (summary["completed"].as_u64().unwrap(), summary["cancelled"].as_u64().unwrap());
-    assert_eq!(completed + cancelled, summary["submitted"].as_u64().unwrap(), "{summary}");
+    let (completed, cancelled) = (
+        summary["completed"].as_u64().unwrap(),
+        summary["cancelled"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        completed + cancelled,
+        summary["submitted"].as_u64().unwrap(),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -139,8 +151,22 @@ fn python_scores_errors_and_values_come_through() {
         \x20   return float(p % 5)\n\
         serve(f)";
     let (summary, _) = run(&[
-        "--halt", "never", "--log", log.to_str().unwrap(), "-w", "2", "exec", "--worker", "--goal", "min",
-        "--range", "3..20", "--", "python3", "-c", script,
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--goal",
+        "min",
+        "--range",
+        "3..20",
+        "--",
+        "python3",
+        "-c",
+        script,
     ]);
     assert_eq!(summary["completed"], 17, "{summary}");
     assert_eq!(summary["matches"][0]["value"], "9: nine!", "{summary}");
@@ -166,7 +192,16 @@ fn lines_of_a_file_are_inputs_too() {
     std::fs::write(&input, text).unwrap();
     let script = "from poolwatch_worker import serve\nserve(lambda w: w == 'word250')";
     let (summary, _) = run(&[
-        "-w", "2", "exec", "--worker", "--input", input.to_str().unwrap(), "--", "python3", "-c", script,
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--input",
+        input.to_str().unwrap(),
+        "--",
+        "python3",
+        "-c",
+        script,
     ]);
     assert_eq!(summary["matches"][0]["value"], "word250", "{summary}");
     std::fs::remove_file(&input).unwrap();
@@ -181,8 +216,20 @@ fn a_worker_that_crashes_every_nth_input_is_restarted_and_only_those_inputs_fail
         \x20   return False\n\
         serve(f)";
     let (summary, _) = run(&[
-        "--halt", "never", "--log", log.to_str().unwrap(), "-w", "2", "exec", "--worker", "--range", "0..1000",
-        "--", "python3", "-c", script,
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..1000",
+        "--",
+        "python3",
+        "-c",
+        script,
     ]);
     assert_eq!(summary["completed"], 1000, "{summary}");
     assert_eq!(summary["errors"], 10, "{summary}");
@@ -192,7 +239,10 @@ fn a_worker_that_crashes_every_nth_input_is_restarted_and_only_those_inputs_fail
     for message in &messages {
         let input: u64 = message.split(':').next().unwrap().parse().unwrap();
         assert_eq!(input % 100, 37, "{message}");
-        assert!(message.contains("exited with status 3; restarted as pid"), "{message}");
+        assert!(
+            message.contains("exited with status 3; restarted as pid"),
+            "{message}"
+        );
     }
     std::fs::remove_file(&log).unwrap();
 }
@@ -202,8 +252,20 @@ fn a_garbage_answer_is_an_error_naming_the_line() {
     let log = temp_path("garbage.jsonl");
     let script = r#"while read x; do if [ "$x" = 3 ]; then echo "banana split"; else echo 0; fi; done"#;
     let (summary, _) = run(&[
-        "--halt", "never", "--log", log.to_str().unwrap(), "-w", "1", "exec", "--worker", "--range", "0..10",
-        "--", "sh", "-c", script,
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "1",
+        "exec",
+        "--worker",
+        "--range",
+        "0..10",
+        "--",
+        "sh",
+        "-c",
+        script,
     ]);
     assert_eq!(summary["completed"], 10, "{summary}");
     let messages = error_messages(&log);
@@ -222,24 +284,53 @@ fn a_worker_that_never_answers_times_out_per_input() {
     let script = r#"while read x; do if [ "$x" = 5 ]; then sleep 60; fi; echo 0; done"#;
     let started = Instant::now();
     let (summary, _) = run(&[
-        "--halt", "never", "--log", log.to_str().unwrap(), "-w", "1", "exec", "--worker", "--timeout", "0.5",
-        "--grace", "0.2", "--range", "0..12", "--", "sh", "-c", script,
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "1",
+        "exec",
+        "--worker",
+        "--timeout",
+        "0.5",
+        "--grace",
+        "0.2",
+        "--range",
+        "0..12",
+        "--",
+        "sh",
+        "-c",
+        script,
     ]);
-    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(summary["completed"], 12, "{summary}");
     let messages = error_messages(&log);
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(messages[0].starts_with("5: worker pid "), "{}", messages[0]);
-    assert!(messages[0].contains("timed out after 0.5 s; restarted as pid"), "{}", messages[0]);
+    assert!(
+        messages[0].contains("timed out after 0.5 s; restarted as pid"),
+        "{}",
+        messages[0]
+    );
     std::fs::remove_file(&log).unwrap();
 }
 
 #[test]
 fn a_command_that_keeps_dying_is_fatal_with_exit_2() {
-    let (summary, output) = run(&["-w", "2", "exec", "--worker", "--range", "0..100", "--", "sh", "-c", "exit 4"]);
+    let (summary, output) = run(&[
+        "-w", "2", "exec", "--worker", "--range", "0..100", "--", "sh", "-c", "exit 4",
+    ]);
     assert_eq!(output.status.code(), Some(2), "{summary}");
     let fatal = summary["fatal"].as_str().unwrap();
-    assert!(fatal.contains("times in a row without answering: exited with status 4"), "{fatal}");
+    assert!(
+        fatal.contains("times in a row without answering: exited with status 4"),
+        "{fatal}"
+    );
 }
 
 #[test]
@@ -249,7 +340,18 @@ fn no_worker_process_outlives_a_halt_now() {
     let script = format!(
         r#"sleep 600 & while read x; do if [ "$x" = 30 ]; then echo 1; else sleep 0.01; echo 0; fi; done # {tok}"#
     );
-    let child = spawn(&["-w", "3", "exec", "--worker", "--range", "0..100000", "--", "sh", "-c", &script]);
+    let child = spawn(&[
+        "-w",
+        "3",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100000",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
     assert!(
         wait_until(Duration::from_secs(10), || alive_with(&tok).len() >= 3),
         "the workers never started"
@@ -259,7 +361,11 @@ fn no_worker_process_outlives_a_halt_now() {
     let summary = summary_of(&output);
     assert_eq!(summary["halt_reason"], "match", "{summary}");
     let left = || live_in_groups(&groups);
-    assert!(wait_until(Duration::from_secs(5), || left().is_empty()), "outlived the run: {:?}", left());
+    assert!(
+        wait_until(Duration::from_secs(5), || left().is_empty()),
+        "outlived the run: {:?}",
+        left()
+    );
 }
 
 /// Live processes in any of `groups` (the workers and what they started).
@@ -288,7 +394,18 @@ fn live_in_groups(groups: &[i32]) -> Vec<i32> {
 fn workers_die_with_a_killed_poolwatch() {
     let tok = token();
     let script = format!("while read x; do sleep 0.05; echo 0; done # {tok}");
-    let mut child = spawn(&["-w", "2", "exec", "--worker", "--range", "0..100000", "--", "sh", "-c", &script]);
+    let mut child = spawn(&[
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100000",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
     assert!(
         wait_until(Duration::from_secs(10), || alive_with(&tok).len() >= 2),
         "the workers never started"
@@ -306,7 +423,18 @@ fn workers_die_with_a_killed_poolwatch() {
 fn each_worker_leads_its_own_process_group() {
     let tok = token();
     let script = format!("while read x; do sleep 0.05; echo 0; done # {tok}");
-    let mut child = spawn(&["-w", "2", "exec", "--worker", "--range", "0..100000", "--", "sh", "-c", &script]);
+    let mut child = spawn(&[
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100000",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
     assert!(wait_until(Duration::from_secs(10), || alive_with(&tok).len() >= 2));
     for (pid, group) in alive_with(&tok) {
         assert_eq!(pid, group, "a worker must lead its own process group");
@@ -318,10 +446,26 @@ fn each_worker_leads_its_own_process_group() {
 #[test]
 fn worker_options_are_checked_up_front() {
     for (args, message) in [
-        (&["exec", "--window", "8", "--range", "0..3", "--", "true"][..], "--window needs --worker"),
-        (&["exec", "--worker", "--range", "0..3", "--", "echo", "{}"][..], "takes no {} or {#}"),
-        (&["exec", "--worker", "--goal", "up", "--range", "0..3", "--", "true"][..], "--goal must be max or min"),
-        (&["exec", "--worker", "--window", "0", "--range", "0..3", "--", "true"][..], "--window must be between"),
+        (
+            &["exec", "--window", "8", "--range", "0..3", "--", "true"][..],
+            "--window needs --worker",
+        ),
+        (
+            &["exec", "--worker", "--range", "0..3", "--", "echo", "{}"][..],
+            "takes no {} or {#}",
+        ),
+        (
+            &[
+                "exec", "--worker", "--goal", "up", "--range", "0..3", "--", "true",
+            ][..],
+            "--goal must be max or min",
+        ),
+        (
+            &[
+                "exec", "--worker", "--window", "0", "--range", "0..3", "--", "true",
+            ][..],
+            "--window must be between",
+        ),
     ] {
         let output = poolwatch().args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");

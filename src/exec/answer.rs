@@ -25,7 +25,12 @@ pub enum Answer {
 pub fn parse_answer(line: &[u8]) -> Answer {
     match line {
         b"0" => return Answer::Miss,
-        b"1" => return Answer::Match { value: None, score: None },
+        b"1" => {
+            return Answer::Match {
+                value: None,
+                score: None,
+            };
+        }
         _ => {}
     }
     let Ok(text) = std::str::from_utf8(line) else {
@@ -41,13 +46,20 @@ pub fn parse_answer(line: &[u8]) -> Answer {
     };
     match (word, rest.is_empty()) {
         ("0" | "false" | "False" | "miss", true) => Answer::Miss,
-        ("1" | "true" | "True" | "match", true) => Answer::Match { value: None, score: None },
+        ("1" | "true" | "True" | "match", true) => Answer::Match {
+            value: None,
+            score: None,
+        },
         ("1" | "match", false) => Answer::Match {
             value: Some(rest.to_string()),
             score: None,
         },
         ("s" | "score", false) => finite(rest).map_or(Answer::Garbage, Answer::Score),
-        ("e" | "error", _) => Answer::Error(if rest.is_empty() { "error".to_string() } else { rest.to_string() }),
+        ("e" | "error", _) => Answer::Error(if rest.is_empty() {
+            "error".to_string()
+        } else {
+            rest.to_string()
+        }),
         _ => Answer::Garbage,
     }
 }
@@ -93,7 +105,13 @@ mod tests {
     fn plain_words() {
         assert_eq!(parse_answer(b"0"), Answer::Miss);
         assert_eq!(parse_answer(b"false\r"), Answer::Miss);
-        assert_eq!(parse_answer(b"1"), Answer::Match { value: None, score: None });
+        assert_eq!(
+            parse_answer(b"1"),
+            Answer::Match {
+                value: None,
+                score: None
+            }
+        );
         assert_eq!(
             parse_answer(b"1 found it"),
             Answer::Match {
@@ -102,7 +120,10 @@ mod tests {
             }
         );
         assert_eq!(parse_answer(b"s -2.5"), Answer::Score(-2.5));
-        assert_eq!(parse_answer(b"e ValueError: bad"), Answer::Error("ValueError: bad".into()));
+        assert_eq!(
+            parse_answer(b"e ValueError: bad"),
+            Answer::Error("ValueError: bad".into())
+        );
         for garbage in [&b"yes please"[..], b"s nan", b"s", b"", b"2", b"\xff"] {
             assert_eq!(parse_answer(garbage), Answer::Garbage, "{garbage:?}");
         }
@@ -119,8 +140,17 @@ mod tests {
                 score: Some(1.5)
             }
         );
-        assert_eq!(parse_answer(br#"{"match": true}"#), Answer::Match { value: None, score: None });
-        assert_eq!(parse_answer(br#"{"error": "boom"}"#), Answer::Error("boom".into()));
+        assert_eq!(
+            parse_answer(br#"{"match": true}"#),
+            Answer::Match {
+                value: None,
+                score: None
+            }
+        );
+        assert_eq!(
+            parse_answer(br#"{"error": "boom"}"#),
+            Answer::Error("boom".into())
+        );
         assert_eq!(parse_answer(b"{nope"), Answer::Garbage);
         assert_eq!(parse_answer(br#"{"score": "high"}"#), Answer::Garbage);
     }

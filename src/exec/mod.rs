@@ -222,7 +222,11 @@ impl ExecSearch {
 
 impl Search for ExecSearch {
     fn name(&self) -> &str {
-        if self.workers.is_some() { "exec --worker" } else { "exec" }
+        if self.workers.is_some() {
+            "exec --worker"
+        } else {
+            "exec"
+        }
     }
 
     fn params(&self) -> String {
@@ -372,7 +376,11 @@ fn worker_options(spec: &ExecSpec, limits: Limits) -> Result<(Option<worker::Wor
         None => Goal::None,
         Some("max") => Goal::Maximize,
         Some("min") => Goal::Minimize,
-        Some(other) => return Err(ExecError::Worker(format!("--goal must be max or min, got {other:?}"))),
+        Some(other) => {
+            return Err(ExecError::Worker(format!(
+                "--goal must be max or min, got {other:?}"
+            )));
+        }
     };
     let needs_worker = |what: &str| Err(ExecError::Worker(format!("{what} needs --worker")));
     if !spec.worker {
@@ -384,12 +392,20 @@ fn worker_options(spec: &ExecSpec, limits: Limits) -> Result<(Option<worker::Wor
     }
     let window = spec.window.unwrap_or(DEFAULT_WINDOW);
     if !(1..=MAX_WINDOW).contains(&window) {
-        return Err(ExecError::Worker(format!("--window must be between 1 and {MAX_WINDOW}, got {window}")));
+        return Err(ExecError::Worker(format!(
+            "--window must be between 1 and {MAX_WINDOW}, got {window}"
+        )));
     }
     if spec.match_stdout.is_some() {
-        return Err(ExecError::Worker("--match-stdout does not apply to --worker (workers answer in lines)".into()));
+        return Err(ExecError::Worker(
+            "--match-stdout does not apply to --worker (workers answer in lines)".into(),
+        ));
     }
-    if spec.command.iter().any(|arg| arg.contains("{}") || arg.contains("{#}")) {
+    if spec
+        .command
+        .iter()
+        .any(|arg| arg.contains("{}") || arg.contains("{#}"))
+    {
         return Err(ExecError::Worker(
             "--worker feeds inputs on stdin: the command takes no {} or {#}".into(),
         ));

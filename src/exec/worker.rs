@@ -320,7 +320,10 @@ impl Driver<'_> {
             let text = String::from_utf8_lossy(line);
             notable(
                 task.saturating_sub(1),
-                Outcome::Error(format!("the worker answered a line with no input in flight: {:?}", truncate(&text, 80))),
+                Outcome::Error(format!(
+                    "the worker answered a line with no input in flight: {:?}",
+                    truncate(&text, 80)
+                )),
             );
             return;
         }
@@ -389,7 +392,10 @@ impl Driver<'_> {
         let status_arc = Arc::clone(&proc.status);
         *proc = WorkerProc::spawn(&self.workers.command, status_arc)?;
         proc.status.restarts.fetch_add(1, Ordering::Relaxed);
-        let note = format!("worker pid {old_pid} {what}; restarted as pid {}{stderr}", proc.pid());
+        let note = format!(
+            "worker pid {old_pid} {what}; restarted as pid {}{stderr}",
+            proc.pid()
+        );
         let window = &mut self.window;
         match window.in_flight() {
             0 => {}
@@ -462,7 +468,9 @@ struct WorkerProc {
 impl WorkerProc {
     /// Starts `command` in its own process group, killed if its parent thread dies.
     fn spawn(command: &[String], status: Arc<ProcStatus>) -> Result<Self, String> {
-        let (program, args) = command.split_first().ok_or_else(|| ExecError::EmptyCommand.to_string())?;
+        let (program, args) = command
+            .split_first()
+            .ok_or_else(|| ExecError::EmptyCommand.to_string())?;
         let mut cmd = Command::new(program);
         cmd.args(args)
             .process_group(0)
@@ -546,7 +554,11 @@ impl WorkerProc {
         let window = if self.mean_answer_ns <= 0.0 {
             1
         } else {
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a positive ratio clamped below")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a positive ratio clamped below"
+            )]
             let window = (WINDOW_TARGET_NS / self.mean_answer_ns).min(1e9) as usize;
             window.clamp(1, max)
         };
@@ -617,7 +629,11 @@ impl WorkerProc {
         let mut fds: Vec<libc::pollfd> = Vec::with_capacity(4);
         let mut add = |fd: Option<RawFd>, events: libc::c_short| {
             if let Some(fd) = fd {
-                fds.push(libc::pollfd { fd, events, revents: 0 });
+                fds.push(libc::pollfd {
+                    fd,
+                    events,
+                    revents: 0,
+                });
             }
         };
         add(self.stdout.as_ref().map(AsRawFd::as_raw_fd), libc::POLLIN);
@@ -685,7 +701,9 @@ impl WorkerProc {
 
     /// Keeps the last [`STDERR_TAIL`] bytes the worker wrote on stderr.
     fn drain_stderr(&mut self) {
-        let Some(stderr) = self.stderr.as_mut() else { return };
+        let Some(stderr) = self.stderr.as_mut() else {
+            return;
+        };
         let mut buffer = [0_u8; 8192];
         loop {
             match stderr.read(&mut buffer) {
@@ -732,7 +750,11 @@ impl WorkerProc {
         while self.exited.is_none() && Instant::now() < deadline {
             self.drain_stderr();
             if let Some(fd) = &self.exit_fd {
-                let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+                let mut pfd = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
                 let wait = deadline.saturating_duration_since(Instant::now()).min(SLICE);
                 let wait_ms = libc::c_int::try_from(wait.as_millis()).unwrap_or(5).max(1);
                 // SAFETY: one valid pollfd that outlives the call.
@@ -846,7 +868,14 @@ mod tests {
     #[test]
     fn numbers_are_written_in_decimal() {
         let mut out = Vec::new();
-        for value in [0_i128, 7, -7, 1_234_567, i128::from(i64::MIN), i128::from(i64::MAX) + 1] {
+        for value in [
+            0_i128,
+            7,
+            -7,
+            1_234_567,
+            i128::from(i64::MIN),
+            i128::from(i64::MAX) + 1,
+        ] {
             out.clear();
             write_number(&mut out, value);
             assert_eq!(String::from_utf8_lossy(&out), value.to_string());
