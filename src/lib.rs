@@ -38,10 +38,17 @@ pub mod search;
 
 pub use cancel::CancelToken;
 pub use pool::{
-    BadHaltPolicy, Best, Event, HaltMode, HaltPolicy, HaltReason, MAX_WORKERS, Run, RunConfig, RunReport,
-    RunState, Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
+    BadHaltPolicy, Best, Event, HaltMode, HaltPolicy, HaltReason, MAX_WORKERS, RangeSet, Run, RunConfig,
+    RunReport, RunState, Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
 };
 pub use search::{Goal, Outcome, Search, SpaceStatus};
+
+// The application runs commands in process groups and handles signals: Unix only (and built
+// and tested on Linux only; see the README's "Platform" section).
+#[cfg(all(feature = "app", not(unix)))]
+compile_error!(
+    "poolwatch's application (feature \"app\") needs Unix process groups and signals; build the engine alone with default-features = false"
+);
 
 // Application (feature "app"): private modules; the binary enters through `cli_main`.
 #[cfg(feature = "app")]
@@ -60,6 +67,8 @@ mod headless;
 mod journal;
 #[cfg(feature = "app")]
 mod launch;
+#[cfg(feature = "app")]
+mod logformat;
 #[cfg(feature = "app")]
 mod preset;
 #[cfg(feature = "app")]
@@ -85,9 +94,10 @@ pub mod internals {
     pub use crate::app::{App, Msg, Phase, RunInfo};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::exec::{ExecSearch, ExecSpec};
+    pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::pool::{bucket_of, bucket_span};
     pub use crate::preset::Preset;
-    pub use crate::spec::SearchSpec;
+    pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};
 }

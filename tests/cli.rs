@@ -8,6 +8,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::time::Duration;
 
+mod common;
+use common::wait_until;
+
 fn poolwatch() -> Command {
     Command::cargo_bin("poolwatch").expect("binary built")
 }
@@ -167,10 +170,14 @@ fn bad_input_gets_one_line_and_exit_2() {
 #[test]
 fn sigint_halts_the_run_and_exits_130() {
     let binary = assert_cmd::cargo::cargo_bin("poolwatch");
+    let log = std::env::temp_dir().join(format!("poolwatch-sigint-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log);
     let child = std::process::Command::new(binary)
         .args([
             "--headless",
             "--json",
+            "--log",
+            log.to_str().unwrap(),
             "needle",
             "--tasks",
             "1000000",
@@ -181,7 +188,10 @@ fn sigint_halts_the_run_and_exits_130() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // The run's start is logged after the signal handlers are installed.
+    wait_until("the start event in the log", || {
+        std::fs::read_to_string(&log).is_ok_and(|text| text.contains("\"start\""))
+    });
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGINT) };
     let output = child.wait_with_output().unwrap();
@@ -200,4 +210,55 @@ fn a_preset_file_runs_and_workers_on_the_command_line_override_it() {
     assert_eq!(summary["matches"][0]["task"], 10000);
     let (summary, _) = json_run(&["--config", preset]);
     assert_eq!(summary["workers"], 10, "the file's worker count");
+}
+
+/// The log's `progress` events: at the `--status-every` interval, typed as `logformat` defines
+/// them, and their `done` ranges are exactly the ids completed (a checkpoint to resume from).
+#[test]
+fn progress_events_carry_live_counters_and_exact_done_ranges() {
+    use poolwatch::internals::{LogEvent, parse_log};
+    let dir = std::env::temp_dir().join(format!("poolwatch-progress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("events.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let (summary, code) = json_run(&[
+        "--log",
+        path.to_str().unwrap(),
+        "--status-every",
+        "0.1",
+        "-w",
+        "3",
+        "needle",
+        "--tasks",
+        "50000",
+        "--needle",
+        "600",
+        "--sleep-ms",
+        "1",
+    ]);
+    assert_eq!(code, 0);
+    let records = parse_log(&path).unwrap();
+    let progress: Vec<_> = records
+        .iter()
+        .filter_map(|record| match &record.event {
+            LogEvent::Progress(progress) => Some((record.t, progress.clone())),
+            _ => None,
+        })
+        .collect();
+    // ~0.2 s of run at 0.1 s intervals, plus the one at the halt and the one before `end`.
+    assert!(progress.len() >= 3, "{} progress events", progress.len());
+    let (_, last) = progress.last().unwrap();
+    assert_eq!(last.state, "finished");
+    assert_eq!(last.completed, summary["completed"].as_u64().unwrap());
+    let done_ids: u64 = last.done.iter().map(|(start, end)| end - start).sum();
+    assert_eq!(done_ids, last.completed, "done ranges {:?}", last.done);
+    assert!(last.done.iter().any(|&(start, end)| start <= 600 && 600 < end));
+    assert!(
+        last.done.windows(2).all(|pair| pair[0].1 < pair[1].0),
+        "merged and sorted"
+    );
+    for pair in progress.windows(2) {
+        assert!(pair[0].1.completed <= pair[1].1.completed, "counts only grow");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
