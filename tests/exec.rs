@@ -315,7 +315,11 @@ fn sigterm_kills_every_process_group_the_run_started() {
     let started = Instant::now();
     let mut groups: HashSet<i32> = HashSet::new();
     while groups.len() < 2 && started.elapsed() < Duration::from_secs(5) {
-        groups.extend(processes().iter().filter(|p| p.ppid == me).map(|p| p.pgrp));
+        // The commands, not the guard that kills their groups should poolwatch die.
+        let commands = processes()
+            .into_iter()
+            .filter(|p| p.ppid == me && p.cmdline.contains(&tok));
+        groups.extend(commands.map(|p| p.pgrp));
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(groups.len(), 2, "expected one group per worker: {groups:?}");

@@ -149,6 +149,7 @@ impl Workers {
             window: Window::new(tasks.start),
             end: tasks.end,
             quick_deaths: 0,
+            input_error: None,
         };
         let ran = driver.drive(&mut proc, cancel, notable);
         lock(&self.running).remove(&tasks.start);
@@ -219,6 +220,8 @@ struct Driver<'a> {
     window: Window,
     end: u64,
     quick_deaths: u32,
+    /// Reading the input failed: the run cannot go on.
+    input_error: Option<String>,
 }
 
 impl Driver<'_> {
@@ -240,6 +243,9 @@ impl Driver<'_> {
                 return Ok(self.window.first);
             }
             self.fill(proc);
+            if let Some(message) = self.input_error.take() {
+                return Err(message);
+            }
             let head_deadline = self.head_deadline();
             let head_since = self.window.head_since();
             let before = self.window.first;
@@ -282,7 +288,15 @@ impl Driver<'_> {
                 Feed::Lines(lines) => {
                     let index = usize::try_from(task - window.first).unwrap_or(usize::MAX);
                     if index >= window.kept.len() {
-                        window.kept.push_back(lines.take(task).unwrap_or_default());
+                        match lines.take(task) {
+                            Some(Err(message)) => {
+                                self.input_error = Some(message);
+                                break;
+                            }
+                            taken => window
+                                .kept
+                                .push_back(taken.and_then(Result::ok).unwrap_or_default()),
+                        }
                     }
                     if let Some(text) = window.kept.get(index) {
                         proc.out.extend_from_slice(text.as_bytes());

@@ -233,7 +233,7 @@ fn record(shared: &Shared, index: usize, slot: &WorkerSlot, task: u64, outcome: 
             }
             let at = found_at.saturating_duration_since(shared.started);
             // The match is announced before the halt it causes, so logs read in causal order.
-            let _sent = shared.events.send(Event::Match {
+            shared.send_event(Event::Match {
                 task,
                 value,
                 score,
@@ -257,7 +257,7 @@ fn record(shared: &Shared, index: usize, slot: &WorkerSlot, task: u64, outcome: 
         Outcome::Error(message) => {
             bump(&slot.errors, 1);
             let at = shared.started.elapsed();
-            let _sent = shared.events.send(Event::Error {
+            shared.send_event(Event::Error {
                 task,
                 message,
                 worker: index,
