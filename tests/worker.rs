@@ -474,3 +474,49 @@ fn worker_options_are_checked_up_front() {
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     }
 }
+
+#[test]
+fn the_workers_table_shows_each_worker_process_pid_state_and_answers() {
+    use poolwatch::internals::{ExecSearch, ExecSpec};
+    use poolwatch::{Run, RunConfig};
+    let spec = ExecSpec {
+        command: ["sh", "-c", "while read x; do sleep 0.002; echo 0; done"]
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        range: Some("0..1000000".into()),
+        input: None,
+        total: None,
+        match_stdout: None,
+        timeout_s: None,
+        grace_s: 2.0,
+        worker: true,
+        window: None,
+        goal: None,
+    };
+    let search = std::sync::Arc::new(ExecSearch::new(&spec).unwrap());
+    let run = Run::start(search, &RunConfig::default().with_workers(2));
+    let answered = |detail: &str| -> u64 {
+        let field = detail
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("answered="));
+        field.and_then(|count| count.parse().ok()).unwrap_or(0)
+    };
+    let seen = wait_until(Duration::from_secs(30), || {
+        run.snapshot()
+            .workers
+            .iter()
+            .filter_map(|row| row.detail.clone())
+            .any(|detail| detail.starts_with("pid=") && detail.contains(" busy ") && answered(&detail) > 0)
+    });
+    let details: Vec<Option<String>> = run
+        .snapshot()
+        .workers
+        .iter()
+        .map(|row| row.detail.clone())
+        .collect();
+    run.halt_now();
+    let report = run.wait();
+    assert!(seen, "{details:?}");
+    assert_eq!(report.completed + report.cancelled, report.submitted);
+}
