@@ -185,9 +185,9 @@ pub fn values_of(preset: &Preset, defs: &[FieldDef]) -> Vec<String> {
             id => spec.get(id).map(json_text).unwrap_or_default(),
         })
         .zip(defs)
-        // A value equal to the default is shown as the default.
+        // A value equal to the default (or an unset flag) is shown as the default.
         .map(|(value, def)| {
-            if def.default.as_deref() == Some(value.as_str()) {
+            if is_default(def, &value) {
                 String::new()
             } else {
                 value
@@ -196,13 +196,71 @@ pub fn values_of(preset: &Preset, defs: &[FieldDef]) -> Vec<String> {
         .collect()
 }
 
+fn is_default(def: &FieldDef, value: &str) -> bool {
+    if def.place == Place::Flag {
+        return value == "false";
+    }
+    let Some(default) = def.default.as_deref() else {
+        return false;
+    };
+    default == value || matches!((default.parse::<f64>(), value.parse::<f64>()), (Ok(d), Ok(v)) if d == v)
+}
+
 fn json_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::Null => String::new(),
         serde_json::Value::String(text) => text.clone(),
-        serde_json::Value::Array(items) => items.iter().map(json_text).collect::<Vec<_>>().join(" "),
+        serde_json::Value::Array(items) => join_words(&items.iter().map(json_text).collect::<Vec<_>>()),
         other => other.to_string(),
     }
+}
+
+/// Words on one line: a word with a space, a quote, a backslash or a newline is written in
+/// double quotes with `\"`, `\\` and `\n` escapes; [`split_words`] reads it back.
+#[must_use]
+pub fn join_words(words: &[String]) -> String {
+    let quote = |word: &String| {
+        if !word.is_empty() && !word.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\') {
+            return word.clone();
+        }
+        let escaped = word
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .replace('\t', "\\t");
+        format!("\"{escaped}\"")
+    };
+    words.iter().map(quote).collect::<Vec<_>>().join(" ")
+}
+
+/// The words of a line written by [`join_words`]: split on spaces, double quotes group.
+#[must_use]
+pub fn split_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = line.chars();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                word.get_or_insert_with(String::new);
+            }
+            '\\' if quoted => {
+                let escaped = match chars.next() {
+                    Some('n') => '\n',
+                    Some('t') => '\t',
+                    Some(other) => other,
+                    None => '\\',
+                };
+                word.get_or_insert_with(String::new).push(escaped);
+            }
+            c if c.is_whitespace() && !quoted => words.extend(word.take()),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
 }
 
 /// The command line equivalent to the form: `poolwatch [globals] KIND [options] [-- words]`.
@@ -221,7 +279,7 @@ pub fn argv(kind: &str, defs: &[FieldDef], values: &[String]) -> Vec<String> {
             Place::Option => options.push(format!("--{}={value}", def.long)),
             Place::Flag if value == "true" => options.push(format!("--{}", def.long)),
             Place::Flag => {}
-            Place::Positional => words.extend(value.split_whitespace().map(str::to_string)),
+            Place::Positional => words.extend(split_words(value)),
         }
     }
     globals.extend(options);
@@ -645,5 +703,15 @@ mod tests {
         let defs = fields("exec");
         let values = values_of(&preset, &defs);
         assert_eq!(check("e", "exec", &defs, &values).run.unwrap().spec, preset.spec);
+    }
+
+    #[test]
+    fn command_words_survive_the_one_line_field() {
+        let words: Vec<String> = ["python3", "-c", "import time\nprint(\"a b\")\\", "", "{}"]
+            .map(String::from)
+            .to_vec();
+        let line = join_words(&words);
+        assert!(!line.contains('\n'), "{line}");
+        assert_eq!(split_words(&line), words);
     }
 }

@@ -145,7 +145,13 @@ fn edit_save_launch_twice_compare_and_export() {
     // The launcher's pow row in the form: --bits is two rows below the first field.
     session.press("l");
     session.wait_for("launch a run");
-    session.press(&DOWN.repeat(3));
+    for _ in 0..20 {
+        if session.screen().contains("> Proof of work, 28 bits") {
+            break;
+        }
+        session.press(DOWN);
+    }
+    session.wait_for("> Proof of work, 28 bits");
     session.press("e");
     session.wait_for("edit run: pow");
     session.press(DOWN);

@@ -44,7 +44,8 @@ fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
 fn pow_form(bits: &str) -> App {
     let mut app = App::new(presets(), false);
     app.update(key(KeyCode::Char('l')));
-    for _ in 0..3 {
+    let pow = app.presets.iter().position(|p| p.spec.kind() == "pow").unwrap();
+    for _ in 0..pow {
         app.update(key(KeyCode::Down));
     }
     app.update(key(KeyCode::Char('e')));

@@ -5,15 +5,16 @@ use crate::app::{FORM_FIXED_ROWS, Form};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
-/// Width of the label column.
+/// Narrowest label column.
 const LABEL: usize = 15;
 /// Width of the value column.
 const VALUE: usize = 22;
 
 /// Draws `form` centred over `area`.
 pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) {
+    let mut cursor_line = form.cursor.min(1);
     let mut lines = vec![
         row_line(form, 0, "name", &form.name, None, theme),
         kind_line(form, theme),
@@ -33,6 +34,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) {
         } else {
             value
         };
+        if row == form.cursor {
+            cursor_line = lines.len();
+        }
         let mut line = row_line(form, row, &def.label, shown, Some(value.is_empty()), theme);
         line.push_span(Span::styled(notes.join(", "), theme.dim()));
         lines.push(line);
@@ -56,6 +60,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) {
         Constraint::Length(area.width.min(100)),
         Constraint::Length(height.min(area.height)),
     );
+    // A form taller than the popup scrolls to keep the highlighted row (and its message) in view.
+    let inner = usize::from(popup.height.saturating_sub(2));
+    let scroll = u16::try_from((cursor_line + 2).saturating_sub(inner)).unwrap_or(0);
     let hint = if form.editing.is_some() {
         " Enter/Tab keep  Esc undo  Ctrl-U clear "
     } else {
@@ -65,10 +72,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) {
         .title(format!(" edit run: {} ", form.kind_name()))
         .title_bottom(Line::styled(hint, theme.dim()));
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
-        popup,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), popup);
 }
 
 /// `> label  value` with the row's marks: `>` highlighted, `!` invalid, `_` while typed into.
@@ -110,7 +114,10 @@ fn row_line<'a>(
     };
     Line::from(vec![
         Span::styled(mark, if invalid { theme.bad() } else { theme.title() }),
-        Span::styled(format!("{label:<LABEL$}"), theme.title()),
+        Span::styled(
+            format!("{label:<width$}", width = label_width(form)),
+            theme.title(),
+        ),
         Span::styled(format!("{text:<VALUE$}"), value_style),
         Span::raw(" "),
     ])
@@ -139,4 +146,15 @@ fn help_text(form: &Form) -> String {
             .map(|def| format!("{}: {}", def.label, def.help))
             .unwrap_or_default(),
     }
+}
+
+/// The label column: the longest label and a space, at least [`LABEL`].
+fn label_width(form: &Form) -> usize {
+    let longest = form
+        .defs
+        .iter()
+        .map(|def| def.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    (longest + 1).max(LABEL)
 }
