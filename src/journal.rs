@@ -3,7 +3,8 @@
 use crate::eventlog::EventLog;
 use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, StartEvent};
 use crate::pool::{Event, Run, RunConfig, RunReport, RunState, Snapshot};
-use crate::search::Search;
+use crate::resume::Carried;
+use crate::search::{Goal, Search};
 use crate::spec::SearchSpec;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
 use std::sync::Arc;
@@ -25,6 +26,9 @@ pub struct Journal {
     status_every: Duration,
     /// Run time and completed count of the last `progress` event, for its windowed rate.
     last_progress: Option<(Duration, u64)>,
+    /// A resumed run's inheritance: offsets for times and counts, earlier matches and best.
+    carried: Option<Carried>,
+    goal: Goal,
 }
 
 impl std::fmt::Debug for Journal {
@@ -47,6 +51,30 @@ impl Journal {
         config: &RunConfig,
         spec: Option<&SearchSpec>,
     ) -> Self {
+        Self::open(log, search, config, spec, None)
+    }
+
+    /// As [`Journal::start`] for a run that continues a logged one (`--resume FILE`): its
+    /// `start` event says what was done before, and times, counts, matches and the best
+    /// continue from `carried` in every later event and in the summary.
+    #[must_use]
+    pub fn resume(
+        log: EventLog,
+        search: &Arc<dyn Search>,
+        config: &RunConfig,
+        spec: Option<&SearchSpec>,
+        carried: Carried,
+    ) -> Self {
+        Self::open(log, search, config, spec, Some(carried))
+    }
+
+    fn open(
+        log: EventLog,
+        search: &Arc<dyn Search>,
+        config: &RunConfig,
+        spec: Option<&SearchSpec>,
+        carried: Option<Carried>,
+    ) -> Self {
         let mut journal = Self {
             log,
             source: Arc::clone(search),
@@ -57,6 +85,8 @@ impl Journal {
             matches: Vec::new(),
             status_every: DEFAULT_STATUS_EVERY,
             last_progress: None,
+            carried,
+            goal: search.goal(),
         };
         let start = StartEvent {
             format: FORMAT_VERSION,
@@ -66,11 +96,11 @@ impl Journal {
             workers: config.workers,
             halt: journal.policy.clone(),
             space: (!search.open_space()).then(|| search.space()),
-            window: None,
-            shard: None,
+            window: journal.carried.as_ref().and_then(|carried| carried.window),
+            shard: journal.carried.as_ref().and_then(|carried| carried.shard),
             host: host_name(),
             pid: std::process::id(),
-            resumed: None,
+            resumed: journal.carried.as_ref().map(|carried| carried.before),
         };
         journal.write(Duration::ZERO, &LogEvent::Start(start));
         journal
@@ -90,7 +120,8 @@ impl Journal {
     }
 
     fn write(&mut self, at: Duration, event: &LogEvent) {
-        self.log.write_event(at, event);
+        let offset = self.carried.as_ref().map_or(Duration::ZERO, |carried| carried.elapsed);
+        self.log.write_event(at + offset, event);
     }
 
     /// Logs a control action (pause, resume, workers, halt request) taken at run time `at`.
@@ -136,6 +167,7 @@ impl Journal {
             workers: snapshot.target_workers,
             done,
         };
+        let event = self.continued(event);
         self.write(snapshot.elapsed, &LogEvent::Progress(event));
     }
 
@@ -225,9 +257,33 @@ impl Journal {
             self.can_match,
         );
         summary.counts = self.source.tallies().into_iter().collect();
+        if let Some(carried) = &self.carried {
+            carried.continue_summary(&mut summary, self.goal);
+        }
         let fields = serde_json::to_value(&summary).unwrap_or_default();
         self.write(report.elapsed, &LogEvent::End { summary: fields });
         summary
+    }
+}
+
+impl Journal {
+    /// A resumed run's `progress` event with the earlier counts, times and best folded in.
+    fn continued(&self, mut event: ProgressEvent) -> ProgressEvent {
+        let Some(carried) = &self.carried else { return event };
+        event.completed += carried.before.completed;
+        event.matches += carried.before.matches;
+        event.errors += carried.before.errors;
+        event.elapsed_s += carried.elapsed.as_secs_f64();
+        event.active_s += carried.before.active_s;
+        let now = event.best.map(|best| crate::pool::Best {
+            score: best.score,
+            task: best.task,
+        });
+        event.best = carried.best_with(now, self.goal).map(|best| LoggedBest {
+            score: best.score,
+            task: best.task,
+        });
+        event
     }
 }
 

@@ -27,6 +27,22 @@ pub enum ResumeError {
     /// The `start` event has no spec (a search the log cannot rebuild).
     #[error("{0}: this run cannot be resumed (its start event has no search spec)")]
     NoSpec(PathBuf),
+    /// The command line asks for something else than the logged run.
+    #[error("--resume {path}: {what}")]
+    Conflict {
+        /// The log.
+        path: PathBuf,
+        /// What differs.
+        what: String,
+    },
+    /// The logged halt policy no longer parses.
+    #[error("{path}: the logged halt policy {halt:?} is not one this poolwatch knows")]
+    BadHalt {
+        /// The log.
+        path: PathBuf,
+        /// As logged.
+        halt: String,
+    },
     /// The spec does not parse.
     #[error("{path}: the start event's search spec is not one this poolwatch knows: {reason}")]
     BadSpec {
@@ -163,6 +179,188 @@ impl Checkpoint {
         self.bests.iter().copied().reduce(|best, candidate| {
             if goal.improves(candidate.score, best.score) { candidate } else { best }
         })
+    }
+}
+
+/// How `--resume FILE` goes on.
+pub enum Resumption {
+    /// The run had ended for good: the message to print and the code it ended with.
+    Finished {
+        /// One line, for stderr.
+        message: String,
+        /// The run's exit code.
+        code: u8,
+    },
+    /// Continue from the checkpoint with this plan.
+    Continue {
+        /// The run as the command line would have described it.
+        plan: crate::cli::RunPlan,
+        /// Where it stopped.
+        checkpoint: Box<Checkpoint>,
+    },
+}
+
+/// Reads `path` and checks the command line against the logged run: a search, `--config`,
+/// `--halt`, `--skip`, `--limit` or another `--log` that disagrees is a [`ResumeError::Conflict`].
+///
+/// # Errors
+/// A [`ResumeError`] (exit code 2).
+pub fn prepare(cli: &crate::cli::Cli, path: &Path) -> Result<Resumption, ResumeError> {
+    let checkpoint = Checkpoint::read(path)?;
+    if let Some((reason, code)) = &checkpoint.finished {
+        let message = format!(
+            "{}: this {} run already finished ({}): nothing to resume",
+            path.display(),
+            checkpoint.start.search,
+            crate::summary::describe_reason_name(reason)
+        );
+        return Ok(Resumption::Finished { message, code: *code });
+    }
+    check_conflicts(cli, path, &checkpoint)?;
+    let halt = checkpoint.start.halt.parse().map_err(|_| ResumeError::BadHalt {
+        path: path.to_path_buf(),
+        halt: checkpoint.start.halt.clone(),
+    })?;
+    let search = checkpoint.spec.build().map_err(|err| ResumeError::BadSpec {
+        path: path.to_path_buf(),
+        reason: err.to_string(),
+    })?;
+    let workers = cli.workers.unwrap_or(checkpoint.start.workers);
+    let preset = crate::preset::Preset {
+        name: format!("Resumed {}", path.display()),
+        description: format!(
+            "{} {} resumed ({} of its ids done before)",
+            search.name(),
+            search.params(),
+            checkpoint.done_count()
+        ),
+        spec: checkpoint.spec.clone(),
+        workers: Some(workers),
+        halt,
+    };
+    Ok(Resumption::Continue {
+        plan: crate::cli::RunPlan { preset, search },
+        checkpoint: Box::new(checkpoint),
+    })
+}
+
+fn check_conflicts(cli: &crate::cli::Cli, path: &Path, checkpoint: &Checkpoint) -> Result<(), ResumeError> {
+    let conflict = |what: String| {
+        Err(ResumeError::Conflict {
+            path: path.to_path_buf(),
+            what,
+        })
+    };
+    let kind = checkpoint.start.search.as_str();
+    if cli.config.is_some() {
+        return conflict("continues the logged run: --config cannot be used with it".into());
+    }
+    if cli.search.is_some() && cli.spec() != checkpoint.spec {
+        return conflict(format!(
+            "continues the logged {kind} run with its own options: name no search, or the same one with the same options"
+        ));
+    }
+    if cli.halt_given && cli.halt.to_string() != checkpoint.start.halt {
+        return conflict(format!("the logged run has --halt {}, not {}", checkpoint.start.halt, cli.halt));
+    }
+    let (skip, end) = checkpoint.start.window.unwrap_or((0, u64::MAX));
+    if cli.skip.is_some_and(|given| given != skip) {
+        return conflict(format!("the logged run has --skip {skip}"));
+    }
+    let limit = checkpoint.start.window.map(|_| end - skip);
+    if cli.limit.is_some() && cli.limit != limit {
+        let logged = limit.map_or_else(|| "no --limit".to_string(), |limit| format!("--limit {limit}"));
+        return conflict(format!("the logged run has {logged}"));
+    }
+    if cli.log.as_deref().is_some_and(|log| log != path) {
+        return conflict("appends to its own log: --log must name the same file or be left out".into());
+    }
+    Ok(())
+}
+
+/// `config` limited to `window` (`[skip, end)`, `end` `u64::MAX` for the end of the space)
+/// and, for a resumed run, skipping the ids of `done`.
+#[must_use]
+pub fn configure(
+    mut config: crate::pool::RunConfig,
+    window: Option<(u64, u64)>,
+    done: Option<Vec<(u64, u64)>>,
+) -> crate::pool::RunConfig {
+    if let Some((skip, end)) = window {
+        config = config.with_skip(skip);
+        if end != u64::MAX {
+            config = config.with_limit(end - skip);
+        }
+    }
+    if let Some(done) = done {
+        config = config.with_done(done);
+    }
+    config
+}
+
+/// What a resumed run carries over from the log into its events and summary.
+#[derive(Debug, Clone, Default)]
+pub struct Carried {
+    /// Counts and active time before the resume.
+    pub before: ResumedFrom,
+    /// Run time already spent: the new run's `t` and elapsed continue from it.
+    pub elapsed: std::time::Duration,
+    /// The earlier matches.
+    pub matches: Vec<MatchEntry>,
+    /// The earlier best.
+    pub best: Option<crate::pool::Best>,
+    /// The window and shard of the first run, written again in the new `start` event.
+    pub window: Option<(u64, u64)>,
+    /// See `window`.
+    pub shard: Option<crate::logformat::ShardInfo>,
+}
+
+impl Carried {
+    /// What `checkpoint` carries into a run of a search that scores toward `goal`.
+    #[must_use]
+    pub fn from_checkpoint(checkpoint: &Checkpoint, goal: crate::search::Goal) -> Self {
+        Self {
+            before: checkpoint.before(),
+            elapsed: std::time::Duration::from_secs_f64(checkpoint.elapsed_s.max(0.0)),
+            matches: checkpoint.match_entries(),
+            best: checkpoint.best(goal).map(|best| crate::pool::Best {
+                score: best.score,
+                task: best.task,
+            }),
+            window: checkpoint.start.window,
+            shard: checkpoint.start.shard,
+        }
+    }
+
+    /// The better of the carried best and `now`'s under `goal`.
+    #[must_use]
+    pub fn best_with(&self, now: Option<crate::pool::Best>, goal: crate::search::Goal) -> Option<crate::pool::Best> {
+        match (self.best, now) {
+            (Some(before), Some(now)) => Some(if goal.improves(now.score, before.score) { now } else { before }),
+            (before, now) => now.or(before),
+        }
+    }
+
+    /// A summary of the resumed part made into the summary of the whole run: counts, times,
+    /// matches and best continue, and `resumed` says how much was done before.
+    pub fn continue_summary(&self, summary: &mut crate::summary::Summary, goal: crate::search::Goal) {
+        summary.completed += self.before.completed;
+        summary.match_count += self.before.matches;
+        summary.errors += self.before.errors;
+        summary.elapsed_s += self.elapsed.as_secs_f64();
+        summary.active_s += self.before.active_s;
+        summary.best = self.best_with(summary.best, goal);
+        let mut matches = self.matches.clone();
+        matches.append(&mut summary.matches);
+        matches.sort_by_key(|entry| entry.task);
+        matches.dedup_by_key(|entry| entry.task);
+        matches.truncate(crate::summary::MAX_SUMMARY_MATCHES);
+        summary.matches = matches;
+        // Matches found before count: "none" becomes "found"; a signal or a fatal error stays.
+        if summary.match_count > 0 && summary.exit_code == crate::summary::EXIT_NOT_FOUND {
+            summary.exit_code = crate::summary::EXIT_FOUND;
+        }
+        summary.resumed = Some(self.before);
     }
 }
 

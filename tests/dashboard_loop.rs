@@ -54,6 +54,8 @@ fn drive_logged(
             fps: 30,
             log_path,
             status_every: Duration::from_secs(1),
+            window: None,
+            resume: None,
         };
         let end = run_loop(&mut terminal, &mut app, &key_rx, &signal_rx, options, false).unwrap();
         (terminal, app, end)
