@@ -103,6 +103,7 @@ impl Checkpoint {
             path: path.to_path_buf(),
             reason: err.to_string(),
         })?;
+        let spec = continued(spec);
         let mut checkpoint = Self {
             start: start.clone(),
             spec,
@@ -255,7 +256,7 @@ fn check_conflicts(cli: &crate::cli::Cli, path: &Path, checkpoint: &Checkpoint) 
     if cli.config.is_some() {
         return conflict("continues the logged run: --config cannot be used with it".into());
     }
-    if cli.search.is_some() && cli.spec() != checkpoint.spec {
+    if cli.search.is_some() && continued(cli.spec()) != checkpoint.spec {
         return conflict(format!(
             "continues the logged {kind} run with its own options: name no search, or the same one with the same options"
         ));
@@ -362,6 +363,17 @@ impl Carried {
         }
         summary.resumed = Some(self.before);
     }
+}
+
+/// `spec` as a resumed run runs it: an exec job log goes on (appended to, not created anew).
+fn continued(mut spec: crate::spec::SearchSpec) -> crate::spec::SearchSpec {
+    if let crate::spec::SearchSpec::Exec(exec) = &mut spec
+        && exec.joblog.is_some()
+        && !exec.resume_failed
+    {
+        exec.resume = true;
+    }
+    spec
 }
 
 /// The halt reason and exit code of an `end` summary, when its reason ends the run for good.
