@@ -94,6 +94,7 @@ pub mod internals {
     pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::pool::{bucket_of, bucket_span};
     pub use crate::preset::Preset;
+    pub use crate::resume::Checkpoint;
     pub use crate::spec::SearchSpec;
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};
