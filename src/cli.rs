@@ -243,12 +243,6 @@ pub struct RunPlan {
 }
 
 impl Cli {
-    /// True when `exec --output` passes the jobs' output through to stdout.
-    #[must_use]
-    pub fn passes_output(&self) -> bool {
-        matches!(&self.search, Some(SearchCommand::Exec(a)) if a.output)
-    }
-
     /// The search named on the command line, or the article's needle search.
     #[must_use]
     pub fn spec(&self) -> SearchSpec {

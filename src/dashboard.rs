@@ -6,13 +6,13 @@ use crate::journal::Journal;
 use crate::logformat::LogEvent;
 use crate::pool::{Event, HaltMode, Run};
 use crate::preset::Preset;
+use crate::resume::{Carried, Checkpoint};
 use crate::summary::Summary;
 use crate::term::{FrameSync, Input};
 use crossbeam_channel::{Receiver, never, select, tick};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::path::PathBuf;
-use crate::resume::{Carried, Checkpoint};
 use std::time::{Duration, Instant};
 
 /// Frame interval while a run is paused: the clocks still move, nothing else does.
@@ -75,6 +75,11 @@ impl Controller {
 
     fn launch(&mut self, app: &mut App, preset: &Preset) {
         self.stop_live(app);
+        if preset.passes_output() {
+            let text = "cannot launch: this exec run passes its jobs' output to stdout (--output), which is the dashboard's terminal: run it with --headless";
+            app.update(Msg::Problem(text.to_string()));
+            return;
+        }
         if preset.reads_stdin() {
             if self.stdin_used {
                 let text = "cannot launch: standard input was consumed by the previous run (use --range or --input to run again)";
@@ -91,8 +96,13 @@ impl Controller {
                 return;
             }
         };
-        let resumed = self.options.resume.take_if(|checkpoint| checkpoint.spec == preset.spec);
-        let window = resumed.as_ref().map_or(self.options.window, |checkpoint| checkpoint.start.window);
+        let resumed = self
+            .options
+            .resume
+            .take_if(|checkpoint| checkpoint.spec == preset.spec);
+        let window = resumed
+            .as_ref()
+            .map_or(self.options.window, |checkpoint| checkpoint.start.window);
         let done = resumed.as_ref().map(|checkpoint| checkpoint.done.clone());
         let config = crate::resume::configure(preset.run_config(), window, done);
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();

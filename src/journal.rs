@@ -120,7 +120,10 @@ impl Journal {
     }
 
     fn write(&mut self, at: Duration, event: &LogEvent) {
-        let offset = self.carried.as_ref().map_or(Duration::ZERO, |carried| carried.elapsed);
+        let offset = self
+            .carried
+            .as_ref()
+            .map_or(Duration::ZERO, |carried| carried.elapsed);
         self.log.write_event(at + offset, event);
     }
 
@@ -269,7 +272,9 @@ impl Journal {
 impl Journal {
     /// A resumed run's `progress` event with the earlier counts, times and best folded in.
     fn continued(&self, mut event: ProgressEvent) -> ProgressEvent {
-        let Some(carried) = &self.carried else { return event };
+        let Some(carried) = &self.carried else {
+            return event;
+        };
         event.completed += carried.before.completed;
         event.matches += carried.before.matches;
         event.errors += carried.before.errors;

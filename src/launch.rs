@@ -11,8 +11,8 @@ use crate::resume::{Carried, Checkpoint, Resumption};
 use crate::summary::{EXIT_USAGE, Summary};
 use crate::term::TerminalGuard;
 use anyhow::Context;
-use clap::{CommandFactory, FromArgMatches};
 use clap::error::ErrorKind;
+use clap::{CommandFactory, FromArgMatches};
 use std::fmt;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -59,7 +59,7 @@ impl From<anyhow::Error> for Failure {
 /// True when the dashboard should not be used: `--headless`, or stdout is not a terminal.
 #[must_use]
 pub fn wants_headless(cli: &Cli) -> bool {
-    cli.headless || cli.passes_output() || !std::io::stdout().is_terminal()
+    cli.headless || !std::io::stdout().is_terminal()
 }
 
 /// Runs what the command line asks for and returns the exit code.
@@ -89,7 +89,9 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
         })
     })?;
     let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
-    if wants_headless(cli) {
+    // `exec --output` writes the jobs' output on stdout: never under the dashboard.
+    let passes_output = plan.preset.passes_output();
+    if wants_headless(cli) || passes_output {
         let summary = {
             let search = plan.search;
             let config = run_config(cli, &plan.preset, checkpoint.as_deref());
@@ -101,12 +103,11 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
                     Journal::resume(log, &search, &config, spec, carried)
                 }
             };
-            let mut journal =
-                journal.with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
+            let mut journal = journal.with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
             crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals)
             // The search is dropped here: `exec --output` prints what still waits before the summary.
         };
-        if cli.passes_output() {
+        if passes_output {
             // stdout carries the jobs' output: the summary goes beside the progress lines.
             eprint!("{}", summary_text(&summary, cli.json));
         } else {
@@ -133,7 +134,10 @@ fn cli_window(cli: &Cli) -> Option<(u64, u64)> {
         return None;
     }
     let skip = cli.skip.unwrap_or(0);
-    Some((skip, cli.limit.map_or(u64::MAX, |limit| skip.saturating_add(limit))))
+    Some((
+        skip,
+        cli.limit.map_or(u64::MAX, |limit| skip.saturating_add(limit)),
+    ))
 }
 
 /// The run's config: the preset's workers and halt policy, the `--skip`/`--limit` window,

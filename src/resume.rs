@@ -93,12 +93,19 @@ impl Checkpoint {
         let first = records
             .iter()
             .rposition(|record| matches!(&record.event, LogEvent::Start(start) if start.resumed.is_none()))
-            .or_else(|| records.iter().position(|record| matches!(record.event, LogEvent::Start(_))))
+            .or_else(|| {
+                records
+                    .iter()
+                    .position(|record| matches!(record.event, LogEvent::Start(_)))
+            })
             .ok_or_else(|| ResumeError::NoRun(path.to_path_buf()))?;
         let LogEvent::Start(start) = &records[first].event else {
             return Err(ResumeError::NoRun(path.to_path_buf()));
         };
-        let spec_value = start.spec.clone().ok_or_else(|| ResumeError::NoSpec(path.to_path_buf()))?;
+        let spec_value = start
+            .spec
+            .clone()
+            .ok_or_else(|| ResumeError::NoSpec(path.to_path_buf()))?;
         let spec = serde_json::from_value(spec_value).map_err(|err| ResumeError::BadSpec {
             path: path.to_path_buf(),
             reason: err.to_string(),
@@ -178,7 +185,11 @@ impl Checkpoint {
     #[must_use]
     pub fn best(&self, goal: crate::search::Goal) -> Option<LoggedBest> {
         self.bests.iter().copied().reduce(|best, candidate| {
-            if goal.improves(candidate.score, best.score) { candidate } else { best }
+            if goal.improves(candidate.score, best.score) {
+                candidate
+            } else {
+                best
+            }
         })
     }
 }
@@ -262,7 +273,10 @@ fn check_conflicts(cli: &crate::cli::Cli, path: &Path, checkpoint: &Checkpoint) 
         ));
     }
     if cli.halt_given && cli.halt.to_string() != checkpoint.start.halt {
-        return conflict(format!("the logged run has --halt {}, not {}", checkpoint.start.halt, cli.halt));
+        return conflict(format!(
+            "the logged run has --halt {}, not {}",
+            checkpoint.start.halt, cli.halt
+        ));
     }
     let (skip, end) = checkpoint.start.window.unwrap_or((0, u64::MAX));
     if cli.skip.is_some_and(|given| given != skip) {
@@ -335,9 +349,17 @@ impl Carried {
 
     /// The better of the carried best and `now`'s under `goal`.
     #[must_use]
-    pub fn best_with(&self, now: Option<crate::pool::Best>, goal: crate::search::Goal) -> Option<crate::pool::Best> {
+    pub fn best_with(
+        &self,
+        now: Option<crate::pool::Best>,
+        goal: crate::search::Goal,
+    ) -> Option<crate::pool::Best> {
         match (self.best, now) {
-            (Some(before), Some(now)) => Some(if goal.improves(now.score, before.score) { now } else { before }),
+            (Some(before), Some(now)) => Some(if goal.improves(now.score, before.score) {
+                now
+            } else {
+                before
+            }),
             (before, now) => now.or(before),
         }
     }
@@ -455,7 +477,10 @@ mod tests {
             record(2.0, &progress("[[0,9]]")),
         ];
         let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
-        assert_eq!((checkpoint.done.clone(), checkpoint.finished.clone()), (vec![(0, 9)], None));
+        assert_eq!(
+            (checkpoint.done.clone(), checkpoint.finished.clone()),
+            (vec![(0, 9)], None)
+        );
         records.push(record(3.0, exhausted));
         let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
         assert_eq!(checkpoint.finished, Some(("exhausted".to_string(), 0)));
@@ -469,10 +494,19 @@ mod tests {
     fn the_best_follows_the_goal() {
         let mut records = vec![record(0.0, &start(false))];
         for score in [3, 9, 5] {
-            records.push(record(1.0, &format!(r#""event":"best","task":{score},"score":{score},"worker":0"#)));
+            records.push(record(
+                1.0,
+                &format!(r#""event":"best","task":{score},"score":{score},"worker":0"#),
+            ));
         }
         let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
-        assert_eq!(checkpoint.best(crate::search::Goal::Maximize).map(|b| b.task), Some(9));
-        assert_eq!(checkpoint.best(crate::search::Goal::Minimize).map(|b| b.task), Some(3));
+        assert_eq!(
+            checkpoint.best(crate::search::Goal::Maximize).map(|b| b.task),
+            Some(9)
+        );
+        assert_eq!(
+            checkpoint.best(crate::search::Goal::Minimize).map(|b| b.task),
+            Some(3)
+        );
     }
 }

@@ -245,7 +245,10 @@ pub fn describe_reason_name(name: &str) -> String {
     known
         .into_iter()
         .find(|reason| reason.as_str() == name)
-        .map_or_else(|| format!("halt reason {name}"), |reason| describe_reason(reason).to_string())
+        .map_or_else(
+            || format!("halt reason {name}"),
+            |reason| describe_reason(reason).to_string(),
+        )
 }
 
 /// A score without noise: integers as integers, small values in scientific notation.

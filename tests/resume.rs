@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 fn poolwatch(args: &[&str]) -> Command {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("poolwatch"));
     command.args(["--headless", "--json"]).args(args);
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     command
 }
 
@@ -33,16 +36,18 @@ fn finish(child: Child) -> Output {
 fn run(args: &[&str]) -> (Value, Output) {
     let output = finish(poolwatch(args).spawn().unwrap());
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let summary = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!("{e}: {stdout:?} {}", String::from_utf8_lossy(&output.stderr))
-    });
+    let summary = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {stdout:?} {}", String::from_utf8_lossy(&output.stderr)));
     (summary, output)
 }
 
 fn temp_log(name: &str) -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("poolwatch-resume-{}-{n}-{name}.jsonl", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "poolwatch-resume-{}-{n}-{name}.jsonl",
+        std::process::id()
+    ));
     let _ = std::fs::remove_file(&path);
     path
 }
@@ -73,7 +78,10 @@ fn interrupt(args: &[&str], log: &Path, at_least: u64, signal: i32) -> Output {
     let mut child = poolwatch(&full).spawn().unwrap();
     let started = Instant::now();
     while logged_completed(log) < at_least {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be interrupted");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be interrupted"
+        );
         assert!(started.elapsed() < Duration::from_secs(120), "no progress logged");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -100,10 +108,19 @@ fn resume_after_kill_9_gives_the_uninterrupted_result_and_runs_no_done_id_again(
 
     let (resumed, output) = run(&["--resume", log.to_str().unwrap()]);
     assert_eq!(resumed["halt_reason"], "exhausted", "{resumed}");
-    assert_eq!(resumed["best"], whole["best"], "the same best as the uninterrupted run");
+    assert_eq!(
+        resumed["best"], whole["best"],
+        "the same best as the uninterrupted run"
+    );
     assert_eq!(resumed["total"], whole["total"]);
-    assert_eq!(resumed["completed"], whole["completed"], "every id counted once: {resumed}");
-    assert_eq!((resumed["match_count"].clone(), resumed["errors"].clone()), (whole["match_count"].clone(), whole["errors"].clone()));
+    assert_eq!(
+        resumed["completed"], whole["completed"],
+        "every id counted once: {resumed}"
+    );
+    assert_eq!(
+        (resumed["match_count"].clone(), resumed["errors"].clone()),
+        (whole["match_count"].clone(), whole["errors"].clone())
+    );
     let done_before = resumed["resumed"]["completed"].as_u64().unwrap();
     assert!(done_before >= 60_000, "{resumed}");
     assert_eq!(output.status.code(), Some(0));
@@ -117,20 +134,31 @@ fn resume_after_kill_9_gives_the_uninterrupted_result_and_runs_no_done_id_again(
     // The resumed part ran exactly the ids not done before: its own count is the rest.
     let end = after.last().unwrap();
     assert_eq!(end["event"], "end");
-    let last_progress = after.iter().rev().find(|event| event["event"] == "progress").unwrap();
+    let last_progress = after
+        .iter()
+        .rev()
+        .find(|event| event["event"] == "progress")
+        .unwrap();
     let done: u64 = last_progress["done"]
         .as_array()
         .unwrap()
         .iter()
         .map(|range| range[1].as_u64().unwrap() - range[0].as_u64().unwrap())
         .sum();
-    assert_eq!(done, whole["total"].as_u64().unwrap(), "the checkpoint covers the space once");
+    assert_eq!(
+        done,
+        whole["total"].as_u64().unwrap(),
+        "the checkpoint covers the space once"
+    );
 
     // Resuming a finished run says so and exits with its code.
     let again = finish(poolwatch(&["--resume", log.to_str().unwrap()]).spawn().unwrap());
     assert_eq!(again.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&again.stderr);
-    assert!(stderr.contains("already finished (searched the whole space)"), "{stderr}");
+    assert!(
+        stderr.contains("already finished (searched the whole space)"),
+        "{stderr}"
+    );
     assert_eq!(events(&log).len(), after.len(), "nothing written");
 }
 
@@ -173,10 +201,19 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
     let path = log.to_str().unwrap();
     let missing = temp_log("missing");
     let cases: [(&[&str], &str); 5] = [
-        (&["--resume", path, "pow"], "continues the logged collatz run with its own options"),
-        (&["--resume", path, "--halt", "now"], "the logged run has --halt never, not now"),
+        (
+            &["--resume", path, "pow"],
+            "continues the logged collatz run with its own options",
+        ),
+        (
+            &["--resume", path, "--halt", "now"],
+            "the logged run has --halt never, not now",
+        ),
         (&["--resume", path, "--skip", "5"], "the logged run has --skip 0"),
-        (&["--resume", path, "--log", "/tmp/other.jsonl"], "--log must name the same file"),
+        (
+            &["--resume", path, "--log", "/tmp/other.jsonl"],
+            "--log must name the same file",
+        ),
         (&["--resume", missing.to_str().unwrap()], "cannot read log"),
     ];
     for (args, expected) in cases {
@@ -201,18 +238,47 @@ fn chain(mut n: u64) -> u64 {
 #[test]
 fn skip_and_limit_search_a_window() {
     let log = temp_log("window");
-    let (summary, _) = run(&["--log", log.to_str().unwrap(), "--halt", "never", "--skip", "100", "--limit", "50", "collatz", "--below", "1000"]);
-    assert_eq!((summary["total"].as_u64(), summary["completed"].as_u64()), (Some(50), Some(50)), "{summary}");
+    let (summary, _) = run(&[
+        "--log",
+        log.to_str().unwrap(),
+        "--halt",
+        "never",
+        "--skip",
+        "100",
+        "--limit",
+        "50",
+        "collatz",
+        "--below",
+        "1000",
+    ]);
+    assert_eq!(
+        (summary["total"].as_u64(), summary["completed"].as_u64()),
+        (Some(50), Some(50)),
+        "{summary}"
+    );
     // Task t is start t + 1: the window is starts 101..=150.
-    let best = (101..=150).map(|start| (chain(start), start - 1)).max_by_key(|&(steps, task)| (steps, std::cmp::Reverse(task))).unwrap();
-    assert_eq!(summary["best"]["score"].as_f64(), Some(best.0 as f64), "{summary}");
+    let best = (101..=150)
+        .map(|start| (chain(start), start - 1))
+        .max_by_key(|&(steps, task)| (steps, std::cmp::Reverse(task)))
+        .unwrap();
+    assert_eq!(
+        summary["best"]["score"].as_f64(),
+        Some(best.0 as f64),
+        "{summary}"
+    );
     let start = &events(&log)[0];
     assert_eq!(start["window"], serde_json::json!([100, 150]), "{start}");
-    let progress = events(&log).into_iter().rev().find(|event| event["event"] == "progress").unwrap();
+    let progress = events(&log)
+        .into_iter()
+        .rev()
+        .find(|event| event["event"] == "progress")
+        .unwrap();
     assert_eq!(progress["done"], serde_json::json!([[100, 150]]));
 
     // A window past the end of the space is cut at the end.
-    let (tail, _) = run(&["--halt", "never", "--skip", "990", "--limit", "50", "collatz", "--below", "1000"]);
+    let (tail, _) = run(&[
+        "--halt", "never", "--skip", "990", "--limit", "50", "collatz", "--below", "1000",
+    ]);
     assert_eq!(tail["total"].as_u64(), Some(9), "{tail}");
     let bad = finish(poolwatch(&["--limit", "0", "collatz"]).spawn().unwrap());
     assert_eq!(bad.status.code(), Some(2));

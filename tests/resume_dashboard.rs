@@ -62,7 +62,10 @@ fn the_dashboard_opens_ready_with_the_run_loaded_and_continues_it() {
         });
         key_tx.send(key(KeyCode::Enter)).unwrap();
         let started = Instant::now();
-        while !kinds(&log).iter().any(|e| e["event"] == "progress" && e["completed"].as_u64() > Some(10_000)) {
+        while !kinds(&log)
+            .iter()
+            .any(|e| e["event"] == "progress" && e["completed"].as_u64() > Some(10_000))
+        {
             assert!(started.elapsed() < Duration::from_secs(60));
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -89,7 +92,10 @@ fn the_dashboard_opens_ready_with_the_run_loaded_and_continues_it() {
     key_tx.send(key(KeyCode::Enter)).unwrap();
     let started = Instant::now();
     while kinds(&log).iter().filter(|e| e["event"] == "end").count() < 2 {
-        assert!(started.elapsed() < Duration::from_secs(120), "the resumed run never ended");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the resumed run never ended"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     key_tx.send(key(KeyCode::Char('q'))).unwrap();
@@ -97,8 +103,15 @@ fn the_dashboard_opens_ready_with_the_run_loaded_and_continues_it() {
     let summary = end.summary.unwrap();
     let json: serde_json::Value = serde_json::from_str(&summary.to_json()).unwrap();
     assert_eq!(json["halt_reason"], "exhausted", "{json}");
-    assert_eq!(json["completed"], 299_999, "every id once across both parts: {json}");
+    assert_eq!(
+        json["completed"], 299_999,
+        "every id once across both parts: {json}"
+    );
     assert!(json["resumed"]["completed"].as_u64() >= Some(10_000), "{json}");
-    let restart = kinds(&log).into_iter().filter(|e| e["event"] == "start").nth(1).unwrap();
+    let restart = kinds(&log)
+        .into_iter()
+        .filter(|e| e["event"] == "start")
+        .nth(1)
+        .unwrap();
     assert!(restart["resumed"].is_object(), "{restart}");
 }
