@@ -444,3 +444,40 @@ fn keeping_options_that_cannot_work_are_one_line_and_exit_2() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn output_into_a_pipe_whose_reader_left_stops_the_run() {
+    let mut child = poolwatch()
+        .args([
+            "exec",
+            "--range",
+            "0..1000000",
+            "--output",
+            "--",
+            "sh",
+            "-c",
+            "echo job $1",
+            "sh",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.starts_with("job "), "{first:?}");
+    drop(stdout); // `| head -1`
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "still running a minute after its reader left"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("standard output was closed"), "{stderr}");
+}

@@ -335,6 +335,14 @@ impl Search for ExecSearch {
             return Outcome::Error(format!("task {task}: its input was already taken"));
         };
         let seq = task + 1;
+        if self.keep.printer.as_ref().is_some_and(Printer::stdout_closed) {
+            // Nobody reads the output any more (`| head`): stop, as parallel would on SIGPIPE.
+            self.print(task, None);
+            return match self.fatal.set(()) {
+                Ok(()) => Outcome::Fatal("standard output was closed: --output has no reader".into()),
+                Err(_) => Outcome::Cancelled,
+            };
+        }
         if self.keep.skip.contains(&seq) {
             self.tally.skipped.fetch_add(1, Ordering::Relaxed);
             self.print(task, None);

@@ -123,6 +123,11 @@ impl Printer {
         Ok((File::create(&path)?, path))
     }
 
+    /// True once stdout was found closed (the reader of a pipe went away).
+    pub fn stdout_closed(&self) -> bool {
+        lock(&self.state).closed
+    }
+
     /// `task` is over: prints its output (`None`: nothing to print), now or once the tasks
     /// before it are over. `owned` files are deleted once printed.
     pub fn finished(&self, task: u64, output: Option<&Path>, owned: bool) {
