@@ -321,7 +321,7 @@ fn rates(counts: &[u64], durations: &[Duration]) -> Spread {
 /// Completed tasks per wall-clock second of each poolwatch run.
 fn run_rates(runs: &[(Duration, RunReport)]) -> Spread {
     rates(
-        &runs.iter().map(|(_, r)| r.completed).collect::<Vec<_>>(),
+        &runs.iter().map(|(_, r)| r.counters.completed).collect::<Vec<_>>(),
         &runs.iter().map(|(wall, _)| *wall).collect::<Vec<_>>(),
     )
 }
@@ -767,7 +767,7 @@ fn pow() -> Measured {
     let poolwatch_cpu_rate = rates(
         &poolwatch_range
             .iter()
-            .map(|((_, r), _)| r.completed)
+            .map(|((_, r), _)| r.counters.completed)
             .collect::<Vec<_>>(),
         &poolwatch_range.iter().map(|(_, cpu)| *cpu).collect::<Vec<_>>(),
     );
