@@ -104,7 +104,9 @@ impl Controller {
             .as_ref()
             .map_or(self.options.window, |checkpoint| checkpoint.start.window);
         let done = resumed.as_ref().map(|checkpoint| checkpoint.done.clone());
+        let shard = resumed.as_ref().and_then(|checkpoint| checkpoint.start.shard);
         let config = crate::resume::configure(preset.run_config(), window, done);
+        let config = crate::resume::with_logged_shard(config, shard);
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
         let spec = Some(&preset.spec);
         let journal = match resumed {

@@ -1,7 +1,7 @@
 //! What a run leaves behind: every event into the `--log` file, and the matches kept for the summary.
 
 use crate::eventlog::EventLog;
-use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, StartEvent};
+use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, ShardInfo, StartEvent};
 use crate::pool::{Event, Run, RunConfig, RunReport, RunState, Snapshot};
 use crate::resume::Carried;
 use crate::search::{Goal, Search};
@@ -96,8 +96,16 @@ impl Journal {
             workers: config.workers,
             halt: journal.policy.clone(),
             space: (!search.open_space()).then(|| search.space()),
-            window: journal.carried.as_ref().and_then(|carried| carried.window),
-            shard: journal.carried.as_ref().and_then(|carried| carried.shard),
+            window: journal
+                .carried
+                .as_ref()
+                .and_then(|carried| carried.window)
+                .or_else(|| plan_window(config, search)),
+            shard: journal
+                .carried
+                .as_ref()
+                .and_then(|carried| carried.shard)
+                .or_else(|| plan_shard(config, search)),
             host: host_name(),
             pid: std::process::id(),
             resumed: journal.carried.as_ref().map(|carried| carried.before),
@@ -290,6 +298,38 @@ impl Journal {
         });
         event
     }
+}
+
+/// The window `[skip, end)` of `config`'s id plan, when it is not the whole space.
+fn plan_window(config: &RunConfig, search: &Arc<dyn Search>) -> Option<(u64, u64)> {
+    let plan = &config.plan;
+    if plan.skip == 0 && plan.limit.is_none() {
+        return None;
+    }
+    let end = plan
+        .limit
+        .map_or(u64::MAX, |limit| plan.skip.saturating_add(limit));
+    let end = if search.open_space() {
+        end
+    } else {
+        end.min(search.space())
+    };
+    Some((plan.skip, end.max(plan.skip)))
+}
+
+/// `config`'s shard with its chunk size decided, as the `start` event records it.
+fn plan_shard(config: &RunConfig, search: &Arc<dyn Search>) -> Option<ShardInfo> {
+    let shard = config.plan.shard.filter(|shard| shard.count > 1)?;
+    let window = plan_window(config, search)
+        .map(|(skip, end)| end - skip)
+        .or_else(|| (!search.open_space()).then(|| search.space()));
+    Some(ShardInfo {
+        index: shard.index,
+        count: shard.count,
+        chunk: shard
+            .chunk
+            .unwrap_or_else(|| crate::pool::Shard::default_chunk(window, shard.count)),
+    })
 }
 
 /// The lowercase name of a run state, as `progress` events carry it.

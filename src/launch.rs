@@ -145,7 +145,8 @@ fn cli_window(cli: &Cli) -> Option<(u64, u64)> {
 fn run_config(cli: &Cli, preset: &Preset, checkpoint: Option<&Checkpoint>) -> RunConfig {
     let window = checkpoint.map_or_else(|| cli_window(cli), |checkpoint| checkpoint.start.window);
     let done = checkpoint.map(|checkpoint| checkpoint.done.clone());
-    crate::resume::configure(preset.run_config(), window, done)
+    let config = crate::resume::configure(preset.run_config(), window, done);
+    crate::resume::with_logged_shard(config, checkpoint.and_then(|checkpoint| checkpoint.start.shard))
 }
 
 /// Opens the dashboard, runs it, restores the terminal, then prints the last summary.

@@ -313,6 +313,22 @@ pub fn configure(
     config
 }
 
+/// `config` covering the logged shard, if the logged run was one.
+#[must_use]
+pub fn with_logged_shard(
+    config: crate::pool::RunConfig,
+    shard: Option<crate::logformat::ShardInfo>,
+) -> crate::pool::RunConfig {
+    match shard {
+        Some(shard) => config.with_shard(crate::pool::Shard {
+            index: shard.index,
+            count: shard.count,
+            chunk: Some(shard.chunk),
+        }),
+        None => config,
+    }
+}
+
 /// What a resumed run carries over from the log into its events and summary.
 #[derive(Debug, Clone, Default)]
 pub struct Carried {
@@ -367,9 +383,9 @@ impl Carried {
     /// A summary of the resumed part made into the summary of the whole run: counts, times,
     /// matches and best continue, and `resumed` says how much was done before.
     pub fn continue_summary(&self, summary: &mut crate::summary::Summary, goal: crate::search::Goal) {
-        summary.completed += self.before.completed;
-        summary.match_count += self.before.matches;
-        summary.errors += self.before.errors;
+        summary.counters.completed += self.before.completed;
+        summary.counters.matches += self.before.matches;
+        summary.counters.errors += self.before.errors;
         summary.elapsed_s += self.elapsed.as_secs_f64();
         summary.active_s += self.before.active_s;
         summary.best = self.best_with(summary.best, goal);
@@ -380,7 +396,7 @@ impl Carried {
         matches.truncate(crate::summary::MAX_SUMMARY_MATCHES);
         summary.matches = matches;
         // Matches found before count: "none" becomes "found"; a signal or a fatal error stays.
-        if summary.match_count > 0 && summary.exit_code == crate::summary::EXIT_NOT_FOUND {
+        if summary.counters.matches > 0 && summary.exit_code == crate::summary::EXIT_NOT_FOUND {
             summary.exit_code = crate::summary::EXIT_FOUND;
         }
         summary.resumed = Some(self.before);

@@ -28,9 +28,9 @@ fn preset(spec: SearchSpec) -> Preset {
 
 fn kinds(log: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(log)
-        .unwrap()
+        .unwrap_or_default()
         .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
+        .filter_map(|line| serde_json::from_str(line).ok())
         .collect()
 }
 
