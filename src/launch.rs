@@ -77,7 +77,7 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
                 eprintln!("poolwatch: {message}");
                 return Ok(code);
             }
-            Resumption::Continue { plan, checkpoint } => (plan, Some(checkpoint)),
+            Resumption::Continue { plan, checkpoint } => (*plan, Some(checkpoint)),
         },
     };
     // A resumed run appends to the log it continues.

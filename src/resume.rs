@@ -206,7 +206,7 @@ pub enum Resumption {
     /// Continue from the checkpoint with this plan.
     Continue {
         /// The run as the command line would have described it.
-        plan: crate::cli::RunPlan,
+        plan: Box<crate::cli::RunPlan>,
         /// Where it stopped.
         checkpoint: Box<Checkpoint>,
     },
@@ -251,7 +251,7 @@ pub fn prepare(cli: &crate::cli::Cli, path: &Path) -> Result<Resumption, ResumeE
         halt,
     };
     Ok(Resumption::Continue {
-        plan: crate::cli::RunPlan { preset, search },
+        plan: Box::new(crate::cli::RunPlan { preset, search }),
         checkpoint: Box::new(checkpoint),
     })
 }

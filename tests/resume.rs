@@ -229,7 +229,7 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
 fn chain(mut n: u64) -> u64 {
     let mut steps = 0;
     while n != 1 {
-        n = if n % 2 == 0 { n / 2 } else { 3 * n + 1 };
+        n = if n.is_multiple_of(2) { n / 2 } else { 3 * n + 1 };
         steps += 1;
     }
     steps
@@ -263,7 +263,7 @@ fn skip_and_limit_search_a_window() {
         .unwrap();
     assert_eq!(
         summary["best"]["score"].as_f64(),
-        Some(best.0 as f64),
+        Some(f64::from(u32::try_from(best.0).unwrap())),
         "{summary}"
     );
     let start = &events(&log)[0];
