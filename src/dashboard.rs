@@ -6,6 +6,7 @@ use crate::journal::Journal;
 use crate::logformat::LogEvent;
 use crate::pool::{Event, HaltMode, Run};
 use crate::preset::Preset;
+use crate::resume::{Carried, Checkpoint};
 use crate::summary::Summary;
 use crate::term::{FrameSync, Input};
 use crossbeam_channel::{Receiver, never, select, tick};
@@ -30,6 +31,10 @@ pub struct LoopOptions {
     pub runs_path: Option<PathBuf>,
     /// Where the form saves presets (`userpresets::dir`); `None`: saving says why it cannot.
     pub presets_dir: Option<PathBuf>,
+    /// `--skip`/`--limit`: the window `[start, end)` of the space every run searches.
+    pub window: Option<(u64, u64)>,
+    /// `--resume FILE`: the first launch of the logged search continues from this checkpoint.
+    pub resume: Option<Box<Checkpoint>>,
 }
 
 /// How the loop ended.
@@ -97,10 +102,27 @@ impl Controller {
                 return;
             }
         };
-        let config = preset.run_config();
+        let resumed = self
+            .options
+            .resume
+            .take_if(|checkpoint| checkpoint.spec == preset.spec);
+        let window = resumed
+            .as_ref()
+            .map_or(self.options.window, |checkpoint| checkpoint.start.window);
+        let done = resumed.as_ref().map(|checkpoint| checkpoint.done.clone());
+        let shard = resumed.as_ref().and_then(|checkpoint| checkpoint.start.shard);
+        let config = crate::resume::configure(preset.run_config(), window, done);
+        let config = crate::resume::with_logged_shard(config, shard);
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
-        let journal = Journal::start(log, &search, &config, Some(&preset.spec))
-            .with_status_every(self.options.status_every);
+        let spec = Some(&preset.spec);
+        let journal = match resumed {
+            None => Journal::start(log, &search, &config, spec),
+            Some(checkpoint) => {
+                let carried = Carried::from_checkpoint(&checkpoint, search.goal());
+                Journal::resume(log, &search, &config, spec, carried)
+            }
+        }
+        .with_status_every(self.options.status_every);
         let info = RunInfo {
             name: preset.name.clone(),
             search: search.name().to_string(),

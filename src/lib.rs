@@ -74,6 +74,7 @@ mod launch;
 mod logformat;
 #[cfg(feature = "app")]
 mod preset;
+mod resume;
 #[cfg(feature = "app")]
 mod runform;
 #[cfg(feature = "app")]
@@ -106,6 +107,7 @@ pub mod internals {
     pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::pool::{bucket_of, bucket_span};
     pub use crate::preset::Preset;
+    pub use crate::resume::Checkpoint;
     pub use crate::runlog::{RunOutcome, RunRecord};
     pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;

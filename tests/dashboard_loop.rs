@@ -120,6 +120,8 @@ fn drive(preset: Preset, script: &[(Input, Then)], log: &Path) -> (Terminal<Test
             status_every: Duration::from_millis(50),
             runs_path: None,
             presets_dir: None,
+            window: None,
+            resume: None,
         };
         let end = run_loop(&mut terminal, &mut app, &key_rx, &signal_rx, options, false).unwrap();
         (terminal, app, end)
