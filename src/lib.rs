@@ -74,6 +74,7 @@ mod launch;
 mod logformat;
 #[cfg(feature = "app")]
 mod preset;
+#[cfg(feature = "app")]
 mod resume;
 #[cfg(feature = "app")]
 mod runform;
