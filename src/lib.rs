@@ -49,6 +49,8 @@ mod app;
 #[cfg(feature = "app")]
 mod cli;
 #[cfg(feature = "app")]
+mod cluster;
+#[cfg(feature = "app")]
 mod dashboard;
 #[cfg(feature = "app")]
 mod eventlog;
