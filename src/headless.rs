@@ -28,13 +28,14 @@ pub fn run(
         PLAIN_PROGRESS_EVERY
     });
     let run = Run::start(Arc::clone(&search), config);
+    let status = tick(journal.status_every());
     let mut signal = None;
     let mut signal_rx = signals.clone();
     let report = loop {
         select! {
             recv(run.events()) -> event => match event {
                 Ok(Event::Finished(report)) => break report,
-                Ok(event) => journal.event(&event),
+                Ok(event) => journal.event(&run, &event),
                 // The run holds the sender until Finished is sent; disconnection means it is gone.
                 Err(_) => break run.wait(),
             },
@@ -47,12 +48,13 @@ pub fn run(
                 signal_rx = never();
             },
             recv(ticker) -> _ => progress(&run.snapshot(), search.name(), stderr_tty),
+            recv(status) -> _ => journal.tick(&run),
         }
     };
     if stderr_tty {
         eprint!("\r\x1b[K");
     }
-    journal.finish(&report, signal)
+    journal.finish(&run, &report, signal)
 }
 
 /// One progress line on stderr.
