@@ -42,9 +42,36 @@ pub struct Cli {
     /// Dashboard frames per second while a run is live (1..=120)
     #[arg(long, global = true, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub fps: u32,
+    /// Cover one shard of the space: I/N (shards take interleaved chunks; 0 <= I < N)
+    #[arg(long, global = true, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+    /// Run the search on a cluster engine (slurm) as --shards array tasks, and watch them
+    #[arg(long, global = true, value_name = "ENGINE")]
+    pub cluster: Option<String>,
+    /// With --cluster: how many shards (array tasks)
+    #[arg(long, global = true, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub shards: u32,
+    /// With --cluster slurm: an argument for sbatch (repeatable): --sbatch-arg=--partition=long
+    #[arg(long = "sbatch-arg", global = true, value_name = "ARG", allow_hyphen_values = true)]
+    pub sbatch_args: Vec<String>,
+    /// With --cluster: the directory for the job script and the shards' logs (shared by every node)
+    /// [default: ./poolwatch-cluster-UNIXTIME]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cluster_dir: Option<PathBuf>,
     /// The search to run [default: needle with the article's numbers]
     #[command(subcommand)]
     pub search: Option<SearchCommand>,
+}
+
+/// `--shard I/N`: N >= 1 and I < N.
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("bad shard {text:?} (expected I/N with N >= 1 and I < N, for example 0/4)");
+    let (index, count) = text.split_once('/').ok_or_else(bad)?;
+    let (index, count) = (index.trim().parse::<u64>().map_err(|_| bad())?, count.trim().parse::<u64>().map_err(|_| bad())?);
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok((index, count))
 }
 
 fn parse_halt(text: &str) -> Result<HaltPolicy, String> {
@@ -65,6 +92,16 @@ pub enum SearchCommand {
     Rastrigin(RastriginArgs),
     /// Run a command once per input (like GNU parallel): exit 0 is a match, 1 a miss, else an error
     Exec(ExecArgs),
+    /// Follow one or more --log files (a run, or the shards of one search) as one live dashboard
+    Watch(WatchArgs),
+}
+
+/// Options of `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The logs to follow (they may not exist yet)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
 /// Options of `exec`.
@@ -195,7 +232,8 @@ impl Cli {
     #[must_use]
     pub fn spec(&self) -> SearchSpec {
         match &self.search {
-            None => SearchSpec::default(),
+            // `watch` runs no search of its own (launch sends it elsewhere first).
+            None | Some(SearchCommand::Watch(_)) => SearchSpec::default(),
             Some(SearchCommand::Needle(a)) => SearchSpec::Needle {
                 tasks: a.tasks,
                 needle: a.needle,

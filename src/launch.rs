@@ -65,7 +65,13 @@ pub fn wants_headless(cli: &Cli) -> bool {
 /// # Errors
 /// A [`Failure`] for bad input (code 2) or a failure to set up (code 1).
 pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
+    if let Some(crate::cli::SearchCommand::Watch(args)) = &cli.search {
+        return crate::watch::entry::watch_main(cli, args);
+    }
     let plan = cli.plan().map_err(Failure::usage)?;
+    if let Some(engine) = &cli.cluster {
+        return crate::watch::entry::cluster_main(cli, engine, &plan);
+    }
     let log = EventLog::open(cli.log.as_deref()).map_err(|source| {
         Failure::usage(crate::cli::UsageError::Log {
             path: cli.log.clone().unwrap_or_default(),
@@ -77,7 +83,8 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
         let (search, config) = (plan.search, plan.preset.run_config());
         let mut journal = Journal::start(log, search.as_ref(), &config, Some(&plan.preset.spec))
             .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
-        let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals);
+        let controls = crate::signals::listen_controls().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
+        let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals, &controls);
         print_summary(&summary, cli.json);
         if let Some(message) = &summary.fatal {
             // The run halted on it (exit code 2); say it once, on one line.

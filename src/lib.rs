@@ -76,6 +76,8 @@ mod summary;
 mod term;
 #[cfg(feature = "app")]
 mod ui;
+#[cfg(feature = "app")]
+mod watch;
 
 #[cfg(feature = "app")]
 pub use launch::main as cli_main;
