@@ -274,7 +274,8 @@ pub fn run_headless(watcher: &mut Watcher, signals: &Receiver<i32>) -> Result<(W
         if last_line.elapsed() >= progress_every {
             last_line = Instant::now();
             let snapshot = watcher.follower.aggregate.snapshot(unix_now());
-            let line = crate::headless::progress_line(&snapshot, "shards");
+            let name = watcher.follower.aggregate.logs.iter().find_map(|l| l.start.as_ref()).map_or("watch", |s| s.search.as_str());
+            let line = crate::headless::progress_line(&snapshot, name);
             let mut stderr = std::io::stderr().lock();
             let _ignored = if stderr_tty { write!(stderr, "\r\x1b[K{line}") } else { writeln!(stderr, "{line}") };
         }

@@ -299,7 +299,8 @@ impl Aggregate {
         snapshot.matches = sum(|p| p.matches);
         snapshot.errors = sum(|p| p.errors);
         snapshot.target_workers = progresses.iter().filter(|p| p.state != "finished").map(|p| p.workers).sum();
-        snapshot.tasks_per_s = self.logs.iter().filter(|l| l.end.is_none()).filter_map(|l| l.progress.as_ref()).map(|p| p.rate).sum();
+        // 0.0 + ...: a float sum of nothing is -0.0.
+        snapshot.tasks_per_s = 0.0 + self.logs.iter().filter(|l| l.end.is_none()).filter_map(|l| l.progress.as_ref()).map(|p| p.rate).sum::<f64>();
         let end = if self.all_ended() { self.last_end_ts() } else { now };
         snapshot.elapsed = self.at(end);
         snapshot.active = self.active();
