@@ -52,7 +52,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub shards: u32,
     /// With --cluster slurm: an argument for sbatch (repeatable): --sbatch-arg=--partition=long
-    #[arg(long = "sbatch-arg", global = true, value_name = "ARG", allow_hyphen_values = true)]
+    #[arg(
+        long = "sbatch-arg",
+        global = true,
+        value_name = "ARG",
+        allow_hyphen_values = true
+    )]
     pub sbatch_args: Vec<String>,
     /// With --cluster: the directory for the job script and the shards' logs (shared by every node)
     /// [default: ./poolwatch-cluster-UNIXTIME]
@@ -67,7 +72,10 @@ pub struct Cli {
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     let bad = || format!("bad shard {text:?} (expected I/N with N >= 1 and I < N, for example 0/4)");
     let (index, count) = text.split_once('/').ok_or_else(bad)?;
-    let (index, count) = (index.trim().parse::<u64>().map_err(|_| bad())?, count.trim().parse::<u64>().map_err(|_| bad())?);
+    let (index, count) = (
+        index.trim().parse::<u64>().map_err(|_| bad())?,
+        count.trim().parse::<u64>().map_err(|_| bad())?,
+    );
     if count == 0 || index >= count {
         return Err(bad());
     }

@@ -2,9 +2,9 @@
 
 use crate::journal::Journal;
 use crate::logformat::LogEvent;
-use crate::signals::Control;
 use crate::pool::{Event, HaltMode, Run, RunConfig, Snapshot};
 use crate::search::Search;
+use crate::signals::Control;
 use crate::summary::{Summary, human_count};
 use crossbeam_channel::{Receiver, never, select, tick};
 use std::io::{IsTerminal, Write};
@@ -71,7 +71,9 @@ fn apply_control(run: &Run, journal: &mut Journal, control: Option<Control>) {
     let event = match control {
         Some(Control::Finish) => {
             run.halt_soon();
-            LogEvent::HaltRequest { mode: "soon".to_string() }
+            LogEvent::HaltRequest {
+                mode: "soon".to_string(),
+            }
         }
         Some(Control::Pause) if !run.is_paused() && !run.is_finished() => {
             run.pause();

@@ -83,7 +83,8 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
         let (search, config) = (plan.search, plan.preset.run_config());
         let mut journal = Journal::start(log, search.as_ref(), &config, Some(&plan.preset.spec))
             .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
-        let controls = crate::signals::listen_controls().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
+        let controls =
+            crate::signals::listen_controls().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
         let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals, &controls);
         print_summary(&summary, cli.json);
         if let Some(message) = &summary.fatal {

@@ -54,15 +54,13 @@ pub fn listen_controls() -> std::io::Result<Receiver<i32>> {
 fn forward(set: &[i32], thread: &str) -> std::io::Result<Receiver<i32>> {
     let mut signals = Signals::new(set)?;
     let (tx, rx) = crossbeam_channel::unbounded();
-    std::thread::Builder::new()
-        .name(thread.into())
-        .spawn(move || {
-            for signal in signals.forever() {
-                if tx.send(signal).is_err() {
-                    break;
-                }
+    std::thread::Builder::new().name(thread.into()).spawn(move || {
+        for signal in signals.forever() {
+            if tx.send(signal).is_err() {
+                break;
             }
-        })?;
+        }
+    })?;
     Ok(rx)
 }
 

@@ -42,7 +42,9 @@ fn cluster() -> Option<MutexGuard<'static, PathBuf>> {
         Some(Mutex::new(PathBuf::from(conf)))
     });
     // One test at a time: they share the node's CPUs and measure halts.
-    cluster.as_ref().map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    cluster
+        .as_ref()
+        .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
 }
 
 fn poolwatch() -> PathBuf {
@@ -80,7 +82,18 @@ fn one_machine(search: &[&str], halt: &str) -> Value {
 /// Runs `search` as 4 shards of 1 worker through sbatch; returns exit code, summary, job id, dir.
 fn four_shards(conf: &Path, name: &str, halt: &str, search: &[&str]) -> (i32, Value, String, PathBuf) {
     let dir = fresh_dir(name);
-    let mut args = vec!["--cluster", "slurm", "--shards", "4", "--headless", "--json", "-w", "1", "--halt", halt];
+    let mut args = vec![
+        "--cluster",
+        "slurm",
+        "--shards",
+        "4",
+        "--headless",
+        "--json",
+        "-w",
+        "1",
+        "--halt",
+        halt,
+    ];
     let dir_text = dir.display().to_string();
     args.extend(["--cluster-dir", &dir_text, "--status-every", "0.2"]);
     args.extend(search);
@@ -91,7 +104,10 @@ fn four_shards(conf: &Path, name: &str, halt: &str, search: &[&str]) -> (i32, Va
 
 /// The job id from "poolwatch: submitted slurm job ID: ...".
 fn job_id(stderr: &str) -> String {
-    let rest = stderr.split("submitted slurm job ").nth(1).unwrap_or_else(|| panic!("no job id in {stderr}"));
+    let rest = stderr
+        .split("submitted slurm job ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no job id in {stderr}"));
     rest.split(':').next().unwrap().to_string()
 }
 
@@ -99,7 +115,11 @@ fn job_id(stderr: &str) -> String {
 fn queue_empty_at(conf: &Path, job: &str) -> f64 {
     let deadline = Instant::now() + WAIT;
     loop {
-        let out = Command::new("squeue").args(["-h", "-r", "-j", job]).env("SLURM_CONF", conf).output().unwrap();
+        let out = Command::new("squeue")
+            .args(["-h", "-r", "-j", job])
+            .env("SLURM_CONF", conf)
+            .output()
+            .unwrap();
         let listed = String::from_utf8_lossy(&out.stdout);
         if listed.trim().is_empty() {
             return unix_now();
@@ -110,7 +130,10 @@ fn queue_empty_at(conf: &Path, job: &str) -> f64 {
 }
 
 fn unix_now() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 /// Processes whose command line mentions `dir` (the shards of that job).
@@ -119,7 +142,13 @@ fn processes_of(dir: &Path) -> Vec<String> {
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|entry| entry.file_name().to_string_lossy().chars().all(|c| c.is_ascii_digit()))
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .chars()
+                .all(|c| c.is_ascii_digit())
+        })
         .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
         .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
         .filter(|cmdline| cmdline.contains(&needle))
@@ -143,26 +172,58 @@ fn log_times(dir: &Path, kind: &str) -> Vec<f64> {
 }
 
 fn match_tasks(summary: &Value) -> Vec<u64> {
-    summary["matches"].as_array().unwrap().iter().map(|m| m["task"].as_u64().unwrap()).collect()
+    summary["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["task"].as_u64().unwrap())
+        .collect()
 }
 
 #[test]
 #[ignore = "needs Slurm: cargo test --test slurm -- --ignored"]
 fn four_needle_shards_find_the_needle_and_leave_nothing_behind() {
     let Some(conf) = cluster() else { return };
-    let search = ["needle", "--tasks", "40000", "--needle", "23456", "--sleep-ms", "1"];
+    let search = [
+        "needle",
+        "--tasks",
+        "40000",
+        "--needle",
+        "23456",
+        "--sleep-ms",
+        "1",
+    ];
     let (code, summary, job, dir) = four_shards(&conf, "needle", "now", &search);
     let single = one_machine(&search, "now");
     assert_eq!(code, 0, "{summary}");
-    for field in ["search", "params", "halt_policy", "total", "halt_reason", "exit_code", "match_count"] {
-        assert_eq!(summary[field], single[field], "{field}: {summary}\none machine: {single}");
+    for field in [
+        "search",
+        "params",
+        "halt_policy",
+        "total",
+        "halt_reason",
+        "exit_code",
+        "match_count",
+    ] {
+        assert_eq!(
+            summary[field], single[field],
+            "{field}: {summary}\none machine: {single}"
+        );
     }
     assert_eq!(match_tasks(&summary), vec![23456]);
     assert_eq!(summary["shards"].as_array().unwrap().len(), 4);
     let halt = log_times(&dir, "match").into_iter().fold(f64::INFINITY, f64::min);
     let empty = queue_empty_at(&conf, &job);
-    assert!(empty - halt <= 2.0, "squeue still listed tasks {:.3} s after the match", empty - halt);
-    assert!(processes_of(&dir).is_empty(), "shards left: {:?}", processes_of(&dir));
+    assert!(
+        empty - halt <= 2.0,
+        "squeue still listed tasks {:.3} s after the match",
+        empty - halt
+    );
+    assert!(
+        processes_of(&dir).is_empty(),
+        "shards left: {:?}",
+        processes_of(&dir)
+    );
 }
 
 #[test]
@@ -177,10 +238,20 @@ fn four_pow_shards_halt_now_on_a_valid_nonce() {
     let all = one_machine(&search, "never");
     let valid = match_tasks(&all);
     let found = match_tasks(&summary);
-    assert!(!found.is_empty() && found.iter().all(|task| valid.contains(task)), "{found:?} not in {valid:?}");
-    assert!(summary["completed"].as_u64().unwrap() < 400_000, "halt now stopped early: {summary}");
+    assert!(
+        !found.is_empty() && found.iter().all(|task| valid.contains(task)),
+        "{found:?} not in {valid:?}"
+    );
+    assert!(
+        summary["completed"].as_u64().unwrap() < 400_000,
+        "halt now stopped early: {summary}"
+    );
     queue_empty_at(&conf, &job);
-    assert!(processes_of(&dir).is_empty(), "shards left: {:?}", processes_of(&dir));
+    assert!(
+        processes_of(&dir).is_empty(),
+        "shards left: {:?}",
+        processes_of(&dir)
+    );
 }
 
 #[test]
@@ -191,8 +262,21 @@ fn four_collatz_shards_add_up_to_one_machine() {
     let (code, summary, _job, _dir) = four_shards(&conf, "collatz", "never", &search);
     let single = one_machine(&search, "never");
     assert_eq!(code, 0, "{summary}");
-    for field in ["total", "completed", "submitted", "cancelled", "match_count", "errors", "best", "halt_reason", "exit_code"] {
-        assert_eq!(summary[field], single[field], "{field}: {summary}\none machine: {single}");
+    for field in [
+        "total",
+        "completed",
+        "submitted",
+        "cancelled",
+        "match_count",
+        "errors",
+        "best",
+        "halt_reason",
+        "exit_code",
+    ] {
+        assert_eq!(
+            summary[field], single[field],
+            "{field}: {summary}\none machine: {single}"
+        );
     }
     let shards = summary["shards"].as_array().unwrap();
     let per_shard: u64 = shards.iter().map(|s| s["completed"].as_u64().unwrap()).sum();
@@ -205,19 +289,36 @@ fn t_in_the_cluster_dashboard_cancels_every_shard() {
     let Some(conf) = cluster() else { return };
     let dir = fresh_dir("pty");
     let pair = native_pty_system()
-        .openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 })
+        .openpty(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
         .unwrap();
     let mut command = CommandBuilder::new(poolwatch());
     command.args(["--cluster", "slurm", "--shards", "4", "-w", "1", "--cluster-dir"]);
     command.arg(dir.as_os_str());
-    command.args(["needle", "--tasks", "1000000", "--needle", "999999", "--sleep-ms", "2"]);
+    command.args([
+        "needle",
+        "--tasks",
+        "1000000",
+        "--needle",
+        "999999",
+        "--sleep-ms",
+        "2",
+    ]);
     command.env("SLURM_CONF", &*conf);
     command.env("TERM", "xterm-256color");
     let mut child = pair.slave.spawn_command(command).unwrap();
     drop(pair.slave);
     let mut reader = pair.master.try_clone_reader().unwrap();
     let mut writer = pair.master.take_writer().unwrap();
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(NonZeroU16::new(40).unwrap(), NonZeroU16::new(120).unwrap(), 0)));
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        NonZeroU16::new(40).unwrap(),
+        NonZeroU16::new(120).unwrap(),
+        0,
+    )));
     let sink = Arc::clone(&parser);
     std::thread::spawn(move || {
         let mut buffer = [0u8; 8192];
@@ -232,17 +333,39 @@ fn t_in_the_cluster_dashboard_cancels_every_shard() {
     let wait_for = |test: &dyn Fn(&str) -> bool, what: &str| {
         let deadline = Instant::now() + WAIT;
         while !test(&screen()) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{}", screen());
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{}",
+                screen()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     };
     let running_rows = |s: &str| {
         s.lines()
-            .filter(|line| line.trim_start_matches('│').starts_with(|c: char| c.is_ascii_digit()))
+            .filter(|line| {
+                line.trim_start_matches('│')
+                    .starts_with(|c: char| c.is_ascii_digit())
+            })
             .filter(|line| line.contains(" running "))
             .count()
     };
-    wait_for(&|s| s.contains("shards: 4 of 4 live") && running_rows(s) == 4, "4 running shards");
+    wait_for(
+        &|s| s.contains("shards: 4 of 4 live") && running_rows(s) == 4,
+        "4 running shards",
+    );
+    let rows_in = |s: &str, state: &str| {
+        s.lines()
+            .filter(|line| line.contains(&format!(" {state} ")))
+            .count()
+    };
+    // p pauses every shard (scancel --signal), p again resumes them.
+    writer.write_all(b"p").unwrap();
+    writer.flush().unwrap();
+    wait_for(&|s| rows_in(s, "paused") == 4, "4 paused shards");
+    writer.write_all(b"p").unwrap();
+    writer.flush().unwrap();
+    wait_for(&|s| running_rows(s) == 4, "4 running shards again");
     writer.write_all(b"t").unwrap();
     writer.flush().unwrap();
     wait_for(&|s| s.contains("[Stopped]"), "Stopped");
@@ -260,7 +383,15 @@ fn t_in_the_cluster_dashboard_cancels_every_shard() {
     };
     // Stopped by the user without a match: exit 1, as on one machine.
     assert_eq!(status.exit_code(), 1);
-    assert!(processes_of(&dir).is_empty(), "shards left: {:?}", processes_of(&dir));
-    let out = Command::new("squeue").args(["-h", "-n", "poolwatch"]).env("SLURM_CONF", &*conf).output().unwrap();
+    assert!(
+        processes_of(&dir).is_empty(),
+        "shards left: {:?}",
+        processes_of(&dir)
+    );
+    let out = Command::new("squeue")
+        .args(["-h", "-n", "poolwatch"])
+        .env("SLURM_CONF", &*conf)
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
 }

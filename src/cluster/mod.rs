@@ -152,7 +152,9 @@ pub trait Engine: Send + Sync {
 /// When the name is unknown or the engine's commands are missing.
 pub fn engine_named(name: &str) -> Result<Box<dyn Engine>, String> {
     match name {
-        "slurm" => Slurm::detect().map(|s| Box::new(s) as Box<dyn Engine>).map_err(|e| e.to_string()),
+        "slurm" => Slurm::detect()
+            .map(|s| Box::new(s) as Box<dyn Engine>)
+            .map_err(|e| e.to_string()),
         other => Err(format!("--cluster: unknown engine '{other}' (known: slurm)")),
     }
 }

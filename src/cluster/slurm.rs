@@ -1,6 +1,8 @@
 //! Slurm as a cluster engine: `sbatch --array`, `scancel`, `scancel --batch --signal`, `squeue`.
 
-use super::{ArrayJob, ClusterError, Engine, JobId, ShardSignal, TASK_INDEX, TaskState, TaskStatus, shell_quote};
+use super::{
+    ArrayJob, ClusterError, Engine, JobId, ShardSignal, TASK_INDEX, TaskState, TaskStatus, shell_quote,
+};
 use std::path::Path;
 use std::process::Command;
 
@@ -63,10 +65,10 @@ fn run(program: &str, args: &[String]) -> Result<String, ClusterError> {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let message = stderr.lines().find(|l| !l.trim().is_empty()).map_or_else(
-            || output.status.to_string(),
-            |line| line.trim().to_string(),
-        );
+        let message = stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .map_or_else(|| output.status.to_string(), |line| line.trim().to_string());
         Err(ClusterError::Failed {
             command: shown,
             message,
@@ -135,7 +137,7 @@ impl Engine for Slurm {
     }
 
     fn cancel(&self, job: &JobId) -> Result<(), ClusterError> {
-        run("scancel", &[job.0.clone()]).map(drop)
+        run("scancel", std::slice::from_ref(&job.0)).map(drop)
     }
 
     fn signal(&self, job: &JobId, signal: ShardSignal) -> Result<(), ClusterError> {
@@ -168,7 +170,12 @@ mod tests {
         let job = ArrayJob {
             name: "pw".into(),
             tasks: 4,
-            command: vec!["/bin/poolwatch".into(), "--shard".into(), "{index}/4".into(), "it's".into()],
+            command: vec![
+                "/bin/poolwatch".into(),
+                "--shard".into(),
+                "{index}/4".into(),
+                "it's".into(),
+            ],
             dir: "/tmp/x".into(),
             engine_args: Vec::new(),
         };

@@ -19,7 +19,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, rows: &[ShardRow], t
     } else {
         format!(" shards: {live} of {} live, {silent} silent ", rows.len())
     };
-    let header = Row::new(["shard", "host", "state", "done", "match", "err", "rate/s", "heard"]).style(theme.dim());
+    let header = Row::new([
+        "shard", "host", "state", "done", "match", "err", "rate/s", "heard",
+    ])
+    .style(theme.dim());
     let body = rows.iter().map(|row| {
         let heard = if row.state == "waiting" {
             "-".to_string()

@@ -26,10 +26,14 @@ pub fn cluster_main(cli: &Cli, engine_name: &str, plan: &RunPlan) -> Result<u8, 
     let usage = |text: String| Failure::usage(anyhow::anyhow!(text));
     let engine = engine_named(engine_name).map_err(usage)?;
     if cli.shard.is_some() {
-        return Err(usage("--shard and --cluster do not go together: --cluster picks each shard itself".into()));
+        return Err(usage(
+            "--shard and --cluster do not go together: --cluster picks each shard itself".into(),
+        ));
     }
     if plan.preset.reads_stdin() {
-        return Err(usage("--cluster: exec needs --range or --input (the shards cannot share standard input)".into()));
+        return Err(usage(
+            "--cluster: exec needs --range or --input (the shards cannot share standard input)".into(),
+        ));
     }
     let dir = job_dir(cli.cluster_dir.as_deref()).map_err(|err| Failure::from(anyhow::anyhow!(err)))?;
     let preset_path = dir.join("search.toml");
@@ -44,13 +48,17 @@ pub fn cluster_main(cli: &Cli, engine_name: &str, plan: &RunPlan) -> Result<u8, 
         dir: dir.clone(),
         engine_args: cli.sbatch_args.clone(),
     };
-    let id = engine.submit(&job).map_err(|err| Failure::from(anyhow::Error::new(err)))?;
+    let id = engine
+        .submit(&job)
+        .map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     eprintln!(
         "poolwatch: submitted {} job {id}: {shards} shards, logs in {}",
         engine.name(),
         dir.display()
     );
-    let paths: Vec<PathBuf> = (0..shards).map(|i| dir.join(format!("shard-{i}.jsonl"))).collect();
+    let paths: Vec<PathBuf> = (0..shards)
+        .map(|i| dir.join(format!("shard-{i}.jsonl")))
+        .collect();
     let steer = ClusterSteer::new(engine, id.clone());
     let mut watcher = Watcher::new(&paths, Box::new(steer), Some(plan.preset.halt));
     follow_to_end(cli, &mut watcher, &format!("{engine_name} job {id}"))
@@ -100,8 +108,14 @@ fn print_summary(summary: &WatchSummary, json: bool) {
 
 /// The job directory (created, absolute): `--cluster-dir`, or a new one in the current directory.
 fn job_dir(given: Option<&Path>) -> Result<PathBuf, String> {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "whole unix seconds for a name"
+    )]
+    let seconds = super::follow::unix_now() as u64;
     let dir = given.map_or_else(
-        || PathBuf::from(format!("poolwatch-cluster-{}", super::follow::unix_now() as u64)),
+        || PathBuf::from(format!("poolwatch-cluster-{seconds}")),
         Path::to_path_buf,
     );
     std::fs::create_dir_all(&dir).map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
@@ -119,7 +133,11 @@ fn preset_toml(cli: &Cli, plan: &RunPlan) -> Result<String, String> {
         search: &'a crate::spec::SearchSpec,
     }
     // Without -w (or a preset's workers) each shard uses its own node's CPU count.
-    let workers = if cli.config.is_some() { plan.preset.workers } else { cli.workers };
+    let workers = if cli.config.is_some() {
+        plan.preset.workers
+    } else {
+        cli.workers
+    };
     let file = File {
         name: "cluster shard",
         workers,
@@ -144,6 +162,8 @@ fn shard_command(dir: &Path, preset: &Path, shards: u32, status_every: f64) -> R
         "--status-every".to_string(),
         status_every.to_string(),
         "--log".to_string(),
-        dir.join(format!("shard-{TASK_INDEX}.jsonl")).display().to_string(),
+        dir.join(format!("shard-{TASK_INDEX}.jsonl"))
+            .display()
+            .to_string(),
     ])
 }

@@ -98,8 +98,15 @@ impl Steer for LocalSteer {
         };
         let here = crate::journal::host_name();
         let mut sent = 0;
-        for start in aggregate.logs.iter().filter(|l| l.end.is_none()).filter_map(|l| l.start.as_ref()) {
-            let Ok(pid) = libc::pid_t::try_from(start.pid) else { continue };
+        for start in aggregate
+            .logs
+            .iter()
+            .filter(|l| l.end.is_none())
+            .filter_map(|l| l.start.as_ref())
+        {
+            let Ok(pid) = libc::pid_t::try_from(start.pid) else {
+                continue;
+            };
             if start.host == here && pid > 0 {
                 // SAFETY: kill has no memory effects; a stale pid at worst gets ESRCH.
                 let result = unsafe { libc::kill(pid, signal) };
@@ -247,7 +254,10 @@ impl Watcher {
             }
             Some(false) => {
                 let since = *self.engine_empty_since.get_or_insert_with(Instant::now);
-                let waiting = aggregate.logs.iter().any(|l| l.start.is_some() && l.end.is_none());
+                let waiting = aggregate
+                    .logs
+                    .iter()
+                    .any(|l| l.start.is_some() && l.end.is_none());
                 !waiting || since.elapsed() >= ENDLESS_GRACE
             }
         }
@@ -258,9 +268,16 @@ impl Watcher {
 ///
 /// # Errors
 /// When a log cannot be read.
-pub fn run_headless(watcher: &mut Watcher, signals: &Receiver<i32>) -> Result<(WatchSummary, Option<i32>), LogReadError> {
+pub fn run_headless(
+    watcher: &mut Watcher,
+    signals: &Receiver<i32>,
+) -> Result<(WatchSummary, Option<i32>), LogReadError> {
     let stderr_tty = std::io::stderr().is_terminal();
-    let progress_every = if stderr_tty { Duration::from_millis(200) } else { Duration::from_secs(5) };
+    let progress_every = if stderr_tty {
+        Duration::from_millis(200)
+    } else {
+        Duration::from_secs(5)
+    };
     let mut last_line = Instant::now();
     let mut signal = None;
     loop {
@@ -274,10 +291,20 @@ pub fn run_headless(watcher: &mut Watcher, signals: &Receiver<i32>) -> Result<(W
         if last_line.elapsed() >= progress_every {
             last_line = Instant::now();
             let snapshot = watcher.follower.aggregate.snapshot(unix_now());
-            let name = watcher.follower.aggregate.logs.iter().find_map(|l| l.start.as_ref()).map_or("watch", |s| s.search.as_str());
+            let name = watcher
+                .follower
+                .aggregate
+                .logs
+                .iter()
+                .find_map(|l| l.start.as_ref())
+                .map_or("watch", |s| s.search.as_str());
             let line = crate::headless::progress_line(&snapshot, name);
             let mut stderr = std::io::stderr().lock();
-            let _ignored = if stderr_tty { write!(stderr, "\r\x1b[K{line}") } else { writeln!(stderr, "{line}") };
+            let _ignored = if stderr_tty {
+                write!(stderr, "\r\x1b[K{line}")
+            } else {
+                writeln!(stderr, "{line}")
+            };
         }
         select! {
             recv(signals) -> received => {

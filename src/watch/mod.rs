@@ -73,7 +73,9 @@ impl ShardLog {
         if self.paused {
             return "paused".to_string();
         }
-        self.progress.as_ref().map_or_else(|| "starting".to_string(), |p| p.state.clone())
+        self.progress
+            .as_ref()
+            .map_or_else(|| "starting".to_string(), |p| p.state.clone())
     }
 
     fn end_field(&self, name: &str) -> Option<&serde_json::Value> {
@@ -206,16 +208,39 @@ impl Aggregate {
                 // A best is also in the progress line: a log read from the middle still has it.
                 best.and_then(|best| self.offer_best(best, index, ts))
             }
-            LogEvent::Match { task, value, score, worker, .. } => {
+            LogEvent::Match {
+                task,
+                value,
+                score,
+                worker,
+                ..
+            } => {
                 log.first_match_ts.get_or_insert(ts);
                 if self.matches.len() < MAX_SUMMARY_MATCHES {
-                    self.matches.push(MatchEntry { task, value: value.clone() });
+                    self.matches.push(MatchEntry {
+                        task,
+                        value: value.clone(),
+                    });
                 }
-                Some(Event::Match { task, value, score, worker, at: self.at(ts) })
+                Some(Event::Match {
+                    task,
+                    value,
+                    score,
+                    worker,
+                    at: self.at(ts),
+                })
             }
-            LogEvent::Error { task, message, worker, .. } => {
-                Some(Event::Error { task, message, worker, at: self.at(ts) })
-            }
+            LogEvent::Error {
+                task,
+                message,
+                worker,
+                ..
+            } => Some(Event::Error {
+                task,
+                message,
+                worker,
+                at: self.at(ts),
+            }),
             LogEvent::Best { task, score, .. } => self.offer_best(LoggedBest { score, task }, index, ts),
             LogEvent::Halt { reason } => {
                 log.halt = Some(reason);
@@ -247,8 +272,16 @@ impl Aggregate {
         if !better || self.goal == Goal::None {
             return None;
         }
-        self.best = Some(Best { score: candidate.score, task: candidate.task });
-        Some(Event::NewBest { task: candidate.task, score: candidate.score, worker: shard, at: self.at(ts) })
+        self.best = Some(Best {
+            score: candidate.score,
+            task: candidate.task,
+        });
+        Some(Event::NewBest {
+            task: candidate.task,
+            score: candidate.score,
+            worker: shard,
+            at: self.at(ts),
+        })
     }
 
     /// True once at least one log has started and every started log has ended.
@@ -261,14 +294,22 @@ impl Aggregate {
     /// Size of the whole search: the space (or window) the shards split.
     #[must_use]
     pub fn total(&self) -> u64 {
-        let declared = self.logs.iter().filter_map(|l| l.start.as_ref()).find_map(|start| {
-            match (start.window, start.shard) {
+        let declared = self
+            .logs
+            .iter()
+            .filter_map(|l| l.start.as_ref())
+            .find_map(|start| match (start.window, start.shard) {
                 (Some((skip, end)), Some(_)) => Some(end.saturating_sub(skip)),
                 (None, Some(_)) => start.space,
                 _ => None,
-            }
-        });
-        declared.unwrap_or_else(|| self.logs.iter().filter_map(|l| l.progress.as_ref()).map(|p| p.total).sum())
+            });
+        declared.unwrap_or_else(|| {
+            self.logs
+                .iter()
+                .filter_map(|l| l.progress.as_ref())
+                .map(|p| p.total)
+                .sum()
+        })
     }
 
     /// The union of every shard's completed ranges.
@@ -295,12 +336,25 @@ impl Aggregate {
         snapshot.submitted = sum(|p| p.submitted);
         snapshot.completed = sum(|p| p.completed);
         snapshot.cancelled = sum(|p| p.cancelled);
-        snapshot.in_flight = snapshot.submitted.saturating_sub(snapshot.completed + snapshot.cancelled);
+        snapshot.in_flight = snapshot
+            .submitted
+            .saturating_sub(snapshot.completed + snapshot.cancelled);
         snapshot.matches = sum(|p| p.matches);
         snapshot.errors = sum(|p| p.errors);
-        snapshot.target_workers = progresses.iter().filter(|p| p.state != "finished").map(|p| p.workers).sum();
+        snapshot.target_workers = progresses
+            .iter()
+            .filter(|p| p.state != "finished")
+            .map(|p| p.workers)
+            .sum();
         // 0.0 + ...: a float sum of nothing is -0.0.
-        snapshot.tasks_per_s = 0.0 + self.logs.iter().filter(|l| l.end.is_none()).filter_map(|l| l.progress.as_ref()).map(|p| p.rate).sum::<f64>();
+        snapshot.tasks_per_s = 0.0
+            + self
+                .logs
+                .iter()
+                .filter(|l| l.end.is_none())
+                .filter_map(|l| l.progress.as_ref())
+                .map(|p| p.rate)
+                .sum::<f64>();
         let end = if self.all_ended() { self.last_end_ts() } else { now };
         snapshot.elapsed = self.at(end);
         snapshot.active = self.active();
@@ -311,7 +365,10 @@ impl Aggregate {
     }
 
     fn last_end_ts(&self) -> f64 {
-        self.logs.iter().map(|l| l.end_ts).fold(self.origin_ts.unwrap_or(0.0), f64::max)
+        self.logs
+            .iter()
+            .map(|l| l.end_ts)
+            .fold(self.origin_ts.unwrap_or(0.0), f64::max)
     }
 
     /// The longest stretch any shard was not paused, measured from the search's time zero.
@@ -329,7 +386,11 @@ impl Aggregate {
         if self.all_ended() {
             return RunState::Finished(self.halt_reason());
         }
-        let live: Vec<&ShardLog> = self.logs.iter().filter(|l| l.start.is_some() && l.end.is_none()).collect();
+        let live: Vec<&ShardLog> = self
+            .logs
+            .iter()
+            .filter(|l| l.start.is_some() && l.end.is_none())
+            .collect();
         if self.halt_override.is_some() || live.iter().any(|l| l.halt.is_some()) {
             RunState::Halting(self.halt_reason())
         } else if !live.is_empty() && live.iter().all(|l| l.paused) {
@@ -349,7 +410,11 @@ impl Aggregate {
         let reasons: Vec<&str> = self
             .logs
             .iter()
-            .filter_map(|l| l.end_field("halt_reason").and_then(|r| r.as_str()).or(l.halt.as_deref()))
+            .filter_map(|l| {
+                l.end_field("halt_reason")
+                    .and_then(|r| r.as_str())
+                    .or(l.halt.as_deref())
+            })
             .collect();
         let order = [
             ("fatal", HaltReason::Fatal),
@@ -383,7 +448,11 @@ impl Aggregate {
                     total: progress.map_or(0, |p| p.total),
                     matches: progress.map_or(0, |p| p.matches),
                     errors: progress.map_or(0, |p| p.errors),
-                    rate: if live { progress.map_or(0.0, |p| p.rate) } else { 0.0 },
+                    rate: if live {
+                        progress.map_or(0.0, |p| p.rate)
+                    } else {
+                        0.0
+                    },
                     last_heard_s: if log.start.is_some() { silent_for } else { 0.0 },
                     silent: live && silent_for > SILENT_INTERVALS * log.interval_s,
                     exit_code: log
@@ -402,25 +471,31 @@ impl Aggregate {
     #[must_use]
     pub fn report(&self, now: f64) -> RunReport {
         let snapshot = self.snapshot(now);
-        let mut report = RunReport::default();
-        report.reason = self.halt_reason();
-        report.total = snapshot.total;
-        report.submitted = snapshot.submitted;
-        report.completed = snapshot.completed;
-        report.cancelled = snapshot.cancelled;
-        report.matches = snapshot.matches;
-        report.errors = snapshot.errors;
-        report.workers = self.logs.iter().filter_map(|l| l.progress.as_ref()).map(|p| p.workers).sum();
-        report.elapsed = snapshot.elapsed;
-        report.active = snapshot.active;
-        report.halt_latency = self.halt_latency();
-        report.started_after_halt = self.end_sum("started_after_halt");
-        report.best = self.best;
-        report.fatal = self
-            .logs
-            .iter()
-            .find_map(|l| l.end_field("fatal").and_then(|f| f.as_str()).map(str::to_string));
-        report
+        RunReport {
+            reason: self.halt_reason(),
+            total: snapshot.total,
+            submitted: snapshot.submitted,
+            completed: snapshot.completed,
+            cancelled: snapshot.cancelled,
+            matches: snapshot.matches,
+            errors: snapshot.errors,
+            workers: self
+                .logs
+                .iter()
+                .filter_map(|l| l.progress.as_ref())
+                .map(|p| p.workers)
+                .sum(),
+            elapsed: snapshot.elapsed,
+            active: snapshot.active,
+            halt_latency: self.halt_latency(),
+            started_after_halt: self.end_sum("started_after_halt"),
+            best: self.best,
+            fatal: self
+                .logs
+                .iter()
+                .find_map(|l| l.end_field("fatal").and_then(|f| f.as_str()).map(str::to_string)),
+            ..RunReport::default()
+        }
     }
 
     /// From the first match to the last shard ended, for a search halted by a match.
@@ -429,8 +504,14 @@ impl Aggregate {
         if !matches!(self.halt_reason(), HaltReason::Match | HaltReason::After) || !self.all_ended() {
             return None;
         }
-        let first = self.logs.iter().filter_map(|l| l.first_match_ts).fold(f64::INFINITY, f64::min);
-        first.is_finite().then(|| Duration::from_secs_f64((self.last_end_ts() - first).max(0.0)))
+        let first = self
+            .logs
+            .iter()
+            .filter_map(|l| l.first_match_ts)
+            .fold(f64::INFINITY, f64::min);
+        first
+            .is_finite()
+            .then(|| Duration::from_secs_f64((self.last_end_ts() - first).max(0.0)))
     }
 
     fn end_sum(&self, field: &str) -> u64 {
@@ -462,7 +543,10 @@ impl Aggregate {
             .filter_map(|l| l.end_field("peak_rss_kb").and_then(serde_json::Value::as_u64))
             .max()
             .unwrap_or(0);
-        WatchSummary { summary, shards: self.shard_rows(now) }
+        WatchSummary {
+            summary,
+            shards: self.shard_rows(now),
+        }
     }
 }
 
@@ -502,6 +586,132 @@ fn coverage(total: u64, done: &[(u64, u64)]) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logformat::{FORMAT_VERSION, ShardInfo};
+
+    fn record(ts: f64, event: LogEvent) -> Record {
+        Record { t: 0.0, ts, event }
+    }
+
+    fn start(index: u64) -> LogEvent {
+        LogEvent::Start(StartEvent {
+            format: FORMAT_VERSION,
+            search: "collatz".into(),
+            params: "below=1000".into(),
+            spec: serde_json::to_value(crate::spec::SearchSpec::Collatz {
+                below: 1000,
+                target: None,
+            })
+            .ok(),
+            workers: 1,
+            halt: "never".into(),
+            space: Some(999),
+            window: None,
+            shard: Some(ShardInfo {
+                index,
+                count: 2,
+                chunk: 10,
+            }),
+            host: format!("node{index}"),
+            pid: 1,
+            resumed: None,
+        })
+    }
+
+    fn progress(elapsed_s: f64, completed: u64, best: Option<LoggedBest>, done: Vec<(u64, u64)>) -> LogEvent {
+        LogEvent::Progress(ProgressEvent {
+            state: "running".into(),
+            total: 500,
+            total_open: false,
+            submitted: completed,
+            completed,
+            cancelled: 0,
+            matches: 0,
+            errors: 0,
+            rate: 100.0,
+            best,
+            elapsed_s,
+            active_s: elapsed_s,
+            workers: 1,
+            done,
+        })
+    }
+
+    fn two_shards() -> Aggregate {
+        let mut aggregate = Aggregate::new(vec!["a".into(), "b".into()]);
+        aggregate.ingest(
+            0,
+            vec![
+                record(100.0, start(0)),
+                record(
+                    101.0,
+                    progress(1.0, 10, Some(LoggedBest { score: 5.0, task: 3 }), vec![(0, 10)]),
+                ),
+            ],
+        );
+        aggregate.ingest(
+            1,
+            vec![
+                record(100.5, start(1)),
+                record(
+                    101.5,
+                    progress(1.0, 10, Some(LoggedBest { score: 9.0, task: 17 }), vec![(10, 20)]),
+                ),
+            ],
+        );
+        aggregate
+    }
+
+    #[test]
+    fn shards_add_up_to_one_search() {
+        let aggregate = two_shards();
+        let snapshot = aggregate.snapshot(102.0);
+        assert_eq!(snapshot.total, 999, "the whole space, not a shard's share");
+        assert_eq!(snapshot.completed, 20);
+        assert_eq!(snapshot.coverage.iter().sum::<u64>(), 20);
+        assert_eq!(
+            snapshot.best,
+            Some(Best { score: 9.0, task: 17 }),
+            "collatz maximises"
+        );
+        assert!((snapshot.tasks_per_s - 200.0).abs() < 1e-9);
+        assert_eq!(snapshot.elapsed, Duration::from_secs(2));
+        assert_eq!(aggregate.done_ranges(), vec![(0, 20)]);
+    }
+
+    #[test]
+    fn a_shard_silent_for_three_intervals_is_flagged() {
+        let aggregate = two_shards();
+        let rows = aggregate.shard_rows(103.8);
+        assert!(
+            !rows[0].silent && !rows[1].silent,
+            "2.8 s and 2.3 s: within 3 intervals of 1 s"
+        );
+        let rows = aggregate.shard_rows(104.2);
+        assert!(
+            rows[0].silent && !rows[1].silent,
+            "3.2 s silent: flagged; 2.7 s: not"
+        );
+        assert_eq!(rows[1].host, "node1");
+    }
+
+    #[test]
+    fn the_watcher_s_halt_decides_the_reason_and_a_match_beats_a_signal() {
+        let mut aggregate = two_shards();
+        let end = |reason: &str| LogEvent::End {
+            summary: serde_json::json!({ "halt_reason": reason, "exit_code": 0 }),
+        };
+        aggregate.ingest(0, vec![record(105.0, end("match"))]);
+        aggregate.ingest(1, vec![record(105.2, end("signal"))]);
+        assert!(aggregate.all_ended());
+        assert_eq!(aggregate.halt_reason(), HaltReason::Match);
+        aggregate.halt_override = Some(HaltReason::User);
+        assert_eq!(aggregate.halt_reason(), HaltReason::User);
+        assert_eq!(
+            aggregate.snapshot(200.0).elapsed,
+            Duration::from_secs_f64(5.2),
+            "a finished search's clock stops at the last end"
+        );
+    }
 
     #[test]
     fn coverage_counts_each_id_in_its_bucket() {

@@ -20,10 +20,16 @@ const QUIT_WAIT: Duration = Duration::from_secs(10);
 ///
 /// # Errors
 /// When the terminal cannot be set up or drawn, or a log cannot be read.
-pub fn run(watcher: &mut Watcher, signals: &Receiver<i32>, title: &str, color: bool) -> anyhow::Result<(WatchSummary, Option<i32>)> {
+pub fn run(
+    watcher: &mut Watcher,
+    signals: &Receiver<i32>,
+    title: &str,
+    color: bool,
+) -> anyhow::Result<(WatchSummary, Option<i32>)> {
     let stop_input = Arc::new(AtomicBool::new(false));
     let (_guard, mut terminal) = TerminalGuard::enter().context("cannot set up the terminal")?;
-    let inputs = crate::term::spawn_input_thread(Arc::clone(&stop_input)).context("cannot read the keyboard")?;
+    let inputs =
+        crate::term::spawn_input_thread(Arc::clone(&stop_input)).context("cannot read the keyboard")?;
     let result = run_loop(&mut terminal, watcher, &inputs, signals, title, color);
     stop_input.store(true, Ordering::Release);
     result
@@ -126,7 +132,9 @@ fn run_info(watcher: &Watcher, title: &str) -> Option<RunInfo> {
 fn steer(watcher: &mut Watcher, app: &mut App, commands: Vec<Command>) {
     for command in commands {
         let outcome = match command {
-            Command::HaltNow if watcher.steer.owns_runs() || !app.quit => watcher.halt(HaltReason::User, Action::HaltNow),
+            Command::HaltNow if watcher.steer.owns_runs() || !app.quit => {
+                watcher.halt(HaltReason::User, Action::HaltNow)
+            }
             Command::HaltSoon => watcher.halt(HaltReason::User, Action::Finish),
             Command::Pause => watcher.steer.apply(Action::Pause, &watcher.follower.aggregate),
             Command::Resume => watcher.steer.apply(Action::Resume, &watcher.follower.aggregate),
