@@ -97,4 +97,6 @@ pub mod internals {
     pub use crate::spec::SearchSpec;
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};
+    pub use crate::watch::follow::{LocalSteer, Watcher};
+    pub use crate::watch::view::run_loop as watch_loop;
 }

@@ -188,3 +188,70 @@ fn a_headless_run_pauses_resumes_and_finishes_on_the_signals_the_cluster_sends()
         .unwrap_or_default();
     assert!(request.contains("\"mode\":\"soon\""), "{text}");
 }
+
+/// A log line as a run writes it.
+fn line(ts: f64, event: &str, fields: &str) -> String {
+    format!("{{\"event\":\"{event}\",\"t\":0.0,\"ts\":{ts}{fields}}}\n")
+}
+
+fn shard_log(path: &Path, index: u64, ts: f64) {
+    let start = format!(
+        ",\"format\":1,\"search\":\"needle\",\"params\":\"tasks=1000\",\"spec\":null,\"workers\":1,\"halt\":\"now\",\"space\":1000,\"window\":null,\"shard\":{{\"index\":{index},\"count\":2,\"chunk\":10}},\"host\":\"node{index}\",\"pid\":0,\"resumed\":null"
+    );
+    let progress = ",\"state\":\"running\",\"total\":500,\"submitted\":50,\"completed\":40,\"cancelled\":0,\"matches\":0,\"errors\":0,\"rate\":40.0,\"best\":null,\"elapsed_s\":1.0,\"active_s\":1.0,\"workers\":1,\"done\":[[0,40]]";
+    std::fs::write(
+        path,
+        line(ts - 1.0, "start", &start) + &line(ts, "progress", progress),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_watch_dashboard_shows_a_shards_table_and_flags_a_silent_shard() {
+    use poolwatch::internals::{Input, LocalSteer, Watcher, watch_loop};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let (quiet, live) = (temp("quiet"), temp("live-shard"));
+    shard_log(&quiet, 0, now - 30.0);
+    shard_log(&live, 1, now);
+    let mut watcher = Watcher::new(&[quiet, live], Box::new(LocalSteer), None);
+    let (key_tx, key_rx) = crossbeam_channel::unbounded();
+    let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(600));
+        let q = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('q'),
+            crossterm::event::KeyModifiers::NONE,
+        );
+        key_tx.send(Input::Key(q)).unwrap();
+    });
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (summary, _) = watch_loop(&mut terminal, &mut watcher, &key_rx, &signal_rx, "test", false).unwrap();
+    let screen: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .chunks(120)
+        .map(|row| row.iter().map(ratatui::buffer::Cell::symbol).collect::<String>() + "\n")
+        .collect();
+    assert!(screen.contains("shards: 2 of 2 live, 1 silent"), "{screen}");
+    let silent_row = screen.lines().find(|l| l.contains("node0")).unwrap();
+    assert!(silent_row.contains("SILENT"), "{screen}");
+    assert!(
+        !screen
+            .lines()
+            .find(|l| l.contains("node1"))
+            .unwrap()
+            .contains("SILENT"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("80 / 1,000"),
+        "completed of the whole space: {screen}"
+    );
+    assert_eq!(summary.summary.completed, 80);
+}
