@@ -74,6 +74,19 @@ fn follow_to_end(cli: &Cli, watcher: &mut Watcher, title: &str) -> Result<u8, Fa
         super::view::run(watcher, &signals, title, color)?
     };
     print_summary(&summary, cli.json);
+    for row in summary
+        .shards
+        .iter()
+        .filter(|row| !row.state.starts_with("ended"))
+    {
+        // Only the cluster's own halt explains a shard that never wrote its summary.
+        if !watcher.halted || row.state != "waiting" {
+            eprintln!(
+                "poolwatch: shard {} has written no summary ({}; its log: {})",
+                row.shard, row.state, row.log
+            );
+        }
+    }
     if let Some(message) = &summary.summary.fatal {
         eprintln!("poolwatch: {message}");
     }
