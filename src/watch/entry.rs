@@ -30,6 +30,11 @@ pub fn cluster_main(cli: &Cli, engine_name: &str, plan: &RunPlan) -> Result<u8, 
             "--shard and --cluster do not go together: --cluster picks each shard itself".into(),
         ));
     }
+    if cli.log.is_some() {
+        return Err(usage(
+            "--log and --cluster do not go together: each shard logs to --cluster-dir/shard-I.jsonl".into(),
+        ));
+    }
     if plan.preset.reads_stdin() {
         return Err(usage(
             "--cluster: exec needs --range or --input (the shards cannot share standard input)".into(),
