@@ -39,7 +39,13 @@ pub fn run(
         select! {
             recv(run.events()) -> event => match event {
                 Ok(Event::Finished(report)) => break report,
-                Ok(event) => journal.event(&run, &event),
+                Ok(event) => {
+                    journal.event(&run, &event);
+                    // Lines are written in bulk while events queue up, at once when none do.
+                    if run.events().is_empty() {
+                        journal.flush();
+                    }
+                }
                 // The run holds the sender until Finished is sent; disconnection means it is gone.
                 Err(_) => break run.wait(),
             },
@@ -56,12 +62,20 @@ pub fn run(
                     apply_control(&run, journal, control);
                 }
             },
-            recv(ticker) -> _ => progress(&run.snapshot(), search.name(), stderr_tty),
-            recv(status) -> _ => journal.tick(&run),
+            recv(ticker) -> _ => {
+                journal.flush();
+                progress(&run.snapshot(), search.name(), stderr_tty);
+            }
+            recv(status) -> _ => {
+                journal.tick(&run);
+                journal.flush();
+            }
         }
     };
     if stderr_tty {
-        eprint!("\r\x1b[K");
+        let mut stderr = std::io::stderr().lock();
+        let cleared = write!(stderr, "\r\x1b[K").and_then(|()| stderr.flush());
+        crate::launch::note_stderr(&cleared);
     }
     journal.finish(&run, &report, signal)
 }
@@ -97,7 +111,7 @@ fn progress(snapshot: &Snapshot, name: &str, rewrite: bool) {
     } else {
         writeln!(stderr, "{line}")
     };
-    let _ignored = written.and_then(|()| stderr.flush());
+    crate::launch::note_stderr(&written.and_then(|()| stderr.flush()));
 }
 
 /// The text of the progress line.

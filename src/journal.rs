@@ -55,6 +55,7 @@ impl Journal {
             resumed: None,
         };
         journal.write(Duration::ZERO, &LogEvent::Start(start));
+        journal.log.flush();
         journal
     }
 
@@ -192,7 +193,14 @@ impl Journal {
         self.write(at, &logged);
     }
 
-    /// Writes the last checkpoint, builds the summary, logs the `end` event with it, and returns it.
+    /// Writes the log lines gathered so far (call it when the reader has nothing else to do).
+    pub fn flush(&mut self) {
+        self.log.flush();
+    }
+
+    /// Writes the last checkpoint, builds the summary, logs the `end` event with it, and
+    /// returns it. When the log could not be written whole, the summary says so and its
+    /// exit code is [`crate::summary::EXIT_LOG_INCOMPLETE`].
     pub fn finish(&mut self, run: &Run, report: &RunReport, signal: Option<i32>) -> Summary {
         self.progress(&run.snapshot(), run.completed_ranges());
         let mut matches = std::mem::take(&mut self.matches);
@@ -206,8 +214,15 @@ impl Journal {
             signal,
             self.can_match,
         );
-        let fields = serde_json::to_value(&summary).unwrap_or_default();
-        self.write(report.elapsed, &LogEvent::End { summary: fields });
+        let mut summary = summary;
+        if self.log.failure().is_none() {
+            let fields = serde_json::to_value(&summary).unwrap_or_default();
+            self.write(report.elapsed, &LogEvent::End { summary: fields });
+            self.log.flush();
+        }
+        if let Some(failure) = self.log.failure() {
+            summary.mark_log_incomplete(failure);
+        }
         summary
     }
 }

@@ -4,6 +4,9 @@ use crate::pool::{HaltPolicy, RunConfig};
 use crate::spec::SearchSpec;
 use std::path::Path;
 
+/// Most events a run queues for the log writer and the dashboard before its workers wait.
+pub const EVENT_CAPACITY: usize = 1024;
+
 /// The presets shipped in `assets/runs/`, compiled in so the launcher works from any directory.
 const SHIPPED: [(&str, &str); 5] = [
     (
@@ -50,6 +53,25 @@ fn default_halt() -> String {
     "now".to_string()
 }
 
+/// A worker count outside `1..=MAX_WORKERS`, from the command line or a preset file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("workers must be between 1 and {max}, got {got}", max = crate::pool::MAX_WORKERS)]
+pub struct BadWorkers {
+    /// The count asked for.
+    pub got: usize,
+}
+
+/// The one check of a requested worker count (`None`: the number of CPUs).
+///
+/// # Errors
+/// [`BadWorkers`] for 0 or more than [`crate::pool::MAX_WORKERS`].
+pub fn check_workers(workers: Option<usize>) -> Result<(), BadWorkers> {
+    match workers {
+        Some(got) if !(1..=crate::pool::MAX_WORKERS).contains(&got) => Err(BadWorkers { got }),
+        _ => Ok(()),
+    }
+}
+
 /// Why a preset could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
@@ -71,6 +93,22 @@ pub enum PresetError {
     },
 }
 
+/// The parser's message with the line and column it points at, without quoting the
+/// file's content (which may hold anything, secrets included).
+fn toml_problem(text: &str, err: &toml::de::Error) -> String {
+    let Some(at) = err.span().map(|span| span.start.min(text.len())) else {
+        return err.message().to_string();
+    };
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |start| start.chars().count())
+        + 1;
+    format!("line {line}, column {column}: {}", err.message())
+}
+
 impl Preset {
     /// Parses a preset from TOML text; `origin` names it in errors.
     ///
@@ -81,21 +119,13 @@ impl Preset {
             path: origin.to_string(),
             message: message.split_whitespace().collect::<Vec<_>>().join(" "),
         };
-        let file: PresetFile = toml::from_str(text).map_err(|err| parse_error(err.to_string()))?;
+        let file: PresetFile = toml::from_str(text).map_err(|err| parse_error(toml_problem(text, &err)))?;
         let halt = file
             .halt
             .parse::<HaltPolicy>()
             .map_err(|err| parse_error(err.to_string()))?;
         file.search.build().map_err(|err| parse_error(err.to_string()))?;
-        if file
-            .workers
-            .is_some_and(|w| !(1..=crate::pool::MAX_WORKERS).contains(&w))
-        {
-            return Err(parse_error(format!(
-                "workers must be between 1 and {}",
-                crate::pool::MAX_WORKERS
-            )));
-        }
+        check_workers(file.workers).map_err(|err| parse_error(err.to_string()))?;
         Ok(Self {
             name: file.name,
             description: file.description,
@@ -142,6 +172,8 @@ impl Preset {
             policy: self.halt,
             ..RunConfig::default()
         }
+        // The log writer and the dashboard may be slower than the workers: memory stays flat.
+        .with_event_capacity(EVENT_CAPACITY)
     }
 
     /// Worker count, resolving "number of CPUs".
@@ -173,5 +205,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("halt policy"), "{err}");
+    }
+
+    #[test]
+    fn unknown_search_fields_are_refused() {
+        let err =
+            Preset::from_toml("name = \"a\"\n[search]\nkind = \"pow\"\nbitz = 3", "x.toml").unwrap_err();
+        assert!(err.to_string().contains("bitz"), "{err}");
     }
 }

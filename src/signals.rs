@@ -1,7 +1,7 @@
 //! SIGINT, SIGTERM and SIGHUP turned into channel messages, so a run can halt and clean up instead of dying.
 
 use crossbeam_channel::Receiver;
-use signal_hook::consts::{SIGCONT, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+use signal_hook::consts::{SIGCONT, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGXFSZ};
 use signal_hook::iterator::Signals;
 
 /// The signals poolwatch handles.
@@ -37,9 +37,13 @@ impl Control {
 
 /// Starts a thread that forwards each handled signal's number on the returned channel.
 ///
+/// Also catches SIGXFSZ (whose default action kills the process), so that a write past a
+/// file-size limit fails with `EFBIG` and the log is closed on its last whole line.
+///
 /// # Errors
 /// When the signal handlers cannot be registered.
 pub fn listen() -> std::io::Result<Receiver<i32>> {
+    signal_hook::flag::register(SIGXFSZ, std::sync::Arc::default())?;
     forward(&HANDLED, "poolwatch-signals")
 }
 

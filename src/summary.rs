@@ -12,6 +12,15 @@ pub const EXIT_FOUND: u8 = 0;
 pub const EXIT_NOT_FOUND: u8 = 1;
 /// Exit code: bad arguments or input (a command that cannot be run included).
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the `--log` file could not be written whole (it holds whole lines only, up
+/// to the failure). Takes precedence over the run's own exit code.
+pub const EXIT_LOG_INCOMPLETE: u8 = 3;
+/// Exit code: standard output or standard error could not be written (other than a closed
+/// pipe on standard output). Takes precedence over every other code.
+pub const EXIT_OUTPUT_FAILED: u8 = 4;
+/// Exit code: standard output was a pipe whose reader went away (as a filter killed by
+/// SIGPIPE would report: 128 + 13). Nothing is printed.
+pub const EXIT_BROKEN_PIPE: u8 = 141;
 
 /// One match in the summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,6 +74,8 @@ pub struct Summary {
     pub peak_rss_kb: u64,
     /// Why a fatal error stopped the run (a command that cannot be run), if one did.
     pub fatal: Option<String>,
+    /// Why the `--log` file is incomplete, if a write to it failed.
+    pub log_incomplete: Option<String>,
     /// The exit code the process ends with.
     pub exit_code: u8,
 }
@@ -103,8 +114,16 @@ impl Summary {
             best: report.best,
             peak_rss_kb: peak_rss_kb(),
             fatal: report.fatal.clone(),
+            log_incomplete: None,
             exit_code,
         }
+    }
+
+    /// Records that the `--log` file is incomplete, and why; the exit code becomes
+    /// [`EXIT_LOG_INCOMPLETE`].
+    pub fn mark_log_incomplete(&mut self, reason: &str) {
+        self.log_incomplete = Some(reason.to_string());
+        self.exit_code = EXIT_LOG_INCOMPLETE;
     }
 
     /// One JSON object on one line.
@@ -158,6 +177,9 @@ impl Summary {
                 best.task
             ));
         }
+        if let Some(reason) = &self.log_incomplete {
+            text.push_str(&format!("\n  the log is incomplete: {reason}"));
+        }
         text.push('\n');
         text
     }
@@ -166,7 +188,8 @@ impl Summary {
 /// The exit code for a finished run.
 #[must_use]
 pub fn exit_code(report: &RunReport, can_match: bool, signal: Option<i32>) -> u8 {
-    if let Some(signal) = signal {
+    // A signal that came after the run had finished by itself changed nothing.
+    if let Some(signal) = signal.filter(|_| report.reason == HaltReason::Signal) {
         return crate::signals::exit_code(signal);
     }
     if report.reason == HaltReason::Fatal {
@@ -184,6 +207,7 @@ pub fn exit_code(report: &RunReport, can_match: bool, signal: Option<i32>) -> u8
 ///
 /// Read from `/proc/self/status` rather than `getrusage`, whose `ru_maxrss` keeps the
 /// peak of the process that called `exec`.
+#[cfg(target_os = "linux")]
 #[must_use]
 pub fn peak_rss_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -192,6 +216,13 @@ pub fn peak_rss_kb() -> u64 {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// Peak resident set size: unknown (0) without Linux's `/proc`.
+#[cfg(not(target_os = "linux"))]
+#[must_use]
+pub fn peak_rss_kb() -> u64 {
+    0
 }
 
 /// A reason in words.

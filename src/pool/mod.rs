@@ -1,6 +1,7 @@
 //! The engine: a pool of worker threads that searches `0..N` in batches, halts early and reports live counters.
 
 mod halt;
+pub(crate) mod panics;
 mod ranges;
 mod shared;
 mod stats;
@@ -39,6 +40,9 @@ pub struct RunConfig {
     pub policy: HaltPolicy,
     /// Number of coverage buckets the space is split into for the coverage strip.
     pub coverage_buckets: usize,
+    /// Most events queued for the reader of [`Run::events`]; `None` (the default) for no
+    /// bound. See [`RunConfig::with_event_capacity`].
+    pub event_capacity: Option<usize>,
 }
 
 impl RunConfig {
@@ -56,6 +60,19 @@ impl RunConfig {
         self
     }
 
+    /// The same config with at most `capacity` events queued for the reader.
+    ///
+    /// When the reader falls behind, workers wait for room before announcing a match or
+    /// an error (nothing is dropped) and new bests are coalesced into the latest one, so
+    /// memory stays flat however many matches there are. The reader must then read
+    /// [`Run::events`] up to [`Event::Finished`] (or drop the run) rather than call
+    /// [`Run::wait`] alone, which could wait on workers waiting for room.
+    #[must_use]
+    pub fn with_event_capacity(mut self, capacity: usize) -> Self {
+        self.event_capacity = Some(capacity.max(1));
+        self
+    }
+
     /// The same config with `buckets` coverage buckets.
     #[must_use]
     pub fn with_coverage_buckets(mut self, buckets: usize) -> Self {
@@ -70,6 +87,7 @@ impl Default for RunConfig {
             workers: num_cpus::get(),
             policy: HaltPolicy::Now,
             coverage_buckets: 512,
+            event_capacity: None,
         }
     }
 }
@@ -193,7 +211,7 @@ impl Run {
     /// Starts searching `0..search.space()` at once.
     #[must_use]
     pub fn start(search: Arc<dyn Search>, config: &RunConfig) -> Self {
-        worker::quiet_worker_panics();
+        panics::install();
         let (shared, events) = Shared::launch(search, config);
         Self { shared, events }
     }
@@ -294,7 +312,10 @@ impl Drop for Run {
         if !self.is_finished() {
             self.halt_now();
         }
-        let _report = self.shared.wait();
+        // Workers may wait for room on a bounded event channel: make it while waiting.
+        while !self.is_finished() {
+            let _unread = self.events.recv_timeout(Duration::from_millis(10));
+        }
         self.shared.join_threads();
     }
 }

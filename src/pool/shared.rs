@@ -6,7 +6,7 @@ use super::{
 };
 use crate::search::{Goal, Search, SpaceStatus};
 use crate::sync::lock;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 use crossbeam_utils::CachePadded;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -72,6 +72,9 @@ pub(crate) struct Shared {
     report: Mutex<Option<RunReport>>,
     report_ready: Condvar,
     pub events: Sender<Event>,
+    /// Events that found a bounded channel full and must not hold up their sender
+    /// (new bests, coalesced to the latest; halts): sent before any later event.
+    pending_events: Mutex<Vec<Event>>,
     pub batch_size: AtomicU64,
     pub coverage: Box<[AtomicU64]>,
     /// Ids completed, exactly (updated once per batch).
@@ -92,7 +95,10 @@ impl Shared {
         let open = search.open_space();
         let total = if open { 0 } else { search.space() };
         let goal = search.goal();
-        let (events_tx, events_rx) = crossbeam_channel::unbounded();
+        let (events_tx, events_rx) = match config.event_capacity {
+            Some(capacity) => crossbeam_channel::bounded(capacity),
+            None => crossbeam_channel::unbounded(),
+        };
         // About 1 ms of work per batch: 32+ queued batches keep workers fed even when the
         // submitter waits tens of milliseconds for a CPU on a loaded machine.
         let (batch_tx, batch_rx) = crossbeam_channel::bounded((4 * workers).max(32));
@@ -132,6 +138,7 @@ impl Shared {
             report: Mutex::new(None),
             report_ready: Condvar::new(),
             events: events_tx,
+            pending_events: Mutex::new(Vec::new()),
             batch_size: AtomicU64::new(initial_batch),
             coverage: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
             completed: Mutex::new(super::RangeSet::new()),
@@ -216,7 +223,19 @@ impl Shared {
             .name(format!("{}{index}", worker::THREAD_PREFIX))
             .spawn(move || worker::run_worker(&worker_shared, index, &slot));
         match spawned {
-            Ok(handle) => lock(&shared.threads).push(handle),
+            Ok(handle) => {
+                // Join the workers that retired since, so their stacks go now, not at the end.
+                let retired: Vec<JoinHandle<()>> = {
+                    let mut threads = lock(&shared.threads);
+                    let (retired, live) = threads.drain(..).partition(JoinHandle::is_finished);
+                    *threads = live;
+                    threads.push(handle);
+                    retired
+                };
+                for thread in retired {
+                    let _joined = thread.join();
+                }
+            }
             Err(_) => {
                 let slots = shared.slots.read().unwrap_or_else(PoisonError::into_inner);
                 slots[index].set_state(WorkerState::Stopped);
@@ -292,17 +311,21 @@ impl Shared {
     /// Records the first halt, stops new work, and for `Now` cancels running tasks.
     pub fn halt(&self, mode: HaltMode, reason: HaltReason, at: Instant) {
         let mut record = lock(&self.halt);
-        if record.is_none() {
+        let first = record.is_none();
+        if first {
             *record = Some(HaltRecord { reason, at });
             let at_ns =
                 u64::try_from(at.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX - 1);
             self.halt_ns.store(at_ns + 1, Ordering::Release);
-            let _sent = self.events.send(Event::Halted {
+        }
+        drop(record);
+        if first {
+            // Never blocks: the caller may be the very reader of the events (a signal, a key).
+            self.offer_event(Event::Halted {
                 reason,
                 at: at.saturating_duration_since(self.started),
             });
         }
-        drop(record);
         if mode == HaltMode::Now {
             self.cancel.cancel();
         }
@@ -336,13 +359,51 @@ impl Shared {
             *best = Some(Best { score, task });
             self.best_bits.store(score.to_bits(), Ordering::Relaxed);
             let at = self.started.elapsed();
-            let _sent = self.events.send(Event::NewBest {
+            self.offer_event(Event::NewBest {
                 task,
                 score,
                 worker,
                 at,
             });
         }
+    }
+
+    /// Sends a match or an error: waits for room on a bounded channel (never drops it),
+    /// after passing on what waits in `pending_events` where there is room.
+    pub fn send_event(&self, event: Event) {
+        self.flush_pending(&mut lock(&self.pending_events));
+        let _sent = self.events.send(event);
+    }
+
+    /// Sends a new best or a halt without ever waiting: when the channel is full it
+    /// waits in `pending_events`, where a newer best replaces an older one.
+    fn offer_event(&self, event: Event) {
+        let mut pending = lock(&self.pending_events);
+        self.flush_pending(&mut pending);
+        let event = if pending.is_empty() {
+            match self.events.try_send(event) {
+                Ok(()) | Err(TrySendError::Disconnected(_)) => return,
+                Err(TrySendError::Full(event)) => event,
+            }
+        } else {
+            event
+        };
+        if matches!(event, Event::NewBest { .. }) {
+            pending.retain(|queued| !matches!(queued, Event::NewBest { .. }));
+        }
+        pending.push(event);
+    }
+
+    /// Moves queued events into the channel, oldest first, as far as there is room.
+    fn flush_pending(&self, pending: &mut Vec<Event>) {
+        let mut sent = 0;
+        for event in pending.iter() {
+            match self.events.try_send(event.clone()) {
+                Ok(()) | Err(TrySendError::Disconnected(_)) => sent += 1,
+                Err(TrySendError::Full(_)) => break,
+            }
+        }
+        pending.drain(..sent);
     }
 
     pub fn worker_exited(&self) {
@@ -372,6 +433,16 @@ impl Shared {
         let dropped: u64 = self.batches.try_iter().map(|batch| batch.end - batch.start).sum();
         self.drained.store(dropped, Ordering::Release);
         let report = self.build_report();
+        // Every worker is gone: what waits in `pending_events` can only grow by a late halt.
+        loop {
+            let pending = std::mem::take(&mut *lock(&self.pending_events));
+            if pending.is_empty() {
+                break;
+            }
+            for event in pending {
+                let _sent = self.events.send(event);
+            }
+        }
         // Finished is queued before waiters wake, so whoever returns from wait() finds it.
         let _sent = self.events.send(Event::Finished(report.clone()));
         *lock(&self.report) = Some(report);

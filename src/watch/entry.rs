@@ -5,16 +5,17 @@ use super::follow::{ClusterSteer, LocalSteer, Watcher, run_headless};
 use crate::cli::{Cli, RunPlan, WatchArgs};
 use crate::cluster::{ArrayJob, TASK_INDEX, engine_named};
 use crate::launch::{Failure, color_enabled, wants_headless};
+use crossbeam_channel::Receiver;
 use std::path::{Path, PathBuf};
 
 /// `poolwatch watch PATH...`: follows the logs to their end (or until `q`), prints the aggregated summary.
 ///
 /// # Errors
 /// A [`Failure`] when a log cannot be read (exit 2) or the terminal cannot be used.
-pub fn watch_main(cli: &Cli, args: &WatchArgs) -> Result<u8, Failure> {
+pub fn watch_main(cli: &Cli, args: &WatchArgs, signals: &Receiver<i32>) -> Result<u8, Failure> {
     let mut watcher = Watcher::new(&args.paths, Box::new(LocalSteer), None);
     let title = format!("watch {} log(s)", args.paths.len());
-    follow_to_end(cli, &mut watcher, &title)
+    follow_to_end(cli, &mut watcher, &title, signals)
 }
 
 /// `--cluster ENGINE --shards N`: submits the search as an array of shards, then watches them
@@ -22,7 +23,12 @@ pub fn watch_main(cli: &Cli, args: &WatchArgs) -> Result<u8, Failure> {
 ///
 /// # Errors
 /// A [`Failure`]: exit 2 for an unusable engine or bad options, 1 when submission fails.
-pub fn cluster_main(cli: &Cli, engine_name: &str, plan: &RunPlan) -> Result<u8, Failure> {
+pub fn cluster_main(
+    cli: &Cli,
+    engine_name: &str,
+    plan: &RunPlan,
+    signals: &Receiver<i32>,
+) -> Result<u8, Failure> {
     let usage = |text: String| Failure::usage(anyhow::anyhow!(text));
     let engine = engine_named(engine_name).map_err(usage)?;
     if cli.shard.is_some() {
@@ -66,17 +72,21 @@ pub fn cluster_main(cli: &Cli, engine_name: &str, plan: &RunPlan) -> Result<u8, 
         .collect();
     let steer = ClusterSteer::new(engine, id.clone());
     let mut watcher = Watcher::new(&paths, Box::new(steer), Some(plan.preset.halt));
-    follow_to_end(cli, &mut watcher, &format!("{engine_name} job {id}"))
+    follow_to_end(cli, &mut watcher, &format!("{engine_name} job {id}"), signals)
 }
 
 /// Runs the dashboard or the headless loop, then prints the summary and returns the exit code.
-fn follow_to_end(cli: &Cli, watcher: &mut Watcher, title: &str) -> Result<u8, Failure> {
-    let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
+fn follow_to_end(
+    cli: &Cli,
+    watcher: &mut Watcher,
+    title: &str,
+    signals: &Receiver<i32>,
+) -> Result<u8, Failure> {
     let (summary, _signal) = if wants_headless(cli) {
-        run_headless(watcher, &signals).map_err(Failure::usage)?
+        run_headless(watcher, signals).map_err(Failure::usage)?
     } else {
         let color = color_enabled(std::env::var_os("NO_COLOR").as_deref());
-        super::view::run(watcher, &signals, title, color)?
+        super::view::run(watcher, signals, title, color)?
     };
     print_summary(&summary, cli.json);
     for row in summary

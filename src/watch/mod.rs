@@ -597,10 +597,10 @@ mod tests {
             format: FORMAT_VERSION,
             search: "collatz".into(),
             params: "below=1000".into(),
-            spec: serde_json::to_value(crate::spec::SearchSpec::Collatz {
+            spec: serde_json::to_value(crate::spec::SearchSpec::Collatz(crate::spec::CollatzSpec {
                 below: 1000,
                 target: None,
-            })
+            }))
             .ok(),
             workers: 1,
             halt: "never".into(),
