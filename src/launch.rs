@@ -79,7 +79,8 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
         })
     })?;
     if wants_headless(cli) {
-        let (search, config) = (plan.search, plan.preset.run_config());
+        let config = sharded(plan.preset.run_config(), cli.shard)?;
+        let search = plan.search;
         let mut journal = Journal::start(log, search.as_ref(), &config, Some(&plan.preset.spec))
             .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
         let controls =
@@ -96,12 +97,34 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
         return Ok(summary.exit_code);
     }
     drop(log);
+    if cli.shard.is_some() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--shard runs headless (add --headless): a shard is one part of a search that `poolwatch watch` shows whole"
+        )));
+    }
     if plan.preset.reads_stdin() && std::io::stdin().is_terminal() {
         return Err(Failure::usage(anyhow::anyhow!(
             "exec reads its inputs from standard input, which is the dashboard's terminal: pipe them in, or use --range or --input"
         )));
     }
     run_dashboard(cli, plan, signals)
+}
+
+/// `--shard I/N` applied to the run's config.
+///
+/// The engine's id plan (`RunConfig::with_shard`, branch `engine`) is not in this branch yet;
+/// until it is, a shard refuses to run rather than search the whole space. With it, the body is
+/// `Ok(config.with_shard(Shard::new(index, count)?))` (see branch `slurm-engine-wiring`).
+fn sharded(
+    config: crate::pool::RunConfig,
+    shard: Option<(u64, u64)>,
+) -> Result<crate::pool::RunConfig, Failure> {
+    match shard {
+        None => Ok(config),
+        Some((index, count)) => Err(Failure::usage(anyhow::anyhow!(
+            "--shard {index}/{count}: this build has no id plan to split the space with (it comes with the engine's RunConfig::with_shard)"
+        ))),
+    }
 }
 
 /// Opens the dashboard, runs it, restores the terminal, then prints the last summary.
