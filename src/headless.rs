@@ -119,8 +119,8 @@ fn progress(snapshot: &Snapshot, name: &str, rewrite: bool) {
 pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
     let counts = format!(
         "{} matches, {} errors, {} workers, {} tasks/s",
-        snapshot.matches,
-        snapshot.errors,
+        snapshot.counters.matches,
+        snapshot.counters.errors,
         snapshot.target_workers,
         human_count(snapshot.tasks_per_s),
     );
@@ -128,14 +128,14 @@ pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
         // Input still being read: the count so far, no percentage or ETA.
         return format!(
             "{name} {}/{}+ done (total open), {counts}",
-            snapshot.completed, snapshot.total
+            snapshot.counters.completed, snapshot.counters.total
         );
     }
     #[expect(clippy::cast_precision_loss, reason = "a percentage")]
-    let percent = if snapshot.total == 0 {
+    let percent = if snapshot.counters.total == 0 {
         100.0
     } else {
-        snapshot.completed as f64 * 100.0 / snapshot.total as f64
+        snapshot.counters.completed as f64 * 100.0 / snapshot.counters.total as f64
     };
     let remaining = snapshot.remaining();
     let eta = if snapshot.tasks_per_s > 0.0 {
@@ -150,6 +150,6 @@ pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
         .map_or_else(|| "-".to_string(), |b| crate::summary::format_score(b.score));
     format!(
         "{name} {percent:5.1}% {}/{} done, {counts}, ETA {eta}, best {best}",
-        snapshot.completed, snapshot.total
+        snapshot.counters.completed, snapshot.counters.total
     )
 }

@@ -96,19 +96,19 @@ impl Journal {
     pub fn progress(&mut self, snapshot: &Snapshot, done: Vec<(u64, u64)>) {
         let (since, completed_then) = self.last_progress.unwrap_or((Duration::ZERO, 0));
         let rate = crate::pool::rate(
-            snapshot.completed.saturating_sub(completed_then),
+            snapshot.counters.completed.saturating_sub(completed_then),
             snapshot.elapsed.saturating_sub(since),
         );
-        self.last_progress = Some((snapshot.elapsed, snapshot.completed));
+        self.last_progress = Some((snapshot.elapsed, snapshot.counters.completed));
         let event = ProgressEvent {
             state: state_name(snapshot.state).to_string(),
-            total: snapshot.total,
+            total: snapshot.counters.total,
             total_open: snapshot.total_open,
-            submitted: snapshot.submitted,
-            completed: snapshot.completed,
-            cancelled: snapshot.cancelled,
-            matches: snapshot.matches,
-            errors: snapshot.errors,
+            submitted: snapshot.counters.submitted,
+            completed: snapshot.counters.completed,
+            cancelled: snapshot.counters.cancelled,
+            matches: snapshot.counters.matches,
+            errors: snapshot.counters.errors,
             rate,
             best: snapshot.best.map(|best| LoggedBest {
                 score: best.score,

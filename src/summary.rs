@@ -1,6 +1,6 @@
 //! The end-of-run summary: the JSON object, the human paragraph, and the exit code.
 
-use crate::pool::{Best, HaltReason, RunReport};
+use crate::pool::{Best, Counters, HaltReason, RunReport};
 use serde::Serialize;
 
 /// Most matches kept in the summary's `matches` array (all of them go to `--log`).
@@ -42,20 +42,12 @@ pub struct Summary {
     pub halt_policy: String,
     /// Workers at the end.
     pub workers: usize,
-    /// Size of the space.
-    pub total: u64,
-    /// Ids handed out.
-    pub submitted: u64,
-    /// Tasks run to an outcome.
-    pub completed: u64,
-    /// Submitted but not completed.
-    pub cancelled: u64,
+    /// The run's counters, written flat into the JSON object (`total`, `submitted`, `completed`,
+    /// `cancelled`, `match_count`, `errors`, `started_after_halt`, and `done_before` when not 0).
+    #[serde(flatten)]
+    pub counters: Counters,
     /// The matches (at most [`MAX_SUMMARY_MATCHES`]).
     pub matches: Vec<MatchEntry>,
-    /// How many matches there were in all.
-    pub match_count: u64,
-    /// Errors recorded.
-    pub errors: u64,
     /// Why the run ended.
     pub halt_reason: HaltReason,
     /// Wall time, seconds.
@@ -64,8 +56,6 @@ pub struct Summary {
     pub active_s: f64,
     /// From the halting result to every worker stopped, milliseconds.
     pub halt_latency_ms: Option<f64>,
-    /// Tasks that started after the halt moment.
-    pub started_after_halt: u64,
     /// Completed tasks per active second.
     pub tasks_per_s: f64,
     /// Best score.
@@ -98,18 +88,12 @@ impl Summary {
             params,
             halt_policy: policy,
             workers: report.workers,
-            total: report.total,
-            submitted: report.submitted,
-            completed: report.completed,
-            cancelled: report.cancelled,
+            counters: report.counters,
             matches,
-            match_count: report.matches,
-            errors: report.errors,
             halt_reason: report.reason,
             elapsed_s: report.elapsed.as_secs_f64(),
             active_s: report.active.as_secs_f64(),
             halt_latency_ms: report.halt_latency.map(|d| d.as_secs_f64() * 1e3),
-            started_after_halt: report.started_after_halt,
             tasks_per_s: report.tasks_per_s(),
             best: report.best,
             peak_rss_kb: peak_rss_kb(),
@@ -146,16 +130,19 @@ impl Summary {
         for entry in self.matches.iter().take(20) {
             text.push_str(&format!("  match: task {} -> {}\n", entry.task, entry.value));
         }
-        if self.match_count > 20 {
-            text.push_str(&format!("  ... {} matches in all\n", self.match_count));
+        let counters = &self.counters;
+        if counters.matches > 20 {
+            text.push_str(&format!("  ... {} matches in all\n", counters.matches));
         }
         text.push_str(&format!(
             "  {} of {} tasks completed, {} cancelled, {} never submitted, {} errors\n",
-            self.completed,
-            self.total,
-            self.cancelled,
-            self.total - self.submitted,
-            self.errors
+            counters.completed,
+            counters.total,
+            counters.cancelled,
+            counters
+                .total
+                .saturating_sub(counters.submitted + counters.done_before),
+            counters.errors
         ));
         text.push_str(&format!(
             "  {:.3} s elapsed ({:.3} s active), {} tasks/s",
@@ -166,7 +153,7 @@ impl Summary {
         if let Some(latency) = self.halt_latency_ms {
             text.push_str(&format!(
                 ", halt latency {latency:.3} ms, {} tasks started after the halt",
-                self.started_after_halt
+                counters.started_after_halt
             ));
         }
         text.push_str(&format!(", peak memory {} KiB", self.peak_rss_kb));
@@ -196,7 +183,7 @@ pub fn exit_code(report: &RunReport, can_match: bool, signal: Option<i32>) -> u8
         return EXIT_USAGE;
     }
     let complete_without_condition = !can_match && report.reason == HaltReason::Exhausted;
-    if report.matches > 0 || complete_without_condition {
+    if report.counters.matches > 0 || complete_without_condition {
         EXIT_FOUND
     } else {
         EXIT_NOT_FOUND
@@ -231,6 +218,8 @@ pub fn describe_reason(reason: HaltReason) -> &'static str {
     match reason {
         HaltReason::Match => "halted on a match",
         HaltReason::After => "halted after the requested number of matches",
+        HaltReason::Fail => "halted after the allowed number of failed tasks",
+        HaltReason::Done => "halted after the requested number of completed tasks",
         HaltReason::User => "stopped by the user",
         HaltReason::Exhausted => "searched the whole space",
         HaltReason::Signal => "interrupted by a signal",

@@ -459,7 +459,11 @@ fn the_dashboard_sees_each_running_input_and_pid_and_an_open_total() {
         snapshot = run.snapshot();
     }
     assert!(snapshot.total_open, "the input was not read to its end");
-    assert!(snapshot.total >= 2 && snapshot.total < 200, "{}", snapshot.total);
+    assert!(
+        snapshot.counters.total >= 2 && snapshot.counters.total < 200,
+        "{}",
+        snapshot.counters.total
+    );
     let mut pids = Vec::new();
     for row in &snapshot.workers {
         let detail = row.detail.as_deref().unwrap();
@@ -472,7 +476,10 @@ fn the_dashboard_sees_each_running_input_and_pid_and_an_open_total() {
     }
     run.halt_now();
     let report = run.wait();
-    assert_eq!(report.completed + report.cancelled, report.submitted);
+    assert_eq!(
+        report.counters.completed + report.counters.cancelled,
+        report.counters.submitted
+    );
     for pid in pids {
         assert!(
             processes().iter().all(|p| p.pid != pid || p.state == 'Z'),
@@ -489,8 +496,15 @@ fn the_total_is_learnt_at_the_end_of_input() {
     let report = run.wait();
     let snapshot = run.snapshot();
     assert!(!snapshot.total_open);
-    assert_eq!((report.total, report.submitted, report.completed), (30, 30, 30));
-    assert_eq!(report.cancelled, 0);
+    assert_eq!(
+        (
+            report.counters.total,
+            report.counters.submitted,
+            report.counters.completed
+        ),
+        (30, 30, 30)
+    );
+    assert_eq!(report.counters.cancelled, 0);
     std::fs::remove_file(&path).unwrap();
 }
 

@@ -102,18 +102,18 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), area);
         return;
     };
-    let searched = ratio(snapshot.completed, snapshot.total);
+    let searched = ratio(snapshot.counters.completed, snapshot.counters.total);
     let bar = Line::styled(
-        position_bar(inner_width, snapshot.total, searched, &app.match_marks),
+        position_bar(inner_width, snapshot.counters.total, searched, &app.match_marks),
         theme.good(),
     );
     let searched_text = format!(
         "searched {:.2}% of the space 0..{}",
         searched * 100.0,
-        snapshot.total
+        snapshot.counters.total
     );
     let lines = if let Some(first) = app.match_marks.iter().min() {
-        let share = ratio(*first, snapshot.total) * 100.0;
+        let share = ratio(*first, snapshot.counters.total) * 100.0;
         let mut lines = vec![
             Line::styled(
                 format!("match at task {first} ({share:.2}% into the space)"),

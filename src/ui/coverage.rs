@@ -54,7 +54,7 @@ pub fn cells(snapshot: &Snapshot, marks: &[u64], cells: usize) -> Vec<Cell> {
     let done = DoneIndex::new(snapshot);
     (0..cells)
         .map(|index| {
-            let (start, end) = bucket_span(snapshot.total, cells, index);
+            let (start, end) = bucket_span(snapshot.counters.total, cells, index);
             classify(snapshot, &done, marks, start, end)
         })
         .collect()
@@ -83,7 +83,7 @@ fn classify(snapshot: &Snapshot, done_index: &DoneIndex<'_>, marks: &[u64], star
         Cell::Running
     } else if done > 0 {
         Cell::Partial
-    } else if start < snapshot.submitted {
+    } else if start < snapshot.counters.submitted {
         Cell::Queued
     } else {
         Cell::NotSubmitted
@@ -99,8 +99,8 @@ fn done_below_held(snapshot: &Snapshot, start: u64, end: u64) -> u64 {
         .filter(|w| w.state == WorkerState::Running)
         .map(|w| w.batch.0)
         .min()
-        .unwrap_or(snapshot.submitted);
-    let finished_below = oldest_held.min(snapshot.submitted);
+        .unwrap_or(snapshot.counters.submitted);
+    let finished_below = oldest_held.min(snapshot.counters.submitted);
     end.min(finished_below).saturating_sub(start)
 }
 
@@ -126,12 +126,12 @@ impl<'a> DoneIndex<'a> {
     /// Completed ids below `task` (interpolated inside its bucket).
     fn done_below(&self, task: u64) -> f64 {
         let buckets = self.snapshot.coverage.len();
-        if buckets == 0 || task >= self.snapshot.total {
+        if buckets == 0 || task >= self.snapshot.counters.total {
             #[expect(clippy::cast_precision_loss, reason = "an estimate for a cell")]
             return self.before.last().copied().unwrap_or(0) as f64;
         }
-        let bucket = bucket_of(self.snapshot.total, buckets, task);
-        let (start, end) = bucket_span(self.snapshot.total, buckets, bucket);
+        let bucket = bucket_of(self.snapshot.counters.total, buckets, task);
+        let (start, end) = bucket_span(self.snapshot.counters.total, buckets, bucket);
         #[expect(clippy::cast_precision_loss, reason = "an estimate for a cell")]
         let inside =
             self.snapshot.coverage[bucket] as f64 * (task - start) as f64 / (end - start).max(1) as f64;

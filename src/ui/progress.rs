@@ -20,15 +20,15 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     ])
     .areas(inner);
     let snapshot = app.snapshot.as_ref();
-    let total = snapshot.map_or(0, |s| s.total);
+    let total = snapshot.map_or(0, |s| s.counters.total);
     let open = snapshot.is_some_and(|s| s.total_open);
     let total_text = match snapshot {
         None => "-".to_string(),
         Some(_) if open => format!("{}+ (total open)", count(total)),
         Some(_) => count(total),
     };
-    let completed = snapshot.map_or(0, |s| s.completed);
-    let submitted = snapshot.map_or(0, |s| s.submitted);
+    let completed = snapshot.map_or(0, |s| s.counters.completed);
+    let submitted = snapshot.map_or(0, |s| s.counters.submitted);
     let gauge = |name: &str, value: u64, fill| {
         LineGauge::default()
             .ratio(ratio(value, total))
@@ -61,10 +61,10 @@ fn figures_line(app: &App) -> String {
     format!(
         "{} tasks/s   ETA {eta}   in flight {}   cancelled {}   matches {}   errors {}   batch {}",
         human_count(rate),
-        count(snapshot.in_flight),
-        count(snapshot.cancelled),
-        count(snapshot.matches),
-        count(snapshot.errors),
+        count(snapshot.counters.in_flight()),
+        count(snapshot.counters.cancelled),
+        count(snapshot.counters.matches),
+        count(snapshot.counters.errors),
         count(snapshot.batch_size),
     )
 }
