@@ -45,7 +45,7 @@ pub struct Cli {
     pub fps: u32,
     /// Cover one shard of the space: I/N (shards take interleaved chunks; 0 <= I < N)
     #[arg(long, global = true, value_name = "I/N", value_parser = parse_shard)]
-    pub shard: Option<(u64, u64)>,
+    pub shard: Option<crate::pool::Shard>,
     /// Run the search on a cluster engine (slurm) as --shards array tasks, and watch them
     #[arg(long, global = true, value_name = "ENGINE")]
     pub cluster: Option<String>,
@@ -88,17 +88,8 @@ pub struct WatchArgs {
 }
 
 /// `--shard I/N`: N >= 1 and I < N.
-fn parse_shard(text: &str) -> Result<(u64, u64), String> {
-    let bad = || format!("bad shard {text:?} (expected I/N with N >= 1 and I < N, for example 0/4)");
-    let (index, count) = text.split_once('/').ok_or_else(bad)?;
-    let (index, count) = (
-        index.trim().parse::<u64>().map_err(|_| bad())?,
-        count.trim().parse::<u64>().map_err(|_| bad())?,
-    );
-    if count == 0 || index >= count {
-        return Err(bad());
-    }
-    Ok((index, count))
+fn parse_shard(text: &str) -> Result<crate::pool::Shard, String> {
+    text.parse().map_err(|err: crate::pool::BadShard| err.to_string())
 }
 
 fn parse_halt(text: &str) -> Result<HaltPolicy, String> {

@@ -1,7 +1,7 @@
 //! What a run leaves behind: every event into the `--log` file, and the matches kept for the summary.
 
 use crate::eventlog::EventLog;
-use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, StartEvent};
+use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, ShardInfo, StartEvent};
 use crate::pool::{Event, Run, RunConfig, RunReport, RunState, Snapshot};
 use crate::search::Search;
 use crate::spec::SearchSpec;
@@ -49,7 +49,7 @@ impl Journal {
             halt: journal.policy.clone(),
             space: (!search.open_space()).then(|| search.space()),
             window: None,
-            shard: None,
+            shard: config.plan.shard.map(|shard| shard_info(search, config, shard)),
             host: host_name(),
             pid: std::process::id(),
             resumed: None,
@@ -224,6 +224,22 @@ impl Journal {
             summary.mark_log_incomplete(failure);
         }
         summary
+    }
+}
+
+/// Where a shard sits in the split, with the chunk size every shard of the split uses.
+fn shard_info(search: &dyn Search, config: &RunConfig, shard: crate::pool::Shard) -> ShardInfo {
+    let plan = &config.plan;
+    let window = (!search.open_space()).then(|| {
+        let after_skip = search.space().saturating_sub(plan.skip);
+        plan.limit.map_or(after_skip, |limit| after_skip.min(limit))
+    });
+    ShardInfo {
+        index: shard.index,
+        count: shard.count,
+        chunk: shard
+            .chunk
+            .unwrap_or_else(|| crate::pool::Shard::default_chunk(window, shard.count)),
     }
 }
 

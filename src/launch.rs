@@ -79,7 +79,7 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
         })
     })?;
     if wants_headless(cli) {
-        let config = sharded(plan.preset.run_config(), cli.shard)?;
+        let config = sharded(plan.preset.run_config(), cli.shard);
         let search = plan.search;
         let mut journal = Journal::start(log, search.as_ref(), &config, Some(&plan.preset.spec))
             .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
@@ -110,20 +110,11 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
     run_dashboard(cli, plan, signals)
 }
 
-/// `--shard I/N` applied to the run's config.
-///
-/// The engine's id plan (`RunConfig::with_shard`, branch `engine`) is not in this branch yet;
-/// until it is, a shard refuses to run rather than search the whole space. With it, the body is
-/// `Ok(config.with_shard(Shard::new(index, count)?))` (see branch `slurm-engine-wiring`).
-fn sharded(
-    config: crate::pool::RunConfig,
-    shard: Option<(u64, u64)>,
-) -> Result<crate::pool::RunConfig, Failure> {
+/// `--shard I/N` applied to the run's config: the run covers its share of the space.
+fn sharded(config: crate::pool::RunConfig, shard: Option<crate::pool::Shard>) -> crate::pool::RunConfig {
     match shard {
-        None => Ok(config),
-        Some((index, count)) => Err(Failure::usage(anyhow::anyhow!(
-            "--shard {index}/{count}: this build has no id plan to split the space with (it comes with the engine's RunConfig::with_shard)"
-        ))),
+        Some(shard) => config.with_shard(shard),
+        None => config,
     }
 }
 

@@ -253,5 +253,45 @@ fn the_watch_dashboard_shows_a_shards_table_and_flags_a_silent_shard() {
         screen.contains("80 / 1,000"),
         "completed of the whole space: {screen}"
     );
-    assert_eq!(summary.summary.completed, 80);
+    assert_eq!(summary.summary.counters.completed, 80);
+}
+
+#[test]
+fn two_local_shards_watched_together_add_up_to_one_run() {
+    let (first, second, whole) = (temp("shard0"), temp("shard1"), temp("whole"));
+    let shard = |log: &Path, which: &str| {
+        poolwatch()
+            .args([
+                "--headless",
+                "--json",
+                "-w",
+                "1",
+                "--halt",
+                "never",
+                "--shard",
+                which,
+                "--log",
+            ])
+            .arg(log)
+            .args(["collatz", "--below", "50000"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (shard(&first, "0/2"), shard(&second, "1/2"));
+    let one = headless_run(&whole, &["--halt", "never", "collatz", "--below", "50000"]);
+    let (a, b, one) = (
+        json_of(&a.wait_with_output().unwrap()),
+        json_of(&b.wait_with_output().unwrap()),
+        json_of(&one.wait_with_output().unwrap()),
+    );
+    assert!(
+        a["completed"].as_u64().unwrap() < one["completed"].as_u64().unwrap(),
+        "a shard covers part: {a}"
+    );
+    let watched = json_of(&watch(&[&first, &second]).wait_with_output().unwrap());
+    for field in ["total", "completed", "best", "halt_reason", "exit_code"] {
+        assert_eq!(watched[field], one[field], "{field}: {watched}\none run: {one}");
+    }
+    let _ = b;
 }

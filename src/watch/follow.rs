@@ -3,7 +3,7 @@
 use super::{Aggregate, WatchSummary};
 use crate::cluster::{Engine, JobId, ShardSignal};
 use crate::logformat::{LogReadError, LogTail};
-use crate::pool::{Event, HaltPolicy, HaltReason};
+use crate::pool::{Counters, Event, HaltMode, HaltOn, HaltPolicy, HaltReason};
 use crossbeam_channel::{Receiver, select};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -178,15 +178,31 @@ impl Steer for ClusterSteer {
     }
 }
 
-/// The halt policy applied across shards: what to do, and why, once the matches call for it.
+/// The halt policy applied across shards: what to do, and why, once the counts of every shard
+/// together call for it (a shard's own policy only sees its own counts).
 #[must_use]
-pub fn policy_action(policy: HaltPolicy, matches: u64) -> Option<(HaltReason, Action)> {
+pub fn policy_action(policy: HaltPolicy, counters: &Counters) -> Option<(HaltReason, Action)> {
+    let action = |mode| {
+        if mode == HaltMode::Now {
+            Action::HaltNow
+        } else {
+            Action::Finish
+        }
+    };
     match policy {
-        HaltPolicy::Now if matches >= 1 => Some((HaltReason::Match, Action::HaltNow)),
-        HaltPolicy::Soon if matches >= 1 => Some((HaltReason::Match, Action::Finish)),
-        HaltPolicy::After(count) if matches >= count => Some((HaltReason::After, Action::HaltNow)),
-        _ => None,
+        HaltPolicy::Now if counters.matches >= 1 => return Some((HaltReason::Match, Action::HaltNow)),
+        HaltPolicy::Soon if counters.matches >= 1 => return Some((HaltReason::Match, Action::Finish)),
+        _ => {}
     }
+    let counted = [
+        (HaltOn::Success, counters.matches, HaltReason::After),
+        (HaltOn::Fail, counters.errors, HaltReason::Fail),
+        (HaltOn::Done, counters.completed, HaltReason::Done),
+    ];
+    counted.into_iter().find_map(|(on, count, reason)| {
+        let (mode, limit) = policy.limit(on, Some(counters.total))?;
+        (count >= limit).then(|| (reason, action(mode)))
+    })
 }
 
 /// The follow-and-steer state both the headless loop and the dashboard use.
@@ -222,8 +238,8 @@ impl Watcher {
     /// When a log cannot be read.
     pub fn step(&mut self) -> Result<(Vec<Event>, Option<String>), LogReadError> {
         let events = self.follower.poll()?;
-        let matches = self.follower.aggregate.snapshot(unix_now()).matches;
-        let problem = match self.policy.and_then(|policy| policy_action(policy, matches)) {
+        let counters = self.follower.aggregate.snapshot(unix_now()).counters;
+        let problem = match self.policy.and_then(|policy| policy_action(policy, &counters)) {
             Some((reason, action)) if !self.halted => self.halt(reason, action).err(),
             _ => None,
         };

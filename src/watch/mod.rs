@@ -9,7 +9,7 @@ pub mod follow;
 pub mod view;
 
 use crate::logformat::{LogEvent, LoggedBest, ProgressEvent, Record, StartEvent};
-use crate::pool::{Best, Event, HaltReason, RangeSet, RunReport, RunState, Snapshot, bucket_span};
+use crate::pool::{Best, Counters, Event, HaltReason, RangeSet, RunReport, RunState, Snapshot, bucket_span};
 use crate::search::Goal;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
 use serde::Serialize;
@@ -331,16 +331,17 @@ impl Aggregate {
         let progresses: Vec<&ProgressEvent> = self.logs.iter().filter_map(|l| l.progress.as_ref()).collect();
         let sum = |field: fn(&ProgressEvent) -> u64| progresses.iter().map(|p| field(p)).sum::<u64>();
         let mut snapshot = Snapshot::default();
-        snapshot.total = self.total();
+        snapshot.counters = Counters {
+            total: self.total(),
+            submitted: sum(|p| p.submitted),
+            completed: sum(|p| p.completed),
+            cancelled: sum(|p| p.cancelled),
+            matches: sum(|p| p.matches),
+            errors: sum(|p| p.errors),
+            started_after_halt: self.end_sum("started_after_halt"),
+            ..Counters::default()
+        };
         snapshot.total_open = progresses.iter().any(|p| p.total_open);
-        snapshot.submitted = sum(|p| p.submitted);
-        snapshot.completed = sum(|p| p.completed);
-        snapshot.cancelled = sum(|p| p.cancelled);
-        snapshot.in_flight = snapshot
-            .submitted
-            .saturating_sub(snapshot.completed + snapshot.cancelled);
-        snapshot.matches = sum(|p| p.matches);
-        snapshot.errors = sum(|p| p.errors);
         snapshot.target_workers = progresses
             .iter()
             .filter(|p| p.state != "finished")
@@ -360,7 +361,7 @@ impl Aggregate {
         snapshot.active = self.active();
         snapshot.best = self.best;
         snapshot.state = self.run_state();
-        snapshot.coverage = coverage(snapshot.total, &self.done_ranges());
+        snapshot.coverage = coverage(snapshot.counters.total, &self.done_ranges());
         snapshot
     }
 
@@ -420,6 +421,8 @@ impl Aggregate {
             ("fatal", HaltReason::Fatal),
             ("match", HaltReason::Match),
             ("after", HaltReason::After),
+            ("fail", HaltReason::Fail),
+            ("done", HaltReason::Done),
             ("user", HaltReason::User),
             ("signal", HaltReason::Signal),
         ];
@@ -473,12 +476,7 @@ impl Aggregate {
         let snapshot = self.snapshot(now);
         RunReport {
             reason: self.halt_reason(),
-            total: snapshot.total,
-            submitted: snapshot.submitted,
-            completed: snapshot.completed,
-            cancelled: snapshot.cancelled,
-            matches: snapshot.matches,
-            errors: snapshot.errors,
+            counters: snapshot.counters,
             workers: self
                 .logs
                 .iter()
@@ -488,7 +486,6 @@ impl Aggregate {
             elapsed: snapshot.elapsed,
             active: snapshot.active,
             halt_latency: self.halt_latency(),
-            started_after_halt: self.end_sum("started_after_halt"),
             best: self.best,
             fatal: self
                 .logs
@@ -665,8 +662,11 @@ mod tests {
     fn shards_add_up_to_one_search() {
         let aggregate = two_shards();
         let snapshot = aggregate.snapshot(102.0);
-        assert_eq!(snapshot.total, 999, "the whole space, not a shard's share");
-        assert_eq!(snapshot.completed, 20);
+        assert_eq!(
+            snapshot.counters.total, 999,
+            "the whole space, not a shard's share"
+        );
+        assert_eq!(snapshot.counters.completed, 20);
         assert_eq!(snapshot.coverage.iter().sum::<u64>(), 20);
         assert_eq!(
             snapshot.best,
