@@ -330,8 +330,7 @@ impl Aggregate {
     pub fn snapshot(&self, now: f64) -> Snapshot {
         let progresses: Vec<&ProgressEvent> = self.logs.iter().filter_map(|l| l.progress.as_ref()).collect();
         let sum = |field: fn(&ProgressEvent) -> u64| progresses.iter().map(|p| field(p)).sum::<u64>();
-        let mut snapshot = Snapshot::default();
-        snapshot.counters = Counters {
+        let counters = Counters {
             total: self.total(),
             submitted: sum(|p| p.submitted),
             completed: sum(|p| p.completed),
@@ -341,28 +340,30 @@ impl Aggregate {
             started_after_halt: self.end_sum("started_after_halt"),
             ..Counters::default()
         };
-        snapshot.total_open = progresses.iter().any(|p| p.total_open);
-        snapshot.target_workers = progresses
+        let live_rates = self
+            .logs
             .iter()
-            .filter(|p| p.state != "finished")
-            .map(|p| p.workers)
-            .sum();
-        // 0.0 + ...: a float sum of nothing is -0.0.
-        snapshot.tasks_per_s = 0.0
-            + self
-                .logs
-                .iter()
-                .filter(|l| l.end.is_none())
-                .filter_map(|l| l.progress.as_ref())
-                .map(|p| p.rate)
-                .sum::<f64>();
+            .filter(|l| l.end.is_none())
+            .filter_map(|l| l.progress.as_ref())
+            .map(|p| p.rate);
         let end = if self.all_ended() { self.last_end_ts() } else { now };
-        snapshot.elapsed = self.at(end);
-        snapshot.active = self.active();
-        snapshot.best = self.best;
-        snapshot.state = self.run_state();
-        snapshot.coverage = coverage(snapshot.counters.total, &self.done_ranges());
-        snapshot
+        Snapshot {
+            state: self.run_state(),
+            total_open: progresses.iter().any(|p| p.total_open),
+            target_workers: progresses
+                .iter()
+                .filter(|p| p.state != "finished")
+                .map(|p| p.workers)
+                .sum(),
+            // 0.0 + ...: a float sum of nothing is -0.0.
+            tasks_per_s: 0.0 + live_rates.sum::<f64>(),
+            elapsed: self.at(end),
+            active: self.active(),
+            best: self.best,
+            coverage: coverage(counters.total, &self.done_ranges()),
+            counters,
+            ..Snapshot::default()
+        }
     }
 
     fn last_end_ts(&self) -> f64 {
