@@ -70,6 +70,11 @@ impl Controller {
 
     fn launch(&mut self, app: &mut App, preset: &Preset) {
         self.stop_live(app);
+        if preset.passes_output() {
+            let text = "cannot launch: this exec run passes its jobs' output to stdout (--output), which is the dashboard's terminal: run it with --headless";
+            app.update(Msg::Problem(text.to_string()));
+            return;
+        }
         if preset.reads_stdin() {
             if self.stdin_used {
                 let text = "cannot launch: standard input was consumed by the previous run (use --range or --input to run again)";
@@ -88,7 +93,7 @@ impl Controller {
         };
         let config = preset.run_config();
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
-        let journal = Journal::start(log, search.as_ref(), &config, Some(&preset.spec))
+        let journal = Journal::start(log, &search, &config, Some(&preset.spec))
             .with_status_every(self.options.status_every);
         let info = RunInfo {
             name: preset.name.clone(),

@@ -6,15 +6,17 @@ use crate::pool::{Event, Run, RunConfig, RunReport, RunState, Snapshot};
 use crate::search::Search;
 use crate::spec::SearchSpec;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often a run writes a `progress` event unless told otherwise (`--status-every`).
 pub const DEFAULT_STATUS_EVERY: Duration = Duration::from_secs(1);
 
 /// Follows one run: logs its events and keeps what the summary needs.
-#[derive(Debug)]
 pub struct Journal {
     log: EventLog,
+    /// Asked for its own counts ([`Search::tallies`]) when the run ends.
+    source: Arc<dyn Search>,
     search: String,
     params: String,
     policy: String,
@@ -25,13 +27,29 @@ pub struct Journal {
     last_progress: Option<(Duration, u64)>,
 }
 
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("log", &self.log)
+            .field("search", &self.search)
+            .field("matches", &self.matches.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Journal {
     /// Starts following a run and logs its `start` event. `spec`, when given, lets the log
     /// rebuild the search (`--resume`, `watch`).
     #[must_use]
-    pub fn start(log: EventLog, search: &dyn Search, config: &RunConfig, spec: Option<&SearchSpec>) -> Self {
+    pub fn start(
+        log: EventLog,
+        search: &Arc<dyn Search>,
+        config: &RunConfig,
+        spec: Option<&SearchSpec>,
+    ) -> Self {
         let mut journal = Self {
             log,
+            source: Arc::clone(search),
             search: search.name().to_string(),
             params: search.params(),
             policy: config.policy.to_string(),
@@ -49,7 +67,10 @@ impl Journal {
             halt: journal.policy.clone(),
             space: (!search.open_space()).then(|| search.space()),
             window: None,
-            shard: config.plan.shard.map(|shard| shard_info(search, config, shard)),
+            shard: config
+                .plan
+                .shard
+                .map(|shard| shard_info(search.as_ref(), config, shard)),
             host: host_name(),
             pid: std::process::id(),
             resumed: None,
@@ -215,6 +236,7 @@ impl Journal {
             self.can_match,
         );
         let mut summary = summary;
+        summary.counts = self.source.tallies().into_iter().collect();
         if self.log.failure().is_none() {
             let fields = serde_json::to_value(&summary).unwrap_or_default();
             self.write(report.elapsed, &LogEvent::End { summary: fields });

@@ -61,6 +61,8 @@ mod cluster;
 #[cfg(feature = "app")]
 mod dashboard;
 #[cfg(feature = "app")]
+mod docgen;
+#[cfg(feature = "app")]
 mod eventlog;
 #[cfg(feature = "app")]
 mod exec;

@@ -8,7 +8,7 @@ use std::path::Path;
 pub const EVENT_CAPACITY: usize = 1024;
 
 /// The presets shipped in `assets/runs/`, compiled in so the launcher works from any directory.
-const SHIPPED: [(&str, &str); 5] = [
+const SHIPPED: [(&str, &str); 7] = [
     (
         "article-example-2.toml",
         include_str!("../assets/runs/article-example-2.toml"),
@@ -16,6 +16,14 @@ const SHIPPED: [(&str, &str); 5] = [
     (
         "article-example-3.toml",
         include_str!("../assets/runs/article-example-3.toml"),
+    ),
+    (
+        "article-example-2-python.toml",
+        include_str!("../assets/runs/article-example-2-python.toml"),
+    ),
+    (
+        "article-example-3-python.toml",
+        include_str!("../assets/runs/article-example-3-python.toml"),
     ),
     ("pow.toml", include_str!("../assets/runs/pow.toml")),
     ("collatz.toml", include_str!("../assets/runs/collatz.toml")),
@@ -162,6 +170,12 @@ impl Preset {
     #[must_use]
     pub fn reads_stdin(&self) -> bool {
         matches!(&self.spec, SearchSpec::Exec(exec) if exec.range.is_none() && exec.input.is_none())
+    }
+
+    /// True for `exec --output`: the jobs' output goes to stdout, so the run must be headless.
+    #[must_use]
+    pub fn passes_output(&self) -> bool {
+        matches!(&self.spec, SearchSpec::Exec(exec) if exec.output)
     }
 
     /// The pool settings of this run.

@@ -2,6 +2,7 @@
 
 use crate::pool::{Best, Counters, HaltReason, RunReport};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Most matches kept in the summary's `matches` array (all of them go to `--log`).
 pub const MAX_SUMMARY_MATCHES: usize = 10_000;
@@ -68,6 +69,9 @@ pub struct Summary {
     pub log_incomplete: Option<String>,
     /// The exit code the process ends with.
     pub exit_code: u8,
+    /// The search's own counts (exec: `attempts`, `retried`, `skipped`); absent when it has none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub counts: BTreeMap<&'static str, u64>,
 }
 
 impl Summary {
@@ -100,6 +104,7 @@ impl Summary {
             fatal: report.fatal.clone(),
             log_incomplete: None,
             exit_code,
+            counts: BTreeMap::new(),
         }
     }
 
@@ -157,6 +162,14 @@ impl Summary {
             ));
         }
         text.push_str(&format!(", peak memory {} KiB", self.peak_rss_kb));
+        if !self.counts.is_empty() {
+            let counts: Vec<String> = self
+                .counts
+                .iter()
+                .map(|(name, count)| format!("{count} {name}"))
+                .collect();
+            text.push_str(&format!("\n  {}", counts.join(", ")));
+        }
         if let Some(best) = self.best {
             text.push_str(&format!(
                 "\n  best score {} (task {})",
