@@ -71,6 +71,7 @@ pub struct Cli {
 
 /// A search (declared in `spec`), or `watch`.
 #[derive(Debug, Clone, clap::Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "one value per process, parsed once")]
 pub enum Subcommand {
     /// One of the searches.
     #[command(flatten)]
