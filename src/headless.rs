@@ -1,8 +1,10 @@
 //! Headless mode: run with no dashboard, a progress line on stderr and the summary on stdout.
 
 use crate::journal::Journal;
+use crate::logformat::LogEvent;
 use crate::pool::{Event, HaltMode, Run, RunConfig, Snapshot};
 use crate::search::Search;
+use crate::signals::Control;
 use crate::summary::{Summary, human_count};
 use crossbeam_channel::{Receiver, never, select, tick};
 use std::io::{IsTerminal, Write};
@@ -14,12 +16,14 @@ const TTY_PROGRESS_EVERY: Duration = Duration::from_millis(200);
 /// How often a progress line is printed when stderr is a file or pipe.
 const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// Runs `search` to the end, following signals, and returns the summary.
+/// Runs `search` to the end, following signals (`controls`: see [`crate::signals::CONTROL`]),
+/// and returns the summary.
 pub fn run(
     search: Arc<dyn Search>,
     config: &RunConfig,
     journal: &mut Journal,
     signals: &Receiver<i32>,
+    controls: &Receiver<i32>,
 ) -> Summary {
     let stderr_tty = std::io::stderr().is_terminal();
     let ticker = tick(if stderr_tty {
@@ -53,6 +57,11 @@ pub fn run(
                 // A second signal needs no further action: the halt is already under way.
                 signal_rx = never();
             },
+            recv(controls) -> received => {
+                if let Ok(control) = received.map(Control::of) {
+                    apply_control(&run, journal, control);
+                }
+            },
             recv(ticker) -> _ => {
                 journal.flush();
                 progress(&run.snapshot(), search.name(), stderr_tty);
@@ -69,6 +78,28 @@ pub fn run(
         crate::launch::note_stderr(&cleared);
     }
     journal.finish(&run, &report, signal)
+}
+
+/// Carries out a control signal and logs it as the dashboard logs the same key.
+fn apply_control(run: &Run, journal: &mut Journal, control: Option<Control>) {
+    let event = match control {
+        Some(Control::Finish) => {
+            run.halt_soon();
+            LogEvent::HaltRequest {
+                mode: "soon".to_string(),
+            }
+        }
+        Some(Control::Pause) if !run.is_paused() && !run.is_finished() => {
+            run.pause();
+            LogEvent::Pause {}
+        }
+        Some(Control::Resume) if run.is_paused() => {
+            run.resume();
+            LogEvent::Resume {}
+        }
+        _ => return,
+    };
+    journal.control(run.elapsed(), &event);
 }
 
 /// One progress line on stderr.

@@ -358,7 +358,7 @@ fn state_name(state: RunState) -> &'static str {
 }
 
 /// This machine's host name (empty when it cannot be read).
-fn host_name() -> String {
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|name| name.trim().to_string())
         .unwrap_or_default()

@@ -57,6 +57,8 @@ mod app;
 #[cfg(feature = "app")]
 mod cli;
 #[cfg(feature = "app")]
+mod cluster;
+#[cfg(feature = "app")]
 mod dashboard;
 #[cfg(feature = "app")]
 mod docgen;
@@ -86,6 +88,8 @@ mod summary;
 mod term;
 #[cfg(feature = "app")]
 mod ui;
+#[cfg(feature = "app")]
+mod watch;
 
 #[cfg(feature = "app")]
 pub use launch::main as cli_main;
@@ -106,4 +110,6 @@ pub mod internals {
     pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};
+    pub use crate::watch::follow::{LocalSteer, Watcher};
+    pub use crate::watch::view::run_loop as watch_loop;
 }

@@ -176,6 +176,8 @@ pub struct App {
     pub quit: bool,
     /// False under `NO_COLOR`.
     pub color: bool,
+    /// The shards of a watched search (`poolwatch watch`, `--cluster`): shown in place of the workers.
+    pub shards: Option<Vec<crate::watch::ShardRow>>,
 }
 
 impl App {
@@ -196,6 +198,7 @@ impl App {
             report: None,
             quit: false,
             color,
+            shards: None,
         }
     }
 

@@ -5,6 +5,7 @@ mod coverage;
 mod overlay;
 mod progress;
 mod results;
+mod shards;
 mod theme;
 mod workers;
 
@@ -33,7 +34,10 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
         render_too_small(frame, area, app, theme);
         return;
     }
-    let worker_rows = app.snapshot.as_ref().map_or(0, |s| s.workers.len());
+    let worker_rows = match &app.shards {
+        Some(rows) => rows.len(),
+        None => app.snapshot.as_ref().map_or(0, |s| s.workers.len()),
+    };
     let worker_rows = u16::try_from(worker_rows)
         .unwrap_or(u16::MAX)
         .min(MAX_WORKER_ROWS);
@@ -57,7 +61,10 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
     convergence::render(frame, convergence_area, app, theme);
     progress::render_sparkline(frame, throughput_area, app, theme);
     coverage::render(frame, coverage, app, theme);
-    workers::render(frame, workers, app, theme);
+    match &app.shards {
+        Some(rows) => shards::render(frame, workers, app, rows, theme),
+        None => workers::render(frame, workers, app, theme),
+    }
     results::render(frame, bottom, app, theme);
     render_footer(frame, footer, app, theme);
     match app.overlay {
