@@ -1,9 +1,12 @@
 //! Headless mode: run with no dashboard, a progress line on stderr and the summary on stdout.
 
+use crate::app::Throughput;
+use crate::format::{Progress, count, estimate, human_count, plural, ratio};
 use crate::journal::Journal;
 use crate::pool::{Event, HaltMode, Run, RunConfig, Snapshot};
+use crate::search::MatchOdds;
 use crate::search::Search;
-use crate::summary::{Summary, human_count};
+use crate::summary::Summary;
 use crossbeam_channel::{Receiver, never, select, tick};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -29,6 +32,7 @@ pub fn run(
     });
     let run = Run::start(Arc::clone(&search), config);
     let mut signal = None;
+    let mut throughput = Throughput::default();
     let mut signal_rx = signals.clone();
     let report = loop {
         select! {
@@ -46,7 +50,12 @@ pub fn run(
                 // A second signal needs no further action: the halt is already under way.
                 signal_rx = never();
             },
-            recv(ticker) -> _ => progress(&run.snapshot(), search.name(), stderr_tty),
+            recv(ticker) -> _ => {
+                let snapshot = run.snapshot();
+                throughput.observe(snapshot.active, snapshot.completed);
+                let line = progress_line(&snapshot, search.name(), throughput.windowed_rate, search.match_odds());
+                progress(&line, stderr_tty);
+            },
         }
     };
     if stderr_tty {
@@ -56,8 +65,7 @@ pub fn run(
 }
 
 /// One progress line on stderr.
-fn progress(snapshot: &Snapshot, name: &str, rewrite: bool) {
-    let line = progress_line(snapshot, name);
+fn progress(line: &str, rewrite: bool) {
     let mut stderr = std::io::stderr().lock();
     let written = if rewrite {
         write!(stderr, "\r\x1b[K{line}")
@@ -67,42 +75,48 @@ fn progress(snapshot: &Snapshot, name: &str, rewrite: bool) {
     let _ignored = written.and_then(|()| stderr.flush());
 }
 
-/// The text of the progress line.
+/// The text of the progress line: the same rate window and ETA definition as the dashboard.
 #[must_use]
-pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
+pub fn progress_line(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds) -> String {
     let counts = format!(
-        "{} matches, {} errors, {} workers, {} tasks/s",
-        snapshot.matches,
-        snapshot.errors,
-        snapshot.target_workers,
-        human_count(snapshot.tasks_per_s),
+        "{}, {}, {}, {} tasks/s",
+        plural(snapshot.matches, "match"),
+        plural(snapshot.errors, "error"),
+        plural(
+            u64::try_from(snapshot.target_workers).unwrap_or(u64::MAX),
+            "worker"
+        ),
+        human_count(rate),
     );
     if snapshot.total_open {
         // Input still being read: the count so far, no percentage or ETA.
         return format!(
-            "{name} {}/{}+ done (total open), {counts}",
-            snapshot.completed, snapshot.total
+            "{name} {} done, {} read so far (total open), {counts}",
+            count(snapshot.completed),
+            count(snapshot.total)
         );
     }
-    #[expect(clippy::cast_precision_loss, reason = "a percentage")]
-    let percent = if snapshot.total == 0 {
-        100.0
-    } else {
-        snapshot.completed as f64 * 100.0 / snapshot.total as f64
-    };
-    let remaining = snapshot.remaining();
-    let eta = if snapshot.tasks_per_s > 0.0 {
-        #[expect(clippy::cast_precision_loss, reason = "an estimate")]
-        let secs = remaining as f64 / snapshot.tasks_per_s;
-        format!("{secs:.0}s")
-    } else {
-        "-".to_string()
+    let percent = ratio(snapshot.completed, snapshot.total) * 100.0;
+    let estimate = estimate(
+        Progress {
+            rate,
+            remaining: snapshot.remaining(),
+            completed: snapshot.completed,
+            open: false,
+            matches: snapshot.matches,
+        },
+        odds,
+    );
+    let eta = match estimate.match_text() {
+        Some(text) => format!("{text}, {}", estimate.exhaust_text()),
+        None => estimate.exhaust_text(),
     };
     let best = snapshot
         .best
-        .map_or_else(|| "-".to_string(), |b| crate::summary::format_score(b.score));
+        .map_or_else(|| "-".to_string(), |b| crate::format::score(b.score));
     format!(
-        "{name} {percent:5.1}% {}/{} done, {counts}, ETA {eta}, best {best}",
-        snapshot.completed, snapshot.total
+        "{name} {percent:5.1}% {}/{} done, {counts}, {eta}, best {best}",
+        count(snapshot.completed),
+        count(snapshot.total)
     )
 }

@@ -5,12 +5,14 @@ use crate::pool::{Event, RunConfig, RunReport};
 use crate::search::Search;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Follows one run: logs its events and keeps what the summary needs.
-#[derive(Debug)]
 pub struct Journal {
     log: EventLog,
+    /// The search, for the user's own value of a task ([`Search::input_label`]).
+    labels: Arc<dyn Search>,
     search: String,
     params: String,
     policy: String,
@@ -21,9 +23,10 @@ pub struct Journal {
 impl Journal {
     /// Starts following a run and logs its `start` event.
     #[must_use]
-    pub fn start(log: EventLog, search: &dyn Search, config: &RunConfig) -> Self {
+    pub fn start(log: EventLog, search: &Arc<dyn Search>, config: &RunConfig) -> Self {
         let mut journal = Self {
             log,
+            labels: Arc::clone(search),
             search: search.name().to_string(),
             params: search.params(),
             policy: config.policy.to_string(),
@@ -55,14 +58,16 @@ impl Journal {
                 worker,
                 at,
             } => {
+                let input = self.labels.input_label(*task);
                 if self.matches.len() < MAX_SUMMARY_MATCHES {
                     self.matches.push(MatchEntry {
                         task: *task,
+                        input: input.clone(),
                         value: value.clone(),
                     });
                 }
                 let fields = json!({ "task": task, "value": value, "score": score, "worker": worker });
-                self.log.write("match", *at, fields);
+                self.log.write("match", *at, with_input(fields, input));
             }
             Event::Error {
                 task,
@@ -70,11 +75,9 @@ impl Journal {
                 worker,
                 at,
             } => {
-                self.log.write(
-                    "error",
-                    *at,
-                    json!({ "task": task, "message": message, "worker": worker }),
-                );
+                let fields = json!({ "task": task, "message": message, "worker": worker });
+                let input = self.labels.input_label(*task);
+                self.log.write("error", *at, with_input(fields, input));
             }
             Event::NewBest {
                 task,
@@ -82,11 +85,9 @@ impl Journal {
                 worker,
                 at,
             } => {
-                self.log.write(
-                    "best",
-                    *at,
-                    json!({ "task": task, "score": score, "worker": worker }),
-                );
+                let fields = json!({ "task": task, "score": score, "worker": worker });
+                let input = self.labels.input_label(*task);
+                self.log.write("best", *at, with_input(fields, input));
             }
             Event::Halted { reason, at } => self.log.write("halt", *at, json!({ "reason": reason })),
             Event::Finished(_) => {}
@@ -110,5 +111,22 @@ impl Journal {
         self.log
             .write("end", report.elapsed, json!({ "summary": fields }));
         summary
+    }
+}
+
+/// Adds the user's own value of the task as `input`, when the search has one.
+fn with_input(mut fields: serde_json::Value, input: Option<String>) -> serde_json::Value {
+    if let (Some(object), Some(input)) = (fields.as_object_mut(), input) {
+        object.insert("input".to_string(), serde_json::Value::String(input));
+    }
+    fields
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("search", &self.search)
+            .field("matches", &self.matches.len())
+            .finish_non_exhaustive()
     }
 }

@@ -75,7 +75,7 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
     let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     if wants_headless(cli) {
         let (search, config) = (plan.search, plan.preset.run_config());
-        let mut journal = Journal::start(log, search.as_ref(), &config);
+        let mut journal = Journal::start(log, &search, &config);
         let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals);
         print_summary(&summary, cli.json);
         if let Some(message) = &summary.fatal {
@@ -99,8 +99,13 @@ fn run_dashboard(
     plan: crate::cli::RunPlan,
     signals: &crossbeam_channel::Receiver<i32>,
 ) -> Result<u8, Failure> {
+    // A shipped preset given with --config is listed once, as the selected run.
+    let shipped: Vec<Preset> = Preset::shipped()
+        .into_iter()
+        .filter(|shipped| !(shipped.name == plan.preset.name && shipped.spec == plan.preset.spec))
+        .collect();
     let mut presets = vec![plan.preset];
-    presets.extend(Preset::shipped());
+    presets.extend(shipped);
     let color = color_enabled(std::env::var_os("NO_COLOR").as_deref());
     let mut app = App::new(presets, color);
     let options = LoopOptions {

@@ -41,7 +41,7 @@ pub use pool::{
     BadHaltPolicy, Best, Event, HaltMode, HaltPolicy, HaltReason, MAX_WORKERS, Run, RunConfig, RunReport,
     RunState, Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
 };
-pub use search::{Goal, Outcome, Search, SpaceStatus};
+pub use search::{Goal, MatchOdds, Outcome, Search, SpaceStatus};
 
 // Application (feature "app"): private modules; the binary enters through `cli_main`.
 #[cfg(feature = "app")]
@@ -54,6 +54,8 @@ mod dashboard;
 mod eventlog;
 #[cfg(feature = "app")]
 mod exec;
+#[cfg(feature = "app")]
+mod format;
 #[cfg(feature = "app")]
 mod headless;
 #[cfg(feature = "app")]
@@ -82,7 +84,7 @@ pub use launch::main as cli_main;
 #[cfg(feature = "app")]
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::app::{App, Msg, Phase, RunInfo};
+    pub use crate::app::{App, Command, Focus, Msg, Overlay, Phase, RunInfo, WorkerSort};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::exec::{ExecSearch, ExecSpec};
     pub use crate::pool::{bucket_of, bucket_span};
