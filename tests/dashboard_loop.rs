@@ -123,10 +123,28 @@ fn a_run_that_finds_its_needle_shows_found_and_can_run_again() {
 
 #[test]
 fn quitting_mid_run_terminates_it_first() {
-    let script = [(key(KeyCode::Enter), 200), (key(KeyCode::Char('q')), 0)];
+    // q asks first while the run is live; y confirms.
+    let script = [
+        (key(KeyCode::Enter), 200),
+        (key(KeyCode::Char('q')), 100),
+        (key(KeyCode::Char('y')), 0),
+    ];
     let (_, app, end) = drive(needle(1_000_000, 999_999), &script);
     let report = app.report.expect("the run was stopped and waited for");
     assert_eq!(report.reason, HaltReason::User);
     assert_eq!(report.completed + report.cancelled, report.submitted);
     assert!(end.summary.is_some());
+}
+
+#[test]
+fn ctrl_c_stops_a_live_run_as_sigint_would() {
+    let ctrl_c = Input::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    let script = [(key(KeyCode::Enter), 200), (ctrl_c, 0)];
+    let (_, app, end) = drive(needle(1_000_000, 999_999), &script);
+    assert_eq!(
+        app.report.expect("stopped and waited for").reason,
+        HaltReason::Signal
+    );
+    assert_eq!(end.signal, Some(libc::SIGINT));
+    assert_eq!(end.summary.expect("summary").exit_code, 130);
 }

@@ -87,6 +87,14 @@ impl Session {
         }
     }
 
+    fn wait_gone(&self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while self.screen().contains(text) {
+            assert!(Instant::now() < deadline, "{text:?} stayed on screen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn press(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -211,7 +219,10 @@ fn help_launcher_and_workers_respond() {
     session.wait_for("launch a run");
     session.wait_for("Article example 3");
     session.press("\x1b");
+    session.wait_gone("launch a run");
     session.press("q");
+    session.wait_for("quit and stop the run? y/n");
+    session.press("y");
     let status = session.wait_exit();
     session.assert_terminal_restored();
     assert_eq!(status.exit_code(), 1);
@@ -276,6 +287,8 @@ fn a_panicking_task_is_logged_and_the_dashboard_keeps_running() {
     );
     assert!(session.parser.lock().unwrap().screen().alternate_screen());
     session.press("q");
+    session.wait_for("quit and stop the run? y/n");
+    session.press("y");
     let status = session.wait_exit();
     session.assert_terminal_restored();
     assert_eq!(status.exit_code(), 1);
@@ -317,4 +330,62 @@ fn a_signal_after_the_run_ended_exits_with_the_runs_code() {
     let after = session.screen();
     assert!(after.contains("\"exit_code\":0"), "{after}");
     assert_eq!(status.exit_code(), 0, "the summary's exit code is the process's");
+}
+
+#[test]
+fn q_and_esc_ask_before_stopping_a_live_run() {
+    let mut session = Session::start(&[
+        "--start",
+        "-w",
+        "2",
+        "needle",
+        "--tasks",
+        "1000000",
+        "--needle=999999",
+    ]);
+    session.wait_for("[Running]");
+    session.press("q");
+    session.wait_for("quit and stop the run? y/n");
+    session.press("n");
+    session.wait_for("[Running]");
+    // Esc with the help open only closes the help.
+    session.press("?");
+    session.wait_for("hotkeys");
+    session.press("\x1b");
+    session.wait_gone("hotkeys");
+    assert!(
+        session.child.try_wait().unwrap().is_none(),
+        "Esc on the help quit"
+    );
+    session.press("\x1b");
+    session.wait_for("quit and stop the run? y/n");
+    assert!(
+        session.child.try_wait().unwrap().is_none(),
+        "Esc quit a live run without asking"
+    );
+    session.press("y");
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    assert_eq!(status.exit_code(), 1, "a run stopped without a match exits 1");
+}
+
+#[test]
+fn ctrl_c_in_the_dashboard_stops_at_once_and_exits_130() {
+    let mut session = Session::start(&[
+        "--start",
+        "-w",
+        "2",
+        "needle",
+        "--tasks",
+        "1000000",
+        "--needle=999999",
+    ]);
+    session.wait_for("[Running]");
+    session.wait_for("running  ");
+    session.press("\x03");
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    assert_eq!(status.exit_code(), 130, "like SIGINT in headless mode");
+    let after = session.screen();
+    assert!(after.contains("interrupted by a signal"), "{after}");
 }

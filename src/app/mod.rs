@@ -204,7 +204,7 @@ pub const HOTKEYS: [(&str, &str); 15] = [
     ("m", "log filter: matches only / everything"),
     ("?", "this help"),
     ("Esc", "close an overlay; else quit (asks if a run is live)"),
-    ("q", "quit (asks `quit and stop the run? y/n` if live)"),
+    ("q", "quit (asks first, y/n, while a run is live)"),
     ("Ctrl-C", "quit at once, stopping a live run (exit 130)"),
 ];
 
