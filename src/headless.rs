@@ -120,3 +120,30 @@ pub fn progress_line(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds
         count(snapshot.total)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(total: u64, completed: u64, open: bool) -> Snapshot {
+        let mut snapshot = Snapshot::default();
+        snapshot.total = total;
+        snapshot.completed = completed;
+        snapshot.total_open = open;
+        snapshot.target_workers = 1;
+        snapshot
+    }
+
+    #[test]
+    fn the_progress_line_uses_the_dashboards_eta_words() {
+        let pow = MatchOdds::PerTask(0.5_f64.powi(28));
+        let line = progress_line(&snapshot(1 << 32, 1 << 28, false), "pow", 7.5e6, pow);
+        assert!(line.contains("expected match in 35.8s (63% chance by now)"), "{line}");
+        assert!(line.contains("exhaust in 8m 56s"), "{line}");
+        assert!(line.contains("1 worker,") && line.contains("0 matches"), "{line}");
+        assert!(line.contains("268,435,456/4,294,967,296"), "{line}");
+        let open = progress_line(&snapshot(1_960, 1_936, true), "exec", 100.0, MatchOdds::Unknown);
+        assert!(!open.contains('%') && !open.contains("exhaust"), "{open}");
+        assert!(open.contains("1,936 done, 1,960 read so far (total open)"), "{open}");
+    }
+}

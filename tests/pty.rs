@@ -389,3 +389,27 @@ fn ctrl_c_in_the_dashboard_stops_at_once_and_exits_130() {
     let after = session.screen();
     assert!(after.contains("interrupted by a signal"), "{after}");
 }
+
+/// CPU time (user + system clock ticks) the process `pid` has used, from `/proc/PID/stat`.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) start at ") ".
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn an_idle_dashboard_uses_no_cpu() {
+    let mut session = Session::start(&["-w", "2", "needle", "--tasks", "1000", "--needle", "5"]);
+    session.wait_for("[Ready]");
+    let pid = session.child.process_id().unwrap();
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(pid) - before;
+    // CPU time, not wall time: a busy loop would use ~200 ticks (100 Hz) in 2 s whatever the load.
+    assert!(used <= 10, "{used} ticks of CPU in 2 s idle in Ready");
+    session.press("q");
+    session.wait_exit();
+}
