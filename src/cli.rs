@@ -27,6 +27,9 @@ pub struct Cli {
     /// Append every event to FILE as JSON lines
     #[arg(long, global = true, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Seconds between `progress` events in the log (live status and checkpoint)
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 1.0, value_parser = parse_status_every)]
+    pub status_every: f64,
     /// Seed for searches that use randomness (rastrigin)
     #[arg(long, global = true)]
     pub seed: Option<u64>,
@@ -298,5 +301,17 @@ impl Cli {
             halt: self.halt_policy(),
         };
         Ok(RunPlan { preset, search })
+    }
+}
+
+/// `--status-every`: a number of seconds from 0.05 to one day.
+fn parse_status_every(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if (0.05..=86_400.0).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(format!("{seconds} is out of range (0.05 to 86400 seconds)"))
     }
 }

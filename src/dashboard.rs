@@ -3,6 +3,7 @@
 use crate::app::{App, Command, Msg, RunInfo};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
+use crate::logformat::LogEvent;
 use crate::pool::{Event, HaltMode, Run};
 use crate::preset::Preset;
 use crate::search::Search;
@@ -11,7 +12,6 @@ use crate::term::{FrameSync, Input};
 use crossbeam_channel::{Receiver, never, select, tick};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +26,8 @@ pub struct LoopOptions {
     pub fps: u32,
     /// `--log FILE`, appended to by every run.
     pub log_path: Option<PathBuf>,
+    /// How often a live run writes a `progress` event to the log (`--status-every`).
+    pub status_every: Duration,
 }
 
 /// How the loop ended.
@@ -124,7 +126,8 @@ impl Controller {
         };
         let config = preset.run_config();
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
-        let journal = Journal::start(log, &search, &config);
+        let journal = Journal::start(log, &search, &config, Some(&preset.spec))
+            .with_status_every(self.options.status_every);
         let info = run_info(preset, search.as_ref(), config.workers);
         let run = Run::start(Arc::clone(&search), &config);
         app.update(Msg::Started(info));
@@ -148,9 +151,9 @@ impl Controller {
 
     fn on_event(&mut self, app: &mut App, event: Event) {
         let Some(live) = self.live.as_mut() else { return };
-        live.journal.event(&event);
+        live.journal.event(&live.run, &event);
         if let Event::Finished(report) = &event {
-            self.last_summary = Some(live.journal.finish(report, self.signal));
+            self.last_summary = Some(live.journal.finish(&live.run, report, self.signal));
             self.fatal.clone_from(&report.fatal);
             if let Some(message) = &self.fatal {
                 app.update(Msg::Problem(message.clone()));
@@ -188,32 +191,32 @@ impl Controller {
     fn control(&mut self, command: &Command) {
         let Some(live) = self.live.as_mut() else { return };
         let run = &live.run;
-        let (kind, fields) = match command {
+        let logged = match command {
             Command::Pause => {
                 run.pause();
-                ("pause", json!({}))
+                LogEvent::Pause {}
             }
             Command::Resume => {
                 run.resume();
-                ("resume", json!({}))
+                LogEvent::Resume {}
             }
             Command::HaltNow => {
                 run.halt_now();
-                ("halt-request", json!({ "mode": "now" }))
+                LogEvent::HaltRequest { mode: "now".into() }
             }
             Command::HaltSoon => {
                 run.halt_soon();
-                ("halt-request", json!({ "mode": "soon" }))
+                LogEvent::HaltRequest { mode: "soon".into() }
             }
             Command::SetWorkers(workers) => {
                 let from = run.workers();
                 run.set_workers(*workers);
-                ("workers", json!({ "from": from, "to": workers }))
+                LogEvent::Workers { from, to: *workers }
             }
             Command::Launch(_) | Command::Quit | Command::Interrupt => return,
         };
         let at = run.elapsed();
-        live.journal.control(kind, at, fields);
+        live.journal.control(at, &logged);
         match command {
             Command::Pause => self.ticker = tick(PAUSED_FRAME),
             Command::Resume => self.ticker = tick(self.frame_interval()),
@@ -270,7 +273,8 @@ where
                 }
             },
             recv(ticker) -> _ => {
-                if let Some(live) = controller.live.as_ref() {
+                if let Some(live) = controller.live.as_mut() {
+                    live.journal.tick(&live.run);
                     app.update(Msg::Frame(live.run.snapshot()));
                 }
                 dirty = true;

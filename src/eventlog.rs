@@ -25,6 +25,21 @@ impl EventLog {
         Ok(Self { file })
     }
 
+    /// Writes one typed event (see [`crate::logformat`]).
+    pub fn write_event(&mut self, run_time: Duration, event: &crate::logformat::LogEvent) {
+        if self.file.is_none() {
+            return;
+        }
+        let Ok(Value::Object(mut fields)) = serde_json::to_value(event) else {
+            return;
+        };
+        let kind = match fields.remove("event") {
+            Some(Value::String(kind)) => kind,
+            _ => return,
+        };
+        self.write(&kind, run_time, Value::Object(fields));
+    }
+
     /// Writes one event: `{"event": kind, "t": run seconds, "ts": unix seconds, ...fields}`.
     /// A write error stops logging (reported once on stderr) rather than the run.
     pub fn write(&mut self, kind: &str, run_time: Duration, fields: Value) {

@@ -31,6 +31,7 @@ pub fn run(
         PLAIN_PROGRESS_EVERY
     });
     let run = Run::start(Arc::clone(&search), config);
+    let status = tick(journal.status_every());
     let mut signal = None;
     let mut throughput = Throughput::default();
     let mut signal_rx = signals.clone();
@@ -38,7 +39,7 @@ pub fn run(
         select! {
             recv(run.events()) -> event => match event {
                 Ok(Event::Finished(report)) => break report,
-                Ok(event) => journal.event(&event),
+                Ok(event) => journal.event(&run, &event),
                 // The run holds the sender until Finished is sent; disconnection means it is gone.
                 Err(_) => break run.wait(),
             },
@@ -56,12 +57,13 @@ pub fn run(
                 let line = progress_line(&snapshot, search.name(), throughput.windowed_rate, search.match_odds());
                 progress(&line, stderr_tty);
             },
+            recv(status) -> _ => journal.tick(&run),
         }
     };
     if stderr_tty {
         eprint!("\r\x1b[K");
     }
-    journal.finish(&report, signal)
+    journal.finish(&run, &report, signal)
 }
 
 /// One progress line on stderr.
@@ -126,24 +128,31 @@ mod tests {
     use super::*;
 
     fn snapshot(total: u64, completed: u64, open: bool) -> Snapshot {
-        let mut snapshot = Snapshot::default();
-        snapshot.total = total;
-        snapshot.completed = completed;
-        snapshot.total_open = open;
-        snapshot.target_workers = 1;
-        snapshot
+        Snapshot {
+            total,
+            completed,
+            total_open: open,
+            target_workers: 1,
+            ..Snapshot::default()
+        }
     }
 
     #[test]
     fn the_progress_line_uses_the_dashboards_eta_words() {
         let pow = MatchOdds::PerTask(0.5_f64.powi(28));
         let line = progress_line(&snapshot(1 << 32, 1 << 28, false), "pow", 7.5e6, pow);
-        assert!(line.contains("expected match in 35.8s (63% chance by now)"), "{line}");
+        assert!(
+            line.contains("expected match in 35.8s (63% chance by now)"),
+            "{line}"
+        );
         assert!(line.contains("exhaust in 8m 56s"), "{line}");
         assert!(line.contains("1 worker,") && line.contains("0 matches"), "{line}");
         assert!(line.contains("268,435,456/4,294,967,296"), "{line}");
         let open = progress_line(&snapshot(1_960, 1_936, true), "exec", 100.0, MatchOdds::Unknown);
         assert!(!open.contains('%') && !open.contains("exhaust"), "{open}");
-        assert!(open.contains("1,936 done, 1,960 read so far (total open)"), "{open}");
+        assert!(
+            open.contains("1,936 done, 1,960 read so far (total open)"),
+            "{open}"
+        );
     }
 }

@@ -1,12 +1,16 @@
 //! What a run leaves behind: every event into the `--log` file, and the matches kept for the summary.
 
 use crate::eventlog::EventLog;
-use crate::pool::{Event, RunConfig, RunReport};
+use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, StartEvent};
+use crate::pool::{Event, Run, RunConfig, RunReport, RunState, Snapshot};
 use crate::search::Search;
+use crate::spec::SearchSpec;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How often a run writes a `progress` event unless told otherwise (`--status-every`).
+pub const DEFAULT_STATUS_EVERY: Duration = Duration::from_secs(1);
 
 /// Follows one run: logs its events and keeps what the summary needs.
 pub struct Journal {
@@ -18,12 +22,21 @@ pub struct Journal {
     policy: String,
     can_match: bool,
     matches: Vec<MatchEntry>,
+    status_every: Duration,
+    /// Run time and completed count of the last `progress` event, for its windowed rate.
+    last_progress: Option<(Duration, u64)>,
 }
 
 impl Journal {
-    /// Starts following a run and logs its `start` event.
+    /// Starts following a run and logs its `start` event. `spec`, when given, lets the log
+    /// rebuild the search (`--resume`, `watch`).
     #[must_use]
-    pub fn start(log: EventLog, search: &Arc<dyn Search>, config: &RunConfig) -> Self {
+    pub fn start(
+        log: EventLog,
+        search: &Arc<dyn Search>,
+        config: &RunConfig,
+        spec: Option<&SearchSpec>,
+    ) -> Self {
         let mut journal = Self {
             log,
             labels: Arc::clone(search),
@@ -32,25 +45,101 @@ impl Journal {
             policy: config.policy.to_string(),
             can_match: search.can_match(),
             matches: Vec::new(),
+            status_every: DEFAULT_STATUS_EVERY,
+            last_progress: None,
         };
-        let fields = json!({
-            "search": journal.search,
-            "params": journal.params,
-            "workers": config.workers,
-            "halt": journal.policy,
-        });
-        journal.log.write("start", Duration::ZERO, fields);
+        let start = StartEvent {
+            format: FORMAT_VERSION,
+            search: journal.search.clone(),
+            params: journal.params.clone(),
+            spec: spec.and_then(|spec| serde_json::to_value(spec).ok()),
+            workers: config.workers,
+            halt: journal.policy.clone(),
+            space: (!search.open_space()).then(|| search.space()),
+            window: None,
+            shard: None,
+            host: host_name(),
+            pid: std::process::id(),
+            resumed: None,
+        };
+        journal.write(Duration::ZERO, &LogEvent::Start(start));
         journal
     }
 
-    /// Logs a control action (pause, resume, workers, halt request) taken at run time `at`.
-    pub fn control(&mut self, kind: &str, at: Duration, fields: serde_json::Value) {
-        self.log.write(kind, at, fields);
+    /// Writes `progress` events every `every` instead of [`DEFAULT_STATUS_EVERY`].
+    #[must_use]
+    pub fn with_status_every(mut self, every: Duration) -> Self {
+        self.status_every = every;
+        self
     }
 
-    /// Logs one pool event and remembers matches. `Finished` is left to [`Journal::finish`].
-    pub fn event(&mut self, event: &Event) {
-        match event {
+    /// How often `progress` events are due.
+    #[must_use]
+    pub fn status_every(&self) -> Duration {
+        self.status_every
+    }
+
+    fn write(&mut self, at: Duration, event: &LogEvent) {
+        self.log.write_event(at, event);
+    }
+
+    /// Logs a control action (pause, resume, workers, halt request) taken at run time `at`.
+    pub fn control(&mut self, at: Duration, event: &LogEvent) {
+        self.write(at, event);
+    }
+
+    /// Writes a `progress` event when one is due (call it on any tick).
+    pub fn tick(&mut self, run: &Run) {
+        let now = run.elapsed();
+        let due = self
+            .last_progress
+            .is_none_or(|(last, _)| now.saturating_sub(last) >= self.status_every);
+        if due {
+            self.progress(&run.snapshot(), run.completed_ranges());
+        }
+    }
+
+    /// Writes a `progress` event now: the live status and the checkpoint (`done` ranges).
+    pub fn progress(&mut self, snapshot: &Snapshot, done: Vec<(u64, u64)>) {
+        let (since, completed_then) = self.last_progress.unwrap_or((Duration::ZERO, 0));
+        let rate = crate::pool::rate(
+            snapshot.completed.saturating_sub(completed_then),
+            snapshot.elapsed.saturating_sub(since),
+        );
+        self.last_progress = Some((snapshot.elapsed, snapshot.completed));
+        let event = ProgressEvent {
+            state: state_name(snapshot.state).to_string(),
+            total: snapshot.total,
+            total_open: snapshot.total_open,
+            submitted: snapshot.submitted,
+            completed: snapshot.completed,
+            cancelled: snapshot.cancelled,
+            matches: snapshot.matches,
+            errors: snapshot.errors,
+            rate,
+            best: snapshot.best.map(|best| LoggedBest {
+                score: best.score,
+                task: best.task,
+            }),
+            elapsed_s: snapshot.elapsed.as_secs_f64(),
+            active_s: snapshot.active.as_secs_f64(),
+            workers: snapshot.target_workers,
+            done,
+        };
+        self.write(snapshot.elapsed, &LogEvent::Progress(event));
+    }
+
+    /// Logs one pool event of `run` and remembers matches; a halt also writes a checkpoint.
+    /// `Finished` is left to [`Journal::finish`].
+    pub fn event(&mut self, run: &Run, event: &Event) {
+        self.event_only(event);
+        if matches!(event, Event::Halted { .. }) {
+            self.progress(&run.snapshot(), run.completed_ranges());
+        }
+    }
+
+    fn event_only(&mut self, event: &Event) {
+        let (at, logged) = match event {
             Event::Match {
                 task,
                 value,
@@ -66,8 +155,14 @@ impl Journal {
                         value: value.clone(),
                     });
                 }
-                let fields = json!({ "task": task, "value": value, "score": score, "worker": worker });
-                self.log.write("match", *at, with_input(fields, input));
+                let logged = LogEvent::Match {
+                    task: *task,
+                    input,
+                    value: value.clone(),
+                    score: *score,
+                    worker: *worker,
+                };
+                (*at, logged)
             }
             Event::Error {
                 task,
@@ -75,9 +170,13 @@ impl Journal {
                 worker,
                 at,
             } => {
-                let fields = json!({ "task": task, "message": message, "worker": worker });
-                let input = self.labels.input_label(*task);
-                self.log.write("error", *at, with_input(fields, input));
+                let logged = LogEvent::Error {
+                    task: *task,
+                    input: self.labels.input_label(*task),
+                    message: message.clone(),
+                    worker: *worker,
+                };
+                (*at, logged)
             }
             Event::NewBest {
                 task,
@@ -85,17 +184,27 @@ impl Journal {
                 worker,
                 at,
             } => {
-                let fields = json!({ "task": task, "score": score, "worker": worker });
-                let input = self.labels.input_label(*task);
-                self.log.write("best", *at, with_input(fields, input));
+                let logged = LogEvent::Best {
+                    task: *task,
+                    score: *score,
+                    worker: *worker,
+                };
+                (*at, logged)
             }
-            Event::Halted { reason, at } => self.log.write("halt", *at, json!({ "reason": reason })),
-            Event::Finished(_) => {}
-        }
+            Event::Halted { reason, at } => (
+                *at,
+                LogEvent::Halt {
+                    reason: reason.to_string(),
+                },
+            ),
+            _ => return,
+        };
+        self.write(at, &logged);
     }
 
-    /// Builds the summary, logs the `end` event with it, and returns it.
-    pub fn finish(&mut self, report: &RunReport, signal: Option<i32>) -> Summary {
+    /// Writes the last checkpoint, builds the summary, logs the `end` event with it, and returns it.
+    pub fn finish(&mut self, run: &Run, report: &RunReport, signal: Option<i32>) -> Summary {
+        self.progress(&run.snapshot(), run.completed_ranges());
         let mut matches = std::mem::take(&mut self.matches);
         matches.sort_by_key(|entry| entry.task);
         let summary = Summary::new(
@@ -108,18 +217,26 @@ impl Journal {
             self.can_match,
         );
         let fields = serde_json::to_value(&summary).unwrap_or_default();
-        self.log
-            .write("end", report.elapsed, json!({ "summary": fields }));
+        self.write(report.elapsed, &LogEvent::End { summary: fields });
         summary
     }
 }
 
-/// Adds the user's own value of the task as `input`, when the search has one.
-fn with_input(mut fields: serde_json::Value, input: Option<String>) -> serde_json::Value {
-    if let (Some(object), Some(input)) = (fields.as_object_mut(), input) {
-        object.insert("input".to_string(), serde_json::Value::String(input));
+/// The lowercase name of a run state, as `progress` events carry it.
+fn state_name(state: RunState) -> &'static str {
+    match state {
+        RunState::Paused => "paused",
+        RunState::Halting(_) => "halting",
+        RunState::Finished(_) => "finished",
+        _ => "running",
     }
-    fields
+}
+
+/// This machine's host name (empty when it cannot be read).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .unwrap_or_default()
 }
 
 impl std::fmt::Debug for Journal {

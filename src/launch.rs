@@ -75,7 +75,8 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
     let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     if wants_headless(cli) {
         let (search, config) = (plan.search, plan.preset.run_config());
-        let mut journal = Journal::start(log, &search, &config);
+        let mut journal = Journal::start(log, &search, &config, Some(&plan.preset.spec))
+            .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
         let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals);
         print_summary(&summary, cli.json);
         if let Some(message) = &summary.fatal {
@@ -111,6 +112,7 @@ fn run_dashboard(
     let options = LoopOptions {
         fps: cli.fps,
         log_path: cli.log.clone(),
+        status_every: std::time::Duration::from_secs_f64(cli.status_every),
     };
     let stop_input = Arc::new(AtomicBool::new(false));
     let end = {

@@ -38,8 +38,8 @@ pub mod search;
 
 pub use cancel::CancelToken;
 pub use pool::{
-    BadHaltPolicy, Best, Event, HaltMode, HaltPolicy, HaltReason, MAX_WORKERS, Run, RunConfig, RunReport,
-    RunState, Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
+    BadHaltPolicy, Best, Event, HaltMode, HaltPolicy, HaltReason, MAX_WORKERS, RangeSet, Run, RunConfig,
+    RunReport, RunState, Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
 };
 pub use search::{Goal, MatchOdds, Outcome, Search, SpaceStatus};
 
@@ -62,6 +62,8 @@ mod headless;
 mod journal;
 #[cfg(feature = "app")]
 mod launch;
+#[cfg(feature = "app")]
+mod logformat;
 #[cfg(feature = "app")]
 mod preset;
 #[cfg(feature = "app")]
@@ -87,6 +89,7 @@ pub mod internals {
     pub use crate::app::{App, Command, Focus, Msg, Overlay, Phase, RunInfo, WorkerSort};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::exec::{ExecSearch, ExecSpec};
+    pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::pool::{bucket_of, bucket_span};
     pub use crate::preset::Preset;
     pub use crate::spec::SearchSpec;

@@ -305,3 +305,54 @@ fn the_text_summary_uses_separators_and_plurals() {
     assert!(text.contains("of 20,000 tasks completed"), "{text}");
     assert!(text.contains("0 errors"), "{text}");
 }
+
+/// The log's `progress` events: at the `--status-every` interval, typed as `logformat` defines
+/// them, and their `done` ranges are exactly the ids completed (a checkpoint to resume from).
+#[test]
+fn progress_events_carry_live_counters_and_exact_done_ranges() {
+    use poolwatch::internals::{LogEvent, parse_log};
+    let dir = std::env::temp_dir().join(format!("poolwatch-progress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("events.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let (summary, code) = json_run(&[
+        "--log",
+        path.to_str().unwrap(),
+        "--status-every",
+        "0.1",
+        "-w",
+        "3",
+        "needle",
+        "--tasks",
+        "50000",
+        "--needle",
+        "600",
+        "--sleep-ms",
+        "1",
+    ]);
+    assert_eq!(code, 0);
+    let records = parse_log(&path).unwrap();
+    let progress: Vec<_> = records
+        .iter()
+        .filter_map(|record| match &record.event {
+            LogEvent::Progress(progress) => Some((record.t, progress.clone())),
+            _ => None,
+        })
+        .collect();
+    // ~0.2 s of run at 0.1 s intervals, plus the one at the halt and the one before `end`.
+    assert!(progress.len() >= 3, "{} progress events", progress.len());
+    let (_, last) = progress.last().unwrap();
+    assert_eq!(last.state, "finished");
+    assert_eq!(last.completed, summary["completed"].as_u64().unwrap());
+    let done_ids: u64 = last.done.iter().map(|(start, end)| end - start).sum();
+    assert_eq!(done_ids, last.completed, "done ranges {:?}", last.done);
+    assert!(last.done.iter().any(|&(start, end)| start <= 600 && 600 < end));
+    assert!(
+        last.done.windows(2).all(|pair| pair[0].1 < pair[1].0),
+        "merged and sorted"
+    );
+    for pair in progress.windows(2) {
+        assert!(pair[0].1.completed <= pair[1].1.completed, "counts only grow");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

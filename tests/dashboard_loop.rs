@@ -50,7 +50,11 @@ fn drive_logged(
     let handle = std::thread::spawn(move || {
         let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
         let mut app = App::new(vec![preset], false);
-        let options = LoopOptions { fps: 30, log_path };
+        let options = LoopOptions {
+            fps: 30,
+            log_path,
+            status_every: Duration::from_secs(1),
+        };
         let end = run_loop(&mut terminal, &mut app, &key_rx, &signal_rx, options, false).unwrap();
         (terminal, app, end)
     });

@@ -1,12 +1,14 @@
 //! The engine: a pool of worker threads that searches `0..N` in batches, halts early and reports live counters.
 
 mod halt;
+mod ranges;
 mod shared;
 mod stats;
 mod submit;
 mod worker;
 
 pub use halt::{BadHaltPolicy, HaltMode, HaltPolicy, HaltReason, StopRequest};
+pub use ranges::RangeSet;
 pub use stats::{Best, RunState, Snapshot, WorkerRow, WorkerState, bucket_of, bucket_span};
 
 use crate::search::Search;
@@ -206,6 +208,13 @@ impl Run {
     #[must_use]
     pub fn snapshot(&self) -> Snapshot {
         self.shared.snapshot()
+    }
+
+    /// The ids completed so far, exactly: merged ranges `[start, end)`, sorted. Cheap enough
+    /// to call once a second (one lock, a copy of a few ranges).
+    #[must_use]
+    pub fn completed_ranges(&self) -> Vec<(u64, u64)> {
+        self.shared.completed_ranges()
     }
 
     /// Wall time since the run started (still counting after it finished).

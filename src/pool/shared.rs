@@ -74,6 +74,8 @@ pub(crate) struct Shared {
     pub events: Sender<Event>,
     pub batch_size: AtomicU64,
     pub coverage: Box<[AtomicU64]>,
+    /// Ids completed, exactly (updated once per batch).
+    completed: Mutex<super::RangeSet>,
     pub batches: Receiver<Range<u64>>,
     pub retire_tx: Sender<()>,
     pub retire_rx: Receiver<()>,
@@ -132,6 +134,7 @@ impl Shared {
             events: events_tx,
             batch_size: AtomicU64::new(initial_batch),
             coverage: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
+            completed: Mutex::new(super::RangeSet::new()),
             batches: batch_rx,
             retire_tx,
             retire_rx,
@@ -444,6 +447,20 @@ impl Shared {
         } else {
             Instant::now()
         }
+    }
+
+    /// Records the ids of a batch that ran to an outcome: `ran` minus those that gave up.
+    pub fn record_completed(&self, ran: Range<u64>, gave_up: &[u64]) {
+        let mut completed = lock(&self.completed);
+        completed.insert((ran.start, ran.end));
+        for &task in gave_up {
+            completed.remove(task);
+        }
+    }
+
+    /// A copy of the completed ranges.
+    pub fn completed_ranges(&self) -> Vec<(u64, u64)> {
+        lock(&self.completed).ranges().to_vec()
     }
 
     pub fn snapshot(&self) -> Snapshot {

@@ -104,10 +104,11 @@ fn run_batch(shared: &Shared, index: usize, slot: &WorkerSlot, batch: Range<u64>
     // Ids run in a batch are a prefix of it: coverage is counted once per batch, not per task.
     let mut coverage = CoverageTally::new(shared);
     coverage.add(batch.start, next - batch.start);
-    for task in gave_up {
+    for &task in &gave_up {
         coverage.remove(task);
     }
     coverage.flush();
+    shared.record_completed(batch.start..next, &gave_up);
     bump(&slot.cancelled, batch.end - next);
     bump(&slot.busy_ns, shared.now_ns().saturating_sub(batch_started));
 }

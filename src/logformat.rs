@@ -1,0 +1,482 @@
+//! The `--log` format, defined once: every event a run writes, as typed records that the journal writes and `watch` and `--resume` read.
+//!
+//! A log is JSON lines, one [`Record`] per line: `{"event": KIND, "t": run seconds, "ts": unix
+//! seconds, ...fields}`. Lines are written whole and flushed; a reader skips a last line that
+//! was cut short (a crash or a power cut mid-write), see [`parse_log`] and [`LogTail`].
+//!
+//! | event | when | fields |
+//! |---|---|---|
+//! | `start` | first line of each run | [`StartEvent`]: format version, search, spec, workers, halt, space, window, shard, host, pid, resumed |
+//! | `progress` | every `--status-every` (default 1 s), at each halt and just before `end` | [`ProgressEvent`]: counters, rate, best, times, state, `done` ranges |
+//! | `match` | a task matched | task, input, value (in full), score, worker |
+//! | `error` | a task failed | task, input, message, worker |
+//! | `best` | a new best score | task, score, worker |
+//! | `halt` | the first halt of the run | reason |
+//! | `pause` / `resume` | submission paused or resumed (dashboard) | |
+//! | `workers` | the worker count changed (dashboard) | from, to |
+//! | `halt-request` | the user asked for a halt (dashboard) | mode |
+//! | `end` | last line of a run | summary (the `--json` summary object) |
+//!
+//! `progress` is both the live status that wrappers and `poolwatch watch` read (hashcat's
+//! `--status-json`) and the checkpoint that `--resume` continues from: its `done` field lists
+//! the ids completed so far as merged half-open ranges `[start, end)` of the whole space.
+
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// The version written in every `start` event; readers refuse a newer one.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One line of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Seconds since the run started (continuing across a resume).
+    pub t: f64,
+    /// Unix time of the write, seconds.
+    pub ts: f64,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: LogEvent,
+}
+
+/// Every kind of event, tagged by its `event` field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum LogEvent {
+    /// The run started (or was resumed).
+    Start(StartEvent),
+    /// Live status and checkpoint.
+    Progress(ProgressEvent),
+    /// A task matched.
+    Match {
+        /// Task id in the whole space.
+        task: u64,
+        /// The user's own name for the task (an exec input, a collatz start), when it differs from the id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input: Option<String>,
+        /// The search's description of the match, in full.
+        value: String,
+        /// Its score, for scoring searches.
+        #[serde(default)]
+        score: Option<f64>,
+        /// Worker slot that ran it.
+        worker: usize,
+    },
+    /// A task failed.
+    Error {
+        /// Task id in the whole space.
+        task: u64,
+        /// The user's own name for the task, when it differs from the id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input: Option<String>,
+        /// What went wrong.
+        message: String,
+        /// Worker slot that ran it.
+        worker: usize,
+    },
+    /// A better score than any before.
+    Best {
+        /// Task id in the whole space.
+        task: u64,
+        /// The score.
+        score: f64,
+        /// Worker slot that ran it.
+        worker: usize,
+    },
+    /// The run was asked to halt (once, for the first halt).
+    Halt {
+        /// Why (`match`, `user`, `signal`, ...).
+        reason: String,
+    },
+    /// Submission paused.
+    Pause {},
+    /// Submission resumed.
+    Resume {},
+    /// The worker count changed.
+    Workers {
+        /// Before.
+        from: usize,
+        /// After.
+        to: usize,
+    },
+    /// The user asked for a halt.
+    HaltRequest {
+        /// `now` or `soon`.
+        mode: String,
+    },
+    /// The run ended; the last line of a run.
+    End {
+        /// The `--json` summary object.
+        summary: serde_json::Value,
+    },
+}
+
+/// How a run was set up: enough to rebuild it (`--resume`) and to place it among shards (`watch`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartEvent {
+    /// [`FORMAT_VERSION`] of the writer.
+    pub format: u32,
+    /// Search name (`needle`, `pow`, `exec`...).
+    pub search: String,
+    /// Its parameters, one line.
+    pub params: String,
+    /// The search as a preset's `[search]` table, or null for a search the log cannot rebuild.
+    #[serde(default)]
+    pub spec: Option<serde_json::Value>,
+    /// Workers at the start.
+    pub workers: usize,
+    /// The halt policy, as typed on the command line.
+    pub halt: String,
+    /// Size of the whole space (null while it is open: input still being read).
+    #[serde(default)]
+    pub space: Option<u64>,
+    /// The window of the space this run searches, `[skip, skip + limit)`, if not all of it.
+    #[serde(default)]
+    pub window: Option<(u64, u64)>,
+    /// Which shard of the window this run covers, if sharded.
+    #[serde(default)]
+    pub shard: Option<ShardInfo>,
+    /// Host name of the machine that runs it.
+    #[serde(default)]
+    pub host: String,
+    /// Process id of the writer.
+    #[serde(default)]
+    pub pid: u32,
+    /// What an earlier run of the same log had done, when this run resumes it.
+    #[serde(default)]
+    pub resumed: Option<ResumedFrom>,
+}
+
+/// One shard's place in a sharded search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// This shard, `0..count`.
+    pub index: u64,
+    /// How many shards.
+    pub count: u64,
+    /// Ids per chunk; chunk `k` goes to shard `k % count`.
+    pub chunk: u64,
+}
+
+/// What a resumed run inherited.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResumedFrom {
+    /// Ids completed before the resume.
+    pub completed: u64,
+    /// Matches found before.
+    pub matches: u64,
+    /// Errors recorded before.
+    pub errors: u64,
+    /// Active seconds spent before.
+    pub active_s: f64,
+}
+
+/// The best score so far, as logged.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LoggedBest {
+    /// The score.
+    pub score: f64,
+    /// The task id in the whole space.
+    pub task: u64,
+}
+
+/// Live status and checkpoint of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressEvent {
+    /// `running`, `paused`, `halting` or `finished`.
+    pub state: String,
+    /// Ids this run covers (a lower bound while `total_open`).
+    pub total: u64,
+    /// True while the size is not known yet.
+    #[serde(default)]
+    pub total_open: bool,
+    /// Ids handed out.
+    pub submitted: u64,
+    /// Tasks run to an outcome (earlier runs of a resumed log included).
+    pub completed: u64,
+    /// Submitted tasks that did not complete.
+    pub cancelled: u64,
+    /// Matches so far.
+    pub matches: u64,
+    /// Errors so far.
+    pub errors: u64,
+    /// Tasks per second since the previous `progress` event.
+    pub rate: f64,
+    /// Best score so far.
+    #[serde(default)]
+    pub best: Option<LoggedBest>,
+    /// Wall seconds since the run started.
+    pub elapsed_s: f64,
+    /// Seconds not paused.
+    pub active_s: f64,
+    /// Workers asked for.
+    pub workers: usize,
+    /// Completed ids, merged half-open ranges `[start, end)` of the whole space, sorted.
+    pub done: Vec<(u64, u64)>,
+}
+
+/// Why a log could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LogReadError {
+    /// The file could not be opened or read.
+    #[error("cannot read log {path}: {source}")]
+    Io {
+        /// The log.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A whole line (not the torn last one) is not a record.
+    #[error("log {path} line {line}: not a poolwatch event ({message})")]
+    Corrupt {
+        /// The log.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// The log was written by a newer poolwatch.
+    #[error("log {path} has format {found}; this poolwatch reads format {FORMAT_VERSION}")]
+    NewerFormat {
+        /// The log.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+    },
+}
+
+/// Parses one line (without its newline).
+///
+/// # Errors
+/// The serde message when the line is not a record.
+pub fn parse_line(line: &str) -> Result<Record, String> {
+    serde_json::from_str(line).map_err(|err| err.to_string())
+}
+
+/// Every complete record of a log file, in order. A torn last line (no newline, or not parsable
+/// at the very end of the file) is skipped; a bad line anywhere else is an error.
+///
+/// # Errors
+/// When the file cannot be read, a whole line is not a record, or the format is newer.
+pub fn parse_log(path: &Path) -> Result<Vec<Record>, LogReadError> {
+    let text = std::fs::read(path).map_err(|source| LogReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&text);
+    let mut records = Vec::new();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    for (index, raw) in lines.iter().enumerate() {
+        let last = index + 1 == lines.len();
+        let Some(line) = raw.strip_suffix('\n') else {
+            break; // torn: the writer never finished this line
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_line(line) {
+            Ok(record) => {
+                check_version(path, &record)?;
+                records.push(record);
+            }
+            Err(_) if last => break,
+            Err(message) => {
+                return Err(LogReadError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: index + 1,
+                    message,
+                });
+            }
+        }
+    }
+    Ok(records)
+}
+
+fn check_version(path: &Path, record: &Record) -> Result<(), LogReadError> {
+    match &record.event {
+        LogEvent::Start(start) if start.format > FORMAT_VERSION => Err(LogReadError::NewerFormat {
+            path: path.to_path_buf(),
+            found: start.format,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Follows a log that another process is still writing: each [`LogTail::poll`] returns the
+/// records completed since the last call, holding back a line until its newline arrives.
+#[derive(Debug)]
+pub struct LogTail {
+    path: PathBuf,
+    offset: u64,
+    partial: Vec<u8>,
+    line: usize,
+}
+
+impl LogTail {
+    /// Starts at the beginning of `path` (which may not exist yet).
+    #[must_use]
+    pub fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            offset: 0,
+            partial: Vec::new(),
+            line: 0,
+        }
+    }
+
+    /// The followed file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records whose lines were completed since the last poll. A file that does not exist yet
+    /// gives none; a file that shrank (rewritten) is read again from its start.
+    ///
+    /// # Errors
+    /// When the file cannot be read, or a complete line is not a record.
+    pub fn poll(&mut self) -> Result<Vec<Record>, LogReadError> {
+        let path = self.path.clone();
+        let io_error = |source| LogReadError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(io_error(err)),
+        };
+        let length = file.metadata().map_err(io_error)?.len();
+        if length < self.offset {
+            *self = Self::new(&path);
+        }
+        file.seek(SeekFrom::Start(self.offset)).map_err(io_error)?;
+        let mut fresh = Vec::new();
+        file.read_to_end(&mut fresh).map_err(io_error)?;
+        self.offset += fresh.len() as u64;
+        self.partial.extend_from_slice(&fresh);
+        self.take_lines()
+    }
+
+    fn take_lines(&mut self) -> Result<Vec<Record>, LogReadError> {
+        let mut records = Vec::new();
+        while let Some(newline) = self.partial.iter().position(|byte| *byte == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=newline).collect();
+            self.line += 1;
+            let text = String::from_utf8_lossy(&line[..newline]);
+            if text.trim().is_empty() {
+                continue;
+            }
+            let record = parse_line(&text).map_err(|message| LogReadError::Corrupt {
+                path: self.path.clone(),
+                line: self.line,
+                message,
+            })?;
+            check_version(&self.path, &record)?;
+            records.push(record);
+        }
+        Ok(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn progress(done: Vec<(u64, u64)>) -> LogEvent {
+        LogEvent::Progress(ProgressEvent {
+            state: "running".into(),
+            total: 100,
+            total_open: false,
+            submitted: 60,
+            completed: done.iter().map(|(start, end)| end - start).sum(),
+            cancelled: 0,
+            matches: 1,
+            errors: 0,
+            rate: 12.5,
+            best: Some(LoggedBest { score: 3.0, task: 7 }),
+            elapsed_s: 1.5,
+            active_s: 1.5,
+            workers: 2,
+            done,
+        })
+    }
+
+    #[test]
+    fn every_event_round_trips_with_its_kind_name() {
+        let events = [
+            (progress(vec![(0, 10), (20, 30)]), "progress"),
+            (
+                LogEvent::Match {
+                    task: 4,
+                    input: Some("5".into()),
+                    value: "x".into(),
+                    score: None,
+                    worker: 1,
+                },
+                "match",
+            ),
+            (LogEvent::HaltRequest { mode: "now".into() }, "halt-request"),
+            (LogEvent::Pause {}, "pause"),
+            (LogEvent::Workers { from: 2, to: 3 }, "workers"),
+        ];
+        for (event, kind) in events {
+            let record = Record {
+                t: 1.0,
+                ts: 2.0,
+                event,
+            };
+            let line = serde_json::to_string(&record).unwrap();
+            assert!(line.contains(&format!("\"event\":\"{kind}\"")), "{line}");
+            assert_eq!(parse_line(&line).unwrap(), record);
+        }
+    }
+
+    #[test]
+    fn a_torn_last_line_is_skipped_and_a_torn_middle_line_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("poolwatch-logformat-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("torn.jsonl");
+        let whole = serde_json::to_string(&Record {
+            t: 0.0,
+            ts: 0.0,
+            event: progress(vec![(0, 5)]),
+        })
+        .unwrap();
+        std::fs::write(&path, format!("{whole}\n{{\"event\":\"match\",\"score\":10.0,")).unwrap();
+        assert_eq!(parse_log(&path).unwrap().len(), 1);
+        std::fs::write(&path, format!("{{\"event\":\"mat\n{whole}\n")).unwrap();
+        assert!(matches!(
+            parse_log(&path),
+            Err(LogReadError::Corrupt { line: 1, .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_tail_returns_lines_only_once_complete() {
+        let dir = std::env::temp_dir().join(format!("poolwatch-tail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("live.jsonl");
+        let mut tail = LogTail::new(&path);
+        assert!(tail.poll().unwrap().is_empty(), "no file yet");
+        let line = serde_json::to_string(&Record {
+            t: 0.0,
+            ts: 0.0,
+            event: LogEvent::Pause {},
+        })
+        .unwrap();
+        let mut file = std::fs::File::create(&path).unwrap();
+        file.write_all(&line.as_bytes()[..5]).unwrap();
+        assert!(tail.poll().unwrap().is_empty(), "half a line");
+        file.write_all(&line.as_bytes()[5..]).unwrap();
+        file.write_all(b"\n").unwrap();
+        assert_eq!(tail.poll().unwrap().len(), 1);
+        assert!(tail.poll().unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
