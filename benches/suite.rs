@@ -9,9 +9,12 @@
 //! Workloads: `example2`, `example3`, `throughput`, `pow`, `halt-latency`, `watch`. Unknown flags
 //! (cargo passes `--bench`) are ignored. Peers are written here: rayon (`find_any`, `map`/`max`) and a
 //! plain pool that sends one id per crossbeam-channel message to std threads sharing an `AtomicBool`
-//! stop flag. Every figure is a wall-clock time around the whole run, thread start-up included
+//! stop flag. The pow peers hash with their own code (a plain `Sha256` over the data then the nonce,
+//! and the compress floor: one `sha2::compress256` on a block padded once), never with poolwatch's.
+//! Every figure is a wall-clock time around the whole run, thread start-up included
 //! (a fresh rayon pool is built for every run, before its clock starts, as poolwatch starts fresh
-//! workers: under load the scheduler favours new threads, so reusing one pool would handicap rayon).
+//! workers: under load the scheduler favours new threads, so reusing one pool would handicap rayon);
+//! pow rates are also given per CPU-second of the process, which other processes' load does not skew.
 //! Comparisons that share a workload run poolwatch and its peer in turns, so drifting load hits both.
 #![allow(
     clippy::unwrap_used,
@@ -22,12 +25,15 @@ use crossbeam_channel::{RecvTimeoutError, bounded};
 use crossbeam_utils::CachePadded;
 use poolwatch::Search;
 use poolwatch::internals::{App, Msg, RunInfo};
-use poolwatch::search::{Needle, Pow, leading_zero_bits};
+use poolwatch::search::{Needle, Pow};
 use poolwatch::{CancelToken, Event, HaltPolicy, Run, RunConfig, RunReport};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use rayon::prelude::*;
 use serde_json::{Value, json};
+use sha2::digest::generic_array::GenericArray;
+use sha2::digest::typenum::U64;
+use sha2::{Digest, Sha256};
 use std::hint::black_box;
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -51,8 +57,8 @@ const POW_DATA: &str = "poolwatch";
 const POW_BITS: u32 = 25;
 /// Nonce space of the find-first pow run.
 const POW_FIND_TASKS: u64 = 100_000_000;
-/// Nonces of the fixed-range pow run (no nonce below it has 25 leading zero bits).
-const POW_RANGE_TASKS: u64 = 20_000_000;
+/// Nonces per worker of the fixed-range pow run (about a second of hashing).
+const POW_RANGE_NONCES_PER_WORKER: u64 = 10_000_000;
 /// Runs of each side of the fixed-range pow comparison.
 const POW_RANGE_RUNS: usize = 5;
 /// The peak-memory target of example 3: at most this much above the 50,000-task run.
@@ -144,7 +150,7 @@ const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "pow",
-        about: "CPU-bound search: SHA-256 proof of work",
+        about: "SHA-256 proof of work on 1 worker and every CPU: plain rayon program, compress floor",
         run: pow,
     },
     Workload {
@@ -745,116 +751,188 @@ fn pow_search(tasks: u64) -> Pow {
 }
 
 fn pow() -> Measured {
-    let workers = cpus();
-    eprintln!("  {workers} workers; data {POW_DATA:?}, {POW_BITS} bits");
+    let mut figures = serde_json::Map::new();
+    figures.insert("data".into(), json!(POW_DATA));
+    figures.insert("bits".into(), json!(POW_BITS));
+    let mut checks = Vec::new();
+    let mut widths = vec![1, cpus()];
+    widths.dedup();
+    for workers in widths {
+        let (width_figures, width_checks) = pow_range(workers);
+        figures.insert(format!("range_{workers}_workers"), width_figures);
+        checks.extend(width_checks);
+    }
+    let (find_figures, find_check) = pow_find_first(cpus());
+    figures.insert("find_first".into(), find_figures);
+    checks.push(find_check);
+    Measured {
+        figures: Value::Object(figures),
+        checks,
+    }
+}
 
-    let range = pow_search(POW_RANGE_TASKS);
-    let (poolwatch_range, rayon_range) = alternate(
-        POW_RANGE_RUNS,
-        || with_cpu_time(|| poolwatch_run(Arc::new(range.clone()), workers, HaltPolicy::Never)),
-        || with_cpu_time(|| rayon_best_zero_bits(workers, &range)),
-    );
-    let poolwatch_range_rate = run_rates(
-        &poolwatch_range
-            .iter()
-            .map(|(run, _)| run.clone())
-            .collect::<Vec<_>>(),
-    );
-    let rayon_range_rate = rates(
-        &[POW_RANGE_TASKS; POW_RANGE_RUNS],
-        &rayon_range.iter().map(|(wall, _)| *wall).collect::<Vec<_>>(),
-    );
-    let poolwatch_cpu_rate = rates(
-        &poolwatch_range
-            .iter()
-            .map(|((_, r), _)| r.completed)
-            .collect::<Vec<_>>(),
-        &poolwatch_range.iter().map(|(_, cpu)| *cpu).collect::<Vec<_>>(),
-    );
-    let rayon_cpu_rate = rates(
-        &[POW_RANGE_TASKS; POW_RANGE_RUNS],
-        &rayon_range.iter().map(|(_, cpu)| *cpu).collect::<Vec<_>>(),
-    );
-    show_rate(
-        "fixed range (20M nonces), poolwatch --halt never",
-        &poolwatch_range_rate,
-        None,
-    );
-    show_rate(
-        "fixed range, rayon map + max",
-        &rayon_range_rate,
-        Some(&poolwatch_range_rate),
-    );
-    show_rate("per CPU-second, poolwatch", &poolwatch_cpu_rate, None);
-    show_rate(
-        "per CPU-second, rayon",
-        &rayon_cpu_rate,
-        Some(&poolwatch_cpu_rate),
-    );
+/// Wall-clock and CPU-time rates of runs over `nonces` each.
+fn wall_and_cpu_rates(nonces: u64, runs: &[(Duration, Duration)]) -> (Spread, Spread) {
+    let counts = vec![nonces; runs.len()];
+    let walls: Vec<_> = runs.iter().map(|(wall, _)| *wall).collect();
+    let cpus: Vec<_> = runs.iter().map(|(_, cpu)| *cpu).collect();
+    (rates(&counts, &walls), rates(&counts, &cpus))
+}
 
+/// The fixed-range run on `workers` threads: poolwatch `--halt never`, the plain rayon program
+/// and the compress floor in turns, each over the same nonces, as hashes per wall-clock second
+/// and per CPU-second.
+fn pow_range(workers: usize) -> (Value, Vec<Check>) {
+    let nonces = POW_RANGE_NONCES_PER_WORKER * workers as u64;
+    eprintln!(
+        "  fixed range, {workers} worker(s): {}M nonces of {POW_DATA:?}, best zero bits kept",
+        nonces / 1_000_000
+    );
+    let range = pow_search(nonces);
+    let mut poolwatch = Vec::new();
+    let mut plain = Vec::new();
+    let mut floor = Vec::new();
+    for _ in 0..POW_RANGE_RUNS {
+        let ((wall, report), cpu) =
+            with_cpu_time(|| poolwatch_run(Arc::new(range.clone()), workers, HaltPolicy::Never));
+        assert_eq!(report.completed, nonces, "poolwatch ran every nonce");
+        poolwatch.push((wall, cpu));
+        plain.push(with_cpu_time(|| {
+            rayon_best_zero_bits(workers, nonces, &plain_zero_bits)
+        }));
+        let block = FloorBlock::new(POW_DATA.as_bytes());
+        floor.push(with_cpu_time(|| {
+            rayon_best_zero_bits(workers, nonces, &|nonce| block.zero_bits(nonce))
+        }));
+    }
+    let (poolwatch_wall, poolwatch_cpu) = wall_and_cpu_rates(nonces, &poolwatch);
+    let (plain_wall, plain_cpu) = wall_and_cpu_rates(nonces, &plain);
+    let (floor_wall, floor_cpu) = wall_and_cpu_rates(nonces, &floor);
+    show_rate("poolwatch, per wall-clock second", &poolwatch_wall, None);
+    show_rate(
+        "plain rayon, per wall-clock second",
+        &plain_wall,
+        Some(&poolwatch_wall),
+    );
+    show_rate(
+        "compress floor, per wall-clock second",
+        &floor_wall,
+        Some(&poolwatch_wall),
+    );
+    show_rate("poolwatch, per CPU-second", &poolwatch_cpu, None);
+    show_rate("plain rayon, per CPU-second", &plain_cpu, Some(&poolwatch_cpu));
+    show_rate("compress floor, per CPU-second", &floor_cpu, Some(&poolwatch_cpu));
+    let figures = json!({
+        "workers": workers,
+        "nonces": nonces,
+        "poolwatch_hashes_per_s": poolwatch_wall.to_json(),
+        "plain_rayon_hashes_per_s": plain_wall.to_json(),
+        "compress_floor_hashes_per_s": floor_wall.to_json(),
+        "poolwatch_hashes_per_cpu_s": poolwatch_cpu.to_json(),
+        "plain_rayon_hashes_per_cpu_s": plain_cpu.to_json(),
+        "compress_floor_hashes_per_cpu_s": floor_cpu.to_json(),
+    });
+    let one = workers == 1;
+    let ratio = |a: &Spread, b: &Spread| Some(a.median() / b.median());
+    let checks = vec![
+        Check {
+            what: if one {
+                "pow per CPU-second poolwatch / plain rayon (1 worker)"
+            } else {
+                "pow per CPU-second poolwatch / plain rayon (every CPU)"
+            },
+            value: ratio(&poolwatch_cpu, &plain_cpu),
+            target: Target::AtLeast(1.0),
+            note: Some("less sensitive than wall clock to other processes' load".into()),
+        },
+        Check {
+            what: if one {
+                "pow per CPU-second poolwatch / compress floor (1 worker)"
+            } else {
+                "pow per CPU-second poolwatch / compress floor (every CPU)"
+            },
+            value: ratio(&poolwatch_cpu, &floor_cpu),
+            target: Target::AtLeast(0.97),
+            note: Some("less sensitive than wall clock to other processes' load".into()),
+        },
+        Check {
+            what: if one {
+                "pow hashes/s poolwatch / plain rayon (1 worker, wall clock)"
+            } else {
+                "pow hashes/s poolwatch / plain rayon (every CPU, wall clock)"
+            },
+            value: ratio(&poolwatch_wall, &plain_wall),
+            target: Target::AtLeast(1.0),
+            note: None,
+        },
+        Check {
+            what: if one {
+                "pow hashes/s poolwatch / compress floor (1 worker, wall clock)"
+            } else {
+                "pow hashes/s poolwatch / compress floor (every CPU, wall clock)"
+            },
+            value: ratio(&poolwatch_wall, &floor_wall),
+            target: Target::AtLeast(0.97),
+            note: None,
+        },
+    ];
+    (figures, checks)
+}
+
+/// Find the first nonce with enough zero bits on `workers` threads: poolwatch `--halt now`
+/// against rayon's `find_any` with the plain hash, per wall-clock second and per CPU-second.
+fn pow_find_first(workers: usize) -> (Value, Check) {
     let find = pow_search(POW_FIND_TASKS);
-    let (poolwatch_find, rayon_find) = alternate(
+    let (poolwatch, rayon) = alternate(
         2,
-        || poolwatch_run(Arc::new(find.clone()), workers, HaltPolicy::Now),
-        || rayon_find_pow_counted(workers, &find),
+        || with_cpu_time(|| poolwatch_run(Arc::new(find.clone()), workers, HaltPolicy::Now)),
+        || with_cpu_time(|| rayon_find_pow_counted(workers, &find)),
     );
-    let poolwatch_find_rate = run_rates(&poolwatch_find);
-    let poolwatch_find_s = seconds(&poolwatch_find.iter().map(|(w, _)| *w).collect::<Vec<_>>());
-    let rayon_find_rate = rates(
-        &rayon_find.iter().map(|r| r.tried).collect::<Vec<_>>(),
-        &peer_walls(&rayon_find),
-    );
-    let rayon_find_s = seconds(&peer_walls(&rayon_find));
-    show_rate("find first, poolwatch --halt now", &poolwatch_find_rate, None);
+    let poolwatch_counts: Vec<_> = poolwatch.iter().map(|((_, r), _)| r.completed).collect();
+    let poolwatch_walls: Vec<_> = poolwatch.iter().map(|((wall, _), _)| *wall).collect();
+    let poolwatch_cpus: Vec<_> = poolwatch.iter().map(|(_, cpu)| *cpu).collect();
+    let rayon_counts: Vec<_> = rayon.iter().map(|(r, _)| r.tried).collect();
+    let rayon_walls: Vec<_> = rayon.iter().map(|(r, _)| r.wall).collect();
+    let rayon_cpus: Vec<_> = rayon.iter().map(|(_, cpu)| *cpu).collect();
+    let poolwatch_rate = rates(&poolwatch_counts, &poolwatch_walls);
+    let rayon_rate = rates(&rayon_counts, &rayon_walls);
+    let poolwatch_cpu = rates(&poolwatch_counts, &poolwatch_cpus);
+    let rayon_cpu = rates(&rayon_counts, &rayon_cpus);
+    let found: Vec<_> = rayon.iter().map(|(r, _)| r.found).collect();
+    show_rate("find first, poolwatch --halt now", &poolwatch_rate, None);
     show_rate(
-        "find first, rayon find_any (counted)",
-        &rayon_find_rate,
-        Some(&poolwatch_find_rate),
+        "find first, plain rayon find_any (counted)",
+        &rayon_rate,
+        Some(&poolwatch_rate),
+    );
+    show_rate("find first per CPU-second, poolwatch", &poolwatch_cpu, None);
+    show_rate(
+        "find first per CPU-second, plain rayon",
+        &rayon_cpu,
+        Some(&poolwatch_cpu),
     );
     eprintln!(
-        "  time to find: poolwatch {}, rayon {}; rayon found {:?}",
-        poolwatch_find_s.show(1.0, 2, "s"),
-        rayon_find_s.show(1.0, 2, "s"),
-        peer_found(&rayon_find)
+        "  time to find on {workers} workers: poolwatch {}, rayon {}; rayon found {found:?}",
+        seconds(&poolwatch_walls).show(1.0, 2, "s"),
+        seconds(&rayon_walls).show(1.0, 2, "s"),
     );
-
-    Measured {
-        figures: json!({
-            "workers": workers,
-            "data": POW_DATA,
-            "bits": POW_BITS,
-            "range_nonces": POW_RANGE_TASKS,
-            "range_poolwatch_hashes_per_s": poolwatch_range_rate.to_json(),
-            "range_rayon_hashes_per_s": rayon_range_rate.to_json(),
-            "range_poolwatch_hashes_per_cpu_s": poolwatch_cpu_rate.to_json(),
-            "range_rayon_hashes_per_cpu_s": rayon_cpu_rate.to_json(),
-            "find_poolwatch_hashes_per_s": poolwatch_find_rate.to_json(),
-            "find_poolwatch_s": poolwatch_find_s.to_json(),
-            "find_rayon_hashes_per_s": rayon_find_rate.to_json(),
-            "find_rayon_s": rayon_find_s.to_json(),
-            "find_rayon_found": peer_found(&rayon_find),
-        }),
-        checks: vec![
-            Check {
-                what: "pow hashes/s poolwatch / rayon (medians, fixed range)",
-                value: Some(poolwatch_range_rate.median() / rayon_range_rate.median()),
-                target: Target::AtLeast(0.95),
-                note: None,
-            },
-            Check {
-                what: "pow hashes per CPU-second poolwatch / rayon (medians, fixed range)",
-                value: Some(poolwatch_cpu_rate.median() / rayon_cpu_rate.median()),
-                target: Target::AtLeast(0.95),
-                note: Some("insensitive to other processes' load".into()),
-            },
-            Check {
-                what: "pow hashes/s poolwatch / rayon (medians, find first)",
-                value: Some(poolwatch_find_rate.median() / rayon_find_rate.median()),
-                target: Target::AtLeast(0.95),
-                note: Some("rayon pays a per-thread counter per nonce here".into()),
-            },
-        ],
-    }
+    let figures = json!({
+        "workers": workers,
+        "poolwatch_hashes_per_s": poolwatch_rate.to_json(),
+        "poolwatch_hashes_per_cpu_s": poolwatch_cpu.to_json(),
+        "poolwatch_s": seconds(&poolwatch_walls).to_json(),
+        "plain_rayon_hashes_per_s": rayon_rate.to_json(),
+        "plain_rayon_hashes_per_cpu_s": rayon_cpu.to_json(),
+        "plain_rayon_s": seconds(&rayon_walls).to_json(),
+        "plain_rayon_found": found,
+    });
+    let check = Check {
+        what: "pow hashes/s poolwatch / plain rayon (medians, find first)",
+        value: Some(poolwatch_rate.median() / rayon_rate.median()),
+        target: Target::AtLeast(0.95),
+        note: Some("rayon pays a per-thread counter per nonce here".into()),
+    };
+    (figures, check)
 }
 
 /// Runs `f` and measures the CPU time (user + system, all threads) the process spent meanwhile.
@@ -878,23 +956,83 @@ fn process_cpu_time() -> Duration {
     Duration::new(secs, nanos)
 }
 
-/// rayon over every nonce of `pow`'s space, keeping the best leading-zero count as poolwatch keeps its best score.
-fn rayon_best_zero_bits(threads: usize, pow: &Pow) -> Duration {
+// The peers' own hashing: written here with `sha2` alone, never with poolwatch's `Pow`.
+
+/// Leading zero bits of a digest, counted by the peers themselves.
+fn peer_leading_zero_bits(digest: &[u8]) -> u32 {
+    let zero_bytes = digest.iter().take_while(|&&b| b == 0).count();
+    let next = digest.get(zero_bytes).map_or(0, |b| b.leading_zeros());
+    u32::try_from(zero_bytes * 8).expect("a digest has 256 bits") + next
+}
+
+/// The plain program: `Sha256::new().update(prefix).update(nonce LE).finalize()` per nonce.
+fn plain_zero_bits(nonce: u64) -> u32 {
+    let mut hasher = Sha256::new();
+    hasher.update(POW_DATA.as_bytes());
+    hasher.update(nonce.to_le_bytes());
+    peer_leading_zero_bits(&hasher.finalize())
+}
+
+/// The compress floor: a block padded once (data, nonce slot, `0x80`, length); per nonce a copy
+/// of it with the nonce written in and one `sha2::compress256` from SHA-256's initial state.
+struct FloorBlock {
+    block: GenericArray<u8, U64>,
+    nonce_at: usize,
+}
+
+impl FloorBlock {
+    /// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
+    const IV: [u32; 8] = [
+        0x6a09_e667,
+        0xbb67_ae85,
+        0x3c6e_f372,
+        0xa54f_f53a,
+        0x510e_527f,
+        0x9b05_688c,
+        0x1f83_d9ab,
+        0x5be0_cd19,
+    ];
+
+    /// Pads `data ++ nonce` into one block; the data must leave room (at most 47 bytes).
+    fn new(data: &[u8]) -> Self {
+        assert!(data.len() <= 47, "the floor peer hashes one block");
+        let mut block = GenericArray::default();
+        block[..data.len()].copy_from_slice(data);
+        block[data.len() + 8] = 0x80;
+        let bits = (data.len() as u64 + 8) * 8;
+        block[56..].copy_from_slice(&bits.to_be_bytes());
+        Self {
+            block,
+            nonce_at: data.len(),
+        }
+    }
+
+    fn zero_bits(&self, nonce: u64) -> u32 {
+        let mut block = self.block;
+        block[self.nonce_at..self.nonce_at + 8].copy_from_slice(&nonce.to_le_bytes());
+        let mut state = Self::IV;
+        sha2::compress256(&mut state, std::slice::from_ref(&block));
+        let zero_words = state.iter().take_while(|&&w| w == 0).count();
+        let next = state.get(zero_words).map_or(0, |w| w.leading_zeros());
+        u32::try_from(zero_words * 32).expect("a digest has 256 bits") + next
+    }
+}
+
+/// rayon over nonces `0..nonces` with the peer's `zero_bits`, keeping the best as poolwatch
+/// keeps its best score; returns the wall-clock time after the pool is built.
+fn rayon_best_zero_bits(threads: usize, nonces: u64, zero_bits: &(dyn Fn(u64) -> u32 + Sync)) -> Duration {
     let pool = rayon_pool(threads);
     let started = Instant::now();
-    let best = pool.install(|| {
-        (0..pow.tasks)
-            .into_par_iter()
-            .map(|nonce| leading_zero_bits(&pow.digest(nonce)))
-            .max()
-    });
+    let best = pool.install(|| (0..nonces).into_par_iter().map(zero_bits).max());
     black_box(best);
     started.elapsed()
 }
 
-/// rayon's `find_any` for the first nonce with enough zero bits; every thread counts the nonces
-/// it hashes in its own cache-padded counter (single writer, as poolwatch's counters are).
+/// rayon's `find_any` for the first nonce with enough zero bits, with the plain hash; every
+/// thread counts the nonces it hashes in its own cache-padded counter (single writer, as
+/// poolwatch's counters are).
 fn rayon_find_pow_counted(threads: usize, pow: &Pow) -> PeerRun {
+    assert_eq!(pow.data, POW_DATA, "the plain peer hashes POW_DATA");
     let pool = rayon_pool(threads);
     let counters: Vec<CachePadded<AtomicU64>> = (0..threads)
         .map(|_| CachePadded::new(AtomicU64::new(0)))
@@ -904,7 +1042,7 @@ fn rayon_find_pow_counted(threads: usize, pow: &Pow) -> PeerRun {
         (0..pow.tasks).into_par_iter().find_any(|&nonce| {
             let counter = &counters[rayon::current_thread_index().unwrap_or(0)];
             counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-            leading_zero_bits(&pow.digest(nonce)) >= pow.bits
+            plain_zero_bits(nonce) >= pow.bits
         })
     });
     PeerRun {

@@ -1,10 +1,11 @@
-//! Command-line parsing: global options, one subcommand per search, and validation into a `RunPlan`.
+//! Command-line parsing: global options, one subcommand per search (declared in `spec`), and validation into a `RunPlan`.
 
 use crate::pool::HaltPolicy;
+use crate::preset::BadWorkers;
 use crate::preset::Preset;
 use crate::search::Search;
-use crate::spec::{DEFAULT_NEEDLE, DEFAULT_NEEDLE_TASKS, SearchSpec, SpecError};
-use clap::{Args, Parser, Subcommand};
+use crate::spec::{SearchSpec, SpecError};
+use clap::Parser;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -45,7 +46,7 @@ pub struct Cli {
     pub fps: u32,
     /// The search to run [default: needle with the article's numbers]
     #[command(subcommand)]
-    pub search: Option<SearchCommand>,
+    pub search: Option<SearchSpec>,
 }
 
 fn parse_halt(text: &str) -> Result<HaltPolicy, String> {
@@ -53,120 +54,12 @@ fn parse_halt(text: &str) -> Result<HaltPolicy, String> {
         .map_err(|err: crate::pool::BadHaltPolicy| err.to_string())
 }
 
-/// The built-in searches.
-#[derive(Debug, Subcommand)]
-pub enum SearchCommand {
-    /// The article's search: task p sleeps, then matches when p == needle
-    Needle(NeedleArgs),
-    /// Find a nonce whose SHA-256 (data ++ nonce as 8 LE bytes) has enough leading zero bits
-    Pow(PowArgs),
-    /// Find the start below a bound with the longest Collatz chain
-    Collatz(CollatzArgs),
-    /// Random-restart local searches on the Rastrigin function; the best value descends to 0
-    Rastrigin(RastriginArgs),
-    /// Run a command once per input (like GNU parallel): exit 0 is a match, 1 a miss, else an error
-    Exec(ExecArgs),
-}
-
-/// Options of `exec`.
-#[derive(Debug, Args)]
-pub struct ExecArgs {
-    /// Integer inputs: A..B (B excluded, like Rust) or A..=B (B included)
-    #[arg(long, value_name = "A..B", conflicts_with = "input")]
-    pub range: Option<String>,
-    /// Inputs are the lines of FILE, read as workers need them [default: stdin]
-    #[arg(long, value_name = "FILE")]
-    pub input: Option<PathBuf>,
-    /// The number of inputs, shown as the total until input ends
-    #[arg(long, value_name = "N")]
-    pub total: Option<u64>,
-    /// A match is stdout matching REGEX (instead of exit status 0)
-    #[arg(long, value_name = "REGEX")]
-    pub match_stdout: Option<String>,
-    /// Kill a task's process group after SECS seconds; the task is an error
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
-    /// Seconds between SIGTERM and SIGKILL when a process group is killed
-    #[arg(long, value_name = "SECS", default_value_t = crate::exec::DEFAULT_GRACE_S)]
-    pub grace: f64,
-    /// The command: {} is replaced by the input, {#} by the task number (1-based);
-    /// with no {}, the input is appended. Run directly, not through a shell
-    #[arg(
-        value_name = "CMD",
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
-    pub command: Vec<String>,
-}
-
-/// Options of `needle`.
-#[derive(Debug, Args)]
-pub struct NeedleArgs {
-    /// Size of the space 0..N
-    #[arg(long, default_value_t = DEFAULT_NEEDLE_TASKS)]
-    pub tasks: u64,
-    /// The task id that matches
-    #[arg(long, default_value_t = DEFAULT_NEEDLE)]
-    pub needle: u64,
-    /// Milliseconds each task sleeps (0: no sleep, a near-trivial task)
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    pub sleep_ms: f64,
-    /// Make every Nth task panic, to see panics caught and logged as errors (0: never)
-    #[arg(long, default_value_t = 0)]
-    pub panic_every: u64,
-}
-
-/// Options of `pow`.
-#[derive(Debug, Args)]
-pub struct PowArgs {
-    /// Size of the nonce space 0..N
-    #[arg(long, default_value_t = 1 << 32)]
-    pub tasks: u64,
-    /// Bytes hashed before the nonce
-    #[arg(long, default_value = "poolwatch")]
-    pub data: String,
-    /// Leading zero bits for a match
-    #[arg(long, default_value_t = 24)]
-    pub bits: u32,
-}
-
-/// Options of `collatz`.
-#[derive(Debug, Args)]
-pub struct CollatzArgs {
-    /// Starts are 1..BELOW
-    #[arg(long, default_value_t = 10_000_000)]
-    pub below: u64,
-    /// A chain of at least this many steps is a match
-    #[arg(long)]
-    pub target: Option<u64>,
-}
-
-/// Options of `rastrigin`.
-#[derive(Debug, Args)]
-pub struct RastriginArgs {
-    /// Number of restarts
-    #[arg(long, default_value_t = 200_000)]
-    pub tasks: u64,
-    /// Dimensions
-    #[arg(long, default_value_t = 5)]
-    pub dims: usize,
-    /// A value at or below this is a match
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
-    pub target: f64,
-}
-
 /// Bad input found after parsing; reported on one line with exit code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
     /// Zero workers or too many.
-    #[error("--workers must be between 1 and {max}, got {got}")]
-    Workers {
-        /// Requested.
-        got: usize,
-        /// Allowed maximum.
-        max: usize,
-    },
+    #[error("--{0}")]
+    Workers(#[from] BadWorkers),
     /// A search parameter.
     #[error(transparent)]
     Spec(#[from] SpecError),
@@ -203,39 +96,12 @@ impl Cli {
     /// The search named on the command line, or the article's needle search.
     #[must_use]
     pub fn spec(&self) -> SearchSpec {
-        match &self.search {
-            None => SearchSpec::default(),
-            Some(SearchCommand::Needle(a)) => SearchSpec::Needle {
-                tasks: a.tasks,
-                needle: a.needle,
-                panic_every: a.panic_every,
-                sleep_ms: a.sleep_ms,
-            },
-            Some(SearchCommand::Pow(a)) => SearchSpec::Pow {
-                tasks: a.tasks,
-                data: a.data.clone(),
-                bits: a.bits,
-            },
-            Some(SearchCommand::Collatz(a)) => SearchSpec::Collatz {
-                below: a.below,
-                target: a.target,
-            },
-            Some(SearchCommand::Rastrigin(a)) => SearchSpec::Rastrigin {
-                tasks: a.tasks,
-                dims: a.dims,
-                target: a.target,
-                seed: self.seed.unwrap_or(0),
-            },
-            Some(SearchCommand::Exec(a)) => SearchSpec::Exec(crate::exec::ExecSpec {
-                command: a.command.clone(),
-                range: a.range.clone(),
-                input: a.input.clone(),
-                total: a.total,
-                match_stdout: a.match_stdout.clone(),
-                timeout_s: a.timeout,
-                grace_s: a.grace,
-            }),
+        let mut spec = self.search.clone().unwrap_or_default();
+        // rastrigin's seed is the global `--seed`, shared by any search that may use randomness.
+        if let SearchSpec::Rastrigin(rastrigin) = &mut spec {
+            rastrigin.seed = self.seed.unwrap_or(0);
         }
+        spec
     }
 
     /// Validates the options into a plan.
@@ -243,14 +109,7 @@ impl Cli {
     /// # Errors
     /// A [`UsageError`] naming the first bad option.
     pub fn plan(&self) -> Result<RunPlan, UsageError> {
-        if let Some(workers) = self.workers
-            && !(1..=crate::pool::MAX_WORKERS).contains(&workers)
-        {
-            return Err(UsageError::Workers {
-                got: workers,
-                max: crate::pool::MAX_WORKERS,
-            });
-        }
+        crate::preset::check_workers(self.workers)?;
         match &self.config {
             Some(path) => {
                 if self.search.is_some() {
@@ -273,8 +132,8 @@ impl Cli {
     fn override_preset(&self, preset: &mut Preset) {
         preset.workers = self.workers.or(preset.workers);
         preset.halt = self.halt.unwrap_or(preset.halt);
-        if let (Some(wanted), SearchSpec::Rastrigin { seed, .. }) = (self.seed, &mut preset.spec) {
-            *seed = wanted;
+        if let (Some(wanted), SearchSpec::Rastrigin(rastrigin)) = (self.seed, &mut preset.spec) {
+            rastrigin.seed = wanted;
         }
     }
 
@@ -313,5 +172,66 @@ fn parse_status_every(text: &str) -> Result<f64, String> {
         Ok(seconds)
     } else {
         Err(format!("{seconds} is out of range (0.05 to 86400 seconds)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("poolwatch").chain(args.iter().copied()))
+            .unwrap_or_else(|err| panic!("{args:?}: {err}"))
+    }
+
+    /// A preset that names only the kind gets the same options as the subcommand with no flags.
+    #[test]
+    fn presets_and_the_command_line_share_their_defaults() {
+        for kind in ["needle", "pow", "collatz", "rastrigin"] {
+            let text = format!("name = \"x\"\n[search]\nkind = \"{kind}\"\n");
+            let preset = Preset::from_toml(&text, "x.toml").unwrap_or_else(|err| panic!("{err}"));
+            assert_eq!(preset.spec, parse(&[kind]).spec(), "{kind}");
+        }
+        assert_eq!(parse(&[]).spec(), SearchSpec::default());
+    }
+
+    /// Flags and preset fields are the same fields: a value set either way gives the same spec.
+    #[test]
+    fn flags_and_preset_fields_build_the_same_spec() {
+        let cli = parse(&["--seed", "7", "rastrigin", "--dims", "3", "--target", "-1.5"]);
+        let text = "name = \"x\"\n[search]\nkind = \"rastrigin\"\ndims = 3\ntarget = -1.5\nseed = 7\n";
+        assert_eq!(Preset::from_toml(text, "x.toml").unwrap().spec, cli.spec());
+        let cli = parse(&["exec", "--range", "1..4", "--timeout", "2", "--", "echo", "{}"]);
+        let text = "name = \"x\"\n[search]\nkind = \"exec\"\nrange = \"1..4\"\ntimeout_s = 2.0\ncommand = [\"echo\", \"{}\"]\n";
+        assert_eq!(Preset::from_toml(text, "x.toml").unwrap().spec, cli.spec());
+    }
+
+    /// The option definitions can be read back (what a launcher form is built from).
+    #[test]
+    fn option_definitions_are_introspectable() {
+        let command = Cli::command();
+        let pow = command.find_subcommand("pow").expect("a pow subcommand");
+        let bits = pow
+            .get_arguments()
+            .find(|arg| arg.get_id() == "bits")
+            .expect("--bits");
+        assert_eq!(bits.get_long(), Some("bits"));
+        assert_eq!(bits.get_default_values(), ["24"]);
+        let kinds: Vec<_> = command.get_subcommands().map(clap::Command::get_name).collect();
+        assert_eq!(kinds, ["needle", "pow", "collatz", "rastrigin", "exec"]);
+    }
+
+    /// The command line and preset files refuse the same worker counts, with the same words.
+    #[test]
+    fn one_worker_check_for_flags_and_presets() {
+        let flag = parse(&["-w", "0"]).plan().err().expect("0 workers refused");
+        assert_eq!(flag.to_string(), "--workers must be between 1 and 1024, got 0");
+        let text = "name = \"x\"\nworkers = 0\n[search]\nkind = \"needle\"\n";
+        let file = Preset::from_toml(text, "x.toml").expect_err("0 workers refused");
+        assert_eq!(
+            file.to_string(),
+            "bad preset x.toml: workers must be between 1 and 1024, got 0"
+        );
     }
 }

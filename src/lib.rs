@@ -43,6 +43,13 @@ pub use pool::{
 };
 pub use search::{Goal, MatchOdds, Outcome, Search, SpaceStatus};
 
+// The application runs commands in process groups and handles signals: Unix only (and built
+// and tested on Linux only; see the README's "Platform" section).
+#[cfg(all(feature = "app", not(unix)))]
+compile_error!(
+    "poolwatch's application (feature \"app\") needs Unix process groups and signals; build the engine alone with default-features = false"
+);
+
 // Application (feature "app"): private modules; the binary enters through `cli_main`.
 #[cfg(feature = "app")]
 mod app;
@@ -92,7 +99,7 @@ pub mod internals {
     pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::pool::{bucket_of, bucket_span};
     pub use crate::preset::Preset;
-    pub use crate::spec::SearchSpec;
+    pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};
 }

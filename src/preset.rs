@@ -50,6 +50,25 @@ fn default_halt() -> String {
     "now".to_string()
 }
 
+/// A worker count outside `1..=MAX_WORKERS`, from the command line or a preset file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("workers must be between 1 and {max}, got {got}", max = crate::pool::MAX_WORKERS)]
+pub struct BadWorkers {
+    /// The count asked for.
+    pub got: usize,
+}
+
+/// The one check of a requested worker count (`None`: the number of CPUs).
+///
+/// # Errors
+/// [`BadWorkers`] for 0 or more than [`crate::pool::MAX_WORKERS`].
+pub fn check_workers(workers: Option<usize>) -> Result<(), BadWorkers> {
+    match workers {
+        Some(got) if !(1..=crate::pool::MAX_WORKERS).contains(&got) => Err(BadWorkers { got }),
+        _ => Ok(()),
+    }
+}
+
 /// Why a preset could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
@@ -87,15 +106,7 @@ impl Preset {
             .parse::<HaltPolicy>()
             .map_err(|err| parse_error(err.to_string()))?;
         file.search.build().map_err(|err| parse_error(err.to_string()))?;
-        if file
-            .workers
-            .is_some_and(|w| !(1..=crate::pool::MAX_WORKERS).contains(&w))
-        {
-            return Err(parse_error(format!(
-                "workers must be between 1 and {}",
-                crate::pool::MAX_WORKERS
-            )));
-        }
+        check_workers(file.workers).map_err(|err| parse_error(err.to_string()))?;
         Ok(Self {
             name: file.name,
             description: file.description,
@@ -173,5 +184,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("halt policy"), "{err}");
+    }
+
+    #[test]
+    fn unknown_search_fields_are_refused() {
+        let err =
+            Preset::from_toml("name = \"a\"\n[search]\nkind = \"pow\"\nbitz = 3", "x.toml").unwrap_err();
+        assert!(err.to_string().contains("bitz"), "{err}");
     }
 }

@@ -1,112 +1,134 @@
-//! A search described as data: what the command line, presets and the launcher build searches from.
+//! A search described as data: the command line's subcommands and a preset's `[search]` table, declared once.
 
+use crate::exec::ExecSpec;
 use crate::search::{Collatz, Needle, PanicEvery, Pow, Rastrigin, Search};
+use clap::{Args, FromArgMatches, Subcommand};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The article's numbers: 50,000 tasks, needle 10,000, 1 ms each.
-pub const DEFAULT_NEEDLE_TASKS: u64 = 50_000;
-/// The article's needle.
-pub const DEFAULT_NEEDLE: u64 = 10_000;
-
-/// Every built-in search with its parameters; (de)serialises as a preset's `[search]` table.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+/// Every built-in search with its options.
+///
+/// One declaration serves both front ends: clap reads the `#[arg]` attributes (flags, help,
+/// defaults) for the command line's subcommands, and serde reads presets' `[search]` tables,
+/// taking missing fields from the same defaults ([`Default`] on each options struct parses an
+/// empty command line). `clap::CommandFactory` on the CLI exposes the definitions to other
+/// front ends.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Subcommand)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum SearchSpec {
-    /// See [`Needle`].
-    Needle {
-        /// Size of the space.
-        #[serde(default = "default_needle_tasks")]
-        tasks: u64,
-        /// The matching id.
-        #[serde(default = "default_needle")]
-        needle: u64,
-        /// Every Nth task panics (0: never), to try out error handling.
-        #[serde(default)]
-        panic_every: u64,
-        /// Milliseconds each task sleeps.
-        #[serde(default = "default_sleep_ms")]
-        sleep_ms: f64,
-    },
-    /// See [`Pow`].
-    Pow {
-        /// Size of the nonce space.
-        #[serde(default = "default_pow_tasks")]
-        tasks: u64,
-        /// The data hashed before the nonce.
-        #[serde(default = "default_pow_data")]
-        data: String,
-        /// Leading zero bits wanted.
-        #[serde(default = "default_pow_bits")]
-        bits: u32,
-    },
-    /// See [`Collatz`].
-    Collatz {
-        /// Starts are `1..below`.
-        #[serde(default = "default_collatz_below")]
-        below: u64,
-        /// Chain length that counts as a match.
-        #[serde(default)]
-        target: Option<u64>,
-    },
-    /// See [`crate::exec::ExecSearch`]: a command run once per input.
-    Exec(crate::exec::ExecSpec),
-    /// See [`Rastrigin`].
-    Rastrigin {
-        /// Number of restarts.
-        #[serde(default = "default_rastrigin_tasks")]
-        tasks: u64,
-        /// Dimensions.
-        #[serde(default = "default_dims")]
-        dims: usize,
-        /// A value at or below this is a match.
-        #[serde(default = "default_rastrigin_target")]
-        target: f64,
-        /// Seed for the restart points.
-        #[serde(default)]
-        seed: u64,
-    },
+    /// The article's search: task p sleeps, then matches when p == needle
+    Needle(NeedleSpec),
+    /// Find a nonce whose SHA-256 (data ++ nonce as 8 LE bytes) has enough leading zero bits
+    Pow(PowSpec),
+    /// Find the start below a bound with the longest Collatz chain
+    Collatz(CollatzSpec),
+    /// Random-restart local searches on the Rastrigin function; the best value descends to 0
+    Rastrigin(RastriginSpec),
+    /// Run a command once per input (like GNU parallel): exit 0 is a match, 1 a miss, else an error
+    Exec(ExecSpec),
 }
 
-fn default_needle_tasks() -> u64 {
-    DEFAULT_NEEDLE_TASKS
-}
-fn default_needle() -> u64 {
-    DEFAULT_NEEDLE
-}
-fn default_sleep_ms() -> f64 {
-    1.0
-}
-fn default_pow_tasks() -> u64 {
-    1 << 32
-}
-fn default_pow_data() -> String {
-    "poolwatch".to_string()
-}
-fn default_pow_bits() -> u32 {
-    24
-}
-fn default_collatz_below() -> u64 {
-    10_000_000
-}
-fn default_rastrigin_tasks() -> u64 {
-    200_000
-}
-fn default_dims() -> usize {
-    5
-}
-fn default_rastrigin_target() -> f64 {
-    1e-6
+/// Options of `needle` (see [`Needle`]); the defaults are the article's numbers.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Args)]
+#[serde(default, deny_unknown_fields)]
+pub struct NeedleSpec {
+    /// Size of the space 0..N
+    #[arg(long, default_value_t = 50_000)]
+    pub tasks: u64,
+    /// The task id that matches
+    #[arg(long, default_value_t = 10_000)]
+    pub needle: u64,
+    /// Milliseconds each task sleeps (0: no sleep, a near-trivial task)
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub sleep_ms: f64,
+    /// Make every Nth task panic, to see panics caught and logged as errors (0: never)
+    #[arg(long, default_value_t = 0)]
+    pub panic_every: u64,
 }
 
+/// Options of `pow` (see [`Pow`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Args)]
+#[serde(default, deny_unknown_fields)]
+pub struct PowSpec {
+    /// Size of the nonce space 0..N
+    #[arg(long, default_value_t = 1 << 32)]
+    pub tasks: u64,
+    /// Bytes hashed before the nonce
+    #[arg(long, default_value = "poolwatch")]
+    pub data: String,
+    /// Leading zero bits for a match
+    #[arg(long, default_value_t = 24)]
+    pub bits: u32,
+}
+
+/// Options of `collatz` (see [`Collatz`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Args)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollatzSpec {
+    /// Starts are 1..BELOW
+    #[arg(long, default_value_t = 10_000_000)]
+    pub below: u64,
+    /// A chain of at least this many steps is a match
+    #[arg(long)]
+    pub target: Option<u64>,
+}
+
+/// Options of `rastrigin` (see [`Rastrigin`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Args)]
+#[serde(default, deny_unknown_fields)]
+pub struct RastriginSpec {
+    /// Number of restarts
+    #[arg(long, default_value_t = 200_000)]
+    pub tasks: u64,
+    /// Dimensions
+    #[arg(long, default_value_t = 5)]
+    pub dims: usize,
+    /// A value at or below this is a match
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    pub target: f64,
+    /// Seed for the restart points; on the command line it is the global `--seed`
+    #[arg(skip)]
+    pub seed: u64,
+}
+
+/// The options' defaults as the command line declares them: `T` parsed from no arguments.
+fn command_line_defaults<T: Args + FromArgMatches>() -> T {
+    let command = T::augment_args(clap::Command::new("defaults").no_binary_name(true));
+    let parsed = command
+        .try_get_matches_from(std::iter::empty::<String>())
+        .and_then(|matches| T::from_arg_matches(&matches));
+    // Every option of the searches above has a default or is optional (the tests parse each).
+    parsed.expect("every search option has a default or is optional")
+}
+
+impl Default for NeedleSpec {
+    fn default() -> Self {
+        command_line_defaults()
+    }
+}
+
+impl Default for PowSpec {
+    fn default() -> Self {
+        command_line_defaults()
+    }
+}
+
+impl Default for CollatzSpec {
+    fn default() -> Self {
+        command_line_defaults()
+    }
+}
+
+impl Default for RastriginSpec {
+    fn default() -> Self {
+        command_line_defaults()
+    }
+}
+
+/// The article's search: `needle` with its defaults.
 impl Default for SearchSpec {
     fn default() -> Self {
-        Self::Needle {
-            tasks: DEFAULT_NEEDLE_TASKS,
-            needle: DEFAULT_NEEDLE,
-            panic_every: 0,
-            sleep_ms: 1.0,
-        }
+        Self::Needle(NeedleSpec::default())
     }
 }
 
@@ -149,10 +171,10 @@ impl SearchSpec {
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Needle { .. } => "needle",
-            Self::Pow { .. } => "pow",
-            Self::Collatz { .. } => "collatz",
-            Self::Rastrigin { .. } => "rastrigin",
+            Self::Needle(_) => "needle",
+            Self::Pow(_) => "pow",
+            Self::Collatz(_) => "collatz",
+            Self::Rastrigin(_) => "rastrigin",
             Self::Exec(_) => "exec",
         }
     }
@@ -162,10 +184,10 @@ impl SearchSpec {
     #[must_use]
     pub fn known_space(&self) -> Option<u64> {
         match self {
-            Self::Needle { tasks, .. } | Self::Pow { tasks, .. } | Self::Rastrigin { tasks, .. } => {
-                Some(*tasks)
-            }
-            Self::Collatz { below, .. } => Some(below.saturating_sub(1)),
+            Self::Needle(needle) => Some(needle.tasks),
+            Self::Pow(pow) => Some(pow.tasks),
+            Self::Rastrigin(rastrigin) => Some(rastrigin.tasks),
+            Self::Collatz(collatz) => Some(collatz.below.saturating_sub(1)),
             Self::Exec(exec) => exec
                 .range
                 .as_deref()
@@ -179,69 +201,88 @@ impl SearchSpec {
     /// # Errors
     /// A [`SpecError`] naming the first bad parameter.
     pub fn build(&self) -> Result<Arc<dyn Search>, SpecError> {
-        Ok(match self.clone() {
-            Self::Needle {
-                tasks,
-                needle,
-                panic_every,
-                sleep_ms,
-            } => {
-                check_tasks(tasks)?;
-                if needle >= tasks {
-                    return Err(SpecError::NeedleOutside { needle, tasks });
+        Ok(match self {
+            Self::Needle(needle) => needle.build()?,
+            Self::Pow(pow) => {
+                check_tasks(pow.tasks)?;
+                if !(1..=256).contains(&pow.bits) {
+                    return Err(SpecError::BadBits(pow.bits));
                 }
-                if !(0.0..=3_600_000.0).contains(&sleep_ms) {
-                    return Err(SpecError::BadSleep(sleep_ms));
-                }
-                let needle: Arc<dyn Search> = Arc::new(Needle {
-                    tasks,
-                    needle,
-                    sleep: Duration::from_secs_f64(sleep_ms / 1e3),
-                });
-                if panic_every == 0 {
-                    needle
-                } else {
-                    Arc::new(PanicEvery {
-                        inner: needle,
-                        every: panic_every,
-                    })
-                }
-            }
-            Self::Pow { tasks, data, bits } => {
-                check_tasks(tasks)?;
-                if !(1..=256).contains(&bits) {
-                    return Err(SpecError::BadBits(bits));
-                }
-                Arc::new(Pow { tasks, data, bits })
-            }
-            Self::Exec(spec) => Arc::new(crate::exec::ExecSearch::new(&spec)?),
-            Self::Collatz { below, target } => {
-                if below < 2 {
-                    return Err(SpecError::BadBelow(below));
-                }
-                Arc::new(Collatz { below, target })
-            }
-            Self::Rastrigin {
-                tasks,
-                dims,
-                target,
-                seed,
-            } => {
-                check_tasks(tasks)?;
-                if !(1..=64).contains(&dims) {
-                    return Err(SpecError::BadDims(dims));
-                }
-                if !target.is_finite() {
-                    return Err(SpecError::BadTarget(target));
-                }
-                Arc::new(Rastrigin {
-                    tasks,
-                    dims,
-                    target,
-                    seed,
+                Arc::new(Pow {
+                    tasks: pow.tasks,
+                    data: pow.data.clone(),
+                    bits: pow.bits,
                 })
             }
+            Self::Exec(spec) => Arc::new(crate::exec::ExecSearch::new(spec)?),
+            Self::Collatz(CollatzSpec { below, target }) => {
+                if *below < 2 {
+                    return Err(SpecError::BadBelow(*below));
+                }
+                Arc::new(Collatz {
+                    below: *below,
+                    target: *target,
+                })
+            }
+            Self::Rastrigin(rastrigin) => rastrigin.build()?,
         })
+    }
+}
+
+impl NeedleSpec {
+    /// Checks the options and builds the search (wrapped in [`PanicEvery`] if asked).
+    fn build(&self) -> Result<Arc<dyn Search>, SpecError> {
+        let Self {
+            tasks,
+            needle,
+            sleep_ms,
+            panic_every,
+        } = *self;
+        check_tasks(tasks)?;
+        if needle >= tasks {
+            return Err(SpecError::NeedleOutside { needle, tasks });
+        }
+        if !(0.0..=3_600_000.0).contains(&sleep_ms) {
+            return Err(SpecError::BadSleep(sleep_ms));
+        }
+        let needle: Arc<dyn Search> = Arc::new(Needle {
+            tasks,
+            needle,
+            sleep: Duration::from_secs_f64(sleep_ms / 1e3),
+        });
+        Ok(if panic_every == 0 {
+            needle
+        } else {
+            Arc::new(PanicEvery {
+                inner: needle,
+                every: panic_every,
+            })
+        })
+    }
+}
+
+impl RastriginSpec {
+    /// Checks the options and builds the search.
+    fn build(&self) -> Result<Arc<dyn Search>, SpecError> {
+        let Self {
+            tasks,
+            dims,
+            target,
+            seed,
+        } = *self;
+        check_tasks(tasks)?;
+        if !(1..=64).contains(&dims) {
+            return Err(SpecError::BadDims(dims));
+        }
+        if !target.is_finite() {
+            return Err(SpecError::BadTarget(target));
+        }
+        Ok(Arc::new(Rastrigin {
+            tasks,
+            dims,
+            target,
+            seed,
+        }))
     }
 }
 
@@ -262,16 +303,53 @@ mod tests {
         let search = SearchSpec::default().build().unwrap();
         assert_eq!(search.name(), "needle");
         assert_eq!(search.space(), 50_000);
+        assert_eq!(
+            SearchSpec::default(),
+            SearchSpec::Needle(NeedleSpec {
+                tasks: 50_000,
+                needle: 10_000,
+                sleep_ms: 1.0,
+                panic_every: 0,
+            })
+        );
+    }
+
+    /// Each options struct's defaults come from its clap declaration.
+    #[test]
+    fn defaults_are_the_command_lines() {
+        assert_eq!(
+            PowSpec::default(),
+            PowSpec {
+                tasks: 1 << 32,
+                data: "poolwatch".into(),
+                bits: 24
+            }
+        );
+        assert_eq!(
+            CollatzSpec::default(),
+            CollatzSpec {
+                below: 10_000_000,
+                target: None
+            }
+        );
+        assert_eq!(
+            RastriginSpec::default(),
+            RastriginSpec {
+                tasks: 200_000,
+                dims: 5,
+                target: 1e-6,
+                seed: 0
+            }
+        );
     }
 
     #[test]
     fn rejects_bad_parameters() {
-        let outside = SearchSpec::Needle {
+        let outside = SearchSpec::Needle(NeedleSpec {
             tasks: 10,
             needle: 10,
-            panic_every: 0,
-            sleep_ms: 1.0,
-        };
+            ..NeedleSpec::default()
+        });
         assert_eq!(
             outside.build().err(),
             Some(SpecError::NeedleOutside {
@@ -279,32 +357,20 @@ mod tests {
                 tasks: 10
             })
         );
-        assert!(
-            SearchSpec::Pow {
-                tasks: 1,
-                data: String::new(),
-                bits: 0
-            }
-            .build()
-            .is_err()
-        );
-        assert!(
-            SearchSpec::Collatz {
-                below: 1,
-                target: None
-            }
-            .build()
-            .is_err()
-        );
-        assert!(
-            SearchSpec::Rastrigin {
-                tasks: 1,
-                dims: 0,
-                target: 0.0,
-                seed: 0
-            }
-            .build()
-            .is_err()
-        );
+        let no_bits = PowSpec {
+            bits: 0,
+            ..PowSpec::default()
+        };
+        assert!(SearchSpec::Pow(no_bits).build().is_err());
+        let no_starts = CollatzSpec {
+            below: 1,
+            target: None,
+        };
+        assert!(SearchSpec::Collatz(no_starts).build().is_err());
+        let no_dims = RastriginSpec {
+            dims: 0,
+            ..RastriginSpec::default()
+        };
+        assert!(SearchSpec::Rastrigin(no_dims).build().is_err());
     }
 }

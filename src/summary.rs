@@ -192,6 +192,7 @@ pub fn exit_code(report: &RunReport, can_match: bool, signal: Option<i32>) -> u8
 ///
 /// Read from `/proc/self/status` rather than `getrusage`, whose `ru_maxrss` keeps the
 /// peak of the process that called `exec`.
+#[cfg(target_os = "linux")]
 #[must_use]
 pub fn peak_rss_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -200,6 +201,13 @@ pub fn peak_rss_kb() -> u64 {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// Peak resident set size: unknown (0) without Linux's `/proc`.
+#[cfg(not(target_os = "linux"))]
+#[must_use]
+pub fn peak_rss_kb() -> u64 {
+    0
 }
 
 /// A reason in words.

@@ -74,30 +74,23 @@ pub fn restore() {
 /// in the result log and printed once the terminal is restored.
 static BACKGROUND_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// Installs the panic hook for the dashboard:
-/// - on the UI (main) thread: restore the terminal, then print the panic as usual;
-/// - on a pool worker: stay silent (the pool catches it and logs a task error);
+/// Sets what a panic does outside the pool's workers (which the pool's one hook keeps silent):
+/// - on the UI (main) thread, or with the terminal already restored: restore the terminal,
+///   then print the panic as usual;
 /// - on any other thread (input, signals, submitter, an exec reader): record the message
 ///   for the dashboard instead of printing over it or tearing the screen down under it.
 fn install_panic_hook() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let thread = std::thread::current();
-            let name = thread.name().unwrap_or("unnamed");
-            if name.starts_with(crate::pool::WORKER_THREAD_PREFIX) {
-                return;
-            }
-            if name == "main" || !ACTIVE.load(Ordering::SeqCst) {
-                restore();
-                previous(info);
-                return;
-            }
-            let message = format!("thread '{name}' panicked: {info}");
-            crate::sync::lock(&BACKGROUND_PANICS).push(message);
-        }));
-    });
+    crate::pool::panics::handle_other_threads(Box::new(|info, previous| {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("unnamed");
+        if name == "main" || !ACTIVE.load(Ordering::SeqCst) {
+            restore();
+            previous(info);
+            return;
+        }
+        let message = format!("thread '{name}' panicked: {info}");
+        crate::sync::lock(&BACKGROUND_PANICS).push(message);
+    }));
 }
 
 /// Takes the panic messages recorded from background threads so far.

@@ -8,6 +8,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::time::Duration;
 
+mod common;
+use common::wait_until;
+
 fn poolwatch() -> Command {
     Command::cargo_bin("poolwatch").expect("binary built")
 }
@@ -167,10 +170,14 @@ fn bad_input_gets_one_line_and_exit_2() {
 #[test]
 fn sigint_halts_the_run_and_exits_130() {
     let binary = assert_cmd::cargo::cargo_bin("poolwatch");
+    let log = std::env::temp_dir().join(format!("poolwatch-sigint-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log);
     let child = std::process::Command::new(binary)
         .args([
             "--headless",
             "--json",
+            "--log",
+            log.to_str().unwrap(),
             "needle",
             "--tasks",
             "1000000",
@@ -181,7 +188,10 @@ fn sigint_halts_the_run_and_exits_130() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // The run's start is logged after the signal handlers are installed.
+    wait_until("the start event in the log", || {
+        std::fs::read_to_string(&log).is_ok_and(|text| text.contains("\"start\""))
+    });
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGINT) };
     let output = child.wait_with_output().unwrap();

@@ -7,24 +7,28 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use poolwatch::internals::Input;
 use poolwatch::internals::Preset;
-use poolwatch::internals::SearchSpec;
 use poolwatch::internals::{App, Phase};
 use poolwatch::internals::{LoopEnd, LoopOptions, run_loop};
+use poolwatch::internals::{NeedleSpec, SearchSpec};
 use poolwatch::{HaltPolicy, HaltReason};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+mod common;
+use common::wait_until;
 
 fn needle(tasks: u64, needle: u64) -> Preset {
     Preset {
         name: "test run".into(),
         description: String::new(),
-        spec: SearchSpec::Needle {
+        spec: SearchSpec::Needle(NeedleSpec {
             tasks,
             needle,
             panic_every: 0,
             sleep_ms: 1.0,
-        },
+        }),
         workers: Some(2),
         halt: HaltPolicy::Now,
     }
@@ -34,33 +38,95 @@ fn key(code: KeyCode) -> Input {
     Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-/// Runs the loop on a thread, feeding `script` (key, pause after it), and returns the end state.
-fn drive(preset: Preset, script: &[(Input, u64)]) -> (Terminal<TestBackend>, App, LoopEnd) {
-    drive_logged(preset, script, None)
+/// What the test waits for before sending the next key.
+enum Then {
+    /// The log holds this many events of this kind (`start`, `pause`, `end`, ...).
+    Logged(&'static str, usize),
+    /// The `run`th run (from 1) logged progress with more than this many tasks completed.
+    Ran(usize, u64),
+    /// Nothing: the key is the last one.
+    Done,
 }
 
-/// [`drive`], with the runs' events appended to `log_path`.
-fn drive_logged(
-    preset: Preset,
-    script: &[(Input, u64)],
-    log_path: Option<std::path::PathBuf>,
-) -> (Terminal<TestBackend>, App, LoopEnd) {
+impl Then {
+    /// True once the log shows what this waits for.
+    fn seen_in(&self, log: &Path) -> bool {
+        let events = logged_events(log);
+        match self {
+            Then::Logged(kind, count) => events.iter().filter(|e| e["event"] == *kind).count() >= *count,
+            Then::Ran(run, tasks) => {
+                let mut started = 0;
+                events.iter().any(|e| {
+                    started += usize::from(e["event"] == "start");
+                    started == *run
+                        && e["event"] == "progress"
+                        && e["completed"].as_u64().is_some_and(|done| done > *tasks)
+                })
+            }
+            Then::Done => true,
+        }
+    }
+}
+
+/// A fresh log file for one test.
+fn log_file(test: &str) -> PathBuf {
+    let log = std::env::temp_dir().join(format!("poolwatch-loop-{test}-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    log
+}
+
+/// The complete lines of the log so far (a line still being written has no newline yet).
+fn logged_events(log: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let complete = text.rsplit_once('\n').map_or("", |(lines, _)| lines);
+    complete
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The `event` kinds in the log, `progress` left out.
+fn logged_kinds(log: &Path) -> Vec<String> {
+    logged_events(log)
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_string())
+        .filter(|kind| kind != "progress")
+        .collect()
+}
+
+/// The summary in the log's first `end` event.
+fn first_summary(log: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(log).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|event| event["event"] == "end")
+        .expect("an end event")["summary"]
+        .clone()
+}
+
+/// Runs the loop on a thread with its runs logged to `log`, feeding `script`: each key, then
+/// a wait for what it should lead to (seen in the log); returns the end state.
+fn drive(preset: Preset, script: &[(Input, Then)], log: &Path) -> (Terminal<TestBackend>, App, LoopEnd) {
     let (key_tx, key_rx) = crossbeam_channel::unbounded();
     let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
+    let log_path = Some(log.to_path_buf());
     let handle = std::thread::spawn(move || {
         let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
         let mut app = App::new(vec![preset], false);
         let options = LoopOptions {
             fps: 30,
             log_path,
-            status_every: Duration::from_secs(1),
+            // Frequent progress events: the test waits on them.
+            status_every: Duration::from_millis(50),
         };
         let end = run_loop(&mut terminal, &mut app, &key_rx, &signal_rx, options, false).unwrap();
         (terminal, app, end)
     });
-    for (input, pause_ms) in script {
+    for (index, (input, then)) in script.iter().enumerate() {
         key_tx.send(input.clone()).unwrap();
-        std::thread::sleep(Duration::from_millis(*pause_ms));
+        wait_until(&format!("the log to show step {index}'s effect"), || {
+            then.seen_in(log)
+        });
     }
     handle.join().unwrap()
 }
@@ -68,38 +134,30 @@ fn drive_logged(
 #[test]
 fn enter_launches_t_terminates_q_quits() {
     // Enter after `t` launches a second run only if `t` really ended the first one.
-    let log = std::env::temp_dir().join(format!("poolwatch-loop-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&log);
+    let log = log_file("t");
     let script = [
-        (key(KeyCode::Enter), 300),
-        (key(KeyCode::Char('p')), 100),
-        (key(KeyCode::Char('p')), 100),
-        (key(KeyCode::Char('t')), 300),
-        (key(KeyCode::Enter), 300),
-        (key(KeyCode::Char('t')), 300),
-        (key(KeyCode::Char('q')), 0),
+        (key(KeyCode::Enter), Then::Ran(1, 100)),
+        (key(KeyCode::Char('p')), Then::Logged("pause", 1)),
+        (key(KeyCode::Char('p')), Then::Logged("resume", 1)),
+        (key(KeyCode::Char('t')), Then::Logged("end", 1)),
+        (key(KeyCode::Enter), Then::Ran(2, 100)),
+        (key(KeyCode::Char('t')), Then::Logged("end", 2)),
+        (key(KeyCode::Char('q')), Then::Done),
     ];
-    let (terminal, app, end) = drive_logged(needle(1_000_000, 999_999), &script, Some(log.clone()));
+    let (terminal, app, end) = drive(needle(1_000_000, 999_999), &script, &log);
     assert_eq!(app.phase, Phase::Stopped);
     let report = app.report.expect("the run ended");
     assert_eq!(report.reason, HaltReason::User);
     assert!(report.completed > 100, "it ran: {}", report.completed);
     assert_eq!(end.summary.expect("summary of the run").exit_code, 1);
+    let first = first_summary(&log);
+    assert_eq!(first["halt_reason"], "user", "{first}");
     let screen = terminal.backend().to_string();
     assert!(
         screen.contains("[Stopped]") && screen.contains("Enter run again"),
         "{screen}"
     );
-    let kinds: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["event"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let kinds = logged_kinds(&log);
     let starts = kinds.iter().filter(|k| *k == "start").count();
     let ends = kinds.iter().filter(|k| *k == "end").count();
     assert_eq!((starts, ends), (2, 2), "{kinds:?}");
@@ -112,12 +170,13 @@ fn enter_launches_t_terminates_q_quits() {
 
 #[test]
 fn a_run_that_finds_its_needle_shows_found_and_can_run_again() {
+    let log = log_file("found");
     let script = [
-        (key(KeyCode::Enter), 400),
-        (key(KeyCode::Enter), 400),
-        (key(KeyCode::Char('q')), 0),
+        (key(KeyCode::Enter), Then::Logged("end", 1)),
+        (key(KeyCode::Enter), Then::Logged("end", 2)),
+        (key(KeyCode::Char('q')), Then::Done),
     ];
-    let (terminal, app, end) = drive(needle(100_000, 40), &script);
+    let (terminal, app, end) = drive(needle(100_000, 40), &script, &log);
     assert_eq!(app.phase, Phase::Found);
     assert_eq!(app.match_marks, vec![40]);
     assert_eq!(end.summary.expect("summary").exit_code, 0);
@@ -128,12 +187,13 @@ fn a_run_that_finds_its_needle_shows_found_and_can_run_again() {
 #[test]
 fn quitting_mid_run_terminates_it_first() {
     // q asks first while the run is live; y confirms.
+    let log = log_file("quit");
     let script = [
-        (key(KeyCode::Enter), 200),
-        (key(KeyCode::Char('q')), 100),
-        (key(KeyCode::Char('y')), 0),
+        (key(KeyCode::Enter), Then::Logged("start", 1)),
+        (key(KeyCode::Char('q')), Then::Done),
+        (key(KeyCode::Char('y')), Then::Done),
     ];
-    let (_, app, end) = drive(needle(1_000_000, 999_999), &script);
+    let (_, app, end) = drive(needle(1_000_000, 999_999), &script, &log);
     let report = app.report.expect("the run was stopped and waited for");
     assert_eq!(report.reason, HaltReason::User);
     assert_eq!(report.completed + report.cancelled, report.submitted);
@@ -143,8 +203,12 @@ fn quitting_mid_run_terminates_it_first() {
 #[test]
 fn ctrl_c_stops_a_live_run_as_sigint_would() {
     let ctrl_c = Input::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    let script = [(key(KeyCode::Enter), 200), (ctrl_c, 0)];
-    let (_, app, end) = drive(needle(1_000_000, 999_999), &script);
+    let log = log_file("ctrl-c");
+    let script = [
+        (key(KeyCode::Enter), Then::Logged("start", 1)),
+        (ctrl_c, Then::Done),
+    ];
+    let (_, app, end) = drive(needle(1_000_000, 999_999), &script, &log);
     assert_eq!(
         app.report.expect("stopped and waited for").reason,
         HaltReason::Signal

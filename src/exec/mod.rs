@@ -27,28 +27,42 @@ const DETAIL_CHARS: usize = 40;
 /// Default time between SIGTERM and SIGKILL, seconds.
 pub const DEFAULT_GRACE_S: f64 = 2.0;
 
-/// `poolwatch exec` described as data (the command line and presets build it).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// `poolwatch exec` described as data: the subcommand's options (clap) and a preset's
+/// `[search]` table (serde), declared once.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct ExecSpec {
-    /// Program and arguments, with `{}` / `{#}` placeholders.
+    /// The command: {} is replaced by the input, {#} by the task number (1-based);
+    /// with no {}, the input is appended. Run directly, not through a shell
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub command: Vec<String>,
-    /// `A..B` (B excluded) or `A..=B` integer inputs; stdin when neither this nor `input` is set.
+    /// Integer inputs: A..B (B excluded, like Rust) or A..=B (B included)
+    #[arg(long, value_name = "A..B", conflicts_with = "input")]
     #[serde(default)]
     pub range: Option<String>,
-    /// A file with one input per line.
+    /// Inputs are the lines of FILE, read as workers need them [default: stdin]
+    #[arg(long, value_name = "FILE")]
     #[serde(default)]
     pub input: Option<PathBuf>,
-    /// The number of inputs, to show before input ends.
+    /// The number of inputs, shown as the total until input ends
+    #[arg(long, value_name = "N")]
     #[serde(default)]
     pub total: Option<u64>,
-    /// A match is stdout matching this regex (instead of exit status 0); `^` and `$` match at line ends.
+    /// A match is stdout matching REGEX (instead of exit status 0)
+    #[arg(long, value_name = "REGEX")]
     #[serde(default)]
     pub match_stdout: Option<String>,
-    /// Per-task wall-time limit, seconds.
+    /// Kill a task's process group after SECS seconds; the task is an error
+    #[arg(long = "timeout", value_name = "SECS")]
     #[serde(default)]
     pub timeout_s: Option<f64>,
-    /// Seconds between SIGTERM and SIGKILL.
+    /// Seconds between SIGTERM and SIGKILL when a process group is killed
+    #[arg(long = "grace", value_name = "SECS", default_value_t = DEFAULT_GRACE_S)]
     #[serde(default = "default_grace")]
     pub grace_s: f64,
 }

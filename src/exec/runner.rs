@@ -352,12 +352,19 @@ fn set_nonblocking(fd: RawFd) -> io::Result<()> {
 }
 
 /// A descriptor that becomes readable when `pid` exits (Linux 5.3+); `None` where unsupported.
+#[cfg(target_os = "linux")]
 fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     let fd = RawFd::try_from(fd).ok().filter(|fd| *fd >= 0)?;
     // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// No pidfd outside Linux: the exit is seen by polling the child instead.
+#[cfg(not(target_os = "linux"))]
+fn pidfd_open(_pid: libc::pid_t) -> Option<OwnedFd> {
+    None
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The engine: a pool of worker threads that searches `0..N` in batches, halts early and reports live counters.
 
 mod halt;
+pub(crate) mod panics;
 mod ranges;
 mod shared;
 mod stats;
@@ -193,7 +194,7 @@ impl Run {
     /// Starts searching `0..search.space()` at once.
     #[must_use]
     pub fn start(search: Arc<dyn Search>, config: &RunConfig) -> Self {
-        worker::quiet_worker_panics();
+        panics::install();
         let (shared, events) = Shared::launch(search, config);
         Self { shared, events }
     }

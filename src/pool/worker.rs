@@ -9,7 +9,6 @@ use crossbeam_channel::select_biased;
 use std::any::Any;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Once;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -19,23 +18,6 @@ pub(crate) const THREAD_PREFIX: &str = "poolwatch-worker-";
 const FINE_TIMING_MAX: u64 = 64;
 /// Ids per call of a tight batch: the cancel flag is checked between chunks.
 const TIGHT_CHUNK: u64 = 4096;
-
-/// Installs (once) a panic hook that stays silent for panics on worker threads:
-/// they are caught and logged as task errors, and printing would corrupt a dashboard.
-pub(crate) fn quiet_worker_panics() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let on_worker = std::thread::current()
-                .name()
-                .is_some_and(|name| name.starts_with(THREAD_PREFIX));
-            if !on_worker {
-                previous(info);
-            }
-        }));
-    });
-}
 
 /// The text of a panic payload.
 fn panic_message(payload: &(dyn Any + Send)) -> String {

@@ -2,8 +2,10 @@
 
 use super::{Goal, Outcome, Search};
 use crate::cancel::CancelToken;
-use sha2::{Digest, Sha256};
+use sha2::compress256;
+use sha2::digest::generic_array::GenericArray;
 use std::ops::Range;
+use std::slice;
 
 /// Task `n` hashes `data ++ n.to_le_bytes()`; the score is its leading zero bits.
 #[derive(Debug, Clone)]
@@ -30,14 +32,105 @@ pub fn leading_zero_bits(digest: &[u8]) -> u32 {
     bits
 }
 
+/// Leading zero bits of a digest given as its eight big-endian words.
+fn leading_zero_bits_of_words(words: &[u32; 8]) -> u32 {
+    let mut bits = 0;
+    for word in words {
+        if *word == 0 {
+            bits += 32;
+        } else {
+            return bits + word.leading_zeros();
+        }
+    }
+    bits
+}
+
+/// The digest's bytes from its eight big-endian words.
+fn digest_bytes(words: &[u32; 8]) -> [u8; 32] {
+    let mut bytes = [0; 32];
+    for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    bytes
+}
+
+/// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// Bytes in one SHA-256 block.
+const BLOCK: usize = 64;
+
+/// SHA-256 of `data ++ nonce` with everything but the nonce done once: the state after the
+/// data's full blocks (the midstate) and the padded last block(s) with a slot for the nonce.
+/// Each nonce then costs one compression, or two when the data's last partial block is longer
+/// than 47 bytes and the nonce and padding spill into a second block.
+struct PreparedHash {
+    /// The state after the data's full 64-byte blocks.
+    midstate: [u32; 8],
+    /// The data's last partial block, the nonce, the `0x80` byte, zeros and the bit length.
+    tail: [u8; 2 * BLOCK],
+    /// Where the nonce's eight little-endian bytes go in `tail`.
+    nonce_at: usize,
+    /// Whether `tail` is two blocks rather than one.
+    two_blocks: bool,
+}
+
+impl PreparedHash {
+    /// Compresses the full blocks of `data` and pads the rest around a slot for the nonce.
+    fn new(data: &[u8]) -> Self {
+        let (full, rest) = data.split_at(data.len() - data.len() % BLOCK);
+        let mut midstate = SHA256_IV;
+        for block in full.chunks_exact(BLOCK) {
+            compress256(&mut midstate, slice::from_ref(GenericArray::from_slice(block)));
+        }
+        let mut tail = [0; 2 * BLOCK];
+        tail[..rest.len()].copy_from_slice(rest);
+        let nonce_at = rest.len();
+        let padding_at = nonce_at + 8;
+        tail[padding_at] = 0x80;
+        // The padding byte and the 8-byte length must follow the nonce in the same block.
+        let two_blocks = padding_at + 1 + 8 > BLOCK;
+        let message_bits = (data.len() as u64 + 8).wrapping_mul(8);
+        let end = if two_blocks { 2 * BLOCK } else { BLOCK };
+        tail[end - 8..end].copy_from_slice(&message_bits.to_be_bytes());
+        Self {
+            midstate,
+            tail,
+            nonce_at,
+            two_blocks,
+        }
+    }
+
+    /// The digest of `data ++ nonce.to_le_bytes()` as eight big-endian words.
+    #[inline]
+    fn words(&mut self, nonce: u64) -> [u32; 8] {
+        self.tail[self.nonce_at..self.nonce_at + 8].copy_from_slice(&nonce.to_le_bytes());
+        let (first, second) = self.tail.split_at(BLOCK);
+        let mut state = self.midstate;
+        compress256(&mut state, slice::from_ref(GenericArray::from_slice(first)));
+        if self.two_blocks {
+            compress256(&mut state, slice::from_ref(GenericArray::from_slice(second)));
+        }
+        state
+    }
+}
+
 impl Pow {
     /// The digest of `data ++ nonce` as little-endian bytes.
+    ///
+    /// Prepares the hash of the data on every call: [`Search::run_batch`] prepares it once per chunk.
     #[must_use]
     pub fn digest(&self, nonce: u64) -> [u8; 32] {
-        let mut hasher = Sha256::new();
-        hasher.update(self.data.as_bytes());
-        hasher.update(nonce.to_le_bytes());
-        hasher.finalize().into()
+        digest_bytes(&PreparedHash::new(self.data.as_bytes()).words(nonce))
     }
 }
 
@@ -87,18 +180,19 @@ impl Search for Pow {
         cancel: &CancelToken,
         notable: &mut dyn FnMut(u64, Outcome),
     ) -> u64 {
+        let mut hash = PreparedHash::new(self.data.as_bytes());
         let mut chunk_best = None;
         let mut ran = 0;
         for task in tasks {
             if cancel.is_cancelled() {
                 break;
             }
-            let digest = self.digest(task);
-            let zeros = leading_zero_bits(&digest);
+            let words = hash.words(task);
+            let zeros = leading_zero_bits_of_words(&words);
             ran += 1;
             if zeros >= self.bits {
                 chunk_best = chunk_best.max(Some(zeros));
-                notable(task, match_outcome(task, &digest, zeros));
+                notable(task, match_outcome(task, &digest_bytes(&words), zeros));
             } else if chunk_best.is_none_or(|best| zeros > best) {
                 chunk_best = Some(zeros);
                 notable(task, Outcome::Scored(f64::from(zeros)));
@@ -121,6 +215,93 @@ fn match_outcome(task: u64, digest: &[u8; 32], zeros: u32) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use sha2::{Digest, Sha256};
+
+    /// The plain `Digest` path: SHA-256 over the data, then the nonce.
+    fn reference_digest(data: &str, nonce: u64) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(data.as_bytes());
+        hasher.update(nonce.to_le_bytes());
+        hasher.finalize().into()
+    }
+
+    /// What `run_batch` must report, worked out with the `Digest` path: every match, and every
+    /// score above the best seen earlier in the chunk.
+    fn reference_events(pow: &Pow, tasks: Range<u64>) -> Vec<(u64, Outcome)> {
+        let mut chunk_best = None;
+        let mut events = Vec::new();
+        for task in tasks {
+            let digest = reference_digest(&pow.data, task);
+            let zeros = leading_zero_bits(&digest);
+            if zeros >= pow.bits {
+                chunk_best = chunk_best.max(Some(zeros));
+                events.push((task, match_outcome(task, &digest, zeros)));
+            } else if chunk_best.is_none_or(|best| zeros > best) {
+                chunk_best = Some(zeros);
+                events.push((task, Outcome::Scored(f64::from(zeros))));
+            }
+        }
+        events
+    }
+
+    /// Printable ASCII data of 0 to 200 bytes: every block layout of the tail (one block, two
+    /// blocks, the nonce split across them) and up to three full blocks before it.
+    fn data_strategy() -> impl Strategy<Value = String> {
+        proptest::collection::vec(0x20_u8..0x7f, 0..=200)
+            .prop_map(|bytes| String::from_utf8(bytes).expect("printable ASCII is UTF-8"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// One compression per nonce on the prepared block gives the `Digest` path's digest.
+        #[test]
+        fn digest_matches_the_digest_path(data in data_strategy(), nonce in any::<u64>()) {
+            let pow = Pow { tasks: u64::MAX, data, bits: 8 };
+            for nonce in [nonce, 0, u64::MAX, nonce.wrapping_add(1)] {
+                prop_assert_eq!(pow.digest(nonce), reference_digest(&pow.data, nonce));
+            }
+        }
+
+        /// `run_batch` reports the same nonces and the same best-score events as the `Digest` path.
+        #[test]
+        fn run_batch_events_match_the_digest_path(
+            data in data_strategy(),
+            start in any::<u64>().prop_map(|n| n % (u64::MAX - 300)),
+            bits in 3_u32..9,
+        ) {
+            let pow = Pow { tasks: u64::MAX, data, bits };
+            let tasks = start..start + 300;
+            let mut reported = Vec::new();
+            let ran = pow.run_batch(tasks.clone(), &CancelToken::new(), &mut |task, outcome| {
+                reported.push((task, outcome));
+            });
+            prop_assert_eq!(ran, 300);
+            prop_assert_eq!(reported, reference_events(&pow, tasks));
+        }
+    }
+
+    /// The block layouts at their edges: 47 bytes of tail fit one block, 48 need two, and at
+    /// 57-63 the nonce itself straddles the two blocks.
+    #[test]
+    fn digest_matches_the_digest_path_at_every_tail_length() {
+        for len in 0..=200 {
+            let data = "x".repeat(len);
+            let pow = Pow {
+                tasks: 1,
+                data,
+                bits: 1,
+            };
+            for nonce in [0, 1, 0x0102_0304_0506_0708, u64::MAX] {
+                assert_eq!(
+                    pow.digest(nonce),
+                    reference_digest(&pow.data, nonce),
+                    "data length {len}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn counts_leading_zero_bits() {
