@@ -327,7 +327,7 @@ fn rates(counts: &[u64], durations: &[Duration]) -> Spread {
 /// Completed tasks per wall-clock second of each poolwatch run.
 fn run_rates(runs: &[(Duration, RunReport)]) -> Spread {
     rates(
-        &runs.iter().map(|(_, r)| r.completed).collect::<Vec<_>>(),
+        &runs.iter().map(|(_, r)| r.counters.completed).collect::<Vec<_>>(),
         &runs.iter().map(|(wall, _)| *wall).collect::<Vec<_>>(),
     )
 }
@@ -795,7 +795,7 @@ fn pow_range(workers: usize) -> (Value, Vec<Check>) {
     for _ in 0..POW_RANGE_RUNS {
         let ((wall, report), cpu) =
             with_cpu_time(|| poolwatch_run(Arc::new(range.clone()), workers, HaltPolicy::Never));
-        assert_eq!(report.completed, nonces, "poolwatch ran every nonce");
+        assert_eq!(report.counters.completed, nonces, "poolwatch ran every nonce");
         poolwatch.push((wall, cpu));
         plain.push(with_cpu_time(|| {
             rayon_best_zero_bits(workers, nonces, &plain_zero_bits)
@@ -888,7 +888,7 @@ fn pow_find_first(workers: usize) -> (Value, Check) {
         || with_cpu_time(|| poolwatch_run(Arc::new(find.clone()), workers, HaltPolicy::Now)),
         || with_cpu_time(|| rayon_find_pow_counted(workers, &find)),
     );
-    let poolwatch_counts: Vec<_> = poolwatch.iter().map(|((_, r), _)| r.completed).collect();
+    let poolwatch_counts: Vec<_> = poolwatch.iter().map(|((_, r), _)| r.counters.completed).collect();
     let poolwatch_walls: Vec<_> = poolwatch.iter().map(|((wall, _), _)| *wall).collect();
     let poolwatch_cpus: Vec<_> = poolwatch.iter().map(|(_, cpu)| *cpu).collect();
     let rayon_counts: Vec<_> = rayon.iter().map(|(r, _)| r.tried).collect();

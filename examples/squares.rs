@@ -41,6 +41,10 @@ fn main() {
     let report = run.wait();
     println!(
         "{:?}: {} matches, {} of {} tasks completed, halt latency {:?}",
-        report.reason, report.matches, report.completed, report.total, report.halt_latency
+        report.reason,
+        report.counters.matches,
+        report.counters.completed,
+        report.counters.total,
+        report.halt_latency
     );
 }

@@ -5,11 +5,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Default)]
+/// Something to run once, the moment the token is cancelled.
+type Hook = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
 struct Shared {
     cancelled: AtomicBool,
-    lock: Mutex<()>,
+    /// Hooks registered with [`CancelToken::on_cancel`], run (and dropped) on cancel.
+    lock: Mutex<Vec<Hook>>,
     wake: Condvar,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("cancelled", &self.cancelled)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A cheap, clonable cancellation flag shared by every task of one run.
@@ -35,12 +47,40 @@ impl CancelToken {
         self.shared.cancelled.load(Ordering::Acquire)
     }
 
-    /// Cancels the token and wakes every thread sleeping on it.
+    /// Cancels the token, wakes every thread sleeping on it and runs the
+    /// [`CancelToken::on_cancel`] hooks.
     pub fn cancel(&self) {
         self.shared.cancelled.store(true, Ordering::Release);
         // Taking the lock orders this notify after any sleeper's flag check.
-        let _guard = crate::sync::lock(&self.shared.lock);
-        self.shared.wake.notify_all();
+        let hooks = {
+            let mut hooks = crate::sync::lock(&self.shared.lock);
+            self.shared.wake.notify_all();
+            std::mem::take(&mut *hooks)
+        };
+        for hook in hooks {
+            hook();
+        }
+    }
+
+    /// Runs `hook` once when the token is cancelled (at once if it already is).
+    ///
+    /// This lets a task that blocks in the operating system (in `poll`, say) be woken
+    /// through a descriptor of its own: the hook writes to it. Hooks run on the
+    /// cancelling thread, so they must be quick and must not block.
+    pub fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) {
+        let mut hooks = crate::sync::lock(&self.shared.lock);
+        if self.is_cancelled() {
+            drop(hooks);
+            hook();
+        } else {
+            hooks.push(Box::new(hook));
+        }
+    }
+
+    /// True when `self` and `other` are clones of one token.
+    #[must_use]
+    pub fn same_token(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
     }
 
     /// Sleeps for `duration` unless cancelled first. Returns true if it was cancelled.
@@ -128,6 +168,28 @@ mod tests {
         }
         let estimate = OVERSHOOT_NS.with(Cell::get);
         assert!((63_000..=67_000).contains(&estimate), "{estimate}");
+    }
+
+    #[test]
+    fn hooks_run_once_on_cancel_or_at_once_when_already_cancelled() {
+        use std::sync::atomic::AtomicUsize;
+        let token = CancelToken::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&runs);
+        token.on_cancel(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+        token.cancel();
+        token.cancel();
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let counter = Arc::clone(&runs);
+        token.on_cancel(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        assert!(token.same_token(&token.clone()));
+        assert!(!token.same_token(&CancelToken::new()));
     }
 
     #[test]

@@ -142,10 +142,13 @@ impl Controller {
         if !live.run.is_finished() {
             live.run.halt_now();
         }
-        let _report = live.run.wait();
-        let pending: Vec<Event> = live.run.events().try_iter().collect();
-        for event in pending {
-            self.on_event(app, event);
+        // Read up to Finished (which ends `live`): on a bounded channel, workers wait for room.
+        while let Some(live) = self.live.as_ref() {
+            match live.run.events().recv() {
+                Ok(event) => self.on_event(app, event),
+                // The run holds the sender until it is dropped: this cannot happen.
+                Err(_) => break,
+            }
         }
     }
 
@@ -274,6 +277,7 @@ where
             },
             recv(ticker) -> _ => {
                 if let Some(live) = controller.live.as_mut() {
+                    live.journal.flush();
                     live.journal.tick(&live.run);
                     app.update(Msg::Frame(live.run.snapshot()));
                 }

@@ -1,4 +1,4 @@
-//! The `--log FILE` writer: one JSON object per line, flushed after every event.
+//! The `--log FILE` writer: one JSON object per line, written in whole lines only.
 
 use serde_json::{Value, json};
 use std::fs::{File, OpenOptions};
@@ -6,10 +6,23 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// Lines are written once this many bytes are waiting (or on [`EventLog::flush`]).
+const FLUSH_AT: usize = 64 * 1024;
+
 /// An append-only JSON-lines event log; a no-op when no path was given.
+///
+/// Lines are gathered and written together (each write holds whole lines only). If a
+/// write fails (a full disk, a file-size limit), the file is cut back to its last whole
+/// line, logging stops, and [`EventLog::failure`] says why: the log is then incomplete.
 #[derive(Debug, Default)]
 pub struct EventLog {
     file: Option<File>,
+    /// The file's length after the last write that went through whole.
+    length: u64,
+    /// Whole lines not written yet.
+    buffer: Vec<u8>,
+    /// Why logging stopped early, if it did.
+    failure: Option<String>,
 }
 
 impl EventLog {
@@ -22,7 +35,16 @@ impl EventLog {
             Some(path) => Some(OpenOptions::new().create(true).append(true).open(path)?),
             None => None,
         };
-        Ok(Self { file })
+        let length = match &file {
+            Some(file) => file.metadata()?.len(),
+            None => 0,
+        };
+        Ok(Self {
+            file,
+            length,
+            buffer: Vec::new(),
+            failure: None,
+        })
     }
 
     /// Writes one typed event (see [`crate::logformat`]).
@@ -40,10 +62,12 @@ impl EventLog {
         self.write(&kind, run_time, Value::Object(fields));
     }
 
-    /// Writes one event: `{"event": kind, "t": run seconds, "ts": unix seconds, ...fields}`.
-    /// A write error stops logging (reported once on stderr) rather than the run.
+    /// Queues one event: `{"event": kind, "t": run seconds, "ts": unix seconds, ...fields}`.
+    /// A write error stops logging (see [`EventLog::failure`]) rather than the run.
     pub fn write(&mut self, kind: &str, run_time: Duration, fields: Value) {
-        let Some(file) = self.file.as_mut() else { return };
+        if self.file.is_none() {
+            return;
+        }
         let unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
@@ -51,12 +75,69 @@ impl EventLog {
         if let (Some(record), Value::Object(fields)) = (record.as_object_mut(), fields) {
             record.extend(fields);
         }
-        let mut line = record.to_string();
-        line.push('\n');
-        // One write per line keeps lines whole when several processes append to one file.
-        if let Err(err) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {
-            eprintln!("poolwatch: log write failed, logging stopped: {err}");
-            self.file = None;
+        // Serializing into a Vec cannot fail for a `Value`.
+        if serde_json::to_writer(&mut self.buffer, &record).is_ok() {
+            self.buffer.push(b'\n');
         }
+        if self.buffer.len() >= FLUSH_AT {
+            self.flush();
+        }
+    }
+
+    /// Writes the queued lines. On failure, cuts the file back to its last whole line.
+    pub fn flush(&mut self) {
+        let Some(file) = self.file.as_mut() else { return };
+        if self.buffer.is_empty() {
+            return;
+        }
+        let mut done = 0;
+        let result = loop {
+            match file.write(&self.buffer[done..]) {
+                Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(wrote) => {
+                    done += wrote;
+                    if done == self.buffer.len() {
+                        break Ok(());
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => break Err(err),
+            }
+        };
+        match result {
+            Ok(()) => {
+                self.length += done as u64;
+                self.buffer.clear();
+            }
+            Err(err) => self.fail(done, &err),
+        }
+    }
+
+    /// After a write of `done` bytes then `err`: keeps whole lines only and stops logging.
+    fn fail(&mut self, done: usize, err: &io::Error) {
+        let whole = self.buffer[..done]
+            .iter()
+            .rposition(|byte| *byte == b'\n')
+            .map_or(0, |at| at + 1);
+        let keep = self.length + whole as u64;
+        let cut = match self.file.take() {
+            Some(file) if whole < done => file
+                .set_len(keep)
+                .map_err(|cut| format!(" (cutting it back failed: {cut})")),
+            _ => Ok(()),
+        };
+        let reason = crate::exec::os_reason(err);
+        self.failure = Some(format!(
+            "log write failed after {keep} bytes: {reason}{}; later events are missing",
+            cut.err().unwrap_or_default()
+        ));
+        self.length = keep;
+        self.buffer = Vec::new();
+    }
+
+    /// Why the log is incomplete, once a write has failed.
+    #[must_use]
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
     }
 }

@@ -39,7 +39,13 @@ pub fn run(
         select! {
             recv(run.events()) -> event => match event {
                 Ok(Event::Finished(report)) => break report,
-                Ok(event) => journal.event(&run, &event),
+                Ok(event) => {
+                    journal.event(&run, &event);
+                    // Lines are written in bulk while events queue up, at once when none do.
+                    if run.events().is_empty() {
+                        journal.flush();
+                    }
+                }
                 // The run holds the sender until Finished is sent; disconnection means it is gone.
                 Err(_) => break run.wait(),
             },
@@ -52,16 +58,22 @@ pub fn run(
                 signal_rx = never();
             },
             recv(ticker) -> _ => {
+                journal.flush();
                 let snapshot = run.snapshot();
-                throughput.observe(snapshot.active, snapshot.completed);
+                throughput.observe(snapshot.active, snapshot.counters.completed);
                 let line = progress_line(&snapshot, search.name(), throughput.windowed_rate, search.match_odds());
                 progress(&line, stderr_tty);
-            },
-            recv(status) -> _ => journal.tick(&run),
+            }
+            recv(status) -> _ => {
+                journal.tick(&run);
+                journal.flush();
+            }
         }
     };
     if stderr_tty {
-        eprint!("\r\x1b[K");
+        let mut stderr = std::io::stderr().lock();
+        let cleared = write!(stderr, "\r\x1b[K").and_then(|()| stderr.flush());
+        crate::launch::note_stderr(&cleared);
     }
     journal.finish(&run, &report, signal)
 }
@@ -74,7 +86,7 @@ fn progress(line: &str, rewrite: bool) {
     } else {
         writeln!(stderr, "{line}")
     };
-    let _ignored = written.and_then(|()| stderr.flush());
+    crate::launch::note_stderr(&written.and_then(|()| stderr.flush()));
 }
 
 /// The text of the progress line: the same rate window and ETA definition as the dashboard.
@@ -82,8 +94,8 @@ fn progress(line: &str, rewrite: bool) {
 pub fn progress_line(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds) -> String {
     let counts = format!(
         "{}, {}, {}, {} tasks/s",
-        plural(snapshot.matches, "match"),
-        plural(snapshot.errors, "error"),
+        plural(snapshot.counters.matches, "match"),
+        plural(snapshot.counters.errors, "error"),
         plural(
             u64::try_from(snapshot.target_workers).unwrap_or(u64::MAX),
             "worker"
@@ -94,18 +106,18 @@ pub fn progress_line(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds
         // Input still being read: the count so far, no percentage or ETA.
         return format!(
             "{name} {} done, {} read so far (total open), {counts}",
-            count(snapshot.completed),
-            count(snapshot.total)
+            count(snapshot.counters.completed),
+            count(snapshot.counters.total)
         );
     }
-    let percent = ratio(snapshot.completed, snapshot.total) * 100.0;
+    let percent = ratio(snapshot.counters.completed, snapshot.counters.total) * 100.0;
     let estimate = estimate(
         Progress {
             rate,
             remaining: snapshot.remaining(),
-            completed: snapshot.completed,
+            completed: snapshot.counters.completed,
             open: false,
-            matches: snapshot.matches,
+            matches: snapshot.counters.matches,
         },
         odds,
     );
@@ -118,8 +130,8 @@ pub fn progress_line(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds
         .map_or_else(|| "-".to_string(), |b| crate::format::score(b.score));
     format!(
         "{name} {percent:5.1}% {}/{} done, {counts}, {eta}, best {best}",
-        count(snapshot.completed),
-        count(snapshot.total)
+        count(snapshot.counters.completed),
+        count(snapshot.counters.total)
     )
 }
 
@@ -129,8 +141,11 @@ mod tests {
 
     fn snapshot(total: u64, completed: u64, open: bool) -> Snapshot {
         Snapshot {
-            total,
-            completed,
+            counters: crate::pool::Counters {
+                total,
+                completed,
+                ..crate::pool::Counters::default()
+            },
             total_open: open,
             target_workers: 1,
             ..Snapshot::default()

@@ -63,6 +63,7 @@ impl Journal {
             resumed: None,
         };
         journal.write(Duration::ZERO, &LogEvent::Start(start));
+        journal.log.flush();
         journal
     }
 
@@ -103,19 +104,19 @@ impl Journal {
     pub fn progress(&mut self, snapshot: &Snapshot, done: Vec<(u64, u64)>) {
         let (since, completed_then) = self.last_progress.unwrap_or((Duration::ZERO, 0));
         let rate = crate::pool::rate(
-            snapshot.completed.saturating_sub(completed_then),
+            snapshot.counters.completed.saturating_sub(completed_then),
             snapshot.elapsed.saturating_sub(since),
         );
-        self.last_progress = Some((snapshot.elapsed, snapshot.completed));
+        self.last_progress = Some((snapshot.elapsed, snapshot.counters.completed));
         let event = ProgressEvent {
             state: state_name(snapshot.state).to_string(),
-            total: snapshot.total,
+            total: snapshot.counters.total,
             total_open: snapshot.total_open,
-            submitted: snapshot.submitted,
-            completed: snapshot.completed,
-            cancelled: snapshot.cancelled,
-            matches: snapshot.matches,
-            errors: snapshot.errors,
+            submitted: snapshot.counters.submitted,
+            completed: snapshot.counters.completed,
+            cancelled: snapshot.counters.cancelled,
+            matches: snapshot.counters.matches,
+            errors: snapshot.counters.errors,
             rate,
             best: snapshot.best.map(|best| LoggedBest {
                 score: best.score,
@@ -202,7 +203,14 @@ impl Journal {
         self.write(at, &logged);
     }
 
-    /// Writes the last checkpoint, builds the summary, logs the `end` event with it, and returns it.
+    /// Writes the log lines gathered so far (call it when the reader has nothing else to do).
+    pub fn flush(&mut self) {
+        self.log.flush();
+    }
+
+    /// Writes the last checkpoint, builds the summary, logs the `end` event with it, and
+    /// returns it. When the log could not be written whole, the summary says so and its
+    /// exit code is [`crate::summary::EXIT_LOG_INCOMPLETE`].
     pub fn finish(&mut self, run: &Run, report: &RunReport, signal: Option<i32>) -> Summary {
         self.progress(&run.snapshot(), run.completed_ranges());
         let mut matches = std::mem::take(&mut self.matches);
@@ -216,8 +224,15 @@ impl Journal {
             signal,
             self.can_match,
         );
-        let fields = serde_json::to_value(&summary).unwrap_or_default();
-        self.write(report.elapsed, &LogEvent::End { summary: fields });
+        let mut summary = summary;
+        if self.log.failure().is_none() {
+            let fields = serde_json::to_value(&summary).unwrap_or_default();
+            self.write(report.elapsed, &LogEvent::End { summary: fields });
+            self.log.flush();
+        }
+        if let Some(failure) = self.log.failure() {
+            summary.mark_log_incomplete(failure);
+        }
         summary
     }
 }

@@ -6,16 +6,16 @@ use crate::dashboard::{LoopOptions, run_loop};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
 use crate::preset::Preset;
-use crate::summary::{EXIT_USAGE, Summary};
+use crate::summary::{EXIT_BROKEN_PIPE, EXIT_OUTPUT_FAILED, EXIT_USAGE, Summary};
 use crate::term::TerminalGuard;
 use anyhow::Context;
 use clap::Parser;
 use clap::error::ErrorKind;
 use std::fmt;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// An error that ends the process, with the exit code it ends with.
 #[derive(Debug)]
@@ -64,7 +64,7 @@ pub fn wants_headless(cli: &Cli) -> bool {
 ///
 /// # Errors
 /// A [`Failure`] for bad input (code 2) or a failure to set up (code 1).
-pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
+pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result<u8, Failure> {
     let plan = cli.plan().map_err(Failure::usage)?;
     let log = EventLog::open(cli.log.as_deref()).map_err(|source| {
         Failure::usage(crate::cli::UsageError::Log {
@@ -72,16 +72,18 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
             source,
         })
     })?;
-    let signals = crate::signals::listen().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     if wants_headless(cli) {
         let (search, config) = (plan.search, plan.preset.run_config());
         let mut journal = Journal::start(log, &search, &config, Some(&plan.preset.spec))
             .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
-        let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, &signals);
+        let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, signals);
         print_summary(&summary, cli.json);
         if let Some(message) = &summary.fatal {
             // The run halted on it (exit code 2); say it once, on one line.
-            eprintln!("poolwatch: {message}");
+            say(&format!("poolwatch: {message}"));
+        }
+        if let Some(reason) = &summary.log_incomplete {
+            say(&format!("poolwatch: the log is incomplete: {reason}"));
         }
         return Ok(summary.exit_code);
     }
@@ -91,7 +93,7 @@ pub fn app_main(cli: &Cli) -> Result<u8, Failure> {
             "exec reads its inputs from standard input, which is the dashboard's terminal: pipe them in, or use --range or --input"
         )));
     }
-    run_dashboard(cli, plan, &signals)
+    run_dashboard(cli, plan, signals)
 }
 
 /// Opens the dashboard, runs it, restores the terminal, then prints the last summary.
@@ -125,18 +127,21 @@ fn run_dashboard(
     };
     if let Some(summary) = &end.summary {
         print_summary(summary, cli.json);
+        if let Some(reason) = &summary.log_incomplete {
+            say(&format!("poolwatch: the log is incomplete: {reason}"));
+        }
     } else {
-        eprintln!("poolwatch: no run was launched");
+        say("poolwatch: no run was launched");
     }
     if let Some(message) = &end.fatal {
-        eprintln!("poolwatch: {message}");
+        say(&format!("poolwatch: {message}"));
     }
     for message in end
         .background_panics
         .iter()
         .chain(&crate::term::take_background_panics())
     {
-        eprintln!("poolwatch: {message}");
+        say(&format!("poolwatch: {message}"));
     }
     // A signal that stopped a live run is already in its summary's exit code.
     Ok(match (&end.summary, end.signal) {
@@ -152,26 +157,95 @@ pub fn color_enabled(no_color: Option<&std::ffi::OsStr>) -> bool {
     no_color.is_none_or(|value| value.is_empty())
 }
 
-/// Prints the summary on stdout as JSON or text.
+/// Prints the summary on stdout as JSON or text (a failure is noted for the exit code).
 pub fn print_summary(summary: &Summary, json: bool) {
-    if json {
-        println!("{}", summary.to_json());
+    let text = if json {
+        format!("{}\n", summary.to_json())
     } else {
-        print!("{}", summary.to_text());
+        summary.to_text()
+    };
+    print_out(&text, "the summary");
+}
+
+/// What went wrong writing to stdout or stderr: nothing, a closed pipe on stdout, or a failure.
+static OUTPUT_STATE: AtomicU8 = AtomicU8::new(OUTPUT_OK);
+const OUTPUT_OK: u8 = 0;
+const OUTPUT_BROKEN_PIPE: u8 = 1;
+const OUTPUT_FAILED: u8 = 2;
+
+/// Writes `text` to stdout. A closed pipe is noted quietly (as a filter would end); any
+/// other failure is said on stderr, once, and noted; neither panics.
+pub fn print_out(text: &str, what: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    drop(stdout);
+    match written {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+            OUTPUT_STATE.fetch_max(OUTPUT_BROKEN_PIPE, Ordering::AcqRel);
+        }
+        Err(err) => {
+            OUTPUT_STATE.store(OUTPUT_FAILED, Ordering::Release);
+            say(&format!(
+                "poolwatch: cannot write {what} to standard output: {}",
+                crate::exec::os_reason(&err)
+            ));
+        }
+    }
+}
+
+/// Writes one line to stderr; a failure is noted for the exit code, never a panic.
+pub fn say(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let written = writeln!(stderr, "{line}").and_then(|()| stderr.flush());
+    note_stderr(&written);
+}
+
+/// Notes the result of a write to stderr made elsewhere (the progress line).
+pub fn note_stderr(written: &std::io::Result<()>) {
+    if written.is_err() {
+        OUTPUT_STATE.store(OUTPUT_FAILED, Ordering::Release);
+    }
+}
+
+/// The exit code once output failures are accounted for: [`EXIT_OUTPUT_FAILED`] when
+/// stdout or stderr could not be written, [`EXIT_BROKEN_PIPE`] when stdout's reader went
+/// away, otherwise `code`.
+#[must_use]
+pub fn final_exit_code(code: u8) -> u8 {
+    match OUTPUT_STATE.load(Ordering::Acquire) {
+        OUTPUT_FAILED => EXIT_OUTPUT_FAILED,
+        OUTPUT_BROKEN_PIPE => EXIT_BROKEN_PIPE,
+        _ => code,
     }
 }
 
 /// The `poolwatch` command: parses the arguments, runs, and returns the exit code.
+///
+/// Signal handlers come first, before anything else: from then on a SIGINT, SIGTERM or
+/// SIGHUP is a message that ends a run with a summary and a complete log.
 #[must_use]
 pub fn main() -> ExitCode {
+    let signals = match crate::signals::listen() {
+        Ok(signals) => signals,
+        Err(err) => {
+            say(&format!("poolwatch: cannot handle signals: {err}"));
+            return ExitCode::from(final_exit_code(1));
+        }
+    };
+    ExitCode::from(final_exit_code(parse_and_run(&signals)))
+}
+
+/// Everything after the signal handlers: the arguments, then the run.
+fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            print!("{err}");
-            return ExitCode::SUCCESS;
+            print_out(&err.to_string(), "the help");
+            return 0;
         }
         Err(err) => {
-            let rendered = err.render().to_string();
+            let rendered = escape_quoted_newlines(&err.render().to_string());
             let mut lines = rendered.lines().map(str::trim).filter(|line| !line.is_empty());
             let mut first = lines
                 .next()
@@ -184,23 +258,49 @@ pub fn main() -> ExitCode {
             {
                 first = format!("{first} {next}");
             }
-            eprintln!("poolwatch: {first} (see --help)");
-            return ExitCode::from(EXIT_USAGE);
+            say(&format!("poolwatch: {first} (see --help)"));
+            return EXIT_USAGE;
         }
     };
-    match app_main(&cli) {
-        Ok(code) => ExitCode::from(code),
+    match app_main(&cli, signals) {
+        Ok(code) => code,
         Err(err) => {
-            eprintln!("poolwatch: {err:#}");
-            ExitCode::from(err.exit_code())
+            say(&format!("poolwatch: {err:#}"));
+            err.exit_code()
         }
     }
+}
+
+/// Writes newlines inside `'...'` as `\n`, so an argument that holds one stays whole on
+/// the one line of the error.
+fn escape_quoted_newlines(text: &str) -> String {
+    let mut quoted = false;
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '\'' => {
+                quoted = !quoted;
+                out.push(ch);
+            }
+            '\n' if quoted => out.push_str("\\n"),
+            _ => out.push(ch),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::ffi::OsStr;
+
+    #[test]
+    fn newlines_inside_quotes_are_escaped() {
+        assert_eq!(
+            escape_quoted_newlines("invalid value 'a\nb' for '--x'\n\nmore"),
+            "invalid value 'a\\nb' for '--x'\n\nmore"
+        );
+    }
 
     #[test]
     fn no_color_set_and_non_empty_turns_colour_off() {

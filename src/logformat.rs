@@ -116,7 +116,7 @@ pub enum LogEvent {
 /// How a run was set up: enough to rebuild it (`--resume`) and to place it among shards (`watch`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StartEvent {
-    /// [`FORMAT_VERSION`] of the writer.
+    /// The writer's format version (`FORMAT_VERSION`).
     pub format: u32,
     /// Search name (`needle`, `pow`, `exec`...).
     pub search: String,

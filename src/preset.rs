@@ -4,6 +4,9 @@ use crate::pool::{HaltPolicy, RunConfig};
 use crate::spec::SearchSpec;
 use std::path::Path;
 
+/// Most events a run queues for the log writer and the dashboard before its workers wait.
+pub const EVENT_CAPACITY: usize = 1024;
+
 /// The presets shipped in `assets/runs/`, compiled in so the launcher works from any directory.
 const SHIPPED: [(&str, &str); 5] = [
     (
@@ -90,6 +93,22 @@ pub enum PresetError {
     },
 }
 
+/// The parser's message with the line and column it points at, without quoting the
+/// file's content (which may hold anything, secrets included).
+fn toml_problem(text: &str, err: &toml::de::Error) -> String {
+    let Some(at) = err.span().map(|span| span.start.min(text.len())) else {
+        return err.message().to_string();
+    };
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |start| start.chars().count())
+        + 1;
+    format!("line {line}, column {column}: {}", err.message())
+}
+
 impl Preset {
     /// Parses a preset from TOML text; `origin` names it in errors.
     ///
@@ -100,7 +119,7 @@ impl Preset {
             path: origin.to_string(),
             message: message.split_whitespace().collect::<Vec<_>>().join(" "),
         };
-        let file: PresetFile = toml::from_str(text).map_err(|err| parse_error(err.to_string()))?;
+        let file: PresetFile = toml::from_str(text).map_err(|err| parse_error(toml_problem(text, &err)))?;
         let halt = file
             .halt
             .parse::<HaltPolicy>()
@@ -153,6 +172,8 @@ impl Preset {
             policy: self.halt,
             ..RunConfig::default()
         }
+        // The log writer and the dashboard may be slower than the workers: memory stays flat.
+        .with_event_capacity(EVENT_CAPACITY)
     }
 
     /// Worker count, resolving "number of CPUs".

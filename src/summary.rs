@@ -1,7 +1,7 @@
 //! The end-of-run summary: the JSON object, the human paragraph, and the exit code.
 
 use crate::format::{count, human_count, plural, score};
-use crate::pool::{Best, HaltReason, RunReport};
+use crate::pool::{Best, Counters, HaltReason, RunReport};
 use serde::Serialize;
 
 /// Most matches kept in the summary's `matches` array (all of them go to `--log`).
@@ -13,6 +13,15 @@ pub const EXIT_FOUND: u8 = 0;
 pub const EXIT_NOT_FOUND: u8 = 1;
 /// Exit code: bad arguments or input (a command that cannot be run included).
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the `--log` file could not be written whole (it holds whole lines only, up
+/// to the failure). Takes precedence over the run's own exit code.
+pub const EXIT_LOG_INCOMPLETE: u8 = 3;
+/// Exit code: standard output or standard error could not be written (other than a closed
+/// pipe on standard output). Takes precedence over every other code.
+pub const EXIT_OUTPUT_FAILED: u8 = 4;
+/// Exit code: standard output was a pipe whose reader went away (as a filter killed by
+/// SIGPIPE would report: 128 + 13). Nothing is printed.
+pub const EXIT_BROKEN_PIPE: u8 = 141;
 
 /// One match in the summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,20 +46,12 @@ pub struct Summary {
     pub halt_policy: String,
     /// Workers at the end.
     pub workers: usize,
-    /// Size of the space.
-    pub total: u64,
-    /// Ids handed out.
-    pub submitted: u64,
-    /// Tasks run to an outcome.
-    pub completed: u64,
-    /// Submitted but not completed.
-    pub cancelled: u64,
+    /// The run's counters, written flat into the JSON object (`total`, `submitted`, `completed`,
+    /// `cancelled`, `match_count`, `errors`, `started_after_halt`, and `done_before` when not 0).
+    #[serde(flatten)]
+    pub counters: Counters,
     /// The matches (at most [`MAX_SUMMARY_MATCHES`]).
     pub matches: Vec<MatchEntry>,
-    /// How many matches there were in all.
-    pub match_count: u64,
-    /// Errors recorded.
-    pub errors: u64,
     /// Why the run ended.
     pub halt_reason: HaltReason,
     /// Wall time, seconds.
@@ -59,8 +60,6 @@ pub struct Summary {
     pub active_s: f64,
     /// From the halting result to every worker stopped, milliseconds.
     pub halt_latency_ms: Option<f64>,
-    /// Tasks that started after the halt moment.
-    pub started_after_halt: u64,
     /// Completed tasks per active second.
     pub tasks_per_s: f64,
     /// Best score.
@@ -69,6 +68,8 @@ pub struct Summary {
     pub peak_rss_kb: u64,
     /// Why a fatal error stopped the run (a command that cannot be run), if one did.
     pub fatal: Option<String>,
+    /// Why the `--log` file is incomplete, if a write to it failed.
+    pub log_incomplete: Option<String>,
     /// The exit code the process ends with.
     pub exit_code: u8,
 }
@@ -91,24 +92,26 @@ impl Summary {
             params,
             halt_policy: policy,
             workers: report.workers,
-            total: report.total,
-            submitted: report.submitted,
-            completed: report.completed,
-            cancelled: report.cancelled,
+            counters: report.counters,
             matches,
-            match_count: report.matches,
-            errors: report.errors,
             halt_reason: report.reason,
             elapsed_s: report.elapsed.as_secs_f64(),
             active_s: report.active.as_secs_f64(),
             halt_latency_ms: report.halt_latency.map(|d| d.as_secs_f64() * 1e3),
-            started_after_halt: report.started_after_halt,
             tasks_per_s: report.tasks_per_s(),
             best: report.best,
             peak_rss_kb: peak_rss_kb(),
             fatal: report.fatal.clone(),
+            log_incomplete: None,
             exit_code,
         }
+    }
+
+    /// Records that the `--log` file is incomplete, and why; the exit code becomes
+    /// [`EXIT_LOG_INCOMPLETE`].
+    pub fn mark_log_incomplete(&mut self, reason: &str) {
+        self.log_incomplete = Some(reason.to_string());
+        self.exit_code = EXIT_LOG_INCOMPLETE;
     }
 
     /// One JSON object on one line.
@@ -135,16 +138,21 @@ impl Summary {
             };
             text.push_str(&format!("  match: {task} -> {}\n", entry.value));
         }
-        if self.match_count > 20 {
-            text.push_str(&format!("  ... {} in all\n", plural(self.match_count, "match")));
+        let counters = &self.counters;
+        if counters.matches > 20 {
+            text.push_str(&format!("  ... {} in all\n", plural(counters.matches, "match")));
         }
         text.push_str(&format!(
             "  {} of {} tasks completed, {} cancelled, {} never submitted, {}\n",
-            count(self.completed),
-            count(self.total),
-            count(self.cancelled),
-            count(self.total.saturating_sub(self.submitted)),
-            plural(self.errors, "error")
+            count(counters.completed),
+            count(counters.total),
+            count(counters.cancelled),
+            count(
+                counters
+                    .total
+                    .saturating_sub(counters.submitted + counters.done_before)
+            ),
+            plural(counters.errors, "error")
         ));
         text.push_str(&format!(
             "  {:.3} s elapsed ({:.3} s active), {} tasks/s",
@@ -155,7 +163,7 @@ impl Summary {
         if let Some(latency) = self.halt_latency_ms {
             text.push_str(&format!(
                 ", halt latency {latency:.3} ms, {} started after the halt",
-                plural(self.started_after_halt, "task")
+                plural(counters.started_after_halt, "task")
             ));
         }
         text.push_str(&format!(", peak memory {} KiB", count(self.peak_rss_kb)));
@@ -166,6 +174,9 @@ impl Summary {
                 count(best.task)
             ));
         }
+        if let Some(reason) = &self.log_incomplete {
+            text.push_str(&format!("\n  the log is incomplete: {reason}"));
+        }
         text.push('\n');
         text
     }
@@ -174,14 +185,15 @@ impl Summary {
 /// The exit code for a finished run.
 #[must_use]
 pub fn exit_code(report: &RunReport, can_match: bool, signal: Option<i32>) -> u8 {
-    if let Some(signal) = signal {
+    // A signal that came after the run had finished by itself changed nothing.
+    if let Some(signal) = signal.filter(|_| report.reason == HaltReason::Signal) {
         return crate::signals::exit_code(signal);
     }
     if report.reason == HaltReason::Fatal {
         return EXIT_USAGE;
     }
     let complete_without_condition = !can_match && report.reason == HaltReason::Exhausted;
-    if report.matches > 0 || complete_without_condition {
+    if report.counters.matches > 0 || complete_without_condition {
         EXIT_FOUND
     } else {
         EXIT_NOT_FOUND
@@ -216,6 +228,8 @@ pub fn describe_reason(reason: HaltReason) -> &'static str {
     match reason {
         HaltReason::Match => "halted on a match",
         HaltReason::After => "halted after the requested number of matches",
+        HaltReason::Fail => "halted after the allowed number of failed tasks",
+        HaltReason::Done => "halted after the requested number of completed tasks",
         HaltReason::User => "stopped by the user",
         HaltReason::Exhausted => "searched the whole space",
         HaltReason::Signal => "interrupted by a signal",

@@ -142,6 +142,8 @@ fn bad_input_gets_one_line_and_exit_2() {
         (&["-w", "0"], "--workers"),
         (&["needle", "--needle", "50000"], "outside the space"),
         (&["--halt", "later"], "halt policy"),
+        (&["--halt", "now,fail=0"], "\"now,fail=0\""),
+        (&["--halt", "soon,done=150%"], "\"soon,done=150%\""),
         (
             &["--log", "/nonexistent-dir/x/events.log"],
             "cannot open log file",

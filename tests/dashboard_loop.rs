@@ -148,7 +148,11 @@ fn enter_launches_t_terminates_q_quits() {
     assert_eq!(app.phase, Phase::Stopped);
     let report = app.report.expect("the run ended");
     assert_eq!(report.reason, HaltReason::User);
-    assert!(report.completed > 100, "it ran: {}", report.completed);
+    assert!(
+        report.counters.completed > 100,
+        "it ran: {}",
+        report.counters.completed
+    );
     assert_eq!(end.summary.expect("summary of the run").exit_code, 1);
     let first = first_summary(&log);
     assert_eq!(first["halt_reason"], "user", "{first}");
@@ -196,7 +200,10 @@ fn quitting_mid_run_terminates_it_first() {
     let (_, app, end) = drive(needle(1_000_000, 999_999), &script, &log);
     let report = app.report.expect("the run was stopped and waited for");
     assert_eq!(report.reason, HaltReason::User);
-    assert_eq!(report.completed + report.cancelled, report.submitted);
+    assert_eq!(
+        report.counters.completed + report.counters.cancelled,
+        report.counters.submitted
+    );
     assert!(end.summary.is_some());
 }
 

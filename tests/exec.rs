@@ -315,7 +315,11 @@ fn sigterm_kills_every_process_group_the_run_started() {
     let started = Instant::now();
     let mut groups: HashSet<i32> = HashSet::new();
     while groups.len() < 2 && started.elapsed() < Duration::from_secs(5) {
-        groups.extend(processes().iter().filter(|p| p.ppid == me).map(|p| p.pgrp));
+        // The commands, not the guard that kills their groups should poolwatch die.
+        let commands = processes()
+            .into_iter()
+            .filter(|p| p.ppid == me && p.cmdline.contains(&tok));
+        groups.extend(commands.map(|p| p.pgrp));
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(groups.len(), 2, "expected one group per worker: {groups:?}");
@@ -457,8 +461,12 @@ fn the_dashboard_sees_each_running_input_and_pid_and_a_file_counted_up_front() {
     // A regular file is counted on a background thread: its total is real long before the
     // reader gets to its end (only 2 of its 200 lines are running).
     assert!(!snapshot.total_open, "the file's lines were not counted");
-    assert_eq!(snapshot.total, 200);
-    assert!(snapshot.submitted < 200, "{}", snapshot.submitted);
+    assert_eq!(snapshot.counters.total, 200);
+    assert!(
+        snapshot.counters.submitted < 200,
+        "{}",
+        snapshot.counters.submitted
+    );
     let mut pids = Vec::new();
     for row in &snapshot.workers {
         let detail = row.detail.as_deref().unwrap();
@@ -471,7 +479,10 @@ fn the_dashboard_sees_each_running_input_and_pid_and_a_file_counted_up_front() {
     }
     run.halt_now();
     let report = run.wait();
-    assert_eq!(report.completed + report.cancelled, report.submitted);
+    assert_eq!(
+        report.counters.completed + report.counters.cancelled,
+        report.counters.submitted
+    );
     for pid in pids {
         assert!(
             processes().iter().all(|p| p.pid != pid || p.state == 'Z'),
@@ -488,8 +499,15 @@ fn the_total_is_learnt_at_the_end_of_input() {
     let report = run.wait();
     let snapshot = run.snapshot();
     assert!(!snapshot.total_open);
-    assert_eq!((report.total, report.submitted, report.completed), (30, 30, 30));
-    assert_eq!(report.cancelled, 0);
+    assert_eq!(
+        (
+            report.counters.total,
+            report.counters.submitted,
+            report.counters.completed
+        ),
+        (30, 30, 30)
+    );
+    assert_eq!(report.counters.cancelled, 0);
     std::fs::remove_file(&path).unwrap();
 }
 

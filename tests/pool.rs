@@ -123,10 +123,12 @@ fn assert_invariant(report: &RunReport, seen: &[u64]) {
     let unique: HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "a task ran twice");
     assert_eq!(
-        report.completed + report.cancelled + (report.total - report.submitted),
-        report.total
+        report.counters.completed
+            + report.counters.cancelled
+            + (report.counters.total - report.counters.submitted),
+        report.counters.total
     );
-    assert!(report.completed <= seen.len() as u64);
+    assert!(report.counters.completed <= seen.len() as u64);
 }
 
 #[test]
@@ -135,8 +137,11 @@ fn first_match_halts_now_and_cancels_the_rest() {
     let run = Run::start(search.clone(), &config(4, HaltPolicy::Now));
     let (events, report) = drain(&run);
     assert_eq!(report.reason, HaltReason::Match);
-    assert_eq!(report.matches, 1);
-    assert!(report.submitted < report.total, "queued work was not dropped");
+    assert_eq!(report.counters.matches, 1);
+    assert!(
+        report.counters.submitted < report.counters.total,
+        "queued work was not dropped"
+    );
     // Speed is the benches' business: here the latency is measured and the run did not hang.
     assert!(report.halt_latency.expect("latency") < PATIENCE);
     assert!(events.iter().any(|e| matches!(e, Event::Match { task: 300, .. })));
@@ -156,8 +161,8 @@ fn never_policy_runs_everything_and_keeps_every_match() {
     let run = Run::start(search.clone(), &config(3, HaltPolicy::Never));
     let (events, report) = drain(&run);
     assert_eq!(report.reason, HaltReason::Exhausted);
-    assert_eq!(report.completed, 2_000);
-    assert_eq!(report.cancelled, 0);
+    assert_eq!(report.counters.completed, 2_000);
+    assert_eq!(report.counters.cancelled, 0);
     let found = matched_tasks(&events);
     assert_eq!(found, vec![0, 7, 1000, 1999]);
     let mut seen = search.seen();
@@ -171,8 +176,8 @@ fn after_policy_halts_at_the_nth_match() {
     let run = Run::start(search.clone(), &config(2, HaltPolicy::After(3)));
     let (_, report) = drain(&run);
     assert_eq!(report.reason, HaltReason::After);
-    assert!(report.matches >= 3);
-    assert!(report.completed < 40_000);
+    assert!(report.counters.matches >= 3);
+    assert!(report.counters.completed < 40_000);
     assert_invariant(&report, &search.seen());
 }
 
@@ -185,7 +190,7 @@ fn soon_policy_lets_running_tasks_finish() {
     // Tasks running at the halt complete rather than being cancelled mid-sleep.
     let seen = search.seen();
     assert_eq!(
-        report.completed,
+        report.counters.completed,
         seen.len() as u64,
         "every started task completed"
     );
@@ -215,15 +220,20 @@ fn halt_now_wakes_sleeping_tasks_at_once() {
     // Far below the 30 s the tasks would sleep if not woken.
     assert!(asked.elapsed() < Duration::from_secs(15));
     assert_eq!(report.reason, HaltReason::User);
-    assert_eq!(report.completed, 0);
-    assert_eq!(report.completed + report.cancelled, report.submitted);
+    assert_eq!(report.counters.completed, 0);
+    assert_eq!(
+        report.counters.completed + report.counters.cancelled,
+        report.counters.submitted
+    );
 }
 
 #[test]
 fn pause_stops_submission_and_resume_continues() {
     let search = Recorder::new(5_000, &[], 500);
     let run = Run::start(search.clone(), &config(2, HaltPolicy::Now));
-    wait_until("the first completed task", || run.snapshot().completed > 0);
+    wait_until("the first completed task", || {
+        run.snapshot().counters.completed > 0
+    });
     run.pause();
     // Parked: no worker running a task on two looks in a row (one may wait Idle on an empty queue).
     let mut previous: Option<poolwatch::Snapshot> = None;
@@ -233,7 +243,7 @@ fn pause_stops_submission_and_resume_continues() {
             && snapshot.workers.iter().all(|w| w.state != WorkerState::Running);
         let settled = previous
             .take()
-            .is_some_and(|before| before.completed == snapshot.completed);
+            .is_some_and(|before| before.counters.completed == snapshot.counters.completed);
         if parked && settled {
             return Some(snapshot);
         }
@@ -246,14 +256,17 @@ fn pause_stops_submission_and_resume_continues() {
         (snapshot.elapsed >= frozen.elapsed + Duration::from_millis(100)).then_some(snapshot)
     });
     assert_eq!(
-        frozen.submitted, later.submitted,
+        frozen.counters.submitted, later.counters.submitted,
         "submission continued while paused"
     );
-    assert_eq!(frozen.completed, later.completed, "work continued while paused");
+    assert_eq!(
+        frozen.counters.completed, later.counters.completed,
+        "work continued while paused"
+    );
     assert_eq!(frozen.active, later.active, "pause time counted as active");
     run.resume();
     wait_until("progress after resume", || {
-        run.snapshot().completed > later.completed
+        run.snapshot().counters.completed > later.counters.completed
     });
     run.halt_now();
     let report = run.wait();
@@ -271,13 +284,15 @@ fn workers_grow_and_shrink_without_losing_tasks() {
             .filter(|w| w.state != poolwatch::WorkerState::Stopped)
             .count()
     };
-    wait_until("the first completed task", || run.snapshot().completed > 0);
+    wait_until("the first completed task", || {
+        run.snapshot().counters.completed > 0
+    });
     run.set_workers(4);
     wait_until("4 workers after growing", || running() == 4);
     run.set_workers(2);
     wait_until("2 workers after shrinking", || running() == 2);
     let (_, report) = drain(&run);
-    assert_eq!(report.completed, 10_000);
+    assert_eq!(report.counters.completed, 10_000);
     let mut seen = search.seen();
     seen.sort_unstable();
     assert_eq!(seen, (0..10_000).collect::<Vec<_>>());
@@ -289,8 +304,8 @@ fn a_panicking_task_is_an_error_and_the_worker_goes_on() {
     Arc::get_mut(&mut search).unwrap().panic_on = Some(42);
     let run = Run::start(search.clone(), &config(2, HaltPolicy::Never));
     let (events, report) = drain(&run);
-    assert_eq!(report.errors, 1);
-    assert_eq!(report.completed, 500);
+    assert_eq!(report.counters.errors, 1);
+    assert_eq!(report.counters.completed, 500);
     assert!(
         events
             .iter()
@@ -308,8 +323,8 @@ fn tight_batches_count_every_id_once() {
     let run = Run::start(search, &config(2, HaltPolicy::Never));
     let (events, report) = drain(&run);
     assert_eq!(report.reason, HaltReason::Exhausted);
-    assert_eq!(report.completed, 5_000_000);
-    assert_eq!(report.cancelled, 0);
+    assert_eq!(report.counters.completed, 5_000_000);
+    assert_eq!(report.counters.cancelled, 0);
     let found = matched_tasks(&events);
     assert_eq!(found, vec![1_234_567]);
     // Every id lands in its coverage bucket exactly once.
@@ -350,8 +365,12 @@ fn memory_channel_stays_bounded_for_a_huge_space() {
     let run = Run::start(Arc::new(Huge(calls.clone())), &config(2, HaltPolicy::Now));
     let report = run.wait();
     assert_eq!(report.reason, HaltReason::Match);
-    assert!(report.submitted < 10_000_000, "submitted {}", report.submitted);
-    assert_eq!(calls.load(Ordering::Relaxed), report.completed);
+    assert!(
+        report.counters.submitted < 10_000_000,
+        "submitted {}",
+        report.counters.submitted
+    );
+    assert_eq!(calls.load(Ordering::Relaxed), report.counters.completed);
 }
 
 #[test]
@@ -367,8 +386,11 @@ fn user_halt_soon_lets_running_tasks_complete_and_drops_the_queue() {
     let seen = search.seen();
     // The three tasks that were running when the halt came slept their full 100 ms and completed.
     assert_eq!(seen.len(), 3, "{seen:?}");
-    assert_eq!(report.completed, 3);
-    assert_eq!(report.completed + report.cancelled, report.submitted);
+    assert_eq!(report.counters.completed, 3);
+    assert_eq!(
+        report.counters.completed + report.counters.cancelled,
+        report.counters.submitted
+    );
     assert!(report.elapsed >= Duration::from_millis(100));
 }
 
@@ -385,8 +407,8 @@ fn many_panics_inside_one_batch_are_each_an_error_and_nothing_is_skipped() {
     });
     let run = Run::start(search, &config(2, HaltPolicy::Never));
     let (events, report) = drain(&run);
-    assert_eq!(report.completed, 10_000);
-    assert_eq!(report.errors, 10_000 / 7);
+    assert_eq!(report.counters.completed, 10_000);
+    assert_eq!(report.counters.errors, 10_000 / 7);
     let failed = failed_tasks(&events);
     assert_eq!(failed, (1..=10_000 / 7).map(|k| k * 7 - 1).collect::<Vec<_>>());
     assert!(run.snapshot().batch_size > 7, "the panics shared batches");
@@ -495,8 +517,8 @@ fn tasks_that_give_up_count_as_cancelled_and_not_as_coverage() {
     for tight in [true, false] {
         let run = Run::start(Arc::new(HalfGivesUp(tight)), &config(2, HaltPolicy::Never));
         let report = run.wait();
-        assert_eq!(report.completed, 50_000, "tight {tight}");
-        assert_eq!(report.cancelled, 50_000, "tight {tight}");
+        assert_eq!(report.counters.completed, 50_000, "tight {tight}");
+        assert_eq!(report.counters.cancelled, 50_000, "tight {tight}");
         let snapshot = run.snapshot();
         for (index, &count) in snapshot.coverage.iter().enumerate() {
             let (start, end) = snapshot.coverage_span(index);
@@ -507,4 +529,358 @@ fn tasks_that_give_up_count_as_cancelled_and_not_as_coverage() {
             );
         }
     }
+}
+
+/// Tasks that sleep `sleep_us` (waking on cancel); `fail_every`/`match_every` pick errors and matches.
+struct Sleepy {
+    tasks: u64,
+    sleep_us: u64,
+    fail_every: u64,
+    match_every: u64,
+    panic_every: u64,
+    /// Ids whose task ran to an outcome (cancelled ones left out; panics included).
+    outcomes: Mutex<Vec<u64>>,
+}
+
+impl Sleepy {
+    fn new(tasks: u64, sleep_us: u64) -> Self {
+        Self {
+            tasks,
+            sleep_us,
+            fail_every: 0,
+            match_every: 0,
+            panic_every: 0,
+            outcomes: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn outcomes(&self) -> Vec<u64> {
+        let mut ids = self.outcomes.lock().unwrap().clone();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+impl Search for Sleepy {
+    fn name(&self) -> &str {
+        "sleepy"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        self.tasks
+    }
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
+        if self.sleep_us > 0 && cancel.sleep(Duration::from_micros(self.sleep_us)) {
+            return Outcome::Cancelled;
+        }
+        self.outcomes.lock().unwrap().push(task);
+        let every = |n: u64| n > 0 && task % n == n - 1;
+        if every(self.panic_every) {
+            panic!("task {task} exploded");
+        }
+        if every(self.fail_every) {
+            Outcome::Error(format!("task {task} failed"))
+        } else if every(self.match_every) {
+            Outcome::Match {
+                value: task.to_string(),
+                score: None,
+            }
+        } else {
+            Outcome::Miss
+        }
+    }
+}
+
+fn busy_of(run: &Run, worker: usize) -> f64 {
+    run.snapshot().workers[worker].busy
+}
+
+#[test]
+fn busy_counts_the_task_a_worker_is_inside() {
+    // One 30 s task: the worker is inside it from the start, asleep.
+    let run = Run::start(
+        Arc::new(Sleepy::new(1, 30_000_000)),
+        &config(1, HaltPolicy::Never),
+    );
+    wait_until("the task to run 300 ms", || {
+        let snapshot = run.snapshot();
+        snapshot.workers[0].on_task_for >= Duration::from_millis(300)
+    });
+    let busy = busy_of(&run, 0);
+    assert!(busy > 0.8, "a worker inside a task all along shows {busy}");
+    run.halt_now();
+}
+
+#[test]
+fn busy_of_an_added_worker_counts_from_its_start() {
+    let search = Arc::new(Sleepy::new(u64::MAX / 2, 1_000));
+    let run = Run::start(search, &config(1, HaltPolicy::Never));
+    wait_until("the run to be 600 ms old", || {
+        run.elapsed() >= Duration::from_millis(600)
+    });
+    let added_at = run.elapsed();
+    run.set_workers(2);
+    wait_until("the new worker to live a third as long", || {
+        run.elapsed() >= added_at + added_at / 3 && run.snapshot().workers.len() == 2
+    });
+    let busy = busy_of(&run, 1);
+    assert!(busy > 0.6, "a worker flat out since it was added shows {busy}");
+    run.halt_now();
+}
+
+#[test]
+fn pause_time_is_not_idle_time() {
+    let run = Run::start(
+        Arc::new(Sleepy::new(u64::MAX / 2, 1_000)),
+        &config(1, HaltPolicy::Never),
+    );
+    wait_until("200 ms of work", || run.elapsed() >= Duration::from_millis(200));
+    run.pause();
+    wait_until("the worker to park", || {
+        run.snapshot().workers[0].state == WorkerState::Paused
+    });
+    let active = run.snapshot().active;
+    wait_until("a pause three times as long as the work", || {
+        let snapshot = run.snapshot();
+        snapshot.elapsed - snapshot.active >= active * 3
+    });
+    let busy = busy_of(&run, 0);
+    assert!(busy > 0.6, "a worker flat out until the pause shows {busy}");
+    run.halt_now();
+}
+
+#[test]
+fn a_stopped_worker_keeps_the_busy_share_of_its_life() {
+    let run = Run::start(
+        Arc::new(Sleepy::new(u64::MAX / 2, 1_000)),
+        &config(2, HaltPolicy::Never),
+    );
+    wait_until("300 ms of work", || run.elapsed() >= Duration::from_millis(300));
+    run.set_workers(1);
+    wait_until("one worker to retire", || {
+        run.snapshot()
+            .workers
+            .iter()
+            .any(|w| w.state == WorkerState::Stopped)
+    });
+    let retired_at = run.elapsed();
+    let retired = run
+        .snapshot()
+        .workers
+        .iter()
+        .position(|w| w.state == WorkerState::Stopped)
+        .unwrap();
+    wait_until("the run to last three times as long", || {
+        run.elapsed() >= retired_at * 3
+    });
+    let busy = busy_of(&run, retired);
+    assert!(busy > 0.6, "a worker flat out until it retired shows {busy}");
+    run.halt_now();
+    let report = run.wait();
+    let after = run.snapshot().workers;
+    // After the halt: the worker that was flat out stays near 1, none is above 1.
+    assert!(after.iter().all(|w| w.busy <= 1.0), "{after:?}");
+    assert_eq!(report.reason, HaltReason::User);
+}
+
+/// Two threads spinning until dropped: a machine with no spare CPU.
+struct CpuHog {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl CpuHog {
+    fn start(threads: usize) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads = (0..threads)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                    }
+                })
+            })
+            .collect();
+        Self { stop, threads }
+    }
+}
+
+impl Drop for CpuHog {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            thread.join().unwrap();
+        }
+    }
+}
+
+#[test]
+fn no_task_starts_after_a_visible_halt_under_load() {
+    let _hog = CpuHog::start(2);
+    let needle = Needle {
+        tasks: 20_000,
+        needle: 300,
+        sleep: Duration::from_millis(1),
+    };
+    let search: Arc<dyn Search> = Arc::new(needle);
+    let mut late = Vec::new();
+    for run_index in 0..100 {
+        let policy = if run_index % 2 == 0 {
+            HaltPolicy::Now
+        } else {
+            HaltPolicy::Soon
+        };
+        let report = Run::start(Arc::clone(&search), &config(10, policy)).wait();
+        assert_eq!(report.reason, HaltReason::Match);
+        if report.counters.started_after_halt != 0 {
+            late.push((run_index, report.counters.started_after_halt));
+        }
+    }
+    assert!(
+        late.is_empty(),
+        "runs with tasks started after the halt: {late:?}"
+    );
+}
+
+/// Expands ranges into the ids they hold.
+fn ids_of(ranges: &[(u64, u64)]) -> Vec<u64> {
+    ranges.iter().flat_map(|&(start, end)| start..end).collect()
+}
+
+#[test]
+fn completed_ranges_are_exactly_the_tasks_that_ran_to_an_outcome() {
+    let mut sleepy = Sleepy::new(200_000, 300);
+    sleepy.panic_every = 97;
+    sleepy.fail_every = 41;
+    let search = Arc::new(sleepy);
+    let run = Run::start(search.clone(), &config(3, HaltPolicy::Never));
+    wait_until("some work", || run.snapshot().counters.completed >= 200);
+    run.pause();
+    wait_until("the pause to settle", || {
+        run.snapshot()
+            .workers
+            .iter()
+            .all(|w| w.state != WorkerState::Running)
+    });
+    let paused_ranges = run.completed_ranges();
+    assert_eq!(ids_of(&paused_ranges), search.outcomes(), "while paused");
+    run.set_workers(6);
+    run.resume();
+    wait_until("more work", || run.snapshot().counters.completed >= 600);
+    run.set_workers(2);
+    wait_until("still more work", || run.snapshot().counters.completed >= 900);
+    let live = run.completed_ranges();
+    assert!(
+        live.len() <= 2 * 8 + 2,
+        "the range list stays short: {} ranges",
+        live.len()
+    );
+    run.halt_now();
+    let report = run.wait();
+    let ranges = run.completed_ranges();
+    assert!(
+        ranges.windows(2).all(|w| w[0].1 < w[1].0),
+        "merged and ordered: {ranges:?}"
+    );
+    assert_eq!(ids_of(&ranges), search.outcomes());
+    assert_eq!(ids_of(&ranges).len() as u64, report.counters.completed);
+    assert!(report.counters.errors > 0, "panics and failures happened");
+}
+
+#[test]
+fn a_resumed_run_skips_the_done_ranges_and_reports_them() {
+    let search = Arc::new(Sleepy::new(5_000, 0));
+    let done = vec![(0, 1_000), (2_000, 2_500), (4_990, 6_000)];
+    let config = config(2, HaltPolicy::Never).with_done(done.clone());
+    let run = Run::start(search.clone(), &config);
+    let report = run.wait();
+    let ran = search.outcomes();
+    assert!(
+        ran.iter()
+            .all(|id| !done.iter().any(|&(s, e)| (s..e).contains(id)))
+    );
+    assert_eq!(ran.len(), 5_000 - 1_000 - 500 - 10);
+    assert_eq!(report.counters.done_before, 1_510);
+    assert_eq!(report.counters.completed, 3_490);
+    assert_eq!(report.reason, HaltReason::Exhausted);
+    assert_eq!(run.completed_ranges(), vec![(0, 6_000)]);
+    assert_eq!(run.snapshot().remaining(), 0);
+    assert_eq!(run.snapshot().coverage.iter().sum::<u64>(), 5_000);
+}
+
+#[test]
+fn skip_and_limit_cover_exactly_their_window() {
+    let search = Arc::new(Sleepy::new(5_000, 0));
+    let config = config(3, HaltPolicy::Never).with_skip(1_234).with_limit(2_000);
+    let run = Run::start(search.clone(), &config);
+    let report = run.wait();
+    assert_eq!(search.outcomes(), (1_234..3_234).collect::<Vec<_>>());
+    assert_eq!(report.counters.total, 2_000);
+    assert_eq!(report.counters.completed, 2_000);
+    assert_eq!(run.completed_ranges(), vec![(1_234, 3_234)]);
+    let snapshot = run.snapshot();
+    assert_eq!(snapshot.coverage.iter().sum::<u64>(), 2_000);
+    // A window past the end of the space is cut at the end.
+    let search = Arc::new(Sleepy::new(100, 0));
+    let report = Run::start(search.clone(), &RunConfig::default().with_skip(90).with_limit(50)).wait();
+    assert_eq!(report.counters.total, 10);
+    assert_eq!(search.outcomes(), (90..100).collect::<Vec<_>>());
+}
+
+/// Runs `search` under `policy` (text) with 2 workers; returns the report.
+fn run_policy(search: Sleepy, policy: &str, window: Option<u64>) -> RunReport {
+    let policy: HaltPolicy = policy.parse().unwrap();
+    let mut config = config(2, policy);
+    if let Some(limit) = window {
+        config = config.with_limit(limit);
+    }
+    Run::start(Arc::new(search), &config).wait()
+}
+
+#[test]
+fn every_halt_form_halts_on_its_count() {
+    let failing = || {
+        let mut search = Sleepy::new(2_000, 200);
+        search.fail_every = 10;
+        search
+    };
+    let matching = || {
+        let mut search = Sleepy::new(2_000, 200);
+        search.match_every = 10;
+        search
+    };
+    for (policy, search, window, reason, count_of, at_least) in [
+        ("now,fail=3", failing(), None, HaltReason::Fail, 0, 3),
+        ("soon,fail=3", failing(), None, HaltReason::Fail, 0, 3),
+        ("now,fail=5%", failing(), Some(1_000), HaltReason::Fail, 0, 50),
+        ("now,success=2", matching(), None, HaltReason::After, 1, 2),
+        ("soon,success=2", matching(), None, HaltReason::After, 1, 2),
+        ("soon,success=1%", matching(), None, HaltReason::After, 1, 20),
+        ("now,done=50", matching(), None, HaltReason::Done, 2, 50),
+        ("soon,done=50", failing(), None, HaltReason::Done, 2, 50),
+        (
+            "now,done=5%",
+            Sleepy::new(2_000, 200),
+            Some(1_000),
+            HaltReason::Done,
+            2,
+            50,
+        ),
+    ] {
+        let report = run_policy(search, policy, window);
+        let counters = report.counters;
+        let count = [counters.errors, counters.matches, counters.completed][count_of];
+        assert_eq!(report.reason, reason, "{policy}: {report:?}");
+        assert!(count >= at_least, "{policy}: {count} < {at_least}");
+        assert!(count < at_least + 10, "{policy}: halted late at {count}");
+        assert!(counters.completed < counters.total, "{policy}: it halted early");
+    }
+    // Policies that never reach their count run everything.
+    let report = run_policy(Sleepy::new(300, 0), "now,fail=1", None);
+    assert_eq!(report.reason, HaltReason::Exhausted);
+    assert_eq!(report.counters.completed, 300);
 }

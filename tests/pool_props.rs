@@ -113,11 +113,11 @@ proptest! {
         let unique: HashSet<u64> = seen.iter().copied().collect();
         prop_assert_eq!(unique.len(), seen.len(), "a task ran twice");
         prop_assert!(seen.iter().all(|t| *t < tasks));
-        prop_assert_eq!(report.completed + report.cancelled + (report.total - report.submitted), report.total);
+        prop_assert_eq!(report.counters.completed + report.counters.cancelled + (report.counters.total - report.counters.submitted), report.counters.total);
         // Counted exactly: every task the search ran either completed or gave up on cancel.
         let gave_up = search.gave_up.load(std::sync::atomic::Ordering::Relaxed);
-        prop_assert_eq!(report.completed, seen.len() as u64 - gave_up);
-        prop_assert!(report.submitted <= report.total);
+        prop_assert_eq!(report.counters.completed, seen.len() as u64 - gave_up);
+        prop_assert!(report.counters.submitted <= report.counters.total);
         let mut reported_events = Vec::new();
         while let Ok(event) = run.events().try_recv() {
             if let poolwatch::Event::Match { task, .. } = event {
@@ -128,9 +128,84 @@ proptest! {
         produced.sort_unstable();
         reported_events.sort_unstable();
         prop_assert_eq!(&produced, &reported_events, "every match is reported");
-        prop_assert_eq!(report.matches, produced.len() as u64);
+        prop_assert_eq!(report.counters.matches, produced.len() as u64);
         if report.reason == poolwatch::HaltReason::Exhausted {
-            prop_assert_eq!(report.completed, tasks);
+            prop_assert_eq!(report.counters.completed, tasks);
         }
+    }
+}
+
+/// Records every id it runs; instant tasks.
+struct Tally {
+    tasks: u64,
+    seen: Mutex<Vec<u64>>,
+}
+
+impl Search for Tally {
+    fn name(&self) -> &str {
+        "tally"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        self.tasks
+    }
+    fn run(&self, task: u64, _cancel: &CancelToken) -> Outcome {
+        self.seen.lock().unwrap().push(task);
+        Outcome::Miss
+    }
+}
+
+/// Random done ranges inside `0..space`, possibly overlapping.
+fn done_ranges(space: u64) -> impl Strategy<Value = Vec<(u64, u64)>> {
+    proptest::collection::vec((0..space.max(1), 0u64..200), 0..4).prop_map(|starts| {
+        starts
+            .into_iter()
+            .map(|(start, len)| (start, start + len))
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn shards_split_the_window_exactly_and_skip_done_ranges(
+        (space, done) in (1u64..4_000).prop_flat_map(|space| (Just(space), done_ranges(space))),
+        skip in 0u64..1_000,
+        limit in proptest::option::of(0u64..4_000),
+        count in 1u64..6,
+        chunk in proptest::option::of(1u64..300),
+    ) {
+        let window_end = limit.map_or(space, |limit| (skip + limit).min(space));
+        let in_done = |id: u64| done.iter().any(|&(s, e)| (s..e).contains(&id));
+        let mut all = Vec::new();
+        let mut totals = 0;
+        for index in 0..count {
+            let mut shard = poolwatch::Shard::new(index, count).unwrap();
+            if let Some(chunk) = chunk {
+                shard = shard.with_chunk(chunk);
+            }
+            let mut config = RunConfig::default().with_workers(2).with_policy(HaltPolicy::Never)
+                .with_skip(skip).with_shard(shard).with_done(done.clone());
+            if let Some(limit) = limit {
+                config = config.with_limit(limit);
+            }
+            let search = Arc::new(Tally { tasks: space, seen: Mutex::new(Vec::new()) });
+            let run = Run::start(search.clone(), &config);
+            let report = run.wait();
+            let seen = search.seen.lock().unwrap().clone();
+            prop_assert!(seen.iter().all(|&id| !in_done(id)), "a done id ran again");
+            prop_assert_eq!(report.counters.completed, seen.len() as u64);
+            prop_assert_eq!(report.counters.completed + report.counters.done_before, report.counters.total);
+            totals += report.counters.total;
+            all.extend(seen);
+        }
+        let unique: HashSet<u64> = all.iter().copied().collect();
+        prop_assert_eq!(unique.len(), all.len(), "an id ran in two shards");
+        let expected: HashSet<u64> = (skip.min(window_end)..window_end).filter(|&id| !in_done(id)).collect();
+        prop_assert_eq!(unique, expected, "the shards' union is the window minus the done ids");
+        prop_assert_eq!(totals, window_end.saturating_sub(skip));
     }
 }

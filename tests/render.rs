@@ -75,14 +75,13 @@ fn space_snapshot(state: RunState, total: u64, completed: u64, elapsed_ms: u64) 
     {
         let mut value = Snapshot::default();
         value.state = state;
-        value.total = total;
+        value.counters.total = total;
         value.total_open = false;
-        value.submitted = submitted;
-        value.completed = completed;
-        value.cancelled = 0;
-        value.in_flight = 10;
-        value.matches = 0;
-        value.errors = 0;
+        value.counters.submitted = submitted;
+        value.counters.completed = completed;
+        value.counters.cancelled = 0;
+        value.counters.matches = 0;
+        value.counters.errors = 0;
         value.workers = vec![
             worker(0, WorkerState::Running, Some(completed), 0, completed / 2),
             worker(1, WorkerState::Running, Some(completed + 1), 0, completed / 2),
@@ -95,7 +94,7 @@ fn space_snapshot(state: RunState, total: u64, completed: u64, elapsed_ms: u64) 
         value.batch_size = 1;
         value.coverage = coverage;
         value.halt_latency = None;
-        value.started_after_halt = 0;
+        value.counters.started_after_halt = 0;
         value
     }
 }
@@ -140,17 +139,17 @@ fn found_app() -> App {
     app.update(Msg::Pool(Event::Finished({
         let mut value = RunReport::default();
         value.reason = HaltReason::Match;
-        value.total = 50_000;
-        value.submitted = 10_011;
-        value.completed = 10_002;
-        value.cancelled = 9;
-        value.matches = 1;
-        value.errors = 0;
+        value.counters.total = 50_000;
+        value.counters.submitted = 10_011;
+        value.counters.completed = 10_002;
+        value.counters.cancelled = 9;
+        value.counters.matches = 1;
+        value.counters.errors = 0;
         value.workers = 2;
         value.elapsed = Duration::from_millis(5_051);
         value.active = Duration::from_millis(5_051);
         value.halt_latency = Some(Duration::from_micros(322));
-        value.started_after_halt = 0;
+        value.counters.started_after_halt = 0;
         value.best = None;
         value.fatal = None;
         value
@@ -275,7 +274,7 @@ fn an_open_total_is_labelled_and_its_strip_uses_held_batches() {
     let mut app = App::new(presets(), false);
     app.update(Msg::Started(needle_info()));
     let mut snapshot = needle_snapshot(RunState::Running, 300, 5_000);
-    snapshot.total = 320;
+    snapshot.counters.total = 320;
     snapshot.total_open = true;
     snapshot.coverage = Vec::new();
     app.update(Msg::Frame(snapshot.clone()));
@@ -339,9 +338,8 @@ fn finished_space(total: u64, reason: HaltReason, completed: u64, submitted: u64
             end.min(completed).saturating_sub(start)
         })
         .collect();
-    snapshot.submitted = submitted;
-    snapshot.cancelled = submitted - completed;
-    snapshot.in_flight = 0;
+    snapshot.counters.submitted = submitted;
+    snapshot.counters.cancelled = submitted - completed;
     for row in &mut snapshot.workers {
         row.state = WorkerState::Stopped;
         row.current_task = None;

@@ -342,7 +342,8 @@ impl App {
     }
 
     fn on_frame(&mut self, snapshot: Snapshot) {
-        self.throughput.observe(snapshot.active, snapshot.completed);
+        self.throughput
+            .observe(snapshot.active, snapshot.counters.completed);
         if self.report.is_none() {
             self.phase = match snapshot.state {
                 RunState::Running => Phase::Running,
@@ -412,19 +413,18 @@ impl App {
     fn on_finished(&mut self, report: RunReport) {
         self.phase = match report.reason {
             HaltReason::Match | HaltReason::After => Phase::Found,
-            HaltReason::Exhausted if report.matches > 0 => Phase::Found,
+            HaltReason::Exhausted if report.counters.matches > 0 => Phase::Found,
             HaltReason::Exhausted => Phase::Exhausted,
-            HaltReason::User | HaltReason::Signal | HaltReason::Fatal => Phase::Stopped,
+            HaltReason::User
+            | HaltReason::Signal
+            | HaltReason::Fatal
+            | HaltReason::Fail
+            | HaltReason::Done => Phase::Stopped,
         };
         if let Some(snapshot) = self.snapshot.as_mut() {
             snapshot.elapsed = report.elapsed;
             snapshot.active = report.active;
-            snapshot.completed = report.completed;
-            snapshot.cancelled = report.cancelled;
-            snapshot.submitted = report.submitted;
-            snapshot.matches = report.matches;
-            snapshot.errors = report.errors;
-            snapshot.in_flight = 0;
+            snapshot.counters = report.counters;
         }
         self.log.push(
             report.elapsed,

@@ -12,6 +12,12 @@ use std::time::{Duration, Instant};
 
 /// Lines read ahead of the workers at most: memory stays flat whatever the input's length.
 const READ_AHEAD: usize = 1024;
+/// Longest input line accepted, in bytes (without its line ending): a longer one ends the run
+/// with a fatal error rather than filling memory.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// One input line, or why reading stopped there.
+pub type Line = Result<String, String>;
 
 /// An integer range `start..end` (half-open), parsed from `A..B` or `A..=B`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +32,24 @@ impl IntRange {
     /// Parses `A..B` (B excluded, like Rust) or `A..=B` (B included). `None` if malformed or empty.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
+        Self::parse_bounds(text).filter(|_| !Self::out_of_limits(text))
+    }
+
+    /// True when `text` is `A..B` or `A..=B` with an integer beyond the 64-bit signed limits.
+    #[must_use]
+    pub fn out_of_limits(text: &str) -> bool {
+        let Some((a, b)) = text.split_once("..") else {
+            return false;
+        };
+        let b = b.strip_prefix('=').unwrap_or(b);
+        [a, b].iter().any(|bound| {
+            let bound = bound.trim();
+            let digits = bound.strip_prefix(['-', '+']).unwrap_or(bound);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && bound.parse::<i64>().is_err()
+        })
+    }
+
+    fn parse_bounds(text: &str) -> Option<Self> {
         let (start, end, inclusive) = if let Some((a, b)) = text.split_once("..=") {
             (a, b, true)
         } else {
@@ -50,8 +74,8 @@ impl IntRange {
 pub enum LineSource {
     /// Standard input.
     Stdin,
-    /// An opened file.
-    File(File),
+    /// An opened file and its name as given.
+    File(File, String),
 }
 
 impl LineSource {
@@ -65,7 +89,15 @@ impl LineSource {
         if is_dir {
             return Err("is a directory".to_string());
         }
-        Ok(Self::File(file))
+        Ok(Self::File(file, path.display().to_string()))
+    }
+
+    /// How messages name it.
+    fn name(&self) -> String {
+        match self {
+            Self::Stdin => "standard input".to_string(),
+            Self::File(_, name) => format!("input {name}"),
+        }
     }
 }
 
@@ -82,9 +114,9 @@ struct Progress {
 /// only to validate the command line reads nothing.
 pub struct LazyLines {
     source: Mutex<Option<LineSource>>,
-    lines: Mutex<Option<Receiver<String>>>,
+    lines: Mutex<Option<Receiver<Line>>>,
     progress: Mutex<Progress>,
-    pending: Mutex<HashMap<u64, String>>,
+    pending: Mutex<HashMap<u64, Line>>,
     estimate: Option<u64>,
     /// Lines of a regular file, counted up front on a background thread (like GNU parallel's
     /// `--eta`), so that the total and the ETA are real before the reader reaches the end.
@@ -105,8 +137,9 @@ impl LazyLines {
         }
     }
 
-    /// Takes the input of task `task` (each is handed out once).
-    pub fn take(&self, task: u64) -> Option<String> {
+    /// Takes the input of task `task` (each is handed out once); `Err` names a read
+    /// failure or an over-long line where this task's line should have been.
+    pub fn take(&self, task: u64) -> Option<Line> {
         lock(&self.pending).remove(&task)
     }
 
@@ -156,20 +189,21 @@ impl LazyLines {
     }
 
     /// Starts the reader thread; `None` (no input) when there is no source or no thread.
-    fn start_reader(&self) -> Option<Receiver<String>> {
+    fn start_reader(&self) -> Option<Receiver<Line>> {
         let source = lock(&self.source).take()?;
-        if let LineSource::File(file) = &source {
+        if let LineSource::File(file, _) = &source {
             count_in_background(file, Arc::clone(&self.counted));
         }
         let (tx, rx) = crossbeam_channel::bounded(READ_AHEAD);
         let spawned = std::thread::Builder::new()
             .name("poolwatch-exec-input".into())
             .spawn(move || {
+                let name = source.name();
                 let reader: Box<dyn Read> = match source {
                     LineSource::Stdin => Box::new(std::io::stdin()),
-                    LineSource::File(file) => Box::new(file),
+                    LineSource::File(file, _) => Box::new(file),
                 };
-                for line in read_lines(BufReader::new(reader)) {
+                for line in read_lines(BufReader::new(reader), &name) {
                     if tx.send(line).is_err() {
                         break;
                     }
@@ -215,24 +249,81 @@ fn count_lines(file: &File) -> Option<u64> {
     Some(lines + u64::from(last != b'\n'))
 }
 
-/// Lines of `reader` without their `\n` or `\r\n`, invalid UTF-8 replaced; ends at EOF or on a read error.
-fn read_lines(mut reader: impl BufRead) -> impl Iterator<Item = String> {
+/// Lines of `reader` without their `\n` or `\r\n`, invalid UTF-8 replaced; ends at EOF,
+/// or after one `Err` for a read error or a line longer than [`MAX_LINE`].
+fn read_lines(mut reader: impl BufRead, name: &str) -> impl Iterator<Item = Line> {
     let mut buffer = Vec::new();
+    let mut number: u64 = 0;
+    let mut failed = false;
+    let name = name.to_string();
     std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
         buffer.clear();
-        match reader.read_until(b'\n', &mut buffer) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => {
+        number += 1;
+        let read = read_capped_line(&mut reader, &mut buffer).map_err(|problem| {
+            failed = true;
+            match problem {
+                LineProblem::TooLong => {
+                    format!(
+                        "{name}: line {number} is longer than {} MiB, the limit",
+                        MAX_LINE >> 20
+                    )
+                }
+                LineProblem::Read(err) => {
+                    format!("{name}: read failed at line {number}: {}", super::os_reason(&err))
+                }
+            }
+        });
+        match read {
+            Err(message) => Some(Err(message)),
+            Ok(false) => None,
+            Ok(true) => {
                 if buffer.last() == Some(&b'\n') {
                     buffer.pop();
                     if buffer.last() == Some(&b'\r') {
                         buffer.pop();
                     }
                 }
-                Some(String::from_utf8_lossy(&buffer).into_owned())
+                Some(Ok(String::from_utf8_lossy(&buffer).into_owned()))
             }
         }
     })
+}
+
+/// Why a line could not be read.
+enum LineProblem {
+    TooLong,
+    Read(std::io::Error),
+}
+
+/// Reads one line (with its `\n`, if any) into `buffer`; false at EOF with nothing read.
+/// Holds at most [`MAX_LINE`] bytes plus one read buffer.
+fn read_capped_line(reader: &mut impl BufRead, buffer: &mut Vec<u8>) -> Result<bool, LineProblem> {
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(LineProblem::Read(err)),
+        };
+        if available.is_empty() {
+            return Ok(!buffer.is_empty());
+        }
+        let (taken, done) = match available.iter().position(|byte| *byte == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (available.len(), false),
+        };
+        buffer.extend_from_slice(&available[..taken]);
+        reader.consume(taken);
+        let content = buffer.len() - usize::from(done) - usize::from(done && buffer.ends_with(b"\r\n"));
+        if content > MAX_LINE {
+            return Err(LineProblem::TooLong);
+        }
+        if done {
+            return Ok(true);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -246,13 +337,41 @@ mod tests {
         assert_eq!(IntRange::parse("-2..1").map(|r| r.input(0)), Some("-2".into()));
         for bad in ["", "1", "4..1", "3..3", "a..b", "1...3", "1..2..3"] {
             assert_eq!(IntRange::parse(bad), None, "{bad}");
+            assert!(!IntRange::out_of_limits(bad), "{bad}");
         }
+        assert!(IntRange::out_of_limits("1..18446744073709551615"));
+        assert!(IntRange::out_of_limits("-9223372036854775809..=0"));
+        assert!(!IntRange::out_of_limits(
+            "-9223372036854775808..=9223372036854775807"
+        ));
     }
 
     #[test]
     fn lines_lose_their_endings() {
-        let lines: Vec<String> = read_lines(&b"a\r\nb\n\nc"[..]).collect();
+        let lines: Vec<String> = read_lines(&b"a\r\nb\n\nc"[..], "test")
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(lines, ["a", "b", "", "c"]);
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_an_error_and_the_end() {
+        let mut text = vec![b'x'; MAX_LINE];
+        text.extend_from_slice(b"\r\nshort\n");
+        text.extend(std::iter::repeat_n(b'y', MAX_LINE + 1));
+        text.extend_from_slice(b"\nnever\n");
+        let lines: Vec<Line> = read_lines(&text[..], "input t").collect();
+        assert_eq!(
+            lines.len(),
+            3,
+            "the line at the cap, the short one, then the error"
+        );
+        assert_eq!(lines[0].as_ref().map(String::len), Ok(MAX_LINE));
+        assert_eq!(lines[1].as_deref(), Ok("short"));
+        assert_eq!(
+            lines[2],
+            Err("input t: line 3 is longer than 1 MiB, the limit".to_string())
+        );
     }
 
     #[test]
@@ -263,7 +382,7 @@ mod tests {
         let lazy = LazyLines::new(LineSource::open(&path).unwrap(), None);
         let status = lazy.extend(10, Duration::from_secs(5));
         assert_eq!((status.available, status.complete), (10, false));
-        assert_eq!(lazy.take(3).as_deref(), Some("3"));
+        assert_eq!(lazy.take(3), Some(Ok("3".to_string())));
         assert_eq!(lazy.take(3), None);
         let status = lazy.extend(1000, Duration::from_secs(5));
         assert!(status.available <= 1000, "{status:?}");
@@ -291,8 +410,8 @@ mod tests {
         assert_eq!(status.estimate, Some(100_001), "{status:?}");
         assert!(!status.complete);
         assert_eq!(
-            lazy.take(3).as_deref(),
-            Some("3"),
+            lazy.take(3),
+            Some(Ok("3".to_string())),
             "the reader's offset is untouched"
         );
         std::fs::remove_file(&path).unwrap();

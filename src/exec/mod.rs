@@ -5,7 +5,7 @@ mod runner;
 mod template;
 
 pub use input::{IntRange, LazyLines, LineSource};
-pub use runner::{Ending, Finished, Limits, RunError};
+pub use runner::{CancelWatch, Ending, Finished, Limits, RunError};
 pub use template::Template;
 
 use crate::cancel::CancelToken;
@@ -13,7 +13,7 @@ use crate::search::{Outcome, Search, SpaceStatus};
 use crate::sync::lock;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Output lines copied into a match's value or an error's message.
@@ -80,6 +80,11 @@ pub enum ExecError {
     /// `--range` is not `A..B` / `A..=B` with A < B.
     #[error("--range must be A..B (B excluded) or A..=B with integers and A < B, got {0:?}")]
     BadRange(String),
+    /// A `--range` bound does not fit a 64-bit signed integer.
+    #[error(
+        "--range bounds must lie between -9223372036854775808 and 9223372036854775807 (64-bit integers), got {0:?}"
+    )]
+    RangeLimit(String),
     /// `--range` and `--input` together.
     #[error("--range and --input cannot be used together")]
     TwoSources,
@@ -134,6 +139,8 @@ pub struct ExecSearch {
     notable_inputs: Mutex<HashMap<u64, String>>,
     /// Set once a spawn failure was reported as fatal.
     fatal: OnceLock<()>,
+    /// The wake-up descriptor of the run's cancel token, made on the first task.
+    cancel_watch: Mutex<Option<Arc<CancelWatch>>>,
 }
 
 impl ExecSearch {
@@ -157,15 +164,28 @@ impl ExecSearch {
             running: Mutex::new(HashMap::new()),
             notable_inputs: Mutex::new(HashMap::new()),
             fatal: OnceLock::new(),
+            cancel_watch: Mutex::new(None),
         })
     }
 
-    /// The input of `task`, taken from the lazy reader's buffer or computed from the range.
-    fn input(&self, task: u64) -> Option<String> {
+    /// The input of `task`, taken from the lazy reader's buffer or computed from the range;
+    /// `Err` when reading the input failed at this line (the run cannot go on).
+    fn input(&self, task: u64) -> Option<Result<String, String>> {
         match &self.inputs {
-            Inputs::Range(range) => Some(range.input(task)),
+            Inputs::Range(range) => Some(Ok(range.input(task))),
             Inputs::Lines(lines) => lines.take(task),
         }
+    }
+
+    /// The watch on `cancel`'s wake-up descriptor, shared by every worker of the run.
+    fn cancel_watch(&self, cancel: &CancelToken) -> std::io::Result<Arc<CancelWatch>> {
+        let mut watch = lock(&self.cancel_watch);
+        if let Some(current) = watch.as_ref().filter(|current| current.follows(cancel)) {
+            return Ok(Arc::clone(current));
+        }
+        let fresh = Arc::new(CancelWatch::new(cancel)?);
+        *watch = Some(Arc::clone(&fresh));
+        Ok(fresh)
     }
 
     /// Turns a finished command into an outcome.
@@ -262,11 +282,17 @@ impl Search for ExecSearch {
         if self.fatal.get().is_some() {
             return Outcome::Cancelled;
         }
-        let Some(input) = self.input(task) else {
-            return Outcome::Error(format!("task {task}: its input was already taken"));
+        let input = match self.input(task) {
+            Some(Ok(input)) => input,
+            Some(Err(message)) => return Outcome::Fatal(message),
+            None => return Outcome::Error(format!("task {task}: its input was already taken")),
+        };
+        let watch = match self.cancel_watch(cancel) {
+            Ok(watch) => watch,
+            Err(err) => return Outcome::Error(format!("{input}: cannot wait for the command: {err}")),
         };
         let argv = self.template.render(&input, task + 1);
-        let ran = runner::run(&argv, self.limits, cancel, |pid| {
+        let ran = runner::run(&argv, self.limits, &watch, |pid| {
             lock(&self.running).insert(task, (input.clone(), pid));
         });
         lock(&self.running).remove(&task);
@@ -302,6 +328,9 @@ fn open_inputs(spec: &ExecSpec) -> Result<(Inputs, String), ExecError> {
     match (&spec.range, &spec.input) {
         (Some(_), Some(_)) => Err(ExecError::TwoSources),
         (Some(text), None) => {
+            if IntRange::out_of_limits(text) {
+                return Err(ExecError::RangeLimit(text.clone()));
+            }
             let range = IntRange::parse(text).ok_or_else(|| ExecError::BadRange(text.clone()))?;
             Ok((Inputs::Range(range), format!("range {text}")))
         }

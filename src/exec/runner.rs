@@ -1,16 +1,22 @@
 //! Runs one command in its own process group, captures its output, and kills the whole group on cancel or timeout.
 
 use crate::cancel::CancelToken;
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+use rustix::io::Errno;
+use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
 use std::fs::File;
-use std::io::{self, Read};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Bytes kept of each of stdout and stderr; the rest is read and dropped.
 pub const CAPTURE_LIMIT: usize = 1 << 20;
-/// Longest wait between looks at the cancel token and the timeout.
+/// Longest wait between looks at the group while it is being killed (or where the
+/// kernel has no pidfd): the only times a worker wakes without news.
 const SLICE: Duration = Duration::from_millis(5);
 /// How long after SIGKILL a group may take to vanish before we stop waiting for it.
 const AFTER_KILL: Duration = Duration::from_secs(2);
@@ -57,9 +63,54 @@ pub enum RunError {
     Follow(#[source] io::Error),
 }
 
+/// A cancel token and a descriptor that becomes readable the moment it is cancelled,
+/// so a worker can sleep in `poll` on its command and still hear a halt at once.
+///
+/// Make one per run (per token) and share it between workers: each registers one
+/// hook with the token, which the token keeps until it is cancelled.
+#[derive(Debug)]
+pub struct CancelWatch {
+    token: CancelToken,
+    fd: Arc<OwnedFd>,
+}
+
+impl CancelWatch {
+    /// Registers a pipe with `token` that is written when the token is cancelled.
+    ///
+    /// # Errors
+    /// When no pipe can be made (out of descriptors).
+    pub fn new(token: &CancelToken) -> io::Result<Self> {
+        let (reader, mut writer) = io::pipe()?;
+        token.on_cancel(move || {
+            // Never read back: the pipe stays readable from now on, for every poller.
+            let _written = writer.write_all(b"!");
+        });
+        Ok(Self {
+            token: token.clone(),
+            fd: Arc::new(OwnedFd::from(reader)),
+        })
+    }
+
+    /// True when this watch follows `token`.
+    #[must_use]
+    pub fn follows(&self, token: &CancelToken) -> bool {
+        self.token.same_token(token)
+    }
+
+    /// The token.
+    #[must_use]
+    pub fn token(&self) -> &CancelToken {
+        &self.token
+    }
+}
+
 /// Runs `argv` in a new process group with stdin null and stdout/stderr captured,
 /// calls `on_spawn` with its pid, and returns once the command and every process
 /// left in its group are gone.
+///
+/// The command's group dies with poolwatch, even when poolwatch is killed with SIGKILL:
+/// a guard process kills the groups still running when poolwatch's end of its pipe
+/// closes. Processes that leave the group (`setsid`) escape that and the group kill.
 ///
 /// # Errors
 /// [`RunError::Spawn`] when the command cannot be started, [`RunError::Follow`] in
@@ -67,36 +118,95 @@ pub enum RunError {
 pub fn run(
     argv: &[String],
     limits: Limits,
-    cancel: &CancelToken,
+    cancel: &CancelWatch,
     on_spawn: impl FnOnce(u32),
 ) -> Result<Finished, RunError> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| RunError::Spawn(io::Error::new(io::ErrorKind::InvalidInput, "empty command")))?;
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(RunError::Spawn)?;
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(RunError::Spawn)?;
+    let pgid = pid_of(&child);
+    if let Some(pgid) = pgid {
+        tell_guard('+', pgid);
+    }
     on_spawn(child.id());
-    let mut watch = match Watch::new(&mut child, limits) {
-        Ok(watch) => watch,
+    let followed = Watch::new(&mut child, limits).and_then(|mut watch| {
+        let ending = watch.follow(&mut child, cancel)?;
+        Ok((watch, ending))
+    });
+    let (watch, ending) = match followed {
+        Ok(done) => done,
         Err(err) => {
             // Cannot follow it: do not leave it behind either.
-            signal_group(libc::pid_t::try_from(child.id()).unwrap_or(0), libc::SIGKILL);
+            if let Some(pgid) = pgid {
+                signal_group(pgid, Signal::KILL);
+            }
             let _reaped = child.wait();
+            if let Some(pgid) = pgid {
+                tell_guard('-', pgid);
+            }
             return Err(RunError::Follow(err));
         }
     };
-    let ending = watch.follow(&mut child, cancel).map_err(RunError::Follow)?;
+    if let Some(pgid) = pgid {
+        tell_guard('-', pgid);
+    }
     Ok(Finished {
         ending,
         stdout: watch.out.captured,
         stderr: watch.err.captured,
     })
+}
+
+/// The guard's program: it keeps the groups it is told about (`+PGID` when a command
+/// starts, `-PGID` once its group is gone) and, when its input ends (poolwatch exited or
+/// was killed, even with SIGKILL: the kernel closes the pipe), kills those still listed.
+/// In its own process group and deaf to terminal signals, so it outlives poolwatch.
+const GUARD_SCRIPT: &str = r#"trap '' INT HUP TERM QUIT
+g=' '
+while read -r op pg; do
+  case $op in
+    +) g="$g$pg " ;;
+    -) case $g in *" $pg "*) g="${g%% $pg *} ${g#* $pg }" ;; esac ;;
+  esac
+done
+for pg in $g; do kill -9 -"$pg" 2>/dev/null; done"#;
+
+/// The pipe to the guard process, started with the first command; `None` if `sh` is missing.
+static GUARD: OnceLock<Option<Mutex<ChildStdin>>> = OnceLock::new();
+
+/// Tells the guard that group `pgid` started (`+`) or is gone (`-`). One small write:
+/// no fork per command, so spawns keep `posix_spawn`'s speed.
+fn tell_guard(change: char, pgid: Pid) {
+    let guard = GUARD.get_or_init(|| {
+        let mut guard = Command::new("sh")
+            .args(["-c", GUARD_SCRIPT])
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        // Not waited for: it ends only when poolwatch does (its pipe closes).
+        guard.stdin.take().map(Mutex::new)
+    });
+    if let Some(pipe) = guard {
+        let line = format!("{change} {}\n", pgid.as_raw_nonzero());
+        // A guard that died (killed from outside) only loses the protection it gave.
+        let _written = crate::sync::lock(pipe).write_all(line.as_bytes());
+    }
+}
+
+/// The child's pid as rustix wants it.
+fn pid_of(child: &Child) -> Option<Pid> {
+    i32::try_from(child.id()).ok().and_then(Pid::from_raw)
 }
 
 /// Why we started killing the group.
@@ -110,7 +220,7 @@ enum Stop {
 
 /// One running command: its pipes, its exit and the kill escalation.
 struct Watch {
-    pgid: libc::pid_t,
+    pgid: Pid,
     out: Pipe,
     err: Pipe,
     exit_fd: Option<OwnedFd>,
@@ -121,12 +231,12 @@ struct Watch {
 
 impl Watch {
     fn new(child: &mut Child, limits: Limits) -> io::Result<Self> {
-        let pgid = libc::pid_t::try_from(child.id()).map_err(io::Error::other)?;
+        let pgid = pid_of(child).ok_or_else(|| io::Error::other("the child has no valid pid"))?;
         Ok(Self {
             pgid,
             out: Pipe::new(child.stdout.take().map(OwnedFd::from))?,
             err: Pipe::new(child.stderr.take().map(OwnedFd::from))?,
-            exit_fd: pidfd_open(pgid),
+            exit_fd: exit_fd(pgid),
             started: Instant::now(),
             limits,
             kill: Killer::new(pgid, limits.grace),
@@ -134,11 +244,12 @@ impl Watch {
     }
 
     /// Reads output and watches exit, cancel and timeout until the group is gone.
-    fn follow(&mut self, child: &mut Child, cancel: &CancelToken) -> io::Result<Ending> {
+    fn follow(&mut self, child: &mut Child, cancel: &CancelWatch) -> io::Result<Ending> {
         let mut exit: Option<ExitStatus> = None;
         let mut stop: Option<Stop> = None;
         loop {
-            self.wait_for_news(exit.is_none());
+            let hear_cancel = stop.is_none() && exit.is_none();
+            self.wait_for_news(exit.is_none(), hear_cancel.then_some(cancel), stop.is_some());
             self.out.drain();
             self.err.drain();
             if exit.is_none() {
@@ -155,7 +266,7 @@ impl Watch {
                 stop.get_or_insert(Stop::Leftovers);
                 self.kill.start();
             } else if stop.is_none() {
-                stop = self.stop_reason(cancel);
+                stop = self.stop_reason(cancel.token());
                 if stop.is_some() {
                     self.kill.start();
                 }
@@ -185,29 +296,42 @@ impl Watch {
         timed_out.then_some(Stop::TimedOut)
     }
 
-    /// Sleeps until output arrives, a pipe closes, the leader exits, or a slice passes.
-    fn wait_for_news(&self, watch_exit: bool) {
-        let mut fds: Vec<libc::pollfd> = [self.out.fd(), self.err.fd()]
-            .into_iter()
-            .flatten()
-            .chain(
-                self.exit_fd
-                    .as_ref()
-                    .filter(|_| watch_exit)
-                    .map(AsRawFd::as_raw_fd),
-            )
-            .map(|fd| libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        let slice_ms = libc::c_int::try_from(SLICE.as_millis()).unwrap_or(5);
-        let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
-        // SAFETY: `fds` is a valid array of `count` pollfd structs that outlives the call.
-        unsafe {
-            libc::poll(fds.as_mut_ptr(), count, slice_ms);
+    /// How long `poll` may sleep: until the timeout, or a slice while killing the group
+    /// (or while the exit cannot be watched through a pidfd); `None` is for ever.
+    fn poll_timeout(&self, watch_exit: bool, killing: bool) -> Option<Duration> {
+        if killing || (watch_exit && self.exit_fd.is_none()) {
+            return Some(SLICE);
         }
+        let left = self
+            .limits
+            .timeout
+            .map(|limit| limit.saturating_sub(self.started.elapsed()));
+        // A command whose leader exited but whose pipes are held open: look at the group now and then.
+        if !watch_exit {
+            return Some(left.map_or(SLICE, |left| left.min(SLICE)));
+        }
+        left
+    }
+
+    /// Sleeps until output arrives, a pipe closes, the leader exits, the run is cancelled
+    /// or the timeout is reached; no periodic wake-ups while a command simply runs.
+    fn wait_for_news(&self, watch_exit: bool, cancel: Option<&CancelWatch>, killing: bool) {
+        let exit_fd = self.exit_fd.as_ref().filter(|_| watch_exit);
+        let mut fds: Vec<PollFd<'_>> = [
+            self.out.file.as_ref().map(AsFd::as_fd),
+            self.err.file.as_ref().map(AsFd::as_fd),
+            exit_fd.map(AsFd::as_fd),
+            cancel.map(|cancel| cancel.fd.as_fd()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|fd| PollFd::from_borrowed_fd(fd, PollFlags::IN))
+        .collect();
+        let timeout = self
+            .poll_timeout(watch_exit, killing)
+            .and_then(|wait| Timespec::try_from(wait).ok());
+        // EINTR or a full table only shorten this wait: the caller looks at everything anyway.
+        let _ready = poll(&mut fds, timeout.as_ref());
     }
 }
 
@@ -220,16 +344,12 @@ struct Pipe {
 impl Pipe {
     fn new(fd: Option<OwnedFd>) -> io::Result<Self> {
         if let Some(fd) = &fd {
-            set_nonblocking(fd.as_raw_fd())?;
+            set_nonblocking(fd)?;
         }
         Ok(Self {
             file: fd.map(File::from),
             captured: Vec::new(),
         })
-    }
-
-    fn fd(&self) -> Option<RawFd> {
-        self.file.as_ref().map(AsRawFd::as_raw_fd)
     }
 
     /// Reads everything available now; closes the pipe at EOF or on an error.
@@ -253,7 +373,7 @@ impl Pipe {
 
 /// SIGTERM to the group, then SIGKILL after the grace period.
 struct Killer {
-    pgid: libc::pid_t,
+    pgid: Pid,
     grace: Duration,
     state: KillState,
 }
@@ -266,7 +386,7 @@ enum KillState {
 }
 
 impl Killer {
-    fn new(pgid: libc::pid_t, grace: Duration) -> Self {
+    fn new(pgid: Pid, grace: Duration) -> Self {
         Self {
             pgid,
             grace,
@@ -277,8 +397,8 @@ impl Killer {
     /// Sends SIGTERM (and SIGCONT, so a stopped process sees it) unless already under way.
     fn start(&mut self) {
         if matches!(self.state, KillState::Idle) {
-            signal_group(self.pgid, libc::SIGTERM);
-            signal_group(self.pgid, libc::SIGCONT);
+            signal_group(self.pgid, Signal::TERM);
+            signal_group(self.pgid, Signal::CONT);
             self.state = KillState::Terminated(Instant::now());
         }
     }
@@ -287,7 +407,7 @@ impl Killer {
     fn step(&mut self) -> bool {
         match self.state {
             KillState::Terminated(at) if at.elapsed() >= self.grace => {
-                signal_group(self.pgid, libc::SIGKILL);
+                signal_group(self.pgid, Signal::KILL);
                 self.state = KillState::Killed(Instant::now());
                 false
             }
@@ -297,25 +417,21 @@ impl Killer {
     }
 }
 
-fn signal_group(pgid: libc::pid_t, signal: libc::c_int) {
-    // SAFETY: kill(2) with a negative pid signals one process group; it has no memory effects.
-    unsafe {
-        libc::kill(-pgid, signal);
-    }
+fn signal_group(pgid: Pid, signal: Signal) {
+    // A group that is already gone (ESRCH) is what we want anyway.
+    let _sent = kill_process_group(pgid, signal);
 }
 
 /// True while a live process is in group `pgid`. Zombies do not count: a grandchild whose
 /// parent died is reparented to init and stays a zombie until init reaps it, which would
 /// hold up a halt for nothing (and forever where poolwatch itself is PID 1).
-fn group_alive(pgid: libc::pid_t) -> bool {
-    // SAFETY: signal 0 only checks that the group exists and may be signalled.
-    let found = unsafe { libc::kill(-pgid, 0) } == 0;
-    let found = found || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    found && live_member_in(pgid).unwrap_or(true)
+fn group_alive(pgid: Pid) -> bool {
+    let found = matches!(test_kill_process_group(pgid), Ok(()) | Err(Errno::PERM));
+    found && live_member_in(pgid.as_raw_nonzero().get()).unwrap_or(true)
 }
 
 /// Whether `/proc` lists a process of group `pgid` that is not a zombie; `None` without `/proc`.
-fn live_member_in(pgid: libc::pid_t) -> Option<bool> {
+fn live_member_in(pgid: i32) -> Option<bool> {
     let entries = std::fs::read_dir("/proc").ok()?;
     let live = entries
         .filter_map(Result::ok)
@@ -331,40 +447,33 @@ fn live_member_in(pgid: libc::pid_t) -> Option<bool> {
 }
 
 /// Parses `/proc/PID/stat`: after the `(comm)` field come the state and, two fields on, the group.
-fn stat_is_live_member(stat: &str, pgid: libc::pid_t) -> bool {
+fn stat_is_live_member(stat: &str, pgid: i32) -> bool {
     let Some(after_comm) = stat.rfind(')').map(|end| &stat[end + 1..]) else {
         return false;
     };
     let mut fields = after_comm.split_whitespace();
     let state = fields.next();
-    let group = fields.nth(1).and_then(|text| text.parse::<libc::pid_t>().ok());
+    let group = fields.nth(1).and_then(|text| text.parse::<i32>().ok());
     group == Some(pgid) && state.is_some_and(|state| state != "Z" && state != "X")
 }
 
-fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl on a descriptor we own, with integer flags only.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    // SAFETY: as above.
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// A descriptor that becomes readable when `pid` exits (Linux 5.3+); `None` where unsupported.
+/// A descriptor that becomes readable when `pid` exits (Linux 5.3+); without one, the
+/// exit is looked at every slice.
 #[cfg(target_os = "linux")]
-fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    let fd = RawFd::try_from(fd).ok().filter(|fd| *fd >= 0)?;
-    // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
-    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+fn exit_fd(pid: Pid) -> Option<OwnedFd> {
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
 }
 
-/// No pidfd outside Linux: the exit is seen by polling the child instead.
+/// No pidfd outside Linux: the exit is seen by polling the child every slice.
 #[cfg(not(target_os = "linux"))]
-fn pidfd_open(_pid: libc::pid_t) -> Option<OwnedFd> {
+fn exit_fd(_pid: Pid) -> Option<OwnedFd> {
     None
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
+    let flags = fcntl_getfl(fd)?;
+    fcntl_setfl(fd, flags | OFlags::NONBLOCK)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -382,7 +491,7 @@ mod tests {
 
     #[test]
     fn captures_both_streams_and_the_status() {
-        let cancel = CancelToken::new();
+        let cancel = CancelWatch::new(&CancelToken::new()).unwrap();
         let done = run(
             &argv(&["sh", "-c", "echo out; echo err >&2; exit 3"]),
             LIMITS,
@@ -397,7 +506,7 @@ mod tests {
 
     #[test]
     fn a_chatty_command_does_not_deadlock_and_is_capped() {
-        let cancel = CancelToken::new();
+        let cancel = CancelWatch::new(&CancelToken::new()).unwrap();
         let done = run(
             &argv(&[
                 "sh",
@@ -416,7 +525,7 @@ mod tests {
 
     #[test]
     fn timeout_kills_a_group_that_ignores_sigterm() {
-        let cancel = CancelToken::new();
+        let cancel = CancelWatch::new(&CancelToken::new()).unwrap();
         let started = Instant::now();
         let limits = Limits {
             timeout: Some(Duration::from_millis(200)),
@@ -434,6 +543,26 @@ mod tests {
         assert!(
             took >= Duration::from_millis(500) && took < Duration::from_secs(5),
             "{took:?}"
+        );
+    }
+
+    #[test]
+    fn a_cancel_wakes_a_worker_blocked_on_its_command() {
+        let token = CancelToken::new();
+        let cancel = CancelWatch::new(&token).unwrap();
+        let canceller = token.clone();
+        let started = Instant::now();
+        let handle = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            canceller.cancel();
+        });
+        let done = run(&argv(&["sleep", "30"]), LIMITS, &cancel, |_| {}).unwrap();
+        handle.join().unwrap();
+        assert_eq!(done.ending, Ending::Cancelled);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
         );
     }
 

@@ -1,16 +1,24 @@
 //! The engine: a pool of worker threads that searches `0..N` in batches, halts early and reports live counters.
 
+mod control;
+mod crew;
 mod halt;
+mod halting;
+mod outbox;
 pub(crate) mod panics;
+mod plan;
+mod queue;
 mod ranges;
 mod shared;
 mod stats;
 mod submit;
+mod tally;
 mod worker;
 
-pub use halt::{BadHaltPolicy, HaltMode, HaltPolicy, HaltReason, StopRequest};
+pub use halt::{BadHaltPolicy, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason, StopRequest};
+pub use plan::{BadShard, IdPlan, MAX_SHARD_CHUNK, Shard};
 pub use ranges::RangeSet;
-pub use stats::{Best, RunState, Snapshot, WorkerRow, WorkerState, bucket_of, bucket_span};
+pub use stats::{Best, Counters, RunState, Snapshot, WorkerRow, WorkerState, bucket_of, bucket_span};
 
 use crate::search::Search;
 use crossbeam_channel::Receiver;
@@ -38,8 +46,13 @@ pub struct RunConfig {
     pub workers: usize,
     /// What a match does.
     pub policy: HaltPolicy,
-    /// Number of coverage buckets the space is split into for the coverage strip.
+    /// Number of coverage buckets the ids this run covers are split into for the coverage strip.
     pub coverage_buckets: usize,
+    /// Most events queued for the reader of [`Run::events`]; `None` (the default) for no
+    /// bound. See [`RunConfig::with_event_capacity`].
+    pub event_capacity: Option<usize>,
+    /// Which ids of the space this run covers (window, shard, ids done before).
+    pub plan: IdPlan,
 }
 
 impl RunConfig {
@@ -57,10 +70,52 @@ impl RunConfig {
         self
     }
 
+    /// The same config with at most `capacity` events queued for the reader.
+    ///
+    /// When the reader falls behind, workers wait for room before announcing a match or
+    /// an error (nothing is dropped) and new bests are coalesced into the latest one, so
+    /// memory stays flat however many matches there are. The reader must then read
+    /// [`Run::events`] up to [`Event::Finished`] (or drop the run) rather than call
+    /// [`Run::wait`] alone, which could wait on workers waiting for room.
+    #[must_use]
+    pub fn with_event_capacity(mut self, capacity: usize) -> Self {
+        self.event_capacity = Some(capacity.max(1));
+        self
+    }
+
     /// The same config with `buckets` coverage buckets.
     #[must_use]
     pub fn with_coverage_buckets(mut self, buckets: usize) -> Self {
         self.coverage_buckets = buckets;
+        self
+    }
+
+    /// The same config starting at id `skip` of the space (hashcat's `--skip`).
+    #[must_use]
+    pub fn with_skip(mut self, skip: u64) -> Self {
+        self.plan.skip = skip;
+        self
+    }
+
+    /// The same config covering at most `limit` ids from the skip on (hashcat's `--limit`).
+    #[must_use]
+    pub fn with_limit(mut self, limit: u64) -> Self {
+        self.plan.limit = Some(limit);
+        self
+    }
+
+    /// The same config covering one shard of the window: see [`Shard`].
+    #[must_use]
+    pub fn with_shard(mut self, shard: Shard) -> Self {
+        self.plan.shard = Some(shard);
+        self
+    }
+
+    /// The same config skipping the ids of `done` (ranges `[start, end)` of absolute ids completed
+    /// before, as [`Run::completed_ranges`] reported them): a resumed run.
+    #[must_use]
+    pub fn with_done(mut self, done: Vec<(u64, u64)>) -> Self {
+        self.plan.done = done;
         self
     }
 }
@@ -71,6 +126,8 @@ impl Default for RunConfig {
             workers: num_cpus::get(),
             policy: HaltPolicy::Now,
             coverage_buckets: 512,
+            plan: IdPlan::default(),
+            event_capacity: None,
         }
     }
 }
@@ -132,18 +189,9 @@ pub enum Event {
 pub struct RunReport {
     /// Why it ended.
     pub reason: HaltReason,
-    /// Size of the space.
-    pub total: u64,
-    /// Ids handed out.
-    pub submitted: u64,
-    /// Tasks that ran to an outcome.
-    pub completed: u64,
-    /// Submitted tasks that did not complete.
-    pub cancelled: u64,
-    /// Matches found.
-    pub matches: u64,
-    /// Errors recorded.
-    pub errors: u64,
+    /// The counters at the end (`submitted` is the raw count of ids handed out).
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub counters: Counters,
     /// Worker count at the end.
     pub workers: usize,
     /// Wall time.
@@ -152,8 +200,6 @@ pub struct RunReport {
     pub active: Duration,
     /// From the halting result to the last worker stopping.
     pub halt_latency: Option<Duration>,
-    /// Tasks that started after the halt moment.
-    pub started_after_halt: u64,
     /// Best score.
     pub best: Option<Best>,
     /// The message of the [`crate::search::Outcome::Fatal`] that halted the run, if one did.
@@ -164,7 +210,7 @@ impl RunReport {
     /// Completed tasks per second of active time.
     #[must_use]
     pub fn tasks_per_s(&self) -> f64 {
-        rate(self.completed, self.active)
+        rate(self.counters.completed, self.active)
     }
 }
 
@@ -211,17 +257,25 @@ impl Run {
         self.shared.snapshot()
     }
 
-    /// The ids completed so far, exactly: merged ranges `[start, end)`, sorted. Cheap enough
-    /// to call once a second (one lock, a copy of a few ranges).
-    #[must_use]
-    pub fn completed_ranges(&self) -> Vec<(u64, u64)> {
-        self.shared.completed_ranges()
-    }
-
     /// Wall time since the run started (still counting after it finished).
     #[must_use]
     pub fn elapsed(&self) -> Duration {
         self.shared.started.elapsed()
+    }
+
+    /// Ranges `[start, end)` of absolute ids whose task ran to an outcome (ids done before
+    /// this run included), merged and in order: the checkpoint a resumed run passes to
+    /// [`RunConfig::with_done`]. Recorded once per batch; cheap to call every second (the
+    /// list stays about as long as the number of workers, plus one range per shard chunk).
+    #[must_use]
+    pub fn completed_ranges(&self) -> Vec<(u64, u64)> {
+        self.shared.tally.completed_ranges()
+    }
+
+    /// The shard chunk size this run uses (`u64::MAX` when it covers its window unsplit).
+    #[must_use]
+    pub fn shard_chunk(&self) -> u64 {
+        self.shared.plan.chunk()
     }
 
     /// Stops handing out work; workers finish what they hold, then wait.
@@ -237,7 +291,7 @@ impl Run {
     /// True while submission is paused.
     #[must_use]
     pub fn is_paused(&self) -> bool {
-        self.shared.is_paused()
+        self.shared.control.is_paused()
     }
 
     /// Grows or shrinks the pool to `workers` (clamped to 1..=[`MAX_WORKERS`]).
@@ -295,7 +349,10 @@ impl Drop for Run {
         if !self.is_finished() {
             self.halt_now();
         }
-        let _report = self.shared.wait();
-        self.shared.join_threads();
+        // Workers may wait for room on a bounded event channel: make it while waiting.
+        while !self.is_finished() {
+            let _unread = self.events.recv_timeout(Duration::from_millis(10));
+        }
+        self.shared.crew.join();
     }
 }

@@ -59,8 +59,19 @@ pub(crate) struct WorkerSlot {
     pub cancelled: AtomicU64,
     pub matches: AtomicU64,
     pub errors: AtomicU64,
+    /// Summed time inside finished batches (all lives of the slot: the batch sizer reads it).
     pub busy_ns: AtomicU64,
+    /// Start of the batch being run (valid while the state is `Running`).
+    pub batch_started_ns: AtomicU64,
     pub started_after_halt: AtomicU64,
+    /// This life of the slot: when its thread was spawned and how long the run had been paused by then.
+    pub spawned_ns: AtomicU64,
+    pub paused_at_spawn_ns: AtomicU64,
+    /// `busy_ns` when this life began.
+    pub busy_at_spawn_ns: AtomicU64,
+    /// When this life ended (0 while alive) and how long the run had been paused by then.
+    pub stopped_ns: AtomicU64,
+    pub paused_at_stop_ns: AtomicU64,
 }
 
 impl WorkerSlot {
@@ -76,8 +87,59 @@ impl WorkerSlot {
             matches: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             busy_ns: AtomicU64::new(0),
+            batch_started_ns: AtomicU64::new(0),
             started_after_halt: AtomicU64::new(0),
+            spawned_ns: AtomicU64::new(0),
+            paused_at_spawn_ns: AtomicU64::new(0),
+            busy_at_spawn_ns: AtomicU64::new(0),
+            stopped_ns: AtomicU64::new(0),
+            paused_at_stop_ns: AtomicU64::new(0),
         }
+    }
+
+    /// Starts a life of this slot at `now_ns`, when the run had been paused for `paused_ns`.
+    pub fn begin_life(&self, now_ns: u64, paused_ns: u64) {
+        self.spawned_ns.store(now_ns, Ordering::Relaxed);
+        self.paused_at_spawn_ns.store(paused_ns, Ordering::Relaxed);
+        self.busy_at_spawn_ns
+            .store(self.busy_ns.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.stopped_ns.store(0, Ordering::Relaxed);
+        self.set_state(WorkerState::Idle);
+    }
+
+    /// Ends this life at `now_ns`, when the run had been paused for `paused_ns`.
+    pub fn end_life(&self, now_ns: u64, paused_ns: u64) {
+        self.current.store(NO_TASK, Ordering::Relaxed);
+        self.paused_at_stop_ns.store(paused_ns, Ordering::Relaxed);
+        self.stopped_ns.store(now_ns.max(1), Ordering::Relaxed);
+        self.set_state(WorkerState::Stopped);
+    }
+
+    /// Share of this life spent inside tasks: time in batches (the running one included) over
+    /// the time the thread was alive while the run was not paused, 0..=1.
+    pub fn busy_share(&self, now_ns: u64, paused_now_ns: u64) -> f64 {
+        let stopped = self.stopped_ns.load(Ordering::Relaxed);
+        let (end, paused_end) = if stopped != 0 && self.state() == WorkerState::Stopped {
+            (stopped, self.paused_at_stop_ns.load(Ordering::Relaxed))
+        } else {
+            (now_ns, paused_now_ns)
+        };
+        let spawned = self.spawned_ns.load(Ordering::Relaxed);
+        let paused = paused_end.saturating_sub(self.paused_at_spawn_ns.load(Ordering::Relaxed));
+        let alive = end.saturating_sub(spawned).saturating_sub(paused);
+        let mut busy = self
+            .busy_ns
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.busy_at_spawn_ns.load(Ordering::Relaxed));
+        if self.state() == WorkerState::Running {
+            busy += now_ns.saturating_sub(self.batch_started_ns.load(Ordering::Relaxed));
+        }
+        if alive == 0 {
+            return 0.0;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "a ratio for a bar")]
+        let share = busy as f64 / alive as f64;
+        share.clamp(0.0, 1.0)
     }
 
     pub fn state(&self) -> WorkerState {
@@ -116,7 +178,8 @@ pub struct WorkerRow {
     pub matches: u64,
     /// Errors it recorded (including panics).
     pub errors: u64,
-    /// Share of the run's wall time (since the run started) this slot spent running tasks, 0..=1.
+    /// Share of the worker's time spent inside tasks (a task sleeping or waiting on a child
+    /// included): time in tasks over the time its thread was alive while the run was not paused, 0..=1.
     pub busy: f64,
     /// The search's description of the current task ([`crate::search::Search::task_detail`]).
     pub detail: Option<String>,
@@ -152,6 +215,59 @@ pub struct Best {
     pub task: u64,
 }
 
+/// The run's counters, shared by [`Snapshot`], [`crate::RunReport`] and the application's summary.
+///
+/// `total` and every count refer to the ids this run covers: the window `skip..skip+limit` of
+/// the space, its shard if split (see [`crate::IdPlan`]). `completed + cancelled + done_before +
+/// (total - submitted - done_before)` is `total` once the run is finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Counters {
+    /// Ids this run covers (a lower bound while the space is open).
+    pub total: u64,
+    /// Ids handed to the queue by this run.
+    pub submitted: u64,
+    /// Tasks that ran to an outcome in this run.
+    pub completed: u64,
+    /// Submitted tasks that did not complete (dropped or cut short by a halt).
+    pub cancelled: u64,
+    /// Matches found.
+    #[cfg_attr(feature = "serde", serde(rename = "match_count"))]
+    pub matches: u64,
+    /// Errors recorded (panics included).
+    pub errors: u64,
+    /// Tasks that started after their worker could have seen the halt (0 when the engine is right).
+    pub started_after_halt: u64,
+    /// Ids of this run completed before it started (a resumed run's done ranges): never submitted.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_zero"))]
+    pub done_before: u64,
+}
+
+#[cfg(feature = "serde")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+impl Counters {
+    /// Submitted, not yet completed or cancelled.
+    #[must_use]
+    pub fn in_flight(&self) -> u64 {
+        self.submitted.saturating_sub(self.completed + self.cancelled)
+    }
+
+    /// Ids neither completed (now or before) nor cancelled yet: what an ETA is about.
+    #[must_use]
+    pub fn remaining(&self) -> u64 {
+        self.total
+            .saturating_sub(self.completed + self.cancelled + self.done_before)
+    }
+}
+
 /// A plain copy of everything the pool knows, cheap enough to take at 30 fps.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
@@ -159,22 +275,10 @@ pub struct Best {
 pub struct Snapshot {
     /// Lifecycle state.
     pub state: RunState,
-    /// Size of the space (a lower bound while `total_open`).
-    pub total: u64,
+    /// The counters so far.
+    pub counters: Counters,
     /// True while the size of the space is not known yet (input still being read).
     pub total_open: bool,
-    /// Ids handed to the queue so far.
-    pub submitted: u64,
-    /// Tasks that ran to an outcome.
-    pub completed: u64,
-    /// Submitted tasks that never completed (dropped or cut short by a halt).
-    pub cancelled: u64,
-    /// Submitted, not yet completed or cancelled.
-    pub in_flight: u64,
-    /// Matches so far.
-    pub matches: u64,
-    /// Errors so far.
-    pub errors: u64,
     /// One row per worker slot, retired ones included.
     pub workers: Vec<WorkerRow>,
     /// Workers asked for.
@@ -189,26 +293,26 @@ pub struct Snapshot {
     pub best: Option<Best>,
     /// Ids per batch the submitter is using now.
     pub batch_size: u64,
-    /// Completed tasks per coverage bucket; bucket `i` spans `coverage_span(i)`.
+    /// Completed tasks per coverage bucket (done before included); bucket `i` spans
+    /// `coverage_span(i)`: positions among the ids this run covers, in order (the absolute ids
+    /// when the run covers the whole space).
     /// Empty for an open space (its size was unknown while tasks completed).
     pub coverage: Vec<u64>,
     /// From the halting result to the last worker stopping, once known.
     pub halt_latency: Option<Duration>,
-    /// Tasks that started after the halt moment.
-    pub started_after_halt: u64,
 }
 
 impl Snapshot {
     /// The id range `start..end` covered by coverage bucket `index`.
     #[must_use]
     pub fn coverage_span(&self, index: usize) -> (u64, u64) {
-        bucket_span(self.total, self.coverage.len(), index)
+        bucket_span(self.counters.total, self.coverage.len(), index)
     }
 
-    /// Tasks neither completed nor cancelled yet: what an ETA is about.
+    /// Tasks neither completed (now or before) nor cancelled yet: what an ETA is about.
     #[must_use]
     pub fn remaining(&self) -> u64 {
-        self.total.saturating_sub(self.completed + self.cancelled)
+        self.counters.remaining()
     }
 
     /// True once every worker has stopped.

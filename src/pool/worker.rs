@@ -1,7 +1,7 @@
 //! The worker loop: take a batch, run its tasks under `catch_unwind`, publish counters, apply the halt policy.
 
 use super::Event;
-use super::halt::{HaltMode, HaltPolicy, HaltReason};
+use super::halt::{HaltMode, HaltOn, HaltPolicy, HaltReason};
 use super::shared::Shared;
 use super::stats::{NO_TASK, WorkerSlot, WorkerState, bump};
 use crate::search::Outcome;
@@ -39,92 +39,226 @@ fn tighten_timer_slack() {
     }
 }
 
-/// Body of one worker thread.
-pub(crate) fn run_worker(shared: &Shared, index: usize, slot: &WorkerSlot) {
-    tighten_timer_slack();
-    loop {
-        slot.current.store(NO_TASK, Ordering::Relaxed);
-        if shared.is_paused() && !shared.halting() {
-            // Paused: leave queued batches alone until resume, halt or retirement.
-            slot.set_state(WorkerState::Paused);
-            select_biased! {
-                recv(shared.halt_gate_rx) -> _ => break,
-                recv(shared.retire_rx) -> _ => break,
-                recv(shared.resume_rx) -> _ => continue,
+/// One worker thread's context: the run it serves, its slot number and its counters.
+pub(crate) struct WorkerThread<'a> {
+    shared: &'a Shared,
+    index: usize,
+    slot: &'a WorkerSlot,
+}
+
+impl<'a> WorkerThread<'a> {
+    pub fn new(shared: &'a Shared, index: usize, slot: &'a WorkerSlot) -> Self {
+        Self { shared, index, slot }
+    }
+
+    /// Body of the thread: take batches until halted, retired or the queue closes.
+    pub fn run(&self) {
+        tighten_timer_slack();
+        while let Some(batch) = self.next_batch() {
+            self.shared.queue.refill_if_low();
+            self.run_batch(batch);
+        }
+        self.shared.worker_exited(self.slot);
+    }
+
+    /// Waits for the next batch; `None` when this worker must stop.
+    fn next_batch(&self) -> Option<Range<u64>> {
+        let (shared, slot) = (self.shared, self.slot);
+        loop {
+            slot.current.store(NO_TASK, Ordering::Relaxed);
+            if shared.control.is_paused() && !shared.halting() {
+                // Paused: leave queued batches alone until resume, halt or retirement.
+                slot.set_state(WorkerState::Paused);
+                select_biased! {
+                    recv(shared.halt.gate()) -> _ => return None,
+                    recv(shared.control.retire_tokens()) -> _ => return None,
+                    recv(shared.control.resumed()) -> _ => continue,
+                }
+            }
+            slot.set_state(WorkerState::Idle);
+            return select_biased! {
+                recv(shared.halt.gate()) -> _ => None,
+                recv(shared.control.retire_tokens()) -> _ => None,
+                recv(shared.queue.batches()) -> batch => batch.ok(),
+            };
+        }
+    }
+
+    fn run_batch(&self, batch: Range<u64>) {
+        let (shared, slot) = (self.shared, self.slot);
+        let batch_started = shared.now_ns();
+        slot.batch_start.store(batch.start, Ordering::Relaxed);
+        slot.batch_end.store(batch.end, Ordering::Relaxed);
+        slot.task_started_ns.store(batch_started, Ordering::Relaxed);
+        slot.batch_started_ns.store(batch_started, Ordering::Relaxed);
+        slot.set_state(WorkerState::Running);
+        // Ids that gave up on cancel: rare, so a list is cheap; they are not completed.
+        let mut gave_up = Vec::new();
+        let next = if shared.search.tight_batches() {
+            self.run_tight(batch.clone(), &mut gave_up)
+        } else {
+            self.run_each(batch.clone(), &mut gave_up)
+        };
+        // Ids run in a batch are a prefix of it: completion is recorded once per batch, not per task.
+        self.record_completed(batch.start, next, &mut gave_up);
+        bump(&slot.cancelled, batch.end - next);
+        // Idle before the busy time is added, so a snapshot never counts the batch twice.
+        slot.set_state(WorkerState::Idle);
+        bump(&slot.busy_ns, shared.now_ns().saturating_sub(batch_started));
+    }
+
+    /// Records `start..next` minus the ids that gave up as completed (coverage and ranges).
+    fn record_completed(&self, start: u64, next: u64, gave_up: &mut [u64]) {
+        let total = self.shared.total();
+        let plan = &self.shared.plan;
+        gave_up.sort_unstable();
+        let mut from = start;
+        for &task in gave_up.iter() {
+            self.shared.tally.complete(plan, total, from, task);
+            from = task + 1;
+        }
+        self.shared.tally.complete(plan, total, from, next);
+    }
+
+    /// Runs the batch one [`crate::search::Search::run`] call per id; returns the first id not run.
+    fn run_each(&self, batch: Range<u64>, gave_up: &mut Vec<u64>) -> u64 {
+        let mut cursor = Cursor {
+            next: batch.start,
+            end: batch.end,
+            fine_timing: batch.end - batch.start <= FINE_TIMING_MAX,
+            gave_up,
+        };
+        // One unwinding frame per batch rather than per task: a panic leaves `cursor.next` on
+        // the task that panicked, which is recorded as an error before the loop goes on after it.
+        while cursor.next < cursor.end {
+            let ran = catch_unwind(AssertUnwindSafe(|| cursor.run(self)));
+            let Err(payload) = ran else { break };
+            bump(&self.slot.done, 1);
+            self.count_done(1);
+            self.record(cursor.next, Outcome::Error(panic_message(payload.as_ref())));
+            cursor.next += 1;
+        }
+        cursor.next
+    }
+
+    /// Runs the batch in chunks through [`crate::search::Search::run_batch`]; returns the first id not run.
+    fn run_tight(&self, batch: Range<u64>, gave_up: &mut Vec<u64>) -> u64 {
+        let (shared, slot) = (self.shared, self.slot);
+        let mut next = batch.start;
+        while next < batch.end && !shared.halting() {
+            let end = next.saturating_add(TIGHT_CHUNK).min(batch.end);
+            slot.current.store(next, Ordering::Relaxed);
+            let mut gave_up_here = Vec::new();
+            let cancel = shared.halt.cancel_token();
+            let ran = catch_unwind(AssertUnwindSafe(|| {
+                shared.search.run_batch(next..end, cancel, &mut |task, outcome| {
+                    if matches!(outcome, Outcome::Cancelled) {
+                        gave_up_here.push(task);
+                    } else {
+                        self.record(task, outcome);
+                    }
+                })
+            }));
+            let ran = match ran {
+                Ok(ran) => ran.min(end - next),
+                Err(payload) => {
+                    // Which ids of the chunk ran is unknown: count the chunk as run, with one error.
+                    self.record(next, Outcome::Error(panic_message(payload.as_ref())));
+                    end - next
+                }
+            };
+            gave_up_here.retain(|task| (next..next + ran).contains(task));
+            let cancelled_here = gave_up_here.len() as u64;
+            bump(&slot.done, ran - cancelled_here);
+            self.count_done(ran - cancelled_here);
+            bump(&slot.cancelled, cancelled_here);
+            gave_up.append(&mut gave_up_here);
+            next += ran;
+            if next < end {
+                break;
             }
         }
-        slot.set_state(WorkerState::Idle);
-        let batch = select_biased! {
-            recv(shared.halt_gate_rx) -> _ => break,
-            recv(shared.retire_rx) -> _ => break,
-            recv(shared.batches) -> batch => match batch {
-                Ok(batch) => batch,
-                Err(_) => break,
-            },
-        };
-        super::submit::refill_if_low(shared);
-        run_batch(shared, index, slot, batch);
+        next
     }
-    slot.current.store(NO_TASK, Ordering::Relaxed);
-    slot.set_state(WorkerState::Stopped);
-    shared.worker_exited();
-}
 
-fn run_batch(shared: &Shared, index: usize, slot: &WorkerSlot, batch: Range<u64>) {
-    let batch_started = shared.now_ns();
-    slot.batch_start.store(batch.start, Ordering::Relaxed);
-    slot.batch_end.store(batch.end, Ordering::Relaxed);
-    slot.task_started_ns.store(batch_started, Ordering::Relaxed);
-    slot.set_state(WorkerState::Running);
-    // Ids that gave up on cancel: rare, so a list is cheap; they are not coverage.
-    let mut gave_up = Vec::new();
-    let next = if shared.search.tight_batches() {
-        run_tight(shared, index, slot, batch.clone(), &mut gave_up)
-    } else {
-        run_each(shared, index, slot, batch.clone(), &mut gave_up)
-    };
-    // Ids run in a batch are a prefix of it: coverage is counted once per batch, not per task.
-    let mut coverage = CoverageTally::new(shared);
-    coverage.add(batch.start, next - batch.start);
-    for &task in &gave_up {
-        coverage.remove(task);
+    /// Counts completed tasks toward a `done=` halt policy (nothing to do under any other policy).
+    #[inline]
+    fn count_done(&self, tasks: u64) {
+        let shared = self.shared;
+        if !shared.policy.counts_done() || tasks == 0 {
+            return;
+        }
+        let done = shared.tally.add_done(tasks);
+        if let Some((mode, limit)) = shared.policy.limit(HaltOn::Done, shared.settled_total())
+            && done >= limit
+        {
+            shared.halt(mode, HaltReason::Done, Instant::now());
+        }
     }
-    coverage.flush();
-    shared.record_completed(batch.start..next, &gave_up);
-    bump(&slot.cancelled, batch.end - next);
-    bump(&slot.busy_ns, shared.now_ns().saturating_sub(batch_started));
-}
 
-/// Runs the batch one [`crate::search::Search::run`] call per id; returns the first id not run.
-fn run_each(
-    shared: &Shared,
-    index: usize,
-    slot: &WorkerSlot,
-    batch: Range<u64>,
-    gave_up: &mut Vec<u64>,
-) -> u64 {
-    let mut cursor = Cursor {
-        next: batch.start,
-        end: batch.end,
-        fine_timing: batch.end - batch.start <= FINE_TIMING_MAX,
-        gave_up,
-    };
-    // One unwinding frame per batch rather than per task: a panic leaves `cursor.next` on
-    // the task that panicked, which is recorded as an error before the loop goes on after it.
-    while cursor.next < cursor.end {
-        let ran = catch_unwind(AssertUnwindSafe(|| cursor.run(shared, index, slot)));
-        let Err(payload) = ran else { break };
-        bump(&slot.done, 1);
-        record(
-            shared,
-            index,
-            slot,
-            cursor.next,
-            Outcome::Error(panic_message(payload.as_ref())),
-        );
-        cursor.next += 1;
+    /// Acts on one outcome: counters, events, best score and the halt policy.
+    fn record(&self, task: u64, outcome: Outcome) {
+        let (shared, slot, index) = (self.shared, self.slot, self.index);
+        match outcome {
+            Outcome::Miss | Outcome::Cancelled => {}
+            Outcome::Scored(score) => shared.offer_best(task, score, index),
+            Outcome::Match { value, score } => {
+                let found_at = Instant::now();
+                let count = shared.tally.add_match();
+                bump(&slot.matches, 1);
+                if let Some(score) = score {
+                    shared.offer_best(task, score, index);
+                }
+                let at = found_at.saturating_duration_since(shared.started);
+                // The match is announced before the halt it causes, so logs read in causal order.
+                shared.events.send(Event::Match {
+                    task,
+                    value,
+                    score,
+                    worker: index,
+                    at,
+                });
+                self.apply_match_policy(count, found_at);
+            }
+            Outcome::Fatal(message) => {
+                shared.tally.record_fatal(&message);
+                shared.halt(HaltMode::Now, HaltReason::Fatal, Instant::now());
+                self.record(task, Outcome::Error(message));
+            }
+            Outcome::Error(message) => {
+                let failed_at = Instant::now();
+                bump(&slot.errors, 1);
+                let errors = shared.tally.add_error();
+                shared.events.send(Event::Error {
+                    task,
+                    message,
+                    worker: index,
+                    at: failed_at.saturating_duration_since(shared.started),
+                });
+                if let Some((mode, limit)) = shared.policy.limit(HaltOn::Fail, shared.settled_total())
+                    && errors >= limit
+                {
+                    shared.halt(mode, HaltReason::Fail, failed_at);
+                }
+            }
+        }
     }
-    cursor.next
+
+    /// Halts as the policy says after the `count`th match, found at `found_at`.
+    fn apply_match_policy(&self, count: u64, found_at: Instant) {
+        let shared = self.shared;
+        match shared.policy {
+            HaltPolicy::Now => shared.halt(HaltMode::Now, HaltReason::Match, found_at),
+            HaltPolicy::Soon => shared.halt(HaltMode::Soon, HaltReason::Match, found_at),
+            policy => {
+                if let Some((mode, limit)) = policy.limit(HaltOn::Success, shared.settled_total())
+                    && count >= limit
+                {
+                    shared.halt(mode, HaltReason::After, found_at);
+                }
+            }
+        }
+    }
 }
 
 /// Where a worker is in its batch of ordinary (non-tight) tasks.
@@ -137,8 +271,13 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     /// Runs tasks from `next` until the batch ends or a halt; a panic escapes with `next` on the task.
-    fn run(&mut self, shared: &Shared, index: usize, slot: &WorkerSlot) {
-        while self.next < self.end && !shared.halting() {
+    ///
+    /// The halt flag is the last thing read before a task starts (after the clock), so a task
+    /// starts only if its worker could not yet see the halt: `started_after_halt` counts the
+    /// tasks whose clock read came after the flag was visible, which this order keeps at 0.
+    fn run(&mut self, worker: &WorkerThread<'_>) {
+        let (shared, slot) = (worker.shared, worker.slot);
+        while self.next < self.end {
             let task = self.next;
             slot.current.store(task, Ordering::Relaxed);
             // Short batches time every task; long ones keep the batch's start (set by run_batch).
@@ -149,10 +288,13 @@ impl Cursor<'_> {
             } else {
                 0
             };
-            let outcome = shared.search.run(task, &shared.cancel);
+            if shared.halting() {
+                break;
+            }
+            let outcome = shared.search.run(task, shared.halt.cancel_token());
             if self.fine_timing {
-                let halt_ns = shared.halt_ns.load(Ordering::Acquire);
-                if halt_ns != 0 && started_ns + 1 > halt_ns {
+                let visible_ns = shared.halt.visible_ns();
+                if visible_ns != 0 && visible_ns != u64::MAX && started_ns + 1 > visible_ns {
                     bump(&slot.started_after_halt, 1);
                 }
             }
@@ -161,165 +303,10 @@ impl Cursor<'_> {
                 bump(&slot.cancelled, 1);
             } else {
                 bump(&slot.done, 1);
-                record(shared, index, slot, task, outcome);
+                worker.count_done(1);
+                worker.record(task, outcome);
             }
             self.next += 1;
-        }
-    }
-}
-
-/// Runs the batch in chunks through [`crate::search::Search::run_batch`]; returns the first id not run.
-fn run_tight(
-    shared: &Shared,
-    index: usize,
-    slot: &WorkerSlot,
-    batch: Range<u64>,
-    gave_up: &mut Vec<u64>,
-) -> u64 {
-    let mut next = batch.start;
-    while next < batch.end && !shared.halting() {
-        let end = next.saturating_add(TIGHT_CHUNK).min(batch.end);
-        slot.current.store(next, Ordering::Relaxed);
-        let mut gave_up_here = Vec::new();
-        let ran = catch_unwind(AssertUnwindSafe(|| {
-            shared
-                .search
-                .run_batch(next..end, &shared.cancel, &mut |task, outcome| {
-                    if matches!(outcome, Outcome::Cancelled) {
-                        gave_up_here.push(task);
-                    } else {
-                        record(shared, index, slot, task, outcome);
-                    }
-                })
-        }));
-        let ran = match ran {
-            Ok(ran) => ran.min(end - next),
-            Err(payload) => {
-                // Which ids of the chunk ran is unknown: count the chunk as run, with one error.
-                record(
-                    shared,
-                    index,
-                    slot,
-                    next,
-                    Outcome::Error(panic_message(payload.as_ref())),
-                );
-                end - next
-            }
-        };
-        gave_up_here.retain(|task| (next..next + ran).contains(task));
-        let cancelled_here = gave_up_here.len() as u64;
-        bump(&slot.done, ran - cancelled_here);
-        bump(&slot.cancelled, cancelled_here);
-        gave_up.append(&mut gave_up_here);
-        next += ran;
-        if next < end {
-            break;
-        }
-    }
-    next
-}
-
-/// Acts on one outcome: counters, events, best score and the halt policy.
-fn record(shared: &Shared, index: usize, slot: &WorkerSlot, task: u64, outcome: Outcome) {
-    match outcome {
-        Outcome::Miss | Outcome::Cancelled => {}
-        Outcome::Scored(score) => shared.offer_best(task, score, index),
-        Outcome::Match { value, score } => {
-            let found_at = Instant::now();
-            let count = shared.match_count.fetch_add(1, Ordering::AcqRel) + 1;
-            bump(&slot.matches, 1);
-            if let Some(score) = score {
-                shared.offer_best(task, score, index);
-            }
-            let at = found_at.saturating_duration_since(shared.started);
-            // The match is announced before the halt it causes, so logs read in causal order.
-            let _sent = shared.events.send(Event::Match {
-                task,
-                value,
-                score,
-                worker: index,
-                at,
-            });
-            match shared.policy {
-                HaltPolicy::Now => shared.halt(HaltMode::Now, HaltReason::Match, found_at),
-                HaltPolicy::Soon => shared.halt(HaltMode::Soon, HaltReason::Match, found_at),
-                HaltPolicy::After(limit) if count >= limit => {
-                    shared.halt(HaltMode::Now, HaltReason::After, found_at);
-                }
-                HaltPolicy::After(_) | HaltPolicy::Never => {}
-            }
-        }
-        Outcome::Fatal(message) => {
-            shared.record_fatal(&message);
-            shared.halt(HaltMode::Now, HaltReason::Fatal, Instant::now());
-            record(shared, index, slot, task, Outcome::Error(message));
-        }
-        Outcome::Error(message) => {
-            bump(&slot.errors, 1);
-            let at = shared.started.elapsed();
-            let _sent = shared.events.send(Event::Error {
-                task,
-                message,
-                worker: index,
-                at,
-            });
-        }
-    }
-}
-
-/// Accumulates completed ids per coverage bucket locally; one shared add per bucket change.
-struct CoverageTally<'a> {
-    shared: &'a Shared,
-    bucket: usize,
-    span: (u64, u64),
-    pending: u64,
-}
-
-impl<'a> CoverageTally<'a> {
-    fn new(shared: &'a Shared) -> Self {
-        Self {
-            shared,
-            bucket: 0,
-            span: (0, 0),
-            pending: 0,
-        }
-    }
-
-    fn add(&mut self, start: u64, count: u64) {
-        let buckets = self.shared.coverage.len();
-        if buckets == 0 {
-            return;
-        }
-        let mut task = start;
-        let end = start + count;
-        while task < end {
-            if task < self.span.0 || task >= self.span.1 {
-                self.flush();
-                // Ids are handed out only below the known size (even for an open space): task < total.
-                let total = self.shared.total();
-                self.bucket = super::bucket_of(total, buckets, task);
-                self.span = super::bucket_span(total, buckets, self.bucket);
-            }
-            let here = end.min(self.span.1) - task;
-            self.pending += here;
-            task += here;
-        }
-    }
-
-    /// Takes back one id counted by `add` (a tight-batch task that gave up on cancel).
-    fn remove(&mut self, task: u64) {
-        self.flush();
-        let buckets = self.shared.coverage.len();
-        if buckets > 0 {
-            let bucket = super::bucket_of(self.shared.total(), buckets, task);
-            self.shared.coverage[bucket].fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.pending > 0 {
-            self.shared.coverage[self.bucket].fetch_add(self.pending, Ordering::Relaxed);
-            self.pending = 0;
         }
     }
 }

@@ -122,8 +122,8 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         // An open total: counts only, no share of a space whose size is unknown.
         let text = format!(
             "{} done of {} read so far (total open){}",
-            count(snapshot.completed),
-            count(snapshot.total),
+            count(snapshot.counters.completed),
+            count(snapshot.counters.total),
             if app.match_marks.is_empty() {
                 ", no match yet"
             } else {
@@ -133,19 +133,19 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), area);
         return;
     }
-    let searched = ratio(snapshot.completed, snapshot.total);
+    let searched = ratio(snapshot.counters.completed, snapshot.counters.total);
     let bar = Line::styled(
-        position_bar(inner_width, snapshot.total, searched, &app.match_marks),
+        position_bar(inner_width, snapshot.counters.total, searched, &app.match_marks),
         theme.good(),
     );
     let space = app
         .run
         .as_ref()
         .and_then(|run| run.space_label.clone())
-        .unwrap_or_else(|| format!("the space 0..{}", count(snapshot.total)));
+        .unwrap_or_else(|| format!("the space 0..{}", count(snapshot.counters.total)));
     let searched_text = format!("searched {:.2}% of {space}", searched * 100.0);
     let lines = if let Some((first, name)) = app.first_match.as_ref() {
-        let share = ratio(*first, snapshot.total) * 100.0;
+        let share = ratio(*first, snapshot.counters.total) * 100.0;
         let mut lines = vec![
             Line::styled(
                 format!("match at {name} ({share:.2}% into the space)"),

@@ -57,11 +57,11 @@ impl Cell {
 /// the strip gets one cell per id, so a finished run is all done or match.
 #[must_use]
 pub fn cells(snapshot: &Snapshot, marks: &[u64], cells: usize) -> Vec<Cell> {
-    let cells = usize::try_from(snapshot.total).map_or(cells, |total| cells.min(total));
+    let cells = usize::try_from(snapshot.counters.total).map_or(cells, |total| cells.min(total));
     let done = DoneIndex::new(snapshot);
     (0..cells)
         .map(|index| {
-            let (start, end) = bucket_span(snapshot.total, cells, index);
+            let (start, end) = bucket_span(snapshot.counters.total, cells, index);
             classify(snapshot, &done, marks, start, end)
         })
         .collect()
@@ -90,10 +90,10 @@ fn classify(snapshot: &Snapshot, done_index: &DoneIndex<'_>, marks: &[u64], star
         Cell::Running
     } else if done > 0 {
         Cell::Partial
-    } else if start < snapshot.submitted && halted(snapshot) {
+    } else if start < snapshot.counters.submitted && halted(snapshot) {
         // After a halt nothing is queued: what was submitted and not done was cut short or dropped.
         Cell::Cancelled
-    } else if start < snapshot.submitted {
+    } else if start < snapshot.counters.submitted {
         Cell::Queued
     } else {
         Cell::NotSubmitted
@@ -114,8 +114,8 @@ fn done_below_held(snapshot: &Snapshot, start: u64, end: u64) -> u64 {
         .filter(|w| w.state == WorkerState::Running)
         .map(|w| w.batch.0)
         .min()
-        .unwrap_or(snapshot.submitted);
-    let finished_below = oldest_held.min(snapshot.submitted);
+        .unwrap_or(snapshot.counters.submitted);
+    let finished_below = oldest_held.min(snapshot.counters.submitted);
     end.min(finished_below).saturating_sub(start)
 }
 
@@ -141,12 +141,12 @@ impl<'a> DoneIndex<'a> {
     /// Completed ids below `task` (interpolated inside its bucket).
     fn done_below(&self, task: u64) -> f64 {
         let buckets = self.snapshot.coverage.len();
-        if buckets == 0 || task >= self.snapshot.total {
+        if buckets == 0 || task >= self.snapshot.counters.total {
             #[expect(clippy::cast_precision_loss, reason = "an estimate for a cell")]
             return self.before.last().copied().unwrap_or(0) as f64;
         }
-        let bucket = bucket_of(self.snapshot.total, buckets, task);
-        let (start, end) = bucket_span(self.snapshot.total, buckets, bucket);
+        let bucket = bucket_of(self.snapshot.counters.total, buckets, task);
+        let (start, end) = bucket_span(self.snapshot.counters.total, buckets, bucket);
         #[expect(clippy::cast_precision_loss, reason = "an estimate for a cell")]
         let inside =
             self.snapshot.coverage[bucket] as f64 * (task - start) as f64 / (end - start).max(1) as f64;

@@ -33,11 +33,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let width = usize::from(inner.width);
     let snapshot = app.snapshot.as_ref();
     let known = app.selected_preset().and_then(|preset| preset.spec.known_space());
-    let total = snapshot.map_or(known.unwrap_or(0), |s| s.total);
+    let total = snapshot.map_or(known.unwrap_or(0), |s| s.counters.total);
     let open = snapshot.is_some_and(|s| s.total_open);
     let total_known = snapshot.is_some() || known.is_some();
-    let completed = snapshot.map_or(0, |s| s.completed);
-    let submitted = snapshot.map_or(0, |s| s.submitted);
+    let completed = snapshot.map_or(0, |s| s.counters.completed);
+    let submitted = snapshot.map_or(0, |s| s.counters.submitted);
     let gauge = |name: &str, value: u64, fill| {
         // An open total has no percentage: only the count and what has been read so far.
         let (share, label) = if open {
@@ -94,9 +94,9 @@ pub fn run_estimate(app: &App) -> Estimate {
         EstimateInput {
             rate: app.throughput.windowed_rate,
             remaining: snapshot.remaining(),
-            completed: snapshot.completed,
+            completed: snapshot.counters.completed,
             open: snapshot.total_open,
-            matches: snapshot.matches,
+            matches: snapshot.counters.matches,
         },
         odds,
     )
@@ -139,14 +139,26 @@ fn figures_line(app: &App, theme: Theme, width: usize, with_eta: bool) -> Line<'
         ),
         (
             0,
-            Span::styled(format!("matches {}", count(snapshot.matches)), theme.found()),
+            Span::styled(
+                format!("matches {}", count(snapshot.counters.matches)),
+                theme.found(),
+            ),
         ),
         (
             0,
-            Span::styled(format!("errors {}", count(snapshot.errors)), theme.error()),
+            Span::styled(
+                format!("errors {}", count(snapshot.counters.errors)),
+                theme.error(),
+            ),
         ),
-        (0, Span::raw(format!("cancelled {}", count(snapshot.cancelled)))),
-        (4, Span::raw(format!("in flight {}", count(snapshot.in_flight)))),
+        (
+            0,
+            Span::raw(format!("cancelled {}", count(snapshot.counters.cancelled))),
+        ),
+        (
+            4,
+            Span::raw(format!("in flight {}", count(snapshot.counters.in_flight()))),
+        ),
         (5, Span::raw(format!("batch {}", count(snapshot.batch_size)))),
     ];
     if with_eta {

@@ -93,16 +93,16 @@ fn render_halt(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         )),
         Line::raw(format!(
             "{} tasks cut short or dropped, {} never submitted",
-            count(report.cancelled),
-            count(report.total - report.submitted)
+            count(report.counters.cancelled),
+            count(report.counters.total - report.counters.submitted)
         )),
         Line::raw(format!(
             "{} started after the halt",
-            crate::format::plural(report.started_after_halt, "task")
+            crate::format::plural(report.counters.started_after_halt, "task")
         )),
         Line::raw(format!(
             "{} completed in {} ({} active)",
-            count(report.completed),
+            count(report.counters.completed),
             duration(report.elapsed),
             duration(report.active)
         )),

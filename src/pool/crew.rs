@@ -1,0 +1,111 @@
+//! The workers' registry: their counter slots (kept after they stop, for the table), thread handles, how many live and when the last stopped.
+
+use super::stats::{WorkerSlot, WorkerState};
+use crate::sync::lock;
+use crossbeam_utils::CachePadded;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+/// One worker's counters, shared by its thread and the snapshots.
+pub(crate) type Slot = Arc<CachePadded<WorkerSlot>>;
+
+/// Every worker slot and thread of a run.
+pub(crate) struct Crew {
+    slots: RwLock<Vec<Slot>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    live: AtomicUsize,
+    last_stop: Mutex<Option<Instant>>,
+}
+
+impl Crew {
+    pub fn new() -> Self {
+        Self {
+            slots: RwLock::new(Vec::new()),
+            threads: Mutex::new(Vec::new()),
+            live: AtomicUsize::new(0),
+            last_stop: Mutex::new(None),
+        }
+    }
+
+    /// A slot for a new worker (a stopped one is reused) and its index, counted live.
+    /// `begin` starts the slot's new life before any snapshot can see it.
+    pub fn enlist(&self, begin: impl FnOnce(&WorkerSlot)) -> (usize, Slot) {
+        let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
+        let reusable = slots.iter().position(|slot| slot.state() == WorkerState::Stopped);
+        let index = reusable.unwrap_or(slots.len());
+        if reusable.is_none() {
+            slots.push(Arc::new(CachePadded::new(WorkerSlot::new())));
+        }
+        begin(&slots[index]);
+        self.live.fetch_add(1, Ordering::SeqCst);
+        (index, Arc::clone(&slots[index]))
+    }
+
+    /// Keeps a thread to join at the end.
+    pub fn keep(&self, handle: JoinHandle<()>) {
+        lock(&self.threads).push(handle);
+    }
+
+    /// Joins the threads that have already ended (retired workers), freeing their stacks.
+    pub fn join_retired(&self) {
+        let retired: Vec<JoinHandle<()>> = {
+            let mut threads = lock(&self.threads);
+            let (retired, live) = threads.drain(..).partition(JoinHandle::is_finished);
+            *threads = live;
+            retired
+        };
+        for thread in retired {
+            let _joined = thread.join();
+        }
+    }
+
+    /// Counts a worker gone; true if it was the last one live.
+    pub fn discharge(&self) -> bool {
+        // Recorded before the count drops, so whoever finishes the run sees the last stop.
+        let now = Instant::now();
+        {
+            let mut last = lock(&self.last_stop);
+            *last = Some(last.map_or(now, |earlier: Instant| earlier.max(now)));
+        }
+        self.live.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    /// When the last worker stopped.
+    pub fn last_stop(&self) -> Option<Instant> {
+        *lock(&self.last_stop)
+    }
+
+    /// A copy of the slot list (cheap: reference counts).
+    pub fn slots(&self) -> Vec<Slot> {
+        self.slots.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Slots ever used (stopped ones included).
+    pub fn slot_count(&self) -> usize {
+        self.slots.read().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// Folds `f` over every slot under the read lock.
+    pub fn fold<T>(&self, init: T, f: impl FnMut(T, &Slot) -> T) -> T {
+        self.slots
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .fold(init, f)
+    }
+
+    /// Joins every thread started so far.
+    pub fn join(&self) {
+        let handles: Vec<_> = lock(&self.threads).drain(..).collect();
+        for handle in handles {
+            // Worker bodies catch task panics; a join error would be an engine bug, already reported by the hook.
+            let _joined = handle.join();
+        }
+    }
+}

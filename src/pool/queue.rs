@@ -1,0 +1,122 @@
+//! The submission queue: bounded batches of ids from the submitter to the workers, with its counts and the submitter's wake-up.
+
+use crossbeam_channel::{Receiver, Sender};
+use crossbeam_utils::CachePadded;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// The worker side of the queue, plus what the submitter publishes about it.
+pub(crate) struct Queue {
+    batches: Receiver<Range<u64>>,
+    /// Ids handed out so far (a count: the plan may skip ids).
+    submitted: CachePadded<AtomicU64>,
+    /// True while the submitter sleeps on a full queue, waiting for it to drain.
+    submitter_idle: CachePadded<AtomicBool>,
+    wake: Sender<()>,
+    batch_size: AtomicU64,
+    submit_done: AtomicBool,
+    /// Ids left in the queue when the run finished.
+    drained: AtomicU64,
+}
+
+/// What the submitter holds: the sending end and its wake-ups.
+pub(crate) struct SubmitEnds {
+    pub batches: Sender<Range<u64>>,
+    pub wake: Receiver<()>,
+}
+
+impl Queue {
+    /// A queue of `capacity` batches, the first ones `initial_batch` ids long.
+    pub fn new(capacity: usize, initial_batch: u64) -> (Self, SubmitEnds) {
+        let (batch_tx, batch_rx) = crossbeam_channel::bounded(capacity);
+        let (wake_tx, wake_rx) = crossbeam_channel::unbounded();
+        let queue = Self {
+            batches: batch_rx,
+            submitted: CachePadded::new(AtomicU64::new(0)),
+            submitter_idle: CachePadded::new(AtomicBool::new(false)),
+            wake: wake_tx,
+            batch_size: AtomicU64::new(initial_batch),
+            submit_done: AtomicBool::new(false),
+            drained: AtomicU64::new(0),
+        };
+        let ends = SubmitEnds {
+            batches: batch_tx,
+            wake: wake_rx,
+        };
+        (queue, ends)
+    }
+
+    /// Workers receive batches here.
+    pub fn batches(&self) -> &Receiver<Range<u64>> {
+        &self.batches
+    }
+
+    /// Wakes the submitter (a control changed, or the queue ran low).
+    pub fn wake_submitter(&self) {
+        // The queue holds the sender and the submitter the receiver; after it exits nobody listens.
+        let _woken = self.wake.send(());
+    }
+
+    /// Called by a worker after taking a batch: wakes the idle submitter once the queue is half empty.
+    pub fn refill_if_low(&self) {
+        if self.submitter_idle.load(Ordering::SeqCst)
+            && self.batches.len() <= low_water(self.batches.capacity())
+            && self.submitter_idle.swap(false, Ordering::SeqCst)
+        {
+            self.wake_submitter();
+        }
+    }
+
+    /// The submitter: sleeps until the queue has drained to half full (a worker wakes it)
+    /// or a control does. Refilling in bursts costs one wake-up per half queue, not one per
+    /// batch, which matters when workers and the submitter compete for too few CPUs.
+    pub fn wait_for_room(&self, ends: &SubmitEnds) {
+        self.submitter_idle.store(true, Ordering::SeqCst);
+        if ends.batches.len() > low_water(ends.batches.capacity()) {
+            // The queue holds a sender, so recv cannot fail while it lives.
+            let _woken = ends.wake.recv();
+        }
+        self.submitter_idle.store(false, Ordering::SeqCst);
+    }
+
+    /// Counts `ids` more handed out.
+    pub fn add_submitted(&self, ids: u64) {
+        self.submitted.fetch_add(ids, Ordering::AcqRel);
+    }
+
+    pub fn submitted(&self) -> u64 {
+        self.submitted.load(Ordering::Acquire)
+    }
+
+    pub fn batch_size(&self) -> u64 {
+        self.batch_size.load(Ordering::Relaxed)
+    }
+
+    pub fn set_batch_size(&self, size: u64) {
+        self.batch_size.store(size, Ordering::Relaxed);
+    }
+
+    /// Marks the submitter gone.
+    pub fn close(&self) {
+        self.submit_done.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.submit_done.load(Ordering::SeqCst)
+    }
+
+    /// Empties the queue at the end of the run; the dropped ids count as cancelled.
+    pub fn drain(&self) {
+        let dropped: u64 = self.batches.try_iter().map(|batch| batch.end - batch.start).sum();
+        self.drained.store(dropped, Ordering::Release);
+    }
+
+    pub fn drained(&self) -> u64 {
+        self.drained.load(Ordering::Acquire)
+    }
+}
+
+/// Queue length at or below which a worker wakes the idle submitter: half the capacity.
+fn low_water(capacity: Option<usize>) -> usize {
+    capacity.unwrap_or(0) / 2
+}

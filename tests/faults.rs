@@ -1,0 +1,553 @@
+//! Hostile conditions against the built binary: closed pipes, full disks, file-size limits,
+//! endless or unreadable input, signals from the first millisecond, SIGKILL with children
+//! running, and a log reader far slower than the workers. Each must end cleanly.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
+
+use serde_json::Value;
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_poolwatch");
+/// Generous: these are deadlines against hangs, not speed bounds.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Exit codes from the README's table.
+const EXIT_USAGE: i32 = 2;
+const EXIT_LOG_INCOMPLETE: i32 = 3;
+const EXIT_OUTPUT_FAILED: i32 = 4;
+const EXIT_BROKEN_PIPE: i32 = 141;
+
+fn poolwatch(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args).stdin(Stdio::null());
+    command
+}
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("poolwatch-faults-{name}-{}", std::process::id()));
+    let _ignored = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Waits for `child` under the deadline; kills it (and fails) if it hangs.
+fn wait_within(child: &mut Child, deadline: Duration) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > deadline {
+            let _killed = child.kill();
+            let _reaped = child.wait();
+            panic!("poolwatch hung for {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn output_within(mut child: Child) -> Output {
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let out = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(pipe) = stdout.as_mut() {
+            pipe.read_to_end(&mut text).unwrap();
+        }
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(pipe) = stderr.as_mut() {
+            pipe.read_to_end(&mut text).unwrap();
+        }
+        text
+    });
+    let status = wait_within(&mut child, DEADLINE);
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+fn summary_of(output: &Output) -> Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|err| {
+        panic!(
+            "{err}: stdout {text:?}, stderr {:?}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// Every line of a log parsed; panics on a torn or non-JSON line.
+fn log_lines(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "the log ends mid-line: {:?}",
+        &text[text.len().saturating_sub(80)..]
+    );
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("{err}: torn line {line:?}")))
+        .collect()
+}
+
+fn dev_full() -> File {
+    OpenOptions::new().write(true).open("/dev/full").unwrap()
+}
+
+/// A quick run that succeeds and prints a summary.
+const QUICK: [&str; 7] = ["--headless", "--json", "needle", "--tasks", "50", "--needle", "5"];
+
+#[test]
+fn a_closed_pipe_on_stdout_ends_quietly() {
+    let mut child = poolwatch(&QUICK)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before poolwatch writes its summary.
+    drop(child.stdout.take());
+    let output = output_within(child);
+    assert_eq!(output.status.code(), Some(EXIT_BROKEN_PIPE), "{output:?}");
+    assert!(
+        output.stderr.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_full_disk_on_stdout_is_one_line_and_exit_4() {
+    let child = poolwatch(&QUICK)
+        .stdout(dev_full())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = output_within(child);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(EXIT_OUTPUT_FAILED), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("No space left on device"), "{stderr}");
+}
+
+#[test]
+fn a_full_disk_on_stderr_is_exit_4_without_a_panic() {
+    // A bad argument: the one message goes to stderr, which cannot take it.
+    let child = poolwatch(&["--headless", "needle", "--tasks", "0"])
+        .stdout(Stdio::piped())
+        .stderr(dev_full())
+        .spawn()
+        .unwrap();
+    let output = output_within(child);
+    assert_eq!(output.status.code(), Some(EXIT_OUTPUT_FAILED), "{output:?}");
+}
+
+#[test]
+fn a_closed_pipe_on_stderr_is_exit_4_without_a_panic() {
+    let mut child = poolwatch(&["--headless", "needle", "--tasks", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let output = output_within(child);
+    assert_eq!(output.status.code(), Some(EXIT_OUTPUT_FAILED), "{output:?}");
+}
+
+#[test]
+fn a_file_size_limit_leaves_whole_lines_and_says_the_log_is_incomplete() {
+    let dir = scratch("fsize");
+    let log = dir.join("run.log");
+    let mut command = poolwatch(&["--headless", "--json", "--halt", "never", "--log"]);
+    command
+        .arg(&log)
+        .args([
+            "needle",
+            "--tasks",
+            "3000",
+            "--needle",
+            "1",
+            "--sleep-ms",
+            "0",
+            "--panic-every",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let limit = libc::rlimit {
+        rlim_cur: 16 * 1024,
+        rlim_max: 16 * 1024,
+    };
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's own limits.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &raw const limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let output = output_within(command.spawn().unwrap());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(EXIT_LOG_INCOMPLETE), "{stderr}");
+    let summary = summary_of(&output);
+    assert_eq!(summary["exit_code"], EXIT_LOG_INCOMPLETE);
+    let reason = summary["log_incomplete"].as_str().unwrap();
+    assert!(reason.contains("File too large"), "{reason}");
+    assert!(stderr.contains("the log is incomplete"), "{stderr}");
+    let lines = log_lines(&log);
+    assert!(!lines.is_empty());
+    assert!(std::fs::metadata(&log).unwrap().len() <= 16 * 1024);
+    assert!(
+        lines.iter().all(|line| line["event"] != "end"),
+        "an end line after a failure"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_input_line_over_one_mib_is_one_line_and_exit_2() {
+    let dir = scratch("long-line");
+    let input = dir.join("input");
+    let mut text = b"short\n".to_vec();
+    text.extend(std::iter::repeat_n(b'x', 3 << 20));
+    std::fs::write(&input, text).unwrap();
+    let mut command = poolwatch(&["--headless", "--json", "--halt", "never", "exec", "--input"]);
+    command
+        .arg(&input)
+        .args(["--", "true"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = output_within(command.spawn().unwrap());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(EXIT_USAGE), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("line 2 is longer than 1 MiB"), "{stderr}");
+    assert_eq!(summary_of(&output)["halt_reason"], "fatal");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_input_read_error_is_one_line_and_exit_2() {
+    let output = output_within(
+        poolwatch(&[
+            "--headless",
+            "--json",
+            "exec",
+            "--input",
+            "/proc/self/mem",
+            "--",
+            "true",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(EXIT_USAGE), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("read failed at line 1"), "{stderr}");
+    let summary = summary_of(&output);
+    assert_eq!(summary["halt_reason"], "fatal");
+    assert!(summary["fatal"].as_str().unwrap().contains("/proc/self/mem"));
+}
+
+/// A small deterministic generator (xorshift) for the signal times.
+fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn signals_from_the_first_millisecond_end_with_a_summary_and_a_whole_log() {
+    let dir = scratch("signals");
+    let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for run in 0..50 {
+        let signal = signals[run % signals.len()];
+        // 1 to 4 ms after the Rust runtime is up. "After the exec" would not do: a loaded
+        // machine may take longer than that just to load the program, and no program can
+        // handle a signal before its own code runs.
+        let delay_us = 1000 + next_random(&mut state) % 3000;
+        // Every other run logs to a FIFO whose reader comes only after the signal, so the
+        // signal surely lands while poolwatch is still setting up (opening its log).
+        let through_fifo = run % 2 == 0;
+        let log = dir.join(format!("run-{run}.log"));
+        let (go, reader) = if through_fifo {
+            make_fifo(&log);
+            let (go, wait) = std::sync::mpsc::channel::<()>();
+            let path = log.clone();
+            let reader = std::thread::spawn(move || {
+                let _ready = wait.recv();
+                std::fs::read_to_string(path).unwrap()
+            });
+            (Some(go), Some(reader))
+        } else {
+            (None, None)
+        };
+        let mut command = poolwatch(&["--headless", "--json", "-w", "2", "--halt", "never", "--log"]);
+        command
+            .arg(&log)
+            .args(["needle", "--tasks", "100000000", "--sleep-ms", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let child = command.spawn().unwrap();
+        wait_for_runtime(child.id());
+        std::thread::sleep(Duration::from_micros(delay_us));
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        unsafe {
+            libc::kill(i32::try_from(child.id()).unwrap(), signal);
+        }
+        if let Some(go) = go {
+            go.send(()).unwrap();
+        }
+        let output = output_within(child);
+        assert_eq!(
+            output.status.code(),
+            Some(128 + signal),
+            "run {run}: signal {signal} after {delay_us} us ended it with {:?}",
+            output.status
+        );
+        let summary = summary_of(&output);
+        assert_eq!(summary["halt_reason"], "signal", "run {run}");
+        let text = match reader {
+            Some(reader) => reader.join().unwrap(),
+            None => std::fs::read_to_string(&log).unwrap(),
+        };
+        let last = text
+            .lines()
+            .last()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap());
+        assert_eq!(
+            last.map(|line| line["event"].clone()),
+            Some("end".into()),
+            "run {run}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Waits until the Rust runtime of process `pid` has started: it catches SIGSEGV (for
+/// its stack-overflow report) just before `main`.
+fn wait_for_runtime(pid: u32) {
+    let segv_bit = 1_u64 << (libc::SIGSEGV - 1);
+    let started = Instant::now();
+    while started.elapsed() < DEADLINE {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let caught = status
+            .lines()
+            .find_map(|line| line.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .unwrap_or(0);
+        if caught & segv_bit != 0 {
+            return;
+        }
+        std::thread::yield_now();
+    }
+    panic!("process {pid} never started");
+}
+
+/// Pids of live `sleep` processes whose command line holds `marker`.
+fn processes_with(marker: &str) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie = stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'));
+            !zombie && cmdline.starts_with(b"sleep\0") && String::from_utf8_lossy(&cmdline).contains(marker)
+        })
+        .collect()
+}
+
+fn wait_until(deadline: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    condition()
+}
+
+#[test]
+fn kill_9_takes_the_commands_with_it() {
+    // A sleep length no other process uses, so the process table shows ours only.
+    let marker = format!("4321.{}", std::process::id());
+    let mut child = poolwatch(&[
+        "--headless",
+        "-w",
+        "3",
+        "exec",
+        "--range",
+        "0..3",
+        "--",
+        "sleep",
+        &marker,
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    if !wait_until(DEADLINE, || processes_with(&marker).len() == 3) {
+        let _killed = child.kill();
+        panic!("the commands did not start");
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL));
+    let gone = wait_until(Duration::from_secs(10), || processes_with(&marker).is_empty());
+    let left = processes_with(&marker);
+    for pid in &left {
+        // SAFETY: kill(2) on the leftover sleeps this test started; no memory is involved.
+        unsafe {
+            libc::kill(*pid, libc::SIGKILL);
+        }
+    }
+    assert!(gone, "orphaned commands: {left:?}");
+}
+
+/// What a log reader saw.
+struct Seen {
+    errors: u64,
+    last: String,
+}
+
+/// Opens a FIFO at `path` for a reader that stalls `stall` before reading anything, then
+/// reads 16 KiB every `pause` to the end (a log consumer far slower than the workers).
+fn slow_reader(path: &Path, stall: Duration, pause: Duration) -> std::thread::JoinHandle<Seen> {
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let mut fifo = File::open(&path).unwrap();
+        std::thread::sleep(stall);
+        let mut text = Vec::new();
+        let mut chunk = vec![0_u8; 16 * 1024];
+        loop {
+            let read = fifo.read(&mut chunk).unwrap();
+            if read == 0 {
+                break;
+            }
+            text.extend_from_slice(&chunk[..read]);
+            std::thread::sleep(pause);
+        }
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.ends_with('\n'), "the log ends mid-line");
+        let errors = text
+            .lines()
+            .filter(|line| line.starts_with("{\"event\":\"error\""))
+            .count();
+        Seen {
+            errors: errors as u64,
+            last: text.lines().last().unwrap_or_default().to_string(),
+        }
+    })
+}
+
+fn make_fifo(path: &Path) {
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+}
+
+/// Many never-dropped events, as fast as a debug build makes them: with
+/// `needle --panic-every 1` every task is an error.
+fn many_events(tasks: &str, log: Option<&Path>) -> Command {
+    let mut command = poolwatch(&["--headless", "--json", "-w", "2", "--halt", "never"]);
+    if let Some(log) = log {
+        command.arg("--log").arg(log);
+    }
+    command
+        .args([
+            "needle",
+            "--tasks",
+            tasks,
+            "--sleep-ms",
+            "0",
+            "--panic-every",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    command
+}
+
+#[test]
+fn a_stalled_log_reader_bounds_memory_and_misses_no_event() {
+    let dir = scratch("memory");
+    let baseline = summary_of(&output_within(many_events("150000", None).spawn().unwrap()));
+    let fifo = dir.join("log.fifo");
+    make_fifo(&fifo);
+    let reader = slow_reader(&fifo, Duration::from_secs(2), Duration::ZERO);
+    let summary = summary_of(&output_within(
+        many_events("150000", Some(&fifo)).spawn().unwrap(),
+    ));
+    let seen = reader.join().unwrap();
+    assert_eq!(summary["errors"], 150_000);
+    assert_eq!(seen.errors, 150_000, "every error is in the log");
+    let end: Value = serde_json::from_str(&seen.last).unwrap();
+    assert_eq!(end["event"], "end");
+    let grew_kb = summary["peak_rss_kb"].as_i64().unwrap() - baseline["peak_rss_kb"].as_i64().unwrap();
+    // Unbounded, the stall queues every event the workers make meanwhile (~130 bytes
+    // each, tens of MB); bounded, the queue holds 1,024 of them.
+    assert!(
+        grew_kb < 4 * 1024,
+        "memory grew by {grew_kb} KiB with a stalled log reader"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sigint_during_a_backlog_acts_at_once() {
+    let dir = scratch("backlog");
+    let fifo = dir.join("log.fifo");
+    make_fifo(&fifo);
+    // About 1.6 MB/s, some 12,000 lines a second: far behind the workers.
+    let reader = slow_reader(&fifo, Duration::ZERO, Duration::from_millis(10));
+    let child = many_events("100000000", Some(&fifo)).spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let signalled = Instant::now();
+    // SAFETY: kill(2) on our own child's pid; no memory is involved.
+    unsafe {
+        libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGINT);
+    }
+    let output = output_within(child);
+    let took = signalled.elapsed();
+    let summary = summary_of(&output);
+    let seen = reader.join().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    assert_eq!(summary["halt_reason"], "signal");
+    assert_eq!(
+        Some(seen.errors),
+        summary["errors"].as_u64(),
+        "every error is in the log"
+    );
+    // The target is 200 ms; a backlog drained line by line takes many seconds.
+    assert!(
+        took < Duration::from_secs(2),
+        "SIGINT took {took:?} to end the run"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

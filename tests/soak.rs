@@ -1,0 +1,132 @@
+//! A long `--halt never` run in a pseudo-terminal, with pause, resume, `+` and `-` pressed at
+//! random: memory must stay flat and the log must hold every match. Ignored by default:
+//! `POOLWATCH_SOAK_SECS=600 cargo test --release --test soak -- --ignored --nocapture`.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+/// Resident memory of process `pid` now, KiB (`VmRSS`).
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// xorshift: the key sequence is the same on every run.
+fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+#[ignore = "a soak of 10 minutes by default: run it on purpose"]
+fn a_long_run_with_random_controls_keeps_memory_flat_and_loses_nothing() {
+    let secs: u64 = std::env::var("POOLWATCH_SOAK_SECS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(600);
+    let log = std::env::temp_dir().join(format!("poolwatch-soak-{}.jsonl", std::process::id()));
+    let _ignored = std::fs::remove_file(&log);
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut command = CommandBuilder::new(assert_cmd::cargo::cargo_bin("poolwatch"));
+    command.args([
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "2",
+        "--start",
+        "--halt",
+        "never",
+    ]);
+    // About one match in 4,096 nonces: a steady stream of matches for hours.
+    command.args(["pow", "--bits", "12", "--tasks", "1000000000000"]);
+    command.env("TERM", "xterm-256color");
+    let mut child = pair.slave.spawn_command(command).unwrap();
+    drop(pair.slave);
+    let pid = child.process_id().unwrap();
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    // The screen is not checked here: drain it so the dashboard never blocks on the pty.
+    std::thread::spawn(move || {
+        let mut buffer = [0_u8; 8192];
+        while matches!(reader.read(&mut buffer), Ok(read) if read > 0) {}
+    });
+    let mut keys = pair.master.take_writer().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let rss_start = rss_kb(pid);
+    let started = Instant::now();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut presses = [0_u32; 3];
+    while started.elapsed() < Duration::from_secs(secs) {
+        let roll = next_random(&mut state);
+        let (key, slot) = match roll % 8 {
+            0 | 1 => ("p", 0),
+            2..=4 => ("+", 1),
+            _ => ("-", 2),
+        };
+        keys.write_all(key.as_bytes()).unwrap();
+        keys.flush().unwrap();
+        presses[slot] += 1;
+        std::thread::sleep(Duration::from_millis(20 + next_random(&mut state) % 400));
+    }
+    // Resume if paused (an odd number of `p`), so the end is not a paused run.
+    if presses[0] % 2 == 1 {
+        keys.write_all(b"p").unwrap();
+    }
+    let rss_end = rss_kb(pid);
+    keys.write_all(b"q").unwrap();
+    keys.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "poolwatch did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.ends_with('\n'), "torn log");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let logged = lines.iter().filter(|line| line["event"] == "match").count() as u64;
+    let end = lines.last().unwrap();
+    assert_eq!(end["event"], "end");
+    let summary = &end["summary"];
+    println!(
+        "soak {secs} s: {} p, {} +, {} -; RSS {rss_start} KiB after 3 s, {rss_end} KiB at the end, peak {} KiB; \
+         {} of {} tasks completed, {} matches in the summary, {logged} in the log",
+        presses[0],
+        presses[1],
+        presses[2],
+        summary["peak_rss_kb"],
+        summary["completed"],
+        summary["total"],
+        summary["match_count"]
+    );
+    assert_eq!(
+        Some(logged),
+        summary["match_count"].as_u64(),
+        "a match is missing from the log"
+    );
+    assert!(
+        rss_end < rss_start + 16 * 1024,
+        "memory grew from {rss_start} KiB to {rss_end} KiB"
+    );
+    std::fs::remove_file(&log).unwrap();
+}
