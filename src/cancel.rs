@@ -1,19 +1,36 @@
 //! The cancel token every task receives: poll it, or sleep on it and wake at once on cancel.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 /// Something to run once, the moment the token is cancelled.
 type Hook = Box<dyn FnOnce() + Send>;
 
-#[derive(Default)]
+/// Gives every token an id of its own, so a thread can remember which token it is registered with.
+static NEXT_TOKEN_ID: AtomicU64 = AtomicU64::new(1);
+
 struct Shared {
     cancelled: AtomicBool,
+    id: u64,
     /// Hooks registered with [`CancelToken::on_cancel`], run (and dropped) on cancel.
     lock: Mutex<Vec<Hook>>,
-    wake: Condvar,
+    /// Threads that have slept on this token, unparked on cancel. Each registers once, so a
+    /// sleep takes no lock: a thousand workers sleeping 1 ms each do not queue on one mutex.
+    sleepers: Mutex<Vec<Thread>>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            cancelled: AtomicBool::new(false),
+            id: NEXT_TOKEN_ID.fetch_add(1, Ordering::Relaxed),
+            lock: Mutex::new(Vec::new()),
+            sleepers: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Shared {
@@ -50,16 +67,30 @@ impl CancelToken {
     /// Cancels the token, wakes every thread sleeping on it and runs the
     /// [`CancelToken::on_cancel`] hooks.
     pub fn cancel(&self) {
-        self.shared.cancelled.store(true, Ordering::Release);
-        // Taking the lock orders this notify after any sleeper's flag check.
-        let hooks = {
-            let mut hooks = crate::sync::lock(&self.shared.lock);
-            self.shared.wake.notify_all();
-            std::mem::take(&mut *hooks)
-        };
+        self.shared.cancelled.store(true, Ordering::SeqCst);
+        // A sleeper registers before its first look at the flag: either it is in this list
+        // and gets unparked, or it registered after this lock and then sees the flag.
+        for sleeper in crate::sync::lock(&self.shared.sleepers).iter() {
+            sleeper.unpark();
+        }
+        let hooks = std::mem::take(&mut *crate::sync::lock(&self.shared.lock));
         for hook in hooks {
             hook();
         }
+    }
+
+    /// Adds the calling thread to the sleepers unparked on cancel, once per thread and token.
+    fn register_sleeper(&self) {
+        if REGISTERED_WITH.with(Cell::get) == self.shared.id {
+            return;
+        }
+        let current = std::thread::current();
+        let mut sleepers = crate::sync::lock(&self.shared.sleepers);
+        if !sleepers.iter().any(|thread| thread.id() == current.id()) {
+            sleepers.push(current);
+        }
+        drop(sleepers);
+        REGISTERED_WITH.with(|registered| registered.set(self.shared.id));
     }
 
     /// Runs `hook` once when the token is cancelled (at once if it already is).
@@ -94,27 +125,26 @@ impl CancelToken {
         let deadline = started + duration;
         let early = OVERSHOOT_NS.with(Cell::get).min(duration_ns(duration) / 2);
         let wake_at = deadline - Duration::from_nanos(early);
-        let mut guard = crate::sync::lock(&self.shared.lock);
+        self.register_sleeper();
         loop {
-            if self.is_cancelled() {
+            if self.shared.cancelled.load(Ordering::SeqCst) {
                 return true;
             }
             let now = Instant::now();
             if now >= wake_at {
                 break;
             }
-            guard = match self.shared.wake.wait_timeout(guard, wake_at - now) {
-                Ok((g, _)) => g,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
+            // Wakes early on cancel (unpark); a spurious wake-up just goes round again.
+            std::thread::park_timeout(wake_at - now);
         }
-        drop(guard);
         learn_overshoot(duration_ns(started.elapsed()), duration_ns(duration));
         false
     }
 }
 
 thread_local! {
+    /// The id of the token this thread last registered with as a sleeper (0: none).
+    static REGISTERED_WITH: Cell<u64> = const { Cell::new(0) };
     /// This thread's estimate of how late a timed wait wakes up, in nanoseconds.
     static OVERSHOOT_NS: Cell<u64> = const { Cell::new(0) };
 }

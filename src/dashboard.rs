@@ -108,6 +108,11 @@ impl Controller {
 
     fn launch(&mut self, app: &mut App, preset: &Preset) {
         self.stop_live(app);
+        if preset.passes_output() {
+            let text = "cannot launch: this exec run passes its jobs' output to stdout (--output), which is the dashboard's terminal: run it with --headless";
+            app.update(Msg::Problem(text.to_string()));
+            return;
+        }
         if preset.reads_stdin() {
             if self.stdin_used {
                 let text = "cannot launch: standard input was consumed by the previous run (use --range or --input to run again)";

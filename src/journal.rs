@@ -15,8 +15,8 @@ pub const DEFAULT_STATUS_EVERY: Duration = Duration::from_secs(1);
 /// Follows one run: logs its events and keeps what the summary needs.
 pub struct Journal {
     log: EventLog,
-    /// The search, for the user's own value of a task ([`Search::input_label`]).
-    labels: Arc<dyn Search>,
+    /// Asked for its own counts ([`Search::tallies`]) when the run ends.
+    source: Arc<dyn Search>,
     search: String,
     params: String,
     policy: String,
@@ -25,6 +25,16 @@ pub struct Journal {
     status_every: Duration,
     /// Run time and completed count of the last `progress` event, for its windowed rate.
     last_progress: Option<(Duration, u64)>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("log", &self.log)
+            .field("search", &self.search)
+            .field("matches", &self.matches.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Journal {
@@ -39,7 +49,7 @@ impl Journal {
     ) -> Self {
         let mut journal = Self {
             log,
-            labels: Arc::clone(search),
+            source: Arc::clone(search),
             search: search.name().to_string(),
             params: search.params(),
             policy: config.policy.to_string(),
@@ -148,7 +158,7 @@ impl Journal {
                 worker,
                 at,
             } => {
-                let input = self.labels.input_label(*task);
+                let input = self.source.input_label(*task);
                 if self.matches.len() < MAX_SUMMARY_MATCHES {
                     self.matches.push(MatchEntry {
                         task: *task,
@@ -173,7 +183,7 @@ impl Journal {
             } => {
                 let logged = LogEvent::Error {
                     task: *task,
-                    input: self.labels.input_label(*task),
+                    input: self.source.input_label(*task),
                     message: message.clone(),
                     worker: *worker,
                 };
@@ -225,6 +235,7 @@ impl Journal {
             self.can_match,
         );
         let mut summary = summary;
+        summary.counts = self.source.tallies().into_iter().collect();
         if self.log.failure().is_none() {
             let fields = serde_json::to_value(&summary).unwrap_or_default();
             self.write(report.elapsed, &LogEvent::End { summary: fields });
@@ -252,13 +263,4 @@ fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|name| name.trim().to_string())
         .unwrap_or_default()
-}
-
-impl std::fmt::Debug for Journal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Journal")
-            .field("search", &self.search)
-            .field("matches", &self.matches.len())
-            .finish_non_exhaustive()
-    }
 }

@@ -9,7 +9,7 @@ use crate::preset::Preset;
 use crate::summary::{EXIT_BROKEN_PIPE, EXIT_OUTPUT_FAILED, EXIT_USAGE, Summary};
 use crate::term::TerminalGuard;
 use anyhow::Context;
-use clap::Parser;
+use clap::FromArgMatches;
 use clap::error::ErrorKind;
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -72,12 +72,22 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
             source,
         })
     })?;
-    if wants_headless(cli) {
-        let (search, config) = (plan.search, plan.preset.run_config());
-        let mut journal = Journal::start(log, &search, &config, Some(&plan.preset.spec))
-            .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
-        let summary = crate::headless::run(Arc::clone(&search), &config, &mut journal, signals);
-        print_summary(&summary, cli.json);
+    // `exec --output` writes the jobs' output on stdout: never under the dashboard.
+    let passes_output = plan.preset.passes_output();
+    if wants_headless(cli) || passes_output {
+        let summary = {
+            let (search, config) = (plan.search, plan.preset.run_config());
+            let mut journal = Journal::start(log, &search, &config, Some(&plan.preset.spec))
+                .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
+            crate::headless::run(Arc::clone(&search), &config, &mut journal, signals)
+            // The search is dropped here: `exec --output` prints what still waits before the summary.
+        };
+        if passes_output {
+            // stdout carries the jobs' output: the summary goes beside the progress lines.
+            say(summary_text(&summary, cli.json).trim_end());
+        } else {
+            print_summary(&summary, cli.json);
+        }
         if let Some(message) = &summary.fatal {
             // The run halted on it (exit code 2); say it once, on one line.
             say(&format!("poolwatch: {message}"));
@@ -159,12 +169,17 @@ pub fn color_enabled(no_color: Option<&std::ffi::OsStr>) -> bool {
 
 /// Prints the summary on stdout as JSON or text (a failure is noted for the exit code).
 pub fn print_summary(summary: &Summary, json: bool) {
-    let text = if json {
+    print_out(&summary_text(summary, json), "the summary");
+}
+
+/// The summary as printed: one JSON line, or the human paragraph.
+#[must_use]
+pub fn summary_text(summary: &Summary, json: bool) -> String {
+    if json {
         format!("{}\n", summary.to_json())
     } else {
         summary.to_text()
-    };
-    print_out(&text, "the summary");
+    }
 }
 
 /// What went wrong writing to stdout or stderr: nothing, a closed pipe on stdout, or a failure.
@@ -238,8 +253,15 @@ pub fn main() -> ExitCode {
 
 /// Everything after the signal handlers: the arguments, then the run.
 fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = crate::docgen::command().try_get_matches().and_then(|matches| {
+        Ok(match crate::docgen::handle(&matches) {
+            Some(code) => Err(code),
+            None => Ok(Cli::from_arg_matches(&matches)?),
+        })
+    });
+    let cli = match parsed {
+        Ok(Ok(cli)) => cli,
+        Ok(Err(code)) => return code,
         Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             print_out(&err.to_string(), "the help");
             return 0;

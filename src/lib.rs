@@ -59,6 +59,8 @@ mod cli;
 #[cfg(feature = "app")]
 mod dashboard;
 #[cfg(feature = "app")]
+mod docgen;
+#[cfg(feature = "app")]
 mod eventlog;
 #[cfg(feature = "app")]
 mod exec;

@@ -164,6 +164,12 @@ impl Preset {
         matches!(&self.spec, SearchSpec::Exec(exec) if exec.range.is_none() && exec.input.is_none())
     }
 
+    /// True for `exec --output`: the jobs' output goes to stdout, so the run must be headless.
+    #[must_use]
+    pub fn passes_output(&self) -> bool {
+        matches!(&self.spec, SearchSpec::Exec(exec) if exec.output)
+    }
+
     /// The pool settings of this run.
     #[must_use]
     pub fn run_config(&self) -> RunConfig {

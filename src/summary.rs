@@ -3,6 +3,7 @@
 use crate::format::{count, human_count, plural, score};
 use crate::pool::{Best, Counters, HaltReason, RunReport};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Most matches kept in the summary's `matches` array (all of them go to `--log`).
 pub const MAX_SUMMARY_MATCHES: usize = 10_000;
@@ -72,6 +73,9 @@ pub struct Summary {
     pub log_incomplete: Option<String>,
     /// The exit code the process ends with.
     pub exit_code: u8,
+    /// The search's own counts (exec: `attempts`, `retried`, `skipped`); absent when it has none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub counts: BTreeMap<&'static str, u64>,
 }
 
 impl Summary {
@@ -104,6 +108,7 @@ impl Summary {
             fatal: report.fatal.clone(),
             log_incomplete: None,
             exit_code,
+            counts: BTreeMap::new(),
         }
     }
 
@@ -167,6 +172,14 @@ impl Summary {
             ));
         }
         text.push_str(&format!(", peak memory {} KiB", count(self.peak_rss_kb)));
+        if !self.counts.is_empty() {
+            let counts: Vec<String> = self
+                .counts
+                .iter()
+                .map(|(name, count)| format!("{} {name}", crate::format::count(*count)))
+                .collect();
+            text.push_str(&format!("\n  {}", counts.join(", ")));
+        }
         if let Some(best) = self.best {
             text.push_str(&format!(
                 "\n  best score {} (task {})",

@@ -440,6 +440,7 @@ fn file_spec(lines: u64, command: &[&str]) -> (ExecSpec, std::path::PathBuf) {
         match_stdout: None,
         timeout_s: None,
         grace_s: 2.0,
+        ..ExecSpec::default()
     };
     (spec, path)
 }

@@ -1,20 +1,25 @@
 //! `poolwatch exec`: a command template run once per input, each in its own process group, as a `Search`.
 
 mod input;
+mod joblog;
+mod results;
 mod runner;
 mod template;
 
 pub use input::{IntRange, LazyLines, LineSource};
-pub use runner::{CancelWatch, Ending, Finished, Limits, RunError};
+use joblog::{JobLog, JobRecord, Previous};
+use results::{Printer, ResultsDir};
+pub use runner::{CancelWatch, Ending, Finished, Limits, RunError, Tees};
 pub use template::Template;
 
 use crate::cancel::CancelToken;
 use crate::search::{Outcome, Search, SpaceStatus};
 use crate::sync::lock;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 /// Output lines copied into a match's value or an error's message.
 const OUTPUT_LINES: usize = 5;
@@ -26,6 +31,8 @@ const MAX_NOTABLE_INPUTS: usize = 10_000;
 const DETAIL_CHARS: usize = 40;
 /// Default time between SIGTERM and SIGKILL, seconds.
 pub const DEFAULT_GRACE_S: f64 = 2.0;
+/// Most `--retries` accepted.
+pub const MAX_RETRIES: u32 = 1000;
 
 /// `poolwatch exec` described as data: the subcommand's options (clap) and a preset's
 /// `[search]` table (serde), declared once.
@@ -65,6 +72,56 @@ pub struct ExecSpec {
     #[arg(long = "grace", value_name = "SECS", default_value_t = DEFAULT_GRACE_S)]
     #[serde(default = "default_grace")]
     pub grace_s: f64,
+    /// Run an input up to N more times when it ends in an error (exit status other than 0/1, signal, timeout)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[serde(default)]
+    pub retries: u32,
+    /// Write GNU parallel's job log (TSV, one line per finished job) to FILE
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub joblog: Option<PathBuf>,
+    /// Skip the jobs that already have a line in the --joblog FILE, and append to it
+    #[arg(long, requires = "joblog", conflicts_with = "resume_failed")]
+    #[serde(default)]
+    pub resume: bool,
+    /// As --resume, but run again the jobs whose line in the job log shows an error
+    #[arg(long, requires = "joblog")]
+    #[serde(default)]
+    pub resume_failed: bool,
+    /// Keep every job's stdout and stderr in DIR/1/INPUT/{stdout,stderr,seq} (as GNU parallel)
+    #[arg(long, value_name = "DIR")]
+    #[serde(default)]
+    pub results: Option<PathBuf>,
+    /// Pass each job's stdout through to stdout, one job at a time (implies --headless; the summary goes to stderr)
+    #[arg(long)]
+    #[serde(default)]
+    pub output: bool,
+    /// With --output: print the jobs' output in input order
+    #[arg(short = 'k', long, requires = "output")]
+    #[serde(default)]
+    pub keep_order: bool,
+}
+
+impl Default for ExecSpec {
+    /// No command (it must be set), stdin inputs, no limits, nothing kept.
+    fn default() -> Self {
+        Self {
+            command: Vec::new(),
+            range: None,
+            input: None,
+            total: None,
+            match_stdout: None,
+            timeout_s: None,
+            grace_s: DEFAULT_GRACE_S,
+            retries: 0,
+            joblog: None,
+            resume: false,
+            resume_failed: false,
+            results: None,
+            output: false,
+            keep_order: false,
+        }
+    }
 }
 
 fn default_grace() -> f64 {
@@ -110,6 +167,25 @@ pub enum ExecError {
     /// A bad `--grace`.
     #[error("--grace must be between 0 and 3600 seconds, got {0}")]
     BadGrace(String),
+    /// `--retries` too high.
+    #[error("--retries must be at most {MAX_RETRIES}, got {0}")]
+    BadRetries(u32),
+    /// `--resume` or `--resume-failed` without a job log.
+    #[error("--resume and --resume-failed need --joblog FILE")]
+    ResumeNeedsJoblog,
+    /// `--keep-order` without `--output`.
+    #[error("--keep-order needs --output")]
+    KeepOrderNeedsOutput,
+    /// A file or folder for what the jobs leave behind cannot be used.
+    #[error("cannot use {what} {path}: {reason}")]
+    Keep {
+        /// `--joblog FILE`, `--results DIR`...
+        what: &'static str,
+        /// The path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// The program cannot be run.
     #[error("cannot run '{program}': {reason}")]
     CannotRun {
@@ -141,6 +217,26 @@ pub struct ExecSearch {
     fatal: OnceLock<()>,
     /// The wake-up descriptor of the run's cancel token, made on the first task.
     cancel_watch: Mutex<Option<Arc<CancelWatch>>>,
+    retries: u32,
+    keep: Keep,
+    tally: Tally,
+}
+
+/// What the jobs leave behind: the job log, the results folder, the output passed through.
+struct Keep {
+    joblog: Option<JobLog>,
+    /// Job numbers (`{#}`) the job log says need not run again.
+    skip: HashSet<u64>,
+    results: Option<ResultsDir>,
+    printer: Option<Printer>,
+}
+
+/// Counts for the summary.
+#[derive(Default)]
+struct Tally {
+    attempts: AtomicU64,
+    retried: AtomicU64,
+    skipped: AtomicU64,
 }
 
 impl ExecSearch {
@@ -155,6 +251,9 @@ impl ExecSearch {
         }
         let (inputs, source) = open_inputs(spec)?;
         let match_stdout = spec.match_stdout.as_deref().map(compile).transpose()?;
+        if spec.retries > MAX_RETRIES {
+            return Err(ExecError::BadRetries(spec.retries));
+        }
         Ok(Self {
             template,
             inputs,
@@ -164,6 +263,9 @@ impl ExecSearch {
             running: Mutex::new(HashMap::new()),
             notable_inputs: Mutex::new(HashMap::new()),
             fatal: OnceLock::new(),
+            retries: spec.retries,
+            keep: Keep::open(spec)?,
+            tally: Tally::default(),
             cancel_watch: Mutex::new(None),
         })
     }
@@ -291,16 +393,34 @@ impl Search for ExecSearch {
             Ok(watch) => watch,
             Err(err) => return Outcome::Error(format!("{input}: cannot wait for the command: {err}")),
         };
-        let argv = self.template.render(&input, task + 1);
-        let ran = runner::run(&argv, self.limits, &watch, |pid| {
-            lock(&self.running).insert(task, (input.clone(), pid));
-        });
-        lock(&self.running).remove(&task);
-        let outcome = match ran {
-            Ok(finished) => self.outcome(&input, &finished),
-            Err(RunError::Spawn(err)) => self.spawn_failed(&input, &argv[0], &err),
-            Err(err @ RunError::Follow(_)) => Outcome::Error(format!("{input}: {err}")),
+        let seq = task + 1;
+        if self.keep.printer.as_ref().is_some_and(Printer::stdout_closed) {
+            // Nobody reads the output any more (`| head`): stop, as parallel would on SIGPIPE.
+            self.print(task, None);
+            return match self.fatal.set(()) {
+                Ok(()) => Outcome::Fatal("standard output was closed: --output has no reader".into()),
+                Err(_) => Outcome::Cancelled,
+            };
+        }
+        if self.keep.skip.contains(&seq) {
+            self.tally.skipped.fetch_add(1, Ordering::Relaxed);
+            self.print(task, None);
+            return Outcome::Miss;
+        }
+        let argv = self.template.render(&input, seq);
+        let mut attempts = 0;
+        let (outcome, output) = loop {
+            attempts += 1;
+            self.tally.attempts.fetch_add(1, Ordering::Relaxed);
+            let (outcome, output, retry) = self.attempt(task, &input, &argv, attempts, &watch);
+            if !retry {
+                break (outcome, output);
+            }
         };
+        if attempts > 1 {
+            self.tally.retried.fetch_add(1, Ordering::Relaxed);
+        }
+        self.print(task, output);
         if matches!(
             outcome,
             Outcome::Match { .. } | Outcome::Error(_) | Outcome::Fatal(_)
@@ -311,6 +431,178 @@ impl Search for ExecSearch {
             }
         }
         outcome
+    }
+
+    fn tallies(&self) -> Vec<(&'static str, u64)> {
+        let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        vec![
+            ("attempts", count(&self.tally.attempts)),
+            ("retried", count(&self.tally.retried)),
+            ("skipped", count(&self.tally.skipped)),
+        ]
+    }
+}
+
+/// Where a job's stdout went, for `--output`: the file and whether it is a spool file to delete.
+type Spooled = Option<(PathBuf, bool)>;
+
+impl ExecSearch {
+    /// Runs `argv` once; returns the outcome, where its stdout went, and whether to run it again.
+    fn attempt(
+        &self,
+        task: u64,
+        input: &str,
+        argv: &[String],
+        attempt: u32,
+        cancel: &CancelWatch,
+    ) -> (Outcome, Spooled, bool) {
+        let (tees, output) = match self.tees(task, input) {
+            Ok(opened) => opened,
+            Err(err) => {
+                let message = format!("{input}: cannot keep its output: {}", os_reason(&err));
+                return (Outcome::Error(message), None, false);
+            }
+        };
+        let (started, clock) = (SystemTime::now(), Instant::now());
+        let ran = runner::run_teed(
+            argv,
+            self.limits,
+            cancel,
+            |pid| {
+                lock(&self.running).insert(task, (input.to_string(), pid));
+            },
+            tees,
+        );
+        lock(&self.running).remove(&task);
+        let finished = match ran {
+            Ok(finished) => finished,
+            Err(RunError::Spawn(err)) => return (self.spawn_failed(input, &argv[0], &err), output, false),
+            Err(err @ RunError::Follow(_)) => {
+                return (Outcome::Error(format!("{input}: {err}")), output, false);
+            }
+        };
+        let outcome = self.outcome(input, &finished);
+        let failed = matches!(outcome, Outcome::Error(_));
+        if failed && attempt <= self.retries && finished.ending != Ending::Cancelled {
+            return (outcome, output, true);
+        }
+        if finished.ending != Ending::Cancelled
+            && let Some(joblog) = &self.keep.joblog
+        {
+            joblog.write(&job_record(task + 1, started, clock.elapsed(), &finished, argv));
+        }
+        let outcome = match outcome {
+            Outcome::Error(message) if attempt > 1 => {
+                Outcome::Error(format!("{message} (after {attempt} attempts)"))
+            }
+            other => other,
+        };
+        (outcome, output, false)
+    }
+
+    /// The files this attempt's output is copied to: `--results` and, for `--output`, a spool file.
+    fn tees(&self, task: u64, input: &str) -> std::io::Result<(Tees, Spooled)> {
+        let mut tees = Tees::default();
+        let mut spooled = None;
+        if let Some(results) = &self.keep.results {
+            let files = results.open(task + 1, input)?;
+            tees.stdout = Some(files.stdout);
+            tees.stderr = Some(files.stderr);
+            spooled = Some((files.stdout_path, false));
+        }
+        if let Some(printer) = &self.keep.printer
+            && spooled.is_none()
+        {
+            let (file, path) = printer.spool_file(task)?;
+            tees.stdout = Some(file);
+            spooled = Some((path, true));
+        }
+        Ok((tees, spooled))
+    }
+
+    /// Hands a finished task's output to the `--output` printer, if there is one.
+    fn print(&self, task: u64, output: Spooled) {
+        if let Some(printer) = &self.keep.printer {
+            let (path, owned) = output.map_or((None, false), |(path, owned)| (Some(path), owned));
+            printer.finished(task, path.as_deref(), owned);
+        }
+    }
+}
+
+impl Keep {
+    /// Reads the earlier job log when resuming, then opens the job log, the results folder and the printer.
+    fn open(spec: &ExecSpec) -> Result<Self, ExecError> {
+        let resuming = spec.resume || spec.resume_failed;
+        if resuming && spec.joblog.is_none() {
+            return Err(ExecError::ResumeNeedsJoblog);
+        }
+        if spec.keep_order && !spec.output {
+            return Err(ExecError::KeepOrderNeedsOutput);
+        }
+        let mut skip = HashSet::new();
+        let joblog = match &spec.joblog {
+            Some(path) => {
+                if resuming {
+                    skip = Previous::read(path)
+                        .map_err(cannot("--joblog", path))?
+                        .skip(spec.resume_failed);
+                }
+                Some(JobLog::open(path, resuming).map_err(cannot("--joblog", path))?)
+            }
+            None => None,
+        };
+        let results = match &spec.results {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(cannot("--results", dir))?;
+                Some(ResultsDir::new(dir.clone()))
+            }
+            None => None,
+        };
+        let printer = if spec.output {
+            let temp = std::env::temp_dir();
+            Some(Printer::new(spec.keep_order).map_err(cannot("the spool folder in", &temp))?)
+        } else {
+            None
+        };
+        Ok(Self {
+            joblog,
+            skip,
+            results,
+            printer,
+        })
+    }
+}
+
+/// Turns an I/O error on `path` (given as `what`) into an [`ExecError::Keep`].
+fn cannot<'a>(what: &'static str, path: &'a std::path::Path) -> impl Fn(std::io::Error) -> ExecError + 'a {
+    move |err| ExecError::Keep {
+        what,
+        path: path.display().to_string(),
+        reason: os_reason(&err),
+    }
+}
+
+/// The job log line of a finished command: a timeout is exit value -1 and signal 15, as in GNU parallel.
+fn job_record(
+    seq: u64,
+    start: SystemTime,
+    runtime: Duration,
+    finished: &Finished,
+    argv: &[String],
+) -> JobRecord {
+    use std::os::unix::process::ExitStatusExt;
+    let (exitval, signal) = match finished.ending {
+        Ending::Exited(status) => (status.code().unwrap_or(0), status.signal().unwrap_or(0)),
+        Ending::TimedOut | Ending::Cancelled => (-1, libc::SIGTERM),
+    };
+    JobRecord {
+        seq,
+        start,
+        runtime,
+        receive: finished.stdout_bytes,
+        exitval,
+        signal,
+        command: joblog::shell_words(argv),
     }
 }
 
@@ -467,8 +759,7 @@ mod tests {
             input: None,
             total: None,
             match_stdout: None,
-            timeout_s: None,
-            grace_s: DEFAULT_GRACE_S,
+            ..ExecSpec::default()
         }
     }
 

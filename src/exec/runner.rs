@@ -50,6 +50,17 @@ pub struct Finished {
     pub stdout: Vec<u8>,
     /// The first [`CAPTURE_LIMIT`] bytes of stderr.
     pub stderr: Vec<u8>,
+    /// Every byte the command wrote to stdout, counted (GNU parallel's `Receive`).
+    pub stdout_bytes: u64,
+}
+
+/// Files that receive a copy of everything a command writes (for `--results`, `--output`).
+#[derive(Debug, Default)]
+pub struct Tees {
+    /// Gets all of stdout.
+    pub stdout: Option<File>,
+    /// Gets all of stderr.
+    pub stderr: Option<File>,
 }
 
 /// Why a command could not be run to its end.
@@ -115,11 +126,29 @@ impl CancelWatch {
 /// # Errors
 /// [`RunError::Spawn`] when the command cannot be started, [`RunError::Follow`] in
 /// the unlikely case that it cannot be waited for or killed.
+#[allow(
+    dead_code,
+    reason = "exec runs with tees now; the plain form stays for its tests and other callers"
+)]
 pub fn run(
     argv: &[String],
     limits: Limits,
     cancel: &CancelWatch,
     on_spawn: impl FnOnce(u32),
+) -> Result<Finished, RunError> {
+    run_teed(argv, limits, cancel, on_spawn, Tees::default())
+}
+
+/// [`run`], with every byte of stdout and stderr also written to `tees` as it arrives.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_teed(
+    argv: &[String],
+    limits: Limits,
+    cancel: &CancelWatch,
+    on_spawn: impl FnOnce(u32),
+    tees: Tees,
 ) -> Result<Finished, RunError> {
     let (program, args) = argv
         .split_first()
@@ -137,7 +166,7 @@ pub fn run(
         tell_guard('+', pgid);
     }
     on_spawn(child.id());
-    let followed = Watch::new(&mut child, limits).and_then(|mut watch| {
+    let followed = Watch::new(&mut child, limits, tees).and_then(|mut watch| {
         let ending = watch.follow(&mut child, cancel)?;
         Ok((watch, ending))
     });
@@ -162,6 +191,7 @@ pub fn run(
         ending,
         stdout: watch.out.captured,
         stderr: watch.err.captured,
+        stdout_bytes: watch.out.total,
     })
 }
 
@@ -230,12 +260,12 @@ struct Watch {
 }
 
 impl Watch {
-    fn new(child: &mut Child, limits: Limits) -> io::Result<Self> {
+    fn new(child: &mut Child, limits: Limits, tees: Tees) -> io::Result<Self> {
         let pgid = pid_of(child).ok_or_else(|| io::Error::other("the child has no valid pid"))?;
         Ok(Self {
             pgid,
-            out: Pipe::new(child.stdout.take().map(OwnedFd::from))?,
-            err: Pipe::new(child.stderr.take().map(OwnedFd::from))?,
+            out: Pipe::new(child.stdout.take().map(OwnedFd::from), tees.stdout)?,
+            err: Pipe::new(child.stderr.take().map(OwnedFd::from), tees.stderr)?,
             exit_fd: exit_fd(pgid),
             started: Instant::now(),
             limits,
@@ -339,16 +369,22 @@ impl Watch {
 struct Pipe {
     file: Option<File>,
     captured: Vec<u8>,
+    /// Bytes read in all.
+    total: u64,
+    /// Gets every byte read; dropped (and the rest only counted) after a write error.
+    tee: Option<File>,
 }
 
 impl Pipe {
-    fn new(fd: Option<OwnedFd>) -> io::Result<Self> {
+    fn new(fd: Option<OwnedFd>, tee: Option<File>) -> io::Result<Self> {
         if let Some(fd) = &fd {
             set_nonblocking(fd)?;
         }
         Ok(Self {
             file: fd.map(File::from),
             captured: Vec::new(),
+            total: 0,
+            tee,
         })
     }
 
@@ -360,6 +396,12 @@ impl Pipe {
             match file.read(&mut buffer) {
                 Ok(0) => break self.file = None,
                 Ok(read) => {
+                    self.total += read as u64;
+                    if let Some(tee) = self.tee.as_mut()
+                        && tee.write_all(&buffer[..read]).is_err()
+                    {
+                        self.tee = None;
+                    }
                     let room = CAPTURE_LIMIT.saturating_sub(self.captured.len());
                     self.captured.extend_from_slice(&buffer[..read.min(room)]);
                 }

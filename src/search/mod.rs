@@ -152,6 +152,12 @@ pub trait Search: Send + Sync {
         }
     }
 
+    /// Extra counts for the summary and the log's `end` event, by name (exec's
+    /// `attempts`, `retried`, `skipped`); none by default.
+    fn tallies(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+
     /// Runs one task. Long tasks should poll or sleep on `cancel`.
     fn run(&self, task: u64, cancel: &CancelToken) -> Outcome;
 
