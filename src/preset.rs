@@ -8,7 +8,7 @@ use std::path::Path;
 pub const EVENT_CAPACITY: usize = 1024;
 
 /// The presets shipped in `assets/runs/`, compiled in so the launcher works from any directory.
-const SHIPPED: [(&str, &str); 5] = [
+const SHIPPED: [(&str, &str); 7] = [
     (
         "article-example-2.toml",
         include_str!("../assets/runs/article-example-2.toml"),
@@ -16,6 +16,14 @@ const SHIPPED: [(&str, &str); 5] = [
     (
         "article-example-3.toml",
         include_str!("../assets/runs/article-example-3.toml"),
+    ),
+    (
+        "article-example-2-python.toml",
+        include_str!("../assets/runs/article-example-2-python.toml"),
+    ),
+    (
+        "article-example-3-python.toml",
+        include_str!("../assets/runs/article-example-3-python.toml"),
     ),
     ("pow.toml", include_str!("../assets/runs/pow.toml")),
     ("collatz.toml", include_str!("../assets/runs/collatz.toml")),

@@ -1,19 +1,22 @@
 //! `poolwatch exec`: a command template run once per input, each in its own process group, as a `Search`.
 
+mod answer;
 mod input;
 mod joblog;
 mod results;
 mod runner;
 mod template;
+mod worker;
 
 pub use input::{IntRange, LazyLines, LineSource};
 use joblog::{JobLog, JobRecord, Previous};
 use results::{Printer, ResultsDir};
 pub use runner::{CancelWatch, Ending, Finished, Limits, RunError, Tees};
 pub use template::Template;
+pub use worker::{DEFAULT_WINDOW, MAX_WINDOW};
 
 use crate::cancel::CancelToken;
-use crate::search::{Outcome, Search, SpaceStatus};
+use crate::search::{Goal, Outcome, Search, SpaceStatus};
 use crate::sync::lock;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -100,6 +103,18 @@ pub struct ExecSpec {
     #[arg(short = 'k', long, requires = "output")]
     #[serde(default)]
     pub keep_order: bool,
+    /// Start CMD once per worker and keep it: one input line per task on its stdin, one answer line back
+    #[arg(long)]
+    #[serde(default)]
+    pub worker: bool,
+    /// With --worker: most inputs in flight per worker process (adaptive below it) [default: 4096]
+    #[arg(long, value_name = "N")]
+    #[serde(default)]
+    pub window: Option<usize>,
+    /// With --worker: scores in answers count toward a best, higher (max) or lower (min) being better
+    #[arg(long, value_name = "max|min")]
+    #[serde(default)]
+    pub goal: Option<String>,
 }
 
 impl Default for ExecSpec {
@@ -120,6 +135,9 @@ impl Default for ExecSpec {
             results: None,
             output: false,
             keep_order: false,
+            worker: false,
+            window: None,
+            goal: None,
         }
     }
 }
@@ -186,6 +204,9 @@ pub enum ExecError {
         /// Why.
         reason: String,
     },
+    /// An option that needs or excludes `--worker`.
+    #[error("{0}")]
+    Worker(String),
     /// The program cannot be run.
     #[error("cannot run '{program}': {reason}")]
     CannotRun {
@@ -215,6 +236,9 @@ pub struct ExecSearch {
     notable_inputs: Mutex<HashMap<u64, String>>,
     /// Set once a spawn failure was reported as fatal.
     fatal: OnceLock<()>,
+    /// The long-lived worker processes, with `--worker`.
+    workers: Option<worker::Workers>,
+    goal: Goal,
     /// The wake-up descriptor of the run's cancel token, made on the first task.
     cancel_watch: Mutex<Option<Arc<CancelWatch>>>,
     retries: u32,
@@ -254,20 +278,33 @@ impl ExecSearch {
         if spec.retries > MAX_RETRIES {
             return Err(ExecError::BadRetries(spec.retries));
         }
+        let limits = limits(spec)?;
+        let (workers, goal) = worker_options(spec, limits)?;
         Ok(Self {
             template,
             inputs,
             source,
             match_stdout,
-            limits: limits(spec)?,
+            limits,
             running: Mutex::new(HashMap::new()),
             notable_inputs: Mutex::new(HashMap::new()),
             fatal: OnceLock::new(),
             retries: spec.retries,
             keep: Keep::open(spec)?,
             tally: Tally::default(),
+            workers,
+            goal,
             cancel_watch: Mutex::new(None),
         })
+    }
+
+    /// A fatal message, reported once: the first worker to fail says it, the others stand down.
+    fn fatal_once(&self, message: String) -> Outcome {
+        if self.fatal.set(()).is_ok() {
+            Outcome::Fatal(message)
+        } else {
+            Outcome::Cancelled
+        }
     }
 
     /// The input of `task`, taken from the lazy reader's buffer or computed from the range;
@@ -327,22 +364,55 @@ impl ExecSearch {
             reason: os_reason(err),
         }
         .to_string();
-        // The first worker to fail reports it; the others stand down quietly.
-        if self.fatal.set(()).is_ok() {
-            Outcome::Fatal(message)
-        } else {
-            Outcome::Cancelled
-        }
+        self.fatal_once(message)
     }
 }
 
 impl Search for ExecSearch {
     fn name(&self) -> &str {
-        "exec"
+        if self.workers.is_some() {
+            "exec --worker"
+        } else {
+            "exec"
+        }
     }
 
     fn params(&self) -> String {
         format!("{} <- {}", self.template.display(), self.source)
+    }
+
+    fn goal(&self) -> Goal {
+        self.goal
+    }
+
+    fn tight_batches(&self) -> bool {
+        self.workers.is_some()
+    }
+
+    fn run_batch(
+        &self,
+        tasks: std::ops::Range<u64>,
+        cancel: &CancelToken,
+        notable: &mut dyn FnMut(u64, Outcome),
+    ) -> u64 {
+        let Some(workers) = &self.workers else {
+            return crate::search::run_each(self, tasks, cancel, notable);
+        };
+        if self.fatal.get().is_some() {
+            return 0;
+        }
+        let feed = match &self.inputs {
+            Inputs::Range(range) => worker::Feed::Range(range),
+            Inputs::Lines(lines) => worker::Feed::Lines(lines),
+        };
+        match workers.run_batch(feed, tasks.clone(), cancel, notable) {
+            Ok(ran) => ran,
+            Err(message) => {
+                // The first id carries the fatal error; the rest count as cancelled.
+                notable(tasks.start, self.fatal_once(message));
+                1
+            }
+        }
     }
 
     fn space(&self) -> u64 {
@@ -375,6 +445,9 @@ impl Search for ExecSearch {
     }
 
     fn task_detail(&self, task: u64) -> Option<String> {
+        if let Some(workers) = &self.workers {
+            return workers.detail(task);
+        }
         let running = lock(&self.running);
         let (input, pid) = running.get(&task)?;
         Some(format!("input={} pid={pid}", truncate(input, DETAIL_CHARS)))
@@ -383,6 +456,11 @@ impl Search for ExecSearch {
     fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
         if self.fatal.get().is_some() {
             return Outcome::Cancelled;
+        }
+        if self.workers.is_some() {
+            let mut outcome = Outcome::Miss;
+            let ran = self.run_batch(task..task + 1, cancel, &mut |_, found| outcome = found);
+            return if ran == 0 { Outcome::Cancelled } else { outcome };
         }
         let input = match self.input(task) {
             Some(Ok(input)) => input,
@@ -654,6 +732,62 @@ fn limits(spec: &ExecSpec) -> Result<Limits, ExecError> {
         timeout,
         grace: Duration::from_secs_f64(spec.grace_s),
     })
+}
+
+/// The worker processes and score direction that `--worker`, `--window` and `--goal` ask for.
+fn worker_options(spec: &ExecSpec, limits: Limits) -> Result<(Option<worker::Workers>, Goal), ExecError> {
+    let goal = match spec.goal.as_deref() {
+        None => Goal::None,
+        Some("max") => Goal::Maximize,
+        Some("min") => Goal::Minimize,
+        Some(other) => {
+            return Err(ExecError::Worker(format!(
+                "--goal must be max or min, got {other:?}"
+            )));
+        }
+    };
+    let needs_worker = |what: &str| Err(ExecError::Worker(format!("{what} needs --worker")));
+    if !spec.worker {
+        return match (spec.window, spec.goal.is_some()) {
+            (Some(_), _) => needs_worker("--window"),
+            (None, true) => needs_worker("--goal"),
+            (None, false) => Ok((None, goal)),
+        };
+    }
+    let window = spec.window.unwrap_or(DEFAULT_WINDOW);
+    if !(1..=MAX_WINDOW).contains(&window) {
+        return Err(ExecError::Worker(format!(
+            "--window must be between 1 and {MAX_WINDOW}, got {window}"
+        )));
+    }
+    if spec.match_stdout.is_some() {
+        return Err(ExecError::Worker(
+            "--match-stdout does not apply to --worker (workers answer in lines)".into(),
+        ));
+    }
+    // The job log, kept output and retries are about one process per input.
+    let per_process = [
+        (spec.retries > 0, "--retries"),
+        (spec.joblog.is_some(), "--joblog"),
+        (spec.results.is_some(), "--results"),
+        (spec.output, "--output"),
+    ];
+    if let Some((_, flag)) = per_process.iter().find(|(given, _)| *given) {
+        return Err(ExecError::Worker(format!(
+            "{flag} does not apply to --worker (it is about one process per input)"
+        )));
+    }
+    if spec
+        .command
+        .iter()
+        .any(|arg| arg.contains("{}") || arg.contains("{#}"))
+    {
+        return Err(ExecError::Worker(
+            "--worker feeds inputs on stdin: the command takes no {} or {#}".into(),
+        ));
+    }
+    let workers = worker::Workers::new(spec.command.clone(), window, limits);
+    Ok((Some(workers), goal))
 }
 
 fn compile(pattern: &str) -> Result<regex::Regex, ExecError> {

@@ -1,0 +1,898 @@
+//! `exec --worker`: one long-lived process per pool worker, fed one input line per task on stdin, answering one line per input in order, with a window of inputs in flight.
+
+use super::answer::{Answer, parse_answer};
+use super::{ExecError, IntRange, LazyLines, Limits, os_reason, truncate};
+use crate::cancel::CancelToken;
+use crate::search::Outcome;
+use crate::sync::lock;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::ops::Range;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Default largest number of inputs in flight per worker process.
+pub const DEFAULT_WINDOW: usize = 4096;
+/// Largest `--window` accepted.
+pub const MAX_WINDOW: usize = 1 << 16;
+/// Work kept in flight per worker, by the measured time per answer: the window is
+/// this over the mean answer time (so slow tasks get a window of 1).
+const WINDOW_TARGET_NS: f64 = 2_000_000.0;
+/// Longest sleep between looks at the cancel token.
+const SLICE: Duration = Duration::from_millis(5);
+/// How long after SIGKILL a worker may take to vanish before we stop waiting.
+const AFTER_KILL: Duration = Duration::from_secs(2);
+/// Longest answer line kept; a longer one is garbage.
+const MAX_LINE: usize = 1 << 20;
+/// Bytes of a worker's stderr kept for fault messages.
+const STDERR_TAIL: usize = 2048;
+/// Restarts in a row without a single answer after which the command is fatal.
+const QUICK_DEATHS: u32 = 3;
+/// The Python helper, written where worker processes can import it.
+const PYTHON_HELPER: &str = include_str!("../../assets/python/poolwatch_worker.py");
+
+/// What a worker process is doing, for the workers table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum ProcState {
+    Starting = 0,
+    Busy = 1,
+    Restarting = 2,
+    Stopping = 3,
+}
+
+/// Live facts about one worker process, shared with the dashboard.
+#[derive(Debug, Default)]
+pub struct ProcStatus {
+    pid: AtomicU32,
+    state: AtomicU8,
+    answered: AtomicU64,
+    restarts: AtomicU64,
+    window: AtomicU64,
+}
+
+impl ProcStatus {
+    /// `pid=123 busy answered=4567 window=512 restarts=1`.
+    fn describe(&self) -> String {
+        let state = match self.state.load(Ordering::Relaxed) {
+            0 => "starting",
+            1 => "busy",
+            2 => "restarting",
+            _ => "stopping",
+        };
+        let mut text = format!(
+            "pid={} {state} answered={} window={}",
+            self.pid.load(Ordering::Relaxed),
+            self.answered.load(Ordering::Relaxed),
+            self.window.load(Ordering::Relaxed),
+        );
+        let restarts = self.restarts.load(Ordering::Relaxed);
+        if restarts > 0 {
+            text.push_str(&format!(" restarts={restarts}"));
+        }
+        text
+    }
+
+    fn set_state(&self, state: ProcState) {
+        self.state.store(state as u8, Ordering::Relaxed);
+    }
+}
+
+/// Where inputs come from, as the batch driver sees them.
+#[derive(Clone, Copy)]
+pub(super) enum Feed<'a> {
+    /// Integers computed from the task id.
+    Range(&'a IntRange),
+    /// Lines taken once from the lazy reader (kept while in flight).
+    Lines(&'a LazyLines),
+}
+
+/// The worker processes of one `exec --worker` search.
+pub struct Workers {
+    command: Vec<String>,
+    window_max: usize,
+    limits: Limits,
+    /// Distinguishes this search's processes in a thread's slot.
+    id: u64,
+    /// The status of the process running each batch, by the batch's first task.
+    running: Mutex<HashMap<u64, Arc<ProcStatus>>>,
+}
+
+thread_local! {
+    /// The worker process owned by this pool thread, with the id of its search.
+    /// Dropped (stdin closed, then the group killed) when the thread ends.
+    static OWNED: RefCell<Option<(u64, WorkerProc)>> = const { RefCell::new(None) };
+}
+
+impl Workers {
+    /// Worker processes running `command`, at most `window_max` inputs in flight each.
+    pub fn new(command: Vec<String>, window_max: usize, limits: Limits) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Self {
+            command,
+            window_max: window_max.clamp(1, MAX_WINDOW),
+            limits,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            running: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The workers-table line for the batch that starts at `task`.
+    pub fn detail(&self, task: u64) -> Option<String> {
+        lock(&self.running).get(&task).map(|status| status.describe())
+    }
+
+    /// Runs `tasks` through this thread's worker process (started on first use).
+    /// Returns how many ids ran (a prefix) or the message of a fatal error.
+    pub(super) fn run_batch(
+        &self,
+        feed: Feed<'_>,
+        tasks: Range<u64>,
+        cancel: &CancelToken,
+        notable: &mut dyn FnMut(u64, Outcome),
+    ) -> Result<u64, String> {
+        let mut owned = OWNED.with(|slot| slot.borrow_mut().take());
+        let mut proc = match owned.take() {
+            Some((id, proc)) if id == self.id => proc,
+            _ => WorkerProc::spawn(&self.command, Arc::default())?,
+        };
+        lock(&self.running).insert(tasks.start, Arc::clone(&proc.status));
+        let mut driver = Driver {
+            workers: self,
+            feed,
+            window: Window::new(tasks.start),
+            end: tasks.end,
+            quick_deaths: 0,
+            input_error: None,
+        };
+        let ran = driver.drive(&mut proc, cancel, notable);
+        lock(&self.running).remove(&tasks.start);
+        if proc.alive() {
+            OWNED.with(|slot| *slot.borrow_mut() = Some((self.id, proc)));
+        }
+        ran.map(|next| next - tasks.start)
+    }
+}
+
+/// The inputs of a batch on their way: `first..next` are in flight (sent, unanswered).
+struct Window {
+    first: u64,
+    next: u64,
+    /// While `first < retry_until`, inputs go one at a time (after a fault, to find its culprit).
+    retry_until: u64,
+    /// Input lines of `first..` already taken from a line source (empty for ranges).
+    kept: VecDeque<String>,
+    /// When each burst of inputs was sent: (its first task, the time).
+    bursts: VecDeque<(u64, Instant)>,
+    /// When the last answer arrived.
+    last_answer: Option<Instant>,
+}
+
+impl Window {
+    fn new(start: u64) -> Self {
+        Self {
+            first: start,
+            next: start,
+            retry_until: start,
+            kept: VecDeque::new(),
+            bursts: VecDeque::new(),
+            last_answer: None,
+        }
+    }
+
+    fn in_flight(&self) -> u64 {
+        self.next - self.first
+    }
+
+    /// Since when the worker has been on the oldest input: sent, or the answer before it.
+    fn head_since(&mut self) -> Option<Instant> {
+        if self.in_flight() == 0 {
+            return None;
+        }
+        while self.bursts.len() > 1 && self.bursts[1].0 <= self.first {
+            self.bursts.pop_front();
+        }
+        let sent = self.bursts.front().map(|(_, at)| *at)?;
+        Some(self.last_answer.map_or(sent, |answer| answer.max(sent)))
+    }
+}
+
+/// Why a worker process had to be replaced.
+enum Fault {
+    /// It exited or closed its stdout.
+    Died,
+    /// The oldest input in flight ran past `--timeout`.
+    TimedOut,
+    /// An answer line too long to be one.
+    Overlong,
+}
+
+/// One batch's run through a worker process.
+struct Driver<'a> {
+    workers: &'a Workers,
+    feed: Feed<'a>,
+    window: Window,
+    end: u64,
+    quick_deaths: u32,
+    /// Reading the input failed: the run cannot go on.
+    input_error: Option<String>,
+}
+
+impl Driver<'_> {
+    /// Sends inputs and reads answers until the batch is answered, cancelled or fatal.
+    fn drive(
+        &mut self,
+        proc: &mut WorkerProc,
+        cancel: &CancelToken,
+        notable: &mut dyn FnMut(u64, Outcome),
+    ) -> Result<u64, String> {
+        proc.status.set_state(ProcState::Busy);
+        loop {
+            if self.window.first >= self.end {
+                return Ok(self.end);
+            }
+            if cancel.is_cancelled() {
+                proc.status.set_state(ProcState::Stopping);
+                proc.kill(self.workers.limits.grace);
+                return Ok(self.window.first);
+            }
+            self.fill(proc);
+            if let Some(message) = self.input_error.take() {
+                return Err(message);
+            }
+            let head_deadline = self.head_deadline();
+            let head_since = self.window.head_since();
+            let before = self.window.first;
+            // The first answers of a new process include its start-up: not a task's time.
+            let started = proc.answered_since_spawn > 0;
+            let fault = proc.exchange(head_deadline, &mut |line| self.answer(line, notable));
+            if self.window.first > before {
+                let now = Instant::now();
+                if let Some(since) = head_since.filter(|_| started) {
+                    proc.measure(self.window.first - before, now.saturating_duration_since(since));
+                }
+                self.window.last_answer = Some(now);
+                self.quick_deaths = 0;
+            }
+            let fault = match fault {
+                Some(fault) => Some(fault),
+                None => head_deadline
+                    .filter(|deadline| Instant::now() >= *deadline)
+                    .map(|_| Fault::TimedOut),
+            };
+            if let Some(fault) = fault {
+                self.recover(proc, &fault, notable)?;
+            }
+        }
+    }
+
+    /// Writes inputs until the window is full or the batch is all sent.
+    fn fill(&mut self, proc: &mut WorkerProc) {
+        let window = &mut self.window;
+        let limit = if window.first < window.retry_until {
+            1
+        } else {
+            proc.window(self.workers.window_max)
+        };
+        let burst_start = window.next;
+        while window.next < self.end && window.in_flight() < limit {
+            let task = window.next;
+            match self.feed {
+                Feed::Range(range) => write_number(&mut proc.out, i128::from(range.start) + i128::from(task)),
+                Feed::Lines(lines) => {
+                    let index = usize::try_from(task - window.first).unwrap_or(usize::MAX);
+                    if index >= window.kept.len() {
+                        match lines.take(task) {
+                            Some(Err(message)) => {
+                                self.input_error = Some(message);
+                                break;
+                            }
+                            taken => window
+                                .kept
+                                .push_back(taken.and_then(Result::ok).unwrap_or_default()),
+                        }
+                    }
+                    if let Some(text) = window.kept.get(index) {
+                        proc.out.extend_from_slice(text.as_bytes());
+                    }
+                }
+            }
+            proc.out.push(b'\n');
+            window.next += 1;
+        }
+        if window.next > burst_start {
+            window.bursts.push_back((burst_start, Instant::now()));
+        }
+    }
+
+    fn head_deadline(&mut self) -> Option<Instant> {
+        let timeout = self.workers.limits.timeout?;
+        self.window.head_since().map(|since| since + timeout)
+    }
+
+    /// The input text of an in-flight task.
+    fn input_of(&self, task: u64) -> String {
+        match self.feed {
+            Feed::Range(range) => range.input(task),
+            Feed::Lines(_) => {
+                let index = usize::try_from(task - self.window.first).unwrap_or(usize::MAX);
+                self.window.kept.get(index).cloned().unwrap_or_default()
+            }
+        }
+    }
+
+    /// One answer line for the oldest input in flight; an extra line is an error.
+    fn answer(&mut self, line: &[u8], notable: &mut dyn FnMut(u64, Outcome)) {
+        let task = self.window.first;
+        if task >= self.window.next {
+            let text = String::from_utf8_lossy(line);
+            notable(
+                task.saturating_sub(1),
+                Outcome::Error(format!(
+                    "the worker answered a line with no input in flight: {:?}",
+                    truncate(&text, 80)
+                )),
+            );
+            return;
+        }
+        let outcome = match parse_answer(line) {
+            Answer::Miss => Outcome::Miss,
+            Answer::Score(score) => Outcome::Scored(score),
+            Answer::Match { value, score } => {
+                let input = self.input_of(task);
+                let value = match value {
+                    Some(value) => format!("{input}: {value}"),
+                    None => input,
+                };
+                Outcome::Match { value, score }
+            }
+            Answer::Error(message) => Outcome::Error(format!("{}: {message}", self.input_of(task))),
+            Answer::Garbage => {
+                let text = String::from_utf8_lossy(line);
+                Outcome::Error(format!(
+                    "{}: unreadable answer line {:?} (expected 0, 1 [VALUE], s SCORE, e MESSAGE or a JSON object)",
+                    self.input_of(task),
+                    truncate(&text, 80)
+                ))
+            }
+        };
+        if !matches!(outcome, Outcome::Miss) {
+            notable(task, outcome);
+        }
+        self.window.first += 1;
+        if !self.window.kept.is_empty() {
+            self.window.kept.pop_front();
+        }
+    }
+
+    /// Replaces a faulty worker. With one input in flight that input is the culprit (an
+    /// error); with several, they are sent again one at a time to find it.
+    fn recover(
+        &mut self,
+        proc: &mut WorkerProc,
+        fault: &Fault,
+        notable: &mut dyn FnMut(u64, Outcome),
+    ) -> Result<(), String> {
+        proc.status.set_state(ProcState::Restarting);
+        let old_pid = proc.pid();
+        let status = proc.kill(self.workers.limits.grace);
+        let what = match fault {
+            Fault::Died => match status {
+                Some(status) => describe_exit(status),
+                None => "closed its output".to_string(),
+            },
+            Fault::TimedOut => {
+                let secs = self.workers.limits.timeout.unwrap_or_default().as_secs_f64();
+                format!("timed out after {secs} s")
+            }
+            Fault::Overlong => format!("answered a line longer than {MAX_LINE} bytes"),
+        };
+        let stderr = proc.stderr_tail();
+        if proc.answered_since_spawn == 0 && matches!(fault, Fault::Died) {
+            self.quick_deaths += 1;
+            if self.quick_deaths >= QUICK_DEATHS {
+                return Err(format!(
+                    "worker '{}' exited {QUICK_DEATHS} times in a row without answering: {what}{stderr}",
+                    self.workers.command.join(" ")
+                ));
+            }
+        }
+        let status_arc = Arc::clone(&proc.status);
+        *proc = WorkerProc::spawn(&self.workers.command, status_arc)?;
+        proc.status.restarts.fetch_add(1, Ordering::Relaxed);
+        let note = format!(
+            "worker pid {old_pid} {what}; restarted as pid {}{stderr}",
+            proc.pid()
+        );
+        let window = &mut self.window;
+        match window.in_flight() {
+            0 => {}
+            1 => {
+                let task = window.first;
+                let input = self.input_of(task);
+                notable(task, Outcome::Error(format!("{input}: {note}")));
+                self.window.first += 1;
+                if !self.window.kept.is_empty() {
+                    self.window.kept.pop_front();
+                }
+            }
+            _ => window.retry_until = window.next,
+        }
+        self.window.next = self.window.first;
+        self.window.bursts.clear();
+        self.window.last_answer = None;
+        proc.status.set_state(ProcState::Busy);
+        Ok(())
+    }
+}
+
+/// Appends `value` in decimal (a hand-rolled loop: `fmt` costs more than the rest of a task).
+fn write_number(out: &mut Vec<u8>, value: i128) {
+    let Ok(value) = i64::try_from(value) else {
+        let _infallible = write!(out, "{value}");
+        return;
+    };
+    if value < 0 {
+        out.push(b'-');
+    }
+    let mut rest = value.unsigned_abs();
+    let mut digits = [0_u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // `rest % 10` is below 10: the cast cannot truncate.
+        digits[at] = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// One running worker process: its pipes, buffers and status.
+struct WorkerProc {
+    child: Child,
+    pgid: libc::pid_t,
+    stdin: Option<File>,
+    stdout: Option<File>,
+    stderr: Option<File>,
+    exit_fd: Option<OwnedFd>,
+    /// Input bytes not yet written.
+    out: Vec<u8>,
+    out_at: usize,
+    /// Answer bytes after the last complete line.
+    partial: Vec<u8>,
+    stderr_tail: VecDeque<u8>,
+    /// Reused read buffer for answers.
+    read_buffer: Vec<u8>,
+    status: Arc<ProcStatus>,
+    /// Mean nanoseconds per answer (0 until measured).
+    mean_answer_ns: f64,
+    answered_since_spawn: u64,
+    exited: Option<ExitStatus>,
+}
+
+impl WorkerProc {
+    /// Starts `command` in its own process group, killed if its parent thread dies.
+    fn spawn(command: &[String], status: Arc<ProcStatus>) -> Result<Self, String> {
+        let (program, args) = command
+            .split_first()
+            .ok_or_else(|| ExecError::EmptyCommand.to_string())?;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(dir) = python_helper_dir() {
+            let mut path = dir.clone().into_os_string();
+            if let Some(old) = std::env::var_os("PYTHONPATH").filter(|old| !old.is_empty()) {
+                path.push(":");
+                path.push(old);
+            }
+            cmd.env("PYTHONPATH", path);
+        }
+        // SAFETY: getpid is async-signal-safe and has no preconditions.
+        let parent = unsafe { libc::getpid() };
+        // SAFETY: the closure runs in the child between fork and exec and only calls
+        // prctl and getppid, which are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                if libc::getppid() != parent {
+                    return Err(io::Error::other("poolwatch exited before the worker started"));
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|err| {
+            ExecError::CannotRun {
+                program: program.clone(),
+                reason: os_reason(&err),
+            }
+            .to_string()
+        })?;
+        let pgid = libc::pid_t::try_from(child.id()).unwrap_or(0);
+        let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
+            signal_group(pgid, libc::SIGKILL);
+            let _reaped = child.wait();
+            return Err("cannot set up the worker's pipes".to_string());
+        };
+        let files = [OwnedFd::from(stdin), OwnedFd::from(stdout), OwnedFd::from(stderr)];
+        for fd in &files {
+            let _best_effort = set_nonblocking(fd.as_raw_fd());
+        }
+        let [stdin, stdout, stderr] = files.map(File::from);
+        status.pid.store(child.id(), Ordering::Relaxed);
+        status.answered.store(0, Ordering::Relaxed);
+        status.set_state(ProcState::Starting);
+        Ok(Self {
+            child,
+            pgid,
+            stdin: Some(stdin),
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+            exit_fd: pidfd_open(pgid),
+            out: Vec::new(),
+            out_at: 0,
+            partial: Vec::new(),
+            stderr_tail: VecDeque::new(),
+            read_buffer: vec![0; 64 * 1024],
+            status,
+            mean_answer_ns: 0.0,
+            answered_since_spawn: 0,
+            exited: None,
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn alive(&self) -> bool {
+        self.exited.is_none() && self.stdout.is_some()
+    }
+
+    /// Inputs to keep in flight: the work of [`WINDOW_TARGET_NS`] at the measured answer rate.
+    fn window(&self, max: usize) -> u64 {
+        let window = if self.mean_answer_ns <= 0.0 {
+            1
+        } else {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a positive ratio clamped below"
+            )]
+            let window = (WINDOW_TARGET_NS / self.mean_answer_ns).min(1e9) as usize;
+            window.clamp(1, max)
+        };
+        let window = u64::try_from(window).unwrap_or(1);
+        self.status.window.store(window, Ordering::Relaxed);
+        window
+    }
+
+    /// Writes what it can, waits for news (answers, exit, room to write) until `deadline`
+    /// or a slice, and passes each complete answer line to `answer`.
+    fn exchange(&mut self, deadline: Option<Instant>, answer: &mut dyn FnMut(&[u8])) -> Option<Fault> {
+        if let Some(fault) = self.write_some() {
+            return Some(fault);
+        }
+        let mut wait = SLICE;
+        if let Some(deadline) = deadline {
+            wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+        }
+        self.poll(wait);
+        self.drain_stderr();
+        let (_answers, fault) = self.read_answers(answer);
+        if fault.is_some() {
+            return fault;
+        }
+        if self.exit_fd.is_some() && self.exited.is_none() {
+            self.exited = self.child.try_wait().ok().flatten();
+        }
+        // Exited: its last answers are read above; now it is a fault.
+        self.exited.is_some().then_some(Fault::Died)
+    }
+
+    /// Folds `answers` answered in `took` into the mean time per answer.
+    fn measure(&mut self, answers: u64, took: Duration) {
+        #[expect(clippy::cast_precision_loss, reason = "a mean needs no exact integer")]
+        let sample = took.as_secs_f64() * 1e9 / answers as f64;
+        self.mean_answer_ns = if self.mean_answer_ns <= 0.0 {
+            sample
+        } else {
+            0.7 * self.mean_answer_ns + 0.3 * sample
+        };
+    }
+
+    /// Writes pending input bytes without blocking; a closed stdin is a dead worker.
+    fn write_some(&mut self) -> Option<Fault> {
+        let Some(stdin) = self.stdin.as_mut() else {
+            return (self.out_at < self.out.len()).then_some(Fault::Died);
+        };
+        while self.out_at < self.out.len() {
+            match stdin.write(&self.out[self.out_at..]) {
+                Ok(0) => return Some(Fault::Died),
+                Ok(written) => self.out_at += written,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    self.stdin = None;
+                    return Some(Fault::Died);
+                }
+            }
+        }
+        if self.out_at == self.out.len() {
+            self.out.clear();
+            self.out_at = 0;
+        }
+        None
+    }
+
+    fn poll(&self, wait: Duration) {
+        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(4);
+        let mut add = |fd: Option<RawFd>, events: libc::c_short| {
+            if let Some(fd) = fd {
+                fds.push(libc::pollfd {
+                    fd,
+                    events,
+                    revents: 0,
+                });
+            }
+        };
+        add(self.stdout.as_ref().map(AsRawFd::as_raw_fd), libc::POLLIN);
+        add(self.stderr.as_ref().map(AsRawFd::as_raw_fd), libc::POLLIN);
+        add(self.exit_fd.as_ref().map(AsRawFd::as_raw_fd), libc::POLLIN);
+        if self.out_at < self.out.len() {
+            add(self.stdin.as_ref().map(AsRawFd::as_raw_fd), libc::POLLOUT);
+        }
+        let wait_ms = libc::c_int::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(5);
+        let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
+        // SAFETY: `fds` is a valid array of `count` pollfd structs that outlives the call.
+        unsafe {
+            libc::poll(fds.as_mut_ptr(), count, wait_ms);
+        }
+    }
+
+    /// Reads every answer available now; returns how many and any fault (EOF, an overlong line).
+    fn read_answers(&mut self, answer: &mut dyn FnMut(&[u8])) -> (u64, Option<Fault>) {
+        let Some(stdout) = self.stdout.as_mut() else {
+            return (0, Some(Fault::Died));
+        };
+        let buffer = &mut self.read_buffer;
+        let mut count = 0;
+        loop {
+            match stdout.read(buffer) {
+                Ok(0) => {
+                    self.stdout = None;
+                    return (self.counted(count), Some(Fault::Died));
+                }
+                Ok(read) => {
+                    let mut data = &buffer[..read];
+                    while let Some(at) = data.iter().position(|b| *b == b'\n') {
+                        if self.partial.is_empty() {
+                            answer(&data[..at]);
+                        } else {
+                            self.partial.extend_from_slice(&data[..at]);
+                            answer(&self.partial);
+                            self.partial.clear();
+                        }
+                        count += 1;
+                        data = &data[at + 1..];
+                    }
+                    self.partial.extend_from_slice(data);
+                    if self.partial.len() > MAX_LINE {
+                        return (self.counted(count), Some(Fault::Overlong));
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    self.stdout = None;
+                    return (self.counted(count), Some(Fault::Died));
+                }
+            }
+        }
+        (self.counted(count), None)
+    }
+
+    /// Adds `count` answers to the tallies; returns it.
+    fn counted(&mut self, count: u64) -> u64 {
+        self.answered_since_spawn += count;
+        self.status.answered.fetch_add(count, Ordering::Relaxed);
+        count
+    }
+
+    /// Keeps the last [`STDERR_TAIL`] bytes the worker wrote on stderr.
+    fn drain_stderr(&mut self) {
+        let Some(stderr) = self.stderr.as_mut() else {
+            return;
+        };
+        let mut buffer = [0_u8; 8192];
+        loop {
+            match stderr.read(&mut buffer) {
+                Ok(0) => break self.stderr = None,
+                Ok(read) => {
+                    self.stderr_tail.extend(&buffer[..read]);
+                    let excess = self.stderr_tail.len().saturating_sub(STDERR_TAIL);
+                    self.stderr_tail.drain(..excess);
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// The last lines of stderr, each on its own indented line (empty when there are none).
+    fn stderr_tail(&mut self) -> String {
+        self.drain_stderr();
+        let bytes: Vec<u8> = self.stderr_tail.iter().copied().collect();
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
+        let mut tail = String::new();
+        for line in &lines[lines.len().saturating_sub(3)..] {
+            tail.push_str("\n  ");
+            tail.push_str(&truncate(line, 200));
+        }
+        tail
+    }
+
+    /// Ends the worker: SIGTERM to its group, SIGKILL after `grace`; reaps it.
+    fn kill(&mut self, grace: Duration) -> Option<ExitStatus> {
+        self.stdin = None;
+        if self.exited.is_none() {
+            signal_group(self.pgid, libc::SIGTERM);
+            signal_group(self.pgid, libc::SIGCONT);
+            self.wait_exit(grace);
+        }
+        self.finish()
+    }
+
+    /// Waits up to `limit` for the leader to exit (without reaping it).
+    fn wait_exit(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.exited.is_none() && Instant::now() < deadline {
+            self.drain_stderr();
+            if let Some(fd) = &self.exit_fd {
+                let mut pfd = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                let wait = deadline.saturating_duration_since(Instant::now()).min(SLICE);
+                let wait_ms = libc::c_int::try_from(wait.as_millis()).unwrap_or(5).max(1);
+                // SAFETY: one valid pollfd that outlives the call.
+                unsafe {
+                    libc::poll(&raw mut pfd, 1, wait_ms);
+                }
+            } else {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            self.exited = self.child.try_wait().ok().flatten();
+        }
+    }
+
+    /// SIGKILL to whatever is left of the group, then reaps the leader.
+    fn finish(&mut self) -> Option<ExitStatus> {
+        signal_group(self.pgid, libc::SIGKILL);
+        if self.exited.is_none() {
+            self.wait_exit(AFTER_KILL);
+        }
+        self.stdout = None;
+        self.stderr = None;
+        self.exit_fd = None;
+        self.exited
+    }
+}
+
+impl Drop for WorkerProc {
+    /// Closes stdin so a well-behaved worker exits, then kills what remains of its group.
+    fn drop(&mut self) {
+        self.status.set_state(ProcState::Stopping);
+        self.stdin = None;
+        if self.exited.is_none() {
+            self.wait_exit(Duration::from_millis(500));
+        }
+        self.finish();
+    }
+}
+
+/// Describes how a process ended.
+fn describe_exit(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => format!("was killed by signal {signal}"),
+        _ => format!("ended with {status}"),
+    }
+}
+
+fn signal_group(pgid: libc::pid_t, signal: libc::c_int) {
+    if pgid > 0 {
+        // SAFETY: kill(2) with a negative pid signals one process group; no memory effects.
+        unsafe {
+            libc::kill(-pgid, signal);
+        }
+    }
+}
+
+fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on a descriptor we own, with integer flags only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A descriptor that becomes readable when `pid` exits (Linux 5.3+); `None` where unsupported.
+fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = RawFd::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+    // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A private directory holding `poolwatch_worker.py`, put on workers' `PYTHONPATH`
+/// so `from poolwatch_worker import serve` works wherever poolwatch runs from.
+pub fn python_helper_dir() -> Option<&'static std::path::PathBuf> {
+    static DIR: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| write_python_helper().ok()).as_ref()
+}
+
+fn write_python_helper() -> io::Result<std::path::PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    let dir = std::env::temp_dir().join(format!("poolwatch-python-{uid}"));
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => {}
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(err) => return Err(err),
+    }
+    let meta = std::fs::symlink_metadata(&dir)?;
+    if !meta.is_dir() || meta.uid() != uid || meta.permissions().mode() & 0o077 != 0 {
+        return Err(io::Error::other("the helper directory is not private"));
+    }
+    let path = dir.join("poolwatch_worker.py");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(PYTHON_HELPER) {
+        let temp = dir.join(format!("poolwatch_worker.py.{}", std::process::id()));
+        std::fs::write(&temp, PYTHON_HELPER)?;
+        std::fs::rename(&temp, &path)?;
+    }
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        let mut out = Vec::new();
+        for value in [
+            0_i128,
+            7,
+            -7,
+            1_234_567,
+            i128::from(i64::MIN),
+            i128::from(i64::MAX) + 1,
+        ] {
+            out.clear();
+            write_number(&mut out, value);
+            assert_eq!(String::from_utf8_lossy(&out), value.to_string());
+        }
+    }
+}

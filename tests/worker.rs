@@ -1,0 +1,524 @@
+//! `poolwatch exec --worker` end to end with real worker processes: Python and shell workers, crashes, garbage, hangs, halts and orphans.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
+
+use serde_json::Value;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn poolwatch() -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("poolwatch"));
+    command.args(["--headless", "--json"]);
+    command
+}
+
+/// Waits for `child` at most `limit`, killing it (and failing) past that.
+fn finish(mut child: Child, limit: Duration) -> Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("poolwatch still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn spawn(args: &[&str]) -> Child {
+    poolwatch()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn summary_of(output: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {stdout:?} / {}", String::from_utf8_lossy(&output.stderr)))
+}
+
+fn run(args: &[&str]) -> (Value, Output) {
+    let output = finish(spawn(args), Duration::from_secs(90));
+    (summary_of(&output), output)
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("poolwatch-worker-{}-{n}-{name}", std::process::id()))
+}
+
+/// A token no other process on the machine has in its command line.
+fn token() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "tok{}x{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Live (not zombie) processes whose command line contains `token`: (pid, process group).
+fn alive_with(token: &str) -> Vec<(i32, i32)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(after) = stat.rfind(')').map(|at| &stat[at + 2..]) else {
+            continue;
+        };
+        let fields: Vec<&str> = after.split(' ').collect();
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if fields[0] != "Z" && cmdline.contains(token) && !cmdline.contains("--headless") {
+            found.push((pid, fields[2].parse().unwrap_or(0)));
+        }
+    }
+    found
+}
+
+fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    done()
+}
+
+/// The `error` events' messages in a `--log` file.
+fn error_messages(log: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|event| event["event"] == "error")
+        .map(|event| event["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const PY_MATCH_5000: &str = "from poolwatch_worker import serve\nserve(lambda p: p == 5000)";
+
+#[test]
+fn a_python_function_served_by_the_helper_halts_on_its_first_true() {
+    let (summary, output) = run(&[
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100000",
+        "--",
+        "python3",
+        "-c",
+        PY_MATCH_5000,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["halt_reason"], "match");
+    assert_eq!(summary["matches"][0]["task"], 5000);
+    assert_eq!(summary["matches"][0]["value"], "5000");
+    assert_eq!(summary["errors"], 0);
+    let (completed, cancelled) = (
+        summary["completed"].as_u64().unwrap(),
+        summary["cancelled"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        completed + cancelled,
+        summary["submitted"].as_u64().unwrap(),
+        "{summary}"
+    );
+}
+
+#[test]
+fn python_scores_errors_and_values_come_through() {
+    let log = temp_path("py.jsonl");
+    let script = "from poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   if p == 7: raise ValueError('seven')\n\
+        \x20   if p == 9: return 'nine!'\n\
+        \x20   return float(p % 5)\n\
+        serve(f)";
+    let (summary, _) = run(&[
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--goal",
+        "min",
+        "--range",
+        "3..20",
+        "--",
+        "python3",
+        "-c",
+        script,
+    ]);
+    assert_eq!(summary["completed"], 17, "{summary}");
+    assert_eq!(summary["matches"][0]["value"], "9: nine!", "{summary}");
+    assert_eq!(summary["best"]["score"], 0.0, "{summary}");
+    assert_eq!(error_messages(&log), ["7: ValueError: seven"]);
+    std::fs::remove_file(&log).unwrap();
+}
+
+#[test]
+fn a_shell_while_read_loop_is_a_worker() {
+    let script = r#"while read x; do if [ "$x" = 42 ]; then echo "1 found $x"; else echo 0; fi; done"#;
+    let (summary, _) = run(&[
+        "-w", "3", "exec", "--worker", "--range", "0..500", "--", "sh", "-c", script,
+    ]);
+    assert_eq!(summary["halt_reason"], "match", "{summary}");
+    assert_eq!(summary["matches"][0]["value"], "42: found 42");
+}
+
+#[test]
+fn lines_of_a_file_are_inputs_too() {
+    let input = temp_path("lines.txt");
+    let text: String = (0..300).map(|i| format!("word{i}\n")).collect();
+    std::fs::write(&input, text).unwrap();
+    let script = "from poolwatch_worker import serve\nserve(lambda w: w == 'word250')";
+    let (summary, _) = run(&[
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--input",
+        input.to_str().unwrap(),
+        "--",
+        "python3",
+        "-c",
+        script,
+    ]);
+    assert_eq!(summary["matches"][0]["value"], "word250", "{summary}");
+    std::fs::remove_file(&input).unwrap();
+}
+
+#[test]
+fn a_worker_that_crashes_every_nth_input_is_restarted_and_only_those_inputs_fail() {
+    let log = temp_path("crash.jsonl");
+    let script = "import os\nfrom poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   if p % 100 == 37: os._exit(3)\n\
+        \x20   return False\n\
+        serve(f)";
+    let (summary, _) = run(&[
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..1000",
+        "--",
+        "python3",
+        "-c",
+        script,
+    ]);
+    assert_eq!(summary["completed"], 1000, "{summary}");
+    assert_eq!(summary["errors"], 10, "{summary}");
+    let mut messages = error_messages(&log);
+    messages.sort();
+    assert_eq!(messages.len(), 10);
+    for message in &messages {
+        let input: u64 = message.split(':').next().unwrap().parse().unwrap();
+        assert_eq!(input % 100, 37, "{message}");
+        assert!(
+            message.contains("exited with status 3; restarted as pid"),
+            "{message}"
+        );
+    }
+    std::fs::remove_file(&log).unwrap();
+}
+
+#[test]
+fn a_garbage_answer_is_an_error_naming_the_line() {
+    let log = temp_path("garbage.jsonl");
+    let script = r#"while read x; do if [ "$x" = 3 ]; then echo "banana split"; else echo 0; fi; done"#;
+    let (summary, _) = run(&[
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "1",
+        "exec",
+        "--worker",
+        "--range",
+        "0..10",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert_eq!(summary["completed"], 10, "{summary}");
+    let messages = error_messages(&log);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].starts_with("3: unreadable answer line \"banana split\""),
+        "{}",
+        messages[0]
+    );
+    std::fs::remove_file(&log).unwrap();
+}
+
+#[test]
+fn a_worker_that_never_answers_times_out_per_input() {
+    let log = temp_path("hang.jsonl");
+    let script = r#"while read x; do if [ "$x" = 5 ]; then sleep 60; fi; echo 0; done"#;
+    let started = Instant::now();
+    let (summary, _) = run(&[
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "1",
+        "exec",
+        "--worker",
+        "--timeout",
+        "0.5",
+        "--grace",
+        "0.2",
+        "--range",
+        "0..12",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(summary["completed"], 12, "{summary}");
+    let messages = error_messages(&log);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].starts_with("5: worker pid "), "{}", messages[0]);
+    assert!(
+        messages[0].contains("timed out after 0.5 s; restarted as pid"),
+        "{}",
+        messages[0]
+    );
+    std::fs::remove_file(&log).unwrap();
+}
+
+#[test]
+fn a_command_that_keeps_dying_is_fatal_with_exit_2() {
+    let (summary, output) = run(&[
+        "-w", "2", "exec", "--worker", "--range", "0..100", "--", "sh", "-c", "exit 4",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{summary}");
+    let fatal = summary["fatal"].as_str().unwrap();
+    assert!(
+        fatal.contains("times in a row without answering: exited with status 4"),
+        "{fatal}"
+    );
+}
+
+#[test]
+fn no_worker_process_outlives_a_halt_now() {
+    let tok = token();
+    // Each worker also starts a grandchild in its group, which only a group kill ends.
+    let script = format!(
+        r#"sleep 600 & while read x; do if [ "$x" = 30 ]; then echo 1; else sleep 0.01; echo 0; fi; done # {tok}"#
+    );
+    let child = spawn(&[
+        "-w",
+        "3",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100000",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        wait_until(Duration::from_secs(10), || alive_with(&tok).len() >= 3),
+        "the workers never started"
+    );
+    let groups: Vec<i32> = alive_with(&tok).iter().map(|(_, group)| *group).collect();
+    let output = finish(child, Duration::from_secs(30));
+    let summary = summary_of(&output);
+    assert_eq!(summary["halt_reason"], "match", "{summary}");
+    let left = || live_in_groups(&groups);
+    assert!(
+        wait_until(Duration::from_secs(5), || left().is_empty()),
+        "outlived the run: {:?}",
+        left()
+    );
+}
+
+/// Live processes in any of `groups` (the workers and what they started).
+fn live_in_groups(groups: &[i32]) -> Vec<i32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(after) = stat.rfind(')').map(|at| &stat[at + 2..]) else {
+            continue;
+        };
+        let fields: Vec<&str> = after.split(' ').collect();
+        let group: i32 = fields[2].parse().unwrap_or(0);
+        if fields[0] != "Z" && groups.contains(&group) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[test]
+fn workers_die_with_a_killed_poolwatch() {
+    let tok = token();
+    let script = format!("while read x; do sleep 0.05; echo 0; done # {tok}");
+    let mut child = spawn(&[
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100000",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        wait_until(Duration::from_secs(10), || alive_with(&tok).len() >= 2),
+        "the workers never started"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        wait_until(Duration::from_secs(5), || alive_with(&tok).is_empty()),
+        "outlived poolwatch: {:?}",
+        alive_with(&tok)
+    );
+}
+
+#[test]
+fn each_worker_leads_its_own_process_group() {
+    let tok = token();
+    let script = format!("while read x; do sleep 0.05; echo 0; done # {tok}");
+    let mut child = spawn(&[
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100000",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(wait_until(Duration::from_secs(10), || alive_with(&tok).len() >= 2));
+    for (pid, group) in alive_with(&tok) {
+        assert_eq!(pid, group, "a worker must lead its own process group");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn worker_options_are_checked_up_front() {
+    for (args, message) in [
+        (
+            &["exec", "--window", "8", "--range", "0..3", "--", "true"][..],
+            "--window needs --worker",
+        ),
+        (
+            &["exec", "--worker", "--range", "0..3", "--", "echo", "{}"][..],
+            "takes no {} or {#}",
+        ),
+        (
+            &[
+                "exec", "--worker", "--goal", "up", "--range", "0..3", "--", "true",
+            ][..],
+            "--goal must be max or min",
+        ),
+        (
+            &[
+                "exec", "--worker", "--window", "0", "--range", "0..3", "--", "true",
+            ][..],
+            "--window must be between",
+        ),
+    ] {
+        let output = poolwatch().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
+fn the_workers_table_shows_each_worker_process_pid_state_and_answers() {
+    use poolwatch::internals::{ExecSearch, ExecSpec};
+    use poolwatch::{Run, RunConfig};
+    let spec = ExecSpec {
+        command: ["sh", "-c", "while read x; do sleep 0.002; echo 0; done"]
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        range: Some("0..1000000".into()),
+        input: None,
+        total: None,
+        match_stdout: None,
+        timeout_s: None,
+        grace_s: 2.0,
+        worker: true,
+        ..ExecSpec::default()
+    };
+    let search = std::sync::Arc::new(ExecSearch::new(&spec).unwrap());
+    let run = Run::start(search, &RunConfig::default().with_workers(2));
+    let answered = |detail: &str| -> u64 {
+        let field = detail
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("answered="));
+        field.and_then(|count| count.parse().ok()).unwrap_or(0)
+    };
+    let seen = wait_until(Duration::from_secs(30), || {
+        run.snapshot()
+            .workers
+            .iter()
+            .filter_map(|row| row.detail.clone())
+            .any(|detail| detail.starts_with("pid=") && detail.contains(" busy ") && answered(&detail) > 0)
+    });
+    let details: Vec<Option<String>> = run
+        .snapshot()
+        .workers
+        .iter()
+        .map(|row| row.detail.clone())
+        .collect();
+    run.halt_now();
+    let report = run.wait();
+    assert!(seen, "{details:?}");
+    assert_eq!(
+        report.counters.completed + report.counters.cancelled,
+        report.counters.submitted
+    );
+}
