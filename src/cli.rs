@@ -44,9 +44,21 @@ pub struct Cli {
     /// Dashboard frames per second while a run is live (1..=120)
     #[arg(long, global = true, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub fps: u32,
+    /// Continue the run logged in FILE (its --log): same search and options, completed ids not run again; appends to FILE
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Search ids N.. of the space (hashcat's --skip)
+    #[arg(long, global = true, value_name = "N")]
+    pub skip: Option<u64>,
+    /// Search at most N ids from the skip on (hashcat's --limit)
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
     /// The search to run [default: needle with the article's numbers]
     #[command(subcommand)]
     pub search: Option<SearchSpec>,
+    /// True when `--halt` was given on the command line (not its default): set by the launcher.
+    #[arg(skip)]
+    pub halt_given: bool,
 }
 
 fn parse_halt(text: &str) -> Result<HaltPolicy, String> {

@@ -6,6 +6,7 @@ use crate::journal::Journal;
 use crate::logformat::LogEvent;
 use crate::pool::{Event, HaltMode, Run};
 use crate::preset::Preset;
+use crate::resume::{Carried, Checkpoint};
 use crate::search::Search;
 use crate::summary::Summary;
 use crate::term::{FrameSync, Input};
@@ -28,6 +29,10 @@ pub struct LoopOptions {
     pub log_path: Option<PathBuf>,
     /// How often a live run writes a `progress` event to the log (`--status-every`).
     pub status_every: Duration,
+    /// `--skip`/`--limit`: the window `[start, end)` of the space every run searches.
+    pub window: Option<(u64, u64)>,
+    /// `--resume FILE`: the first launch of the logged search continues from this checkpoint.
+    pub resume: Option<Box<Checkpoint>>,
 }
 
 /// How the loop ended.
@@ -129,10 +134,27 @@ impl Controller {
                 return;
             }
         };
-        let config = preset.run_config();
+        let resumed = self
+            .options
+            .resume
+            .take_if(|checkpoint| checkpoint.spec == preset.spec);
+        let window = resumed
+            .as_ref()
+            .map_or(self.options.window, |checkpoint| checkpoint.start.window);
+        let done = resumed.as_ref().map(|checkpoint| checkpoint.done.clone());
+        let shard = resumed.as_ref().and_then(|checkpoint| checkpoint.start.shard);
+        let config = crate::resume::configure(preset.run_config(), window, done);
+        let config = crate::resume::with_logged_shard(config, shard);
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
-        let journal = Journal::start(log, &search, &config, Some(&preset.spec))
-            .with_status_every(self.options.status_every);
+        let spec = Some(&preset.spec);
+        let journal = match resumed {
+            None => Journal::start(log, &search, &config, spec),
+            Some(checkpoint) => {
+                let carried = Carried::from_checkpoint(&checkpoint, search.goal());
+                Journal::resume(log, &search, &config, spec, carried)
+            }
+        }
+        .with_status_every(self.options.status_every);
         let info = run_info(preset, search.as_ref(), config.workers);
         let run = Run::start(Arc::clone(&search), &config);
         app.update(Msg::Started(info));

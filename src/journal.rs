@@ -1,9 +1,10 @@
 //! What a run leaves behind: every event into the `--log` file, and the matches kept for the summary.
 
 use crate::eventlog::EventLog;
-use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, StartEvent};
+use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, ShardInfo, StartEvent};
 use crate::pool::{Event, Run, RunConfig, RunReport, RunState, Snapshot};
-use crate::search::Search;
+use crate::resume::Carried;
+use crate::search::{Goal, Search};
 use crate::spec::SearchSpec;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
 use std::sync::Arc;
@@ -25,6 +26,9 @@ pub struct Journal {
     status_every: Duration,
     /// Run time and completed count of the last `progress` event, for its windowed rate.
     last_progress: Option<(Duration, u64)>,
+    /// A resumed run's inheritance: offsets for times and counts, earlier matches and best.
+    carried: Option<Carried>,
+    goal: Goal,
 }
 
 impl std::fmt::Debug for Journal {
@@ -47,6 +51,30 @@ impl Journal {
         config: &RunConfig,
         spec: Option<&SearchSpec>,
     ) -> Self {
+        Self::open(log, search, config, spec, None)
+    }
+
+    /// As [`Journal::start`] for a run that continues a logged one (`--resume FILE`): its
+    /// `start` event says what was done before, and times, counts, matches and the best
+    /// continue from `carried` in every later event and in the summary.
+    #[must_use]
+    pub fn resume(
+        log: EventLog,
+        search: &Arc<dyn Search>,
+        config: &RunConfig,
+        spec: Option<&SearchSpec>,
+        carried: Carried,
+    ) -> Self {
+        Self::open(log, search, config, spec, Some(carried))
+    }
+
+    fn open(
+        log: EventLog,
+        search: &Arc<dyn Search>,
+        config: &RunConfig,
+        spec: Option<&SearchSpec>,
+        carried: Option<Carried>,
+    ) -> Self {
         let mut journal = Self {
             log,
             source: Arc::clone(search),
@@ -57,6 +85,8 @@ impl Journal {
             matches: Vec::new(),
             status_every: DEFAULT_STATUS_EVERY,
             last_progress: None,
+            carried,
+            goal: search.goal(),
         };
         let start = StartEvent {
             format: FORMAT_VERSION,
@@ -66,11 +96,19 @@ impl Journal {
             workers: config.workers,
             halt: journal.policy.clone(),
             space: (!search.open_space()).then(|| search.space()),
-            window: None,
-            shard: None,
+            window: journal
+                .carried
+                .as_ref()
+                .and_then(|carried| carried.window)
+                .or_else(|| plan_window(config, search)),
+            shard: journal
+                .carried
+                .as_ref()
+                .and_then(|carried| carried.shard)
+                .or_else(|| plan_shard(config, search)),
             host: host_name(),
             pid: std::process::id(),
-            resumed: None,
+            resumed: journal.carried.as_ref().map(|carried| carried.before),
         };
         journal.write(Duration::ZERO, &LogEvent::Start(start));
         journal.log.flush();
@@ -91,7 +129,11 @@ impl Journal {
     }
 
     fn write(&mut self, at: Duration, event: &LogEvent) {
-        self.log.write_event(at, event);
+        let offset = self
+            .carried
+            .as_ref()
+            .map_or(Duration::ZERO, |carried| carried.elapsed);
+        self.log.write_event(at + offset, event);
     }
 
     /// Logs a control action (pause, resume, workers, halt request) taken at run time `at`.
@@ -137,6 +179,7 @@ impl Journal {
             workers: snapshot.target_workers,
             done,
         };
+        let event = self.continued(event);
         self.write(snapshot.elapsed, &LogEvent::Progress(event));
     }
 
@@ -236,6 +279,9 @@ impl Journal {
         );
         let mut summary = summary;
         summary.counts = self.source.tallies().into_iter().collect();
+        if let Some(carried) = &self.carried {
+            carried.continue_summary(&mut summary, self.goal);
+        }
         if self.log.failure().is_none() {
             let fields = serde_json::to_value(&summary).unwrap_or_default();
             self.write(report.elapsed, &LogEvent::End { summary: fields });
@@ -246,6 +292,61 @@ impl Journal {
         }
         summary
     }
+}
+
+impl Journal {
+    /// A resumed run's `progress` event with the earlier counts, times and best folded in.
+    fn continued(&self, mut event: ProgressEvent) -> ProgressEvent {
+        let Some(carried) = &self.carried else {
+            return event;
+        };
+        event.completed += carried.before.completed;
+        event.matches += carried.before.matches;
+        event.errors += carried.before.errors;
+        event.elapsed_s += carried.elapsed.as_secs_f64();
+        event.active_s += carried.before.active_s;
+        let now = event.best.map(|best| crate::pool::Best {
+            score: best.score,
+            task: best.task,
+        });
+        event.best = carried.best_with(now, self.goal).map(|best| LoggedBest {
+            score: best.score,
+            task: best.task,
+        });
+        event
+    }
+}
+
+/// The window `[skip, end)` of `config`'s id plan, when it is not the whole space.
+fn plan_window(config: &RunConfig, search: &Arc<dyn Search>) -> Option<(u64, u64)> {
+    let plan = &config.plan;
+    if plan.skip == 0 && plan.limit.is_none() {
+        return None;
+    }
+    let end = plan
+        .limit
+        .map_or(u64::MAX, |limit| plan.skip.saturating_add(limit));
+    let end = if search.open_space() {
+        end
+    } else {
+        end.min(search.space())
+    };
+    Some((plan.skip, end.max(plan.skip)))
+}
+
+/// `config`'s shard with its chunk size decided, as the `start` event records it.
+fn plan_shard(config: &RunConfig, search: &Arc<dyn Search>) -> Option<ShardInfo> {
+    let shard = config.plan.shard.filter(|shard| shard.count > 1)?;
+    let window = plan_window(config, search)
+        .map(|(skip, end)| end - skip)
+        .or_else(|| (!search.open_space()).then(|| search.space()));
+    Some(ShardInfo {
+        index: shard.index,
+        count: shard.count,
+        chunk: shard
+            .chunk
+            .unwrap_or_else(|| crate::pool::Shard::default_chunk(window, shard.count)),
+    })
 }
 
 /// The lowercase name of a run state, as `progress` events carry it.

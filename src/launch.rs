@@ -5,7 +5,9 @@ use crate::cli::Cli;
 use crate::dashboard::{LoopOptions, run_loop};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
+use crate::pool::RunConfig;
 use crate::preset::Preset;
+use crate::resume::{Carried, Checkpoint, Resumption};
 use crate::summary::{EXIT_BROKEN_PIPE, EXIT_OUTPUT_FAILED, EXIT_USAGE, Summary};
 use crate::term::TerminalGuard;
 use anyhow::Context;
@@ -65,10 +67,21 @@ pub fn wants_headless(cli: &Cli) -> bool {
 /// # Errors
 /// A [`Failure`] for bad input (code 2) or a failure to set up (code 1).
 pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result<u8, Failure> {
-    let plan = cli.plan().map_err(Failure::usage)?;
-    let log = EventLog::open(cli.log.as_deref()).map_err(|source| {
+    let (plan, checkpoint) = match &cli.resume {
+        None => (cli.plan().map_err(Failure::usage)?, None),
+        Some(path) => match crate::resume::prepare(cli, path).map_err(Failure::usage)? {
+            Resumption::Finished { message, code } => {
+                say(&format!("poolwatch: {message}"));
+                return Ok(code);
+            }
+            Resumption::Continue { plan, checkpoint } => (*plan, Some(checkpoint)),
+        },
+    };
+    // A resumed run appends to the log it continues.
+    let log_path = cli.log.clone().or_else(|| cli.resume.clone());
+    let log = EventLog::open(log_path.as_deref()).map_err(|source| {
         Failure::usage(crate::cli::UsageError::Log {
-            path: cli.log.clone().unwrap_or_default(),
+            path: log_path.clone().unwrap_or_default(),
             source,
         })
     })?;
@@ -76,9 +89,17 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
     let passes_output = plan.preset.passes_output();
     if wants_headless(cli) || passes_output {
         let summary = {
-            let (search, config) = (plan.search, plan.preset.run_config());
-            let mut journal = Journal::start(log, &search, &config, Some(&plan.preset.spec))
-                .with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
+            let search = plan.search;
+            let config = run_config(cli, &plan.preset, checkpoint.as_deref());
+            let spec = Some(&plan.preset.spec);
+            let journal = match checkpoint.as_deref() {
+                None => Journal::start(log, &search, &config, spec),
+                Some(checkpoint) => {
+                    let carried = Carried::from_checkpoint(checkpoint, search.goal());
+                    Journal::resume(log, &search, &config, spec, carried)
+                }
+            };
+            let mut journal = journal.with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
             crate::headless::run(Arc::clone(&search), &config, &mut journal, signals)
             // The search is dropped here: `exec --output` prints what still waits before the summary.
         };
@@ -103,13 +124,35 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
             "exec reads its inputs from standard input, which is the dashboard's terminal: pipe them in, or use --range or --input"
         )));
     }
-    run_dashboard(cli, plan, signals)
+    run_dashboard(cli, plan, checkpoint, signals)
+}
+
+/// `--skip`/`--limit` as a window `[skip, end)` (`end` `u64::MAX`: to the end of the space).
+fn cli_window(cli: &Cli) -> Option<(u64, u64)> {
+    if cli.skip.is_none() && cli.limit.is_none() {
+        return None;
+    }
+    let skip = cli.skip.unwrap_or(0);
+    Some((
+        skip,
+        cli.limit.map_or(u64::MAX, |limit| skip.saturating_add(limit)),
+    ))
+}
+
+/// The run's config: the preset's workers and halt policy, the `--skip`/`--limit` window,
+/// and for a resumed run the logged window and the ids done before.
+fn run_config(cli: &Cli, preset: &Preset, checkpoint: Option<&Checkpoint>) -> RunConfig {
+    let window = checkpoint.map_or_else(|| cli_window(cli), |checkpoint| checkpoint.start.window);
+    let done = checkpoint.map(|checkpoint| checkpoint.done.clone());
+    let config = crate::resume::configure(preset.run_config(), window, done);
+    crate::resume::with_logged_shard(config, checkpoint.and_then(|checkpoint| checkpoint.start.shard))
 }
 
 /// Opens the dashboard, runs it, restores the terminal, then prints the last summary.
 fn run_dashboard(
     cli: &Cli,
     plan: crate::cli::RunPlan,
+    checkpoint: Option<Box<Checkpoint>>,
     signals: &crossbeam_channel::Receiver<i32>,
 ) -> Result<u8, Failure> {
     // A shipped preset given with --config is listed once, as the selected run.
@@ -123,8 +166,10 @@ fn run_dashboard(
     let mut app = App::new(presets, color);
     let options = LoopOptions {
         fps: cli.fps,
-        log_path: cli.log.clone(),
+        log_path: cli.log.clone().or_else(|| cli.resume.clone()),
         status_every: std::time::Duration::from_secs_f64(cli.status_every),
+        window: cli_window(cli),
+        resume: checkpoint,
     };
     let stop_input = Arc::new(AtomicBool::new(false));
     let end = {
@@ -256,7 +301,11 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
     let parsed = crate::docgen::command().try_get_matches().and_then(|matches| {
         Ok(match crate::docgen::handle(&matches) {
             Some(code) => Err(code),
-            None => Ok(Cli::from_arg_matches(&matches)?),
+            None => {
+                let mut cli = Cli::from_arg_matches(&matches)?;
+                cli.halt_given = given_on_command_line(&matches, "halt");
+                Ok(cli)
+            }
         })
     });
     let cli = match parsed {
@@ -309,6 +358,15 @@ fn escape_quoted_newlines(text: &str) -> String {
         }
     }
     out
+}
+
+/// True when the argument `id` was typed on the command line, before or after the command (globals).
+fn given_on_command_line(matches: &clap::ArgMatches, id: &str) -> bool {
+    use clap::parser::ValueSource;
+    let typed = |m: &clap::ArgMatches| {
+        m.try_get_raw(id).is_ok() && m.value_source(id) == Some(ValueSource::CommandLine)
+    };
+    typed(matches) || matches.subcommand().is_some_and(|(_, sub)| typed(sub))
 }
 
 #[cfg(test)]

@@ -77,6 +77,8 @@ mod logformat;
 #[cfg(feature = "app")]
 mod preset;
 #[cfg(feature = "app")]
+mod resume;
+#[cfg(feature = "app")]
 mod signals;
 #[cfg(feature = "app")]
 mod spec;
@@ -102,6 +104,7 @@ pub mod internals {
     pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::pool::{bucket_of, bucket_span};
     pub use crate::preset::Preset;
+    pub use crate::resume::Checkpoint;
     pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};

@@ -161,7 +161,7 @@ pub struct ShardInfo {
 }
 
 /// What a resumed run inherited.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResumedFrom {
     /// Ids completed before the resume.
     pub completed: u64,

@@ -76,6 +76,10 @@ pub struct Summary {
     /// The search's own counts (exec: `attempts`, `retried`, `skipped`); absent when it has none.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub counts: BTreeMap<&'static str, u64>,
+    /// For a resumed run (`--resume FILE`): what was done before it; the counts and times
+    /// above include it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<crate::logformat::ResumedFrom>,
 }
 
 impl Summary {
@@ -109,6 +113,7 @@ impl Summary {
             log_incomplete: None,
             exit_code,
             counts: BTreeMap::new(),
+            resumed: None,
         }
     }
 
@@ -172,6 +177,12 @@ impl Summary {
             ));
         }
         text.push_str(&format!(", peak memory {} KiB", count(self.peak_rss_kb)));
+        if let Some(before) = &self.resumed {
+            text.push_str(&format!(
+                "\n  resumed: {} tasks, {} matches, {} errors and {:.3} s active were done before",
+                before.completed, before.matches, before.errors, before.active_s
+            ));
+        }
         if !self.counts.is_empty() {
             let counts: Vec<String> = self
                 .counts
@@ -248,4 +259,24 @@ pub fn describe_reason(reason: HaltReason) -> &'static str {
         HaltReason::Signal => "interrupted by a signal",
         HaltReason::Fatal => "stopped by an error no task can get past",
     }
+}
+
+/// A reason, given by its JSON name, in words (the name itself if unknown).
+#[must_use]
+pub fn describe_reason_name(name: &str) -> String {
+    let known = [
+        HaltReason::Match,
+        HaltReason::After,
+        HaltReason::User,
+        HaltReason::Exhausted,
+        HaltReason::Signal,
+        HaltReason::Fatal,
+    ];
+    known
+        .into_iter()
+        .find(|reason| reason.as_str() == name)
+        .map_or_else(
+            || format!("halt reason {name}"),
+            |reason| describe_reason(reason).to_string(),
+        )
 }

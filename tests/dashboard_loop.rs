@@ -118,6 +118,8 @@ fn drive(preset: Preset, script: &[(Input, Then)], log: &Path) -> (Terminal<Test
             log_path,
             // Frequent progress events: the test waits on them.
             status_every: Duration::from_millis(50),
+            window: None,
+            resume: None,
         };
         let end = run_loop(&mut terminal, &mut app, &key_rx, &signal_rx, options, false).unwrap();
         (terminal, app, end)

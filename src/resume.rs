@@ -1,0 +1,531 @@
+//! `--resume FILE`: where a logged run stopped (its checkpoint), read back from the `--log` file it wrote.
+//!
+//! A log may hold several runs one after the other; the run resumed is the last one, with
+//! every earlier run it continues (their `start` events carry `resumed`). Its checkpoint is
+//! the union of the `done` ranges of the last `progress` event of each part and the ids of
+//! the `match` and `error` events logged after it (those tasks ran to an outcome even if no
+//! `progress` event said so before a crash). Ids that were in flight at a crash are in
+//! neither and run again: at-least-once for those, exactly-once for the rest.
+
+use crate::logformat::{LogEvent, LoggedBest, Record, ResumedFrom, StartEvent, parse_log};
+use crate::summary::MatchEntry;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Halt reasons that end a run for good: resuming it has nothing left to do.
+const FINAL_REASONS: [&str; 5] = ["exhausted", "match", "after", "success", "done"];
+
+/// Why a log cannot be resumed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    /// The log cannot be read or is corrupt.
+    #[error(transparent)]
+    Read(#[from] crate::logformat::LogReadError),
+    /// No `start` event.
+    #[error("{0}: no run to resume (no start event)")]
+    NoRun(PathBuf),
+    /// The `start` event has no spec (a search the log cannot rebuild).
+    #[error("{0}: this run cannot be resumed (its start event has no search spec)")]
+    NoSpec(PathBuf),
+    /// The command line asks for something else than the logged run.
+    #[error("--resume {path}: {what}")]
+    Conflict {
+        /// The log.
+        path: PathBuf,
+        /// What differs.
+        what: String,
+    },
+    /// The logged halt policy no longer parses.
+    #[error("{path}: the logged halt policy {halt:?} is not one this poolwatch knows")]
+    BadHalt {
+        /// The log.
+        path: PathBuf,
+        /// As logged.
+        halt: String,
+    },
+    /// The spec does not parse.
+    #[error("{path}: the start event's search spec is not one this poolwatch knows: {reason}")]
+    BadSpec {
+        /// The log.
+        path: PathBuf,
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// A logged run, as far as it got.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    /// The first `start` event of the run: its search, options, window and shard.
+    pub start: StartEvent,
+    /// The search, rebuilt from `start.spec`.
+    pub spec: crate::spec::SearchSpec,
+    /// Ids that ran to an outcome, merged half-open ranges, sorted.
+    pub done: Vec<(u64, u64)>,
+    /// Matches, by task (the value of the first time each was logged).
+    pub matches: BTreeMap<u64, String>,
+    /// Tasks that ended in an error.
+    pub errors: BTreeSet<u64>,
+    /// Every best score logged (the caller picks with the search's goal).
+    pub bests: Vec<LoggedBest>,
+    /// Run time of the last record, seconds (times continue from it).
+    pub elapsed_s: f64,
+    /// Active time of the last `progress` event, seconds.
+    pub active_s: f64,
+    /// When the run's last part ended for good: its halt reason and exit code.
+    pub finished: Option<(String, u8)>,
+}
+
+impl Checkpoint {
+    /// Reads the checkpoint of the last run logged in `path`.
+    ///
+    /// # Errors
+    /// A [`ResumeError`] when the log cannot be read or holds no run that can be rebuilt.
+    pub fn read(path: &Path) -> Result<Self, ResumeError> {
+        Self::from_records(path, &parse_log(path)?)
+    }
+
+    /// The checkpoint of the last run in `records` (read from `path`).
+    ///
+    /// # Errors
+    /// As [`Checkpoint::read`].
+    pub fn from_records(path: &Path, records: &[Record]) -> Result<Self, ResumeError> {
+        let first = records
+            .iter()
+            .rposition(|record| matches!(&record.event, LogEvent::Start(start) if start.resumed.is_none()))
+            .or_else(|| {
+                records
+                    .iter()
+                    .position(|record| matches!(record.event, LogEvent::Start(_)))
+            })
+            .ok_or_else(|| ResumeError::NoRun(path.to_path_buf()))?;
+        let LogEvent::Start(start) = &records[first].event else {
+            return Err(ResumeError::NoRun(path.to_path_buf()));
+        };
+        let spec_value = start
+            .spec
+            .clone()
+            .ok_or_else(|| ResumeError::NoSpec(path.to_path_buf()))?;
+        let spec = serde_json::from_value(spec_value).map_err(|err| ResumeError::BadSpec {
+            path: path.to_path_buf(),
+            reason: err.to_string(),
+        })?;
+        let spec = continued(spec);
+        let mut checkpoint = Self {
+            start: start.clone(),
+            spec,
+            done: Vec::new(),
+            matches: BTreeMap::new(),
+            errors: BTreeSet::new(),
+            bests: Vec::new(),
+            elapsed_s: 0.0,
+            active_s: 0.0,
+            finished: None,
+        };
+        let mut done = Vec::new();
+        for record in &records[first..] {
+            checkpoint.elapsed_s = checkpoint.elapsed_s.max(record.t);
+            match &record.event {
+                LogEvent::Start(_) => checkpoint.finished = None,
+                LogEvent::Progress(progress) => {
+                    done.extend_from_slice(&progress.done);
+                    checkpoint.active_s = checkpoint.active_s.max(progress.active_s);
+                    checkpoint.bests.extend(progress.best);
+                }
+                LogEvent::Match { task, value, .. } => {
+                    done.push((*task, task + 1));
+                    checkpoint.matches.entry(*task).or_insert_with(|| value.clone());
+                }
+                LogEvent::Error { task, .. } => {
+                    done.push((*task, task + 1));
+                    checkpoint.errors.insert(*task);
+                }
+                LogEvent::Best { task, score, .. } => checkpoint.bests.push(LoggedBest {
+                    score: *score,
+                    task: *task,
+                }),
+                LogEvent::End { summary } => checkpoint.finished = final_end(summary),
+                _ => {}
+            }
+        }
+        checkpoint.done = merge(done);
+        Ok(checkpoint)
+    }
+
+    /// Ids done, in all.
+    #[must_use]
+    pub fn done_count(&self) -> u64 {
+        self.done.iter().map(|(start, end)| end - start).sum()
+    }
+
+    /// What was done before, as the resumed run's `start` event and summary carry it.
+    #[must_use]
+    pub fn before(&self) -> ResumedFrom {
+        ResumedFrom {
+            completed: self.done_count(),
+            matches: self.matches.len() as u64,
+            errors: self.errors.len() as u64,
+            active_s: self.active_s,
+        }
+    }
+
+    /// The earlier matches, for the summary.
+    #[must_use]
+    pub fn match_entries(&self) -> Vec<MatchEntry> {
+        self.matches
+            .iter()
+            .map(|(task, value)| MatchEntry {
+                task: *task,
+                input: None,
+                value: value.clone(),
+            })
+            .collect()
+    }
+
+    /// The best logged score under `goal`.
+    #[must_use]
+    pub fn best(&self, goal: crate::search::Goal) -> Option<LoggedBest> {
+        self.bests.iter().copied().reduce(|best, candidate| {
+            if goal.improves(candidate.score, best.score) {
+                candidate
+            } else {
+                best
+            }
+        })
+    }
+}
+
+/// How `--resume FILE` goes on.
+pub enum Resumption {
+    /// The run had ended for good: the message to print and the code it ended with.
+    Finished {
+        /// One line, for stderr.
+        message: String,
+        /// The run's exit code.
+        code: u8,
+    },
+    /// Continue from the checkpoint with this plan.
+    Continue {
+        /// The run as the command line would have described it.
+        plan: Box<crate::cli::RunPlan>,
+        /// Where it stopped.
+        checkpoint: Box<Checkpoint>,
+    },
+}
+
+/// Reads `path` and checks the command line against the logged run: a search, `--config`,
+/// `--halt`, `--skip`, `--limit` or another `--log` that disagrees is a [`ResumeError::Conflict`].
+///
+/// # Errors
+/// A [`ResumeError`] (exit code 2).
+pub fn prepare(cli: &crate::cli::Cli, path: &Path) -> Result<Resumption, ResumeError> {
+    let checkpoint = Checkpoint::read(path)?;
+    if let Some((reason, code)) = &checkpoint.finished {
+        let message = format!(
+            "{}: this {} run already finished ({}): nothing to resume",
+            path.display(),
+            checkpoint.start.search,
+            crate::summary::describe_reason_name(reason)
+        );
+        return Ok(Resumption::Finished { message, code: *code });
+    }
+    check_conflicts(cli, path, &checkpoint)?;
+    let halt = checkpoint.start.halt.parse().map_err(|_| ResumeError::BadHalt {
+        path: path.to_path_buf(),
+        halt: checkpoint.start.halt.clone(),
+    })?;
+    let search = checkpoint.spec.build().map_err(|err| ResumeError::BadSpec {
+        path: path.to_path_buf(),
+        reason: err.to_string(),
+    })?;
+    let workers = cli.workers.unwrap_or(checkpoint.start.workers);
+    let preset = crate::preset::Preset {
+        name: format!("Resumed {}", path.display()),
+        description: format!(
+            "{} {} resumed ({} of its ids done before)",
+            search.name(),
+            search.params(),
+            checkpoint.done_count()
+        ),
+        spec: checkpoint.spec.clone(),
+        workers: Some(workers),
+        halt,
+    };
+    Ok(Resumption::Continue {
+        plan: Box::new(crate::cli::RunPlan { preset, search }),
+        checkpoint: Box::new(checkpoint),
+    })
+}
+
+fn check_conflicts(cli: &crate::cli::Cli, path: &Path, checkpoint: &Checkpoint) -> Result<(), ResumeError> {
+    let conflict = |what: String| {
+        Err(ResumeError::Conflict {
+            path: path.to_path_buf(),
+            what,
+        })
+    };
+    let kind = checkpoint.start.search.as_str();
+    if cli.config.is_some() {
+        return conflict("continues the logged run: --config cannot be used with it".into());
+    }
+    if cli.search.is_some() && continued(cli.spec()) != checkpoint.spec {
+        return conflict(format!(
+            "continues the logged {kind} run with its own options: name no search, or the same one with the same options"
+        ));
+    }
+    if let Some(halt) = cli.halt.filter(|_| cli.halt_given)
+        && halt.to_string() != checkpoint.start.halt
+    {
+        return conflict(format!(
+            "the logged run has --halt {}, not {halt}",
+            checkpoint.start.halt
+        ));
+    }
+    let (skip, end) = checkpoint.start.window.unwrap_or((0, u64::MAX));
+    if cli.skip.is_some_and(|given| given != skip) {
+        return conflict(format!("the logged run has --skip {skip}"));
+    }
+    let limit = checkpoint.start.window.map(|_| end - skip);
+    if cli.limit.is_some() && cli.limit != limit {
+        let logged = limit.map_or_else(|| "no --limit".to_string(), |limit| format!("--limit {limit}"));
+        return conflict(format!("the logged run has {logged}"));
+    }
+    if cli.log.as_deref().is_some_and(|log| log != path) {
+        return conflict("appends to its own log: --log must name the same file or be left out".into());
+    }
+    Ok(())
+}
+
+/// `config` limited to `window` (`[skip, end)`, `end` `u64::MAX` for the end of the space)
+/// and, for a resumed run, skipping the ids of `done`.
+#[must_use]
+pub fn configure(
+    mut config: crate::pool::RunConfig,
+    window: Option<(u64, u64)>,
+    done: Option<Vec<(u64, u64)>>,
+) -> crate::pool::RunConfig {
+    if let Some((skip, end)) = window {
+        config = config.with_skip(skip);
+        if end != u64::MAX {
+            config = config.with_limit(end - skip);
+        }
+    }
+    if let Some(done) = done {
+        config = config.with_done(done);
+    }
+    config
+}
+
+/// `config` covering the logged shard, if the logged run was one.
+#[must_use]
+pub fn with_logged_shard(
+    config: crate::pool::RunConfig,
+    shard: Option<crate::logformat::ShardInfo>,
+) -> crate::pool::RunConfig {
+    match shard {
+        Some(shard) => config.with_shard(crate::pool::Shard {
+            index: shard.index,
+            count: shard.count,
+            chunk: Some(shard.chunk),
+        }),
+        None => config,
+    }
+}
+
+/// What a resumed run carries over from the log into its events and summary.
+#[derive(Debug, Clone, Default)]
+pub struct Carried {
+    /// Counts and active time before the resume.
+    pub before: ResumedFrom,
+    /// Run time already spent: the new run's `t` and elapsed continue from it.
+    pub elapsed: std::time::Duration,
+    /// The earlier matches.
+    pub matches: Vec<MatchEntry>,
+    /// The earlier best.
+    pub best: Option<crate::pool::Best>,
+    /// The window and shard of the first run, written again in the new `start` event.
+    pub window: Option<(u64, u64)>,
+    /// See `window`.
+    pub shard: Option<crate::logformat::ShardInfo>,
+}
+
+impl Carried {
+    /// What `checkpoint` carries into a run of a search that scores toward `goal`.
+    #[must_use]
+    pub fn from_checkpoint(checkpoint: &Checkpoint, goal: crate::search::Goal) -> Self {
+        Self {
+            before: checkpoint.before(),
+            elapsed: std::time::Duration::from_secs_f64(checkpoint.elapsed_s.max(0.0)),
+            matches: checkpoint.match_entries(),
+            best: checkpoint.best(goal).map(|best| crate::pool::Best {
+                score: best.score,
+                task: best.task,
+            }),
+            window: checkpoint.start.window,
+            shard: checkpoint.start.shard,
+        }
+    }
+
+    /// The better of the carried best and `now`'s under `goal`.
+    #[must_use]
+    pub fn best_with(
+        &self,
+        now: Option<crate::pool::Best>,
+        goal: crate::search::Goal,
+    ) -> Option<crate::pool::Best> {
+        match (self.best, now) {
+            (Some(before), Some(now)) => Some(if goal.improves(now.score, before.score) {
+                now
+            } else {
+                before
+            }),
+            (before, now) => now.or(before),
+        }
+    }
+
+    /// A summary of the resumed part made into the summary of the whole run: counts, times,
+    /// matches and best continue, and `resumed` says how much was done before.
+    pub fn continue_summary(&self, summary: &mut crate::summary::Summary, goal: crate::search::Goal) {
+        summary.counters.completed += self.before.completed;
+        summary.counters.matches += self.before.matches;
+        summary.counters.errors += self.before.errors;
+        summary.elapsed_s += self.elapsed.as_secs_f64();
+        summary.active_s += self.before.active_s;
+        summary.best = self.best_with(summary.best, goal);
+        let mut matches = self.matches.clone();
+        matches.append(&mut summary.matches);
+        matches.sort_by_key(|entry| entry.task);
+        matches.dedup_by_key(|entry| entry.task);
+        matches.truncate(crate::summary::MAX_SUMMARY_MATCHES);
+        summary.matches = matches;
+        // Matches found before count: "none" becomes "found"; a signal or a fatal error stays.
+        if summary.counters.matches > 0 && summary.exit_code == crate::summary::EXIT_NOT_FOUND {
+            summary.exit_code = crate::summary::EXIT_FOUND;
+        }
+        summary.resumed = Some(self.before);
+    }
+}
+
+/// `spec` as a resumed run runs it: an exec job log goes on (appended to, not created anew).
+fn continued(mut spec: crate::spec::SearchSpec) -> crate::spec::SearchSpec {
+    if let crate::spec::SearchSpec::Exec(exec) = &mut spec
+        && exec.joblog.is_some()
+        && !exec.resume_failed
+    {
+        exec.resume = true;
+    }
+    spec
+}
+
+/// The halt reason and exit code of an `end` summary, when its reason ends the run for good.
+fn final_end(summary: &serde_json::Value) -> Option<(String, u8)> {
+    let reason = summary.get("halt_reason")?.as_str()?;
+    let code = summary.get("exit_code")?.as_u64()?;
+    FINAL_REASONS
+        .contains(&reason)
+        .then(|| (reason.to_string(), u8::try_from(code).unwrap_or(1)))
+}
+
+/// Sorts and merges half-open ranges.
+fn merge(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.retain(|(start, end)| start < end);
+    ranges.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(t: f64, event: &str) -> Record {
+        crate::logformat::parse_line(&format!(r#"{{"t":{t},"ts":0,{event}}}"#)).unwrap()
+    }
+
+    fn start(resumed: bool) -> String {
+        let resumed = if resumed {
+            r#","resumed":{"completed":1,"matches":0,"errors":0,"active_s":1}"#
+        } else {
+            ""
+        };
+        format!(
+            r#""event":"start","format":1,"search":"collatz","params":"","spec":{{"kind":"collatz","below":100}},"workers":2,"halt":"never"{resumed}"#
+        )
+    }
+
+    fn progress(done: &str) -> String {
+        format!(
+            r#""event":"progress","state":"running","total":99,"submitted":0,"completed":0,"cancelled":0,"matches":0,"errors":0,"rate":0,"elapsed_s":1,"active_s":2.5,"workers":2,"done":{done}"#
+        )
+    }
+
+    #[test]
+    fn the_checkpoint_is_the_done_ranges_and_the_outcomes_after_them() {
+        let records = vec![
+            record(0.0, &start(false)),
+            record(1.0, &progress("[[0,10],[20,30]]")),
+            record(1.2, r#""event":"match","task":40,"value":"x","worker":0"#),
+            record(1.3, r#""event":"error","task":10,"message":"e","worker":1"#),
+            record(1.4, r#""event":"best","task":40,"score":7,"worker":0"#),
+        ];
+        let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
+        assert_eq!(checkpoint.done, [(0, 11), (20, 30), (40, 41)]);
+        assert_eq!(checkpoint.done_count(), 22);
+        assert_eq!(checkpoint.before().matches, 1);
+        assert_eq!(checkpoint.before().errors, 1);
+        assert!((checkpoint.elapsed_s - 1.4).abs() < 1e-9);
+        assert!((checkpoint.active_s - 2.5).abs() < 1e-9);
+        assert_eq!(checkpoint.finished, None);
+    }
+
+    #[test]
+    fn a_resumed_part_continues_and_only_a_final_end_finishes() {
+        let stopped = r#""event":"end","summary":{"halt_reason":"signal","exit_code":130}"#;
+        let exhausted = r#""event":"end","summary":{"halt_reason":"exhausted","exit_code":0}"#;
+        let mut records = vec![
+            record(0.0, &start(false)),
+            record(1.0, &progress("[[0,5]]")),
+            record(1.1, stopped),
+            record(1.1, &start(true)),
+            record(2.0, &progress("[[0,9]]")),
+        ];
+        let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
+        assert_eq!(
+            (checkpoint.done.clone(), checkpoint.finished.clone()),
+            (vec![(0, 9)], None)
+        );
+        records.push(record(3.0, exhausted));
+        let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
+        assert_eq!(checkpoint.finished, Some(("exhausted".to_string(), 0)));
+        // A later, unrelated run in the same log is the one resumed.
+        records.push(record(0.0, &start(false)));
+        let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
+        assert_eq!((checkpoint.done.clone(), checkpoint.finished), (Vec::new(), None));
+    }
+
+    #[test]
+    fn the_best_follows_the_goal() {
+        let mut records = vec![record(0.0, &start(false))];
+        for score in [3, 9, 5] {
+            records.push(record(
+                1.0,
+                &format!(r#""event":"best","task":{score},"score":{score},"worker":0"#),
+            ));
+        }
+        let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
+        assert_eq!(
+            checkpoint.best(crate::search::Goal::Maximize).map(|b| b.task),
+            Some(9)
+        );
+        assert_eq!(
+            checkpoint.best(crate::search::Goal::Minimize).map(|b| b.task),
+            Some(3)
+        );
+    }
+}

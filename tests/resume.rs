@@ -1,0 +1,285 @@
+//! `--resume FILE` and `--skip`/`--limit` with the built binary: kill -9 mid-run then resume, SIGTERM, a torn last line, a finished run, conflicting flags.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn poolwatch(args: &[&str]) -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("poolwatch"));
+    command.args(["--headless", "--json"]).args(args);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn finish(child: Child) -> Output {
+    let mut child = child;
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(240) {
+            let _ = child.kill();
+            panic!("poolwatch still running after 4 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn run(args: &[&str]) -> (Value, Output) {
+    let output = finish(poolwatch(args).spawn().unwrap());
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let summary = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {stdout:?} {}", String::from_utf8_lossy(&output.stderr)));
+    (summary, output)
+}
+
+fn temp_log(name: &str) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!(
+        "poolwatch-resume-{}-{n}-{name}.jsonl",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+fn events(log: &Path) -> Vec<Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// The `completed` of the last `progress` event logged so far.
+fn logged_completed(log: &Path) -> u64 {
+    events(log)
+        .iter()
+        .rev()
+        .find(|event| event["event"] == "progress")
+        .and_then(|event| event["completed"].as_u64())
+        .unwrap_or(0)
+}
+
+/// Starts `args` logging to `log`, waits until its checkpoint shows `at_least` ids done,
+/// and kills it with `signal`; fails if the run ends first.
+fn interrupt(args: &[&str], log: &Path, at_least: u64, signal: i32) -> Output {
+    let mut full = vec!["--log", log.to_str().unwrap(), "--status-every", "0.1"];
+    full.extend_from_slice(args);
+    let mut child = poolwatch(&full).spawn().unwrap();
+    let started = Instant::now();
+    while logged_completed(log) < at_least {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be interrupted"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress logged");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(pid, signal) };
+    finish(child)
+}
+
+const COLLATZ: [&str; 6] = ["--halt", "never", "-w", "2", "collatz", "--below"];
+
+#[test]
+fn resume_after_kill_9_gives_the_uninterrupted_result_and_runs_no_done_id_again() {
+    let below = "400000";
+    let (whole, _) = run(&[&COLLATZ[..], &[below]].concat());
+    assert_eq!(whole["halt_reason"], "exhausted");
+
+    let log = temp_log("collatz");
+    let killed = interrupt(&[&COLLATZ[..], &[below]].concat(), &log, 60_000, libc::SIGKILL);
+    assert_eq!(killed.status.code(), None, "killed by SIGKILL");
+    let before = events(&log);
+    assert!(before.iter().all(|event| event["event"] != "end"));
+    let last_t = before.last().unwrap()["t"].as_f64().unwrap();
+
+    let (resumed, output) = run(&["--resume", log.to_str().unwrap()]);
+    assert_eq!(resumed["halt_reason"], "exhausted", "{resumed}");
+    assert_eq!(
+        resumed["best"], whole["best"],
+        "the same best as the uninterrupted run"
+    );
+    assert_eq!(resumed["total"], whole["total"]);
+    assert_eq!(
+        resumed["completed"], whole["completed"],
+        "every id counted once: {resumed}"
+    );
+    assert_eq!(
+        (resumed["match_count"].clone(), resumed["errors"].clone()),
+        (whole["match_count"].clone(), whole["errors"].clone())
+    );
+    let done_before = resumed["resumed"]["completed"].as_u64().unwrap();
+    assert!(done_before >= 60_000, "{resumed}");
+    assert_eq!(output.status.code(), Some(0));
+    // Times continue: the resumed part's events come after the first part's.
+    let after = events(&log);
+    let restart = &after[before.len()];
+    assert_eq!(restart["event"], "start");
+    assert_eq!(restart["resumed"]["completed"].as_u64(), Some(done_before));
+    assert!(restart["t"].as_f64().unwrap() >= last_t, "{restart}");
+    assert!(resumed["elapsed_s"].as_f64().unwrap() >= last_t);
+    // The resumed part ran exactly the ids not done before: its own count is the rest.
+    let end = after.last().unwrap();
+    assert_eq!(end["event"], "end");
+    let last_progress = after
+        .iter()
+        .rev()
+        .find(|event| event["event"] == "progress")
+        .unwrap();
+    let done: u64 = last_progress["done"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|range| range[1].as_u64().unwrap() - range[0].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        done,
+        whole["total"].as_u64().unwrap(),
+        "the checkpoint covers the space once"
+    );
+
+    // Resuming a finished run says so and exits with its code.
+    let again = finish(poolwatch(&["--resume", log.to_str().unwrap()]).spawn().unwrap());
+    assert_eq!(again.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("already finished (searched the whole space)"),
+        "{stderr}"
+    );
+    assert_eq!(events(&log).len(), after.len(), "nothing written");
+}
+
+#[test]
+fn a_resumed_pow_search_finds_the_same_first_nonce() {
+    let pow = ["-w", "1", "pow", "--bits", "18", "--tasks", "100000000"];
+    let (whole, _) = run(&pow);
+    assert_eq!(whole["halt_reason"], "match");
+    let nonce = whole["matches"][0]["task"].as_u64().unwrap();
+
+    let log = temp_log("pow");
+    let killed = interrupt(&pow, &log, nonce / 4, libc::SIGKILL);
+    assert_eq!(killed.status.code(), None);
+    let (resumed, output) = run(&["--resume", log.to_str().unwrap()]);
+    assert_eq!(resumed["matches"][0]["task"].as_u64(), Some(nonce), "{resumed}");
+    assert_eq!(resumed["match_count"], 1);
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn sigterm_then_a_torn_line_then_resume() {
+    let log = temp_log("term");
+    let args = [&COLLATZ[..], &["200000"]].concat();
+    let stopped = interrupt(&args, &log, 20_000, libc::SIGTERM);
+    assert_eq!(stopped.status.code(), Some(128 + libc::SIGTERM));
+    // A power cut mid-write: half a line at the end.
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push_str(r#"{"event":"progress","t":9"#);
+    std::fs::write(&log, text).unwrap();
+    let (resumed, _) = run(&["--resume", log.to_str().unwrap()]);
+    assert_eq!(resumed["completed"], 199_999, "{resumed}");
+    assert_eq!(resumed["halt_reason"], "exhausted");
+}
+
+#[test]
+fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
+    let log = temp_log("conflict");
+    let args = [&COLLATZ[..], &["200000"]].concat();
+    interrupt(&args, &log, 1, libc::SIGKILL);
+    let path = log.to_str().unwrap();
+    let missing = temp_log("missing");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--resume", path, "pow"],
+            "continues the logged collatz run with its own options",
+        ),
+        (
+            &["--resume", path, "--halt", "now"],
+            "the logged run has --halt never, not now",
+        ),
+        (&["--resume", path, "--skip", "5"], "the logged run has --skip 0"),
+        (
+            &["--resume", path, "--log", "/tmp/other.jsonl"],
+            "--log must name the same file",
+        ),
+        (&["--resume", missing.to_str().unwrap()], "cannot read log"),
+    ];
+    for (args, expected) in cases {
+        let output = finish(poolwatch(args).spawn().unwrap());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+/// The Collatz chain length of `n`, as the collatz search scores start `n`.
+fn chain(mut n: u64) -> u64 {
+    let mut steps = 0;
+    while n != 1 {
+        n = if n.is_multiple_of(2) { n / 2 } else { 3 * n + 1 };
+        steps += 1;
+    }
+    steps
+}
+
+#[test]
+fn skip_and_limit_search_a_window() {
+    let log = temp_log("window");
+    let (summary, _) = run(&[
+        "--log",
+        log.to_str().unwrap(),
+        "--halt",
+        "never",
+        "--skip",
+        "100",
+        "--limit",
+        "50",
+        "collatz",
+        "--below",
+        "1000",
+    ]);
+    assert_eq!(
+        (summary["total"].as_u64(), summary["completed"].as_u64()),
+        (Some(50), Some(50)),
+        "{summary}"
+    );
+    // Task t is start t + 1: the window is starts 101..=150.
+    let best = (101..=150)
+        .map(|start| (chain(start), start - 1))
+        .max_by_key(|&(steps, task)| (steps, std::cmp::Reverse(task)))
+        .unwrap();
+    assert_eq!(
+        summary["best"]["score"].as_f64(),
+        Some(f64::from(u32::try_from(best.0).unwrap())),
+        "{summary}"
+    );
+    let start = &events(&log)[0];
+    assert_eq!(start["window"], serde_json::json!([100, 150]), "{start}");
+    let progress = events(&log)
+        .into_iter()
+        .rev()
+        .find(|event| event["event"] == "progress")
+        .unwrap();
+    assert_eq!(progress["done"], serde_json::json!([[100, 150]]));
+
+    // A window past the end of the space is cut at the end.
+    let (tail, _) = run(&[
+        "--halt", "never", "--skip", "990", "--limit", "50", "collatz", "--below", "1000",
+    ]);
+    assert_eq!(tail["total"].as_u64(), Some(9), "{tail}");
+    let bad = finish(poolwatch(&["--limit", "0", "collatz"]).spawn().unwrap());
+    assert_eq!(bad.status.code(), Some(2));
+}

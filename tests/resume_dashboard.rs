@@ -1,0 +1,118 @@
+//! The dashboard resumes too: the real main loop on a `TestBackend`, loaded with a logged run's checkpoint.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use poolwatch::HaltPolicy;
+use poolwatch::internals::CollatzSpec;
+use poolwatch::internals::{App, Checkpoint, Input, LoopOptions, Phase, Preset, SearchSpec, run_loop};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn key(code: KeyCode) -> Input {
+    Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn preset(spec: SearchSpec) -> Preset {
+    Preset {
+        name: "resumable".into(),
+        description: String::new(),
+        spec,
+        workers: Some(2),
+        halt: HaltPolicy::Never,
+    }
+}
+
+fn kinds(log: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+#[test]
+fn the_dashboard_opens_ready_with_the_run_loaded_and_continues_it() {
+    let log = std::env::temp_dir().join(format!("poolwatch-resume-dash-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let spec = SearchSpec::Collatz(CollatzSpec {
+        below: 300_000,
+        target: None,
+    });
+    // A first run, stopped by the user with `t` part way.
+    let options = |resume: Option<Box<Checkpoint>>| LoopOptions {
+        fps: 30,
+        log_path: Some(log.clone()),
+        status_every: Duration::from_millis(100),
+        window: None,
+        resume,
+    };
+    let first = {
+        let (key_tx, key_rx) = crossbeam_channel::unbounded();
+        let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
+        let opts = options(None);
+        let spec = spec.clone();
+        let handle = std::thread::spawn(move || {
+            let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+            let mut app = App::new(vec![preset(spec)], false);
+            run_loop(&mut terminal, &mut app, &key_rx, &signal_rx, opts, false).unwrap()
+        });
+        key_tx.send(key(KeyCode::Enter)).unwrap();
+        let started = Instant::now();
+        while !kinds(&log)
+            .iter()
+            .any(|e| e["event"] == "progress" && e["completed"].as_u64() > Some(10_000))
+        {
+            assert!(started.elapsed() < Duration::from_secs(60));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        key_tx.send(key(KeyCode::Char('t'))).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        key_tx.send(key(KeyCode::Char('q'))).unwrap();
+        handle.join().unwrap()
+    };
+    let first = first.summary.unwrap();
+    assert!(first.halt_reason.as_str() == "user", "{first:?}");
+
+    let checkpoint = Checkpoint::read(&log).unwrap();
+    assert!(checkpoint.done_count() >= 10_000 && checkpoint.finished.is_none());
+    let (key_tx, key_rx) = crossbeam_channel::unbounded();
+    let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
+    let opts = options(Some(Box::new(checkpoint.clone())));
+    let handle = std::thread::spawn(move || {
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        let mut app = App::new(vec![preset(checkpoint.spec.clone())], false);
+        assert_eq!(app.phase, Phase::Ready);
+        let end = run_loop(&mut terminal, &mut app, &key_rx, &signal_rx, opts, false).unwrap();
+        (app, end)
+    });
+    key_tx.send(key(KeyCode::Enter)).unwrap();
+    let started = Instant::now();
+    while kinds(&log).iter().filter(|e| e["event"] == "end").count() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the resumed run never ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    key_tx.send(key(KeyCode::Char('q'))).unwrap();
+    let (_app, end) = handle.join().unwrap();
+    let summary = end.summary.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&summary.to_json()).unwrap();
+    assert_eq!(json["halt_reason"], "exhausted", "{json}");
+    assert_eq!(
+        json["completed"], 299_999,
+        "every id once across both parts: {json}"
+    );
+    assert!(json["resumed"]["completed"].as_u64() >= Some(10_000), "{json}");
+    let restart = kinds(&log)
+        .into_iter()
+        .filter(|e| e["event"] == "start")
+        .nth(1)
+        .unwrap();
+    assert!(restart["resumed"].is_object(), "{restart}");
+}
