@@ -16,9 +16,9 @@ pub struct Cli {
     /// Worker threads [default: number of CPUs]
     #[arg(short = 'w', long, global = true)]
     pub workers: Option<usize>,
-    /// What a match does: now, soon, never or after=N
-    #[arg(long, global = true, default_value = "now", value_parser = parse_halt)]
-    pub halt: HaltPolicy,
+    /// What a match does: now, soon, never or after=N [default: now, or the preset's]
+    #[arg(long, global = true, value_parser = parse_halt)]
+    pub halt: Option<HaltPolicy>,
     /// Run without the dashboard: progress on stderr, summary on stdout
     #[arg(long, global = true)]
     pub headless: bool,
@@ -37,7 +37,8 @@ pub struct Cli {
     /// Dashboard: launch the run at once instead of waiting in Ready
     #[arg(long, global = true)]
     pub start: bool,
-    /// Load a run preset (TOML, like assets/runs/*.toml); it becomes the selected run
+    /// Load a run preset (TOML, like assets/runs/*.toml); it becomes the selected run.
+    /// Flags given on the command line (-w, --halt, --seed) override the preset's values
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Dashboard frames per second while a run is live (1..=120)
@@ -122,6 +123,14 @@ pub enum UsageError {
     /// The preset file is unreadable or invalid.
     #[error(transparent)]
     Preset(#[from] crate::preset::PresetError),
+    /// A search subcommand given together with `--config`, which names its own search.
+    #[error("--config {path} names its own search: drop the '{search}' subcommand, or drop --config")]
+    SearchWithConfig {
+        /// The preset file.
+        path: PathBuf,
+        /// The subcommand given.
+        search: String,
+    },
     /// The log file cannot be opened.
     #[error("cannot open log file {path}")]
     Log {
@@ -164,14 +173,34 @@ impl Cli {
         crate::preset::check_workers(self.workers)?;
         match &self.config {
             Some(path) => {
+                if self.search.is_some() {
+                    return Err(UsageError::SearchWithConfig {
+                        path: path.clone(),
+                        search: self.spec().kind().to_string(),
+                    });
+                }
                 let mut preset = Preset::load(path)?;
-                // `-w` overrides the file, for the dashboard and headless alike.
-                preset.workers = self.workers.or(preset.workers);
+                self.override_preset(&mut preset);
                 let search = preset.spec.build()?;
                 Ok(RunPlan { preset, search })
             }
             None => self.command_line_plan(),
         }
+    }
+
+    /// Every flag given on the command line wins over the preset's value, for the
+    /// dashboard and headless alike.
+    fn override_preset(&self, preset: &mut Preset) {
+        preset.workers = self.workers.or(preset.workers);
+        preset.halt = self.halt.unwrap_or(preset.halt);
+        if let (Some(wanted), SearchSpec::Rastrigin(rastrigin)) = (self.seed, &mut preset.spec) {
+            rastrigin.seed = wanted;
+        }
+    }
+
+    /// `--halt`, or `now` when it was not given.
+    fn halt_policy(&self) -> HaltPolicy {
+        self.halt.unwrap_or(HaltPolicy::Now)
     }
 
     /// The run described by the command-line options.
@@ -185,11 +214,11 @@ impl Cli {
                 "{} {} ({workers} workers, halt {})",
                 search.name(),
                 search.params(),
-                self.halt
+                self.halt_policy()
             ),
             spec,
             workers: Some(workers),
-            halt: self.halt,
+            halt: self.halt_policy(),
         };
         Ok(RunPlan { preset, search })
     }

@@ -201,15 +201,17 @@ impl Journal {
                 worker,
                 at,
             } => {
+                let input = self.source.input_label(*task);
                 if self.matches.len() < MAX_SUMMARY_MATCHES {
                     self.matches.push(MatchEntry {
                         task: *task,
+                        input: input.clone(),
                         value: value.clone(),
                     });
                 }
                 let logged = LogEvent::Match {
                     task: *task,
-                    input: None,
+                    input,
                     value: value.clone(),
                     score: *score,
                     worker: *worker,
@@ -224,7 +226,7 @@ impl Journal {
             } => {
                 let logged = LogEvent::Error {
                     task: *task,
-                    input: None,
+                    input: self.source.input_label(*task),
                     message: message.clone(),
                     worker: *worker,
                 };

@@ -182,8 +182,13 @@ fn run_dashboard(
     checkpoint: Option<Box<Checkpoint>>,
     signals: &crossbeam_channel::Receiver<i32>,
 ) -> Result<u8, Failure> {
+    // A shipped preset given with --config is listed once, as the selected run.
+    let shipped: Vec<Preset> = Preset::shipped()
+        .into_iter()
+        .filter(|shipped| !(shipped.name == plan.preset.name && shipped.spec == plan.preset.spec))
+        .collect();
     let mut presets = vec![plan.preset];
-    presets.extend(Preset::shipped());
+    presets.extend(shipped);
     let color = color_enabled(std::env::var_os("NO_COLOR").as_deref());
     let mut app = App::new(presets, color);
     let options = LoopOptions {

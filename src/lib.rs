@@ -42,7 +42,7 @@ pub use pool::{
     IdPlan, MAX_SHARD_CHUNK, MAX_WORKERS, RangeSet, Run, RunConfig, RunReport, RunState, Shard, Snapshot,
     StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
 };
-pub use search::{Goal, Outcome, Search, SpaceStatus};
+pub use search::{Goal, MatchOdds, Outcome, Search, SpaceStatus};
 
 // The application runs commands in process groups and handles signals: Unix only (and built
 // and tested on Linux only; see the README's "Platform" section).
@@ -66,6 +66,8 @@ mod docgen;
 mod eventlog;
 #[cfg(feature = "app")]
 mod exec;
+#[cfg(feature = "app")]
+mod format;
 #[cfg(feature = "app")]
 mod headless;
 #[cfg(feature = "app")]
@@ -100,7 +102,7 @@ pub use launch::main as cli_main;
 #[cfg(feature = "app")]
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::app::{App, Msg, Phase, RunInfo};
+    pub use crate::app::{App, Command, Focus, Msg, Overlay, Phase, RunInfo, WorkerSort};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::exec::{ExecSearch, ExecSpec};
     pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};

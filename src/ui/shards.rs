@@ -2,7 +2,7 @@
 
 use super::{Theme, count};
 use crate::app::App;
-use crate::summary::human_count;
+use crate::format::human_count;
 use crate::watch::ShardRow;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

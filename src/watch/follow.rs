@@ -314,7 +314,8 @@ pub fn run_headless(
                 .iter()
                 .find_map(|l| l.start.as_ref())
                 .map_or("watch", |s| s.search.as_str());
-            let line = crate::headless::progress_line(&snapshot, name);
+            let odds = watcher.follower.aggregate.match_odds();
+            let line = crate::headless::progress_line(&snapshot, name, snapshot.tasks_per_s, odds);
             let mut stderr = std::io::stderr().lock();
             let _ignored = if stderr_tty {
                 write!(stderr, "\r\x1b[K{line}")

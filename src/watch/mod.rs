@@ -11,6 +11,7 @@ pub mod view;
 use crate::logformat::{LogEvent, LoggedBest, ProgressEvent, Record, StartEvent};
 use crate::pool::{Best, Counters, Event, HaltReason, RangeSet, RunReport, RunState, Snapshot, bucket_span};
 use crate::search::Goal;
+use crate::search::MatchOdds;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
 use serde::Serialize;
 use std::time::Duration;
@@ -141,9 +142,17 @@ pub struct Aggregate {
     pub origin_ts: Option<f64>,
     /// Set by whoever halted every shard (the cluster watcher), overriding the shards' own reasons.
     pub halt_override: Option<HaltReason>,
+    /// The search's odds of a match (from its spec), for the expected match time.
+    pub odds: MatchOdds,
 }
 
 impl Aggregate {
+    /// The search's odds of a match, as its spec tells them.
+    #[must_use]
+    pub fn match_odds(&self) -> MatchOdds {
+        self.odds
+    }
+
     /// An aggregate of `paths`, nothing read yet.
     #[must_use]
     pub fn new(paths: Vec<String>) -> Self {
@@ -152,6 +161,7 @@ impl Aggregate {
             paths,
             goal: Goal::None,
             can_match: true,
+            odds: MatchOdds::Unknown,
             best: None,
             matches: Vec::new(),
             origin_ts: None,
@@ -190,7 +200,7 @@ impl Aggregate {
                     ..ShardLog::default()
                 };
                 if self.origin_ts.is_none() {
-                    (self.goal, self.can_match) = nature_of(&start);
+                    (self.goal, self.can_match, self.odds) = nature_of(&start);
                 }
                 log.start = Some(start);
                 self.origin_ts = Some(self.origin_ts.map_or(ts, |origin| origin.min(ts)));
@@ -210,15 +220,16 @@ impl Aggregate {
             }
             LogEvent::Match {
                 task,
+                input,
                 value,
                 score,
                 worker,
-                ..
             } => {
                 log.first_match_ts.get_or_insert(ts);
                 if self.matches.len() < MAX_SUMMARY_MATCHES {
                     self.matches.push(MatchEntry {
                         task,
+                        input: input.clone(),
                         value: value.clone(),
                     });
                 }
@@ -548,16 +559,19 @@ impl Aggregate {
     }
 }
 
-/// How scores improve and whether there is a match condition, for the search a `start` event
-/// describes (an `exec` search is not rebuilt: it has no score and always a condition).
-fn nature_of(start: &StartEvent) -> (Goal, bool) {
+/// How scores improve, whether there is a match condition and the odds of a match, for the
+/// search a `start` event describes (an `exec` search is not rebuilt: it has no score, always
+/// a condition and unknown odds).
+fn nature_of(start: &StartEvent) -> (Goal, bool, MatchOdds) {
     start
         .spec
         .clone()
         .and_then(|value| serde_json::from_value::<crate::spec::SearchSpec>(value).ok())
         .filter(|spec| !matches!(spec, crate::spec::SearchSpec::Exec(_)))
         .and_then(|spec| spec.build().ok())
-        .map_or((Goal::None, true), |search| (search.goal(), search.can_match()))
+        .map_or((Goal::None, true, MatchOdds::Unknown), |search| {
+            (search.goal(), search.can_match(), search.match_odds())
+        })
 }
 
 /// Completed ids per coverage bucket, from merged ranges.

@@ -125,6 +125,9 @@ fn run_info(watcher: &Watcher, title: &str) -> Option<RunInfo> {
         goal: aggregate.goal,
         can_match: aggregate.can_match,
         workers: start.workers,
+        odds: aggregate.match_odds(),
+        input_noun: None,
+        space_label: None,
     })
 }
 
@@ -140,7 +143,11 @@ fn steer(watcher: &mut Watcher, app: &mut App, commands: Vec<Command>) {
             Command::Resume => watcher.steer.apply(Action::Resume, &watcher.follower.aggregate),
             Command::SetWorkers(_) => Err("the worker count is set per shard at launch".to_string()),
             Command::Launch(_) => Err("watch cannot launch runs".to_string()),
-            Command::HaltNow | Command::Quit => Ok(()),
+            // Ctrl-C: the runs this watcher owns stop as on SIGINT; others are left alone.
+            Command::Interrupt if watcher.steer.owns_runs() => {
+                watcher.halt(HaltReason::Signal, Action::HaltNow)
+            }
+            Command::HaltNow | Command::Quit | Command::Interrupt => Ok(()),
         };
         if let Err(problem) = outcome {
             app.update(Msg::Problem(problem));
