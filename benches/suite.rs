@@ -1213,6 +1213,9 @@ fn watched_pow_run(pow: &Pow, workers: usize) -> Result<(Duration, RunReport), S
         goal: search.goal(),
         can_match: true,
         workers,
+        odds: search.match_odds(),
+        input_noun: None,
+        space_label: None,
     }));
     let started = Instant::now();
     let run = Run::start(search, &config);

@@ -16,9 +16,9 @@ pub struct Cli {
     /// Worker threads [default: number of CPUs]
     #[arg(short = 'w', long, global = true)]
     pub workers: Option<usize>,
-    /// What a match does: now, soon, never or after=N
-    #[arg(long, global = true, default_value = "now", value_parser = parse_halt)]
-    pub halt: HaltPolicy,
+    /// What a match does: now, soon, never or after=N [default: now, or the preset's]
+    #[arg(long, global = true, value_parser = parse_halt)]
+    pub halt: Option<HaltPolicy>,
     /// Run without the dashboard: progress on stderr, summary on stdout
     #[arg(long, global = true)]
     pub headless: bool,
@@ -40,7 +40,8 @@ pub struct Cli {
     /// Dashboard: launch the run at once instead of waiting in Ready
     #[arg(long, global = true)]
     pub start: bool,
-    /// Load a run preset (TOML, like assets/runs/*.toml); it becomes the selected run
+    /// Load a run preset (TOML, like assets/runs/*.toml); it becomes the selected run.
+    /// Flags given on the command line (-w, --halt, --seed) override the preset's values
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Dashboard frames per second while a run is live (1..=120)
@@ -55,12 +56,57 @@ pub struct Cli {
     /// Search at most N ids from the skip on (hashcat's --limit)
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
-    /// The search to run [default: needle with the article's numbers]
+    /// Cover one shard of the space: I/N (shards take interleaved chunks; 0 <= I < N)
+    #[arg(long, global = true, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::pool::Shard>,
+    /// Run the search on a cluster engine (slurm) as --shards array tasks, and watch them
+    #[arg(long, global = true, value_name = "ENGINE")]
+    pub cluster: Option<String>,
+    /// With --cluster: how many shards (array tasks)
+    #[arg(long, global = true, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub shards: u32,
+    /// With --cluster slurm: an argument for sbatch (repeatable): --sbatch-arg=--partition=long
+    #[arg(
+        long = "sbatch-arg",
+        global = true,
+        value_name = "ARG",
+        allow_hyphen_values = true
+    )]
+    pub sbatch_args: Vec<String>,
+    /// With --cluster: the directory for the job script and the shards' logs (shared by every node)
+    /// [default: ./poolwatch-cluster-UNIXTIME]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cluster_dir: Option<PathBuf>,
+    /// The search to run [default: needle with the article's numbers], or `watch`
     #[command(subcommand)]
-    pub search: Option<SearchSpec>,
+    pub search: Option<Subcommand>,
     /// True when `--halt` was given on the command line (not its default): set by the launcher.
     #[arg(skip)]
     pub halt_given: bool,
+}
+
+/// A search (declared in `spec`), or `watch`.
+#[derive(Debug, Clone, clap::Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "one value per process, parsed once")]
+pub enum Subcommand {
+    /// One of the searches.
+    #[command(flatten)]
+    Search(SearchSpec),
+    /// Follow one or more --log files (a run, or the shards of one search) as one live dashboard
+    Watch(WatchArgs),
+}
+
+/// Options of `watch`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WatchArgs {
+    /// The logs to follow (they may not exist yet)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `--shard I/N`: N >= 1 and I < N.
+fn parse_shard(text: &str) -> Result<crate::pool::Shard, String> {
+    text.parse().map_err(|err: crate::pool::BadShard| err.to_string())
 }
 
 fn parse_halt(text: &str) -> Result<HaltPolicy, String> {
@@ -80,6 +126,14 @@ pub enum UsageError {
     /// The preset file is unreadable or invalid.
     #[error(transparent)]
     Preset(#[from] crate::preset::PresetError),
+    /// A search subcommand given together with `--config`, which names its own search.
+    #[error("--config {path} names its own search: drop the '{search}' subcommand, or drop --config")]
+    SearchWithConfig {
+        /// The preset file.
+        path: PathBuf,
+        /// The subcommand given.
+        search: String,
+    },
     /// The log file cannot be opened.
     #[error("cannot open log file {path}")]
     Log {
@@ -102,7 +156,11 @@ impl Cli {
     /// The search named on the command line, or the article's needle search.
     #[must_use]
     pub fn spec(&self) -> SearchSpec {
-        let mut spec = self.search.clone().unwrap_or_default();
+        // `watch` runs no search of its own (launch sends it elsewhere first).
+        let mut spec = match &self.search {
+            Some(Subcommand::Search(spec)) => spec.clone(),
+            Some(Subcommand::Watch(_)) | None => SearchSpec::default(),
+        };
         // rastrigin's seed is the global `--seed`, shared by any search that may use randomness.
         if let SearchSpec::Rastrigin(rastrigin) = &mut spec {
             rastrigin.seed = self.seed.unwrap_or(0);
@@ -118,14 +176,34 @@ impl Cli {
         crate::preset::check_workers(self.workers)?;
         match &self.config {
             Some(path) => {
+                if self.search.is_some() {
+                    return Err(UsageError::SearchWithConfig {
+                        path: path.clone(),
+                        search: self.spec().kind().to_string(),
+                    });
+                }
                 let mut preset = Preset::load(path)?;
-                // `-w` overrides the file, for the dashboard and headless alike.
-                preset.workers = self.workers.or(preset.workers);
+                self.override_preset(&mut preset);
                 let search = preset.spec.build()?;
                 Ok(RunPlan { preset, search })
             }
             None => self.command_line_plan(),
         }
+    }
+
+    /// Every flag given on the command line wins over the preset's value, for the
+    /// dashboard and headless alike.
+    fn override_preset(&self, preset: &mut Preset) {
+        preset.workers = self.workers.or(preset.workers);
+        preset.halt = self.halt.unwrap_or(preset.halt);
+        if let (Some(wanted), SearchSpec::Rastrigin(rastrigin)) = (self.seed, &mut preset.spec) {
+            rastrigin.seed = wanted;
+        }
+    }
+
+    /// `--halt`, or `now` when it was not given.
+    pub(crate) fn halt_policy(&self) -> HaltPolicy {
+        self.halt.unwrap_or(HaltPolicy::Now)
     }
 
     /// The run described by the command-line options.
@@ -139,11 +217,11 @@ impl Cli {
                 "{} {} ({workers} workers, halt {})",
                 search.name(),
                 search.params(),
-                self.halt
+                self.halt_policy()
             ),
             spec,
             workers: Some(workers),
-            halt: self.halt,
+            halt: self.halt_policy(),
         };
         Ok(RunPlan { preset, search })
     }
@@ -205,7 +283,8 @@ mod tests {
         assert_eq!(bits.get_long(), Some("bits"));
         assert_eq!(bits.get_default_values(), ["24"]);
         let kinds: Vec<_> = command.get_subcommands().map(clap::Command::get_name).collect();
-        assert_eq!(kinds, ["needle", "pow", "collatz", "rastrigin", "exec"]);
+        // Every search, then `watch` (which follows logs and runs no search).
+        assert_eq!(kinds, ["needle", "pow", "collatz", "rastrigin", "exec", "watch"]);
     }
 
     /// The command line and preset files refuse the same worker counts, with the same words.

@@ -7,12 +7,14 @@ use crate::logformat::LogEvent;
 use crate::pool::{Event, HaltMode, Run};
 use crate::preset::Preset;
 use crate::resume::{Carried, Checkpoint};
+use crate::search::Search;
 use crate::summary::Summary;
 use crate::term::{FrameSync, Input};
 use crossbeam_channel::{Receiver, never, select, tick};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Frame interval while a run is paused: the clocks still move, nothing else does.
@@ -56,6 +58,42 @@ struct Live {
     journal: Journal,
     /// What was launched, for the runs history.
     preset: Preset,
+    /// The search, for the user's own value of a task in the log.
+    search: Arc<dyn Search>,
+}
+
+/// What the user calls a task's own value in this search, if the task id is not it.
+fn input_noun(search: &dyn Search) -> Option<String> {
+    match search.name() {
+        "exec" => Some("input".to_string()),
+        "collatz" => Some("start".to_string()),
+        _ => None,
+    }
+}
+
+/// The facts about a run the dashboard shows, taken from its search.
+fn run_info(preset: &Preset, search: &dyn Search, workers: usize) -> RunInfo {
+    let input_noun = input_noun(search);
+    let space = search.space();
+    let space_label = match (&input_noun, space.checked_sub(1)) {
+        (Some(noun), Some(last)) => search
+            .input_label(0)
+            .zip(search.input_label(last))
+            .map(|(first, last)| format!("{noun}s {first}..={last}")),
+        _ => None,
+    };
+    RunInfo {
+        name: preset.name.clone(),
+        search: search.name().to_string(),
+        params: search.params(),
+        halt: preset.halt.to_string(),
+        goal: search.goal(),
+        can_match: search.can_match(),
+        workers,
+        odds: search.match_odds(),
+        input_noun,
+        space_label,
+    }
 }
 
 /// Owns the live run; carries out the app's commands.
@@ -123,22 +161,15 @@ impl Controller {
             }
         }
         .with_status_every(self.options.status_every);
-        let info = RunInfo {
-            name: preset.name.clone(),
-            search: search.name().to_string(),
-            params: search.params(),
-            halt: preset.halt.to_string(),
-            goal: search.goal(),
-            can_match: search.can_match(),
-            workers: config.workers,
-        };
-        let run = Run::start(search, &config);
+        let info = run_info(preset, search.as_ref(), config.workers);
+        let run = Run::start(Arc::clone(&search), &config);
         app.update(Msg::Started(info));
         app.update(Msg::Frame(run.snapshot()));
         self.ticker = tick(self.frame_interval());
         self.live = Some(Live {
             run,
             journal,
+            search,
             preset: preset.clone(),
         });
     }
@@ -182,8 +213,19 @@ impl Controller {
             app.update(Msg::Frame(live.run.snapshot()));
             self.live = None;
             self.ticker = never();
+            app.update(Msg::Pool(event));
+            return;
         }
-        app.update(Msg::Pool(event));
+        let task = match &event {
+            Event::Match { task, .. } | Event::Error { task, .. } | Event::NewBest { task, .. } => {
+                Some(*task)
+            }
+            _ => None,
+        };
+        match task.and_then(|task| live.search.input_label(task)) {
+            Some(input) => app.update(Msg::Labelled(event, input)),
+            None => app.update(Msg::Pool(event)),
+        };
     }
 
     fn execute(&mut self, app: &mut App, commands: Vec<Command>) {
@@ -197,6 +239,7 @@ impl Controller {
                     contents,
                     runs,
                 } => export(app, &file_name, &contents, runs),
+                Command::Interrupt => self.interrupt(app),
                 control => self.control(&control),
             }
         }
@@ -228,7 +271,11 @@ impl Controller {
                 run.set_workers(*workers);
                 LogEvent::Workers { from, to: *workers }
             }
-            Command::Launch(_) | Command::Quit | Command::SavePreset(_) | Command::Export { .. } => return,
+            Command::Launch(_)
+            | Command::Quit
+            | Command::Interrupt
+            | Command::SavePreset(_)
+            | Command::Export { .. } => return,
         };
         let at = run.elapsed();
         live.journal.control(at, &logged);
@@ -343,6 +390,16 @@ impl Controller {
             None => app.update(Msg::Signal(libc::SIGHUP)),
         };
         self.execute(app, commands);
+    }
+
+    /// Ctrl-C in the dashboard: what SIGINT does, without asking (exit code 130 for a live run).
+    fn interrupt(&mut self, app: &mut App) {
+        // A run that already ended keeps its own exit code (its summary wins in `run_dashboard`).
+        self.signal = Some(libc::SIGINT);
+        if let Some(live) = self.live.as_ref() {
+            live.run.halt(HaltMode::Now, crate::pool::StopRequest::Signal);
+        }
+        self.stop_live(app);
     }
 
     /// A signal halts a live run (reason: signal), then quits.

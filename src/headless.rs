@@ -1,9 +1,14 @@
 //! Headless mode: run with no dashboard, a progress line on stderr and the summary on stdout.
 
+use crate::app::Throughput;
+use crate::format::{Progress, count, estimate, human_count, plural, ratio};
 use crate::journal::Journal;
+use crate::logformat::LogEvent;
 use crate::pool::{Event, HaltMode, Run, RunConfig, Snapshot};
+use crate::search::MatchOdds;
 use crate::search::Search;
-use crate::summary::{Summary, human_count};
+use crate::signals::Control;
+use crate::summary::Summary;
 use crossbeam_channel::{Receiver, never, select, tick};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -14,12 +19,14 @@ const TTY_PROGRESS_EVERY: Duration = Duration::from_millis(200);
 /// How often a progress line is printed when stderr is a file or pipe.
 const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// Runs `search` to the end, following signals, and returns the summary.
+/// Runs `search` to the end, following signals (`controls`: see [`crate::signals::CONTROL`]),
+/// and returns the summary.
 pub fn run(
     search: Arc<dyn Search>,
     config: &RunConfig,
     journal: &mut Journal,
     signals: &Receiver<i32>,
+    controls: &Receiver<i32>,
 ) -> Summary {
     let stderr_tty = std::io::stderr().is_terminal();
     let ticker = tick(if stderr_tty {
@@ -30,6 +37,7 @@ pub fn run(
     let run = Run::start(Arc::clone(&search), config);
     let status = tick(journal.status_every());
     let mut signal = None;
+    let mut throughput = Throughput::default();
     let mut signal_rx = signals.clone();
     let report = loop {
         select! {
@@ -53,9 +61,17 @@ pub fn run(
                 // A second signal needs no further action: the halt is already under way.
                 signal_rx = never();
             },
+            recv(controls) -> received => {
+                if let Ok(control) = received.map(Control::of) {
+                    apply_control(&run, journal, control);
+                }
+            },
             recv(ticker) -> _ => {
                 journal.flush();
-                progress(&run.snapshot(), search.name(), stderr_tty);
+                let snapshot = run.snapshot();
+                throughput.observe(snapshot.active, snapshot.counters.completed);
+                let line = progress_line(&snapshot, search.name(), throughput.windowed_rate, search.match_odds());
+                progress(&line, stderr_tty);
             }
             recv(status) -> _ => {
                 journal.tick(&run);
@@ -71,9 +87,30 @@ pub fn run(
     journal.finish(&run, &report, signal)
 }
 
+/// Carries out a control signal and logs it as the dashboard logs the same key.
+fn apply_control(run: &Run, journal: &mut Journal, control: Option<Control>) {
+    let event = match control {
+        Some(Control::Finish) => {
+            run.halt_soon();
+            LogEvent::HaltRequest {
+                mode: "soon".to_string(),
+            }
+        }
+        Some(Control::Pause) if !run.is_paused() && !run.is_finished() => {
+            run.pause();
+            LogEvent::Pause {}
+        }
+        Some(Control::Resume) if run.is_paused() => {
+            run.resume();
+            LogEvent::Resume {}
+        }
+        _ => return,
+    };
+    journal.control(run.elapsed(), &event);
+}
+
 /// One progress line on stderr.
-fn progress(snapshot: &Snapshot, name: &str, rewrite: bool) {
-    let line = progress_line(snapshot, name);
+fn progress(line: &str, rewrite: bool) {
     let mut stderr = std::io::stderr().lock();
     let written = if rewrite {
         write!(stderr, "\r\x1b[K{line}")
@@ -83,42 +120,85 @@ fn progress(snapshot: &Snapshot, name: &str, rewrite: bool) {
     crate::launch::note_stderr(&written.and_then(|()| stderr.flush()));
 }
 
-/// The text of the progress line.
+/// The text of the progress line: the same rate window and ETA definition as the dashboard.
 #[must_use]
-pub fn progress_line(snapshot: &Snapshot, name: &str) -> String {
+pub fn progress_line(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds) -> String {
     let counts = format!(
-        "{} matches, {} errors, {} workers, {} tasks/s",
-        snapshot.counters.matches,
-        snapshot.counters.errors,
-        snapshot.target_workers,
-        human_count(snapshot.tasks_per_s),
+        "{}, {}, {}, {} tasks/s",
+        plural(snapshot.counters.matches, "match"),
+        plural(snapshot.counters.errors, "error"),
+        plural(
+            u64::try_from(snapshot.target_workers).unwrap_or(u64::MAX),
+            "worker"
+        ),
+        human_count(rate),
     );
     if snapshot.total_open {
         // Input still being read: the count so far, no percentage or ETA.
         return format!(
-            "{name} {}/{}+ done (total open), {counts}",
-            snapshot.counters.completed, snapshot.counters.total
+            "{name} {} done, {} read so far (total open), {counts}",
+            count(snapshot.counters.completed),
+            count(snapshot.counters.total)
         );
     }
-    #[expect(clippy::cast_precision_loss, reason = "a percentage")]
-    let percent = if snapshot.counters.total == 0 {
-        100.0
-    } else {
-        snapshot.counters.completed as f64 * 100.0 / snapshot.counters.total as f64
-    };
-    let remaining = snapshot.remaining();
-    let eta = if snapshot.tasks_per_s > 0.0 {
-        #[expect(clippy::cast_precision_loss, reason = "an estimate")]
-        let secs = remaining as f64 / snapshot.tasks_per_s;
-        format!("{secs:.0}s")
-    } else {
-        "-".to_string()
+    let percent = ratio(snapshot.counters.completed, snapshot.counters.total) * 100.0;
+    let estimate = estimate(
+        Progress {
+            rate,
+            remaining: snapshot.remaining(),
+            completed: snapshot.counters.completed,
+            open: false,
+            matches: snapshot.counters.matches,
+        },
+        odds,
+    );
+    let eta = match estimate.match_text() {
+        Some(text) => format!("{text}, {}", estimate.exhaust_text()),
+        None => estimate.exhaust_text(),
     };
     let best = snapshot
         .best
-        .map_or_else(|| "-".to_string(), |b| crate::summary::format_score(b.score));
+        .map_or_else(|| "-".to_string(), |b| crate::format::score(b.score));
     format!(
-        "{name} {percent:5.1}% {}/{} done, {counts}, ETA {eta}, best {best}",
-        snapshot.counters.completed, snapshot.counters.total
+        "{name} {percent:5.1}% {}/{} done, {counts}, {eta}, best {best}",
+        count(snapshot.counters.completed),
+        count(snapshot.counters.total)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(total: u64, completed: u64, open: bool) -> Snapshot {
+        Snapshot {
+            counters: crate::pool::Counters {
+                total,
+                completed,
+                ..crate::pool::Counters::default()
+            },
+            total_open: open,
+            target_workers: 1,
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn the_progress_line_uses_the_dashboards_eta_words() {
+        let pow = MatchOdds::PerTask(0.5_f64.powi(28));
+        let line = progress_line(&snapshot(1 << 32, 1 << 28, false), "pow", 7.5e6, pow);
+        assert!(
+            line.contains("expected match in 35.8s (63% chance by now)"),
+            "{line}"
+        );
+        assert!(line.contains("exhaust in 8m 56s"), "{line}");
+        assert!(line.contains("1 worker,") && line.contains("0 matches"), "{line}");
+        assert!(line.contains("268,435,456/4,294,967,296"), "{line}");
+        let open = progress_line(&snapshot(1_960, 1_936, true), "exec", 100.0, MatchOdds::Unknown);
+        assert!(!open.contains('%') && !open.contains("exhaust"), "{open}");
+        assert!(
+            open.contains("1,936 done, 1,960 read so far (total open)"),
+            "{open}"
+        );
+    }
 }

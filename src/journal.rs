@@ -201,15 +201,17 @@ impl Journal {
                 worker,
                 at,
             } => {
+                let input = self.source.input_label(*task);
                 if self.matches.len() < MAX_SUMMARY_MATCHES {
                     self.matches.push(MatchEntry {
                         task: *task,
+                        input: input.clone(),
                         value: value.clone(),
                     });
                 }
                 let logged = LogEvent::Match {
                     task: *task,
-                    input: None,
+                    input,
                     value: value.clone(),
                     score: *score,
                     worker: *worker,
@@ -224,7 +226,7 @@ impl Journal {
             } => {
                 let logged = LogEvent::Error {
                     task: *task,
-                    input: None,
+                    input: self.source.input_label(*task),
                     message: message.clone(),
                     worker: *worker,
                 };
@@ -358,7 +360,7 @@ fn state_name(state: RunState) -> &'static str {
 }
 
 /// This machine's host name (empty when it cannot be read).
-fn host_name() -> String {
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|name| name.trim().to_string())
         .unwrap_or_default()

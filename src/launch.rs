@@ -67,6 +67,9 @@ pub fn wants_headless(cli: &Cli) -> bool {
 /// # Errors
 /// A [`Failure`] for bad input (code 2) or a failure to set up (code 1).
 pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result<u8, Failure> {
+    if let Some(crate::cli::Subcommand::Watch(args)) = &cli.search {
+        return crate::watch::entry::watch_main(cli, args, signals);
+    }
     let (plan, checkpoint) = match &cli.resume {
         None => (cli.plan().map_err(Failure::usage)?, None),
         Some(path) => match crate::resume::prepare(cli, path).map_err(Failure::usage)? {
@@ -77,6 +80,9 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
             Resumption::Continue { plan, checkpoint } => (*plan, Some(checkpoint)),
         },
     };
+    if let Some(engine) = &cli.cluster {
+        return crate::watch::entry::cluster_main(cli, engine, &plan, signals);
+    }
     // A resumed run appends to the log it continues.
     let log_path = cli.log.clone().or_else(|| cli.resume.clone());
     let log = EventLog::open(log_path.as_deref()).map_err(|source| {
@@ -93,9 +99,17 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
     // `exec --output` writes the jobs' output on stdout: never under the dashboard.
     let passes_output = plan.preset.passes_output();
     if wants_headless(cli) || passes_output {
+        let controls =
+            crate::signals::listen_controls().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
         let summary = {
             let search = plan.search;
             let config = run_config(cli, &plan.preset, checkpoint.as_deref());
+            // A resumed run keeps the shard its log records.
+            let config = if checkpoint.is_none() {
+                sharded(config, cli.shard)
+            } else {
+                config
+            };
             let spec = Some(&plan.preset.spec);
             let journal = match checkpoint.as_deref() {
                 None => Journal::start(log, &search, &config, spec),
@@ -105,7 +119,7 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
                 }
             };
             let mut journal = journal.with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
-            crate::headless::run(Arc::clone(&search), &config, &mut journal, signals)
+            crate::headless::run(Arc::clone(&search), &config, &mut journal, signals, &controls)
             // The search is dropped here: `exec --output` prints what still waits before the summary.
         };
         if let Some(path) = &cli.runs {
@@ -130,6 +144,11 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
         return Ok(summary.exit_code);
     }
     drop(log);
+    if cli.shard.is_some() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--shard runs headless (add --headless): a shard is one part of a search that `poolwatch watch` shows whole"
+        )));
+    }
     if plan.preset.reads_stdin() && std::io::stdin().is_terminal() {
         return Err(Failure::usage(anyhow::anyhow!(
             "exec reads its inputs from standard input, which is the dashboard's terminal: pipe them in, or use --range or --input"
@@ -159,6 +178,14 @@ fn run_config(cli: &Cli, preset: &Preset, checkpoint: Option<&Checkpoint>) -> Ru
     crate::resume::with_logged_shard(config, checkpoint.and_then(|checkpoint| checkpoint.start.shard))
 }
 
+/// `--shard I/N` applied to the run's config: the run covers its share of the space.
+fn sharded(config: crate::pool::RunConfig, shard: Option<crate::pool::Shard>) -> crate::pool::RunConfig {
+    match shard {
+        Some(shard) => config.with_shard(shard),
+        None => config,
+    }
+}
+
 /// Opens the dashboard, runs it, restores the terminal, then prints the last summary.
 fn run_dashboard(
     cli: &Cli,
@@ -166,8 +193,13 @@ fn run_dashboard(
     checkpoint: Option<Box<Checkpoint>>,
     signals: &crossbeam_channel::Receiver<i32>,
 ) -> Result<u8, Failure> {
+    // A shipped preset given with --config is listed once, as the selected run.
+    let shipped: Vec<Preset> = Preset::shipped()
+        .into_iter()
+        .filter(|shipped| !(shipped.name == plan.preset.name && shipped.spec == plan.preset.spec))
+        .collect();
     let mut presets = vec![plan.preset];
-    presets.extend(Preset::shipped());
+    presets.extend(shipped);
     let presets_dir = crate::userpresets::dir();
     let (saved, problems) = presets_dir
         .as_deref()

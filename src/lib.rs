@@ -42,7 +42,7 @@ pub use pool::{
     IdPlan, MAX_SHARD_CHUNK, MAX_WORKERS, RangeSet, Run, RunConfig, RunReport, RunState, Shard, Snapshot,
     StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
 };
-pub use search::{Goal, Outcome, Search, SpaceStatus};
+pub use search::{Goal, MatchOdds, Outcome, Search, SpaceStatus};
 
 // The application runs commands in process groups and handles signals: Unix only (and built
 // and tested on Linux only; see the README's "Platform" section).
@@ -57,6 +57,8 @@ mod app;
 #[cfg(feature = "app")]
 mod cli;
 #[cfg(feature = "app")]
+mod cluster;
+#[cfg(feature = "app")]
 mod dashboard;
 #[cfg(feature = "app")]
 mod docgen;
@@ -64,6 +66,8 @@ mod docgen;
 mod eventlog;
 #[cfg(feature = "app")]
 mod exec;
+#[cfg(feature = "app")]
+mod format;
 #[cfg(feature = "app")]
 mod headless;
 #[cfg(feature = "app")]
@@ -92,6 +96,8 @@ mod term;
 mod ui;
 #[cfg(feature = "app")]
 mod userpresets;
+#[cfg(feature = "app")]
+mod watch;
 
 #[cfg(feature = "app")]
 pub use launch::main as cli_main;
@@ -102,7 +108,7 @@ pub use launch::main as cli_main;
 #[cfg(feature = "app")]
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::app::{App, Msg, Phase, RunInfo};
+    pub use crate::app::{App, Command, Focus, Msg, Overlay, Phase, RunInfo, WorkerSort};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::exec::{ExecSearch, ExecSpec};
     pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
@@ -113,4 +119,6 @@ pub mod internals {
     pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};
+    pub use crate::watch::follow::{LocalSteer, Watcher};
+    pub use crate::watch::view::run_loop as watch_loop;
 }

@@ -176,6 +176,7 @@ impl Checkpoint {
             .iter()
             .map(|(task, value)| MatchEntry {
                 task: *task,
+                input: None,
                 value: value.clone(),
             })
             .collect()
@@ -272,10 +273,12 @@ fn check_conflicts(cli: &crate::cli::Cli, path: &Path, checkpoint: &Checkpoint) 
             "continues the logged {kind} run with its own options: name no search, or the same one with the same options"
         ));
     }
-    if cli.halt_given && cli.halt.to_string() != checkpoint.start.halt {
+    if let Some(halt) = cli.halt.filter(|_| cli.halt_given)
+        && halt.to_string() != checkpoint.start.halt
+    {
         return conflict(format!(
-            "the logged run has --halt {}, not {}",
-            checkpoint.start.halt, cli.halt
+            "the logged run has --halt {}, not {halt}",
+            checkpoint.start.halt
         ));
     }
     let (skip, end) = checkpoint.start.window.unwrap_or((0, u64::MAX));

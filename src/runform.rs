@@ -144,7 +144,9 @@ fn field_def(arg: &Arg, global: bool) -> FieldDef {
 
 fn bracketed_default(help: &str) -> Option<String> {
     let rest = help.split_once("[default: ")?.1;
-    Some(rest.split_once(']')?.0.to_string())
+    // "[default: now, or the preset's]": the value before any comment.
+    let text = rest.split_once(']')?.0;
+    Some(text.split(',').next().unwrap_or(text).trim().to_string())
 }
 
 fn value_type(arg: &Arg) -> ValueType {
@@ -426,10 +428,14 @@ fn build_run(
     let workers_text = workers.map_or_else(|| "all CPUs".to_string(), |w| format!("{w} workers"));
     Ok(Preset {
         name: name.trim().to_string(),
-        description: format!("{} {params} ({workers_text}, halt {})", spec.kind(), cli.halt),
+        description: format!(
+            "{} {params} ({workers_text}, halt {})",
+            spec.kind(),
+            cli.halt_policy()
+        ),
         spec,
         workers,
-        halt: cli.halt,
+        halt: cli.halt_policy(),
     })
 }
 
@@ -546,7 +552,7 @@ fn float_text(value: f64) -> String {
     if value == 0.0 {
         "0".to_string()
     } else {
-        crate::summary::format_score(value)
+        crate::format::score(value)
     }
 }
 

@@ -179,6 +179,23 @@ impl SearchSpec {
         }
     }
 
+    /// The size of the space when it is known without building the search or reading input
+    /// (what Ready shows as the total), `None` for inputs read from a file or stdin.
+    #[must_use]
+    pub fn known_space(&self) -> Option<u64> {
+        match self {
+            Self::Needle(needle) => Some(needle.tasks),
+            Self::Pow(pow) => Some(pow.tasks),
+            Self::Rastrigin(rastrigin) => Some(rastrigin.tasks),
+            Self::Collatz(collatz) => Some(collatz.below.saturating_sub(1)),
+            Self::Exec(exec) => exec
+                .range
+                .as_deref()
+                .and_then(crate::exec::IntRange::parse)
+                .map(|range| range.len),
+        }
+    }
+
     /// Checks the parameters and builds the search.
     ///
     /// # Errors

@@ -1,5 +1,6 @@
 //! The end-of-run summary: the JSON object, the human paragraph, and the exit code.
 
+use crate::format::{count, human_count, plural, score};
 use crate::pool::{Best, Counters, HaltReason, RunReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -28,6 +29,9 @@ pub const EXIT_BROKEN_PIPE: u8 = 141;
 pub struct MatchEntry {
     /// Task id.
     pub task: u64,
+    /// The user's own value for the task (an exec input, a collatz start), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
     /// The search's description of it.
     pub value: String,
 }
@@ -130,29 +134,35 @@ impl Summary {
     #[must_use]
     pub fn to_text(&self) -> String {
         let mut text = format!(
-            "poolwatch {} ({}) with {} workers, halt {}: {}\n",
+            "poolwatch {} ({}) with {}, halt {}: {}\n",
             self.search,
             self.params,
-            self.workers,
+            plural(u64::try_from(self.workers).unwrap_or(u64::MAX), "worker"),
             self.halt_policy,
             describe_reason(self.halt_reason)
         );
         for entry in self.matches.iter().take(20) {
-            text.push_str(&format!("  match: task {} -> {}\n", entry.task, entry.value));
+            let task = match &entry.input {
+                Some(input) => format!("input {input} (task {})", count(entry.task)),
+                None => format!("task {}", count(entry.task)),
+            };
+            text.push_str(&format!("  match: {task} -> {}\n", entry.value));
         }
         let counters = &self.counters;
         if counters.matches > 20 {
-            text.push_str(&format!("  ... {} matches in all\n", counters.matches));
+            text.push_str(&format!("  ... {} in all\n", plural(counters.matches, "match")));
         }
         text.push_str(&format!(
-            "  {} of {} tasks completed, {} cancelled, {} never submitted, {} errors\n",
-            counters.completed,
-            counters.total,
-            counters.cancelled,
-            counters
-                .total
-                .saturating_sub(counters.submitted + counters.done_before),
-            counters.errors
+            "  {} of {} tasks completed, {} cancelled, {} never submitted, {}\n",
+            count(counters.completed),
+            count(counters.total),
+            count(counters.cancelled),
+            count(
+                counters
+                    .total
+                    .saturating_sub(counters.submitted + counters.done_before)
+            ),
+            plural(counters.errors, "error")
         ));
         text.push_str(&format!(
             "  {:.3} s elapsed ({:.3} s active), {} tasks/s",
@@ -162,11 +172,11 @@ impl Summary {
         ));
         if let Some(latency) = self.halt_latency_ms {
             text.push_str(&format!(
-                ", halt latency {latency:.3} ms, {} tasks started after the halt",
-                counters.started_after_halt
+                ", halt latency {latency:.3} ms, {} started after the halt",
+                plural(counters.started_after_halt, "task")
             ));
         }
-        text.push_str(&format!(", peak memory {} KiB", self.peak_rss_kb));
+        text.push_str(&format!(", peak memory {} KiB", count(self.peak_rss_kb)));
         if let Some(before) = &self.resumed {
             text.push_str(&format!(
                 "\n  resumed: {} tasks, {} matches, {} errors and {:.3} s active were done before",
@@ -177,15 +187,15 @@ impl Summary {
             let counts: Vec<String> = self
                 .counts
                 .iter()
-                .map(|(name, count)| format!("{count} {name}"))
+                .map(|(name, count)| format!("{} {name}", crate::format::count(*count)))
                 .collect();
             text.push_str(&format!("\n  {}", counts.join(", ")));
         }
         if let Some(best) = self.best {
             text.push_str(&format!(
                 "\n  best score {} (task {})",
-                format_score(best.score),
-                best.task
+                score(best.score),
+                count(best.task)
             ));
         }
         if let Some(reason) = &self.log_incomplete {
@@ -269,45 +279,4 @@ pub fn describe_reason_name(name: &str) -> String {
             || format!("halt reason {name}"),
             |reason| describe_reason(reason).to_string(),
         )
-}
-
-/// A score without noise: integers as integers, small values in scientific notation.
-#[must_use]
-pub fn format_score(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else if value.abs() < 1e-2 {
-        format!("{value:.3e}")
-    } else {
-        format!("{value:.4}")
-    }
-}
-
-/// 1234567.0 as "1.23M".
-#[must_use]
-pub fn human_count(value: f64) -> String {
-    let abs = value.abs();
-    if abs >= 1e9 {
-        format!("{:.2}G", value / 1e9)
-    } else if abs >= 1e6 {
-        format!("{:.2}M", value / 1e6)
-    } else if abs >= 1e3 {
-        format!("{:.1}k", value / 1e3)
-    } else {
-        format!("{value:.0}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scores_and_counts_read_well() {
-        assert_eq!(format_score(24.0), "24");
-        assert_eq!(format_score(0.000_012), "1.200e-5");
-        assert_eq!(format_score(2.984_877), "2.9849");
-        assert_eq!(human_count(1_234_567.0), "1.23M");
-        assert_eq!(human_count(950.0), "950");
-    }
 }

@@ -132,7 +132,7 @@ fn text_summary_names_the_match() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("match: task 42"), "{text}");
+    assert!(text.contains("match: task 42 "), "{text}");
     assert!(text.contains("halted on a match"), "{text}");
 }
 
@@ -212,6 +212,110 @@ fn a_preset_file_runs_and_workers_on_the_command_line_override_it() {
     assert_eq!(summary["matches"][0]["task"], 10000);
     let (summary, _) = json_run(&["--config", preset]);
     assert_eq!(summary["workers"], 10, "the file's worker count");
+}
+
+#[test]
+fn every_flag_on_the_command_line_overrides_the_preset() {
+    let dir = std::env::temp_dir().join(format!("poolwatch-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let preset = dir.join("rastrigin.toml");
+    std::fs::write(
+        &preset,
+        "name = \"r\"\nworkers = 2\nhalt = \"now\"\n[search]\nkind = \"rastrigin\"\ntasks = 300\ndims = 2\ntarget = 1e9\n",
+    )
+    .unwrap();
+    let preset = preset.to_str().unwrap();
+    let (summary, _) = json_run(&["--config", preset]);
+    assert_eq!(summary["halt_policy"], "now");
+    assert!(
+        summary["params"].as_str().unwrap().contains("seed=0"),
+        "{summary}"
+    );
+    // --halt and --seed given before or after --config both win over the file.
+    let (summary, _) = json_run(&["--halt", "never", "--config", preset, "--seed", "7"]);
+    assert_eq!(summary["halt_policy"], "never", "{summary}");
+    assert!(
+        summary["params"].as_str().unwrap().contains("seed=7"),
+        "{summary}"
+    );
+    assert_eq!(summary["completed"], 300, "halt never runs the whole space");
+}
+
+#[test]
+fn a_search_named_with_config_is_one_line_and_exit_2() {
+    let preset = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/runs/article-example-2.toml");
+    let output = poolwatch()
+        .args(["--headless", "--config", preset, "pow", "--bits", "8"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--config") && stderr.contains("pow"), "{stderr}");
+}
+
+#[test]
+fn machine_output_carries_users_numbers_and_full_values() {
+    let dir = std::env::temp_dir().join(format!("poolwatch-numbers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("events.jsonl");
+    let _ = std::fs::remove_file(&log);
+    let log_arg = log.to_str().unwrap();
+    // exec: the input and its 1-based number, as the user wrote them.
+    let (summary, code) = json_run(&[
+        "--log", log_arg, "-w", "2", "exec", "--range", "1..200", "--", "test", "{}", "-eq", "150",
+    ]);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(summary["matches"][0]["task"], 149);
+    assert_eq!(summary["matches"][0]["input"], "150", "{summary}");
+    let events: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let matched = events.iter().find(|e| e["event"] == "match").unwrap();
+    assert_eq!(matched["input"], "150", "{matched}");
+    // pow: the full digest, never cut.
+    let (summary, code) = json_run(&["-w", "2", "pow", "--bits", "8"]);
+    assert_eq!(code, 0);
+    let value = summary["matches"][0]["value"].as_str().unwrap();
+    let hash = value.rsplit(' ').next().unwrap();
+    assert_eq!(hash.len(), 64, "{value}");
+    assert!(!value.contains('…'), "{value}");
+    // collatz: start values, not task ids.
+    let (summary, _) = json_run(&["-w", "2", "collatz", "--below", "1000", "--target", "100"]);
+    let first = &summary["matches"][0];
+    assert_eq!(
+        first["input"].as_str().unwrap(),
+        (first["task"].as_u64().unwrap() + 1).to_string(),
+        "{summary}"
+    );
+}
+
+#[test]
+fn the_text_summary_uses_separators_and_plurals() {
+    let output = poolwatch()
+        .args([
+            "--headless",
+            "-w",
+            "1",
+            "needle",
+            "--tasks",
+            "20000",
+            "--needle",
+            "12345",
+            "--sleep-ms",
+            "0",
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("with 1 worker,"), "{text}");
+    assert!(text.contains("match: task 12,345"), "{text}");
+    assert!(text.contains("of 20,000 tasks completed"), "{text}");
+    assert!(text.contains("0 errors"), "{text}");
 }
 
 /// The log's `progress` events: at the `--status-every` interval, typed as `logformat` defines

@@ -194,10 +194,12 @@ fn a_run_that_finds_its_needle_shows_found_and_can_run_again() {
 
 #[test]
 fn quitting_mid_run_terminates_it_first() {
+    // q asks first while the run is live; y confirms.
     let log = log_file("quit");
     let script = [
         (key(KeyCode::Enter), Then::Logged("start", 1)),
         (key(KeyCode::Char('q')), Then::Done),
+        (key(KeyCode::Char('y')), Then::Done),
     ];
     let (_, app, end) = drive(needle(1_000_000, 999_999), &script, &log);
     let report = app.report.expect("the run was stopped and waited for");
@@ -207,4 +209,21 @@ fn quitting_mid_run_terminates_it_first() {
         report.counters.submitted
     );
     assert!(end.summary.is_some());
+}
+
+#[test]
+fn ctrl_c_stops_a_live_run_as_sigint_would() {
+    let ctrl_c = Input::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    let log = log_file("ctrl-c");
+    let script = [
+        (key(KeyCode::Enter), Then::Logged("start", 1)),
+        (ctrl_c, Then::Done),
+    ];
+    let (_, app, end) = drive(needle(1_000_000, 999_999), &script, &log);
+    assert_eq!(
+        app.report.expect("stopped and waited for").reason,
+        HaltReason::Signal
+    );
+    assert_eq!(end.signal, Some(libc::SIGINT));
+    assert_eq!(end.summary.expect("summary").exit_code, 130);
 }

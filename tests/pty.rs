@@ -92,6 +92,14 @@ impl Session {
         }
     }
 
+    fn wait_gone(&self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while self.screen().contains(text) {
+            assert!(Instant::now() < deadline, "{text:?} stayed on screen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn press(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -218,7 +226,10 @@ fn help_launcher_and_workers_respond() {
     session.wait_for("launch a run");
     session.wait_for("Article example 3");
     session.press("\x1b");
+    session.wait_gone("launch a run");
     session.press("q");
+    session.wait_for("quit and stop the run? y/n");
+    session.press("y");
     let status = session.wait_exit();
     session.assert_terminal_restored();
     assert_eq!(status.exit_code(), 1);
@@ -283,6 +294,8 @@ fn a_panicking_task_is_logged_and_the_dashboard_keeps_running() {
     );
     assert!(session.parser.lock().unwrap().screen().alternate_screen());
     session.press("q");
+    session.wait_for("quit and stop the run? y/n");
+    session.press("y");
     let status = session.wait_exit();
     session.assert_terminal_restored();
     assert_eq!(status.exit_code(), 1);
@@ -324,4 +337,86 @@ fn a_signal_after_the_run_ended_exits_with_the_runs_code() {
     let after = session.screen();
     assert!(after.contains("\"exit_code\":0"), "{after}");
     assert_eq!(status.exit_code(), 0, "the summary's exit code is the process's");
+}
+
+#[test]
+fn q_and_esc_ask_before_stopping_a_live_run() {
+    let mut session = Session::start(&[
+        "--start",
+        "-w",
+        "2",
+        "needle",
+        "--tasks",
+        "1000000",
+        "--needle=999999",
+    ]);
+    session.wait_for("[Running]");
+    session.press("q");
+    session.wait_for("quit and stop the run? y/n");
+    session.press("n");
+    session.wait_for("[Running]");
+    // Esc with the help open only closes the help.
+    session.press("?");
+    session.wait_for("hotkeys");
+    session.press("\x1b");
+    session.wait_gone("hotkeys");
+    assert!(
+        session.child.try_wait().unwrap().is_none(),
+        "Esc on the help quit"
+    );
+    session.press("\x1b");
+    session.wait_for("quit and stop the run? y/n");
+    assert!(
+        session.child.try_wait().unwrap().is_none(),
+        "Esc quit a live run without asking"
+    );
+    session.press("y");
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    assert_eq!(status.exit_code(), 1, "a run stopped without a match exits 1");
+}
+
+#[test]
+fn ctrl_c_in_the_dashboard_stops_at_once_and_exits_130() {
+    let mut session = Session::start(&[
+        "--start",
+        "-w",
+        "2",
+        "needle",
+        "--tasks",
+        "1000000",
+        "--needle=999999",
+    ]);
+    session.wait_for("[Running]");
+    session.wait_for("running  ");
+    session.press("\x03");
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    assert_eq!(status.exit_code(), 130, "like SIGINT in headless mode");
+    let after = session.screen();
+    assert!(after.contains("interrupted by a signal"), "{after}");
+}
+
+/// CPU time (user + system clock ticks) the process `pid` has used, from `/proc/PID/stat`.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) start at ") ".
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn an_idle_dashboard_uses_no_cpu() {
+    let mut session = Session::start(&["-w", "2", "needle", "--tasks", "1000", "--needle", "5"]);
+    session.wait_for("[Ready]");
+    let pid = session.child.process_id().unwrap();
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(pid) - before;
+    // CPU time, not wall time: a busy loop would use ~200 ticks (100 Hz) in 2 s whatever the load.
+    assert!(used <= 10, "{used} ticks of CPU in 2 s idle in Ready");
+    session.press("q");
+    session.wait_exit();
 }

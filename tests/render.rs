@@ -36,6 +36,9 @@ fn needle_info() -> RunInfo {
         goal: Goal::None,
         can_match: true,
         workers: 2,
+        odds: poolwatch::MatchOdds::OneUniform,
+        input_noun: None,
+        space_label: None,
     }
 }
 
@@ -164,6 +167,9 @@ fn rastrigin_app() -> App {
         goal: Goal::Minimize,
         can_match: true,
         workers: 2,
+        odds: poolwatch::MatchOdds::Unknown,
+        input_noun: None,
+        space_label: None,
     }));
     let bests = [
         (0.1, 31.2),
@@ -222,9 +228,9 @@ fn states() -> Vec<(&'static str, App)> {
 }
 
 #[test]
-fn main_states_at_120x40_and_80x24() {
+fn main_states_at_120x40_80x24_and_70x20() {
     for (name, app) in states() {
-        for (width, height) in [(120, 40), (80, 24)] {
+        for (width, height) in [(120, 40), (80, 24), (70, 20)] {
             let terminal = draw(&app, width, height);
             insta::assert_snapshot!(format!("{name}_{width}x{height}"), terminal.backend());
         }
@@ -273,7 +279,18 @@ fn an_open_total_is_labelled_and_its_strip_uses_held_batches() {
     snapshot.coverage = Vec::new();
     app.update(Msg::Frame(snapshot.clone()));
     let text = draw(&app, 120, 40).backend().to_string();
-    assert!(text.contains("/ 320+ (total open)"), "{text}");
+    assert!(
+        text.contains("completed 300 (total open, 320 read so far)"),
+        "{text}"
+    );
+    // An open total pretends nothing: no percentage, no ETA, no "half the time left".
+    let progress: String = text.lines().take(7).collect();
+    assert!(!progress.contains('%'), "{text}");
+    assert!(
+        !text.contains("expected match") && !text.contains("exhaust in"),
+        "{text}"
+    );
+    assert!(!text.contains("half the time"), "{text}");
     let strip = poolwatch::internals::coverage_cells(&snapshot, &[], 32);
     assert_eq!(strip[0], poolwatch::internals::CoverageCell::Done);
     assert_eq!(strip[31], poolwatch::internals::CoverageCell::NotSubmitted);
@@ -310,4 +327,331 @@ fn every_size_up_to_60x30_renders_without_panic() {
             }
         }
     }
+}
+
+fn finished_space(total: u64, reason: HaltReason, completed: u64, submitted: u64) -> Snapshot {
+    let mut snapshot = space_snapshot(RunState::Finished(reason), total, completed, 1_000);
+    let buckets = 512;
+    snapshot.coverage = (0..buckets)
+        .map(|i| {
+            let (start, end) = poolwatch::internals::bucket_span(total, buckets, i);
+            end.min(completed).saturating_sub(start)
+        })
+        .collect();
+    snapshot.counters.submitted = submitted;
+    snapshot.counters.cancelled = submitted - completed;
+    for row in &mut snapshot.workers {
+        row.state = WorkerState::Stopped;
+        row.current_task = None;
+    }
+    snapshot
+}
+
+#[test]
+fn a_small_space_fills_the_strip_it_has_when_finished() {
+    use poolwatch::internals::CoverageCell;
+    for total in [10, 29] {
+        let snapshot = finished_space(total, HaltReason::Exhausted, total, total);
+        let strip = poolwatch::internals::coverage_cells(&snapshot, &[5], 118);
+        assert_eq!(
+            strip.len() as u64,
+            total,
+            "one cell per id when the space is small"
+        );
+        assert!(
+            strip
+                .iter()
+                .all(|cell| matches!(cell, CoverageCell::Done | CoverageCell::Match)),
+            "{total} ids: {strip:?}"
+        );
+        assert_eq!(strip[5], CoverageCell::Match);
+    }
+}
+
+#[test]
+fn after_a_halt_nothing_is_queued_and_cut_short_work_has_its_own_cell() {
+    use poolwatch::internals::CoverageCell;
+    // 1,000 ids: 600 done, 200 more submitted and then cut short by the halt.
+    let snapshot = finished_space(1_000, HaltReason::User, 600, 800);
+    let strip = poolwatch::internals::coverage_cells(&snapshot, &[], 100);
+    assert!(!strip.contains(&CoverageCell::Queued), "{strip:?}");
+    assert_eq!(strip[70], CoverageCell::Cancelled, "{strip:?}");
+    assert_eq!(strip[10], CoverageCell::Done);
+    assert_eq!(strip[95], CoverageCell::NotSubmitted);
+    let mut app = running_app(1);
+    app.update(Msg::Frame(snapshot));
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        text.contains("✕ cut short"),
+        "the legend names the state:\n{text}"
+    );
+}
+
+fn ten_workers_app() -> App {
+    let mut app = running_app(2);
+    let mut snapshot = needle_snapshot(RunState::Running, 4_000, 2_100);
+    snapshot.workers = (0..10)
+        .map(|id| {
+            let slow = if id == 9 { 9_000 } else { 40 };
+            let mut row = worker(
+                id,
+                WorkerState::Running,
+                Some(4_000 + id as u64),
+                slow,
+                100 + id as u64,
+            );
+            row.errors = if id == 8 { 3 } else { 0 };
+            row
+        })
+        .collect();
+    snapshot.target_workers = 10;
+    app.update(Msg::Frame(snapshot));
+    app
+}
+
+#[test]
+fn hidden_worker_rows_are_counted_and_the_table_can_be_focused_sorted_and_scrolled() {
+    let mut app = ten_workers_app();
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(text.contains("10 active"), "{text}");
+    assert!(text.contains("more"), "hidden rows are announced:\n{text}");
+    // Sort by task time: the straggler (slot 9, 9 s on its task) comes to the top.
+    app.update(key(KeyCode::Char('s')));
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(text.contains("by task time"), "{text}");
+    let first_row = text
+        .lines()
+        .skip_while(|line| !line.contains("state"))
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        first_row.contains("9.0s"),
+        "straggler on top: {first_row}\n{text}"
+    );
+    app.update(key(KeyCode::Char('s')));
+    app.update(key(KeyCode::Char('s')));
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(text.contains("by errors"), "{text}");
+    // Tab moves the arrows to the workers table; Down scrolls it.
+    app.update(key(KeyCode::Tab));
+    for _ in 0..20 {
+        app.update(key(KeyCode::Down));
+    }
+    assert!(app.workers_scroll > 0);
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(text.contains("more"), "{text}");
+    assert_eq!(app.log.scroll, 0, "the log did not move");
+}
+
+#[test]
+fn q_and_esc_ask_before_stopping_a_live_run_and_ctrl_c_does_not() {
+    use poolwatch::internals::{Command, Overlay};
+    let mut app = running_app(1);
+    assert!(app.update(key(KeyCode::Char('q'))).is_empty());
+    assert_eq!(app.overlay, Overlay::ConfirmQuit);
+    let text = draw(&app, 80, 24).backend().to_string();
+    assert!(text.contains("quit and stop the run? y/n"), "{text}");
+    assert!(app.update(key(KeyCode::Char('n'))).is_empty());
+    assert_eq!(app.overlay, Overlay::None);
+    assert!(!app.quit);
+    assert!(app.update(key(KeyCode::Esc)).is_empty(), "Esc asks too");
+    assert_eq!(app.overlay, Overlay::ConfirmQuit);
+    assert!(
+        app.update(key(KeyCode::Esc)).is_empty(),
+        "Esc closes the question"
+    );
+    assert_eq!(app.overlay, Overlay::None);
+    // Esc with the help open only closes it.
+    app.update(key(KeyCode::Char('?')));
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert_eq!(app.overlay, Overlay::None);
+    assert!(!app.quit);
+    app.update(key(KeyCode::Char('q')));
+    assert_eq!(
+        app.update(key(KeyCode::Char('y'))),
+        vec![Command::HaltNow, Command::Quit]
+    );
+    assert!(app.quit);
+    let mut app = running_app(1);
+    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(app.update(ctrl_c), vec![Command::Interrupt]);
+    assert!(app.quit);
+    // Nothing live: q quits at once.
+    let mut found = found_app();
+    assert_eq!(found.update(key(KeyCode::Char('q'))), vec![Command::Quit]);
+}
+
+fn pow_app() -> App {
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(RunInfo {
+        name: "pow".into(),
+        search: "pow".into(),
+        params: "tasks=4294967296 data=\"poolwatch\" bits=28".into(),
+        halt: "now".into(),
+        goal: Goal::Maximize,
+        can_match: true,
+        workers: 2,
+        odds: poolwatch::MatchOdds::PerTask(0.5_f64.powi(28)),
+        input_noun: None,
+        space_label: None,
+    }));
+    // 7.5M hashes/s for 20 s.
+    for tenth in 1..=200u64 {
+        let mut snapshot = space_snapshot(RunState::Running, 1 << 32, tenth * 750_000, tenth * 100);
+        snapshot.best = Some(Best { score: 26.0, task: 7 });
+        app.update(Msg::Frame(snapshot));
+    }
+    app
+}
+
+#[test]
+fn pow_shows_the_expected_match_time_and_labels_the_time_to_exhaust() {
+    let app = pow_app();
+    for (width, height) in [(120, 40), (80, 24)] {
+        let text = draw(&app, width, height).backend().to_string();
+        assert!(
+            text.contains("expected match in 35.8s (43% chance by now)"),
+            "{width}x{height}:\n{text}"
+        );
+        assert!(text.contains("exhaust in 9m"), "{width}x{height}:\n{text}");
+        assert!(!text.contains("ETA"), "{text}");
+    }
+    insta::assert_snapshot!("pow_120x40", draw(&app, 120, 40).backend());
+}
+
+/// The words that must survive at a size: the header's state and halt policy, every counter.
+fn assert_nothing_cut(text: &str, size: &str) {
+    let lines: Vec<&str> = text.lines().collect();
+    for needed in ["[Running]", "halt now"] {
+        assert!(
+            lines[0].contains(needed),
+            "{size} header lost {needed:?}: {}",
+            lines[0]
+        );
+    }
+    for needed in [
+        "completed",
+        "/ 50,000",
+        "tasks/s",
+        "matches 0",
+        "errors 0",
+        "cancelled 0",
+    ] {
+        assert!(text.contains(needed), "{size} lost {needed:?}:\n{text}");
+    }
+    let footer = lines.last().unwrap_or(&"");
+    assert!(footer.contains("q quit"), "{size} footer: {footer}");
+}
+
+#[test]
+fn no_number_or_label_is_cut_at_common_sizes() {
+    let app = running_app(3);
+    for (width, height) in [(120, 40), (80, 24), (70, 20)] {
+        let text = draw(&app, width, height).backend().to_string();
+        assert_nothing_cut(&text, &format!("{width}x{height}"));
+    }
+    let text = draw(&rastrigin_app(), 70, 20).backend().to_string();
+    assert!(
+        text.contains("at 7.0s"),
+        "the chart title keeps its time whole:\n{text}"
+    );
+}
+
+#[test]
+fn users_see_their_own_numbers() {
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(RunInfo {
+        name: "exec".into(),
+        search: "exec".into(),
+        params: "test {} -eq 150 <- range 1..200".into(),
+        halt: "now".into(),
+        goal: Goal::None,
+        can_match: true,
+        workers: 1,
+        odds: poolwatch::MatchOdds::Unknown,
+        input_noun: Some("input".into()),
+        space_label: Some("inputs 1..=199".into()),
+    }));
+    app.update(Msg::Frame(space_snapshot(RunState::Running, 199, 150, 1_000)));
+    app.update(Msg::Labelled(
+        Event::Match {
+            task: 149,
+            value: "150".into(),
+            score: None,
+            worker: 0,
+            at: Duration::from_millis(900),
+        },
+        "150".into(),
+    ));
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(text.contains("match: input 150 (#150) -> 150"), "{text}");
+    assert!(text.contains("inputs 1..=199"), "{text}");
+    assert!(!text.contains("task 149"), "{text}");
+    assert!(text.contains("1 worker"), "singular: {text}");
+}
+
+#[test]
+fn the_log_keeps_earlier_runs_and_a_best_is_logged_once() {
+    let mut app = found_app();
+    app.update(Msg::Started(needle_info()));
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(text.contains("run 1: Command line"), "{text}");
+    assert!(text.contains("run 2: Command line"), "{text}");
+    assert!(
+        text.contains("match: task 10000"),
+        "the first run's match is kept:\n{text}"
+    );
+    let mut app = rastrigin_app();
+    let before = app.log.visible_len();
+    app.update(Msg::Pool(Event::NewBest {
+        task: 9_999,
+        score: 0.995,
+        worker: 1,
+        at: Duration::from_secs(8),
+    }));
+    assert_eq!(app.log.visible_len(), before, "the same best is not news");
+}
+
+#[test]
+fn ready_shows_the_known_total() {
+    let text = draw(&App::new(presets(), false), 120, 40).backend().to_string();
+    assert!(text.contains("0 / 50,000"), "{text}");
+    assert!(!text.contains("0 / -"), "{text}");
+}
+
+#[test]
+fn matches_are_green_and_every_state_has_its_colour() {
+    use ratatui::style::Color;
+    let mut app = found_app();
+    app.color = true;
+    let terminal = draw(&app, 120, 40);
+    let buffer = terminal.backend().buffer().clone();
+    let text = terminal.backend().to_string();
+    let row = text
+        .lines()
+        .position(|l| l.contains("match: task 10000"))
+        .unwrap();
+    let line = text.lines().nth(row).unwrap();
+    let col = line[..line.find("match: task").unwrap()].chars().count();
+    // The backend's text starts each line with a quote.
+    let cell = buffer
+        .cell((u16::try_from(col).unwrap() - 1, u16::try_from(row).unwrap()))
+        .unwrap();
+    assert_eq!(cell.fg, Color::Green, "a match in the log is green");
+    let header_colour = |app: &App| {
+        let terminal = draw(app, 120, 40);
+        let buffer = terminal.backend().buffer().clone();
+        let line: String = terminal.backend().to_string().lines().next().unwrap().to_string();
+        let at = line.chars().position(|c| c == '[').unwrap();
+        buffer.cell((u16::try_from(at).unwrap() + 1, 0)).unwrap().fg
+    };
+    let mut ready = App::new(presets(), true);
+    let ready_colour = header_colour(&ready);
+    ready.phase = poolwatch::internals::Phase::Exhausted;
+    assert_ne!(
+        header_colour(&ready),
+        ready_colour,
+        "Exhausted has its own colour"
+    );
 }

@@ -235,7 +235,7 @@ impl App {
                 self.overlay = Overlay::Launcher { cursor: form.origin };
                 self.form = None;
             }
-            KeyCode::Char('q') => return self.quit_commands(),
+            KeyCode::Char('q') => return self.ask_quit(),
             KeyCode::Enter => return self.launch_form(),
             KeyCode::Char('s') => return self.save_form(),
             _ => {}

@@ -1,4 +1,4 @@
-//! Time series the dashboard keeps: per-second throughput, a smoothed ETA and the best score over time.
+//! Time series the dashboard and headless mode keep: per-second throughput, the windowed rate behind the ETA, and the best score over time.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -58,17 +58,6 @@ impl Throughput {
             self.second_start_completed = completed;
         }
     }
-
-    /// Estimated time to finish `remaining` tasks at the smoothed rate.
-    #[must_use]
-    pub fn eta(&self, remaining: u64) -> Option<Duration> {
-        if self.windowed_rate <= 0.0 {
-            return None;
-        }
-        #[expect(clippy::cast_precision_loss, reason = "an estimate")]
-        let secs = remaining as f64 / self.windowed_rate;
-        (secs.is_finite() && secs < 1e9).then(|| Duration::from_secs_f64(secs))
-    }
 }
 
 /// The best score over time: `(seconds since start, score)` points.
@@ -98,6 +87,20 @@ impl BestHistory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::{Progress, estimate};
+    use crate::search::MatchOdds;
+
+    /// The one ETA definition (crate::format::estimate) at this window's rate.
+    fn eta(throughput: &Throughput, remaining: u64) -> Option<Duration> {
+        let progress = Progress {
+            rate: throughput.windowed_rate,
+            remaining,
+            completed: 0,
+            open: false,
+            matches: 0,
+        };
+        estimate(progress, MatchOdds::Unknown).exhaust
+    }
 
     #[test]
     fn samples_one_value_per_second_and_smooths_the_rate() {
@@ -107,7 +110,7 @@ mod tests {
         }
         assert_eq!(throughput.per_second, VecDeque::from(vec![1000, 1000, 1000]));
         assert!((throughput.windowed_rate - 1000.0).abs() < 1.0);
-        let eta = throughput.eta(5000).unwrap();
+        let eta = eta(&throughput, 5000).unwrap();
         assert!((eta.as_secs_f64() - 5.0).abs() < 0.1);
     }
 
@@ -124,7 +127,7 @@ mod tests {
             "{}",
             throughput.windowed_rate
         );
-        let eta = throughput.eta(376).unwrap().as_secs_f64();
+        let eta = eta(&throughput, 376).unwrap().as_secs_f64();
         assert!((160.0..220.0).contains(&eta), "{eta}");
     }
 
@@ -134,10 +137,10 @@ mod tests {
         for tenth in 1..=100u64 {
             throughput.observe(Duration::from_millis(tenth * 100), tenth * 100);
         }
-        let before = throughput.eta(10_000).unwrap();
+        let before = eta(&throughput, 10_000).unwrap();
         // One frame at ten times the rate.
         throughput.observe(Duration::from_millis(10_100), 10_000 + 1_000);
-        let after = throughput.eta(10_000).unwrap();
+        let after = eta(&throughput, 10_000).unwrap();
         assert!(
             after.as_secs_f64() > before.as_secs_f64() * 0.7,
             "{before:?} -> {after:?}"

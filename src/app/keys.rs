@@ -1,25 +1,42 @@
 //! Key handling for `App::update`: overlays first, then the dashboard's hotkeys.
 
-use super::{App, Command, EntryKind, Overlay, PAGE, Phase};
+use super::{App, Command, EntryKind, Focus, Overlay, PAGE, Phase};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            return self.quit_commands();
+            // Immediate, like SIGINT in headless mode: no question asked.
+            self.quit = true;
+            return vec![Command::Interrupt];
         }
         match self.overlay {
             Overlay::Help => self.on_help_key(key.code),
             Overlay::Launcher { cursor } => self.on_launcher_key(key.code, cursor),
             Overlay::Form => self.on_form_key(key),
             Overlay::Runs => self.on_runs_key(key.code),
+            Overlay::ConfirmQuit => self.on_confirm_key(key.code),
             Overlay::None => self.on_main_key(key.code),
+        }
+    }
+
+    fn on_confirm_key(&mut self, code: KeyCode) -> Vec<Command> {
+        match code {
+            KeyCode::Char('y' | 'Y') => {
+                self.overlay = Overlay::None;
+                self.quit_commands()
+            }
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                self.overlay = Overlay::None;
+                Vec::new()
+            }
+            _ => Vec::new(),
         }
     }
 
     fn on_help_key(&mut self, code: KeyCode) -> Vec<Command> {
         match code {
-            KeyCode::Char('q') => self.quit_commands(),
+            KeyCode::Char('q') => self.ask_quit(),
             KeyCode::Char('?') | KeyCode::Esc | KeyCode::Enter => {
                 self.overlay = Overlay::None;
                 Vec::new()
@@ -42,7 +59,7 @@ impl App {
                 }
             }
             KeyCode::Esc | KeyCode::Char('l') => self.overlay = Overlay::None,
-            KeyCode::Char('q') => return self.quit_commands(),
+            KeyCode::Char('q') => return self.ask_quit(),
             KeyCode::Char('e') => return self.open_form(cursor),
             KeyCode::Enter => {
                 self.overlay = Overlay::None;
@@ -58,7 +75,7 @@ impl App {
 
     fn on_main_key(&mut self, code: KeyCode) -> Vec<Command> {
         match code {
-            KeyCode::Char('q') | KeyCode::Esc => self.quit_commands(),
+            KeyCode::Char('q') | KeyCode::Esc => self.ask_quit(),
             KeyCode::Char('?') => {
                 self.overlay = Overlay::Help;
                 Vec::new()
@@ -93,6 +110,18 @@ impl App {
             KeyCode::PageDown => self.scroll(PAGE),
             KeyCode::Char('m') => {
                 self.log.toggle_filter();
+                Vec::new()
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                self.focus = match self.focus {
+                    Focus::Log => Focus::Workers,
+                    Focus::Workers => Focus::Log,
+                };
+                Vec::new()
+            }
+            KeyCode::Char('s') => {
+                self.workers_sort = self.workers_sort.next();
+                self.workers_scroll = 0;
                 Vec::new()
             }
             _ => Vec::new(),
@@ -134,7 +163,16 @@ impl App {
     }
 
     fn scroll(&mut self, delta: isize) -> Vec<Command> {
-        self.log.scroll_by(delta);
+        match self.focus {
+            Focus::Log => self.log.scroll_by(delta),
+            Focus::Workers => {
+                let rows = self.snapshot.as_ref().map_or(0, |s| s.workers.len());
+                self.workers_scroll = self
+                    .workers_scroll
+                    .saturating_add_signed(delta)
+                    .min(rows.saturating_sub(1));
+            }
+        }
         Vec::new()
     }
 

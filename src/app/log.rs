@@ -17,6 +17,8 @@ pub enum EntryKind {
     Best,
     /// Run lifecycle: start, pause, resume, workers, halt.
     Info,
+    /// The header line that opens each run.
+    Run,
 }
 
 /// One line of the log.
@@ -64,7 +66,7 @@ impl ResultLog {
     }
 
     fn passes(&self, kind: EntryKind) -> bool {
-        self.filter == LogFilter::All || kind == EntryKind::Match
+        self.filter == LogFilter::All || matches!(kind, EntryKind::Match | EntryKind::Run)
     }
 
     /// Entries that pass the filter, newest first.

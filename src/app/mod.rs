@@ -11,9 +11,10 @@ pub use history::{BestHistory, Throughput};
 pub use log::{EntryKind, LogFilter, ResultLog};
 pub use runs::{COLUMNS as RUN_COLUMNS, Column as RunColumn, RunsHistory, run_text};
 
+use crate::format::plural;
 use crate::pool::{Event, HaltReason, RunReport, RunState, Snapshot};
 use crate::preset::Preset;
-use crate::search::Goal;
+use crate::search::{Goal, MatchOdds};
 use crossterm::event::KeyEvent;
 use std::time::Duration;
 
@@ -79,6 +80,56 @@ pub enum Overlay {
     Form,
     /// The runs history (`App::runs`), opened with `r`.
     Runs,
+    /// `quit and stop the run? y/n`, asked when q or Esc is pressed during a live run.
+    ConfirmQuit,
+}
+
+/// Which panel the arrow keys scroll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    /// The result log.
+    #[default]
+    Log,
+    /// The workers table.
+    Workers,
+}
+
+/// The order of the workers table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkerSort {
+    /// By slot number.
+    #[default]
+    Slot,
+    /// Longest on its current task first: stragglers come to the top.
+    TaskTime,
+    /// Most tasks done first.
+    Done,
+    /// Most errors first.
+    Errors,
+}
+
+impl WorkerSort {
+    /// The next order in the cycle `s` steps through.
+    #[must_use]
+    pub fn next(self) -> Self {
+        match self {
+            Self::Slot => Self::TaskTime,
+            Self::TaskTime => Self::Done,
+            Self::Done => Self::Errors,
+            Self::Errors => Self::Slot,
+        }
+    }
+
+    /// How the table's title names it.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Slot => "by #",
+            Self::TaskTime => "by task time",
+            Self::Done => "by done",
+            Self::Errors => "by errors",
+        }
+    }
 }
 
 /// Facts about a run that has just been started.
@@ -98,6 +149,12 @@ pub struct RunInfo {
     pub can_match: bool,
     /// Workers at the start.
     pub workers: usize,
+    /// What the search knows of its odds of a match (for the expected match time).
+    pub odds: MatchOdds,
+    /// What the user calls a task's own value (`input` for exec, `start` for collatz), if it has one.
+    pub input_noun: Option<String>,
+    /// The space in the user's numbers (`inputs 1..=200`), if they differ from task ids.
+    pub space_label: Option<String>,
 }
 
 /// Input to [`App::update`].
@@ -111,6 +168,8 @@ pub enum Msg {
     Frame(Snapshot),
     /// A notable result or lifecycle event from the pool.
     Pool(Event),
+    /// A notable result with the user's own value of its task ([`crate::search::Search::input_label`]).
+    Labelled(Event, String),
     /// A signal (SIGINT, SIGTERM, SIGHUP) arrived.
     Signal(i32),
     /// Something went wrong outside the pool (a launch refused, a background thread's panic).
@@ -156,28 +215,30 @@ pub enum Command {
         /// How many runs it holds, for the log line.
         runs: usize,
     },
+    /// Ctrl-C: stop a live run as SIGINT would (exit code 130), then leave.
+    Interrupt,
 }
 
 /// Every hotkey and what it does, for the help overlay and the README.
-pub const HOTKEYS: [(&str, &str); 15] = [
-    (
-        "Enter",
-        "launch the selected run (from Ready, or again after a run ends)",
-    ),
-    ("l", "launcher: presets and the command-line run; Enter launches"),
+pub const HOTKEYS: [(&str, &str); 18] = [
+    ("Enter", "launch the selected run (Ready, or after a run ends)"),
+    ("l", "launcher: presets and the command-line run"),
     ("e", "launcher: edit the run in a form (Enter launches, s saves)"),
     ("r", "runs history: Left/Right sort, s reverses, Enter relaunches"),
     ("x / X", "runs history: export as Markdown / CSV"),
     ("p / Space", "pause / resume submission"),
-    ("t", "terminate now: drop queued work, cancel running tasks"),
+    ("t", "terminate now: drop queued work, cancel running"),
     ("f", "finish: no new tasks, running ones complete"),
     ("+ / -", "add / remove a worker"),
-    ("Up Down j k", "scroll the result log"),
-    ("PgUp PgDn", "scroll the log a page"),
+    ("Tab", "focus: result log / workers table"),
+    ("Up Down j k", "scroll the focused panel"),
+    ("PgUp PgDn", "scroll the focused panel a page"),
+    ("s", "sort workers: # / task time / done / errors"),
     ("m", "log filter: matches only / everything"),
     ("?", "this help"),
-    ("Esc", "close an overlay; otherwise quit"),
-    ("q  Ctrl-C", "quit (a live run is terminated first)"),
+    ("Esc", "close an overlay; else quit (asks if a run is live)"),
+    ("q", "quit (asks first, y/n, while a run is live)"),
+    ("Ctrl-C", "quit at once, stopping a live run (exit 130)"),
 ];
 
 /// The dashboard's whole state.
@@ -203,6 +264,8 @@ pub struct App {
     pub log: ResultLog,
     /// Task ids of matches (for the needle view).
     pub match_marks: Vec<u64>,
+    /// The earliest match in the space and its name in the user's numbers.
+    pub first_match: Option<(u64, String)>,
     /// The final report, once the run ended.
     pub report: Option<RunReport>,
     /// Set when the user asked to leave.
@@ -212,7 +275,17 @@ pub struct App {
     /// The run form, while it is open.
     pub form: Option<Form>,
     /// Every run finished since the dashboard started.
-    pub runs: RunsHistory,
+    pub history: RunsHistory,
+    /// The shards of a watched search (`poolwatch watch`, `--cluster`): shown in place of the workers.
+    pub shards: Option<Vec<crate::watch::ShardRow>>,
+    /// The panel the arrow keys scroll.
+    pub focus: Focus,
+    /// Rows of the workers table scrolled past.
+    pub workers_scroll: usize,
+    /// The workers table's order.
+    pub workers_sort: WorkerSort,
+    /// Runs started so far (numbers the run headers in the log).
+    pub runs: u64,
 }
 
 impl App {
@@ -230,11 +303,17 @@ impl App {
             best: BestHistory::default(),
             log: ResultLog::default(),
             match_marks: Vec::new(),
+            first_match: None,
             report: None,
             quit: false,
             color,
             form: None,
-            runs: RunsHistory::default(),
+            history: RunsHistory::default(),
+            shards: None,
+            focus: Focus::Log,
+            workers_scroll: 0,
+            workers_sort: WorkerSort::Slot,
+            runs: 0,
         }
     }
 
@@ -263,7 +342,11 @@ impl App {
                 Vec::new()
             }
             Msg::Pool(event) => {
-                self.on_event(event);
+                self.on_event(event, None);
+                Vec::new()
+            }
+            Msg::Labelled(event, input) => {
+                self.on_event(event, Some(&input));
                 Vec::new()
             }
             Msg::Signal(_) => self.quit_commands(),
@@ -293,12 +376,20 @@ impl App {
         self.snapshot = None;
         self.throughput = Throughput::default();
         self.best = BestHistory::default();
-        self.log.clear();
         self.match_marks.clear();
+        self.first_match = None;
         self.report = None;
+        self.workers_scroll = 0;
+        self.runs += 1;
+        // Earlier runs stay in the (bounded) log below a header line for each run.
+        let header = format!("── run {}: {} ──", self.runs, info.name);
+        self.log.push(Duration::ZERO, EntryKind::Run, header);
         let text = format!(
-            "started {} ({}), {} workers, halt {}",
-            info.name, info.params, info.workers, info.halt
+            "started {} ({}), {}, halt {}",
+            info.name,
+            info.params,
+            plural(u64::try_from(info.workers).unwrap_or(u64::MAX), "worker"),
+            info.halt
         );
         self.log.push(Duration::ZERO, EntryKind::Info, text);
         self.run = Some(info);
@@ -317,27 +408,49 @@ impl App {
         self.snapshot = Some(snapshot);
     }
 
-    fn on_event(&mut self, event: Event) {
+    /// How a task is named in the log: the user's own value where the search has one.
+    #[must_use]
+    pub fn task_name(&self, task: u64, input: Option<&str>) -> String {
+        let noun = self.run.as_ref().and_then(|run| run.input_noun.as_deref());
+        match (noun, input) {
+            // exec: the input and the 1-based `{#}` the command saw.
+            (Some("input"), Some(input)) => format!("input {input} (#{})", task + 1),
+            (Some(noun), Some(input)) => format!("{noun} {input}"),
+            _ => format!("task {task}"),
+        }
+    }
+
+    fn on_event(&mut self, event: Event, input: Option<&str>) {
         match event {
             Event::Match { task, value, at, .. } => {
                 if self.match_marks.len() < MAX_MATCH_MARKS {
                     self.match_marks.push(task);
                 }
+                let name = self.task_name(task, input);
+                if self.first_match.as_ref().is_none_or(|(first, _)| task < *first) {
+                    self.first_match = Some((task, name.clone()));
+                }
                 self.log
-                    .push(at, EntryKind::Match, format!("match: task {task} -> {value}"));
+                    .push(at, EntryKind::Match, format!("match: {name} -> {value}"));
             }
             Event::Error {
                 task, message, at, ..
             } => {
+                let name = self.task_name(task, input);
                 self.log
-                    .push(at, EntryKind::Error, format!("error: task {task}: {message}"));
+                    .push(at, EntryKind::Error, format!("error: {name}: {message}"));
             }
             Event::NewBest { task, score, at, .. } => {
+                // The same value reached again is not news (the chart and the log keep the first).
+                if self.best.latest().is_some_and(|(_, latest)| latest == score) {
+                    return;
+                }
                 self.best.push(at, score);
+                let name = self.task_name(task, input);
                 self.log.push(
                     at,
                     EntryKind::Best,
-                    format!("new best {} (task {task})", crate::summary::format_score(score)),
+                    format!("new best {} ({name})", crate::format::score(score)),
                 );
             }
             Event::Halted { reason, at } => {
@@ -373,6 +486,16 @@ impl App {
             format!("ended: {}", crate::summary::describe_reason(report.reason)),
         );
         self.report = Some(report);
+    }
+
+    /// Quit at once when nothing is live; during a live run, ask first.
+    fn ask_quit(&mut self) -> Vec<Command> {
+        if self.phase.is_live() {
+            self.overlay = Overlay::ConfirmQuit;
+            Vec::new()
+        } else {
+            self.quit_commands()
+        }
     }
 
     fn quit_commands(&mut self) -> Vec<Command> {

@@ -1,8 +1,8 @@
 //! The runs history: every run finished since the dashboard started, sortable, relaunchable, exportable.
 
 use super::{App, Command, Overlay};
+use crate::format::score as format_score;
 use crate::runlog::RunRecord;
-use crate::summary::format_score;
 use crossterm::event::KeyCode;
 use std::cmp::Ordering;
 
@@ -222,17 +222,20 @@ impl App {
     /// Opens the runs history.
     pub(super) fn open_runs(&mut self) -> Vec<Command> {
         self.overlay = Overlay::Runs;
-        self.runs.cursor = self.runs.cursor.min(self.runs.records.len().saturating_sub(1));
+        self.history.cursor = self
+            .history
+            .cursor
+            .min(self.history.records.len().saturating_sub(1));
         Vec::new()
     }
 
     /// A run finished: it joins the history.
     pub(super) fn on_run_recorded(&mut self, record: RunRecord) {
-        self.runs.records.push(record);
+        self.history.records.push(record);
     }
 
     pub(super) fn on_runs_key(&mut self, code: KeyCode) -> Vec<Command> {
-        let runs = &mut self.runs;
+        let runs = &mut self.history;
         let last = runs.records.len().saturating_sub(1);
         match code {
             KeyCode::Up | KeyCode::Char('k') => runs.cursor = runs.cursor.saturating_sub(1),
@@ -246,33 +249,33 @@ impl App {
             KeyCode::Char('X') => return self.export(ExportFormat::Csv),
             KeyCode::Enter => return self.relaunch(),
             KeyCode::Esc | KeyCode::Char('r') => self.overlay = Overlay::None,
-            KeyCode::Char('q') => return self.quit_commands(),
+            KeyCode::Char('q') => return self.ask_quit(),
             _ => {}
         }
         Vec::new()
     }
 
     fn export(&mut self, format: ExportFormat) -> Vec<Command> {
-        if self.runs.records.is_empty() {
+        if self.history.records.is_empty() {
             self.info("no finished runs to export".to_string());
             return Vec::new();
         }
         let contents = match format {
-            ExportFormat::Markdown => self.runs.to_markdown(),
-            ExportFormat::Csv => self.runs.to_csv(),
+            ExportFormat::Markdown => self.history.to_markdown(),
+            ExportFormat::Csv => self.history.to_csv(),
         };
         vec![Command::Export {
             file_name: format.file_name().to_string(),
             contents,
-            runs: self.runs.records.len(),
+            runs: self.history.records.len(),
         }]
     }
 
     fn relaunch(&mut self) -> Vec<Command> {
-        let Some(&index) = self.runs.order().get(self.runs.cursor) else {
+        let Some(&index) = self.history.order().get(self.history.cursor) else {
             return Vec::new();
         };
-        let preset = self.runs.records[index].preset();
+        let preset = self.history.records[index].preset();
         self.overlay = Overlay::None;
         vec![Command::Launch(Box::new(preset))]
     }

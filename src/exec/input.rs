@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Lines read ahead of the workers at most: memory stays flat whatever the input's length.
@@ -118,6 +118,9 @@ pub struct LazyLines {
     progress: Mutex<Progress>,
     pending: Mutex<HashMap<u64, Line>>,
     estimate: Option<u64>,
+    /// Lines of a regular file, counted up front on a background thread (like GNU parallel's
+    /// `--eta`), so that the total and the ETA are real before the reader reaches the end.
+    counted: Arc<OnceLock<u64>>,
 }
 
 impl LazyLines {
@@ -130,6 +133,7 @@ impl LazyLines {
             progress: Mutex::new(Progress::default()),
             pending: Mutex::new(HashMap::new()),
             estimate,
+            counted: Arc::new(OnceLock::new()),
         }
     }
 
@@ -173,13 +177,23 @@ impl LazyLines {
         SpaceStatus {
             available: progress.available,
             complete: progress.complete,
-            estimate: self.estimate,
+            estimate: self.counted.get().copied().or(self.estimate),
         }
+    }
+
+    /// The number of lines of the file, once the counting thread has finished.
+    #[cfg(test)]
+    #[must_use]
+    pub fn counted(&self) -> Option<u64> {
+        self.counted.get().copied()
     }
 
     /// Starts the reader thread; `None` (no input) when there is no source or no thread.
     fn start_reader(&self) -> Option<Receiver<Line>> {
         let source = lock(&self.source).take()?;
+        if let LineSource::File(file, _) = &source {
+            count_in_background(file, Arc::clone(&self.counted));
+        }
         let (tx, rx) = crossbeam_channel::bounded(READ_AHEAD);
         let spawned = std::thread::Builder::new()
             .name("poolwatch-exec-input".into())
@@ -197,6 +211,42 @@ impl LazyLines {
             });
         spawned.ok().map(|_handle| rx)
     }
+}
+
+/// Counts the lines of a regular file on a thread of its own, with positional reads that leave
+/// the reader's offset alone; pipes and terminals are not counted (they can be read once only).
+fn count_in_background(file: &File, counted: Arc<OnceLock<u64>>) {
+    let regular = file.metadata().is_ok_and(|meta| meta.is_file());
+    let Some(file) = file.try_clone().ok().filter(|_| regular) else {
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("poolwatch-exec-count".into())
+        .spawn(move || {
+            if let Some(lines) = count_lines(&file) {
+                let _already = counted.set(lines);
+            }
+        });
+    // Without the thread the total stays open, as for stdin.
+    drop(spawned);
+}
+
+/// Lines in `file` as the reader will see them: newlines, plus a last line without one.
+fn count_lines(file: &File) -> Option<u64> {
+    use std::os::unix::fs::FileExt;
+    let mut buffer = vec![0u8; 1 << 16];
+    let (mut offset, mut lines, mut last) = (0u64, 0u64, b'\n');
+    loop {
+        let read = file.read_at(&mut buffer, offset).ok()?;
+        if read == 0 {
+            break;
+        }
+        let chunk = &buffer[..read];
+        lines += chunk.iter().filter(|&&byte| byte == b'\n').count() as u64;
+        last = chunk[read - 1];
+        offset += read as u64;
+    }
+    Some(lines + u64::from(last != b'\n'))
 }
 
 /// Lines of `reader` without their `\n` or `\r\n`, invalid UTF-8 replaced; ends at EOF,
@@ -341,6 +391,29 @@ mod tests {
             status = lazy.extend(u64::MAX, Duration::from_secs(5));
         }
         assert_eq!(status.available, 5000);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_regular_file_is_counted_up_front_so_its_total_is_known() {
+        let path = std::env::temp_dir().join(format!("poolwatch-count-{}", std::process::id()));
+        let text: String = (0..100_000).map(|i| format!("{i}\n")).collect();
+        std::fs::write(&path, format!("{text}last")).unwrap();
+        let lazy = LazyLines::new(LineSource::open(&path).unwrap(), None);
+        let status = lazy.extend(10, Duration::from_secs(5));
+        assert!(!status.complete, "the reader is still far from the end");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while lazy.counted().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let status = lazy.extend(20, Duration::from_secs(5));
+        assert_eq!(status.estimate, Some(100_001), "{status:?}");
+        assert!(!status.complete);
+        assert_eq!(
+            lazy.take(3),
+            Some(Ok("3".to_string())),
+            "the reader's offset is untouched"
+        );
         std::fs::remove_file(&path).unwrap();
     }
 }

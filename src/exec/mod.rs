@@ -28,6 +28,8 @@ use std::time::{Duration, Instant, SystemTime};
 const OUTPUT_LINES: usize = 5;
 /// Characters kept of each such line.
 const LINE_CHARS: usize = 200;
+/// Inputs of notable tasks (matches, errors) kept for their labels in the log and the summary.
+const MAX_NOTABLE_INPUTS: usize = 10_000;
 /// Characters of the input shown in the workers table.
 const DETAIL_CHARS: usize = 40;
 /// Default time between SIGTERM and SIGKILL, seconds.
@@ -229,6 +231,9 @@ pub struct ExecSearch {
     match_stdout: Option<regex::Regex>,
     limits: Limits,
     running: Mutex<HashMap<u64, (String, u32)>>,
+    /// Inputs of tasks whose outcome was notable, read back by [`Search::input_label`] once
+    /// the lazy reader has handed them out (bounded by [`MAX_NOTABLE_INPUTS`]).
+    notable_inputs: Mutex<HashMap<u64, String>>,
     /// Set once a spawn failure was reported as fatal.
     fatal: OnceLock<()>,
     /// The long-lived worker processes, with `--worker`.
@@ -282,6 +287,7 @@ impl ExecSearch {
             match_stdout,
             limits,
             running: Mutex::new(HashMap::new()),
+            notable_inputs: Mutex::new(HashMap::new()),
             fatal: OnceLock::new(),
             retries: spec.retries,
             keep: Keep::open(spec)?,
@@ -431,6 +437,13 @@ impl Search for ExecSearch {
         }
     }
 
+    fn input_label(&self, task: u64) -> Option<String> {
+        match &self.inputs {
+            Inputs::Range(range) => Some(range.input(task)),
+            Inputs::Lines(_) => lock(&self.notable_inputs).get(&task).cloned(),
+        }
+    }
+
     fn task_detail(&self, task: u64) -> Option<String> {
         if let Some(workers) = &self.workers {
             return workers.detail(task);
@@ -486,6 +499,15 @@ impl Search for ExecSearch {
             self.tally.retried.fetch_add(1, Ordering::Relaxed);
         }
         self.print(task, output);
+        if matches!(
+            outcome,
+            Outcome::Match { .. } | Outcome::Error(_) | Outcome::Fatal(_)
+        ) {
+            let mut notable = lock(&self.notable_inputs);
+            if notable.len() < MAX_NOTABLE_INPUTS {
+                notable.insert(task, input);
+            }
+        }
         outcome
     }
 

@@ -48,6 +48,10 @@ impl Search for Collatz {
         Goal::Maximize
     }
 
+    fn input_label(&self, task: u64) -> Option<String> {
+        Some((task + 1).to_string())
+    }
+
     fn can_match(&self) -> bool {
         self.target.is_some()
     }

@@ -33,6 +33,14 @@ impl Search for PanicEvery {
         self.inner.can_match()
     }
 
+    fn match_odds(&self) -> super::MatchOdds {
+        self.inner.match_odds()
+    }
+
+    fn input_label(&self, task: u64) -> Option<String> {
+        self.inner.input_label(task)
+    }
+
     fn task_detail(&self, task: u64) -> Option<String> {
         self.inner.task_detail(task)
     }

@@ -67,6 +67,19 @@ pub enum Outcome {
     Cancelled,
 }
 
+/// What a search knows of its chance of a match, for an expected time to the first one.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub enum MatchOdds {
+    /// Nothing: only the time to exhaust the space is estimated.
+    #[default]
+    Unknown,
+    /// One match, anywhere in the space with equal chance (the needle): expected halfway through what is left.
+    OneUniform,
+    /// Each task matches independently with this probability (proof of work: `2^-bits`).
+    PerTask(f64),
+}
+
 /// How much of an open space (see [`Search::open_space`]) can be handed out now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpaceStatus {
@@ -102,6 +115,17 @@ pub trait Search: Send + Sync {
     /// True when the search has a match condition (false: it only climbs a score).
     fn can_match(&self) -> bool {
         true
+    }
+
+    /// What the search knows of its chance of a match, for the expected time to the first one.
+    fn match_odds(&self) -> MatchOdds {
+        MatchOdds::Unknown
+    }
+
+    /// The user's own value for task `task` (an exec input, a collatz start value), or `None`
+    /// when the task id is what the user knows it by. Shown on screen and in machine output.
+    fn input_label(&self, _task: u64) -> Option<String> {
+        None
     }
 
     /// A short description of a running task for the workers table (an input, a pid),

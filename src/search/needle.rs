@@ -34,6 +34,10 @@ impl Search for Needle {
         "needle"
     }
 
+    fn match_odds(&self) -> super::MatchOdds {
+        super::MatchOdds::OneUniform
+    }
+
     fn params(&self) -> String {
         format!(
             "tasks={} needle={} sleep-ms={}",

@@ -139,6 +139,10 @@ impl Search for Pow {
         "pow"
     }
 
+    fn match_odds(&self) -> super::MatchOdds {
+        super::MatchOdds::PerTask(0.5_f64.powf(f64::from(self.bits)))
+    }
+
     fn params(&self) -> String {
         format!("tasks={} data={:?} bits={}", self.tasks, self.data, self.bits)
     }
@@ -200,9 +204,10 @@ impl Search for Pow {
 
 /// The outcome of a nonce whose digest has enough leading zero bits.
 fn match_outcome(task: u64, digest: &[u8; 32], zeros: u32) -> Outcome {
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    // The full digest: machine output carries it whole; the screen may shorten it.
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     Outcome::Match {
-        value: format!("nonce {task} hash {hex}…"),
+        value: format!("nonce {task} hash {hex}"),
         score: Some(f64::from(zeros)),
     }
 }

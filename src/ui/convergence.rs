@@ -1,6 +1,7 @@
 //! Convergence panel: the best score over time for scoring searches; for the needle, the share searched and where the match landed.
 
-use super::{Theme, duration, ratio, score};
+use super::fit::first_fit;
+use super::{Theme, count, duration, ratio, score};
 use crate::app::App;
 use crate::search::Goal;
 use ratatui::Frame;
@@ -8,6 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Wrap};
+use std::time::Duration;
 
 /// Draws the panel that fits the running search.
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
@@ -20,11 +22,25 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
 
 fn render_chart(frame: &mut Frame<'_>, area: Rect, app: &App, goal: Goal, theme: Theme) {
     let points = &app.best.points;
+    let width = usize::from(area.width.saturating_sub(2));
     let title = match (app.best.latest(), goal) {
-        (Some((at, best)), Goal::Minimize) => {
-            format!(" best value (lower is better): {} at {:.1}s ", score(best), at)
+        (Some((at, best)), goal) => {
+            let (what, better) = if goal == Goal::Minimize {
+                ("value", "lower")
+            } else {
+                ("score", "higher")
+            };
+            let (best, at) = (score(best), duration(Duration::from_secs_f64(at)));
+            first_fit(
+                &[
+                    format!(" best {what} ({better} is better): {best} at {at} "),
+                    format!(" best {what}: {best} at {at} "),
+                    format!(" best {best} at {at} "),
+                    format!(" best {best} "),
+                ],
+                width,
+            )
         }
-        (Some((at, best)), _) => format!(" best score (higher is better): {} at {:.1}s ", score(best), at),
         (None, _) => " best score: none yet ".to_string(),
     };
     let block = Block::bordered().title(Line::styled(title, theme.title()));
@@ -102,47 +118,73 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), area);
         return;
     };
+    if snapshot.total_open {
+        // An open total: counts only, no share of a space whose size is unknown.
+        let text = format!(
+            "{} done of {} read so far (total open){}",
+            count(snapshot.counters.completed),
+            count(snapshot.counters.total),
+            if app.match_marks.is_empty() {
+                ", no match yet"
+            } else {
+                ""
+            }
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), area);
+        return;
+    }
     let searched = ratio(snapshot.counters.completed, snapshot.counters.total);
     let bar = Line::styled(
         position_bar(inner_width, snapshot.counters.total, searched, &app.match_marks),
         theme.good(),
     );
-    let searched_text = format!(
-        "searched {:.2}% of the space 0..{}",
-        searched * 100.0,
-        snapshot.counters.total
-    );
-    let lines = if let Some(first) = app.match_marks.iter().min() {
+    let space = app
+        .run
+        .as_ref()
+        .and_then(|run| run.space_label.clone())
+        .unwrap_or_else(|| format!("the space 0..{}", count(snapshot.counters.total)));
+    let searched_text = format!("searched {:.2}% of {space}", searched * 100.0);
+    let lines = if let Some((first, name)) = app.first_match.as_ref() {
         let share = ratio(*first, snapshot.counters.total) * 100.0;
         let mut lines = vec![
             Line::styled(
-                format!("match at task {first} ({share:.2}% into the space)"),
-                theme.bad(),
+                format!("match at {name} ({share:.2}% into the space)"),
+                theme.found(),
             ),
             bar,
             Line::raw(searched_text),
         ];
         if app.match_marks.len() > 1 {
-            lines.push(Line::raw(format!("{} matches so far", app.match_marks.len())));
+            lines.push(Line::raw(format!(
+                "{} matches so far",
+                count(u64::try_from(app.match_marks.len()).unwrap_or(u64::MAX))
+            )));
         }
         lines
     } else if app.phase.is_live() {
         let rest = (1.0 - searched) * 100.0;
-        let left = app.throughput.eta(snapshot.remaining());
-        let expected = left.map_or_else(|| "unknown".to_string(), |left| duration(left / 2));
-        let left = left.map_or_else(|| "unknown".to_string(), duration);
-        vec![
-            Line::raw(format!("{searched_text}: no match yet")),
-            bar,
-            Line::raw(format!("if there is a match, it is in the remaining {rest:.2}%,")),
-            Line::raw(format!(
-                "found on average in half the time left: {expected} of {left}"
+        let estimate = super::progress::run_estimate(app);
+        let percent = format!("{:.2}%", searched * 100.0);
+        let mut lines = vec![
+            Line::raw(first_fit(
+                &[
+                    format!("{searched_text}: no match yet"),
+                    format!("{percent} of {space} searched, no match"),
+                    format!("{percent} searched, no match"),
+                ],
+                inner_width,
             )),
-        ]
+            bar,
+            Line::raw(format!("if there is a match, it is in the remaining {rest:.2}%")),
+        ];
+        if let Some(text) = estimate.match_text() {
+            lines.push(Line::raw(format!("{text}, {}", estimate.exhaust_text())));
+        }
+        lines
     } else {
         vec![Line::raw(format!("{searched_text}: no match")), bar]
     };
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), area);
 }
 
 /// `0 [=====◆----] N`: the searched share, with each match's position.

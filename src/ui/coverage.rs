@@ -1,8 +1,9 @@
-//! Coverage strip: the space 0..N as one row of cells showing done, partly done, running, queued and not submitted.
+//! Coverage strip: the space 0..N as one row of cells (at most one per id) showing done, partly done, running, queued, cut short and not submitted.
 
 use super::Theme;
+use super::fit::first_fit;
 use crate::app::App;
-use crate::pool::{Snapshot, WorkerState, bucket_of, bucket_span};
+use crate::pool::{RunState, Snapshot, WorkerState, bucket_of, bucket_span};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -22,6 +23,8 @@ pub enum Cell {
     Queued,
     /// Not handed out yet.
     NotSubmitted,
+    /// Submitted but cut short or dropped by a halt: it will never run.
+    Cancelled,
     /// Holds a match.
     Match,
 }
@@ -34,6 +37,7 @@ impl Cell {
             Self::Running => '▒',
             Self::Queued => '░',
             Self::NotSubmitted => '·',
+            Self::Cancelled => '✕',
             Self::Match => '◆',
         }
     }
@@ -43,14 +47,17 @@ impl Cell {
             Self::Done | Self::Partial => theme.good(),
             Self::Running | Self::Queued => theme.warn(),
             Self::NotSubmitted => theme.dim(),
-            Self::Match => theme.bad(),
+            Self::Cancelled => theme.error(),
+            Self::Match => theme.found(),
         }
     }
 }
 
-/// Classifies `cells` equal slices of the space.
+/// Classifies equal slices of the space into at most `cells` cells: a space smaller than
+/// the strip gets one cell per id, so a finished run is all done or match.
 #[must_use]
 pub fn cells(snapshot: &Snapshot, marks: &[u64], cells: usize) -> Vec<Cell> {
+    let cells = usize::try_from(snapshot.counters.total).map_or(cells, |total| cells.min(total));
     let done = DoneIndex::new(snapshot);
     (0..cells)
         .map(|index| {
@@ -83,11 +90,19 @@ fn classify(snapshot: &Snapshot, done_index: &DoneIndex<'_>, marks: &[u64], star
         Cell::Running
     } else if done > 0 {
         Cell::Partial
+    } else if start < snapshot.counters.submitted && halted(snapshot) {
+        // After a halt nothing is queued: what was submitted and not done was cut short or dropped.
+        Cell::Cancelled
     } else if start < snapshot.counters.submitted {
         Cell::Queued
     } else {
         Cell::NotSubmitted
     }
+}
+
+/// True once a halt was requested: queued work will never run.
+fn halted(snapshot: &Snapshot) -> bool {
+    matches!(snapshot.state, RunState::Halting(_) | RunState::Finished(_))
 }
 
 /// Without per-bucket counts (an open space): batches go out in id order, so every
@@ -155,10 +170,16 @@ impl<'a> DoneIndex<'a> {
 
 /// Draws the strip and its legend.
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let block = Block::bordered().title(Line::styled(
-        " coverage of 0..N (completion is out of order) ",
-        theme.title(),
-    ));
+    let width = usize::from(area.width.saturating_sub(2));
+    let title = first_fit(
+        &[
+            " coverage of 0..N (completion is out of order) ".to_string(),
+            " coverage of 0..N ".to_string(),
+            " coverage ".to_string(),
+        ],
+        width,
+    );
+    let block = Block::bordered().title(Line::styled(title, theme.title()));
     let inner = block.inner(area);
     let strip = app.snapshot.as_ref().map_or_else(Vec::new, |snapshot| {
         cells(snapshot, &app.match_marks, usize::from(inner.width))
@@ -167,7 +188,15 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             .collect()
     });
     let legend = Line::styled(
-        "█ done  ▓ partly done  ▒ running  ░ queued  · not submitted  ◆ match",
+        first_fit(
+            &[
+                "█ done  ▓ partly done  ▒ running  ░ queued  · not submitted  ✕ cut short  ◆ match"
+                    .to_string(),
+                "█ done ▓ partly ▒ running ░ queued · unsent ✕ cut short ◆ match".to_string(),
+                "█done ▓part ▒run ░queue ·unsent ✕cut ◆match".to_string(),
+            ],
+            width,
+        ),
         theme.dim(),
     );
     frame.render_widget(Paragraph::new(vec![Line::from(strip), legend]).block(block), area);

@@ -2,19 +2,22 @@
 
 mod convergence;
 mod coverage;
+mod fit;
 mod form;
 mod overlay;
 mod progress;
 mod results;
 mod runs;
+mod shards;
 mod theme;
 mod workers;
 
-pub use crate::summary::format_score as score;
+pub use crate::format::{count, duration, ratio, score};
 pub use coverage::{Cell as CoverageCell, cells as coverage_cells};
-pub use theme::{Theme, count, duration, ratio};
+pub use theme::Theme;
 
 use crate::app::{App, Overlay, Phase};
+use crate::format::plural;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -35,16 +38,27 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
         render_too_small(frame, area, app, theme);
         return;
     }
-    let worker_rows = app.snapshot.as_ref().map_or(0, |s| s.workers.len());
+    let worker_rows = match &app.shards {
+        Some(rows) => rows.len(),
+        None => app.snapshot.as_ref().map_or(0, |s| s.workers.len()),
+    };
     let worker_rows = u16::try_from(worker_rows)
         .unwrap_or(u16::MAX)
         .min(MAX_WORKER_ROWS);
     // Header, progress, coverage and footer are fixed; the table gets up to 2/5 of the rest.
-    let flexible = area.height.saturating_sub(11);
-    let workers_height = (worker_rows + 3).min((flexible * 2 / 5).max(3));
+    // A fourth progress row (the ETA line) when there is room for it.
+    let progress_height = if area.height >= 22 { 6 } else { 5 };
+    let flexible = area.height.saturating_sub(6 + progress_height);
+    // At least one worker row whenever there are workers; below 22 rows the table is
+    // dropped (the header keeps the worker count) so the log keeps a few lines.
+    let workers_height = if area.height < 22 {
+        0
+    } else {
+        (worker_rows + 3).min((flexible * 2 / 5).max(3 + worker_rows.min(1)))
+    };
     let [header, progress, middle, coverage, workers, bottom, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(5),
+        Constraint::Length(progress_height),
         Constraint::Fill(1),
         Constraint::Length(4),
         Constraint::Length(workers_height),
@@ -59,7 +73,10 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
     convergence::render(frame, convergence_area, app, theme);
     progress::render_sparkline(frame, throughput_area, app, theme);
     coverage::render(frame, coverage, app, theme);
-    workers::render(frame, workers, app, theme);
+    match &app.shards {
+        Some(rows) => shards::render(frame, workers, app, rows, theme),
+        None => workers::render(frame, workers, app, theme),
+    }
     results::render(frame, bottom, app, theme);
     render_footer(frame, footer, app, theme);
     match app.overlay {
@@ -71,7 +88,8 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
                 form::render(frame, area, form, theme);
             }
         }
-        Overlay::Runs => runs::render(frame, area, &app.runs, theme),
+        Overlay::Runs => runs::render(frame, area, &app.history, theme),
+        Overlay::ConfirmQuit => overlay::render_confirm_quit(frame, area, theme),
     }
 }
 
@@ -88,61 +106,121 @@ fn render_too_small(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) 
 
 fn phase_style(phase: Phase, theme: Theme) -> ratatui::style::Style {
     match phase {
-        Phase::Running | Phase::Found => theme.good(),
+        Phase::Ready => theme.title(),
+        Phase::Running => theme.good(),
+        Phase::Found => theme.found(),
         Phase::Paused | Phase::Halting => theme.warn(),
         Phase::Stopped => theme.bad(),
-        Phase::Ready | Phase::Exhausted => theme.title(),
+        Phase::Exhausted => theme.exhausted(),
     }
 }
 
 fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let mut spans = vec![
-        Span::styled(" poolwatch ", theme.title()),
-        Span::styled(format!("[{}] ", app.phase.label()), phase_style(app.phase, theme)),
+    // Rank 0 is never dropped; higher ranks go first when the line is too narrow.
+    let mut parts = vec![
+        (0, Span::styled("poolwatch", theme.title())),
+        (
+            0,
+            Span::styled(format!("[{}]", app.phase.label()), phase_style(app.phase, theme)),
+        ),
     ];
     match (&app.run, app.selected_preset()) {
         (Some(run), _) => {
             if let Some(snapshot) = &app.snapshot {
-                spans.push(Span::raw(format!(
-                    "{} ({} active)  {} workers  ",
-                    duration(snapshot.elapsed),
-                    duration(snapshot.active),
-                    snapshot.target_workers
-                )));
+                parts.push((1, Span::raw(duration(snapshot.elapsed))));
+                parts.push((5, Span::raw(format!("({} active)", duration(snapshot.active)))));
+                let workers = u64::try_from(snapshot.target_workers).unwrap_or(u64::MAX);
+                parts.push((2, Span::raw(plural(workers, "worker"))));
             }
-            spans.push(Span::styled(format!("{} ", run.search), theme.title()));
-            spans.push(Span::raw(format!("{}  halt {}", run.params, run.halt)));
+            parts.push((3, Span::styled(run.search.clone(), theme.title())));
+            parts.push((4, Span::raw(run.params.clone())));
+            parts.push((0, Span::raw(format!("halt {}", run.halt))));
         }
         (None, Some(preset)) => {
-            spans.push(Span::raw(format!(
-                "selected: {} ({}, halt {})",
-                preset.name,
-                preset.spec.kind(),
-                preset.halt
-            )));
+            parts.push((1, Span::raw(format!("selected: {}", preset.name))));
+            parts.push((2, Span::raw(preset.spec.kind())));
+            parts.push((0, Span::raw(format!("halt {}", preset.halt))));
         }
         (None, None) => {}
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let line = fit::by_rank(parts, "  ", usize::from(area.width.saturating_sub(1)));
+    frame.render_widget(
+        Paragraph::new(line),
+        area.inner(ratatui::layout::Margin::new(1, 0)),
+    );
 }
 
-/// The hotkeys that make sense in `phase`.
+/// The hotkeys that make sense in `phase`, most important first (the footer drops from the end).
 #[must_use]
-pub fn footer_keys(phase: Phase) -> &'static str {
+pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
     match phase {
-        Phase::Ready => "Enter launch  l launcher  ? help  q quit",
-        Phase::Running => "p pause  t terminate  f finish  +/- workers  j/k scroll  m filter  ? help  q quit",
-        Phase::Paused => "p resume  t terminate  f finish  +/- workers  j/k scroll  m filter  ? help  q quit",
-        Phase::Halting => "stopping...  j/k scroll  m filter  ? help  q quit",
-        Phase::Found | Phase::Exhausted | Phase::Stopped => {
-            "Enter run again  l launcher  j/k scroll  m filter  ? help  q quit"
-        }
+        Phase::Ready => &[
+            ("q", "quit"),
+            ("Enter", "launch"),
+            ("l", "launcher"),
+            ("?", "help"),
+        ],
+        Phase::Running => &[
+            ("q", "quit"),
+            ("p", "pause"),
+            ("t", "terminate"),
+            ("f", "finish"),
+            ("+/-", "workers"),
+            ("?", "help"),
+            ("Tab", "focus"),
+            ("j/k", "scroll"),
+            ("s", "sort"),
+            ("m", "filter"),
+        ],
+        Phase::Paused => &[
+            ("q", "quit"),
+            ("p", "resume"),
+            ("t", "terminate"),
+            ("f", "finish"),
+            ("+/-", "workers"),
+            ("?", "help"),
+            ("Tab", "focus"),
+            ("j/k", "scroll"),
+            ("s", "sort"),
+            ("m", "filter"),
+        ],
+        Phase::Halting => &[
+            ("q", "quit"),
+            ("?", "help"),
+            ("Tab", "focus"),
+            ("j/k", "scroll"),
+            ("s", "sort"),
+            ("m", "filter"),
+        ],
+        Phase::Found | Phase::Exhausted | Phase::Stopped => &[
+            ("q", "quit"),
+            ("Enter", "run again"),
+            ("l", "launcher"),
+            ("?", "help"),
+            ("Tab", "focus"),
+            ("j/k", "scroll"),
+            ("s", "sort"),
+            ("m", "filter"),
+        ],
     }
 }
 
 fn render_footer(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+    let keys = footer_keys(app.phase);
+    // Shown in the usual order (quit last), dropped from the least important.
+    let rank = |index: usize| u8::try_from(index).unwrap_or(u8::MAX);
+    let mut parts: Vec<(u8, Span<'_>)> = keys
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(index, (key, what))| (rank(index), Span::styled(format!("{key} {what}"), theme.dim())))
+        .collect();
+    if let Some((key, what)) = keys.first() {
+        parts.push((0, Span::styled(format!("{key} {what}"), theme.dim())));
+    }
+    let line = fit::by_rank(parts, "  ", usize::from(area.width.saturating_sub(1)));
     frame.render_widget(
-        Paragraph::new(Line::styled(format!(" {}", footer_keys(app.phase)), theme.dim())),
-        area,
+        Paragraph::new(line),
+        area.inner(ratatui::layout::Margin::new(1, 0)),
     );
 }

@@ -48,7 +48,7 @@ pub fn render_launcher(frame: &mut Frame<'_>, area: Rect, app: &App, cursor: usi
         .iter()
         .map(|preset| {
             let title = format!("{} [{}, halt {}]", preset.name, preset.spec.kind(), preset.halt);
-            let description: String = preset.description.chars().take(text_width).collect();
+            let description = super::fit::clip_words(&preset.description, text_width);
             ListItem::new(vec![
                 Line::styled(title, theme.title()),
                 Line::styled(format!("  {description}"), theme.dim()),
@@ -68,4 +68,15 @@ pub fn render_launcher(frame: &mut Frame<'_>, area: Rect, app: &App, cursor: usi
     let mut state = ListState::default().with_selected(Some(cursor));
     frame.render_widget(Clear, popup);
     frame.render_stateful_widget(list, popup, &mut state);
+}
+
+/// Draws `quit and stop the run? y/n`.
+pub fn render_confirm_quit(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let popup = centered(area, 36, 3);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(Line::styled("quit and stop the run? y/n", theme.warn()))
+            .block(Block::bordered().title(" quit ")),
+        popup,
+    );
 }

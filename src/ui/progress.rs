@@ -1,72 +1,170 @@
 //! Progress panel: completed and submitted gauges, rates and ETA, and the throughput sparkline.
 
-use super::{Theme, count, duration, ratio};
+use super::fit::{by_rank, first_fit};
+use super::{Theme, count, ratio};
 use crate::app::{App, Phase};
-use crate::summary::human_count;
+use crate::format::{Estimate, Progress as EstimateInput, estimate, human_count};
+use crate::search::MatchOdds;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, LineGauge, Paragraph, Sparkline};
 
-/// Draws the two gauges and the figures line.
+/// Draws the two gauges, the counters and (when there is a row for it) the ETA line.
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let block = Block::bordered().title(Line::styled(" progress ", theme.title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [completed_row, submitted_row, figures_row] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(inner);
+    let with_eta_row = inner.height >= 4;
+    // One line each, as many as fit: the gauges first, then the counters, then the ETA.
+    let rows: Vec<Rect> = (0..4u16)
+        .map(|index| {
+            if index < inner.height {
+                Rect {
+                    y: inner.y + index,
+                    height: 1,
+                    ..inner
+                }
+            } else {
+                Rect { height: 0, ..inner }
+            }
+        })
+        .collect();
+    let width = usize::from(inner.width);
     let snapshot = app.snapshot.as_ref();
-    let total = snapshot.map_or(0, |s| s.counters.total);
+    let known = app.selected_preset().and_then(|preset| preset.spec.known_space());
+    let total = snapshot.map_or(known.unwrap_or(0), |s| s.counters.total);
     let open = snapshot.is_some_and(|s| s.total_open);
-    let total_text = match snapshot {
-        None => "-".to_string(),
-        Some(_) if open => format!("{}+ (total open)", count(total)),
-        Some(_) => count(total),
-    };
+    let total_known = snapshot.is_some() || known.is_some();
     let completed = snapshot.map_or(0, |s| s.counters.completed);
     let submitted = snapshot.map_or(0, |s| s.counters.submitted);
     let gauge = |name: &str, value: u64, fill| {
+        // An open total has no percentage: only the count and what has been read so far.
+        let (share, label) = if open {
+            (
+                0.0,
+                format!(
+                    "{name} {} (total open, {} read so far)",
+                    count(value),
+                    count(total)
+                ),
+            )
+        } else if total_known {
+            let share = ratio(value, total);
+            (
+                share,
+                format!(
+                    "{name} {:>6.2}% {} / {}",
+                    share * 100.0,
+                    count(value),
+                    count(total)
+                ),
+            )
+        } else {
+            (0.0, format!("{name} {} / -", count(value)))
+        };
         LineGauge::default()
-            .ratio(ratio(value, total))
-            .label(format!(
-                "{name} {:>6.2}% {} / {total_text}",
-                ratio(value, total) * 100.0,
-                count(value)
-            ))
+            .ratio(share)
+            .label(label)
             .filled_style(fill)
             .unfilled_style(theme.dim())
     };
-    frame.render_widget(gauge("completed", completed, theme.good()), completed_row);
-    frame.render_widget(gauge("submitted", submitted, theme.gauge()), submitted_row);
-    frame.render_widget(Paragraph::new(figures_line(app)), figures_row);
+    frame.render_widget(gauge("completed", completed, theme.good()), rows[0]);
+    frame.render_widget(gauge("submitted", submitted, theme.gauge()), rows[1]);
+    frame.render_widget(
+        Paragraph::new(figures_line(app, theme, width, !with_eta_row)),
+        rows[2],
+    );
+    if with_eta_row {
+        frame.render_widget(Paragraph::new(eta_line(app, theme, width)), rows[3]);
+    }
 }
 
-fn figures_line(app: &App) -> String {
+/// The one ETA of the run shown: the same [`crate::format::estimate`] as the headless line.
+#[must_use]
+pub fn run_estimate(app: &App) -> Estimate {
     let Some(snapshot) = app.snapshot.as_ref() else {
-        return "press Enter to launch, l for the launcher".to_string();
+        return Estimate::default();
     };
-    let rate = app.throughput.windowed_rate;
-    let remaining = snapshot.remaining();
-    let eta = if matches!(app.phase, Phase::Running | Phase::Paused) && !snapshot.total_open {
-        app.throughput
-            .eta(remaining)
-            .map_or_else(|| "-".to_string(), duration)
-    } else {
-        "-".to_string()
-    };
-    format!(
-        "{} tasks/s   ETA {eta}   in flight {}   cancelled {}   matches {}   errors {}   batch {}",
-        human_count(rate),
-        count(snapshot.counters.in_flight()),
-        count(snapshot.counters.cancelled),
-        count(snapshot.counters.matches),
-        count(snapshot.counters.errors),
-        count(snapshot.batch_size),
+    if !matches!(app.phase, Phase::Running | Phase::Paused) {
+        return Estimate::default();
+    }
+    let odds = app.run.as_ref().map_or(MatchOdds::Unknown, |run| run.odds);
+    estimate(
+        EstimateInput {
+            rate: app.throughput.windowed_rate,
+            remaining: snapshot.remaining(),
+            completed: snapshot.counters.completed,
+            open: snapshot.total_open,
+            matches: snapshot.counters.matches,
+        },
+        odds,
     )
+}
+
+fn eta_parts(app: &App, theme: Theme, rank: u8) -> Vec<(u8, Span<'static>)> {
+    let Some(snapshot) = app.snapshot.as_ref() else {
+        return Vec::new();
+    };
+    if snapshot.total_open || !matches!(app.phase, Phase::Running | Phase::Paused) {
+        return Vec::new();
+    }
+    let estimate = run_estimate(app);
+    let mut parts = Vec::new();
+    if let Some(text) = estimate.match_text() {
+        parts.push((rank, Span::styled(text, theme.good())));
+    }
+    parts.push((rank + 1, Span::raw(estimate.exhaust_text())));
+    parts
+}
+
+fn eta_line(app: &App, theme: Theme, width: usize) -> Line<'static> {
+    by_rank(eta_parts(app, theme, 0), "   ", width)
+}
+
+fn figures_line(app: &App, theme: Theme, width: usize, with_eta: bool) -> Line<'static> {
+    let Some(snapshot) = app.snapshot.as_ref() else {
+        return Line::raw(first_fit(
+            &[
+                "press Enter to launch, l for the launcher".to_string(),
+                "Enter launches".to_string(),
+            ],
+            width,
+        ));
+    };
+    let mut parts = vec![
+        (
+            0,
+            Span::raw(format!("{} tasks/s", human_count(app.throughput.windowed_rate))),
+        ),
+        (
+            0,
+            Span::styled(
+                format!("matches {}", count(snapshot.counters.matches)),
+                theme.found(),
+            ),
+        ),
+        (
+            0,
+            Span::styled(
+                format!("errors {}", count(snapshot.counters.errors)),
+                theme.error(),
+            ),
+        ),
+        (
+            0,
+            Span::raw(format!("cancelled {}", count(snapshot.counters.cancelled))),
+        ),
+        (
+            4,
+            Span::raw(format!("in flight {}", count(snapshot.counters.in_flight()))),
+        ),
+        (5, Span::raw(format!("batch {}", count(snapshot.batch_size)))),
+    ];
+    if with_eta {
+        parts.extend(eta_parts(app, theme, 2));
+    }
+    by_rank(parts, "   ", width)
 }
 
 /// Draws tasks completed per second over the last minute.
@@ -74,10 +172,14 @@ pub fn render_sparkline(frame: &mut Frame<'_>, area: Rect, app: &App, theme: The
     let samples: Vec<u64> = app.throughput.per_second.iter().copied().collect();
     let peak = samples.iter().copied().max().unwrap_or(0);
     #[expect(clippy::cast_precision_loss, reason = "a display figure")]
-    let title = format!(
-        " throughput, last {}s (peak {}/s) ",
-        samples.len(),
-        human_count(peak as f64)
+    let peak = human_count(peak as f64);
+    let title = first_fit(
+        &[
+            format!(" throughput, last {}s (peak {peak}/s) ", samples.len()),
+            format!(" throughput (peak {peak}/s) "),
+            format!(" peak {peak}/s "),
+        ],
+        usize::from(area.width.saturating_sub(2)),
     );
     let block = Block::bordered().title(Line::styled(title, theme.title()));
     // Newest at the right edge: keep the samples that fit.

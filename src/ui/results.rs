@@ -1,7 +1,7 @@
 //! Bottom panels: the scrollable result log, and once a run ended, what stopped it and what the stop cost.
 
 use super::{Theme, count, duration};
-use crate::app::{App, EntryKind, LogFilter};
+use crate::app::{App, EntryKind, Focus, LogFilter};
 use crate::summary::describe_reason;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -26,31 +26,56 @@ fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         LogFilter::MatchesOnly => "matches only",
     };
     let total = app.log.visible_len();
-    let title = format!(
-        " results: {filter} ({total}), newest first, scrolled {} ",
-        app.log.scroll
+    let title = super::fit::first_fit(
+        &[
+            format!(
+                " results: {filter} ({total}), newest first, scrolled {} ",
+                app.log.scroll
+            ),
+            format!(" results: {filter} ({total}), scrolled {} ", app.log.scroll),
+            format!(" results ({total}), scrolled {} ", app.log.scroll),
+            format!(" results ({total}) "),
+        ],
+        usize::from(area.width.saturating_sub(2)),
     );
-    let block = Block::bordered().title(Line::styled(title, theme.title()));
+    let border_style = if app.focus == Focus::Log {
+        theme.title()
+    } else {
+        ratatui::style::Style::new()
+    };
+    let block = Block::bordered()
+        .border_style(border_style)
+        .title(Line::styled(title, theme.title()));
     let height = usize::from(block.inner(area).height);
+    // Messages wrap (never cut at the panel's edge); a message's own lines stay lines.
     let lines: Vec<Line<'_>> = app
         .log
         .visible()
         .skip(app.log.scroll)
         .take(height)
-        .map(|entry| {
+        .flat_map(|entry| {
             let style = match entry.kind {
-                EntryKind::Match => theme.bad(),
-                EntryKind::Error => theme.warn(),
+                EntryKind::Match => theme.found(),
+                EntryKind::Error => theme.error(),
                 EntryKind::Best => theme.good(),
                 EntryKind::Info => theme.dim(),
+                EntryKind::Run => theme.title(),
             };
-            Line::from(vec![
+            let mut text = entry.text.lines();
+            let first = Line::from(vec![
                 Span::styled(format!("{:>9} ", duration(entry.at)), theme.dim()),
-                Span::styled(entry.text.clone(), style),
-            ])
+                Span::styled(text.next().unwrap_or_default().to_string(), style),
+            ]);
+            let rest: Vec<Line<'_>> = text
+                .map(|line| Line::styled(format!("{:>9} {line}", ""), style))
+                .collect();
+            std::iter::once(first).chain(rest)
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(block),
+        area,
+    );
 }
 
 fn render_halt(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
@@ -73,7 +98,7 @@ fn render_halt(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         )),
         Line::raw(format!(
             "{} started after the halt",
-            count(report.counters.started_after_halt)
+            crate::format::plural(report.counters.started_after_halt, "task")
         )),
         Line::raw(format!(
             "{} completed in {} ({} active)",

@@ -2,7 +2,7 @@
 
 use super::{Theme, duration};
 use crate::app::{RUN_COLUMNS, RunColumn, RunsHistory, run_text};
-use crate::summary::{format_score, human_count};
+use crate::format::{human_count, score as format_score};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;

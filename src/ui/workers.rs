@@ -1,7 +1,7 @@
-//! Workers table: one row per worker, with a straggler (far longer on its task than the median) highlighted.
+//! Workers table: one row per worker, sorted and scrolled as the user asks, with hidden rows counted and a straggler (far longer on its task than the median) highlighted.
 
 use super::{Theme, count, duration};
-use crate::app::App;
+use crate::app::{App, Focus, WorkerSort};
 use crate::pool::{WorkerRow, WorkerState};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -13,6 +13,8 @@ use std::time::Duration;
 const STRAGGLER_FACTOR: u32 = 4;
 /// ...and at least this long.
 const STRAGGLER_MIN: Duration = Duration::from_millis(250);
+/// Below this inner width the detail column is dropped and busy is a percentage only.
+const NARROW: u16 = 100;
 
 /// Indexes of workers whose current task has run far longer than the median running task.
 #[must_use]
@@ -35,7 +37,23 @@ pub fn stragglers(rows: &[WorkerRow]) -> Vec<usize> {
         .collect()
 }
 
-fn busy_bar(busy: f64) -> String {
+/// Indexes of `rows` in the order `sort` asks for (ties by slot).
+#[must_use]
+pub fn sorted(rows: &[WorkerRow], sort: WorkerSort) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    match sort {
+        WorkerSort::Slot => {}
+        WorkerSort::TaskTime => order.sort_by_key(|&i| std::cmp::Reverse(rows[i].on_task_for)),
+        WorkerSort::Done => order.sort_by_key(|&i| std::cmp::Reverse(rows[i].done)),
+        WorkerSort::Errors => order.sort_by_key(|&i| std::cmp::Reverse(rows[i].errors)),
+    }
+    order
+}
+
+fn busy_bar(busy: f64, narrow: bool) -> String {
+    if narrow {
+        return format!("{:>3.0}%", busy * 100.0);
+    }
     #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "0..=8")]
     let filled = (busy.clamp(0.0, 1.0) * 8.0).round() as usize;
     format!(
@@ -46,64 +64,108 @@ fn busy_bar(busy: f64) -> String {
     )
 }
 
+fn row_cells(row: &WorkerRow, narrow: bool) -> Vec<Cell<'static>> {
+    let task = row.current_task.map_or_else(|| "-".to_string(), count);
+    let on_task = if row.current_task.is_some() {
+        duration(row.on_task_for)
+    } else {
+        "-".to_string()
+    };
+    let mut cells = vec![
+        Cell::from(row.id.to_string()),
+        Cell::from(row.state.label()),
+        Cell::from(task),
+        Cell::from(on_task),
+        Cell::from(count(row.done)),
+        Cell::from(count(row.matches)),
+        Cell::from(count(row.errors)),
+        Cell::from(busy_bar(row.busy, narrow)),
+    ];
+    if !narrow {
+        cells.push(Cell::from(row.detail.clone().unwrap_or_default()));
+    }
+    cells
+}
+
 /// Draws the table.
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let rows = app.snapshot.as_ref().map_or(&[][..], |s| s.workers.as_slice());
     let slow = stragglers(rows);
     let active = rows.iter().filter(|r| r.state != WorkerState::Stopped).count();
-    let title = if slow.is_empty() {
-        format!(" workers: {active} active ")
+    // Border and header take three rows; the rest shows workers.
+    let fits = usize::from(area.height.saturating_sub(3));
+    let first = app.workers_scroll.min(rows.len().saturating_sub(fits));
+    let hidden = rows.len().saturating_sub(fits);
+    let mut title = format!(" workers: {active} active");
+    if !slow.is_empty() {
+        title.push_str(&format!(", {} straggling", slow.len()));
+    }
+    let more = if hidden > 0 {
+        format!(", +{hidden} more")
     } else {
-        format!(" workers: {active} active, {} straggling ", slow.len())
+        String::new()
     };
-    let header = Row::new([
-        "#", "state", "task", "on task", "done", "match", "err", "busy", "detail",
-    ])
-    .style(theme.dim());
-    let body = rows.iter().enumerate().map(|(index, row)| {
-        let task = row
-            .current_task
-            .map_or_else(|| "-".to_string(), |t| t.to_string());
-        let on_task = if row.current_task.is_some() {
-            duration(row.on_task_for)
-        } else {
-            "-".to_string()
-        };
-        let cells = vec![
-            Cell::from(row.id.to_string()),
-            Cell::from(row.state.label()),
-            Cell::from(task),
-            Cell::from(on_task),
-            Cell::from(count(row.done)),
-            Cell::from(count(row.matches)),
-            Cell::from(count(row.errors)),
-            Cell::from(busy_bar(row.busy)),
-            Cell::from(row.detail.clone().unwrap_or_default()),
-        ];
-        let style = if slow.contains(&index) {
-            theme.bad()
-        } else if row.state == WorkerState::Stopped {
-            theme.dim()
-        } else if row.errors > 0 {
-            theme.warn()
-        } else {
-            ratatui::style::Style::new()
-        };
-        Row::new(cells).style(style)
-    });
-    let widths = [
+    let sort = if app.workers_sort == WorkerSort::Slot {
+        String::new()
+    } else {
+        format!(", {}", app.workers_sort.label())
+    };
+    let title = super::fit::first_fit(
+        &[
+            format!(
+                "{title}{more}{}{sort} ",
+                if hidden > 0 { " (Tab, j/k)" } else { "" }
+            ),
+            format!("{title}{more}{sort} "),
+            format!(" {active} active{more}{sort} "),
+            format!(" {active} active{more} "),
+        ],
+        usize::from(area.width.saturating_sub(2)),
+    );
+    let narrow = area.width.saturating_sub(2) < NARROW;
+    let mut header = vec!["#", "state", "task", "on task", "done", "match", "err", "busy"];
+    if !narrow {
+        header.push("detail");
+    }
+    let header = Row::new(header).style(theme.dim());
+    let body = sorted(rows, app.workers_sort)
+        .into_iter()
+        .skip(first)
+        .take(fits)
+        .map(|index| {
+            let row = &rows[index];
+            let style = if slow.contains(&index) {
+                theme.bad()
+            } else if row.state == WorkerState::Stopped {
+                theme.dim()
+            } else if row.errors > 0 {
+                theme.warn()
+            } else {
+                ratatui::style::Style::new()
+            };
+            Row::new(row_cells(row, narrow)).style(style)
+        });
+    let mut widths = vec![
         Constraint::Length(3),
         Constraint::Length(8),
-        Constraint::Length(12),
-        Constraint::Length(8),
-        Constraint::Length(12),
-        Constraint::Length(6),
-        Constraint::Length(5),
         Constraint::Length(13),
-        Constraint::Min(0),
+        Constraint::Length(8),
+        Constraint::Length(11),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(if narrow { 4 } else { 13 }),
     ];
-    let table = Table::new(body, widths)
-        .header(header)
-        .block(Block::bordered().title(Line::styled(title, theme.title())));
+    if !narrow {
+        widths.push(Constraint::Min(0));
+    }
+    let border_style = if app.focus == Focus::Workers {
+        theme.title()
+    } else {
+        ratatui::style::Style::new()
+    };
+    let block = Block::bordered()
+        .border_style(border_style)
+        .title(Line::styled(title, theme.title()));
+    let table = Table::new(body, widths).header(header).block(block);
     frame.render_widget(table, area);
 }

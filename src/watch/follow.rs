@@ -1,0 +1,347 @@
+//! Following logs as they grow, steering the runs behind them, and the headless watch loop.
+
+use super::{Aggregate, WatchSummary};
+use crate::cluster::{Engine, JobId, ShardSignal};
+use crate::logformat::{LogReadError, LogTail};
+use crate::pool::{Counters, Event, HaltMode, HaltOn, HaltPolicy, HaltReason};
+use crossbeam_channel::{Receiver, select};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How often the logs are read again (the bound: at most 100 ms).
+pub const POLL_EVERY: Duration = Duration::from_millis(100);
+/// How often the cluster engine is asked which tasks are left.
+const ENGINE_EVERY: Duration = Duration::from_millis(500);
+/// Once the engine lists no task, how long to wait for logs that have not written `end`
+/// (a shard killed outright, or cancelled before it started) before ending anyway.
+const ENDLESS_GRACE: Duration = Duration::from_secs(3);
+
+/// Unix time now, seconds.
+#[must_use]
+pub fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Every followed log and their aggregate.
+#[derive(Debug)]
+pub struct Follower {
+    tails: Vec<LogTail>,
+    /// What the logs say so far.
+    pub aggregate: Aggregate,
+}
+
+impl Follower {
+    /// Follows `paths` (which may not exist yet) from their beginning.
+    #[must_use]
+    pub fn new(paths: &[PathBuf]) -> Self {
+        Self {
+            tails: paths.iter().map(|p| LogTail::new(p)).collect(),
+            aggregate: Aggregate::new(paths.iter().map(|p| p.display().to_string()).collect()),
+        }
+    }
+
+    /// Reads what the logs gained since the last call.
+    ///
+    /// # Errors
+    /// When a log cannot be read or holds a line that is not an event.
+    pub fn poll(&mut self) -> Result<Vec<Event>, LogReadError> {
+        let mut events = Vec::new();
+        for (index, tail) in self.tails.iter_mut().enumerate() {
+            let records = tail.poll()?;
+            events.extend(self.aggregate.ingest(index, records));
+        }
+        Ok(events)
+    }
+}
+
+/// What the watcher can ask of the runs it follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// End every run now (`t`, or the halt policy).
+    HaltNow,
+    /// No new work anywhere; running tasks complete (`f`).
+    Finish,
+    /// Pause submission everywhere (`p`).
+    Pause,
+    /// Resume it.
+    Resume,
+}
+
+/// Carries out [`Action`]s on the runs behind the logs.
+pub trait Steer {
+    /// Applies `action`; an error is shown, not fatal.
+    ///
+    /// # Errors
+    /// The engine's or the system's message.
+    fn apply(&mut self, action: Action, aggregate: &Aggregate) -> Result<(), String>;
+    /// `Some(true)` while the engine still lists tasks, `Some(false)` once it lists none,
+    /// `None` when there is no engine (plain `watch`).
+    fn tasks_left(&mut self) -> Option<bool>;
+    /// True when the watcher owns the runs: a signal to the watcher ends them too.
+    fn owns_runs(&self) -> bool;
+}
+
+/// Steers runs on this machine by signalling their processes (the pid in each `start`).
+#[derive(Debug, Default)]
+pub struct LocalSteer;
+
+impl Steer for LocalSteer {
+    fn apply(&mut self, action: Action, aggregate: &Aggregate) -> Result<(), String> {
+        let signal = match action {
+            Action::HaltNow => libc::SIGTERM,
+            Action::Finish => libc::SIGUSR1,
+            Action::Pause => libc::SIGUSR2,
+            Action::Resume => libc::SIGCONT,
+        };
+        let here = crate::journal::host_name();
+        let mut sent = 0;
+        for start in aggregate
+            .logs
+            .iter()
+            .filter(|l| l.end.is_none())
+            .filter_map(|l| l.start.as_ref())
+        {
+            let Ok(pid) = libc::pid_t::try_from(start.pid) else {
+                continue;
+            };
+            if start.host == here && pid > 0 {
+                // SAFETY: kill has no memory effects; a stale pid at worst gets ESRCH.
+                let result = unsafe { libc::kill(pid, signal) };
+                sent += usize::from(result == 0);
+            }
+        }
+        if sent == 0 {
+            return Err("no live run on this machine to signal".to_string());
+        }
+        Ok(())
+    }
+
+    fn tasks_left(&mut self) -> Option<bool> {
+        None
+    }
+
+    fn owns_runs(&self) -> bool {
+        false
+    }
+}
+
+/// Steers the shards of one array job through a cluster engine.
+pub struct ClusterSteer {
+    engine: Box<dyn Engine>,
+    job: JobId,
+    last_asked: Option<Instant>,
+    left: bool,
+}
+
+impl ClusterSteer {
+    /// Steers `job` through `engine`.
+    #[must_use]
+    pub fn new(engine: Box<dyn Engine>, job: JobId) -> Self {
+        Self {
+            engine,
+            job,
+            last_asked: None,
+            left: true,
+        }
+    }
+}
+
+impl Steer for ClusterSteer {
+    fn apply(&mut self, action: Action, _aggregate: &Aggregate) -> Result<(), String> {
+        let result = match action {
+            Action::HaltNow => self.engine.cancel(&self.job),
+            Action::Finish => self.engine.signal(&self.job, ShardSignal::Finish),
+            Action::Pause => self.engine.signal(&self.job, ShardSignal::Pause),
+            Action::Resume => self.engine.signal(&self.job, ShardSignal::Resume),
+        };
+        // Ask the engine again soon: the tasks are on their way out.
+        self.last_asked = None;
+        result.map_err(|err| err.to_string())
+    }
+
+    fn tasks_left(&mut self) -> Option<bool> {
+        if self.last_asked.is_none_or(|at| at.elapsed() >= ENGINE_EVERY) {
+            self.last_asked = Some(Instant::now());
+            // A failed query keeps the last answer: the tasks are not known to be gone.
+            if let Ok(tasks) = self.engine.status(&self.job) {
+                self.left = !tasks.is_empty();
+            }
+        }
+        Some(self.left)
+    }
+
+    fn owns_runs(&self) -> bool {
+        true
+    }
+}
+
+/// The halt policy applied across shards: what to do, and why, once the counts of every shard
+/// together call for it (a shard's own policy only sees its own counts).
+#[must_use]
+pub fn policy_action(policy: HaltPolicy, counters: &Counters) -> Option<(HaltReason, Action)> {
+    let action = |mode| {
+        if mode == HaltMode::Now {
+            Action::HaltNow
+        } else {
+            Action::Finish
+        }
+    };
+    match policy {
+        HaltPolicy::Now if counters.matches >= 1 => return Some((HaltReason::Match, Action::HaltNow)),
+        HaltPolicy::Soon if counters.matches >= 1 => return Some((HaltReason::Match, Action::Finish)),
+        _ => {}
+    }
+    let counted = [
+        (HaltOn::Success, counters.matches, HaltReason::After),
+        (HaltOn::Fail, counters.errors, HaltReason::Fail),
+        (HaltOn::Done, counters.completed, HaltReason::Done),
+    ];
+    counted.into_iter().find_map(|(on, count, reason)| {
+        let (mode, limit) = policy.limit(on, Some(counters.total))?;
+        (count >= limit).then(|| (reason, action(mode)))
+    })
+}
+
+/// The follow-and-steer state both the headless loop and the dashboard use.
+pub struct Watcher {
+    /// The logs.
+    pub follower: Follower,
+    /// The runs behind them.
+    pub steer: Box<dyn Steer>,
+    /// The policy the watcher applies across shards (`None`: the runs apply their own).
+    pub policy: Option<HaltPolicy>,
+    /// True once the watcher halted everything (policy, key or signal).
+    pub halted: bool,
+    /// When the engine first listed no task.
+    engine_empty_since: Option<Instant>,
+}
+
+impl Watcher {
+    /// A watcher of `paths` steered by `steer`.
+    #[must_use]
+    pub fn new(paths: &[PathBuf], steer: Box<dyn Steer>, policy: Option<HaltPolicy>) -> Self {
+        Self {
+            follower: Follower::new(paths),
+            steer,
+            policy,
+            halted: false,
+            engine_empty_since: None,
+        }
+    }
+
+    /// Reads the logs and applies the policy; returns the new events and any problem to show.
+    ///
+    /// # Errors
+    /// When a log cannot be read.
+    pub fn step(&mut self) -> Result<(Vec<Event>, Option<String>), LogReadError> {
+        let events = self.follower.poll()?;
+        let counters = self.follower.aggregate.snapshot(unix_now()).counters;
+        let problem = match self.policy.and_then(|policy| policy_action(policy, &counters)) {
+            Some((reason, action)) if !self.halted => self.halt(reason, action).err(),
+            _ => None,
+        };
+        Ok((events, problem))
+    }
+
+    /// Halts every run for `reason` with `action` (once).
+    ///
+    /// # Errors
+    /// The engine's message.
+    pub fn halt(&mut self, reason: HaltReason, action: Action) -> Result<(), String> {
+        if self.halted {
+            return Ok(());
+        }
+        self.halted = true;
+        self.follower.aggregate.halt_override = Some(reason);
+        self.steer.apply(action, &self.follower.aggregate)
+    }
+
+    /// True when there is nothing more to wait for.
+    pub fn finished(&mut self) -> bool {
+        let aggregate = &self.follower.aggregate;
+        match self.steer.tasks_left() {
+            None => aggregate.all_ended(),
+            Some(true) => {
+                self.engine_empty_since = None;
+                false
+            }
+            Some(false) => {
+                let since = *self.engine_empty_since.get_or_insert_with(Instant::now);
+                let waiting = aggregate
+                    .logs
+                    .iter()
+                    .any(|l| l.start.is_some() && l.end.is_none());
+                !waiting || since.elapsed() >= ENDLESS_GRACE
+            }
+        }
+    }
+}
+
+/// Follows to the end without a dashboard: a progress line on stderr, the summary returned.
+///
+/// # Errors
+/// When a log cannot be read.
+pub fn run_headless(
+    watcher: &mut Watcher,
+    signals: &Receiver<i32>,
+) -> Result<(WatchSummary, Option<i32>), LogReadError> {
+    let stderr_tty = std::io::stderr().is_terminal();
+    let progress_every = if stderr_tty {
+        Duration::from_millis(200)
+    } else {
+        Duration::from_secs(5)
+    };
+    let mut last_line = Instant::now();
+    let mut signal = None;
+    loop {
+        let (_events, problem) = watcher.step()?;
+        if let Some(problem) = problem {
+            eprintln!("poolwatch: {problem}");
+        }
+        if watcher.finished() {
+            break;
+        }
+        if last_line.elapsed() >= progress_every {
+            last_line = Instant::now();
+            let snapshot = watcher.follower.aggregate.snapshot(unix_now());
+            let name = watcher
+                .follower
+                .aggregate
+                .logs
+                .iter()
+                .find_map(|l| l.start.as_ref())
+                .map_or("watch", |s| s.search.as_str());
+            let odds = watcher.follower.aggregate.match_odds();
+            let line = crate::headless::progress_line(&snapshot, name, snapshot.tasks_per_s, odds);
+            let mut stderr = std::io::stderr().lock();
+            let _ignored = if stderr_tty {
+                write!(stderr, "\r\x1b[K{line}")
+            } else {
+                writeln!(stderr, "{line}")
+            };
+        }
+        select! {
+            recv(signals) -> received => {
+                if let Ok(number) = received {
+                    signal = Some(number);
+                    if !watcher.steer.owns_runs() {
+                        break; // a plain watcher stops watching; the runs go on
+                    }
+                    if let Err(problem) = watcher.halt(HaltReason::Signal, Action::HaltNow) {
+                        eprintln!("poolwatch: {problem}");
+                    }
+                }
+            },
+            default(POLL_EVERY) => {},
+        }
+    }
+    if stderr_tty {
+        eprint!("\r\x1b[K");
+    }
+    // One last read: the final lines written while the loop decided to stop.
+    watcher.follower.poll()?;
+    Ok((watcher.follower.aggregate.summary(unix_now(), signal), signal))
+}

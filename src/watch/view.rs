@@ -1,0 +1,159 @@
+//! The watch dashboard: the single-run dashboard fed with aggregated snapshots, the shards table in place of the workers.
+
+use super::WatchSummary;
+use super::follow::{Action, POLL_EVERY, Watcher, unix_now};
+use crate::app::{App, Command, Msg, RunInfo};
+use crate::pool::{Event, HaltReason};
+use crate::term::{FrameSync, Input, TerminalGuard};
+use anyhow::Context;
+use crossbeam_channel::{Receiver, select, tick};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// After `q` with shards still running, how long to wait for their summaries.
+const QUIT_WAIT: Duration = Duration::from_secs(10);
+
+/// Opens the terminal and runs the watch dashboard until `q`.
+///
+/// # Errors
+/// When the terminal cannot be set up or drawn, or a log cannot be read.
+pub fn run(
+    watcher: &mut Watcher,
+    signals: &Receiver<i32>,
+    title: &str,
+    color: bool,
+) -> anyhow::Result<(WatchSummary, Option<i32>)> {
+    let stop_input = Arc::new(AtomicBool::new(false));
+    let (_guard, mut terminal) = TerminalGuard::enter().context("cannot set up the terminal")?;
+    let inputs =
+        crate::term::spawn_input_thread(Arc::clone(&stop_input)).context("cannot read the keyboard")?;
+    let result = run_loop(&mut terminal, watcher, &inputs, signals, title, color);
+    stop_input.store(true, Ordering::Release);
+    result
+}
+
+/// The loop, generic over the backend.
+///
+/// # Errors
+/// When drawing fails or a log cannot be read.
+pub fn run_loop<B>(
+    terminal: &mut Terminal<B>,
+    watcher: &mut Watcher,
+    inputs: &Receiver<Input>,
+    signals: &Receiver<i32>,
+    title: &str,
+    color: bool,
+) -> anyhow::Result<(WatchSummary, Option<i32>)>
+where
+    B: Backend + FrameSync,
+    B::Error: Send + Sync + 'static,
+{
+    let mut app = App::new(Vec::new(), color);
+    let mut started = false;
+    let mut ended = false;
+    let mut signal = None;
+    let ticker = tick(POLL_EVERY);
+    while !app.quit {
+        terminal.backend_mut().begin_frame()?;
+        terminal.draw(|frame| crate::ui::render(frame, &app))?;
+        terminal.backend_mut().end_frame()?;
+        select! {
+            recv(inputs) -> input => {
+                let commands = match input {
+                    Ok(Input::Key(key)) => app.update(Msg::Key(key)),
+                    Ok(Input::Resize) => Vec::new(),
+                    Err(_) => app.update(Msg::Signal(libc::SIGHUP)),
+                };
+                steer(watcher, &mut app, commands);
+            },
+            recv(ticker) -> _ => {
+                let (events, problem) = watcher.step()?;
+                if let Some(problem) = problem {
+                    app.update(Msg::Problem(problem));
+                }
+                if !started && let Some(info) = run_info(watcher, title) {
+                    app.update(Msg::Started(info));
+                    started = true;
+                }
+                for event in events {
+                    app.update(Msg::Pool(event));
+                }
+                let now = unix_now();
+                let aggregate = &watcher.follower.aggregate;
+                app.update(Msg::Frame(aggregate.snapshot(now)));
+                app.shards = Some(aggregate.shard_rows(now));
+                if !ended && started && watcher.finished() {
+                    ended = true;
+                    let report = watcher.follower.aggregate.report(now);
+                    app.update(Msg::Pool(Event::Finished(report)));
+                }
+            },
+            recv(signals) -> received => {
+                if let Ok(number) = received {
+                    signal = Some(number);
+                    if watcher.steer.owns_runs() {
+                        let _ignored = watcher.halt(HaltReason::Signal, Action::HaltNow);
+                    }
+                    app.quit = true;
+                }
+            },
+        }
+    }
+    if watcher.steer.owns_runs() {
+        let deadline = Instant::now() + QUIT_WAIT;
+        while !watcher.finished() && Instant::now() < deadline {
+            watcher.step()?;
+            std::thread::sleep(POLL_EVERY);
+        }
+    }
+    watcher.follower.poll()?;
+    Ok((watcher.follower.aggregate.summary(unix_now(), signal), signal))
+}
+
+/// The header's facts, once a log has started.
+fn run_info(watcher: &Watcher, title: &str) -> Option<RunInfo> {
+    let aggregate = &watcher.follower.aggregate;
+    let start = aggregate.logs.iter().find_map(|l| l.start.as_ref())?;
+    Some(RunInfo {
+        name: title.to_string(),
+        search: start.search.clone(),
+        params: start.params.clone(),
+        halt: start.halt.clone(),
+        goal: aggregate.goal,
+        can_match: aggregate.can_match,
+        workers: start.workers,
+        odds: aggregate.match_odds(),
+        input_noun: None,
+        space_label: None,
+    })
+}
+
+/// Carries out the app's commands on the runs.
+fn steer(watcher: &mut Watcher, app: &mut App, commands: Vec<Command>) {
+    for command in commands {
+        let outcome = match command {
+            Command::HaltNow if watcher.steer.owns_runs() || !app.quit => {
+                watcher.halt(HaltReason::User, Action::HaltNow)
+            }
+            Command::HaltSoon => watcher.halt(HaltReason::User, Action::Finish),
+            Command::Pause => watcher.steer.apply(Action::Pause, &watcher.follower.aggregate),
+            Command::Resume => watcher.steer.apply(Action::Resume, &watcher.follower.aggregate),
+            Command::SetWorkers(_) => Err("the worker count is set per shard at launch".to_string()),
+            Command::Launch(_) => Err("watch cannot launch runs".to_string()),
+            Command::SavePreset(_) | Command::Export { .. } => {
+                Err("watch keeps no presets or runs history".to_string())
+            }
+            // Ctrl-C: the runs this watcher owns stop as on SIGINT; others are left alone.
+            Command::Interrupt if watcher.steer.owns_runs() => {
+                watcher.halt(HaltReason::Signal, Action::HaltNow)
+            }
+            Command::HaltNow | Command::Quit | Command::Interrupt => Ok(()),
+        };
+        if let Err(problem) = outcome {
+            app.update(Msg::Problem(problem));
+        }
+    }
+}

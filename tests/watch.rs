@@ -1,0 +1,297 @@
+//! `poolwatch watch` on logs written by real headless runs, the control signals headless runs take, and `--cluster` without Slurm.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn poolwatch() -> Command {
+    Command::new(assert_cmd::cargo::cargo_bin("poolwatch"))
+}
+
+fn temp(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("poolwatch-watch-{name}-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+fn json_of(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("not JSON ({err}): {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn headless_run(log: &Path, search: &[&str]) -> Child {
+    poolwatch()
+        .args([
+            "--headless",
+            "--json",
+            "-w",
+            "2",
+            "--status-every",
+            "0.1",
+            "--log",
+        ])
+        .arg(log)
+        .args(search)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn watch(paths: &[&Path]) -> Child {
+    poolwatch()
+        .args(["watch", "--headless", "--json"])
+        .args(paths)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+const SAME: [&str; 10] = [
+    "search",
+    "params",
+    "halt_policy",
+    "total",
+    "completed",
+    "submitted",
+    "match_count",
+    "errors",
+    "halt_reason",
+    "exit_code",
+];
+
+#[test]
+fn watch_follows_a_live_run_from_before_its_log_exists_to_its_end() {
+    let log = temp("live");
+    let watcher = watch(&[&log]);
+    std::thread::sleep(Duration::from_millis(300)); // the watcher is polling a file that is not there yet
+    let run = headless_run(
+        &log,
+        &["needle", "--tasks", "3000", "--needle", "2500", "--sleep-ms", "1"],
+    );
+    let run = json_of(&run.wait_with_output().unwrap());
+    let watched = watcher.wait_with_output().unwrap();
+    assert_eq!(watched.status.code(), Some(0));
+    let watched = json_of(&watched);
+    for field in SAME {
+        assert_eq!(watched[field], run[field], "{field}: {watched}\nrun: {run}");
+    }
+    assert_eq!(watched["matches"], run["matches"]);
+    let shards = watched["shards"].as_array().unwrap();
+    assert_eq!(shards.len(), 1);
+    assert_eq!(shards[0]["state"], "ended: match");
+    assert_eq!(shards[0]["completed"], run["completed"]);
+}
+
+#[test]
+fn watch_reports_on_finished_logs_of_two_runs_as_one_search() {
+    let (first, second) = (temp("first"), temp("second"));
+    let a = headless_run(&first, &["collatz", "--below", "20000"]);
+    let b = headless_run(&second, &["collatz", "--below", "30000"]);
+    let a = json_of(&a.wait_with_output().unwrap());
+    let b = json_of(&b.wait_with_output().unwrap());
+    let output = watch(&[&first, &second]).wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let watched = json_of(&output);
+    let sum = |field: &str| a[field].as_u64().unwrap() + b[field].as_u64().unwrap();
+    assert_eq!(watched["total"].as_u64().unwrap(), sum("total"));
+    assert_eq!(watched["completed"].as_u64().unwrap(), sum("completed"));
+    assert_eq!(watched["halt_reason"], "exhausted");
+    // The longest chain below 30000 beats the one below 20000: the best is the second run's.
+    assert_eq!(watched["best"], b["best"], "{watched}");
+    assert_eq!(watched["shards"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_corrupt_log_is_one_line_and_exit_2() {
+    let log = temp("corrupt");
+    std::fs::write(&log, "{\"event\":\"nonsense\"}\n{}\n").unwrap();
+    let output = poolwatch()
+        .args(["watch", "--headless"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("not a poolwatch event"), "{stderr}");
+}
+
+#[test]
+fn cluster_slurm_without_slurm_on_path_is_one_line_and_exit_2() {
+    let output = poolwatch()
+        .args(["--cluster", "slurm", "--shards", "2", "--headless", "needle"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "poolwatch: --cluster slurm: `sbatch` not found on PATH"
+    );
+}
+
+/// Waits until the log holds a line of `kind`.
+fn wait_for_event(log: &Path, kind: &str) {
+    let deadline = Instant::now() + WAIT;
+    let wanted = format!("\"event\":\"{kind}\"");
+    while !std::fs::read_to_string(log).unwrap_or_default().contains(&wanted) {
+        assert!(Instant::now() < deadline, "no {kind} event in {}", log.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &Child, signal: i32) {
+    // SAFETY: signalling the child this test started.
+    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), signal) };
+}
+
+#[test]
+fn a_headless_run_pauses_resumes_and_finishes_on_the_signals_the_cluster_sends() {
+    let log = temp("signals");
+    let run = headless_run(
+        &log,
+        &[
+            "needle",
+            "--tasks",
+            "1000000",
+            "--needle",
+            "999999",
+            "--sleep-ms",
+            "1",
+        ],
+    );
+    wait_for_event(&log, "progress");
+    signal(&run, libc::SIGUSR2);
+    wait_for_event(&log, "pause");
+    signal(&run, libc::SIGCONT);
+    wait_for_event(&log, "resume");
+    signal(&run, libc::SIGUSR1);
+    let output = run.wait_with_output().unwrap();
+    let summary = json_of(&output);
+    // f on one machine: stopped by the user, running tasks completed, exit 1 (no match).
+    assert_eq!(summary["halt_reason"], "user", "{summary}");
+    assert_eq!(output.status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let request = text
+        .lines()
+        .find(|line| line.contains("\"event\":\"halt-request\""))
+        .unwrap_or_default();
+    assert!(request.contains("\"mode\":\"soon\""), "{text}");
+}
+
+/// A log line as a run writes it.
+fn line(ts: f64, event: &str, fields: &str) -> String {
+    format!("{{\"event\":\"{event}\",\"t\":0.0,\"ts\":{ts}{fields}}}\n")
+}
+
+fn shard_log(path: &Path, index: u64, ts: f64) {
+    let start = format!(
+        ",\"format\":1,\"search\":\"needle\",\"params\":\"tasks=1000\",\"spec\":null,\"workers\":1,\"halt\":\"now\",\"space\":1000,\"window\":null,\"shard\":{{\"index\":{index},\"count\":2,\"chunk\":10}},\"host\":\"node{index}\",\"pid\":0,\"resumed\":null"
+    );
+    let progress = ",\"state\":\"running\",\"total\":500,\"submitted\":50,\"completed\":40,\"cancelled\":0,\"matches\":0,\"errors\":0,\"rate\":40.0,\"best\":null,\"elapsed_s\":1.0,\"active_s\":1.0,\"workers\":1,\"done\":[[0,40]]";
+    std::fs::write(
+        path,
+        line(ts - 1.0, "start", &start) + &line(ts, "progress", progress),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_watch_dashboard_shows_a_shards_table_and_flags_a_silent_shard() {
+    use poolwatch::internals::{Input, LocalSteer, Watcher, watch_loop};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let (quiet, live) = (temp("quiet"), temp("live-shard"));
+    shard_log(&quiet, 0, now - 30.0);
+    shard_log(&live, 1, now);
+    let mut watcher = Watcher::new(&[quiet, live], Box::new(LocalSteer), None);
+    let (key_tx, key_rx) = crossbeam_channel::unbounded();
+    let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(600));
+        let q = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('q'),
+            crossterm::event::KeyModifiers::NONE,
+        );
+        key_tx.send(Input::Key(q)).unwrap();
+    });
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (summary, _) = watch_loop(&mut terminal, &mut watcher, &key_rx, &signal_rx, "test", false).unwrap();
+    let screen: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .chunks(120)
+        .map(|row| row.iter().map(ratatui::buffer::Cell::symbol).collect::<String>() + "\n")
+        .collect();
+    assert!(screen.contains("shards: 2 of 2 live, 1 silent"), "{screen}");
+    let silent_row = screen.lines().find(|l| l.contains("node0")).unwrap();
+    assert!(silent_row.contains("SILENT"), "{screen}");
+    assert!(
+        !screen
+            .lines()
+            .find(|l| l.contains("node1"))
+            .unwrap()
+            .contains("SILENT"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("80 / 1,000"),
+        "completed of the whole space: {screen}"
+    );
+    assert_eq!(summary.summary.counters.completed, 80);
+}
+
+#[test]
+fn two_local_shards_watched_together_add_up_to_one_run() {
+    let (first, second, whole) = (temp("shard0"), temp("shard1"), temp("whole"));
+    let shard = |log: &Path, which: &str| {
+        poolwatch()
+            .args([
+                "--headless",
+                "--json",
+                "-w",
+                "1",
+                "--halt",
+                "never",
+                "--shard",
+                which,
+                "--log",
+            ])
+            .arg(log)
+            .args(["collatz", "--below", "50000"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (shard(&first, "0/2"), shard(&second, "1/2"));
+    let one = headless_run(&whole, &["--halt", "never", "collatz", "--below", "50000"]);
+    let (a, b, one) = (
+        json_of(&a.wait_with_output().unwrap()),
+        json_of(&b.wait_with_output().unwrap()),
+        json_of(&one.wait_with_output().unwrap()),
+    );
+    assert!(
+        a["completed"].as_u64().unwrap() < one["completed"].as_u64().unwrap(),
+        "a shard covers part: {a}"
+    );
+    let watched = json_of(&watch(&[&first, &second]).wait_with_output().unwrap());
+    for field in ["total", "completed", "best", "halt_reason", "exit_code"] {
+        assert_eq!(watched[field], one[field], "{field}: {watched}\none run: {one}");
+    }
+    let _ = b;
+}
