@@ -70,11 +70,17 @@ impl Queue {
     /// The submitter: sleeps until the queue has drained to half full (a worker wakes it)
     /// or a control does. Refilling in bursts costs one wake-up per half queue, not one per
     /// batch, which matters when workers and the submitter compete for too few CPUs.
-    pub fn wait_for_room(&self, ends: &SubmitEnds) {
+    ///
+    /// With `patience`, it also wakes after that long: an open space refreshes what it knows
+    /// of its size (a file counted in the background) even while the queue stays full.
+    pub fn wait_for_room(&self, ends: &SubmitEnds, patience: Option<std::time::Duration>) {
         self.submitter_idle.store(true, Ordering::SeqCst);
         if ends.batches.len() > low_water(ends.batches.capacity()) {
             // The queue holds a sender, so recv cannot fail while it lives.
-            let _woken = ends.wake.recv();
+            let _woken = match patience {
+                Some(patience) => ends.wake.recv_timeout(patience).is_ok(),
+                None => ends.wake.recv().is_ok(),
+            };
         }
         self.submitter_idle.store(false, Ordering::SeqCst);
     }

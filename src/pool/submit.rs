@@ -64,7 +64,8 @@ impl<'a> Submitter<'a> {
                 Ok(()) => shared.queue.add_submitted(ids),
                 Err(TrySendError::Full(batch)) => {
                     self.cursor.put_back(batch);
-                    shared.queue.wait_for_room(&self.ends);
+                    let patience = self.open.then_some(OPEN_SPACE_REFRESH);
+                    shared.queue.wait_for_room(&self.ends, patience);
                 }
                 Err(TrySendError::Disconnected(_)) => break,
             }
@@ -89,6 +90,9 @@ impl<'a> Submitter<'a> {
         }
     }
 }
+
+/// How often a submitter waiting on a full queue asks an open space how big it is now.
+const OPEN_SPACE_REFRESH: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Ids per batch from the measured mean task time (busy time over tasks done).
 fn next_batch_size(shared: &Shared) -> u64 {
