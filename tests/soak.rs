@@ -91,7 +91,11 @@ fn a_long_run_with_random_controls_keeps_memory_flat_and_loses_nothing() {
         keys.write_all(b"p").unwrap();
     }
     let rss_end = rss_kb(pid);
+    // `q` on a live run asks first; `y` confirms.
     keys.write_all(b"q").unwrap();
+    keys.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    keys.write_all(b"y").unwrap();
     keys.flush().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while child.try_wait().unwrap().is_none() {
