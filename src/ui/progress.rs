@@ -173,14 +173,17 @@ pub fn render_sparkline(frame: &mut Frame<'_>, area: Rect, app: &App, theme: The
     let peak = samples.iter().copied().max().unwrap_or(0);
     #[expect(clippy::cast_precision_loss, reason = "a display figure")]
     let peak = human_count(peak as f64);
-    let title = first_fit(
-        &[
+    // No whole second measured yet (or a run shorter than one): no peak to claim.
+    let titles = if samples.is_empty() {
+        vec![" throughput: no whole second yet ".to_string(), " throughput ".to_string()]
+    } else {
+        vec![
             format!(" throughput, last {}s (peak {peak}/s) ", samples.len()),
             format!(" throughput (peak {peak}/s) "),
             format!(" peak {peak}/s "),
-        ],
-        usize::from(area.width.saturating_sub(2)),
-    );
+        ]
+    };
+    let title = first_fit(&titles, usize::from(area.width.saturating_sub(2)));
     let block = Block::bordered().title(Line::styled(title, theme.title()));
     // Newest at the right edge: keep the samples that fit.
     let width = usize::from(block.inner(area).width);
