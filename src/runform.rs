@@ -472,33 +472,23 @@ pub fn valid_range(kind: &str, defs: &[FieldDef], values: &[String], index: usiz
         probe[index] = text;
         build_run(&mut cli_command, "probe", kind, defs, &probe).is_ok()
     };
+    // Start from a valid value: the field's, its default, or the smallest ones.
+    let candidates = [
+        values[index].trim().to_string(),
+        def.default.clone().unwrap_or_default(),
+        "0".to_string(),
+        "1".to_string(),
+    ];
     match def.value_type {
         ValueType::Unsigned(bits) => {
             let top = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
-            // Start from a valid value: the field's, its default, or the smallest ones.
-            let start = [
-                values[index].trim(),
-                def.default.as_deref().unwrap_or(""),
-                "0",
-                "1",
-            ]
-            .iter()
-            .filter_map(|text| text.parse::<u64>().ok())
-            .find(|value| valid(value.to_string()))?;
+            let start: u64 = first_valid(&candidates, &mut valid)?;
             let low = edge(0, start, |v| valid(v.to_string()));
             let high = edge(top, start, |v| valid(v.to_string()));
             describe(low != 0, high != top, low.to_string(), high.to_string())
         }
         ValueType::Float => {
-            let start = [
-                values[index].trim(),
-                def.default.as_deref().unwrap_or(""),
-                "0",
-                "1",
-            ]
-            .iter()
-            .filter_map(|text| text.parse::<f64>().ok())
-            .find(|value| valid(value.to_string()))?;
+            let start: f64 = first_valid(&candidates, &mut valid)?;
             let text = |key: u64| float_text(from_key(key));
             let (bottom, top) = (to_key(f64::NEG_INFINITY), to_key(f64::INFINITY));
             let low = edge(bottom, to_key(start), |k| valid(from_key(k).to_string()));
@@ -509,6 +499,17 @@ pub fn valid_range(kind: &str, defs: &[FieldDef], values: &[String], index: usiz
         }
         ValueType::Other => None,
     }
+}
+
+/// The first of `candidates` that parses and that the command line accepts.
+fn first_valid<T: std::str::FromStr + ToString>(
+    candidates: &[String],
+    valid: &mut impl FnMut(String) -> bool,
+) -> Option<T> {
+    candidates
+        .iter()
+        .filter_map(|text| text.parse::<T>().ok())
+        .find(|value| valid(value.to_string()))
 }
 
 fn describe(has_low: bool, has_high: bool, low: String, high: String) -> Option<String> {
