@@ -214,9 +214,10 @@ impl Cli {
         let preset = Preset {
             name: "Command line".to_string(),
             description: format!(
-                "{} {} ({workers} workers, halt {})",
+                "{} {} ({}, halt {})",
                 search.name(),
                 search.params(),
+                crate::format::plural(u64::try_from(workers).unwrap_or(u64::MAX), "worker"),
                 self.halt_policy()
             ),
             spec,

@@ -440,7 +440,8 @@ fn export(app: &mut App, file_name: &str, contents: &str, runs: usize) {
     let msg = match std::fs::write(&path, contents) {
         // The file name first: a long directory is cut off at the panel's edge.
         Ok(()) => Msg::Note(format!(
-            "exported {runs} runs to {file_name} in {}",
+            "exported {} to {file_name} in {}",
+            crate::format::plural(u64::try_from(runs).unwrap_or(u64::MAX), "run"),
             dir.display()
         )),
         Err(err) => Msg::Problem(format!("cannot write {}: {err}", path.display())),

@@ -425,7 +425,10 @@ fn build_run(
     // The command line's own check of -w, with its words.
     crate::preset::check_workers(workers)
         .map_err(|err| Refused::Check(crate::cli::UsageError::from(err).to_string()))?;
-    let workers_text = workers.map_or_else(|| "all CPUs".to_string(), |w| format!("{w} workers"));
+    let workers_text = workers.map_or_else(
+        || "all CPUs".to_string(),
+        |w| crate::format::plural(u64::try_from(w).unwrap_or(u64::MAX), "worker"),
+    );
     Ok(Preset {
         name: name.trim().to_string(),
         description: format!(

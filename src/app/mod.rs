@@ -12,7 +12,7 @@ pub use log::{EntryKind, LogFilter, ResultLog};
 pub use runs::{COLUMNS as RUN_COLUMNS, Column as RunColumn, RunsHistory, run_text};
 
 use crate::format::plural;
-use crate::pool::{Event, HaltReason, RunReport, RunState, Snapshot};
+use crate::pool::{Event, RunReport, RunState, Snapshot};
 use crate::preset::Preset;
 use crate::search::{Goal, MatchOdds};
 use crossterm::event::KeyEvent;
@@ -465,15 +465,11 @@ impl App {
     }
 
     fn on_finished(&mut self, report: RunReport) {
-        self.phase = match report.reason {
-            HaltReason::Match | HaltReason::After => Phase::Found,
-            HaltReason::Exhausted if report.counters.matches > 0 => Phase::Found,
-            HaltReason::Exhausted => Phase::Exhausted,
-            HaltReason::User
-            | HaltReason::Signal
-            | HaltReason::Fatal
-            | HaltReason::Fail
-            | HaltReason::Done => Phase::Stopped,
+        // One rule for found / exhausted / stopped, shared with the runs file and history.
+        self.phase = match crate::runlog::RunOutcome::of(report.reason, report.counters.matches) {
+            crate::runlog::RunOutcome::Found => Phase::Found,
+            crate::runlog::RunOutcome::Exhausted => Phase::Exhausted,
+            crate::runlog::RunOutcome::Stopped => Phase::Stopped,
         };
         if let Some(snapshot) = self.snapshot.as_mut() {
             snapshot.elapsed = report.elapsed;

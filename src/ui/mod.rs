@@ -74,7 +74,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
     progress::render_sparkline(frame, throughput_area, app, theme);
     coverage::render(frame, coverage, app, theme);
     match &app.shards {
-        Some(rows) => shards::render(frame, workers, app, rows, theme),
+        Some(rows) => shards::render(frame, workers, rows, theme),
         None => workers::render(frame, workers, app, theme),
     }
     results::render(frame, bottom, app, theme);

@@ -175,7 +175,10 @@ pub fn render_sparkline(frame: &mut Frame<'_>, area: Rect, app: &App, theme: The
     let peak = human_count(peak as f64);
     // No whole second measured yet (or a run shorter than one): no peak to claim.
     let titles = if samples.is_empty() {
-        vec![" throughput: no whole second yet ".to_string(), " throughput ".to_string()]
+        vec![
+            " throughput: no whole second yet ".to_string(),
+            " throughput ".to_string(),
+        ]
     } else {
         vec![
             format!(" throughput, last {}s (peak {peak}/s) ", samples.len()),

@@ -1,7 +1,6 @@
 //! Shards table: one row per shard of a watched search (in place of the workers table), silent shards flagged.
 
 use super::{Theme, count};
-use crate::app::App;
 use crate::format::human_count;
 use crate::watch::ShardRow;
 use ratatui::Frame;
@@ -10,8 +9,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Row, Table};
 
 /// Draws the table of `rows`.
-pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, rows: &[ShardRow], theme: Theme) {
-    let _ = app;
+pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme) {
     let live = rows.iter().filter(|r| !r.state.starts_with("ended")).count();
     let silent = rows.iter().filter(|r| r.silent).count();
     let title = if silent == 0 {
