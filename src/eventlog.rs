@@ -1,6 +1,5 @@
 //! The `--log FILE` writer: one JSON object per line, written in whole lines only.
 
-use serde_json::{Value, json};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
@@ -35,9 +34,9 @@ impl EventLog {
             Some(path) => Some(OpenOptions::new().create(true).append(true).open(path)?),
             None => None,
         };
-        let length = match &file {
-            Some(file) => file.metadata()?.len(),
-            None => 0,
+        let length = match (&file, path) {
+            (Some(file), Some(path)) => cut_torn_tail(file, path)?,
+            _ => 0,
         };
         Ok(Self {
             file,
@@ -47,35 +46,22 @@ impl EventLog {
         })
     }
 
-    /// Writes one typed event (see [`crate::logformat`]).
+    /// Queues one typed event (see [`crate::logformat`]) as a [`crate::logformat::Record`]:
+    /// `{"event": KIND, "t": run seconds, "ts": unix seconds, ...fields}`. A write error stops
+    /// logging (see [`EventLog::failure`]) rather than the run.
     pub fn write_event(&mut self, run_time: Duration, event: &crate::logformat::LogEvent) {
-        if self.file.is_none() {
-            return;
-        }
-        let Ok(Value::Object(mut fields)) = serde_json::to_value(event) else {
-            return;
-        };
-        let kind = match fields.remove("event") {
-            Some(Value::String(kind)) => kind,
-            _ => return,
-        };
-        self.write(&kind, run_time, Value::Object(fields));
-    }
-
-    /// Queues one event: `{"event": kind, "t": run seconds, "ts": unix seconds, ...fields}`.
-    /// A write error stops logging (see [`EventLog::failure`]) rather than the run.
-    pub fn write(&mut self, kind: &str, run_time: Duration, fields: Value) {
         if self.file.is_none() {
             return;
         }
         let unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        let mut record = json!({ "event": kind, "t": run_time.as_secs_f64(), "ts": unix });
-        if let (Some(record), Value::Object(fields)) = (record.as_object_mut(), fields) {
-            record.extend(fields);
-        }
-        // Serializing into a Vec cannot fail for a `Value`.
+        let record = crate::logformat::RecordRef {
+            t: run_time.as_secs_f64(),
+            ts: unix,
+            event,
+        };
+        // Serializing plain data into a Vec cannot fail.
         if serde_json::to_writer(&mut self.buffer, &record).is_ok() {
             self.buffer.push(b'\n');
         }
@@ -139,5 +125,61 @@ impl EventLog {
     #[must_use]
     pub fn failure(&self) -> Option<&str> {
         self.failure.as_deref()
+    }
+}
+
+impl Drop for EventLog {
+    /// Queued lines are written even when a run ends without [`EventLog::flush`] (an error path).
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Cuts a last line that a crash left without its newline, so that the next line appended is
+/// not glued onto it (readers skip a torn last line, but a torn line in the middle is corrupt).
+/// Returns the file's length afterwards.
+fn cut_torn_tail(file: &File, path: &Path) -> io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let length = file.metadata()?.len();
+    let mut reader = File::open(path)?;
+    let mut end = length;
+    let mut chunk = vec![0_u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let wanted = usize::try_from(end - start).unwrap_or(chunk.len());
+        reader.seek(SeekFrom::Start(start))?;
+        reader.read_exact(&mut chunk[..wanted])?;
+        if let Some(at) = chunk[..wanted].iter().rposition(|byte| *byte == b'\n') {
+            let whole = start + at as u64 + 1;
+            if whole < length {
+                file.set_len(whole)?;
+            }
+            return Ok(whole);
+        }
+        end = start;
+    }
+    if length > 0 {
+        file.set_len(0)?;
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod torn_tail_tests {
+    use super::*;
+
+    #[test]
+    fn opening_a_log_cuts_a_torn_last_line_so_the_next_run_starts_on_its_own_line() {
+        let dir = std::env::temp_dir().join(format!("poolwatch-torn-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log.jsonl");
+        std::fs::write(&path, "{\"event\":\"pause\",\"t\":0,\"ts\":0}\n{\"event\":\"mat").unwrap();
+        let mut log = EventLog::open(Some(&path)).unwrap();
+        log.write_event(Duration::ZERO, &crate::logformat::LogEvent::Resume {});
+        drop(log);
+        let records = crate::logformat::parse_log(&path).unwrap();
+        assert_eq!(records.len(), 2, "the torn line is gone, the new one whole");
+        assert_eq!(records[1].event, crate::logformat::LogEvent::Resume {});
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

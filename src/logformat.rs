@@ -41,6 +41,18 @@ pub struct Record {
     pub event: LogEvent,
 }
 
+/// A [`Record`] to write, borrowing its event: the writer's side of the same line.
+#[derive(Debug, Serialize)]
+pub struct RecordRef<'a> {
+    /// Seconds since the run started.
+    pub t: f64,
+    /// Unix time of the write, seconds.
+    pub ts: f64,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: &'a LogEvent,
+}
+
 /// Every kind of event, tagged by its `event` field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -246,6 +258,13 @@ pub enum LogReadError {
         /// Its version.
         found: u32,
     },
+}
+
+/// A logged number of seconds as a duration: negative or not a number is zero, too large for a
+/// duration is the largest one (a log is input: it must not panic the reader).
+#[must_use]
+pub fn seconds(value: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(value.max(0.0)).unwrap_or(std::time::Duration::MAX)
 }
 
 /// Parses one line (without its newline).
@@ -478,5 +497,18 @@ mod tests {
         assert_eq!(tail.poll().unwrap().len(), 1);
         assert!(tail.poll().unwrap().is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod seconds_tests {
+    #[test]
+    fn any_logged_number_of_seconds_is_a_duration_without_panic() {
+        use std::time::Duration;
+        assert_eq!(super::seconds(1.5), Duration::from_millis(1_500));
+        assert_eq!(super::seconds(-3.0), Duration::ZERO);
+        assert_eq!(super::seconds(f64::NAN), Duration::ZERO);
+        assert_eq!(super::seconds(1e300), Duration::MAX);
+        assert_eq!(super::seconds(f64::INFINITY), Duration::MAX);
     }
 }

@@ -355,7 +355,7 @@ impl Carried {
     pub fn from_checkpoint(checkpoint: &Checkpoint, goal: crate::search::Goal) -> Self {
         Self {
             before: checkpoint.before(),
-            elapsed: std::time::Duration::from_secs_f64(checkpoint.elapsed_s.max(0.0)),
+            elapsed: crate::logformat::seconds(checkpoint.elapsed_s),
             matches: checkpoint.match_entries(),
             best: checkpoint.best(goal).map(|best| crate::pool::Best {
                 score: best.score,

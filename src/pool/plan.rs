@@ -121,12 +121,14 @@ impl ResolvedPlan {
         let hi = plan.limit.map_or(u64::MAX, |limit| lo.saturating_add(limit));
         let window = space.map(|space| hi.min(space).saturating_sub(lo));
         let (index, count, chunk) = match plan.shard {
+            // The fields are public: hold them to the rules `Shard::new` and `with_chunk` check.
             Some(shard) if shard.count > 1 => (
-                shard.index,
+                shard.index.min(shard.count - 1),
                 shard.count,
                 shard
                     .chunk
-                    .unwrap_or_else(|| Shard::default_chunk(window, shard.count)),
+                    .unwrap_or_else(|| Shard::default_chunk(window, shard.count))
+                    .max(1),
             ),
             _ => (0, 1, u64::MAX),
         };
@@ -203,7 +205,13 @@ impl ResolvedPlan {
             return x;
         }
         let k = (x - self.lo) / self.chunk;
-        let skip = (self.index + self.count - k % self.count) % self.count;
+        // Chunks from k to the next one of this shard, without overflow for any count.
+        let rest = k % self.count;
+        let skip = if self.index >= rest {
+            self.index - rest
+        } else {
+            self.count - (rest - self.index)
+        };
         if skip == 0 {
             x
         } else {

@@ -172,7 +172,7 @@ impl Aggregate {
     /// Run time of unix time `ts` on the search's clock.
     #[must_use]
     pub fn at(&self, ts: f64) -> Duration {
-        Duration::from_secs_f64((ts - self.origin_ts.unwrap_or(ts)).max(0.0))
+        crate::logformat::seconds(ts - self.origin_ts.unwrap_or(ts))
     }
 
     /// Takes in the new records of log `index`; returns the pool-style events for the result log.
@@ -392,7 +392,7 @@ impl Aggregate {
             .filter_map(|l| l.progress.as_ref().map(|p| (l.started_ts, p.active_s)))
             .map(|(started, active)| started - self.origin_ts.unwrap_or(started) + active)
             .fold(0.0, f64::max);
-        Duration::from_secs_f64(seconds.max(0.0))
+        crate::logformat::seconds(seconds)
     }
 
     fn run_state(&self) -> RunState {
@@ -520,7 +520,7 @@ impl Aggregate {
             .fold(f64::INFINITY, f64::min);
         first
             .is_finite()
-            .then(|| Duration::from_secs_f64((self.last_end_ts() - first).max(0.0)))
+            .then(|| crate::logformat::seconds(self.last_end_ts() - first))
     }
 
     fn end_sum(&self, field: &str) -> u64 {
