@@ -382,10 +382,14 @@ impl LogTail {
 
     fn take_lines(&mut self) -> Result<Vec<Record>, LogReadError> {
         let mut records = Vec::new();
-        while let Some(newline) = self.partial.iter().position(|byte| *byte == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=newline).collect();
+        // Whole lines end at the last newline; the rest waits. One drain, not one per line.
+        let Some(last) = self.partial.iter().rposition(|byte| *byte == b'\n') else {
+            return Ok(records);
+        };
+        let whole: Vec<u8> = self.partial.drain(..=last).collect();
+        for line in whole[..last].split(|byte| *byte == b'\n') {
             self.line += 1;
-            let text = String::from_utf8_lossy(&line[..newline]);
+            let text = String::from_utf8_lossy(line);
             if text.trim().is_empty() {
                 continue;
             }
