@@ -122,22 +122,25 @@ impl Checkpoint {
             active_s: 0.0,
             finished: None,
         };
-        let mut done = Vec::new();
+        // Each progress event's `done` is cumulative: a set, not a list, keeps memory flat.
+        let mut done = crate::pool::RangeSet::new();
         for record in &records[first..] {
             checkpoint.elapsed_s = checkpoint.elapsed_s.max(record.t);
             match &record.event {
                 LogEvent::Start(_) => checkpoint.finished = None,
                 LogEvent::Progress(progress) => {
-                    done.extend_from_slice(&progress.done);
+                    for &range in &progress.done {
+                        done.insert(range);
+                    }
                     checkpoint.active_s = checkpoint.active_s.max(progress.active_s);
                     checkpoint.bests.extend(progress.best);
                 }
                 LogEvent::Match { task, value, .. } => {
-                    done.push((*task, task + 1));
+                    done.insert((*task, task + 1));
                     checkpoint.matches.entry(*task).or_insert_with(|| value.clone());
                 }
                 LogEvent::Error { task, .. } => {
-                    done.push((*task, task + 1));
+                    done.insert((*task, task + 1));
                     checkpoint.errors.insert(*task);
                 }
                 LogEvent::Best { task, score, .. } => checkpoint.bests.push(LoggedBest {
@@ -148,7 +151,7 @@ impl Checkpoint {
                 _ => {}
             }
         }
-        checkpoint.done = merge(done);
+        checkpoint.done = done.ranges().to_vec();
         Ok(checkpoint)
     }
 
@@ -424,20 +427,6 @@ fn final_end(summary: &serde_json::Value) -> Option<(String, u8)> {
     FINAL_REASONS
         .contains(&reason)
         .then(|| (reason.to_string(), u8::try_from(code).unwrap_or(1)))
-}
-
-/// Sorts and merges half-open ranges.
-fn merge(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
-    ranges.retain(|(start, end)| start < end);
-    ranges.sort_unstable();
-    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
-    for (start, end) in ranges {
-        match merged.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => merged.push((start, end)),
-        }
-    }
-    merged
 }
 
 #[cfg(test)]
