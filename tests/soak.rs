@@ -91,6 +91,10 @@ fn a_long_run_with_random_controls_keeps_memory_flat_and_loses_nothing() {
         keys.write_all(b"p").unwrap();
     }
     let rss_end = rss_kb(pid);
+    assert!(
+        rss_start > 0 && rss_end > 0,
+        "could not read the process's memory"
+    );
     // `q` on a live run asks first; `y` confirms.
     keys.write_all(b"q").unwrap();
     keys.flush().unwrap();
