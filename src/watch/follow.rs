@@ -107,7 +107,8 @@ impl Steer for LocalSteer {
             let Ok(pid) = libc::pid_t::try_from(start.pid) else {
                 continue;
             };
-            if start.host == here && pid > 0 {
+            // A crashed run leaves no `end` and its pid may be reused: signal only a poolwatch.
+            if start.host == here && pid > 0 && is_poolwatch(pid) {
                 // SAFETY: kill has no memory effects; a stale pid at worst gets ESRCH.
                 let result = unsafe { libc::kill(pid, signal) };
                 sent += usize::from(result == 0);
@@ -344,4 +345,10 @@ pub fn run_headless(
     // One last read: the final lines written while the loop decided to stop.
     watcher.follower.poll()?;
     Ok((watcher.follower.aggregate.summary(unix_now(), signal), signal))
+}
+
+/// True when process `pid` runs a program named poolwatch (its `/proc/PID/comm`).
+fn is_poolwatch(pid: libc::pid_t) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .is_ok_and(|name| name.trim_end().starts_with("poolwatch"))
 }
