@@ -140,7 +140,12 @@ impl Drop for EventLog {
 /// Returns the file's length afterwards.
 fn cut_torn_tail(file: &File, path: &Path) -> io::Result<u64> {
     use std::io::{Read, Seek, SeekFrom};
-    let length = file.metadata()?.len();
+    let metadata = file.metadata()?;
+    let length = metadata.len();
+    if !metadata.is_file() {
+        // A pipe, a FIFO or a device: nothing to read back or cut.
+        return Ok(length);
+    }
     let mut reader = File::open(path)?;
     let mut end = length;
     let mut chunk = vec![0_u8; 64 * 1024];
@@ -180,6 +185,8 @@ mod torn_tail_tests {
         let records = crate::logformat::parse_log(&path).unwrap();
         assert_eq!(records.len(), 2, "the torn line is gone, the new one whole");
         assert_eq!(records[1].event, crate::logformat::LogEvent::Resume {});
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.lines().all(|line| line.starts_with("{\"event\":")), "{text}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

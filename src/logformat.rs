@@ -41,16 +41,17 @@ pub struct Record {
     pub event: LogEvent,
 }
 
-/// A [`Record`] to write, borrowing its event: the writer's side of the same line.
+/// A [`Record`] to write, borrowing its event: the writer's side of the same line. The event
+/// comes first, so every line starts `{"event":"KIND"` (handy for `grep`).
 #[derive(Debug, Serialize)]
 pub struct RecordRef<'a> {
+    /// What happened.
+    #[serde(flatten)]
+    pub event: &'a LogEvent,
     /// Seconds since the run started.
     pub t: f64,
     /// Unix time of the write, seconds.
     pub ts: f64,
-    /// What happened.
-    #[serde(flatten)]
-    pub event: &'a LogEvent,
 }
 
 /// Every kind of event, tagged by its `event` field.
