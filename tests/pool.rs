@@ -884,3 +884,103 @@ fn every_halt_form_halts_on_its_count() {
     assert_eq!(report.reason, HaltReason::Exhausted);
     assert_eq!(report.counters.completed, 300);
 }
+
+/// Tasks of `run` alone, a few nanoseconds each: the engine runs them in its short-task loop.
+fn short_needle(tasks: u64, needle: u64, panic_every: Option<u64>) -> Arc<dyn Search> {
+    let search = poolwatch::search::from_fn(tasks, move |id, _| {
+        if panic_every.is_some_and(|every| (id + 1) % every == 0) {
+            panic!("task {id} exploded");
+        }
+        if std::hint::black_box(id) == needle {
+            Outcome::Match {
+                value: id.to_string(),
+                score: None,
+            }
+        } else {
+            Outcome::Miss
+        }
+    });
+    Arc::new(search)
+}
+
+#[test]
+fn short_tasks_pin_each_panic_on_its_task_and_skip_nothing() {
+    let tasks = 3_000_000;
+    let run = Run::start(
+        short_needle(tasks, u64::MAX, Some(100_003)),
+        &config(2, HaltPolicy::Never),
+    );
+    let (events, report) = drain(&run);
+    assert!(
+        run.snapshot().batch_size > 64,
+        "batches long enough for the short-task loop"
+    );
+    assert_eq!(report.counters.completed, tasks);
+    assert_eq!(report.counters.cancelled, 0);
+    let expected: Vec<u64> = (1..=tasks / 100_003).map(|k| k * 100_003 - 1).collect();
+    assert_eq!(failed_tasks(&events), expected);
+    assert_eq!(run.completed_ranges(), vec![(0, tasks)]);
+}
+
+#[test]
+fn one_worker_starts_no_short_task_after_the_halting_match() {
+    for policy in [HaltPolicy::Now, HaltPolicy::Soon] {
+        let run = Run::start(short_needle(5_000_000, 2_500_000, None), &config(1, policy));
+        let (events, report) = drain(&run);
+        assert!(run.snapshot().batch_size > 64, "{policy:?}: short-task loop");
+        assert_eq!(matched_tasks(&events), vec![2_500_000], "{policy:?}");
+        // The match halts the run inside the loop: the next id never starts.
+        assert_eq!(report.counters.completed, 2_500_001, "{policy:?}");
+        assert_eq!(run.completed_ranges(), vec![(0, 2_500_001)], "{policy:?}");
+    }
+}
+
+/// A tight search whose loop panics at one id: which ids of that chunk ran is unknown.
+struct TightPanics {
+    at: u64,
+}
+
+impl Search for TightPanics {
+    fn name(&self) -> &str {
+        "tight-panics"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        1_000_000
+    }
+    fn run(&self, _: u64, _: &CancelToken) -> Outcome {
+        Outcome::Miss
+    }
+    fn tight_batches(&self) -> bool {
+        true
+    }
+    fn run_batch(
+        &self,
+        tasks: std::ops::Range<u64>,
+        _: &CancelToken,
+        _: &mut dyn FnMut(u64, Outcome),
+    ) -> u64 {
+        assert!(!tasks.contains(&self.at), "loop exploded");
+        tasks.end - tasks.start
+    }
+}
+
+#[test]
+fn a_panic_in_a_tight_loop_leaves_its_chunk_to_be_run_again() {
+    let run = Run::start(
+        Arc::new(TightPanics { at: 700_000 }),
+        &config(2, HaltPolicy::Never),
+    );
+    let (events, report) = drain(&run);
+    let failed = failed_tasks(&events);
+    assert_eq!(failed.len(), 1, "one error for the chunk");
+    let ranges = run.completed_ranges();
+    assert_eq!(ranges.len(), 2, "one hole: {ranges:?}");
+    let hole = ranges[0].1..ranges[1].0;
+    assert!(hole.contains(&700_000), "the hole holds the panic: {ranges:?}");
+    assert_eq!(hole.start, failed[0], "the error names the chunk's first id");
+    assert_eq!(report.counters.cancelled, hole.end - hole.start);
+    assert_eq!(report.counters.completed, 1_000_000 - report.counters.cancelled);
+}

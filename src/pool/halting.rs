@@ -24,6 +24,8 @@ pub(crate) struct HaltState {
     visible_ns: CachePadded<AtomicU64>,
     record: Mutex<Option<HaltRecord>>,
     cancel: CancelToken,
+    /// Cancelled at every halt (`now` or `soon`): tight loops of short tasks stop starting tasks.
+    stop: CancelToken,
     /// Dropped at the halt, which wakes every worker blocked on `gate_rx`.
     gate: Mutex<Option<Sender<()>>>,
     gate_rx: Receiver<()>,
@@ -36,6 +38,7 @@ impl HaltState {
             visible_ns: CachePadded::new(AtomicU64::new(0)),
             record: Mutex::new(None),
             cancel: CancelToken::new(),
+            stop: CancelToken::new(),
             gate: Mutex::new(Some(gate_tx)),
             gate_rx,
         }
@@ -63,6 +66,11 @@ impl HaltState {
         &self.cancel
     }
 
+    /// The token short-task loops check before each task: cancelled at every halt.
+    pub fn stop_token(&self) -> &CancelToken {
+        &self.stop
+    }
+
     /// Closed (disconnected) at the halt: a worker waiting on it wakes.
     pub fn gate(&self) -> &Receiver<()> {
         &self.gate_rx
@@ -82,6 +90,7 @@ impl HaltState {
             *first = Some(record);
             // A marker first, so that the flag is up at once; then the clock read after it.
             self.visible_ns.store(u64::MAX, Ordering::SeqCst);
+            self.stop.cancel();
             self.visible_ns
                 .store(now_ns().saturating_add(1).min(u64::MAX - 1), Ordering::SeqCst);
             announce(record);

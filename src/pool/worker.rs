@@ -7,6 +7,7 @@ use super::stats::{NO_TASK, WorkerSlot, WorkerState, bump};
 use crate::search::Outcome;
 use crossbeam_channel::select_biased;
 use std::any::Any;
+use std::cell::Cell;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
@@ -94,10 +95,9 @@ impl<'a> WorkerThread<'a> {
         slot.set_state(WorkerState::Running);
         // Ids that gave up on cancel: rare, so a list is cheap; they are not completed.
         let mut gave_up = Vec::new();
-        let next = if shared.search.tight_batches() {
-            self.run_tight(batch.clone(), &mut gave_up)
-        } else {
-            self.run_each(batch.clone(), &mut gave_up)
+        let next = match self.loop_for(&batch) {
+            Some(kind) => self.run_chunks(batch.clone(), kind, &mut gave_up),
+            None => self.run_each(batch.clone(), &mut gave_up),
         };
         // Ids run in a batch are a prefix of it: completion is recorded once per batch, not per task.
         self.record_completed(batch.start, next, &mut gave_up);
@@ -141,44 +141,95 @@ impl<'a> WorkerThread<'a> {
         cursor.next
     }
 
-    /// Runs the batch in chunks through [`crate::search::Search::run_batch`]; returns the first id not run.
-    fn run_tight(&self, batch: Range<u64>, gave_up: &mut Vec<u64>) -> u64 {
+    /// Which chunked loop runs `batch`, or `None` for one engine step per task.
+    ///
+    /// Short tasks (a batch longer than [`FINE_TIMING_MAX`] means well under 16 us a task) run
+    /// through [`crate::search::Search::run_short`] unless a `done=` policy needs every task
+    /// counted as it ends.
+    fn loop_for(&self, batch: &Range<u64>) -> Option<ChunkLoop> {
+        let search = &self.shared.search;
+        if search.tight_batches() {
+            Some(ChunkLoop::Tight)
+        } else if batch.end - batch.start > FINE_TIMING_MAX && !self.shared.policy.counts_done() {
+            Some(ChunkLoop::Short)
+        } else {
+            None
+        }
+    }
+
+    /// Runs the batch in chunks of one search call each; returns the first id not run.
+    fn run_chunks(&self, batch: Range<u64>, kind: ChunkLoop, gave_up: &mut Vec<u64>) -> u64 {
         let (shared, slot) = (self.shared, self.slot);
         let mut next = batch.start;
         while next < batch.end && !shared.halting() {
             let end = next.saturating_add(TIGHT_CHUNK).min(batch.end);
             slot.current.store(next, Ordering::Relaxed);
             let mut gave_up_here = Vec::new();
-            let cancel = shared.halt.cancel_token();
-            let ran = catch_unwind(AssertUnwindSafe(|| {
-                shared.search.run_batch(next..end, cancel, &mut |task, outcome| {
-                    if matches!(outcome, Outcome::Cancelled) {
-                        gave_up_here.push(task);
-                    } else {
-                        self.record(task, outcome);
-                    }
-                })
-            }));
-            let ran = match ran {
-                Ok(ran) => ran.min(end - next),
-                Err(payload) => {
-                    // Which ids of the chunk ran is unknown: count the chunk as run, with one error.
-                    self.record(next, Outcome::Error(panic_message(payload.as_ref())));
-                    end - next
-                }
-            };
-            gave_up_here.retain(|task| (next..next + ran).contains(task));
+            let chunk = self.run_chunk(next..end, kind, &mut gave_up_here);
+            gave_up_here.retain(|task| (next..next + chunk.ran).contains(task));
+            if let Some(panicked) = chunk.panicked {
+                // A task of the chunk panicked and nothing says which: none of it counts as run.
+                gave_up_here = (next..end).collect();
+                self.record(next, Outcome::Error(panicked));
+            }
             let cancelled_here = gave_up_here.len() as u64;
-            bump(&slot.done, ran - cancelled_here);
-            self.count_done(ran - cancelled_here);
+            bump(&slot.done, chunk.ran - cancelled_here);
+            self.count_done(chunk.ran - cancelled_here);
             bump(&slot.cancelled, cancelled_here);
             gave_up.append(&mut gave_up_here);
-            next += ran;
-            if next < end {
+            next += chunk.ran;
+            if chunk.stopped {
                 break;
             }
         }
         next
+    }
+
+    /// One chunk through the search's loop, under one unwinding frame.
+    fn run_chunk(&self, chunk: Range<u64>, kind: ChunkLoop, gave_up: &mut Vec<u64>) -> ChunkRun {
+        let shared = self.shared;
+        let (cancel, stop) = (shared.halt.cancel_token(), shared.halt.stop_token());
+        let running = Cell::new(chunk.start);
+        let len = chunk.end - chunk.start;
+        let mut notable = |task, outcome| {
+            if matches!(outcome, Outcome::Cancelled) {
+                gave_up.push(task);
+            } else {
+                self.record(task, outcome);
+            }
+        };
+        let ran = catch_unwind(AssertUnwindSafe(|| match kind {
+            ChunkLoop::Tight => shared.search.run_batch(chunk.clone(), cancel, &mut notable),
+            ChunkLoop::Short => shared
+                .search
+                .run_short(chunk.clone(), stop, cancel, &running, &mut notable),
+        }));
+        match (ran, kind) {
+            (Ok(ran), _) => {
+                let ran = ran.min(len);
+                ChunkRun {
+                    ran,
+                    stopped: ran < len,
+                    panicked: None,
+                }
+            }
+            (Err(payload), ChunkLoop::Short) => {
+                // The panic is pinned on its task: the ids before it ran, it failed (and is
+                // counted as run, as in `run_each`), the chunk goes on after it.
+                let failed = running.get();
+                self.record(failed, Outcome::Error(panic_message(payload.as_ref())));
+                ChunkRun {
+                    ran: failed + 1 - chunk.start,
+                    stopped: false,
+                    panicked: None,
+                }
+            }
+            (Err(payload), ChunkLoop::Tight) => ChunkRun {
+                ran: len,
+                stopped: false,
+                panicked: Some(panic_message(payload.as_ref())),
+            },
+        }
     }
 
     /// Counts completed tasks toward a `done=` halt policy (nothing to do under any other policy).
@@ -259,6 +310,25 @@ impl<'a> WorkerThread<'a> {
             }
         }
     }
+}
+
+/// The chunked loops a batch can run in.
+#[derive(Debug, Clone, Copy)]
+enum ChunkLoop {
+    /// The search's own [`crate::search::Search::run_batch`] (it asked for tight batches).
+    Tight,
+    /// [`crate::search::Search::run_short`] over `run`, for tasks measured to be short.
+    Short,
+}
+
+/// What one chunk did.
+struct ChunkRun {
+    /// Ids run, from the chunk's start (a panicking task included).
+    ran: u64,
+    /// True when the search stopped before the chunk's end (halt or cancel).
+    stopped: bool,
+    /// A panic's message when a tight loop panicked somewhere in the chunk.
+    panicked: Option<String>,
 }
 
 /// Where a worker is in its batch of ordinary (non-tight) tasks.

@@ -15,6 +15,7 @@ pub use pow::{Pow, leading_zero_bits};
 pub use rastrigin::Rastrigin;
 
 use crate::cancel::CancelToken;
+use std::cell::Cell;
 use std::ops::Range;
 use std::time::Duration;
 
@@ -176,6 +177,38 @@ pub trait Search: Send + Sync {
         notable: &mut dyn FnMut(u64, Outcome),
     ) -> u64 {
         run_each(self, tasks, cancel, notable)
+    }
+
+    /// The engine's loop for short tasks that only [`Search::run`] implements: runs the ids
+    /// of `tasks` in order until `stop` is cancelled (at any halt, `now` or `soon`), passing
+    /// every outcome but [`Outcome::Miss`] to `notable`, and keeping in `running` the id under
+    /// way, so that a panic is pinned on its task. Returns how many ids ran.
+    ///
+    /// The engine calls it on chunks of ids once it has measured the tasks to be short. The
+    /// provided body is right for every search; it is a trait method only so that it is
+    /// compiled for each search type, which lets `run` inline into the loop (through
+    /// `dyn Search` each call would be an indirect one). There is no reason to override it.
+    fn run_short(
+        &self,
+        tasks: Range<u64>,
+        stop: &CancelToken,
+        cancel: &CancelToken,
+        running: &Cell<u64>,
+        notable: &mut dyn FnMut(u64, Outcome),
+    ) -> u64 {
+        let mut ran = 0;
+        for task in tasks {
+            if stop.is_cancelled() {
+                break;
+            }
+            running.set(task);
+            match self.run(task, cancel) {
+                Outcome::Miss => {}
+                other => notable(task, other),
+            }
+            ran += 1;
+        }
+        ran
     }
 }
 
