@@ -6,7 +6,7 @@
 //! cargo bench --bench suite -- --json            # also one JSON object on stdout
 //! ```
 //!
-//! Workloads: `example2`, `example3`, `throughput`, `pow`, `halt-latency`, `watch`. Unknown flags
+//! Workloads: `example2`, `example3`, `throughput`, `pow`, `user-search`, `halt-latency`, `watch`. Unknown flags
 //! (cargo passes `--bench`) are ignored. Peers are written here: rayon (`find_any`, `map`/`max`) and a
 //! plain pool that sends one id per crossbeam-channel message to std threads sharing an `AtomicBool`
 //! stop flag. The pow peers hash with their own code (a plain `Sha256` over the data then the nonce,
@@ -152,6 +152,11 @@ const WORKLOADS: &[Workload] = &[
         name: "pow",
         about: "SHA-256 proof of work on 1 worker and every CPU: plain rayon program, compress floor",
         run: pow,
+    },
+    Workload {
+        name: "user-search",
+        about: "a library user's search written with `run` alone (65 ns and 2 ns tasks) against rayon",
+        run: user_search,
     },
     Workload {
         name: "halt-latency",
@@ -1049,6 +1054,153 @@ fn rayon_find_pow_counted(threads: usize, pow: &Pow) -> PeerRun {
         wall: started.elapsed(),
         found,
         tried: counters.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4b. a library user's search, written with `run` alone
+
+/// Ids of each user-search run: a second or two of work on two cores.
+const USER_SEARCH_IDS: u64 = 40_000_000;
+/// Mix rounds of the ~65 ns user task.
+const USER_TASK_ROUNDS_LONG: u32 = 16;
+/// Mix rounds of the ~2 ns user task.
+const USER_TASK_ROUNDS_SHORT: u32 = 2;
+/// Runs of each side of the user-search comparison.
+const USER_SEARCH_RUNS: usize = 3;
+
+/// One round of splitmix64's output mix: about 3 ns of dependent multiplies and shifts.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The user's task: `rounds` of [`mix`] from the id; a match when the result is 0 (never, in
+/// practice: the mix is a bijection, so only one id in 2^64 does). Both sides call this.
+#[inline]
+fn user_task(id: u64, rounds: u32) -> bool {
+    let mut x = id;
+    for _ in 0..rounds {
+        x = mix(x);
+    }
+    x == 0
+}
+
+/// The search a library user writes: `search::from_fn` with `run` alone (no `run_batch`).
+fn user_search_of(rounds: u32) -> Arc<dyn Search> {
+    let search = poolwatch::search::from_fn(USER_SEARCH_IDS, move |id, _| {
+        if user_task(id, rounds) {
+            poolwatch::Outcome::Match {
+                value: id.to_string(),
+                score: None,
+            }
+        } else {
+            poolwatch::Outcome::Miss
+        }
+    });
+    Arc::new(search.named("user"))
+}
+
+/// What the user writes with rayon: `find_any` over the ids with the task inline (inlined,
+/// as in the user's own program; the other rayon peers here call through `dyn Fn`).
+fn rayon_user_find(threads: usize, rounds: u32) -> Duration {
+    let pool = rayon_pool(threads);
+    let started = Instant::now();
+    let found = pool.install(|| {
+        (0..USER_SEARCH_IDS)
+            .into_par_iter()
+            .find_any(|&id| user_task(id, rounds))
+    });
+    assert_eq!(found, None, "no id of the range matches");
+    started.elapsed()
+}
+
+/// Nanoseconds of one task on one thread, timed over a plain loop.
+fn user_task_ns(rounds: u32) -> f64 {
+    let ids = 2_000_000;
+    let started = Instant::now();
+    let hits = (0..ids).filter(|&id| user_task(black_box(id), rounds)).count();
+    black_box(hits);
+    #[expect(clippy::cast_precision_loss, reason = "a time per task")]
+    let per_task = started.elapsed().as_secs_f64() * 1e9 / ids as f64;
+    per_task
+}
+
+fn user_search() -> Measured {
+    let workers = cpus();
+    let mut figures = serde_json::Map::new();
+    let mut checks = Vec::new();
+    for (rounds, target, what_wall, what_cpu) in [
+        (
+            USER_TASK_ROUNDS_LONG,
+            0.97,
+            "user search (65 ns task, run only) poolwatch / rayon, wall clock",
+            "user search (65 ns task, run only) poolwatch / rayon, per CPU-second",
+        ),
+        (
+            USER_TASK_ROUNDS_SHORT,
+            0.5,
+            "user search (2 ns task, run only) poolwatch / rayon, wall clock",
+            "user search (2 ns task, run only) poolwatch / rayon, per CPU-second",
+        ),
+    ] {
+        let task_ns = user_task_ns(rounds);
+        eprintln!(
+            "  {rounds} mix rounds: {task_ns:.1} ns a task on one thread; {}M ids on {workers} workers, no match",
+            USER_SEARCH_IDS / 1_000_000
+        );
+        let (poolwatch, rayon) = alternate(
+            USER_SEARCH_RUNS,
+            || with_cpu_time(|| poolwatch_run(user_search_of(rounds), workers, HaltPolicy::Never)),
+            || with_cpu_time(|| rayon_user_find(workers, rounds)),
+        );
+        for ((_, report), _) in &poolwatch {
+            assert_eq!(
+                report.counters.completed, USER_SEARCH_IDS,
+                "poolwatch ran every id"
+            );
+        }
+        let poolwatch_runs: Vec<_> = poolwatch.iter().map(|((wall, _), cpu)| (*wall, *cpu)).collect();
+        let (poolwatch_wall, poolwatch_cpu) = wall_and_cpu_rates(USER_SEARCH_IDS, &poolwatch_runs);
+        let (rayon_wall, rayon_cpu) = wall_and_cpu_rates(USER_SEARCH_IDS, &rayon);
+        show_rate("poolwatch, per wall-clock second", &poolwatch_wall, None);
+        show_rate(
+            "rayon find_any, per wall-clock second",
+            &rayon_wall,
+            Some(&poolwatch_wall),
+        );
+        show_rate("poolwatch, per CPU-second", &poolwatch_cpu, None);
+        show_rate("rayon find_any, per CPU-second", &rayon_cpu, Some(&poolwatch_cpu));
+        figures.insert(
+            format!("rounds_{rounds}"),
+            json!({
+                "task_ns": task_ns,
+                "workers": workers,
+                "ids": USER_SEARCH_IDS,
+                "poolwatch_ids_per_s": poolwatch_wall.to_json(),
+                "rayon_ids_per_s": rayon_wall.to_json(),
+                "poolwatch_ids_per_cpu_s": poolwatch_cpu.to_json(),
+                "rayon_ids_per_cpu_s": rayon_cpu.to_json(),
+            }),
+        );
+        checks.push(Check {
+            what: what_wall,
+            value: Some(poolwatch_wall.median() / rayon_wall.median()),
+            target: Target::AtLeast(target),
+            note: None,
+        });
+        checks.push(Check {
+            what: what_cpu,
+            value: Some(poolwatch_cpu.median() / rayon_cpu.median()),
+            target: Target::AtLeast(target),
+            note: Some("less sensitive than wall clock to other processes' load".into()),
+        });
+    }
+    Measured {
+        figures: Value::Object(figures),
+        checks,
     }
 }
 
