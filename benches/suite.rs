@@ -6,7 +6,7 @@
 //! cargo bench --bench suite -- --json            # also one JSON object on stdout
 //! ```
 //!
-//! Workloads: `example2`, `example3`, `throughput`, `pow`, `user-search`, `halt-latency`, `watch`. Unknown flags
+//! Workloads: `example2`, `example3`, `throughput`, `pow`, `user-search`, `many-workers`, `halt-latency`, `watch`. Unknown flags
 //! (cargo passes `--bench`) are ignored. Peers are written here: rayon (`find_any`, `map`/`max`) and a
 //! plain pool that sends one id per crossbeam-channel message to std threads sharing an `AtomicBool`
 //! stop flag. The pow peers hash with their own code (a plain `Sha256` over the data then the nonce,
@@ -157,6 +157,11 @@ const WORKLOADS: &[Workload] = &[
         name: "user-search",
         about: "a library user's search written with `run` alone (65 ns and 2 ns tasks) against rayon",
         run: user_search,
+    },
+    Workload {
+        name: "many-workers",
+        about: "I/O-shaped work: 1 ms tasks on 64, 256 and 1,024 workers, needle at the end of 100,000 ids",
+        run: many_workers,
     },
     Workload {
         name: "halt-latency",
@@ -1197,6 +1202,88 @@ fn user_search() -> Measured {
             target: Target::AtLeast(target),
             note: Some("less sensitive than wall clock to other processes' load".into()),
         });
+    }
+    Measured {
+        figures: Value::Object(figures),
+        checks,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4c. many workers on 1 ms tasks
+
+/// Ids of the many-workers runs; the needle is the last one, so every id runs.
+const MANY_IDS: u64 = 100_000;
+/// Worker counts, runs of each, and the targets: time to halt over the ideal (median), and for
+/// the widest the p99 halt latency in ms.
+const MANY_WIDTHS: [(usize, usize, f64); 3] = [(64, 3, 1.5), (256, 5, 1.5), (1024, 30, 4.0)];
+/// The p99 halt latency target at the widest width, in milliseconds.
+const MANY_HALT_P99_MS: f64 = 5.0;
+
+fn many_workers() -> Measured {
+    let needle = Needle {
+        tasks: MANY_IDS,
+        needle: MANY_IDS - 1,
+        sleep: ARTICLE_TASK,
+    };
+    let search: Arc<dyn Search> = Arc::new(needle.clone());
+    let mut figures = serde_json::Map::new();
+    let mut checks = Vec::new();
+    for (workers, runs, target) in MANY_WIDTHS {
+        let ideal = ideal_halt(needle.needle, workers).as_secs_f64();
+        eprintln!("  {workers} workers, {runs} runs: ideal {:.1} ms", ideal * 1e3);
+        let poolwatch = repeat(runs, || {
+            poolwatch_run(Arc::clone(&search), workers, HaltPolicy::Now)
+        });
+        let walls = seconds(&poolwatch.iter().map(|(wall, _)| *wall).collect::<Vec<_>>());
+        show_time("poolwatch", &walls, ideal, None);
+        let task = corrected_sleep_task(needle.needle);
+        let channel = repeat(1, || channel_pool_find(MANY_IDS, workers, &task));
+        let channel_walls = seconds(&peer_walls(&channel));
+        show_time(
+            "channel pool, one message per id",
+            &channel_walls,
+            ideal,
+            Some(&walls),
+        );
+        let latencies: Vec<f64> = poolwatch
+            .iter()
+            .map(|(_, report)| {
+                report
+                    .halt_latency
+                    .expect("the run halted on the needle")
+                    .as_secs_f64()
+                    * 1e3
+            })
+            .collect();
+        let (latency_json, p99) = latency_figures("poolwatch halt latency", latencies);
+        figures.insert(
+            format!("workers_{workers}"),
+            json!({
+                "ideal_s": ideal,
+                "poolwatch_s": walls.to_json(),
+                "channel_pool_s": channel_walls.to_json(),
+                "halt_latency": latency_json,
+            }),
+        );
+        checks.push(Check {
+            what: match workers {
+                64 => "many workers: 64 workers, time to halt / ideal",
+                256 => "many workers: 256 workers, time to halt / ideal",
+                _ => "many workers: 1,024 workers, time to halt / ideal",
+            },
+            value: Some(walls.median() / ideal),
+            target: Target::AtMost(target),
+            note: None,
+        });
+        if workers == 1024 {
+            checks.push(Check {
+                what: "many workers: 1,024 workers, halt latency p99 (ms)",
+                value: Some(p99),
+                target: Target::AtMost(MANY_HALT_P99_MS),
+                note: None,
+            });
+        }
     }
     Measured {
         figures: Value::Object(figures),

@@ -92,6 +92,23 @@ fn drain(run: &Run) -> (Vec<Event>, RunReport) {
 }
 
 /// Sorted task ids of the match events.
+/// [`drain`], and the largest batch size seen while the run went on (the last batches of a
+/// closed space are small: the tail is shared out id by id).
+fn drain_watching_batches(run: &Run) -> (Vec<Event>, RunReport, u64) {
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut largest = 0;
+            while run.report().is_none() {
+                largest = largest.max(run.snapshot().batch_size);
+                std::thread::yield_now();
+            }
+            largest
+        });
+        let (events, report) = drain(run);
+        (events, report, watcher.join().unwrap())
+    })
+}
+
 fn matched_tasks(events: &[Event]) -> Vec<u64> {
     sorted_tasks(events, |e| {
         if let Event::Match { task, .. } = e {
@@ -397,8 +414,8 @@ fn user_halt_soon_lets_running_tasks_complete_and_drops_the_queue() {
 #[test]
 fn many_panics_inside_one_batch_are_each_an_error_and_nothing_is_skipped() {
     let needle = Arc::new(Needle {
-        tasks: 10_000,
-        needle: 9_999,
+        tasks: 70_000,
+        needle: 69_999,
         sleep: Duration::ZERO,
     });
     let search = Arc::new(poolwatch::search::PanicEvery {
@@ -406,12 +423,12 @@ fn many_panics_inside_one_batch_are_each_an_error_and_nothing_is_skipped() {
         every: 7,
     });
     let run = Run::start(search, &config(2, HaltPolicy::Never));
-    let (events, report) = drain(&run);
-    assert_eq!(report.counters.completed, 10_000);
-    assert_eq!(report.counters.errors, 10_000 / 7);
+    let (events, report, largest_batch) = drain_watching_batches(&run);
+    assert_eq!(report.counters.completed, 70_000);
+    assert_eq!(report.counters.errors, 70_000 / 7);
     let failed = failed_tasks(&events);
-    assert_eq!(failed, (1..=10_000 / 7).map(|k| k * 7 - 1).collect::<Vec<_>>());
-    assert!(run.snapshot().batch_size > 7, "the panics shared batches");
+    assert_eq!(failed, (1..=70_000 / 7).map(|k| k * 7 - 1).collect::<Vec<_>>());
+    assert!(largest_batch > 7, "the panics shared batches");
 }
 
 #[test]
@@ -910,11 +927,8 @@ fn short_tasks_pin_each_panic_on_its_task_and_skip_nothing() {
         short_needle(tasks, u64::MAX, Some(100_003)),
         &config(2, HaltPolicy::Never),
     );
-    let (events, report) = drain(&run);
-    assert!(
-        run.snapshot().batch_size > 64,
-        "batches long enough for the short-task loop"
-    );
+    let (events, report, largest_batch) = drain_watching_batches(&run);
+    assert!(largest_batch > 64, "batches long enough for the short-task loop");
     assert_eq!(report.counters.completed, tasks);
     assert_eq!(report.counters.cancelled, 0);
     let expected: Vec<u64> = (1..=tasks / 100_003).map(|k| k * 100_003 - 1).collect();
@@ -925,13 +939,13 @@ fn short_tasks_pin_each_panic_on_its_task_and_skip_nothing() {
 #[test]
 fn one_worker_starts_no_short_task_after_the_halting_match() {
     for policy in [HaltPolicy::Now, HaltPolicy::Soon] {
-        let run = Run::start(short_needle(5_000_000, 2_500_000, None), &config(1, policy));
-        let (events, report) = drain(&run);
-        assert!(run.snapshot().batch_size > 64, "{policy:?}: short-task loop");
-        assert_eq!(matched_tasks(&events), vec![2_500_000], "{policy:?}");
+        let run = Run::start(short_needle(50_000_000, 25_000_000, None), &config(1, policy));
+        let (events, report, largest_batch) = drain_watching_batches(&run);
+        assert!(largest_batch > 64, "{policy:?}: short-task loop");
+        assert_eq!(matched_tasks(&events), vec![25_000_000], "{policy:?}");
         // The match halts the run inside the loop: the next id never starts.
-        assert_eq!(report.counters.completed, 2_500_001, "{policy:?}");
-        assert_eq!(run.completed_ranges(), vec![(0, 2_500_001)], "{policy:?}");
+        assert_eq!(report.counters.completed, 25_000_001, "{policy:?}");
+        assert_eq!(run.completed_ranges(), vec![(0, 25_000_001)], "{policy:?}");
     }
 }
 
@@ -983,4 +997,21 @@ fn a_panic_in_a_tight_loop_leaves_its_chunk_to_be_run_again() {
     assert_eq!(hole.start, failed[0], "the error names the chunk's first id");
     assert_eq!(report.counters.cancelled, hole.end - hole.start);
     assert_eq!(report.counters.completed, 1_000_000 - report.counters.cancelled);
+}
+
+#[test]
+fn the_last_ids_of_a_closed_space_go_out_one_by_one() {
+    let search = Recorder::new(400_000, &[], 0);
+    let run = Run::start(search.clone(), &config(2, HaltPolicy::Never));
+    let (_, report, largest_batch) = drain_watching_batches(&run);
+    assert_eq!(report.counters.completed, 400_000);
+    assert!(
+        largest_batch > 16,
+        "batches grew with short tasks: {largest_batch}"
+    );
+    assert_eq!(
+        run.snapshot().batch_size,
+        1,
+        "the tail is shared out in single ids"
+    );
 }

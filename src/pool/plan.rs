@@ -263,11 +263,6 @@ impl PlanCursor {
         }
     }
 
-    /// Takes back the range just returned (the queue was full): it comes again next time.
-    pub fn put_back(&mut self, range: Range<u64>) {
-        self.next = self.next.min(range.start);
-    }
-
     /// True once no plan id is left at all (the window is used up).
     pub fn window_done(&self, plan: &ResolvedPlan) -> bool {
         plan.next_in_shard(self.next) >= plan.hi

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// The worker side of the queue, plus what the submitter publishes about it.
 pub(crate) struct Queue {
     batches: Receiver<Range<u64>>,
+    /// Most batches queued at once: the submitter waits for room beyond it.
+    capacity: usize,
     /// Ids handed out so far (a count: the plan may skip ids).
     submitted: CachePadded<AtomicU64>,
     /// True while the submitter sleeps on a full queue, waiting for it to drain.
@@ -27,11 +29,17 @@ pub(crate) struct SubmitEnds {
 
 impl Queue {
     /// A queue of `capacity` batches, the first ones `initial_batch` ids long.
+    ///
+    /// The channel itself is crossbeam's list flavour, bounded by the submitter (see
+    /// [`Queue::is_full`]): a receiver of the array flavour spins without yielding while a
+    /// sender that has claimed a slot is preempted before writing it, and with hundreds of
+    /// workers on a few cores the submitter is preempted often; the list flavour yields.
     pub fn new(capacity: usize, initial_batch: u64) -> (Self, SubmitEnds) {
-        let (batch_tx, batch_rx) = crossbeam_channel::bounded(capacity);
+        let (batch_tx, batch_rx) = crossbeam_channel::unbounded();
         let (wake_tx, wake_rx) = crossbeam_channel::unbounded();
         let queue = Self {
             batches: batch_rx,
+            capacity,
             submitted: CachePadded::new(AtomicU64::new(0)),
             submitter_idle: CachePadded::new(AtomicBool::new(false)),
             wake: wake_tx,
@@ -60,7 +68,7 @@ impl Queue {
     /// Called by a worker after taking a batch: wakes the idle submitter once the queue is half empty.
     pub fn refill_if_low(&self) {
         if self.submitter_idle.load(Ordering::SeqCst)
-            && self.batches.len() <= low_water(self.batches.capacity())
+            && self.batches.len() <= low_water(self.capacity)
             && self.submitter_idle.swap(false, Ordering::SeqCst)
         {
             self.wake_submitter();
@@ -75,7 +83,7 @@ impl Queue {
     /// of its size (a file counted in the background) even while the queue stays full.
     pub fn wait_for_room(&self, ends: &SubmitEnds, patience: Option<std::time::Duration>) {
         self.submitter_idle.store(true, Ordering::SeqCst);
-        if ends.batches.len() > low_water(ends.batches.capacity()) {
+        if ends.batches.len() > low_water(self.capacity) {
             // The queue holds a sender, so recv cannot fail while it lives.
             let _woken = match patience {
                 Some(patience) => ends.wake.recv_timeout(patience).is_ok(),
@@ -83,6 +91,11 @@ impl Queue {
             };
         }
         self.submitter_idle.store(false, Ordering::SeqCst);
+    }
+
+    /// True when the queue holds as many batches as it may.
+    pub fn is_full(&self) -> bool {
+        self.batches.len() >= self.capacity
     }
 
     /// Counts `ids` more handed out.
@@ -123,6 +136,6 @@ impl Queue {
 }
 
 /// Queue length at or below which a worker wakes the idle submitter: half the capacity.
-fn low_water(capacity: Option<usize>) -> usize {
-    capacity.unwrap_or(0) / 2
+fn low_water(capacity: usize) -> usize {
+    capacity / 2
 }

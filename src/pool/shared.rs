@@ -386,12 +386,12 @@ impl Shared {
         }
     }
 
-    /// Summed busy time and tasks done over all workers, for batch sizing.
-    pub fn busy_and_done(&self) -> (u64, u64) {
-        self.crew.fold((0, 0), |(busy, done), slot| {
+    /// Summed time in finished batches and the ids those batches held, for batch sizing.
+    pub fn busy_and_timed(&self) -> (u64, u64) {
+        self.crew.fold((0, 0), |(busy, timed), slot| {
             (
                 busy + slot.busy_ns.load(Ordering::Relaxed),
-                done + slot.done.load(Ordering::Relaxed) + slot.cancelled.load(Ordering::Relaxed),
+                timed + slot.timed_tasks.load(Ordering::Relaxed),
             )
         })
     }

@@ -61,6 +61,8 @@ pub(crate) struct WorkerSlot {
     pub errors: AtomicU64,
     /// Summed time inside finished batches (all lives of the slot: the batch sizer reads it).
     pub busy_ns: AtomicU64,
+    /// Ids the batches in `busy_ns` held (run, cancelled or left when the batch stopped short).
+    pub timed_tasks: AtomicU64,
     /// Start of the batch being run (valid while the state is `Running`).
     pub batch_started_ns: AtomicU64,
     pub started_after_halt: AtomicU64,
@@ -87,6 +89,7 @@ impl WorkerSlot {
             matches: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             busy_ns: AtomicU64::new(0),
+            timed_tasks: AtomicU64::new(0),
             batch_started_ns: AtomicU64::new(0),
             started_after_halt: AtomicU64::new(0),
             spawned_ns: AtomicU64::new(0),

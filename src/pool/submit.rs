@@ -3,7 +3,6 @@
 use super::plan::PlanCursor;
 use super::queue::SubmitEnds;
 use super::shared::Shared;
-use crossbeam_channel::TrySendError;
 use std::ops::Range;
 use std::time::Duration;
 
@@ -16,6 +15,13 @@ const TARGET_BATCH_NS: u64 = 1_000_000;
 const BATCH_NS_PER_WORKER: u64 = 25_000;
 /// Largest batch, so that coverage and the workers table stay lively for tiny tasks.
 pub(crate) const MAX_BATCH: u64 = 1 << 18;
+/// How often the batch size is worked out again from the measured task time: reading every
+/// worker's counters per batch would cost more than the batch at a thousand workers.
+const SIZE_REFRESH_NS: u64 = 2_000_000;
+/// A batch holds at most the ids not yet handed out over this many times the workers, so the
+/// last ids go out in ever smaller batches (guided scheduling) and no worker is left alone
+/// with a long tail while the others have nothing to do.
+const TAIL_SHARES_PER_WORKER: u64 = 2;
 
 /// Longest wait for an open space to grow before the submitter looks at halt and pause again.
 const SPACE_WAIT: Duration = Duration::from_millis(20);
@@ -26,6 +32,7 @@ pub(crate) struct Submitter<'a> {
     ends: SubmitEnds,
     cursor: PlanCursor,
     open: bool,
+    sizer: BatchSizer,
 }
 
 impl<'a> Submitter<'a> {
@@ -35,6 +42,7 @@ impl<'a> Submitter<'a> {
             ends,
             cursor: PlanCursor::default(),
             open: shared.search.open_space(),
+            sizer: BatchSizer::new(shared),
         }
     }
 
@@ -50,7 +58,12 @@ impl<'a> Submitter<'a> {
                 }
                 continue;
             }
-            let size = next_batch_size(shared);
+            if shared.queue.is_full() {
+                let patience = self.open.then_some(OPEN_SPACE_REFRESH);
+                shared.queue.wait_for_room(&self.ends, patience);
+                continue;
+            }
+            let size = self.sizer.next_size(shared, self.open);
             shared.queue.set_batch_size(size);
             let Some(batch) = self.next_batch(size) else {
                 break;
@@ -60,15 +73,10 @@ impl<'a> Submitter<'a> {
                 continue;
             }
             let ids = batch.end - batch.start;
-            match self.ends.batches.try_send(batch) {
-                Ok(()) => shared.queue.add_submitted(ids),
-                Err(TrySendError::Full(batch)) => {
-                    self.cursor.put_back(batch);
-                    let patience = self.open.then_some(OPEN_SPACE_REFRESH);
-                    shared.queue.wait_for_room(&self.ends, patience);
-                }
-                Err(TrySendError::Disconnected(_)) => break,
+            if self.ends.batches.send(batch).is_err() {
+                break;
             }
+            shared.queue.add_submitted(ids);
         }
         shared.submitter_exited();
     }
@@ -94,14 +102,56 @@ impl<'a> Submitter<'a> {
 /// How often a submitter waiting on a full queue asks an open space how big it is now.
 const OPEN_SPACE_REFRESH: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// Ids per batch from the measured mean task time (busy time over tasks done).
-fn next_batch_size(shared: &Shared) -> u64 {
-    let (busy_ns, done) = shared.busy_and_done();
-    if done < 16 {
-        return shared.queue.batch_size();
+/// Sizes batches: from the measured mean task time, refreshed every [`SIZE_REFRESH_NS`], and
+/// capped by the share of the ids not yet handed out.
+struct BatchSizer {
+    /// The size from task time, and when it was worked out (run clock, ns; `None`: not yet).
+    timed_size: u64,
+    timed_at_ns: Option<u64>,
+    /// Ids of the plan done before the run (a resume): never handed out.
+    done_before: u64,
+}
+
+impl BatchSizer {
+    fn new(shared: &Shared) -> Self {
+        Self {
+            timed_size: shared.queue.batch_size(),
+            timed_at_ns: None,
+            done_before: shared.plan.done_count(shared.search.space()),
+        }
     }
-    let mean_task_ns = (busy_ns / done).max(1);
+
+    /// The size of the next batch.
+    fn next_size(&mut self, shared: &Shared, open: bool) -> u64 {
+        let now_ns = shared.now_ns();
+        if self
+            .timed_at_ns
+            .is_none_or(|at| now_ns.saturating_sub(at) >= SIZE_REFRESH_NS)
+            && let Some(size) = size_from_task_time(shared)
+        {
+            self.timed_size = size;
+            self.timed_at_ns = Some(now_ns);
+        }
+        if open {
+            return self.timed_size;
+        }
+        let handed_out = shared.queue.submitted() + self.done_before;
+        let left = shared.total().saturating_sub(handed_out);
+        let workers = shared.target_workers() as u64;
+        let tail_share = left / workers.saturating_mul(TAIL_SHARES_PER_WORKER).max(1);
+        self.timed_size.min(tail_share).max(1)
+    }
+}
+
+/// Ids per batch from the measured mean task time (time in finished batches over the ids
+/// they held); `None` until a few tasks have been timed.
+fn size_from_task_time(shared: &Shared) -> Option<u64> {
+    let (busy_ns, timed) = shared.busy_and_timed();
+    if timed < 16 {
+        return None;
+    }
+    let mean_task_ns = (busy_ns / timed).max(1);
     let workers = shared.target_workers() as u64;
     let target_ns = TARGET_BATCH_NS.max(workers.saturating_mul(BATCH_NS_PER_WORKER));
-    (target_ns / mean_task_ns).clamp(1, MAX_BATCH)
+    Some((target_ns / mean_task_ns).clamp(1, MAX_BATCH))
 }

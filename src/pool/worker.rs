@@ -31,8 +31,17 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Lets a 1 ms sleep last ~1 ms instead of ~1.05 ms (Linux timer slack is 50 us by default).
-fn tighten_timer_slack() {
+/// With at most this many workers per CPU, workers tighten their timer slack.
+const TIGHT_SLACK_WORKERS_PER_CPU: usize = 16;
+
+/// Lets a 1 ms sleep last ~1 ms instead of ~1.05 ms (Linux timer slack is 50 us by default),
+/// unless there are so many workers for the CPUs that their timers had better expire together:
+/// with the default slack the kernel wakes many sleepers on one timer interrupt, and
+/// [`crate::CancelToken::sleep`] learns the mean overshoot and corrects it.
+fn tighten_timer_slack(workers: usize) {
+    if workers > TIGHT_SLACK_WORKERS_PER_CPU.saturating_mul(num_cpus::get()) {
+        return;
+    }
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack; the arguments are plain integers.
     unsafe {
@@ -54,7 +63,7 @@ impl<'a> WorkerThread<'a> {
 
     /// Body of the thread: take batches until halted, retired or the queue closes.
     pub fn run(&self) {
-        tighten_timer_slack();
+        tighten_timer_slack(self.shared.target_workers());
         while let Some(batch) = self.next_batch() {
             self.shared.queue.refill_if_low();
             self.run_batch(batch);
@@ -105,6 +114,7 @@ impl<'a> WorkerThread<'a> {
         // Idle before the busy time is added, so a snapshot never counts the batch twice.
         slot.set_state(WorkerState::Idle);
         bump(&slot.busy_ns, shared.now_ns().saturating_sub(batch_started));
+        bump(&slot.timed_tasks, next.saturating_sub(batch.start).max(1));
     }
 
     /// Records `start..next` minus the ids that gave up as completed (coverage and ranges).
