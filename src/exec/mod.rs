@@ -3,6 +3,7 @@
 mod answer;
 mod input;
 mod joblog;
+mod process;
 mod results;
 mod runner;
 mod template;

@@ -1,16 +1,21 @@
 //! `exec --worker`: one long-lived process per pool worker, fed one input line per task on stdin, answering one line per input in order, with a window of inputs in flight.
 
 use super::answer::{Answer, parse_answer};
+use super::process::{
+    AFTER_KILL, die_with_parent, exit_fd, pid_of, set_nonblocking, signal_group, terminate_group, wait_on,
+};
 use super::{ExecError, IntRange, LazyLines, Limits, os_reason, truncate};
 use crate::cancel::CancelToken;
 use crate::search::Outcome;
 use crate::sync::lock;
+use rustix::event::{PollFd, PollFlags};
+use rustix::process::{Pid, Signal};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::ops::Range;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
@@ -26,8 +31,6 @@ pub const MAX_WINDOW: usize = 1 << 16;
 const WINDOW_TARGET_NS: f64 = 2_000_000.0;
 /// Longest sleep between looks at the cancel token.
 const SLICE: Duration = Duration::from_millis(5);
-/// How long after SIGKILL a worker may take to vanish before we stop waiting.
-const AFTER_KILL: Duration = Duration::from_secs(2);
 /// Longest answer line kept; a longer one is garbage.
 const MAX_LINE: usize = 1 << 20;
 /// Bytes of a worker's stderr kept for fault messages.
@@ -459,7 +462,7 @@ fn write_number(out: &mut Vec<u8>, value: i128) {
 /// One running worker process: its pipes, buffers and status.
 struct WorkerProc {
     child: Child,
-    pgid: libc::pid_t,
+    pgid: Pid,
     stdin: Option<File>,
     stdout: Option<File>,
     stderr: Option<File>,
@@ -499,21 +502,7 @@ impl WorkerProc {
             }
             cmd.env("PYTHONPATH", path);
         }
-        // SAFETY: getpid is async-signal-safe and has no preconditions.
-        let parent = unsafe { libc::getpid() };
-        // SAFETY: the closure runs in the child between fork and exec and only calls
-        // prctl and getppid, which are async-signal-safe.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                if libc::getppid() != parent {
-                    return Err(io::Error::other("poolwatch exited before the worker started"));
-                }
-                Ok(())
-            });
-        }
+        die_with_parent(&mut cmd);
         let mut child = cmd.spawn().map_err(|err| {
             ExecError::CannotRun {
                 program: program.clone(),
@@ -521,28 +510,33 @@ impl WorkerProc {
             }
             .to_string()
         })?;
-        let pgid = libc::pid_t::try_from(child.id()).unwrap_or(0);
+        let Some(pgid) = pid_of(&child) else {
+            let _killed = child.kill();
+            let _reaped = child.wait();
+            return Err("the worker has no valid pid".to_string());
+        };
         let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
-            signal_group(pgid, libc::SIGKILL);
+            signal_group(pgid, Signal::KILL);
             let _reaped = child.wait();
             return Err("cannot set up the worker's pipes".to_string());
         };
         let files = [OwnedFd::from(stdin), OwnedFd::from(stdout), OwnedFd::from(stderr)];
         for fd in &files {
-            let _best_effort = set_nonblocking(fd.as_raw_fd());
+            let _best_effort = set_nonblocking(fd);
         }
         let [stdin, stdout, stderr] = files.map(File::from);
         status.pid.store(child.id(), Ordering::Relaxed);
         status.answered.store(0, Ordering::Relaxed);
         status.set_state(ProcState::Starting);
+        let exit_fd = exit_fd(pgid);
         Ok(Self {
             child,
             pgid,
             stdin: Some(stdin),
             stdout: Some(stdout),
             stderr: Some(stderr),
-            exit_fd: pidfd_open(pgid),
+            exit_fd,
             out: Vec::new(),
             out_at: 0,
             partial: Vec::new(),
@@ -639,29 +633,24 @@ impl WorkerProc {
         None
     }
 
+    /// Sleeps until an answer, stderr output, the exit or room to write pending input, or `wait`.
     fn poll(&self, wait: Duration) {
-        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(4);
-        let mut add = |fd: Option<RawFd>, events: libc::c_short| {
-            if let Some(fd) = fd {
-                fds.push(libc::pollfd {
-                    fd,
-                    events,
-                    revents: 0,
-                });
-            }
-        };
-        add(self.stdout.as_ref().map(AsRawFd::as_raw_fd), libc::POLLIN);
-        add(self.stderr.as_ref().map(AsRawFd::as_raw_fd), libc::POLLIN);
-        add(self.exit_fd.as_ref().map(AsRawFd::as_raw_fd), libc::POLLIN);
-        if self.out_at < self.out.len() {
-            add(self.stdin.as_ref().map(AsRawFd::as_raw_fd), libc::POLLOUT);
+        let reading = [
+            self.stdout.as_ref().map(AsFd::as_fd),
+            self.stderr.as_ref().map(AsFd::as_fd),
+            self.exit_fd.as_ref().map(AsFd::as_fd),
+        ];
+        let mut fds: Vec<PollFd<'_>> = reading
+            .into_iter()
+            .flatten()
+            .map(|fd| PollFd::from_borrowed_fd(fd, PollFlags::IN))
+            .collect();
+        if self.out_at < self.out.len()
+            && let Some(stdin) = &self.stdin
+        {
+            fds.push(PollFd::new(stdin, PollFlags::OUT));
         }
-        let wait_ms = libc::c_int::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(5);
-        let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
-        // SAFETY: `fds` is a valid array of `count` pollfd structs that outlives the call.
-        unsafe {
-            libc::poll(fds.as_mut_ptr(), count, wait_ms);
-        }
+        wait_on(&mut fds, Some(wait));
     }
 
     /// Reads every answer available now; returns how many and any fault (EOF, an overlong line).
@@ -751,8 +740,7 @@ impl WorkerProc {
     fn kill(&mut self, grace: Duration) -> Option<ExitStatus> {
         self.stdin = None;
         if self.exited.is_none() {
-            signal_group(self.pgid, libc::SIGTERM);
-            signal_group(self.pgid, libc::SIGCONT);
+            terminate_group(self.pgid);
             self.wait_exit(grace);
         }
         self.finish()
@@ -764,17 +752,8 @@ impl WorkerProc {
         while self.exited.is_none() && Instant::now() < deadline {
             self.drain_stderr();
             if let Some(fd) = &self.exit_fd {
-                let mut pfd = libc::pollfd {
-                    fd: fd.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
                 let wait = deadline.saturating_duration_since(Instant::now()).min(SLICE);
-                let wait_ms = libc::c_int::try_from(wait.as_millis()).unwrap_or(5).max(1);
-                // SAFETY: one valid pollfd that outlives the call.
-                unsafe {
-                    libc::poll(&raw mut pfd, 1, wait_ms);
-                }
+                wait_on(&mut [PollFd::new(fd, PollFlags::IN)], Some(wait));
             } else {
                 std::thread::sleep(Duration::from_millis(1));
             }
@@ -784,7 +763,7 @@ impl WorkerProc {
 
     /// SIGKILL to whatever is left of the group, then reaps the leader.
     fn finish(&mut self) -> Option<ExitStatus> {
-        signal_group(self.pgid, libc::SIGKILL);
+        signal_group(self.pgid, Signal::KILL);
         if self.exited.is_none() {
             self.wait_exit(AFTER_KILL);
         }
@@ -817,34 +796,6 @@ fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-fn signal_group(pgid: libc::pid_t, signal: libc::c_int) {
-    if pgid > 0 {
-        // SAFETY: kill(2) with a negative pid signals one process group; no memory effects.
-        unsafe {
-            libc::kill(-pgid, signal);
-        }
-    }
-}
-
-fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl on a descriptor we own, with integer flags only.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    // SAFETY: as above.
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// A descriptor that becomes readable when `pid` exits (Linux 5.3+); `None` where unsupported.
-fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    let fd = RawFd::try_from(fd).ok().filter(|fd| *fd >= 0)?;
-    // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
-    Some(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 /// A private directory holding `poolwatch_worker.py`, put on workers' `PYTHONPATH`
 /// so `from poolwatch_worker import serve` works wherever poolwatch runs from.
 pub fn python_helper_dir() -> Option<&'static std::path::PathBuf> {
@@ -854,8 +805,7 @@ pub fn python_helper_dir() -> Option<&'static std::path::PathBuf> {
 
 fn write_python_helper() -> io::Result<std::path::PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-    // SAFETY: getuid has no preconditions.
-    let uid = unsafe { libc::getuid() };
+    let uid = rustix::process::getuid().as_raw();
     let dir = std::env::temp_dir().join(format!("poolwatch-python-{uid}"));
     match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
         Ok(()) => {}
