@@ -34,9 +34,19 @@ impl Group {
         Some(Self { pgid })
     }
 
+    /// The group's id (its leader's pid).
+    pub(super) fn pgid(&self) -> Pid {
+        self.pgid
+    }
+
     /// Sends `signal` to every process of the group.
     pub(super) fn signal(&self, signal: Signal) {
         signal_group(self.pgid, signal);
+    }
+
+    /// Sends SIGTERM, and SIGCONT so that a stopped process sees it.
+    pub(super) fn terminate(&self) {
+        terminate_group(self.pgid);
     }
 }
 
@@ -208,10 +218,9 @@ mod tests {
     fn a_group_is_alive_until_its_last_process_is_killed() {
         let mut child = Command::new("sleep").arg("30").process_group(0).spawn().unwrap();
         let group = Group::register(&child).unwrap();
-        let pgid = pid_of(&child).unwrap();
-        assert!(group_alive(pgid));
+        assert!(group_alive(group.pgid()));
         group.signal(Signal::KILL);
         child.wait().unwrap();
-        assert!(!group_alive(pgid));
+        assert!(!group_alive(group.pgid()));
     }
 }

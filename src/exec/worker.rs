@@ -1,15 +1,13 @@
 //! `exec --worker`: one long-lived process per pool worker, fed one input line per task on stdin, answering one line per input in order, with a window of inputs in flight.
 
 use super::answer::{Answer, parse_answer};
-use super::process::{
-    AFTER_KILL, die_with_parent, exit_fd, pid_of, set_nonblocking, signal_group, terminate_group, wait_on,
-};
+use super::process::{AFTER_KILL, Group, die_with_parent, exit_fd, set_nonblocking, wait_on};
 use super::{ExecError, IntRange, LazyLines, Limits, os_reason, truncate};
 use crate::cancel::CancelToken;
 use crate::search::Outcome;
 use crate::sync::lock;
 use rustix::event::{PollFd, PollFlags};
-use rustix::process::{Pid, Signal};
+use rustix::process::Signal;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -462,7 +460,8 @@ fn write_number(out: &mut Vec<u8>, value: i128) {
 /// One running worker process: its pipes, buffers and status.
 struct WorkerProc {
     child: Child,
-    pgid: Pid,
+    /// Listed with the guard until this process is dropped (after its group is killed).
+    group: Group,
     stdin: Option<File>,
     stdout: Option<File>,
     stderr: Option<File>,
@@ -483,7 +482,8 @@ struct WorkerProc {
 }
 
 impl WorkerProc {
-    /// Starts `command` in its own process group, killed if its parent thread dies.
+    /// Starts `command` in its own process group, killed if its parent thread dies, and
+    /// listed with the guard so that its children die with poolwatch too.
     fn spawn(command: &[String], status: Arc<ProcStatus>) -> Result<Self, String> {
         let (program, args) = command
             .split_first()
@@ -510,14 +510,14 @@ impl WorkerProc {
             }
             .to_string()
         })?;
-        let Some(pgid) = pid_of(&child) else {
+        let Some(group) = Group::register(&child) else {
             let _killed = child.kill();
             let _reaped = child.wait();
             return Err("the worker has no valid pid".to_string());
         };
         let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
-            signal_group(pgid, Signal::KILL);
+            group.signal(Signal::KILL);
             let _reaped = child.wait();
             return Err("cannot set up the worker's pipes".to_string());
         };
@@ -529,10 +529,10 @@ impl WorkerProc {
         status.pid.store(child.id(), Ordering::Relaxed);
         status.answered.store(0, Ordering::Relaxed);
         status.set_state(ProcState::Starting);
-        let exit_fd = exit_fd(pgid);
+        let exit_fd = exit_fd(group.pgid());
         Ok(Self {
             child,
-            pgid,
+            group,
             stdin: Some(stdin),
             stdout: Some(stdout),
             stderr: Some(stderr),
@@ -740,7 +740,7 @@ impl WorkerProc {
     fn kill(&mut self, grace: Duration) -> Option<ExitStatus> {
         self.stdin = None;
         if self.exited.is_none() {
-            terminate_group(self.pgid);
+            self.group.terminate();
             self.wait_exit(grace);
         }
         self.finish()
@@ -763,7 +763,7 @@ impl WorkerProc {
 
     /// SIGKILL to whatever is left of the group, then reaps the leader.
     fn finish(&mut self) -> Option<ExitStatus> {
-        signal_group(self.pgid, Signal::KILL);
+        self.group.signal(Signal::KILL);
         if self.exited.is_none() {
             self.wait_exit(AFTER_KILL);
         }
