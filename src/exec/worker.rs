@@ -173,6 +173,8 @@ struct Window {
     bursts: VecDeque<(u64, Instant)>,
     /// When the last answer arrived.
     last_answer: Option<Instant>,
+    /// The input line of the latest answer (line sources only), until the driver takes it.
+    answered_line: Option<String>,
 }
 
 impl Window {
@@ -184,6 +186,7 @@ impl Window {
             kept: VecDeque::new(),
             bursts: VecDeque::new(),
             last_answer: None,
+            answered_line: None,
         }
     }
 
@@ -260,6 +263,13 @@ impl Driver<'_> {
                 }
                 self.window.last_answer = Some(now);
                 self.quick_deaths = 0;
+                proc.last_answered = Some(LastAnswer {
+                    task: self.window.first - 1,
+                    line: self.window.answered_line.take(),
+                });
+            }
+            if self.window.in_flight() == 0 {
+                proc.idle_mark = proc.written;
             }
             let fault = match fault {
                 Some(fault) => Some(fault),
@@ -317,13 +327,17 @@ impl Driver<'_> {
         self.window.head_since().map(|since| since + timeout)
     }
 
-    /// The input text of an in-flight task.
+    /// The input text of an in-flight task (of any task, for a range; empty for a line no longer kept).
     fn input_of(&self, task: u64) -> String {
         match self.feed {
             Feed::Range(range) => range.input(task),
             Feed::Lines(_) => {
-                let index = usize::try_from(task - self.window.first).unwrap_or(usize::MAX);
-                self.window.kept.get(index).cloned().unwrap_or_default()
+                let index = task
+                    .checked_sub(self.window.first)
+                    .and_then(|at| usize::try_from(at).ok());
+                index
+                    .and_then(|index| self.window.kept.get(index).cloned())
+                    .unwrap_or_default()
             }
         }
     }
@@ -367,13 +381,14 @@ impl Driver<'_> {
             notable(task, outcome);
         }
         self.window.first += 1;
-        if !self.window.kept.is_empty() {
-            self.window.kept.pop_front();
+        if let Some(line) = self.window.kept.pop_front() {
+            self.window.answered_line = Some(line);
         }
     }
 
-    /// Replaces a faulty worker. With one input in flight that input is the culprit (an
-    /// error); with several, they are sent again one at a time to find it.
+    /// Replaces a faulty worker and reports it (see [`Driver::report_restart`]): the input
+    /// in flight is blamed, or the inputs in flight are retried one at a time, unless the
+    /// worker died while idle (nothing in flight, or none of it read).
     fn recover(
         &mut self,
         proc: &mut WorkerProc,
@@ -382,18 +397,9 @@ impl Driver<'_> {
     ) -> Result<(), String> {
         proc.status.set_state(ProcState::Restarting);
         let old_pid = proc.pid();
+        let idle = matches!(fault, Fault::Died) && proc.died_idle();
         let status = proc.kill(self.workers.limits.grace);
-        let what = match fault {
-            Fault::Died => match status {
-                Some(status) => describe_exit(status),
-                None => "closed its output".to_string(),
-            },
-            Fault::TimedOut => {
-                let secs = self.workers.limits.timeout.unwrap_or_default().as_secs_f64();
-                format!("timed out after {secs} s")
-            }
-            Fault::Overlong => format!("answered a line longer than {MAX_LINE} bytes"),
-        };
+        let what = self.describe_fault(fault, status);
         let stderr = proc.stderr_tail();
         if proc.answered_since_spawn == 0 && matches!(fault, Fault::Died) {
             self.quick_deaths += 1;
@@ -404,32 +410,67 @@ impl Driver<'_> {
                 ));
             }
         }
+        let last_answered = proc.last_answered.take();
         let status_arc = Arc::clone(&proc.status);
         *proc = WorkerProc::spawn(&self.workers.command, status_arc)?;
         proc.status.restarts.fetch_add(1, Ordering::Relaxed);
-        let note = format!(
-            "worker pid {old_pid} {what}; restarted as pid {}{stderr}",
-            proc.pid()
-        );
-        let window = &mut self.window;
-        match window.in_flight() {
-            0 => {}
-            1 => {
-                let task = window.first;
-                let input = self.input_of(task);
-                notable(task, Outcome::Error(format!("{input}: {note}")));
-                self.window.first += 1;
-                if !self.window.kept.is_empty() {
-                    self.window.kept.pop_front();
-                }
-            }
-            _ => window.retry_until = window.next,
-        }
+        let ended = format!("worker pid {old_pid} {what}");
+        let restarted = format!("restarted as pid {}{stderr}", proc.pid());
+        self.report_restart(&ended, &restarted, idle, last_answered, notable);
         self.window.next = self.window.first;
         self.window.bursts.clear();
         self.window.last_answer = None;
         proc.status.set_state(ProcState::Busy);
         Ok(())
+    }
+
+    /// What went wrong, for messages: `exited with status 3`, `timed out after 0.5 s`...
+    fn describe_fault(&self, fault: &Fault, status: Option<ExitStatus>) -> String {
+        match fault {
+            Fault::Died => status.map_or_else(|| "closed its output".to_string(), describe_exit),
+            Fault::TimedOut => {
+                let secs = self.workers.limits.timeout.unwrap_or_default().as_secs_f64();
+                format!("timed out after {secs} s")
+            }
+            Fault::Overlong => format!("answered a line longer than {MAX_LINE} bytes"),
+        }
+    }
+
+    /// Reports a restart as an error. A process that died `idle`, or with nothing in flight:
+    /// on the last input it answered, and the inputs in flight (never read) go to the new
+    /// process as they are. Otherwise on the one input in flight (which then counts as
+    /// run); with several in flight, they are sent again one at a time to find the culprit.
+    fn report_restart(
+        &mut self,
+        ended: &str,
+        restarted: &str,
+        idle: bool,
+        last_answered: Option<LastAnswer>,
+        notable: &mut dyn FnMut(u64, Outcome),
+    ) {
+        let window = &mut self.window;
+        match (idle || window.in_flight() == 0, window.in_flight()) {
+            (true, _) => {
+                // Set in both cases (`died_idle` requires it; nothing in flight means this batch
+                // was answered): the fallback, the input before the window, is for form only.
+                let (task, line) = last_answered.map_or((window.first.saturating_sub(1), None), |last| {
+                    (last.task, last.line)
+                });
+                let input = line.unwrap_or_else(|| self.input_of(task));
+                let note = format!("{input}: {ended} while idle, after answering this input; {restarted}");
+                notable(task, Outcome::Error(note));
+            }
+            (false, 1) => {
+                let task = window.first;
+                let input = self.input_of(task);
+                notable(task, Outcome::Error(format!("{input}: {ended}; {restarted}")));
+                self.window.first += 1;
+                if !self.window.kept.is_empty() {
+                    self.window.kept.pop_front();
+                }
+            }
+            (false, _) => window.retry_until = window.next,
+        }
     }
 }
 
@@ -457,6 +498,13 @@ fn write_number(out: &mut Vec<u8>, value: i128) {
     out.extend_from_slice(&digits[at..]);
 }
 
+/// The input of a worker process's latest answer.
+struct LastAnswer {
+    task: u64,
+    /// Its line, for line sources (a range's input is computed from the task).
+    line: Option<String>,
+}
+
 /// One running worker process: its pipes, buffers and status.
 struct WorkerProc {
     child: Child,
@@ -478,6 +526,12 @@ struct WorkerProc {
     /// Mean nanoseconds per answer (0 until measured).
     mean_answer_ns: f64,
     answered_since_spawn: u64,
+    /// Its latest answer's input, if it answered one.
+    last_answered: Option<LastAnswer>,
+    /// Input bytes written to it in all.
+    written: u64,
+    /// `written` when it last had no input in flight.
+    idle_mark: u64,
     exited: Option<ExitStatus>,
 }
 
@@ -545,6 +599,9 @@ impl WorkerProc {
             status,
             mean_answer_ns: 0.0,
             answered_since_spawn: 0,
+            last_answered: None,
+            written: 0,
+            idle_mark: 0,
             exited: None,
         })
     }
@@ -555,6 +612,17 @@ impl WorkerProc {
 
     fn alive(&self) -> bool {
         self.exited.is_none() && self.stdout.is_some()
+    }
+
+    /// For a process that answered and then died: true when it read none of the input
+    /// written since it last had nothing in flight (all of it is still in the pipe), so it
+    /// died while idle, whatever was sent meanwhile. Needs stdin still open (`FIONREAD`).
+    fn died_idle(&self) -> bool {
+        let unread = self
+            .stdin
+            .as_ref()
+            .and_then(|stdin| rustix::io::ioctl_fionread(stdin).ok());
+        self.last_answered.is_some() && unread == Some(self.written - self.idle_mark)
     }
 
     /// Inputs to keep in flight: the work of [`WINDOW_TARGET_NS`] at the measured answer rate.
@@ -617,13 +685,14 @@ impl WorkerProc {
         while self.out_at < self.out.len() {
             match stdin.write(&self.out[self.out_at..]) {
                 Ok(0) => return Some(Fault::Died),
-                Ok(written) => self.out_at += written,
+                Ok(written) => {
+                    self.out_at += written;
+                    self.written += written as u64;
+                }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-                Err(_) => {
-                    self.stdin = None;
-                    return Some(Fault::Died);
-                }
+                // Kept open (the worker is replaced next): `died_idle` reads what is left in the pipe.
+                Err(_) => return Some(Fault::Died),
             }
         }
         if self.out_at == self.out.len() {
