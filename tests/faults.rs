@@ -1,6 +1,7 @@
 //! Hostile conditions against the built binary: closed pipes, full disks, file-size limits,
 //! endless or unreadable input, signals from the first millisecond, SIGKILL with children
-//! running, and a log reader far slower than the workers. Each must end cleanly.
+//! (commands, `--worker` processes' children) running, and a log reader far slower than the
+//! workers. Each must end cleanly.
 #![allow(
     clippy::unwrap_used,
     reason = "a failed unwrap here is a failed test, with its message"
@@ -433,6 +434,48 @@ fn kill_9_takes_the_commands_with_it() {
         }
     }
     assert!(gone, "orphaned commands: {left:?}");
+}
+
+#[test]
+fn kill_9_takes_a_workers_children_with_it() {
+    let marker = format!("5432.{}", std::process::id());
+    // The worker's child stays in its group, out of reach of the worker's PR_SET_PDEATHSIG.
+    let script = format!("sleep {marker} & while read x; do sleep 0.05; echo 0; done");
+    let mut child = poolwatch(&[
+        "--headless",
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100000",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    if !wait_until(DEADLINE, || processes_with(&marker).len() == 2) {
+        let _killed = child.kill();
+        panic!("the workers' children did not start");
+    }
+    // As for commands: the guard hears of a worker's group just after its spawn.
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL));
+    let gone = wait_until(Duration::from_secs(10), || processes_with(&marker).is_empty());
+    let left = processes_with(&marker);
+    for pid in &left {
+        // SAFETY: kill(2) on the leftover sleeps this test started; no memory is involved.
+        unsafe {
+            libc::kill(*pid, libc::SIGKILL);
+        }
+    }
+    assert!(gone, "orphaned children of workers: {left:?}");
 }
 
 /// What a log reader saw.

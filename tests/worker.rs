@@ -5,9 +5,12 @@
 )]
 
 use serde_json::Value;
+use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+mod common;
 
 fn poolwatch() -> Command {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("poolwatch"));
@@ -245,6 +248,121 @@ fn a_worker_that_crashes_every_nth_input_is_restarted_and_only_those_inputs_fail
         );
     }
     std::fs::remove_file(&log).unwrap();
+}
+
+/// The `error` events in a `--log` file: (task, message).
+fn error_events(log: &std::path::Path) -> Vec<(u64, String)> {
+    let text = std::fs::read_to_string(log).unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|event| event["event"] == "error")
+        .map(|event| {
+            (
+                event["task"].as_u64().unwrap(),
+                event["message"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_worker_that_exits_after_each_answer_is_restarted_and_no_input_is_blamed() {
+    let log = temp_path("once.jsonl");
+    // Exits right after each answer (but the last input's): poolwatch may be writing the next input already.
+    let script = r#"while read x; do echo 0; [ "$x" = 9 ] || exit 5; done"#;
+    let (summary, _) = run(&[
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "1",
+        "exec",
+        "--worker",
+        "--range",
+        "0..10",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert_eq!(summary["completed"], 10, "{summary}");
+    assert_eq!(summary["errors"], 9, "{summary}");
+    let errors = error_events(&log);
+    assert_eq!(
+        errors.iter().map(|(task, _)| *task).collect::<Vec<_>>(),
+        (0..9).collect::<Vec<_>>()
+    );
+    let mut pids = Vec::new();
+    for (task, message) in &errors {
+        let words: Vec<&str> = message.split_whitespace().collect();
+        let (old, new) = (words[3], words[words.len() - 1]);
+        let expected = format!(
+            "{task}: worker pid {old} exited with status 5 while idle, after answering this input; restarted as pid {new}"
+        );
+        assert_eq!(message, &expected);
+        pids.push((old.to_string(), new.to_string()));
+    }
+    // One process per answer: each restart's new process is the next one to die.
+    for pair in pids.windows(2) {
+        assert_eq!(pair[0].1, pair[1].0, "{pids:?}");
+    }
+    std::fs::remove_file(&log).unwrap();
+}
+
+/// True once process `pid` has exited (gone, or a zombie not yet reaped).
+fn exited(pid: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rfind(')')
+        .is_none_or(|at| stat[at + 1..].trim_start().starts_with(['Z', 'X']))
+}
+
+#[test]
+fn a_worker_that_dies_while_idle_is_restarted_with_an_error_on_its_last_input() {
+    let log = temp_path("idle.jsonl");
+    let pids = temp_path("idle.pids");
+    // Each worker notes its pid once it has answered, then exits 5 with nothing in flight
+    // (unless the input is "stay").
+    let script = format!(
+        r#"while read x; do echo 0; echo $$ >> {}; [ "$x" = stay ] || exit 5; done"#,
+        pids.display()
+    );
+    let mut child = poolwatch()
+        .args(["--halt", "never", "--log", log.to_str().unwrap(), "-w", "1"])
+        .args(["exec", "--worker", "--", "sh", "-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let noted = || std::fs::read_to_string(&pids).unwrap_or_default();
+    for (line, input) in ["a", "b"].into_iter().enumerate() {
+        writeln!(stdin, "{input}").unwrap();
+        // The next input is written only once this worker is dead: it died idle, not on that input.
+        common::wait_until("the worker to answer and exit", || {
+            noted().lines().nth(line).is_some_and(exited)
+        });
+    }
+    writeln!(stdin, "stay").unwrap();
+    drop(stdin);
+    let summary = summary_of(&finish(child, Duration::from_secs(90)));
+    assert_eq!(summary["completed"], 3, "{summary}");
+    assert_eq!(summary["errors"], 2, "{summary}");
+    let noted = noted();
+    let pid: Vec<&str> = noted.lines().collect();
+    assert_eq!(pid.len(), 3, "{noted}");
+    let idle = |task: usize, input: &str| {
+        let message = format!(
+            "{input}: worker pid {} exited with status 5 while idle, after answering this input; restarted as pid {}",
+            pid[task],
+            pid[task + 1]
+        );
+        (task as u64, message)
+    };
+    assert_eq!(error_events(&log), [idle(0, "a"), idle(1, "b")]);
+    std::fs::remove_file(&log).unwrap();
+    std::fs::remove_file(&pids).unwrap();
 }
 
 #[test]

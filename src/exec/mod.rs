@@ -3,6 +3,7 @@
 mod answer;
 mod input;
 mod joblog;
+mod process;
 mod results;
 mod runner;
 mod template;
@@ -459,7 +460,13 @@ impl Search for ExecSearch {
         }
         if self.workers.is_some() {
             let mut outcome = Outcome::Miss;
-            let ran = self.run_batch(task..task + 1, cancel, &mut |_, found| outcome = found);
+            // Only this task's own outcome: a notice on an earlier task (a worker that died
+            // while idle after answering it) cannot be returned from here.
+            let ran = self.run_batch(task..task + 1, cancel, &mut |id, found| {
+                if id == task {
+                    outcome = found;
+                }
+            });
             return if ran == 0 { Outcome::Cancelled } else { outcome };
         }
         let input = match self.input(task) {

@@ -1,16 +1,17 @@
 //! Runs one command in its own process group, captures its output, and kills the whole group on cancel or timeout.
 
+use super::process::{
+    AFTER_KILL, Group, exit_fd, group_alive, pid_of, set_nonblocking, signal_group, terminate_group, wait_on,
+};
 use crate::cancel::CancelToken;
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
-use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
-use rustix::io::Errno;
-use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
+use rustix::event::{PollFd, PollFlags};
+use rustix::process::{Pid, Signal};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Bytes kept of each of stdout and stderr; the rest is read and dropped.
@@ -18,8 +19,6 @@ pub const CAPTURE_LIMIT: usize = 1 << 20;
 /// Longest wait between looks at the group while it is being killed (or where the
 /// kernel has no pidfd): the only times a worker wakes without news.
 const SLICE: Duration = Duration::from_millis(5);
-/// How long after SIGKILL a group may take to vanish before we stop waiting for it.
-const AFTER_KILL: Duration = Duration::from_secs(2);
 
 /// Limits on one command.
 #[derive(Debug, Clone, Copy)]
@@ -161,10 +160,8 @@ pub fn run_teed(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = command.spawn().map_err(RunError::Spawn)?;
-    let pgid = pid_of(&child);
-    if let Some(pgid) = pgid {
-        tell_guard('+', pgid);
-    }
+    // Listed with the guard until the group is gone (dropped at the return).
+    let group = Group::register(&child);
     on_spawn(child.id());
     let followed = Watch::new(&mut child, limits, tees).and_then(|mut watch| {
         let ending = watch.follow(&mut child, cancel)?;
@@ -174,69 +171,19 @@ pub fn run_teed(
         Ok(done) => done,
         Err(err) => {
             // Cannot follow it: do not leave it behind either.
-            if let Some(pgid) = pgid {
-                signal_group(pgid, Signal::KILL);
+            if let Some(group) = &group {
+                group.signal(Signal::KILL);
             }
             let _reaped = child.wait();
-            if let Some(pgid) = pgid {
-                tell_guard('-', pgid);
-            }
             return Err(RunError::Follow(err));
         }
     };
-    if let Some(pgid) = pgid {
-        tell_guard('-', pgid);
-    }
     Ok(Finished {
         ending,
         stdout: watch.out.captured,
         stderr: watch.err.captured,
         stdout_bytes: watch.out.total,
     })
-}
-
-/// The guard's program: it keeps the groups it is told about (`+PGID` when a command
-/// starts, `-PGID` once its group is gone) and, when its input ends (poolwatch exited or
-/// was killed, even with SIGKILL: the kernel closes the pipe), kills those still listed.
-/// In its own process group and deaf to terminal signals, so it outlives poolwatch.
-const GUARD_SCRIPT: &str = r#"trap '' INT HUP TERM QUIT
-g=' '
-while read -r op pg; do
-  case $op in
-    +) g="$g$pg " ;;
-    -) case $g in *" $pg "*) g="${g%% $pg *} ${g#* $pg }" ;; esac ;;
-  esac
-done
-for pg in $g; do kill -9 -"$pg" 2>/dev/null; done"#;
-
-/// The pipe to the guard process, started with the first command; `None` if `sh` is missing.
-static GUARD: OnceLock<Option<Mutex<ChildStdin>>> = OnceLock::new();
-
-/// Tells the guard that group `pgid` started (`+`) or is gone (`-`). One small write:
-/// no fork per command, so spawns keep `posix_spawn`'s speed.
-fn tell_guard(change: char, pgid: Pid) {
-    let guard = GUARD.get_or_init(|| {
-        let mut guard = Command::new("sh")
-            .args(["-c", GUARD_SCRIPT])
-            .process_group(0)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        // Not waited for: it ends only when poolwatch does (its pipe closes).
-        guard.stdin.take().map(Mutex::new)
-    });
-    if let Some(pipe) = guard {
-        let line = format!("{change} {}\n", pgid.as_raw_nonzero());
-        // A guard that died (killed from outside) only loses the protection it gave.
-        let _written = crate::sync::lock(pipe).write_all(line.as_bytes());
-    }
-}
-
-/// The child's pid as rustix wants it.
-fn pid_of(child: &Child) -> Option<Pid> {
-    i32::try_from(child.id()).ok().and_then(Pid::from_raw)
 }
 
 /// Why we started killing the group.
@@ -357,11 +304,7 @@ impl Watch {
         .flatten()
         .map(|fd| PollFd::from_borrowed_fd(fd, PollFlags::IN))
         .collect();
-        let timeout = self
-            .poll_timeout(watch_exit, killing)
-            .and_then(|wait| Timespec::try_from(wait).ok());
-        // EINTR or a full table only shorten this wait: the caller looks at everything anyway.
-        let _ready = poll(&mut fds, timeout.as_ref());
+        wait_on(&mut fds, self.poll_timeout(watch_exit, killing));
     }
 }
 
@@ -439,8 +382,7 @@ impl Killer {
     /// Sends SIGTERM (and SIGCONT, so a stopped process sees it) unless already under way.
     fn start(&mut self) {
         if matches!(self.state, KillState::Idle) {
-            signal_group(self.pgid, Signal::TERM);
-            signal_group(self.pgid, Signal::CONT);
+            terminate_group(self.pgid);
             self.state = KillState::Terminated(Instant::now());
         }
     }
@@ -457,65 +399,6 @@ impl Killer {
             KillState::Idle | KillState::Terminated(_) => false,
         }
     }
-}
-
-fn signal_group(pgid: Pid, signal: Signal) {
-    // A group that is already gone (ESRCH) is what we want anyway.
-    let _sent = kill_process_group(pgid, signal);
-}
-
-/// True while a live process is in group `pgid`. Zombies do not count: a grandchild whose
-/// parent died is reparented to init and stays a zombie until init reaps it, which would
-/// hold up a halt for nothing (and forever where poolwatch itself is PID 1).
-fn group_alive(pgid: Pid) -> bool {
-    let found = matches!(test_kill_process_group(pgid), Ok(()) | Err(Errno::PERM));
-    found && live_member_in(pgid.as_raw_nonzero().get()).unwrap_or(true)
-}
-
-/// Whether `/proc` lists a process of group `pgid` that is not a zombie; `None` without `/proc`.
-fn live_member_in(pgid: i32) -> Option<bool> {
-    let entries = std::fs::read_dir("/proc").ok()?;
-    let live = entries
-        .filter_map(Result::ok)
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_str()
-                .is_some_and(|name| name.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
-        .any(|stat| stat_is_live_member(&stat, pgid));
-    Some(live)
-}
-
-/// Parses `/proc/PID/stat`: after the `(comm)` field come the state and, two fields on, the group.
-fn stat_is_live_member(stat: &str, pgid: i32) -> bool {
-    let Some(after_comm) = stat.rfind(')').map(|end| &stat[end + 1..]) else {
-        return false;
-    };
-    let mut fields = after_comm.split_whitespace();
-    let state = fields.next();
-    let group = fields.nth(1).and_then(|text| text.parse::<i32>().ok());
-    group == Some(pgid) && state.is_some_and(|state| state != "Z" && state != "X")
-}
-
-/// A descriptor that becomes readable when `pid` exits (Linux 5.3+); without one, the
-/// exit is looked at every slice.
-#[cfg(target_os = "linux")]
-fn exit_fd(pid: Pid) -> Option<OwnedFd> {
-    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
-}
-
-/// No pidfd outside Linux: the exit is seen by polling the child every slice.
-#[cfg(not(target_os = "linux"))]
-fn exit_fd(_pid: Pid) -> Option<OwnedFd> {
-    None
-}
-
-fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
-    let flags = fcntl_getfl(fd)?;
-    fcntl_setfl(fd, flags | OFlags::NONBLOCK)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,16 +1,19 @@
 //! `exec --worker`: one long-lived process per pool worker, fed one input line per task on stdin, answering one line per input in order, with a window of inputs in flight.
 
 use super::answer::{Answer, parse_answer};
+use super::process::{AFTER_KILL, Group, die_with_parent, exit_fd, set_nonblocking, wait_on};
 use super::{ExecError, IntRange, LazyLines, Limits, os_reason, truncate};
 use crate::cancel::CancelToken;
 use crate::search::Outcome;
 use crate::sync::lock;
+use rustix::event::{PollFd, PollFlags};
+use rustix::process::Signal;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::ops::Range;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
@@ -26,8 +29,6 @@ pub const MAX_WINDOW: usize = 1 << 16;
 const WINDOW_TARGET_NS: f64 = 2_000_000.0;
 /// Longest sleep between looks at the cancel token.
 const SLICE: Duration = Duration::from_millis(5);
-/// How long after SIGKILL a worker may take to vanish before we stop waiting.
-const AFTER_KILL: Duration = Duration::from_secs(2);
 /// Longest answer line kept; a longer one is garbage.
 const MAX_LINE: usize = 1 << 20;
 /// Bytes of a worker's stderr kept for fault messages.
@@ -172,6 +173,8 @@ struct Window {
     bursts: VecDeque<(u64, Instant)>,
     /// When the last answer arrived.
     last_answer: Option<Instant>,
+    /// The input line of the latest answer (line sources only), until the driver takes it.
+    answered_line: Option<String>,
 }
 
 impl Window {
@@ -183,6 +186,7 @@ impl Window {
             kept: VecDeque::new(),
             bursts: VecDeque::new(),
             last_answer: None,
+            answered_line: None,
         }
     }
 
@@ -259,6 +263,13 @@ impl Driver<'_> {
                 }
                 self.window.last_answer = Some(now);
                 self.quick_deaths = 0;
+                proc.last_answered = Some(LastAnswer {
+                    task: self.window.first - 1,
+                    line: self.window.answered_line.take(),
+                });
+            }
+            if self.window.in_flight() == 0 {
+                proc.idle_mark = proc.written;
             }
             let fault = match fault {
                 Some(fault) => Some(fault),
@@ -316,13 +327,17 @@ impl Driver<'_> {
         self.window.head_since().map(|since| since + timeout)
     }
 
-    /// The input text of an in-flight task.
+    /// The input text of an in-flight task (of any task, for a range; empty for a line no longer kept).
     fn input_of(&self, task: u64) -> String {
         match self.feed {
             Feed::Range(range) => range.input(task),
             Feed::Lines(_) => {
-                let index = usize::try_from(task - self.window.first).unwrap_or(usize::MAX);
-                self.window.kept.get(index).cloned().unwrap_or_default()
+                let index = task
+                    .checked_sub(self.window.first)
+                    .and_then(|at| usize::try_from(at).ok());
+                index
+                    .and_then(|index| self.window.kept.get(index).cloned())
+                    .unwrap_or_default()
             }
         }
     }
@@ -366,13 +381,14 @@ impl Driver<'_> {
             notable(task, outcome);
         }
         self.window.first += 1;
-        if !self.window.kept.is_empty() {
-            self.window.kept.pop_front();
+        if let Some(line) = self.window.kept.pop_front() {
+            self.window.answered_line = Some(line);
         }
     }
 
-    /// Replaces a faulty worker. With one input in flight that input is the culprit (an
-    /// error); with several, they are sent again one at a time to find it.
+    /// Replaces a faulty worker and reports it (see [`Driver::report_restart`]): the input
+    /// in flight is blamed, or the inputs in flight are retried one at a time, unless the
+    /// worker died while idle (nothing in flight, or none of it read).
     fn recover(
         &mut self,
         proc: &mut WorkerProc,
@@ -381,18 +397,9 @@ impl Driver<'_> {
     ) -> Result<(), String> {
         proc.status.set_state(ProcState::Restarting);
         let old_pid = proc.pid();
+        let idle = matches!(fault, Fault::Died) && proc.died_idle();
         let status = proc.kill(self.workers.limits.grace);
-        let what = match fault {
-            Fault::Died => match status {
-                Some(status) => describe_exit(status),
-                None => "closed its output".to_string(),
-            },
-            Fault::TimedOut => {
-                let secs = self.workers.limits.timeout.unwrap_or_default().as_secs_f64();
-                format!("timed out after {secs} s")
-            }
-            Fault::Overlong => format!("answered a line longer than {MAX_LINE} bytes"),
-        };
+        let what = self.describe_fault(fault, status);
         let stderr = proc.stderr_tail();
         if proc.answered_since_spawn == 0 && matches!(fault, Fault::Died) {
             self.quick_deaths += 1;
@@ -403,32 +410,67 @@ impl Driver<'_> {
                 ));
             }
         }
+        let last_answered = proc.last_answered.take();
         let status_arc = Arc::clone(&proc.status);
         *proc = WorkerProc::spawn(&self.workers.command, status_arc)?;
         proc.status.restarts.fetch_add(1, Ordering::Relaxed);
-        let note = format!(
-            "worker pid {old_pid} {what}; restarted as pid {}{stderr}",
-            proc.pid()
-        );
-        let window = &mut self.window;
-        match window.in_flight() {
-            0 => {}
-            1 => {
-                let task = window.first;
-                let input = self.input_of(task);
-                notable(task, Outcome::Error(format!("{input}: {note}")));
-                self.window.first += 1;
-                if !self.window.kept.is_empty() {
-                    self.window.kept.pop_front();
-                }
-            }
-            _ => window.retry_until = window.next,
-        }
+        let ended = format!("worker pid {old_pid} {what}");
+        let restarted = format!("restarted as pid {}{stderr}", proc.pid());
+        self.report_restart(&ended, &restarted, idle, last_answered, notable);
         self.window.next = self.window.first;
         self.window.bursts.clear();
         self.window.last_answer = None;
         proc.status.set_state(ProcState::Busy);
         Ok(())
+    }
+
+    /// What went wrong, for messages: `exited with status 3`, `timed out after 0.5 s`...
+    fn describe_fault(&self, fault: &Fault, status: Option<ExitStatus>) -> String {
+        match fault {
+            Fault::Died => status.map_or_else(|| "closed its output".to_string(), describe_exit),
+            Fault::TimedOut => {
+                let secs = self.workers.limits.timeout.unwrap_or_default().as_secs_f64();
+                format!("timed out after {secs} s")
+            }
+            Fault::Overlong => format!("answered a line longer than {MAX_LINE} bytes"),
+        }
+    }
+
+    /// Reports a restart as an error. A process that died `idle`, or with nothing in flight:
+    /// on the last input it answered, and the inputs in flight (never read) go to the new
+    /// process as they are. Otherwise on the one input in flight (which then counts as
+    /// run); with several in flight, they are sent again one at a time to find the culprit.
+    fn report_restart(
+        &mut self,
+        ended: &str,
+        restarted: &str,
+        idle: bool,
+        last_answered: Option<LastAnswer>,
+        notable: &mut dyn FnMut(u64, Outcome),
+    ) {
+        let window = &mut self.window;
+        match (idle || window.in_flight() == 0, window.in_flight()) {
+            (true, _) => {
+                // Set in both cases (`died_idle` requires it; nothing in flight means this batch
+                // was answered): the fallback, the input before the window, is for form only.
+                let (task, line) = last_answered.map_or((window.first.saturating_sub(1), None), |last| {
+                    (last.task, last.line)
+                });
+                let input = line.unwrap_or_else(|| self.input_of(task));
+                let note = format!("{input}: {ended} while idle, after answering this input; {restarted}");
+                notable(task, Outcome::Error(note));
+            }
+            (false, 1) => {
+                let task = window.first;
+                let input = self.input_of(task);
+                notable(task, Outcome::Error(format!("{input}: {ended}; {restarted}")));
+                self.window.first += 1;
+                if !self.window.kept.is_empty() {
+                    self.window.kept.pop_front();
+                }
+            }
+            (false, _) => window.retry_until = window.next,
+        }
     }
 }
 
@@ -456,10 +498,18 @@ fn write_number(out: &mut Vec<u8>, value: i128) {
     out.extend_from_slice(&digits[at..]);
 }
 
+/// The input of a worker process's latest answer.
+struct LastAnswer {
+    task: u64,
+    /// Its line, for line sources (a range's input is computed from the task).
+    line: Option<String>,
+}
+
 /// One running worker process: its pipes, buffers and status.
 struct WorkerProc {
     child: Child,
-    pgid: libc::pid_t,
+    /// Listed with the guard until this process is dropped (after its group is killed).
+    group: Group,
     stdin: Option<File>,
     stdout: Option<File>,
     stderr: Option<File>,
@@ -476,11 +526,18 @@ struct WorkerProc {
     /// Mean nanoseconds per answer (0 until measured).
     mean_answer_ns: f64,
     answered_since_spawn: u64,
+    /// Its latest answer's input, if it answered one.
+    last_answered: Option<LastAnswer>,
+    /// Input bytes written to it in all.
+    written: u64,
+    /// `written` when it last had no input in flight.
+    idle_mark: u64,
     exited: Option<ExitStatus>,
 }
 
 impl WorkerProc {
-    /// Starts `command` in its own process group, killed if its parent thread dies.
+    /// Starts `command` in its own process group, killed if its parent thread dies, and
+    /// listed with the guard so that its children die with poolwatch too.
     fn spawn(command: &[String], status: Arc<ProcStatus>) -> Result<Self, String> {
         let (program, args) = command
             .split_first()
@@ -499,21 +556,7 @@ impl WorkerProc {
             }
             cmd.env("PYTHONPATH", path);
         }
-        // SAFETY: getpid is async-signal-safe and has no preconditions.
-        let parent = unsafe { libc::getpid() };
-        // SAFETY: the closure runs in the child between fork and exec and only calls
-        // prctl and getppid, which are async-signal-safe.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                if libc::getppid() != parent {
-                    return Err(io::Error::other("poolwatch exited before the worker started"));
-                }
-                Ok(())
-            });
-        }
+        die_with_parent(&mut cmd);
         let mut child = cmd.spawn().map_err(|err| {
             ExecError::CannotRun {
                 program: program.clone(),
@@ -521,28 +564,33 @@ impl WorkerProc {
             }
             .to_string()
         })?;
-        let pgid = libc::pid_t::try_from(child.id()).unwrap_or(0);
+        let Some(group) = Group::register(&child) else {
+            let _killed = child.kill();
+            let _reaped = child.wait();
+            return Err("the worker has no valid pid".to_string());
+        };
         let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
-            signal_group(pgid, libc::SIGKILL);
+            group.signal(Signal::KILL);
             let _reaped = child.wait();
             return Err("cannot set up the worker's pipes".to_string());
         };
         let files = [OwnedFd::from(stdin), OwnedFd::from(stdout), OwnedFd::from(stderr)];
         for fd in &files {
-            let _best_effort = set_nonblocking(fd.as_raw_fd());
+            let _best_effort = set_nonblocking(fd);
         }
         let [stdin, stdout, stderr] = files.map(File::from);
         status.pid.store(child.id(), Ordering::Relaxed);
         status.answered.store(0, Ordering::Relaxed);
         status.set_state(ProcState::Starting);
+        let exit_fd = exit_fd(group.pgid());
         Ok(Self {
             child,
-            pgid,
+            group,
             stdin: Some(stdin),
             stdout: Some(stdout),
             stderr: Some(stderr),
-            exit_fd: pidfd_open(pgid),
+            exit_fd,
             out: Vec::new(),
             out_at: 0,
             partial: Vec::new(),
@@ -551,6 +599,9 @@ impl WorkerProc {
             status,
             mean_answer_ns: 0.0,
             answered_since_spawn: 0,
+            last_answered: None,
+            written: 0,
+            idle_mark: 0,
             exited: None,
         })
     }
@@ -561,6 +612,17 @@ impl WorkerProc {
 
     fn alive(&self) -> bool {
         self.exited.is_none() && self.stdout.is_some()
+    }
+
+    /// For a process that answered and then died: true when it read none of the input
+    /// written since it last had nothing in flight (all of it is still in the pipe), so it
+    /// died while idle, whatever was sent meanwhile. Needs stdin still open (`FIONREAD`).
+    fn died_idle(&self) -> bool {
+        let unread = self
+            .stdin
+            .as_ref()
+            .and_then(|stdin| rustix::io::ioctl_fionread(stdin).ok());
+        self.last_answered.is_some() && unread == Some(self.written - self.idle_mark)
     }
 
     /// Inputs to keep in flight: the work of [`WINDOW_TARGET_NS`] at the measured answer rate.
@@ -623,13 +685,14 @@ impl WorkerProc {
         while self.out_at < self.out.len() {
             match stdin.write(&self.out[self.out_at..]) {
                 Ok(0) => return Some(Fault::Died),
-                Ok(written) => self.out_at += written,
+                Ok(written) => {
+                    self.out_at += written;
+                    self.written += written as u64;
+                }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-                Err(_) => {
-                    self.stdin = None;
-                    return Some(Fault::Died);
-                }
+                // Kept open (the worker is replaced next): `died_idle` reads what is left in the pipe.
+                Err(_) => return Some(Fault::Died),
             }
         }
         if self.out_at == self.out.len() {
@@ -639,29 +702,24 @@ impl WorkerProc {
         None
     }
 
+    /// Sleeps until an answer, stderr output, the exit or room to write pending input, or `wait`.
     fn poll(&self, wait: Duration) {
-        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(4);
-        let mut add = |fd: Option<RawFd>, events: libc::c_short| {
-            if let Some(fd) = fd {
-                fds.push(libc::pollfd {
-                    fd,
-                    events,
-                    revents: 0,
-                });
-            }
-        };
-        add(self.stdout.as_ref().map(AsRawFd::as_raw_fd), libc::POLLIN);
-        add(self.stderr.as_ref().map(AsRawFd::as_raw_fd), libc::POLLIN);
-        add(self.exit_fd.as_ref().map(AsRawFd::as_raw_fd), libc::POLLIN);
-        if self.out_at < self.out.len() {
-            add(self.stdin.as_ref().map(AsRawFd::as_raw_fd), libc::POLLOUT);
+        let reading = [
+            self.stdout.as_ref().map(AsFd::as_fd),
+            self.stderr.as_ref().map(AsFd::as_fd),
+            self.exit_fd.as_ref().map(AsFd::as_fd),
+        ];
+        let mut fds: Vec<PollFd<'_>> = reading
+            .into_iter()
+            .flatten()
+            .map(|fd| PollFd::from_borrowed_fd(fd, PollFlags::IN))
+            .collect();
+        if self.out_at < self.out.len()
+            && let Some(stdin) = &self.stdin
+        {
+            fds.push(PollFd::new(stdin, PollFlags::OUT));
         }
-        let wait_ms = libc::c_int::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(5);
-        let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
-        // SAFETY: `fds` is a valid array of `count` pollfd structs that outlives the call.
-        unsafe {
-            libc::poll(fds.as_mut_ptr(), count, wait_ms);
-        }
+        wait_on(&mut fds, Some(wait));
     }
 
     /// Reads every answer available now; returns how many and any fault (EOF, an overlong line).
@@ -751,8 +809,7 @@ impl WorkerProc {
     fn kill(&mut self, grace: Duration) -> Option<ExitStatus> {
         self.stdin = None;
         if self.exited.is_none() {
-            signal_group(self.pgid, libc::SIGTERM);
-            signal_group(self.pgid, libc::SIGCONT);
+            self.group.terminate();
             self.wait_exit(grace);
         }
         self.finish()
@@ -764,17 +821,8 @@ impl WorkerProc {
         while self.exited.is_none() && Instant::now() < deadline {
             self.drain_stderr();
             if let Some(fd) = &self.exit_fd {
-                let mut pfd = libc::pollfd {
-                    fd: fd.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
                 let wait = deadline.saturating_duration_since(Instant::now()).min(SLICE);
-                let wait_ms = libc::c_int::try_from(wait.as_millis()).unwrap_or(5).max(1);
-                // SAFETY: one valid pollfd that outlives the call.
-                unsafe {
-                    libc::poll(&raw mut pfd, 1, wait_ms);
-                }
+                wait_on(&mut [PollFd::new(fd, PollFlags::IN)], Some(wait));
             } else {
                 std::thread::sleep(Duration::from_millis(1));
             }
@@ -784,7 +832,7 @@ impl WorkerProc {
 
     /// SIGKILL to whatever is left of the group, then reaps the leader.
     fn finish(&mut self) -> Option<ExitStatus> {
-        signal_group(self.pgid, libc::SIGKILL);
+        self.group.signal(Signal::KILL);
         if self.exited.is_none() {
             self.wait_exit(AFTER_KILL);
         }
@@ -817,34 +865,6 @@ fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-fn signal_group(pgid: libc::pid_t, signal: libc::c_int) {
-    if pgid > 0 {
-        // SAFETY: kill(2) with a negative pid signals one process group; no memory effects.
-        unsafe {
-            libc::kill(-pgid, signal);
-        }
-    }
-}
-
-fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl on a descriptor we own, with integer flags only.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    // SAFETY: as above.
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// A descriptor that becomes readable when `pid` exits (Linux 5.3+); `None` where unsupported.
-fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    let fd = RawFd::try_from(fd).ok().filter(|fd| *fd >= 0)?;
-    // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
-    Some(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 /// A private directory holding `poolwatch_worker.py`, put on workers' `PYTHONPATH`
 /// so `from poolwatch_worker import serve` works wherever poolwatch runs from.
 pub fn python_helper_dir() -> Option<&'static std::path::PathBuf> {
@@ -854,8 +874,7 @@ pub fn python_helper_dir() -> Option<&'static std::path::PathBuf> {
 
 fn write_python_helper() -> io::Result<std::path::PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-    // SAFETY: getuid has no preconditions.
-    let uid = unsafe { libc::getuid() };
+    let uid = rustix::process::getuid().as_raw();
     let dir = std::env::temp_dir().join(format!("poolwatch-python-{uid}"));
     match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
         Ok(()) => {}
