@@ -1,33 +1,40 @@
 //! The cancel token every task receives: poll it, or sleep on it and wake at once on cancel.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 /// Something to run once, the moment the token is cancelled.
 type Hook = Box<dyn FnOnce() + Send>;
 
 /// Gives every token an id of its own, so a thread can remember which token it is registered with.
-static NEXT_TOKEN_ID: AtomicU64 = AtomicU64::new(1);
+#[cfg(not(target_os = "linux"))]
+static NEXT_TOKEN_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 struct Shared {
-    cancelled: AtomicBool,
+    /// 0, then 1 once cancelled. A 32-bit word: on Linux sleepers wait on it as a futex, so
+    /// that one system call wakes them all however many there are.
+    cancelled: AtomicU32,
+    /// Elsewhere: which token a thread registered with as a sleeper.
+    #[cfg(not(target_os = "linux"))]
     id: u64,
     /// Hooks registered with [`CancelToken::on_cancel`], run (and dropped) on cancel.
     lock: Mutex<Vec<Hook>>,
-    /// Threads that have slept on this token, unparked on cancel. Each registers once, so a
-    /// sleep takes no lock: a thousand workers sleeping 1 ms each do not queue on one mutex.
-    sleepers: Mutex<Vec<Thread>>,
+    /// Elsewhere: threads that have slept on this token, unparked on cancel. Each registers
+    /// once, so a sleep takes no lock.
+    #[cfg(not(target_os = "linux"))]
+    sleepers: Mutex<Vec<std::thread::Thread>>,
 }
 
 impl Default for Shared {
     fn default() -> Self {
         Self {
-            cancelled: AtomicBool::new(false),
+            cancelled: AtomicU32::new(0),
+            #[cfg(not(target_os = "linux"))]
             id: NEXT_TOKEN_ID.fetch_add(1, Ordering::Relaxed),
             lock: Mutex::new(Vec::new()),
+            #[cfg(not(target_os = "linux"))]
             sleepers: Mutex::new(Vec::new()),
         }
     }
@@ -61,25 +68,51 @@ impl CancelToken {
     #[must_use]
     #[inline]
     pub fn is_cancelled(&self) -> bool {
-        self.shared.cancelled.load(Ordering::Acquire)
+        self.shared.cancelled.load(Ordering::Acquire) != 0
     }
 
     /// Cancels the token, wakes every thread sleeping on it and runs the
     /// [`CancelToken::on_cancel`] hooks.
     pub fn cancel(&self) {
-        self.shared.cancelled.store(true, Ordering::SeqCst);
-        // A sleeper registers before its first look at the flag: either it is in this list
-        // and gets unparked, or it registered after this lock and then sees the flag.
-        for sleeper in crate::sync::lock(&self.shared.sleepers).iter() {
-            sleeper.unpark();
-        }
+        self.shared.cancelled.store(1, Ordering::SeqCst);
+        self.wake_sleepers();
         let hooks = std::mem::take(&mut *crate::sync::lock(&self.shared.lock));
         for hook in hooks {
             hook();
         }
     }
 
+    /// Wakes every thread in [`CancelToken::sleep`]: one futex wake for all of them.
+    #[cfg(target_os = "linux")]
+    fn wake_sleepers(&self) {
+        futex::wake_all(&self.shared.cancelled);
+    }
+
+    /// Waits until cancelled or `timeout` passes (or spuriously earlier).
+    #[cfg(target_os = "linux")]
+    fn wait(&self, timeout: Duration) {
+        futex::wait_while_zero(&self.shared.cancelled, timeout);
+    }
+
+    /// Unparks every thread that has slept on this token.
+    #[cfg(not(target_os = "linux"))]
+    fn wake_sleepers(&self) {
+        // A sleeper registers before its first look at the flag: either it is in this list
+        // and gets unparked, or it registered after this lock and then sees the flag.
+        for sleeper in crate::sync::lock(&self.shared.sleepers).iter() {
+            sleeper.unpark();
+        }
+    }
+
+    /// Waits until unparked or `timeout` passes (or spuriously earlier).
+    #[cfg(not(target_os = "linux"))]
+    fn wait(&self, timeout: Duration) {
+        self.register_sleeper();
+        std::thread::park_timeout(timeout);
+    }
+
     /// Adds the calling thread to the sleepers unparked on cancel, once per thread and token.
+    #[cfg(not(target_os = "linux"))]
     fn register_sleeper(&self) {
         if REGISTERED_WITH.with(Cell::get) == self.shared.id {
             return;
@@ -125,17 +158,16 @@ impl CancelToken {
         let deadline = started + duration;
         let early = OVERSHOOT_NS.with(Cell::get).min(duration_ns(duration) / 2);
         let wake_at = deadline - Duration::from_nanos(early);
-        self.register_sleeper();
         loop {
-            if self.shared.cancelled.load(Ordering::SeqCst) {
+            if self.is_cancelled() {
                 return true;
             }
             let now = Instant::now();
             if now >= wake_at {
                 break;
             }
-            // Wakes early on cancel (unpark); a spurious wake-up just goes round again.
-            std::thread::park_timeout(wake_at - now);
+            // Wakes early on cancel; a spurious wake-up just goes round again.
+            self.wait(wake_at - now);
         }
         learn_overshoot(duration_ns(started.elapsed()), duration_ns(duration));
         false
@@ -144,9 +176,52 @@ impl CancelToken {
 
 thread_local! {
     /// The id of the token this thread last registered with as a sleeper (0: none).
+    #[cfg(not(target_os = "linux"))]
     static REGISTERED_WITH: Cell<u64> = const { Cell::new(0) };
     /// This thread's estimate of how late a timed wait wakes up, in nanoseconds.
     static OVERSHOOT_NS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The futex calls a sleep and a cancel need.
+#[cfg(target_os = "linux")]
+mod futex {
+    use std::sync::atomic::AtomicU32;
+    use std::time::Duration;
+
+    /// Blocks while `word` is 0, for at most `timeout` (returns early on a wake or a signal).
+    pub fn wait_while_zero(word: &AtomicU32, timeout: Duration) {
+        let timeout = libc::timespec {
+            tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
+            tv_nsec: libc::c_long::try_from(timeout.subsec_nanos()).unwrap_or(0),
+        };
+        // SAFETY: FUTEX_WAIT reads the 32-bit word at a valid, aligned address that outlives
+        // the call and reads the timespec; it writes nothing. Its result (woken, timed out,
+        // value changed, interrupted) needs no handling: the caller looks at the word again.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                word.as_ptr(),
+                libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                0u32,
+                &raw const timeout,
+                std::ptr::null::<u32>(),
+                0u32,
+            );
+        }
+    }
+
+    /// Wakes every thread blocked in [`wait_while_zero`] on `word`.
+    pub fn wake_all(word: &AtomicU32) {
+        // SAFETY: FUTEX_WAKE only uses the word's address as a key; nothing is read or written.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                word.as_ptr(),
+                libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+                i32::MAX,
+            );
+        }
+    }
 }
 
 fn duration_ns(duration: Duration) -> u64 {

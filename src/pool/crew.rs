@@ -3,7 +3,7 @@
 use super::stats::{WorkerSlot, WorkerState};
 use crate::sync::lock;
 use crossbeam_utils::CachePadded;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -16,16 +16,21 @@ pub(crate) struct Crew {
     slots: RwLock<Vec<Slot>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     live: AtomicUsize,
-    last_stop: Mutex<Option<Instant>>,
+    /// When the last worker stopped: nanoseconds after `epoch`, plus 1 (0: none yet). An
+    /// atomic, not a lock: a thousand workers stopping at a halt must not queue on it.
+    last_stop_ns: AtomicU64,
+    epoch: Instant,
 }
 
 impl Crew {
-    pub fn new() -> Self {
+    /// A crew whose stop times are kept relative to `epoch` (the run's start).
+    pub fn new(epoch: Instant) -> Self {
         Self {
             slots: RwLock::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
             live: AtomicUsize::new(0),
-            last_stop: Mutex::new(None),
+            last_stop_ns: AtomicU64::new(0),
+            epoch,
         }
     }
 
@@ -64,11 +69,9 @@ impl Crew {
     /// Counts a worker gone; true if it was the last one live.
     pub fn discharge(&self) -> bool {
         // Recorded before the count drops, so whoever finishes the run sees the last stop.
-        let now = Instant::now();
-        {
-            let mut last = lock(&self.last_stop);
-            *last = Some(last.map_or(now, |earlier: Instant| earlier.max(now)));
-        }
+        let since_epoch = Instant::now().saturating_duration_since(self.epoch);
+        let stop_ns = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX - 1);
+        self.last_stop_ns.fetch_max(stop_ns + 1, Ordering::SeqCst);
         self.live.fetch_sub(1, Ordering::SeqCst) == 1
     }
 
@@ -78,7 +81,10 @@ impl Crew {
 
     /// When the last worker stopped.
     pub fn last_stop(&self) -> Option<Instant> {
-        *lock(&self.last_stop)
+        match self.last_stop_ns.load(Ordering::SeqCst) {
+            0 => None,
+            ns => Some(self.epoch + std::time::Duration::from_nanos(ns - 1)),
+        }
     }
 
     /// A copy of the slot list (cheap: reference counts).

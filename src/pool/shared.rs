@@ -63,11 +63,12 @@ impl Shared {
         // An open space has no fixed size to split into buckets: keep no coverage for it.
         let buckets = if open { 0 } else { config.coverage_buckets.max(1) };
         let tally = Tally::new(search.goal(), buckets, &plan);
+        let started = Instant::now();
         let shared = Arc::new(Self {
             search,
             plan,
             policy: config.policy,
-            started: Instant::now(),
+            started,
             space: AtomicU64::new(space),
             space_open: AtomicBool::new(open),
             events: Outbox::new(events_tx),
@@ -75,7 +76,7 @@ impl Shared {
             control: Control::new(workers),
             queue,
             tally,
-            crew: Crew::new(),
+            crew: Crew::new(started),
             finish: Finish::default(),
         });
         shared.cover_done_before();
