@@ -62,6 +62,13 @@ pub fn plural(value: u64, noun: &str) -> String {
     }
 }
 
+/// A halt latency (halting result to every worker stopped) in milliseconds as `0.322 ms`, or
+/// `-` for a run that never halted: the dashboard's halt panel, its runs table and the summary.
+#[must_use]
+pub fn halt_latency(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "-".to_string(), |ms| format!("{ms:.3} ms"))
+}
+
 /// 1234567.0 as "1.23M".
 #[must_use]
 pub fn human_count(value: f64) -> String {
@@ -205,6 +212,8 @@ mod tests {
         assert_eq!(plural(1, "worker"), "1 worker");
         assert_eq!(plural(1200, "error"), "1,200 errors");
         assert_eq!(plural(0, "match"), "0 matches");
+        assert_eq!(halt_latency(Some(0.3217)), "0.322 ms");
+        assert_eq!(halt_latency(None), "-");
     }
 
     #[test]

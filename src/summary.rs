@@ -1,6 +1,6 @@
 //! The end-of-run summary: the JSON object, the human paragraph, and the exit code.
 
-use crate::format::{count, human_count, plural, score};
+use crate::format::{count, halt_latency, human_count, plural, score};
 use crate::pool::{Best, Counters, HaltReason, RunReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -170,9 +170,10 @@ impl Summary {
             self.active_s,
             human_count(self.tasks_per_s)
         ));
-        if let Some(latency) = self.halt_latency_ms {
+        if self.halt_latency_ms.is_some() {
             text.push_str(&format!(
-                ", halt latency {latency:.3} ms, {} started after the halt",
+                ", halt latency {}, {} started after the halt",
+                halt_latency(self.halt_latency_ms),
                 plural(counters.started_after_halt, "task")
             ));
         }

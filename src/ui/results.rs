@@ -80,9 +80,7 @@ fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
 
 fn render_halt(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let Some(report) = app.report.as_ref() else { return };
-    let latency = report
-        .halt_latency
-        .map_or_else(|| "-".to_string(), |d| format!("{:.3} ms", d.as_secs_f64() * 1e3));
+    let latency = crate::format::halt_latency(report.halt_latency.map(|d| d.as_secs_f64() * 1e3));
     let lines = vec![
         Line::styled(
             format!("{}: {}", app.phase.label(), describe_reason(report.reason)),
