@@ -1,5 +1,6 @@
 //! The one place numbers, durations, plurals and the ETA are computed and written, for the dashboard, headless mode and summaries.
 
+use crate::pool::Snapshot;
 use crate::search::MatchOdds;
 use std::time::Duration;
 
@@ -122,6 +123,21 @@ pub struct Progress {
     pub matches: u64,
 }
 
+impl Progress {
+    /// What `snapshot` says at `rate` completed tasks per second: the one reading of a
+    /// snapshot that the dashboard and the headless progress line estimate from.
+    #[must_use]
+    pub fn of(snapshot: &Snapshot, rate: f64) -> Self {
+        Self {
+            rate,
+            remaining: snapshot.remaining(),
+            completed: snapshot.counters.completed,
+            open: snapshot.total_open,
+            matches: snapshot.counters.matches,
+        }
+    }
+}
+
 /// The one ETA definition: time to exhaust the space at `rate`, and where the search knows its
 /// odds, the expected time to its first match (per-task odds: `1/p` tasks at `rate`, memoryless,
 /// with the chance `1 - (1-p)^completed` of having found one by now; one match placed uniformly:
@@ -186,6 +202,15 @@ impl Estimate {
         })
     }
 
+    /// [`Estimate::match_text`] and [`Estimate::exhaust_text`], or the latter alone.
+    #[must_use]
+    pub fn text(&self) -> String {
+        match self.match_text() {
+            Some(within) => format!("{within}, {}", self.exhaust_text()),
+            None => self.exhaust_text(),
+        }
+    }
+
     /// `exhaust in 9m 28s`, or `exhaust in -` without a rate.
     #[must_use]
     pub fn exhaust_text(&self) -> String {
@@ -236,6 +261,27 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_gives_the_estimate_what_is_left_and_what_was_found() {
+        let snapshot = Snapshot {
+            counters: crate::pool::Counters {
+                total: 1_000,
+                completed: 300,
+                cancelled: 100,
+                matches: 2,
+                ..crate::pool::Counters::default()
+            },
+            total_open: true,
+            ..Snapshot::default()
+        };
+        let expected = Progress {
+            open: true,
+            matches: 2,
+            ..progress(12.5, 600, 300)
+        };
+        assert_eq!(Progress::of(&snapshot, 12.5), expected);
+    }
+
+    #[test]
     fn pow_expects_its_match_long_before_the_space_is_exhausted() {
         // 28 bits at 7.5M hashes/s over 2^32 nonces: exhaust in ~9 min, a match in ~36 s.
         let p = 0.5_f64.powi(28);
@@ -254,6 +300,8 @@ mod tests {
                 .starts_with("expected match in 35.")
         );
         assert!(estimate.exhaust_text().starts_with("exhaust in 8m 56s"));
+        assert!(estimate.text().starts_with("expected match in 35."));
+        assert!(estimate.text().contains("), exhaust in 8m 56s"));
     }
 
     #[test]
