@@ -559,6 +559,27 @@ fn no_number_or_label_is_cut_at_common_sizes() {
 }
 
 #[test]
+fn the_footer_offers_the_runs_history_in_every_state_at_80_columns() {
+    let mut halting = running_app(2);
+    halting.update(Msg::Frame(needle_snapshot(
+        RunState::Halting(HaltReason::User),
+        4_000,
+        2_100,
+    )));
+    let mut apps = states();
+    apps.push(("halting", halting));
+    for (name, app) in apps {
+        let text = draw(&app, 80, 24).backend().to_string();
+        let footer = text.lines().last().unwrap_or_default();
+        // q quit comes last: present, nothing after it was cut.
+        assert!(
+            footer.contains("  r runs  ") && footer.contains("q quit"),
+            "{name}: {footer}"
+        );
+    }
+}
+
+#[test]
 fn users_see_their_own_numbers() {
     let mut app = App::new(presets(), false);
     app.update(Msg::Started(RunInfo {

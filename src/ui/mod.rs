@@ -143,11 +143,7 @@ fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         }
         (None, None) => {}
     }
-    let line = fit::by_rank(parts, "  ", usize::from(area.width.saturating_sub(1)));
-    frame.render_widget(
-        Paragraph::new(line),
-        area.inner(ratatui::layout::Margin::new(1, 0)),
-    );
+    render_row(frame, area, parts);
 }
 
 /// The hotkeys that make sense in `phase`, most important first (the footer drops from the end).
@@ -158,6 +154,7 @@ pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
             ("q", "quit"),
             ("Enter", "launch"),
             ("l", "launcher"),
+            ("r", "runs"),
             ("?", "help"),
         ],
         Phase::Running => &[
@@ -167,6 +164,7 @@ pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
             ("f", "finish"),
             ("+/-", "workers"),
             ("?", "help"),
+            ("r", "runs"),
             ("Tab", "focus"),
             ("j/k", "scroll"),
             ("s", "sort"),
@@ -179,6 +177,7 @@ pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
             ("f", "finish"),
             ("+/-", "workers"),
             ("?", "help"),
+            ("r", "runs"),
             ("Tab", "focus"),
             ("j/k", "scroll"),
             ("s", "sort"),
@@ -187,6 +186,7 @@ pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
         Phase::Halting => &[
             ("q", "quit"),
             ("?", "help"),
+            ("r", "runs"),
             ("Tab", "focus"),
             ("j/k", "scroll"),
             ("s", "sort"),
@@ -196,6 +196,7 @@ pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
             ("q", "quit"),
             ("Enter", "run again"),
             ("l", "launcher"),
+            ("r", "runs"),
             ("?", "help"),
             ("Tab", "focus"),
             ("j/k", "scroll"),
@@ -218,9 +219,13 @@ fn render_footer(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     if let Some((key, what)) = keys.first() {
         parts.push((0, Span::styled(format!("{key} {what}"), theme.dim())));
     }
-    let line = fit::by_rank(parts, "  ", usize::from(area.width.saturating_sub(1)));
-    frame.render_widget(
-        Paragraph::new(line),
-        area.inner(ratatui::layout::Margin::new(1, 0)),
-    );
+    render_row(frame, area, parts);
+}
+
+/// Draws `parts` on the row `area` inside a margin of one column each side, the least
+/// important dropped whole until the rest fits between the margins.
+fn render_row(frame: &mut Frame<'_>, area: Rect, parts: Vec<(u8, Span<'_>)>) {
+    let inside = area.inner(ratatui::layout::Margin::new(1, 0));
+    let line = fit::by_rank(parts, "  ", usize::from(inside.width));
+    frame.render_widget(Paragraph::new(line), inside);
 }
