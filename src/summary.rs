@@ -262,6 +262,21 @@ pub fn describe_reason(reason: HaltReason) -> &'static str {
     }
 }
 
+/// A reason in at most 23 columns, for a narrow panel ([`describe_reason`] where there is room).
+#[must_use]
+pub fn brief_reason(reason: HaltReason) -> &'static str {
+    match reason {
+        HaltReason::Match => "halted on a match",
+        HaltReason::After => "match limit reached",
+        HaltReason::Fail => "failure limit reached",
+        HaltReason::Done => "task limit reached",
+        HaltReason::User => "stopped by the user",
+        HaltReason::Exhausted => "whole space searched",
+        HaltReason::Signal => "interrupted by a signal",
+        HaltReason::Fatal => "fatal error",
+    }
+}
+
 /// A reason, given by its JSON name, in words (the name itself if unknown).
 #[must_use]
 pub fn describe_reason_name(name: &str) -> String {
