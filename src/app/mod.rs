@@ -330,7 +330,7 @@ impl App {
     }
 
     /// The estimates of the run while it is running or paused (none once it halts or ends):
-    /// [`estimate`] at the windowed rate, as the headless progress line makes them.
+    /// [`crate::format::estimate`] at the windowed rate, as the headless progress line makes them.
     #[must_use]
     pub fn estimate(&self) -> Estimate {
         let Some(snapshot) = self.snapshot.as_ref() else {
