@@ -4,7 +4,7 @@ use crate::cli::Cli;
 use clap::{Arg, ArgMatches, Command, CommandFactory};
 use std::io::{self, Write};
 
-/// The whole command line: the searches of [`Cli`] plus `completions` and `man`.
+/// The whole command line: the searches of `Cli` (the derived parser) plus `completions` and `man`.
 #[must_use]
 pub fn command() -> Command {
     Cli::command()

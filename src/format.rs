@@ -1,5 +1,6 @@
 //! The one place numbers, durations, plurals and the ETA are computed and written, for the dashboard, headless mode and summaries.
 
+use crate::pool::Snapshot;
 use crate::search::MatchOdds;
 use std::time::Duration;
 
@@ -62,6 +63,13 @@ pub fn plural(value: u64, noun: &str) -> String {
     }
 }
 
+/// A halt latency (halting result to every worker stopped) in milliseconds as `0.322 ms`, or
+/// `-` for a run that never halted: the dashboard's halt panel, its runs table and the summary.
+#[must_use]
+pub fn halt_latency(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "-".to_string(), |ms| format!("{ms:.3} ms"))
+}
+
 /// 1234567.0 as "1.23M".
 #[must_use]
 pub fn human_count(value: f64) -> String {
@@ -113,6 +121,21 @@ pub struct Progress {
     pub open: bool,
     /// Matches so far.
     pub matches: u64,
+}
+
+impl Progress {
+    /// What `snapshot` says at `rate` completed tasks per second: the one reading of a
+    /// snapshot that the dashboard and the headless progress line estimate from.
+    #[must_use]
+    pub fn of(snapshot: &Snapshot, rate: f64) -> Self {
+        Self {
+            rate,
+            remaining: snapshot.remaining(),
+            completed: snapshot.counters.completed,
+            open: snapshot.total_open,
+            matches: snapshot.counters.matches,
+        }
+    }
 }
 
 /// The one ETA definition: time to exhaust the space at `rate`, and where the search knows its
@@ -179,6 +202,15 @@ impl Estimate {
         })
     }
 
+    /// [`Estimate::match_text`] and [`Estimate::exhaust_text`], or the latter alone.
+    #[must_use]
+    pub fn text(&self) -> String {
+        match self.match_text() {
+            Some(within) => format!("{within}, {}", self.exhaust_text()),
+            None => self.exhaust_text(),
+        }
+    }
+
     /// `exhaust in 9m 28s`, or `exhaust in -` without a rate.
     #[must_use]
     pub fn exhaust_text(&self) -> String {
@@ -205,6 +237,8 @@ mod tests {
         assert_eq!(plural(1, "worker"), "1 worker");
         assert_eq!(plural(1200, "error"), "1,200 errors");
         assert_eq!(plural(0, "match"), "0 matches");
+        assert_eq!(halt_latency(Some(0.3217)), "0.322 ms");
+        assert_eq!(halt_latency(None), "-");
     }
 
     #[test]
@@ -227,6 +261,27 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_gives_the_estimate_what_is_left_and_what_was_found() {
+        let snapshot = Snapshot {
+            counters: crate::pool::Counters {
+                total: 1_000,
+                completed: 300,
+                cancelled: 100,
+                matches: 2,
+                ..crate::pool::Counters::default()
+            },
+            total_open: true,
+            ..Snapshot::default()
+        };
+        let expected = Progress {
+            open: true,
+            matches: 2,
+            ..progress(12.5, 600, 300)
+        };
+        assert_eq!(Progress::of(&snapshot, 12.5), expected);
+    }
+
+    #[test]
     fn pow_expects_its_match_long_before_the_space_is_exhausted() {
         // 28 bits at 7.5M hashes/s over 2^32 nonces: exhaust in ~9 min, a match in ~36 s.
         let p = 0.5_f64.powi(28);
@@ -245,6 +300,8 @@ mod tests {
                 .starts_with("expected match in 35.")
         );
         assert!(estimate.exhaust_text().starts_with("exhaust in 8m 56s"));
+        assert!(estimate.text().starts_with("expected match in 35."));
+        assert!(estimate.text().contains("), exhaust in 8m 56s"));
     }
 
     #[test]

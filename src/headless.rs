@@ -142,20 +142,7 @@ pub fn progress_line(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds
         );
     }
     let percent = ratio(snapshot.counters.completed, snapshot.counters.total) * 100.0;
-    let estimate = estimate(
-        Progress {
-            rate,
-            remaining: snapshot.remaining(),
-            completed: snapshot.counters.completed,
-            open: false,
-            matches: snapshot.counters.matches,
-        },
-        odds,
-    );
-    let eta = match estimate.match_text() {
-        Some(text) => format!("{text}, {}", estimate.exhaust_text()),
-        None => estimate.exhaust_text(),
-    };
+    let eta = estimate(Progress::of(snapshot, rate), odds).text();
     let best = snapshot
         .best
         .map_or_else(|| "-".to_string(), |b| crate::format::score(b.score));

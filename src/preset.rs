@@ -45,12 +45,14 @@ pub struct Preset {
     pub halt: HaltPolicy,
 }
 
-#[derive(Debug, serde::Deserialize)]
+/// A preset file's contents: what [`Preset::from_toml`] reads and [`Preset::to_toml`] writes.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PresetFile {
     name: String,
     #[serde(default)]
     description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     workers: Option<usize>,
     #[serde(default = "default_halt")]
     halt: String,
@@ -143,6 +145,20 @@ impl Preset {
         })
     }
 
+    /// The TOML text of this preset, in the format [`Preset::from_toml`] reads.
+    ///
+    /// # Errors
+    /// When the search cannot be written as TOML.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(&PresetFile {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            workers: self.workers,
+            halt: self.halt.to_string(),
+            search: self.spec.clone(),
+        })
+    }
+
     /// Loads a preset file.
     ///
     /// # Errors
@@ -207,6 +223,18 @@ mod tests {
             Preset::from_toml(text, name).unwrap_or_else(|err| panic!("{err}"));
         }
         assert_eq!(Preset::shipped().len(), SHIPPED.len());
+    }
+
+    #[test]
+    fn a_preset_written_as_toml_reads_back_the_same() {
+        for mut preset in Preset::shipped() {
+            let text = preset.to_toml().unwrap_or_else(|err| panic!("{err}"));
+            let back = Preset::from_toml(&text, "back.toml").unwrap_or_else(|err| panic!("{err}"));
+            assert_eq!(back, preset, "{text}");
+            preset.workers = Some(3);
+            let text = preset.to_toml().unwrap_or_else(|err| panic!("{err}"));
+            assert!(text.contains("workers = 3"), "{text}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The end-of-run summary: the JSON object, the human paragraph, and the exit code.
 
-use crate::format::{count, human_count, plural, score};
+use crate::format::{count, halt_latency, human_count, plural, score};
 use crate::pool::{Best, Counters, HaltReason, RunReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -170,9 +170,10 @@ impl Summary {
             self.active_s,
             human_count(self.tasks_per_s)
         ));
-        if let Some(latency) = self.halt_latency_ms {
+        if self.halt_latency_ms.is_some() {
             text.push_str(&format!(
-                ", halt latency {latency:.3} ms, {} started after the halt",
+                ", halt latency {}, {} started after the halt",
+                halt_latency(self.halt_latency_ms),
                 plural(counters.started_after_halt, "task")
             ));
         }
@@ -258,6 +259,21 @@ pub fn describe_reason(reason: HaltReason) -> &'static str {
         HaltReason::Exhausted => "searched the whole space",
         HaltReason::Signal => "interrupted by a signal",
         HaltReason::Fatal => "stopped by an error no task can get past",
+    }
+}
+
+/// A reason in at most 23 columns, for a narrow panel ([`describe_reason`] where there is room).
+#[must_use]
+pub fn brief_reason(reason: HaltReason) -> &'static str {
+    match reason {
+        HaltReason::Match => "halted on a match",
+        HaltReason::After => "match limit reached",
+        HaltReason::Fail => "failure limit reached",
+        HaltReason::Done => "task limit reached",
+        HaltReason::User => "stopped by the user",
+        HaltReason::Exhausted => "whole space searched",
+        HaltReason::Signal => "interrupted by a signal",
+        HaltReason::Fatal => "fatal error",
     }
 }
 

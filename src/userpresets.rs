@@ -1,7 +1,6 @@
 //! The user's saved runs: preset TOML files in `$POOLWATCH_RUNS_DIR`, else `$XDG_CONFIG_HOME/poolwatch/runs/`, else `~/.config/poolwatch/runs/`.
 
 use crate::preset::Preset;
-use crate::spec::SearchSpec;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -56,31 +55,6 @@ pub fn load(dir: &Path) -> (Vec<Preset>, Vec<String>) {
     (presets, problems)
 }
 
-/// A preset file's contents, in the format `Preset::from_toml` reads.
-#[derive(serde::Serialize)]
-struct PresetFile<'a> {
-    name: &'a str,
-    description: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    workers: Option<usize>,
-    halt: String,
-    search: &'a SearchSpec,
-}
-
-/// The TOML text of `preset`.
-///
-/// # Errors
-/// When the search cannot be written as TOML.
-pub fn to_toml(preset: &Preset) -> Result<String, toml::ser::Error> {
-    toml::to_string(&PresetFile {
-        name: &preset.name,
-        description: &preset.description,
-        workers: preset.workers,
-        halt: preset.halt.to_string(),
-        search: &preset.spec,
-    })
-}
-
 /// The file name a preset is saved under: its name in lower case, words joined by `-`.
 #[must_use]
 pub fn file_name(name: &str) -> String {
@@ -101,7 +75,9 @@ pub fn file_name(name: &str) -> String {
 /// # Errors
 /// A one-line message when it cannot be written.
 pub fn save(dir: &Path, preset: &Preset) -> Result<PathBuf, String> {
-    let text = to_toml(preset).map_err(|err| format!("cannot write preset {:?}: {err}", preset.name))?;
+    let text = preset
+        .to_toml()
+        .map_err(|err| format!("cannot write preset {:?}: {err}", preset.name))?;
     std::fs::create_dir_all(dir).map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     let path = dir.join(file_name(&preset.name));
     std::fs::write(&path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))?;

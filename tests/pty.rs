@@ -4,146 +4,18 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
-use std::io::{Read, Write};
-use std::num::NonZeroU16;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
-const ROWS: u16 = 40;
-const COLS: u16 = 120;
-const WAIT: Duration = Duration::from_secs(30);
-
-/// A running poolwatch in a pty, with everything it wrote parsed into a screen.
-struct Session {
-    child: Box<dyn Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
-    parser: Arc<Mutex<vt100::Parser>>,
-    /// Signalled when the reader thread has read everything poolwatch wrote (end of the pty).
-    read_all: std::sync::mpsc::Receiver<()>,
-    _master: Box<dyn MasterPty + Send>,
-}
-
-impl Session {
-    fn start(args: &[&str]) -> Self {
-        Self::start_with_env(args, &[])
-    }
-
-    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
-        let mut command = CommandBuilder::new(assert_cmd::cargo::cargo_bin("poolwatch"));
-        command.args(args);
-        command.env("TERM", "xterm-256color");
-        command.env_remove("NO_COLOR");
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let child = pair.slave.spawn_command(command).expect("spawn poolwatch");
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().expect("pty reader");
-        let writer = pair.master.take_writer().expect("pty writer");
-        let rows = NonZeroU16::new(ROWS).unwrap();
-        let cols = NonZeroU16::new(COLS).unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
-        let sink = Arc::clone(&parser);
-        let (read_all_tx, read_all) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 8192];
-            while let Ok(read) = reader.read(&mut buffer) {
-                if read == 0 {
-                    break;
-                }
-                sink.lock().unwrap().process(&buffer[..read]);
-            }
-            let _ = read_all_tx.send(());
-        });
-        Self {
-            child,
-            writer,
-            parser,
-            read_all,
-            _master: pair.master,
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {text:?}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_gone(&self, text: &str) {
-        let deadline = Instant::now() + WAIT;
-        while self.screen().contains(text) {
-            assert!(Instant::now() < deadline, "{text:?} stayed on screen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn press(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader thread take the last bytes: it ends at the end of the pty.
-                let _ = self.read_all.recv_timeout(WAIT);
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "poolwatch did not exit; screen:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Sends `signal` to poolwatch, waits for it to exit and checks the terminal was restored.
-    fn signal_and_wait(&mut self, signal: i32) -> portable_pty::ExitStatus {
-        let pid = self.child.process_id().expect("pid");
-        // SAFETY: signalling the child this test started.
-        unsafe { libc::kill(i32::try_from(pid).unwrap(), signal) };
-        let status = self.wait_exit();
-        self.assert_terminal_restored();
-        status
-    }
-
-    fn assert_terminal_restored(&self) {
-        let parser = self.parser.lock().unwrap();
-        assert!(
-            !parser.screen().alternate_screen(),
-            "still on the alternate screen"
-        );
-        assert!(!parser.screen().hide_cursor(), "cursor left hidden");
-    }
-}
+use common::pty::{Pty, poolwatch_command};
+use std::time::Duration;
 
 /// A needle run long enough to press keys during it.
 const LONG_RUN: [&str; 6] = ["-w", "2", "needle", "--tasks", "1000000", "--needle=999999"];
+
+/// [`LONG_RUN`] launched at once.
+fn started_long_run() -> Vec<&'static str> {
+    [["--start"].as_slice(), &LONG_RUN].concat()
+}
 
 #[test]
 fn keys_drive_a_run_from_ready_to_quit() {
@@ -151,10 +23,10 @@ fn keys_drive_a_run_from_ready_to_quit() {
     let _ = std::fs::remove_file(&log);
     let mut args = vec!["--log", log.to_str().unwrap()];
     args.extend(LONG_RUN);
-    let mut session = Session::start(&args);
+    let mut session = Pty::start(&args);
     session.wait_for("[Ready]");
     session.wait_for("Enter launch");
-    assert!(session.parser.lock().unwrap().screen().alternate_screen());
+    assert!(session.alternate_screen());
 
     session.press("\r");
     session.wait_for("[Running]");
@@ -206,15 +78,7 @@ fn keys_drive_a_run_from_ready_to_quit() {
 
 #[test]
 fn help_launcher_and_workers_respond() {
-    let mut session = Session::start(&[
-        "--start",
-        "-w",
-        "2",
-        "needle",
-        "--tasks",
-        "1000000",
-        "--needle=999999",
-    ]);
+    let mut session = Pty::start(&started_long_run());
     session.wait_for("[Running]");
     session.press("+");
     session.wait_for("workers: 2 -> 3");
@@ -238,15 +102,7 @@ fn help_launcher_and_workers_respond() {
 #[test]
 fn sigterm_sigint_and_sighup_mid_run_restore_the_terminal() {
     for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130), (libc::SIGHUP, 129)] {
-        let mut session = Session::start(&[
-            "--start",
-            "-w",
-            "2",
-            "needle",
-            "--tasks",
-            "1000000",
-            "--needle=999999",
-        ]);
+        let mut session = Pty::start(&started_long_run());
         session.wait_for("[Running]");
         session.wait_for("running  ");
         let status = session.signal_and_wait(signal);
@@ -261,7 +117,7 @@ fn sigterm_sigint_and_sighup_mid_run_restore_the_terminal() {
 
 #[test]
 fn a_finished_run_shows_found() {
-    let mut session = Session::start(&[
+    let mut session = Pty::start(&[
         "--start", "-w", "4", "needle", "--tasks", "20000", "--needle", "300",
     ]);
     session.wait_for("[Found]");
@@ -274,7 +130,7 @@ fn a_finished_run_shows_found() {
 
 #[test]
 fn a_panicking_task_is_logged_and_the_dashboard_keeps_running() {
-    let mut session = Session::start(&[
+    let mut session = Pty::start(&[
         "--start",
         "-w",
         "2",
@@ -292,7 +148,7 @@ fn a_panicking_task_is_logged_and_the_dashboard_keeps_running() {
         !screen.contains("panicked at"),
         "a worker panic printed over the dashboard:\n{screen}"
     );
-    assert!(session.parser.lock().unwrap().screen().alternate_screen());
+    assert!(session.alternate_screen());
     session.press("q");
     session.wait_for("quit and stop the run? y/n");
     session.press("y");
@@ -305,18 +161,9 @@ fn a_panicking_task_is_logged_and_the_dashboard_keeps_running() {
 
 #[test]
 fn a_panic_on_the_ui_thread_restores_the_terminal_before_printing() {
-    let mut session = Session::start_with_env(
-        &[
-            "--start",
-            "-w",
-            "2",
-            "needle",
-            "--tasks",
-            "1000000",
-            "--needle=999999",
-        ],
-        &[("POOLWATCH_TEST_PANIC_UI", "1")],
-    );
+    let mut command = poolwatch_command(&started_long_run());
+    command.env("POOLWATCH_TEST_PANIC_UI", "1");
+    let mut session = Pty::spawn(command);
     let status = session.wait_exit();
     session.assert_terminal_restored();
     assert_ne!(status.exit_code(), 0);
@@ -329,7 +176,7 @@ fn a_panic_on_the_ui_thread_restores_the_terminal_before_printing() {
 
 #[test]
 fn a_signal_after_the_run_ended_exits_with_the_runs_code() {
-    let mut session = Session::start(&[
+    let mut session = Pty::start(&[
         "--json", "--start", "-w", "2", "needle", "--tasks", "20000", "--needle", "300",
     ]);
     session.wait_for("[Found]");
@@ -341,15 +188,7 @@ fn a_signal_after_the_run_ended_exits_with_the_runs_code() {
 
 #[test]
 fn q_and_esc_ask_before_stopping_a_live_run() {
-    let mut session = Session::start(&[
-        "--start",
-        "-w",
-        "2",
-        "needle",
-        "--tasks",
-        "1000000",
-        "--needle=999999",
-    ]);
+    let mut session = Pty::start(&started_long_run());
     session.wait_for("[Running]");
     session.press("q");
     session.wait_for("quit and stop the run? y/n");
@@ -360,16 +199,10 @@ fn q_and_esc_ask_before_stopping_a_live_run() {
     session.wait_for("hotkeys");
     session.press("\x1b");
     session.wait_gone("hotkeys");
-    assert!(
-        session.child.try_wait().unwrap().is_none(),
-        "Esc on the help quit"
-    );
+    assert!(session.is_running(), "Esc on the help quit");
     session.press("\x1b");
     session.wait_for("quit and stop the run? y/n");
-    assert!(
-        session.child.try_wait().unwrap().is_none(),
-        "Esc quit a live run without asking"
-    );
+    assert!(session.is_running(), "Esc quit a live run without asking");
     session.press("y");
     let status = session.wait_exit();
     session.assert_terminal_restored();
@@ -378,15 +211,7 @@ fn q_and_esc_ask_before_stopping_a_live_run() {
 
 #[test]
 fn ctrl_c_in_the_dashboard_stops_at_once_and_exits_130() {
-    let mut session = Session::start(&[
-        "--start",
-        "-w",
-        "2",
-        "needle",
-        "--tasks",
-        "1000000",
-        "--needle=999999",
-    ]);
+    let mut session = Pty::start(&started_long_run());
     session.wait_for("[Running]");
     session.wait_for("running  ");
     session.press("\x03");
@@ -409,9 +234,9 @@ fn cpu_ticks(pid: u32) -> u64 {
 
 #[test]
 fn an_idle_dashboard_uses_no_cpu() {
-    let mut session = Session::start(&["-w", "2", "needle", "--tasks", "1000", "--needle", "5"]);
+    let mut session = Pty::start(&["-w", "2", "needle", "--tasks", "1000", "--needle", "5"]);
     session.wait_for("[Ready]");
-    let pid = session.child.process_id().unwrap();
+    let pid = session.pid();
     let before = cpu_ticks(pid);
     std::thread::sleep(Duration::from_secs(2));
     let used = cpu_ticks(pid) - before;

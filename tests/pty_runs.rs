@@ -6,113 +6,19 @@
 
 mod common;
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
-use std::io::{Read, Write};
-use std::num::NonZeroU16;
+use common::pty::{Pty, poolwatch_command};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-const ROWS: u16 = 40;
-const COLS: u16 = 120;
-const WAIT: Duration = Duration::from_secs(60);
 const DOWN: &str = "\x1b[B";
 const UP: &str = "\x1b[A";
 const CTRL_U: &str = "\x15";
 
 /// poolwatch in a pty, started in `dir` with its saved runs in `dir/presets`.
-struct Session {
-    child: Box<dyn Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
-    parser: Arc<Mutex<vt100::Parser>>,
-    _master: Box<dyn MasterPty + Send>,
-}
-
-impl Session {
-    fn start(dir: &Path, args: &[&str]) -> Self {
-        let size = PtySize {
-            rows: ROWS,
-            cols: COLS,
-            pixel_width: 0,
-            pixel_height: 0,
-        };
-        let pair = native_pty_system().openpty(size).unwrap();
-        let mut command = CommandBuilder::new(assert_cmd::cargo::cargo_bin("poolwatch"));
-        command.args(args);
-        command.cwd(dir);
-        command.env("TERM", "xterm-256color");
-        command.env("POOLWATCH_RUNS_DIR", dir.join("presets"));
-        let child = pair.slave.spawn_command(command).unwrap();
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(
-            NonZeroU16::new(ROWS).unwrap(),
-            NonZeroU16::new(COLS).unwrap(),
-            0,
-        )));
-        let sink = Arc::clone(&parser);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 8192];
-            while let Ok(read) = reader.read(&mut buffer) {
-                if read == 0 {
-                    break;
-                }
-                sink.lock().unwrap().process(&buffer[..read]);
-            }
-        });
-        Self {
-            child,
-            writer,
-            parser,
-            _master: pair.master,
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    fn wait_until(&self, what: &str, mut done: impl FnMut(&str) -> bool) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let screen = self.screen();
-            if done(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait_until(text, |screen| screen.contains(text))
-    }
-
-    /// Sends keys, then lets the dashboard draw them (an Esc must not run into the next key).
-    fn press(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-    }
-
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "poolwatch did not exit:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
+fn start_in(dir: &Path, args: &[&str]) -> Pty {
+    let mut command = poolwatch_command(args);
+    command.cwd(dir);
+    command.env("POOLWATCH_RUNS_DIR", dir.join("presets"));
+    Pty::spawn(command)
 }
 
 fn wait_for_file(path: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
@@ -138,7 +44,7 @@ fn edit_save_launch_twice_compare_and_export() {
     )
     .unwrap();
     let runs_file = dir.join("runs.jsonl");
-    let mut session = Session::start(&dir, &["--runs", runs_file.to_str().unwrap(), "-w", "2"]);
+    let mut session = start_in(&dir, &["--runs", runs_file.to_str().unwrap(), "-w", "2"]);
     session.wait_for("[Ready]");
     session.wait_for("skipped saved run: bad preset");
 

@@ -559,6 +559,102 @@ fn no_number_or_label_is_cut_at_common_sizes() {
 }
 
 #[test]
+fn the_footer_offers_the_runs_history_in_every_state_at_80_columns() {
+    let mut halting = running_app(2);
+    halting.update(Msg::Frame(needle_snapshot(
+        RunState::Halting(HaltReason::User),
+        4_000,
+        2_100,
+    )));
+    let mut apps = states();
+    apps.push(("halting", halting));
+    for (name, app) in apps {
+        let text = draw(&app, 80, 24).backend().to_string();
+        let footer = text.lines().last().unwrap_or_default();
+        // q quit comes last: present, nothing after it was cut.
+        assert!(
+            footer.contains("  r runs  ") && footer.contains("q quit"),
+            "{name}: {footer}"
+        );
+    }
+}
+
+/// The run-ended panel's rows (the right-hand box of the bottom row), border stripped.
+fn halt_panel(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let (top, at) = lines
+        .iter()
+        .enumerate()
+        .find_map(|(index, line)| line.find("┌ run ended ").map(|at| (index, at)))
+        .unwrap_or_else(|| panic!("no run ended panel:\n{text}"));
+    let column = lines[top][..at].chars().count();
+    lines[top + 1..]
+        .iter()
+        .take_while(|line| line.chars().nth(column) != Some('└'))
+        .map(|line| {
+            let row: String = line.chars().skip(column + 1).collect();
+            row.trim_end_matches(['"', '│', ' ']).to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_run_ended_panel_shows_every_fact_whole_at_80x24_and_120x40() {
+    let app = found_app();
+    let facts = [
+        "halt latency 0.322 ms",
+        "9 tasks cut short or dropped",
+        "39,989 tasks never submitted",
+        "0 tasks started after the halt",
+        "10,002 completed in 5.1s",
+    ];
+    for (width, height) in [(80, 24), (120, 40)] {
+        let text = draw(&app, width, height).backend().to_string();
+        let panel = halt_panel(&text);
+        assert_eq!(panel[0], "Found: halted on a match", "{width}x{height}:\n{text}");
+        for fact in facts {
+            assert!(
+                panel.iter().any(|row| row.starts_with(fact)),
+                "{width}x{height} lacks {fact:?}:\n{text}"
+            );
+        }
+        assert!(!text.contains('…'), "{width}x{height}:\n{text}");
+    }
+    let wide = halt_panel(&draw(&app, 120, 40).backend().to_string());
+    assert!(wide.contains(&"(halting result to every worker stopped)".to_string()));
+    assert!(wide.contains(&"10,002 completed in 5.1s (5.1s active)".to_string()));
+    // 70x20 has rows for the two most important facts: they stay whole.
+    let small = halt_panel(&draw(&app, 70, 20).backend().to_string());
+    assert_eq!(small, ["Found: halted on a match", "halt latency 0.322 ms"]);
+}
+
+#[test]
+fn every_halt_reason_fits_the_panel_at_80x24() {
+    let reasons = [
+        HaltReason::Match,
+        HaltReason::After,
+        HaltReason::Fail,
+        HaltReason::Done,
+        HaltReason::User,
+        HaltReason::Exhausted,
+        HaltReason::Signal,
+        HaltReason::Fatal,
+    ];
+    for reason in reasons {
+        let mut app = found_app();
+        if let Some(report) = app.report.as_mut() {
+            report.reason = reason;
+        }
+        let text = draw(&app, 80, 24).backend().to_string();
+        let panel = halt_panel(&text);
+        assert!(!text.contains('…'), "{reason:?}:\n{text}");
+        // The reason (in some wording) and the five facts, none cut.
+        assert_eq!(panel.len(), 6, "{reason:?}:\n{text}");
+        assert!(panel[1].starts_with("halt latency"), "{reason:?}:\n{text}");
+    }
+}
+
+#[test]
 fn users_see_their_own_numbers() {
     let mut app = App::new(presets(), false);
     app.update(Msg::Started(RunInfo {

@@ -7,13 +7,13 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+mod common;
+
+use common::pty::{Pty, poolwatch_command};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Generous bound for anything the cluster does.
@@ -295,16 +295,7 @@ fn four_collatz_shards_add_up_to_one_machine() {
 fn t_in_the_cluster_dashboard_cancels_every_shard() {
     let Some(conf) = cluster() else { return };
     let dir = fresh_dir("pty");
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut command = CommandBuilder::new(poolwatch());
-    command.args(["--cluster", "slurm", "--shards", "4", "-w", "1", "--cluster-dir"]);
+    let mut command = poolwatch_command(&["--cluster", "slurm", "--shards", "4", "-w", "1", "--cluster-dir"]);
     command.arg(dir.as_os_str());
     command.args([
         "needle",
@@ -316,38 +307,7 @@ fn t_in_the_cluster_dashboard_cancels_every_shard() {
         "2",
     ]);
     command.env("SLURM_CONF", &*conf);
-    command.env("TERM", "xterm-256color");
-    let mut child = pair.slave.spawn_command(command).unwrap();
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let mut writer = pair.master.take_writer().unwrap();
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(
-        NonZeroU16::new(40).unwrap(),
-        NonZeroU16::new(120).unwrap(),
-        0,
-    )));
-    let sink = Arc::clone(&parser);
-    std::thread::spawn(move || {
-        let mut buffer = [0u8; 8192];
-        while let Ok(read) = reader.read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-            sink.lock().unwrap().process(&buffer[..read]);
-        }
-    });
-    let screen = || parser.lock().unwrap().screen().contents();
-    let wait_for = |test: &dyn Fn(&str) -> bool, what: &str| {
-        let deadline = Instant::now() + WAIT;
-        while !test(&screen()) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{}",
-                screen()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
+    let mut session = Pty::spawn(command);
     let running_rows = |s: &str| {
         s.lines()
             .filter(|line| {
@@ -357,37 +317,24 @@ fn t_in_the_cluster_dashboard_cancels_every_shard() {
             .filter(|line| line.contains(" running "))
             .count()
     };
-    wait_for(
-        &|s| s.contains("shards: 4 of 4 live") && running_rows(s) == 4,
-        "4 running shards",
-    );
+    session.wait_until("4 running shards", |s| {
+        s.contains("shards: 4 of 4 live") && running_rows(s) == 4
+    });
     let rows_in = |s: &str, state: &str| {
         s.lines()
             .filter(|line| line.contains(&format!(" {state} ")))
             .count()
     };
     // p pauses every shard (scancel --signal), p again resumes them.
-    writer.write_all(b"p").unwrap();
-    writer.flush().unwrap();
-    wait_for(&|s| rows_in(s, "paused") == 4, "4 paused shards");
-    writer.write_all(b"p").unwrap();
-    writer.flush().unwrap();
-    wait_for(&|s| running_rows(s) == 4, "4 running shards again");
-    writer.write_all(b"t").unwrap();
-    writer.flush().unwrap();
-    wait_for(&|s| s.contains("[Stopped]"), "Stopped");
-    let text = screen();
+    session.press("p");
+    session.wait_until("4 paused shards", |s| rows_in(s, "paused") == 4);
+    session.press("p");
+    session.wait_until("4 running shards again", |s| running_rows(s) == 4);
+    session.press("t");
+    let text = session.wait_for("[Stopped]");
     assert!(text.contains("shards: 0 of 4 live"), "{text}");
-    writer.write_all(b"q").unwrap();
-    writer.flush().unwrap();
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "poolwatch did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    session.press("q");
+    let status = session.wait_exit();
     // Stopped by the user without a match: exit 1, as on one machine.
     assert_eq!(status.exit_code(), 1);
     assert!(

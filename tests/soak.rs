@@ -6,9 +6,10 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+mod common;
+
+use common::pty::{Pty, poolwatch_command};
 use serde_json::Value;
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 /// Resident memory of process `pid` now, KiB (`VmRSS`).
@@ -38,16 +39,7 @@ fn a_long_run_with_random_controls_keeps_memory_flat_and_loses_nothing() {
         .unwrap_or(600);
     let log = std::env::temp_dir().join(format!("poolwatch-soak-{}.jsonl", std::process::id()));
     let _ignored = std::fs::remove_file(&log);
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut command = CommandBuilder::new(assert_cmd::cargo::cargo_bin("poolwatch"));
-    command.args([
+    let mut command = poolwatch_command(&[
         "--log",
         log.to_str().unwrap(),
         "-w",
@@ -58,17 +50,8 @@ fn a_long_run_with_random_controls_keeps_memory_flat_and_loses_nothing() {
     ]);
     // About one match in 4,096 nonces: a steady stream of matches for hours.
     command.args(["pow", "--bits", "12", "--tasks", "1000000000000"]);
-    command.env("TERM", "xterm-256color");
-    let mut child = pair.slave.spawn_command(command).unwrap();
-    drop(pair.slave);
-    let pid = child.process_id().unwrap();
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    // The screen is not checked here: drain it so the dashboard never blocks on the pty.
-    std::thread::spawn(move || {
-        let mut buffer = [0_u8; 8192];
-        while matches!(reader.read(&mut buffer), Ok(read) if read > 0) {}
-    });
-    let mut keys = pair.master.take_writer().unwrap();
+    let mut session = Pty::spawn(command);
+    let pid = session.pid();
     std::thread::sleep(Duration::from_secs(3));
     let rss_start = rss_kb(pid);
     let started = Instant::now();
@@ -81,14 +64,14 @@ fn a_long_run_with_random_controls_keeps_memory_flat_and_loses_nothing() {
             2..=4 => ("+", 1),
             _ => ("-", 2),
         };
-        keys.write_all(key.as_bytes()).unwrap();
-        keys.flush().unwrap();
+        // `press` itself waits 100 ms: 120 to 520 ms between keys.
+        session.press(key);
         presses[slot] += 1;
         std::thread::sleep(Duration::from_millis(20 + next_random(&mut state) % 400));
     }
     // Resume if paused (an odd number of `p`), so the end is not a paused run.
     if presses[0] % 2 == 1 {
-        keys.write_all(b"p").unwrap();
+        session.press("p");
     }
     let rss_end = rss_kb(pid);
     assert!(
@@ -96,16 +79,10 @@ fn a_long_run_with_random_controls_keeps_memory_flat_and_loses_nothing() {
         "could not read the process's memory"
     );
     // `q` on a live run asks first; `y` confirms.
-    keys.write_all(b"q").unwrap();
-    keys.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    keys.write_all(b"y").unwrap();
-    keys.flush().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "poolwatch did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    session.press("q");
+    session.wait_for("quit and stop the run? y/n");
+    session.press("y");
+    session.wait_exit();
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.ends_with('\n'), "torn log");
     let lines: Vec<Value> = text

@@ -11,7 +11,7 @@ pub use history::{BestHistory, Throughput};
 pub use log::{EntryKind, LogFilter, ResultLog};
 pub use runs::{COLUMNS as RUN_COLUMNS, Column as RunColumn, RunsHistory, run_text};
 
-use crate::format::plural;
+use crate::format::{Estimate, Progress, estimate, plural};
 use crate::pool::{Event, RunReport, RunState, Snapshot};
 use crate::preset::Preset;
 use crate::search::{Goal, MatchOdds};
@@ -327,6 +327,20 @@ impl App {
     #[must_use]
     pub fn now(&self) -> Duration {
         self.snapshot.as_ref().map_or(Duration::ZERO, |s| s.elapsed)
+    }
+
+    /// The estimates of the run while it is running or paused (none once it halts or ends):
+    /// [`crate::format::estimate`] at the windowed rate, as the headless progress line makes them.
+    #[must_use]
+    pub fn estimate(&self) -> Estimate {
+        let Some(snapshot) = self.snapshot.as_ref() else {
+            return Estimate::default();
+        };
+        if !matches!(self.phase, Phase::Running | Phase::Paused) {
+            return Estimate::default();
+        }
+        let odds = self.run.as_ref().map_or(MatchOdds::Unknown, |run| run.odds);
+        estimate(Progress::of(snapshot, self.throughput.windowed_rate), odds)
     }
 
     /// Applies one message; returns what the main loop must do.

@@ -163,7 +163,7 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         lines
     } else if app.phase.is_live() {
         let rest = (1.0 - searched) * 100.0;
-        let estimate = super::progress::run_estimate(app);
+        let estimate = app.estimate();
         let percent = format!("{:.2}%", searched * 100.0);
         let mut lines = vec![
             Line::raw(first_fit(
@@ -177,8 +177,8 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             bar,
             Line::raw(format!("if there is a match, it is in the remaining {rest:.2}%")),
         ];
-        if let Some(text) = estimate.match_text() {
-            lines.push(Line::raw(format!("{text}, {}", estimate.exhaust_text())));
+        if estimate.match_text().is_some() {
+            lines.push(Line::raw(estimate.text()));
         }
         lines
     } else {

@@ -13,16 +13,17 @@ pub fn first_fit(variants: &[String], width: usize) -> String {
         .unwrap_or_default()
 }
 
-/// Parts kept in display order, the least important (highest `rank`) dropped whole until the
-/// rest fits in `width` columns with `gap` between parts.
+/// The longest of `variants` that fits in `width` columns; where none does, the last cut
+/// after its last whole word that fits ([`clip_words`]).
 #[must_use]
-pub fn by_rank<'a>(parts: Vec<(u8, Span<'a>)>, gap: &'a str, width: usize) -> Line<'a> {
-    let mut parts = parts;
-    let total = |parts: &[(u8, Span<'a>)]| {
-        let text: usize = parts.iter().map(|(_, span)| span.width()).sum();
-        text + gap.len() * parts.len().saturating_sub(1)
-    };
-    while parts.len() > 1 && total(&parts) > width {
+pub fn fit_or_clip(variants: &[String], width: usize) -> String {
+    clip_words(&first_fit(variants, width), width)
+}
+
+/// Drops the least important of `parts` (highest rank; of equal ranks the last) one at a
+/// time, keeping the display order, until `fits` holds or one part is left.
+pub fn drop_by_rank<T>(parts: &mut Vec<(u8, T)>, fits: impl Fn(&[(u8, T)]) -> bool) {
+    while parts.len() > 1 && !fits(parts) {
         let drop = parts
             .iter()
             .enumerate()
@@ -30,6 +31,17 @@ pub fn by_rank<'a>(parts: Vec<(u8, Span<'a>)>, gap: &'a str, width: usize) -> Li
             .map_or(0, |(index, _)| index);
         parts.remove(drop);
     }
+}
+
+/// Parts kept in display order, the least important (highest `rank`) dropped whole until the
+/// rest fits in `width` columns with `gap` between parts.
+#[must_use]
+pub fn by_rank<'a>(parts: Vec<(u8, Span<'a>)>, gap: &'a str, width: usize) -> Line<'a> {
+    let mut parts = parts;
+    drop_by_rank(&mut parts, |parts| {
+        let text: usize = parts.iter().map(|(_, span)| span.width()).sum();
+        text + gap.len() * parts.len().saturating_sub(1) <= width
+    });
     let mut spans = Vec::with_capacity(parts.len() * 2);
     for (index, (_, span)) in parts.into_iter().enumerate() {
         if index > 0 {
@@ -81,5 +93,8 @@ mod tests {
             clip_words("the first True (task 10,000)", 24),
             "the first True (task…"
         );
+        let variants = ["9 tasks cut short".to_string(), "9 cut short".to_string()];
+        assert_eq!(fit_or_clip(&variants, 12), "9 cut short");
+        assert_eq!(fit_or_clip(&variants, 8), "9 cut…");
     }
 }

@@ -29,6 +29,8 @@ const MIN_WIDTH: u16 = 50;
 const MIN_HEIGHT: u16 = 16;
 /// Most worker rows shown before the table scrolls off.
 const MAX_WORKER_ROWS: u16 = 12;
+/// Rows of the workers table around its worker rows: borders and the column titles.
+const TABLE_CHROME: u16 = 3;
 
 /// Draws the whole dashboard.
 pub fn render(frame: &mut Frame<'_>, app: &App) {
@@ -38,34 +40,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
         render_too_small(frame, area, app, theme);
         return;
     }
-    let worker_rows = match &app.shards {
-        Some(rows) => rows.len(),
-        None => app.snapshot.as_ref().map_or(0, |s| s.workers.len()),
-    };
-    let worker_rows = u16::try_from(worker_rows)
-        .unwrap_or(u16::MAX)
-        .min(MAX_WORKER_ROWS);
-    // Header, progress, coverage and footer are fixed; the table gets up to 2/5 of the rest.
-    // A fourth progress row (the ETA line) when there is room for it.
-    let progress_height = if area.height >= 22 { 6 } else { 5 };
-    let flexible = area.height.saturating_sub(6 + progress_height);
-    // At least one worker row whenever there are workers; below 22 rows the table is
-    // dropped (the header keeps the worker count) so the log keeps a few lines.
-    let workers_height = if area.height < 22 {
-        0
-    } else {
-        (worker_rows + 3).min((flexible * 2 / 5).max(3 + worker_rows.min(1)))
-    };
-    let [header, progress, middle, coverage, workers, bottom, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(progress_height),
-        Constraint::Fill(1),
-        Constraint::Length(4),
-        Constraint::Length(workers_height),
-        Constraint::Fill(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, progress, middle, coverage, workers, bottom, footer] = rows(app, area);
     render_header(frame, header, app, theme);
     progress::render(frame, progress, app, theme);
     let [convergence_area, throughput_area] =
@@ -91,6 +66,61 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
         Overlay::Runs => runs::render(frame, area, &app.history, theme),
         Overlay::ConfirmQuit => overlay::render_confirm_quit(frame, area, theme),
     }
+}
+
+/// The dashboard's rows, top to bottom: header, progress, middle (convergence and
+/// throughput), coverage, workers, bottom (log and halt panel), footer.
+fn rows(app: &App, area: Rect) -> [Rect; 7] {
+    // Header, progress, coverage and footer are fixed.
+    // A fourth progress row (the ETA line) when there is room for it.
+    let progress_height = if area.height >= 22 { 6 } else { 5 };
+    let flexible = area.height.saturating_sub(6 + progress_height);
+    let workers = workers_height(app, area.height, flexible);
+    let halt = results::halt_height(app, area.width);
+    let (workers, bottom) = room_for_halt(flexible, workers, halt);
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(progress_height),
+        Constraint::Fill(1),
+        Constraint::Length(4),
+        Constraint::Length(workers),
+        bottom,
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// The workers (or shards) table's rows: up to 2/5 of the `flexible` rows, at least one
+/// worker row whenever there are workers; none below 22 rows (the header keeps the worker
+/// count) so that the log keeps a few lines.
+fn workers_height(app: &App, height: u16, flexible: u16) -> u16 {
+    if height < 22 {
+        return 0;
+    }
+    let worker_rows = match &app.shards {
+        Some(rows) => rows.len(),
+        None => app.snapshot.as_ref().map_or(0, |s| s.workers.len()),
+    };
+    let worker_rows = u16::try_from(worker_rows)
+        .unwrap_or(u16::MAX)
+        .min(MAX_WORKER_ROWS);
+    (worker_rows + TABLE_CHROME).min((flexible * 2 / 5).max(TABLE_CHROME + worker_rows.min(1)))
+}
+
+/// The workers table's height and the bottom row's constraint once the halt panel wants
+/// `wanted` rows: what the bottom row's even share lacks is taken from the workers table (a
+/// table left too short for one row goes whole), never from the middle row.
+fn room_for_halt(flexible: u16, workers: u16, wanted: u16) -> (u16, Constraint) {
+    let rest = flexible.saturating_sub(workers);
+    // How Fill(1) and Fill(1) share `rest`: the odd row goes to the middle.
+    let (middle, bottom) = (rest - rest / 2, rest / 2);
+    if wanted <= bottom || workers == 0 {
+        return (workers, Constraint::Fill(1));
+    }
+    let left = workers.saturating_sub(wanted - bottom);
+    let workers = if left > TABLE_CHROME { left } else { 0 };
+    let bottom = flexible.saturating_sub(workers + middle);
+    (workers, Constraint::Length(bottom))
 }
 
 fn render_too_small(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
@@ -143,11 +173,7 @@ fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         }
         (None, None) => {}
     }
-    let line = fit::by_rank(parts, "  ", usize::from(area.width.saturating_sub(1)));
-    frame.render_widget(
-        Paragraph::new(line),
-        area.inner(ratatui::layout::Margin::new(1, 0)),
-    );
+    render_row(frame, area, parts);
 }
 
 /// The hotkeys that make sense in `phase`, most important first (the footer drops from the end).
@@ -158,6 +184,7 @@ pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
             ("q", "quit"),
             ("Enter", "launch"),
             ("l", "launcher"),
+            ("r", "runs"),
             ("?", "help"),
         ],
         Phase::Running => &[
@@ -167,6 +194,7 @@ pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
             ("f", "finish"),
             ("+/-", "workers"),
             ("?", "help"),
+            ("r", "runs"),
             ("Tab", "focus"),
             ("j/k", "scroll"),
             ("s", "sort"),
@@ -179,6 +207,7 @@ pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
             ("f", "finish"),
             ("+/-", "workers"),
             ("?", "help"),
+            ("r", "runs"),
             ("Tab", "focus"),
             ("j/k", "scroll"),
             ("s", "sort"),
@@ -187,6 +216,7 @@ pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
         Phase::Halting => &[
             ("q", "quit"),
             ("?", "help"),
+            ("r", "runs"),
             ("Tab", "focus"),
             ("j/k", "scroll"),
             ("s", "sort"),
@@ -196,6 +226,7 @@ pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
             ("q", "quit"),
             ("Enter", "run again"),
             ("l", "launcher"),
+            ("r", "runs"),
             ("?", "help"),
             ("Tab", "focus"),
             ("j/k", "scroll"),
@@ -218,9 +249,13 @@ fn render_footer(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     if let Some((key, what)) = keys.first() {
         parts.push((0, Span::styled(format!("{key} {what}"), theme.dim())));
     }
-    let line = fit::by_rank(parts, "  ", usize::from(area.width.saturating_sub(1)));
-    frame.render_widget(
-        Paragraph::new(line),
-        area.inner(ratatui::layout::Margin::new(1, 0)),
-    );
+    render_row(frame, area, parts);
+}
+
+/// Draws `parts` on the row `area` inside a margin of one column each side, the least
+/// important dropped whole until the rest fits between the margins.
+fn render_row(frame: &mut Frame<'_>, area: Rect, parts: Vec<(u8, Span<'_>)>) {
+    let inside = area.inner(ratatui::layout::Margin::new(1, 0));
+    let line = fit::by_rank(parts, "  ", usize::from(inside.width));
+    frame.render_widget(Paragraph::new(line), inside);
 }

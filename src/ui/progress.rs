@@ -3,8 +3,7 @@
 use super::fit::{by_rank, first_fit};
 use super::{Theme, count, ratio};
 use crate::app::{App, Phase};
-use crate::format::{Estimate, Progress as EstimateInput, estimate, human_count};
-use crate::search::MatchOdds;
+use crate::format::human_count;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -80,28 +79,6 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     }
 }
 
-/// The one ETA of the run shown: the same [`crate::format::estimate`] as the headless line.
-#[must_use]
-pub fn run_estimate(app: &App) -> Estimate {
-    let Some(snapshot) = app.snapshot.as_ref() else {
-        return Estimate::default();
-    };
-    if !matches!(app.phase, Phase::Running | Phase::Paused) {
-        return Estimate::default();
-    }
-    let odds = app.run.as_ref().map_or(MatchOdds::Unknown, |run| run.odds);
-    estimate(
-        EstimateInput {
-            rate: app.throughput.windowed_rate,
-            remaining: snapshot.remaining(),
-            completed: snapshot.counters.completed,
-            open: snapshot.total_open,
-            matches: snapshot.counters.matches,
-        },
-        odds,
-    )
-}
-
 fn eta_parts(app: &App, theme: Theme, rank: u8) -> Vec<(u8, Span<'static>)> {
     let Some(snapshot) = app.snapshot.as_ref() else {
         return Vec::new();
@@ -109,7 +86,7 @@ fn eta_parts(app: &App, theme: Theme, rank: u8) -> Vec<(u8, Span<'static>)> {
     if snapshot.total_open || !matches!(app.phase, Phase::Running | Phase::Paused) {
         return Vec::new();
     }
-    let estimate = run_estimate(app);
+    let estimate = app.estimate();
     let mut parts = Vec::new();
     if let Some(text) = estimate.match_text() {
         parts.push((rank, Span::styled(text, theme.good())));

@@ -1,8 +1,11 @@
 //! Bottom panels: the scrollable result log, and once a run ended, what stopped it and what the stop cost.
 
+use super::fit::{drop_by_rank, fit_or_clip};
 use super::{Theme, count, duration};
-use crate::app::{App, EntryKind, Focus, LogFilter};
-use crate::summary::describe_reason;
+use crate::app::{App, EntryKind, Focus, LogFilter, Phase};
+use crate::format::{halt_latency, plural};
+use crate::pool::{HaltReason, RunReport};
+use crate::summary::{brief_reason, describe_reason};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -10,14 +13,31 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 /// Draws the log, with the halt panel beside it once the run ended.
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    if app.report.is_some() {
-        let [log_area, halt_area] =
-            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
-        render_log(frame, log_area, app, theme);
-        render_halt(frame, halt_area, app, theme);
-    } else {
-        render_log(frame, area, app, theme);
+    match app.report.as_ref() {
+        Some(report) => {
+            let [log_area, halt_area] = split(area);
+            render_log(frame, log_area, app, theme);
+            render_halt(frame, halt_area, app, report, theme);
+        }
+        None => render_log(frame, area, app, theme),
     }
+}
+
+/// The log's and the halt panel's parts of the bottom row.
+fn split(area: Rect) -> [Rect; 2] {
+    Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area)
+}
+
+/// Rows (borders included) the halt panel needs to show all its lines in a bottom row
+/// `width` columns wide; 0 while no run has ended.
+#[must_use]
+pub fn halt_height(app: &App, width: u16) -> u16 {
+    let Some(report) = app.report.as_ref() else {
+        return 0;
+    };
+    let [_, halt_area] = split(Rect::new(0, 0, width, 1));
+    let lines = halt_lines(app, report, usize::from(halt_area.width.saturating_sub(2)));
+    u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2)
 }
 
 fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
@@ -78,35 +98,96 @@ fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     );
 }
 
-fn render_halt(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let Some(report) = app.report.as_ref() else { return };
-    let latency = report
-        .halt_latency
-        .map_or_else(|| "-".to_string(), |d| format!("{:.3} ms", d.as_secs_f64() * 1e3));
-    let lines = vec![
-        Line::styled(
-            format!("{}: {}", app.phase.label(), describe_reason(report.reason)),
-            theme.title(),
-        ),
-        Line::raw(format!(
-            "halt latency {latency} (halting result to every worker stopped)"
-        )),
-        Line::raw(format!(
-            "{} tasks cut short or dropped, {} never submitted",
-            count(report.counters.cancelled),
-            count(report.counters.total - report.counters.submitted)
-        )),
-        Line::raw(format!(
-            "{} started after the halt",
-            crate::format::plural(report.counters.started_after_halt, "task")
-        )),
-        Line::raw(format!(
-            "{} completed in {} ({} active)",
-            count(report.counters.completed),
-            duration(report.elapsed),
-            duration(report.active)
-        )),
-    ];
+fn render_halt(frame: &mut Frame<'_>, area: Rect, app: &App, report: &RunReport, theme: Theme) {
     let block = Block::bordered().title(Line::styled(" run ended ", theme.title()));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), area);
+    let inner = block.inner(area);
+    let mut lines = halt_lines(app, report, usize::from(inner.width));
+    // Too few rows: the least important facts go whole rather than the panel cutting text.
+    drop_by_rank(&mut lines, |lines| lines.len() <= usize::from(inner.height));
+    let lines: Vec<Line<'_>> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(index, (_, text))| {
+            if index == 0 {
+                Line::styled(text, theme.title())
+            } else {
+                Line::raw(text)
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// What the halt latency measures, under it where the panel is wide enough.
+const LATENCY_MEANING: &str = "(halting result to every worker stopped)";
+
+/// The halt panel's lines in display order with their ranks (0 most important), each the
+/// longest wording that fits `width` columns (the last one cut at a word if none does).
+fn halt_lines(app: &App, report: &RunReport, width: usize) -> Vec<(u8, String)> {
+    halt_facts(app.phase, report)
+        .into_iter()
+        .map(|(rank, wordings)| (rank, fit_or_clip(&wordings, width)))
+        .filter(|(_, text)| !text.is_empty())
+        .collect()
+}
+
+/// The halt panel's facts in display order, each with its rank and its wordings, longest
+/// first; an empty last wording leaves the line out where no other fits.
+fn halt_facts(phase: Phase, report: &RunReport) -> [(u8, Vec<String>); 7] {
+    let counters = &report.counters;
+    let latency = halt_latency(report.halt_latency.map(|d| d.as_secs_f64() * 1e3));
+    let unsent = counters.total.saturating_sub(counters.submitted);
+    let (done, elapsed) = (count(counters.completed), duration(report.elapsed));
+    let active = duration(report.active);
+    [
+        (0, reason_wordings(phase, report.reason)),
+        (
+            1,
+            vec![format!("halt latency {latency}"), format!("latency {latency}")],
+        ),
+        (6, vec![LATENCY_MEANING.to_string(), String::new()]),
+        (
+            3,
+            count_wordings(counters.cancelled, "cut short or dropped", "cut short"),
+        ),
+        (4, count_wordings(unsent, "never submitted", "unsent")),
+        (
+            5,
+            count_wordings(
+                counters.started_after_halt,
+                "started after the halt",
+                "started after halt",
+            ),
+        ),
+        (
+            2,
+            vec![
+                format!("{done} completed in {elapsed} ({active} active)"),
+                format!("{done} completed in {elapsed}"),
+                format!("{done} done in {elapsed}"),
+            ],
+        ),
+    ]
+}
+
+/// `Found: halted on a match`, then shorter: without the state, in brief.
+fn reason_wordings(phase: Phase, reason: HaltReason) -> Vec<String> {
+    let (long, brief) = (describe_reason(reason), brief_reason(reason));
+    let phase = phase.label();
+    vec![
+        format!("{phase}: {long}"),
+        long.to_string(),
+        format!("{phase}: {brief}"),
+        brief.to_string(),
+    ]
+}
+
+/// `9 tasks {long}`, `9 {long}`, `9 {short}`.
+fn count_wordings(value: u64, long: &str, short: &str) -> Vec<String> {
+    let number = count(value);
+    vec![
+        format!("{} {long}", plural(value, "task")),
+        format!("{number} {long}"),
+        format!("{number} {short}"),
+    ]
 }

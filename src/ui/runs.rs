@@ -2,7 +2,7 @@
 
 use super::{Theme, duration};
 use crate::app::{RUN_COLUMNS, RunColumn, RunsHistory, run_text};
-use crate::format::{human_count, score as format_score};
+use crate::format::{halt_latency, human_count, score as format_score};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
@@ -93,9 +93,7 @@ fn cells(runs: &RunsHistory, index: usize) -> Vec<String> {
             RunColumn::Relative => runs
                 .relative(index)
                 .map_or_else(|| "-".to_string(), |r| format!("{r:.2}")),
-            RunColumn::Latency => record
-                .halt_latency_ms
-                .map_or_else(|| "-".to_string(), |ms| format!("{ms:.2}ms")),
+            RunColumn::Latency => halt_latency(record.halt_latency_ms),
             RunColumn::Best => record.best.map_or_else(|| "-".to_string(), format_score),
         })
         .collect()
