@@ -189,6 +189,10 @@ mod futex {
     use std::time::Duration;
 
     /// Blocks while `word` is 0, for at most `timeout` (returns early on a wake or a signal).
+    #[allow(
+        clippy::unnecessary_fallible_conversions,
+        reason = "c_long is 32 bits wide on 32-bit targets"
+    )]
     pub fn wait_while_zero(word: &AtomicU32, timeout: Duration) {
         let timeout = libc::timespec {
             tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
