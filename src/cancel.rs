@@ -85,13 +85,13 @@ impl CancelToken {
     /// Wakes every thread in [`CancelToken::sleep`]: one futex wake for all of them.
     #[cfg(target_os = "linux")]
     fn wake_sleepers(&self) {
-        futex::wake_all(&self.shared.cancelled);
+        crate::sync::futex::wake(&self.shared.cancelled, i32::MAX);
     }
 
     /// Waits until cancelled or `timeout` passes (or spuriously earlier).
     #[cfg(target_os = "linux")]
     fn wait(&self, timeout: Duration) {
-        futex::wait_while_zero(&self.shared.cancelled, timeout);
+        crate::sync::futex::wait(&self.shared.cancelled, 0, Some(timeout));
     }
 
     /// Unparks every thread that has slept on this token.
@@ -180,52 +180,6 @@ thread_local! {
     static REGISTERED_WITH: Cell<u64> = const { Cell::new(0) };
     /// This thread's estimate of how late a timed wait wakes up, in nanoseconds.
     static OVERSHOOT_NS: Cell<u64> = const { Cell::new(0) };
-}
-
-/// The futex calls a sleep and a cancel need.
-#[cfg(target_os = "linux")]
-mod futex {
-    use std::sync::atomic::AtomicU32;
-    use std::time::Duration;
-
-    /// Blocks while `word` is 0, for at most `timeout` (returns early on a wake or a signal).
-    #[allow(
-        clippy::unnecessary_fallible_conversions,
-        reason = "c_long is 32 bits wide on 32-bit targets"
-    )]
-    pub fn wait_while_zero(word: &AtomicU32, timeout: Duration) {
-        let timeout = libc::timespec {
-            tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
-            tv_nsec: libc::c_long::try_from(timeout.subsec_nanos()).unwrap_or(0),
-        };
-        // SAFETY: FUTEX_WAIT reads the 32-bit word at a valid, aligned address that outlives
-        // the call and reads the timespec; it writes nothing. Its result (woken, timed out,
-        // value changed, interrupted) needs no handling: the caller looks at the word again.
-        unsafe {
-            libc::syscall(
-                libc::SYS_futex,
-                word.as_ptr(),
-                libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-                0u32,
-                &raw const timeout,
-                std::ptr::null::<u32>(),
-                0u32,
-            );
-        }
-    }
-
-    /// Wakes every thread blocked in [`wait_while_zero`] on `word`.
-    pub fn wake_all(word: &AtomicU32) {
-        // SAFETY: FUTEX_WAKE only uses the word's address as a key; nothing is read or written.
-        unsafe {
-            libc::syscall(
-                libc::SYS_futex,
-                word.as_ptr(),
-                libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
-                i32::MAX,
-            );
-        }
-    }
 }
 
 fn duration_ns(duration: Duration) -> u64 {

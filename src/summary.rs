@@ -59,8 +59,10 @@ pub struct Summary {
     pub elapsed_s: f64,
     /// Time not paused, seconds.
     pub active_s: f64,
-    /// From the halting result to every worker stopped, milliseconds.
+    /// From the halting result to the end of the last task under way, milliseconds.
     pub halt_latency_ms: Option<f64>,
+    /// From the halting result to the last worker thread gone, milliseconds.
+    pub exit_latency_ms: Option<f64>,
     /// Completed tasks per active second.
     pub tasks_per_s: f64,
     /// Best score.
@@ -106,6 +108,7 @@ impl Summary {
             elapsed_s: report.elapsed.as_secs_f64(),
             active_s: report.active.as_secs_f64(),
             halt_latency_ms: report.halt_latency.map(|d| d.as_secs_f64() * 1e3),
+            exit_latency_ms: report.exit_latency.map(|d| d.as_secs_f64() * 1e3),
             tasks_per_s: report.tasks_per_s(),
             best: report.best,
             peak_rss_kb: peak_rss_kb(),

@@ -1015,3 +1015,58 @@ fn the_last_ids_of_a_closed_space_go_out_one_by_one() {
         "the tail is shared out in single ids"
     );
 }
+
+#[test]
+fn hundreds_of_workers_run_every_id_once_and_halt_on_the_needle() {
+    let search = Arc::new(Sleepy::new(20_000, 100));
+    let run = Run::start(search.clone(), &config(512, HaltPolicy::Never));
+    let report = run.wait();
+    assert_eq!(report.counters.completed, 20_000);
+    assert_eq!(search.outcomes(), (0..20_000).collect::<Vec<_>>());
+    assert_eq!(run.completed_ranges(), vec![(0, 20_000)]);
+
+    let needle = Recorder::new(20_000, &[19_999], 100);
+    let run = Run::start(needle, &config(512, HaltPolicy::Now));
+    let (events, report) = drain(&run);
+    assert_eq!(matched_tasks(&events), vec![19_999]);
+    let (halt, exit) = (report.halt_latency.unwrap(), report.exit_latency.unwrap());
+    assert!(
+        halt <= exit,
+        "tasks stop before the last thread leaves: {halt:?} {exit:?}"
+    );
+}
+
+#[test]
+fn a_halt_with_no_task_under_way_has_no_latency() {
+    let run = Run::start(
+        Recorder::new(1_000_000, &[], 1_000),
+        &config(4, HaltPolicy::Never),
+    );
+    wait_until("some work", || run.snapshot().counters.completed >= 8);
+    run.pause();
+    wait_until("every worker paused", || {
+        run.snapshot()
+            .workers
+            .iter()
+            .all(|w| w.state == WorkerState::Paused)
+    });
+    run.halt_now();
+    let report = run.wait();
+    assert_eq!(report.halt_latency, Some(Duration::ZERO));
+    assert!(report.exit_latency.is_some());
+}
+
+#[test]
+fn tiny_runs_never_take_the_end_of_submission_for_an_empty_queue() {
+    // The submitter sends a few ids and closes the queue at once: a worker that looked at
+    // the queue before the send and at "closed" after it would end with the ids unrun.
+    // With many workers to start, the submitter may be done before the first one exists.
+    for (workers, rounds) in [(2, 1000), (64, 30)] {
+        for round in 0..rounds {
+            let search = Recorder::new(4, &[], 0);
+            let report = Run::start(search.clone(), &config(workers, HaltPolicy::Never)).wait();
+            assert_eq!(report.counters.completed, 4, "{workers} workers, round {round}");
+            assert_eq!(report.counters.cancelled, 0, "{workers} workers, round {round}");
+        }
+    }
+}

@@ -1,7 +1,6 @@
-//! Pause and resize: the pause flag and clock, the worker count asked for, and the wake-ups and retire tokens workers wait on.
+//! Pause and resize: the pause flag and clock, the worker count asked for, and the retire tokens workers take.
 
 use crate::sync::lock;
-use crossbeam_channel::{Receiver, Sender};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -26,24 +25,17 @@ pub(crate) struct Control {
     paused: AtomicBool,
     clock: Mutex<PauseClock>,
     target: AtomicUsize,
-    resume_tx: Sender<()>,
-    resume_rx: Receiver<()>,
-    retire_tx: Sender<()>,
-    retire_rx: Receiver<()>,
+    /// Workers asked to retire that have not yet: each retiring worker takes one.
+    retire_tokens: AtomicUsize,
 }
 
 impl Control {
     pub fn new(workers: usize) -> Self {
-        let (resume_tx, resume_rx) = crossbeam_channel::unbounded();
-        let (retire_tx, retire_rx) = crossbeam_channel::unbounded();
         Self {
             paused: AtomicBool::new(false),
             clock: Mutex::new(PauseClock::default()),
             target: AtomicUsize::new(workers),
-            resume_tx,
-            resume_rx,
-            retire_tx,
-            retire_rx,
+            retire_tokens: AtomicUsize::new(0),
         }
     }
 
@@ -57,9 +49,9 @@ impl Control {
         lock(&self.clock).paused_for(now)
     }
 
-    /// Pauses or resumes unless `blocked` (checked under the lock) says the run may not change;
-    /// on resume wakes `workers` paused workers. Returns true if the state changed.
-    pub fn set_paused(&self, paused: bool, workers: usize, blocked: impl FnOnce() -> bool) -> bool {
+    /// Pauses or resumes unless `blocked` (checked under the lock) says the run may not change.
+    /// Returns true if the state changed (the caller rings the workers' doorbell on resume).
+    pub fn set_paused(&self, paused: bool, blocked: impl FnOnce() -> bool) -> bool {
         let mut clock = lock(&self.clock);
         if blocked() || self.is_paused() == paused {
             return false;
@@ -70,17 +62,7 @@ impl Control {
         } else if let Some(since) = clock.since.take() {
             clock.total += now.saturating_duration_since(since);
         }
-        // The flag first: a worker woken below must find it already changed.
         self.paused.store(paused, Ordering::Release);
-        // Under the lock: a pause's drain of stale wake-ups must not eat a later resume's.
-        if paused {
-            while self.resume_rx.try_recv().is_ok() {}
-        } else {
-            for _ in 0..workers {
-                // Control holds a receiver, so this send cannot fail.
-                let _sent = self.resume_tx.send(());
-            }
-        }
         true
     }
 
@@ -93,11 +75,6 @@ impl Control {
         self.paused.store(false, Ordering::Release);
     }
 
-    /// Wakes a worker waiting in pause.
-    pub fn resumed(&self) -> &Receiver<()> {
-        &self.resume_rx
-    }
-
     /// The worker count asked for.
     pub fn target(&self) -> usize {
         self.target.load(Ordering::Acquire)
@@ -108,21 +85,16 @@ impl Control {
         self.target.swap(workers, Ordering::AcqRel)
     }
 
-    /// Asks `count` workers to retire (each takes one token).
+    /// Asks `count` more workers to retire (each takes one token; the caller rings the doorbell).
     pub fn retire(&self, count: usize) {
-        for _ in 0..count {
-            // Control holds a receiver, so this send cannot fail.
-            let _sent = self.retire_tx.send(());
-        }
+        self.retire_tokens.fetch_add(count, Ordering::SeqCst);
     }
 
-    /// Takes back a retire token nobody has picked up yet; true if there was one.
-    pub fn unretire(&self) -> bool {
-        self.retire_rx.try_recv().is_ok()
-    }
-
-    /// A worker that receives from this retires.
-    pub fn retire_tokens(&self) -> &Receiver<()> {
-        &self.retire_rx
+    /// Takes a retire token if there is one: true means the caller retires (or, for a
+    /// spawn, that it cancels a retirement instead of adding a worker).
+    pub fn take_retire_token(&self) -> bool {
+        self.retire_tokens
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |tokens| tokens.checked_sub(1))
+            .is_ok()
     }
 }

@@ -20,6 +20,10 @@ pub(crate) struct Crew {
     /// atomic, not a lock: a thousand workers stopping at a halt must not queue on it.
     last_stop_ns: AtomicU64,
     epoch: Instant,
+    /// When the last batch under way at a halt ended: ns after `epoch`, plus 1 (0: none).
+    last_task_stop_ns: AtomicU64,
+    /// Workers inside a batch.
+    in_batch: AtomicUsize,
 }
 
 impl Crew {
@@ -31,6 +35,8 @@ impl Crew {
             live: AtomicUsize::new(0),
             last_stop_ns: AtomicU64::new(0),
             epoch,
+            last_task_stop_ns: AtomicU64::new(0),
+            in_batch: AtomicUsize::new(0),
         }
     }
 
@@ -69,9 +75,53 @@ impl Crew {
     /// Counts a worker gone; true if it was the last one live.
     pub fn discharge(&self) -> bool {
         // Recorded before the count drops, so whoever finishes the run sees the last stop.
+        self.last_stop_ns
+            .fetch_max(self.ns_since_epoch() + 1, Ordering::SeqCst);
+        self.live.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    /// A worker starts a batch.
+    pub fn enter_batch(&self) {
+        self.in_batch.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A worker ends a batch; true if no worker is inside one any more.
+    pub fn leave_batch(&self) -> bool {
+        self.in_batch.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    /// Workers inside a batch now.
+    pub fn in_batch(&self) -> usize {
+        self.in_batch.load(Ordering::SeqCst)
+    }
+
+    /// Notes that a worker left a batch after the halt (its last task ended or never began).
+    pub fn task_stopped_after_halt(&self) {
+        self.last_task_stop_ns
+            .fetch_max(self.ns_since_epoch() + 1, Ordering::SeqCst);
+    }
+
+    /// When the last batch under way at the halt ended, if one did.
+    pub fn last_task_stop(&self) -> Option<Instant> {
+        match self.last_task_stop_ns.load(Ordering::SeqCst) {
+            0 => None,
+            ns => Some(self.epoch + std::time::Duration::from_nanos(ns - 1)),
+        }
+    }
+
+    fn ns_since_epoch(&self) -> u64 {
         let since_epoch = Instant::now().saturating_duration_since(self.epoch);
-        let stop_ns = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX - 1);
-        self.last_stop_ns.fetch_max(stop_ns + 1, Ordering::SeqCst);
+        u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX - 1)
+    }
+
+    /// Counts one more live worker while workers are still being started, so that a
+    /// submitter done before the first worker exists does not finish the run.
+    pub fn hold_open(&self) {
+        self.live.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Drops [`Crew::hold_open`]'s count; true if no worker is live any more.
+    pub fn release_hold(&self) -> bool {
         self.live.fetch_sub(1, Ordering::SeqCst) == 1
     }
 
@@ -90,11 +140,6 @@ impl Crew {
     /// A copy of the slot list (cheap: reference counts).
     pub fn slots(&self) -> Vec<Slot> {
         self.slots.read().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
-    /// Slots ever used (stopped ones included).
-    pub fn slot_count(&self) -> usize {
-        self.slots.read().unwrap_or_else(PoisonError::into_inner).len()
     }
 
     /// Folds `f` over every slot under the read lock.

@@ -1,10 +1,9 @@
-//! Halt state: the first halt's record, the flag workers check before each task, the cancel token and the gate that wakes waiting workers.
+//! Halt state: the first halt's record, the flag workers check before each task, and the tokens that cancel running tasks and stop short-task loops.
 
 use super::HaltMode;
 use super::HaltReason;
 use crate::cancel::CancelToken;
 use crate::sync::lock;
-use crossbeam_channel::{Receiver, Sender};
 use crossbeam_utils::CachePadded;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,21 +25,15 @@ pub(crate) struct HaltState {
     cancel: CancelToken,
     /// Cancelled at every halt (`now` or `soon`): tight loops of short tasks stop starting tasks.
     stop: CancelToken,
-    /// Dropped at the halt, which wakes every worker blocked on `gate_rx`.
-    gate: Mutex<Option<Sender<()>>>,
-    gate_rx: Receiver<()>,
 }
 
 impl HaltState {
     pub fn new() -> Self {
-        let (gate_tx, gate_rx) = crossbeam_channel::bounded(0);
         Self {
             visible_ns: CachePadded::new(AtomicU64::new(0)),
             record: Mutex::new(None),
             cancel: CancelToken::new(),
             stop: CancelToken::new(),
-            gate: Mutex::new(Some(gate_tx)),
-            gate_rx,
         }
     }
 
@@ -71,11 +64,6 @@ impl HaltState {
         &self.stop
     }
 
-    /// Closed (disconnected) at the halt: a worker waiting on it wakes.
-    pub fn gate(&self) -> &Receiver<()> {
-        &self.gate_rx
-    }
-
     /// Records the first halt (calling `announce` for it, under the lock so that nothing
     /// overtakes it), sets the flag, and for `Now` cancels running tasks. `now_ns` reads the run clock.
     pub fn trigger(
@@ -99,6 +87,5 @@ impl HaltState {
         if mode == HaltMode::Now {
             self.cancel.cancel();
         }
-        drop(lock(&self.gate).take());
     }
 }

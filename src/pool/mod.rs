@@ -2,6 +2,7 @@
 
 mod control;
 mod crew;
+mod doorbell;
 mod halt;
 mod halting;
 mod outbox;
@@ -198,8 +199,13 @@ pub struct RunReport {
     pub elapsed: Duration,
     /// Wall time minus pauses.
     pub active: Duration,
-    /// From the halting result to the last worker stopping.
+    /// From the halting result to the end of the last task that was under way (no task of
+    /// the run runs after it; a queued batch that was dropped counts as ended at once).
     pub halt_latency: Option<Duration>,
+    /// From the halting result to the last worker thread leaving the pool: the halt latency
+    /// plus the time idle workers take to wake and leave (a thousand threads on two cores
+    /// take tens of milliseconds, without any task running).
+    pub exit_latency: Option<Duration>,
     /// Best score.
     pub best: Option<Best>,
     /// The message of the [`crate::search::Outcome::Fatal`] that halted the run, if one did.

@@ -1,6 +1,7 @@
 //! The submission queue: bounded batches of ids from the submitter to the workers, with its counts and the submitter's wake-up.
 
-use crossbeam_channel::{Receiver, Sender};
+use super::doorbell::Doorbell;
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use crossbeam_utils::CachePadded;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,6 +20,8 @@ pub(crate) struct Queue {
     submit_done: AtomicBool,
     /// Ids left in the queue when the run finished.
     drained: AtomicU64,
+    /// Idle workers sleep on it; rung for every batch sent and every change they must see.
+    doorbell: Doorbell,
 }
 
 /// What the submitter holds: the sending end and its wake-ups.
@@ -46,6 +49,7 @@ impl Queue {
             batch_size: AtomicU64::new(initial_batch),
             submit_done: AtomicBool::new(false),
             drained: AtomicU64::new(0),
+            doorbell: Doorbell::new(),
         };
         let ends = SubmitEnds {
             batches: batch_tx,
@@ -54,9 +58,24 @@ impl Queue {
         (queue, ends)
     }
 
-    /// Workers receive batches here.
-    pub fn batches(&self) -> &Receiver<Range<u64>> {
-        &self.batches
+    /// A queued batch if there is one: `Some(None)` once none will ever come (submission is
+    /// over and the queue empty), `None` while the queue is empty for now.
+    pub fn take_batch(&self) -> Option<Option<Range<u64>>> {
+        // Closed is read before the queue: every batch is sent before the submitter closes
+        // it, so once closed is seen an empty queue is the end. (Read after, a batch sent
+        // between the two reads would be taken for the end.)
+        let closed = self.is_closed();
+        match self.batches.try_recv() {
+            Ok(batch) => Some(Some(batch)),
+            Err(TryRecvError::Disconnected) => Some(None),
+            Err(TryRecvError::Empty) if closed => Some(None),
+            Err(TryRecvError::Empty) => None,
+        }
+    }
+
+    /// The bell idle workers sleep on.
+    pub fn doorbell(&self) -> &Doorbell {
+        &self.doorbell
     }
 
     /// Wakes the submitter (a control changed, or the queue ran low).

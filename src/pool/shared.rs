@@ -94,11 +94,21 @@ impl Shared {
         }
     }
 
-    /// Spawns the workers, then the submitter that feeds them.
+    /// Spawns the submitter, then the workers it feeds: with a thousand workers spawning takes
+    /// tens of milliseconds, and the first ones should find batches waiting meanwhile.
     fn start_threads(shared: &Arc<Self>, workers: usize, ends: SubmitEnds) {
+        // Until the workers exist, a submitter that is done already must not end the run.
+        shared.crew.hold_open();
+        Self::spawn_submitter(shared, ends);
         for _ in 0..workers {
             Self::spawn_worker(shared);
         }
+        if shared.crew.release_hold() {
+            shared.try_finish();
+        }
+    }
+
+    fn spawn_submitter(shared: &Arc<Self>, ends: SubmitEnds) {
         let submitter = Arc::clone(shared);
         let handle = std::thread::Builder::new()
             .name("poolwatch-submitter".into())
@@ -168,11 +178,7 @@ impl Shared {
             .name(format!("{}{index}", worker::THREAD_PREFIX))
             .spawn(move || worker::WorkerThread::new(&worker_shared, index, &worker_slot).run());
         match spawned {
-            Ok(handle) => {
-                shared.crew.keep(handle);
-                // Join the workers that retired since, so their stacks go now, not at the end.
-                shared.crew.join_retired();
-            }
+            Ok(handle) => shared.crew.keep(handle),
             Err(_) => shared.worker_exited(&slot),
         }
     }
@@ -190,21 +196,27 @@ impl Shared {
         if workers > previous {
             let mut to_add = workers - previous;
             // A retire token nobody has picked up yet cancels one spawn.
-            while to_add > 0 && self.control.unretire() {
+            while to_add > 0 && self.control.take_retire_token() {
                 to_add -= 1;
             }
             for _ in 0..to_add {
                 Self::spawn_worker(self);
             }
+            // Join the workers that retired since, so their stacks go now, not at the end.
+            self.crew.join_retired();
         } else {
             self.control.retire(previous - workers);
+            self.queue.doorbell().ring_all();
         }
     }
 
     pub fn set_paused(&self, paused: bool) {
-        let slots = self.crew.slot_count();
-        self.control
-            .set_paused(paused, slots, || self.is_finished() || self.halting());
+        let changed = self
+            .control
+            .set_paused(paused, || self.is_finished() || self.halting());
+        if changed && !paused {
+            self.queue.doorbell().ring_all();
+        }
         self.queue.wake_submitter();
     }
 
@@ -224,6 +236,11 @@ impl Shared {
             },
         );
         self.control.end_pause();
+        // Idle workers are woken once no batch is under way (by the worker that ends the last
+        // one): woken now, a thousand of them would take the CPUs from the tasks winding down.
+        if self.crew.in_batch() == 0 {
+            self.queue.doorbell().ring_all();
+        }
         self.queue.wake_submitter();
     }
 
@@ -254,6 +271,7 @@ impl Shared {
 
     pub fn submitter_exited(&self) {
         self.queue.close();
+        self.queue.doorbell().ring_all();
         self.try_finish();
     }
 
@@ -275,10 +293,12 @@ impl Shared {
     fn build_report(&self) -> RunReport {
         let snapshot = self.snapshot();
         let halt = self.halt.record();
-        let halt_latency = match (halt, self.crew.last_stop()) {
-            (Some(halt), Some(stopped)) => Some(stopped.saturating_duration_since(halt.at)),
-            _ => None,
+        let after_halt = |moment: Option<Instant>| {
+            halt.map(|halt| moment.map_or(Duration::ZERO, |m| m.saturating_duration_since(halt.at)))
         };
+        // Without a batch under way at the halt nothing had to stop: the latency is 0.
+        let halt_latency = after_halt(self.crew.last_task_stop());
+        let exit_latency = after_halt(self.crew.last_stop());
         let mut counters = snapshot.counters;
         // The raw count, not the snapshot's display clamp: the invariant checks must see it.
         counters.submitted = self.queue.submitted();
@@ -289,6 +309,7 @@ impl Shared {
             elapsed: snapshot.elapsed,
             active: snapshot.active,
             halt_latency,
+            exit_latency,
             best: snapshot.best,
             fatal: self.tally.fatal(),
         }

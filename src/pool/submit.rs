@@ -77,6 +77,7 @@ impl<'a> Submitter<'a> {
                 break;
             }
             shared.queue.add_submitted(ids);
+            shared.queue.doorbell().ring_one();
         }
         shared.submitter_exited();
     }

@@ -5,7 +5,6 @@ use super::halt::{HaltMode, HaltOn, HaltPolicy, HaltReason};
 use super::shared::Shared;
 use super::stats::{NO_TASK, WorkerSlot, WorkerState, bump};
 use crate::search::Outcome;
-use crossbeam_channel::select_biased;
 use std::any::Any;
 use std::cell::Cell;
 use std::ops::Range;
@@ -31,22 +30,31 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// With at most this many workers per CPU, workers tighten their timer slack.
+/// With at most this many workers per CPU, workers tighten their timer slack to 1 ns.
 const TIGHT_SLACK_WORKERS_PER_CPU: usize = 16;
+/// Timer slack of workers beyond that many per CPU.
+const LOOSE_SLACK_NS: u64 = 250_000;
 
-/// Lets a 1 ms sleep last ~1 ms instead of ~1.05 ms (Linux timer slack is 50 us by default),
-/// unless there are so many workers for the CPUs that their timers had better expire together:
-/// with the default slack the kernel wakes many sleepers on one timer interrupt, and
-/// [`crate::CancelToken::sleep`] learns the mean overshoot and corrects it.
-fn tighten_timer_slack(workers: usize) {
-    if workers > TIGHT_SLACK_WORKERS_PER_CPU.saturating_mul(num_cpus::get()) {
-        return;
-    }
+/// Sets this worker thread's timer slack (Linux: 50 us by default).
+///
+/// Few workers: 1 ns, so that a 1 ms sleep lasts ~1 ms rather than ~1.05 ms. Many workers
+/// per CPU: 250 us, so that the kernel wakes many sleepers on one timer interrupt (1,024
+/// workers of 1 ms tasks on 2 CPUs: 2.7x the ideal time instead of 3.3-3.8x with the default
+/// slack, measured with the suite's `many-workers` workload); [`crate::CancelToken::sleep`]
+/// learns the mean overshoot and asks for that much less, so the mean sleep stays on time.
+fn set_timer_slack(workers: usize) {
+    let slack_ns = if workers > TIGHT_SLACK_WORKERS_PER_CPU.saturating_mul(num_cpus::get()) {
+        LOOSE_SLACK_NS
+    } else {
+        1
+    };
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack; the arguments are plain integers.
     unsafe {
-        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
+        libc::prctl(libc::PR_SET_TIMERSLACK, slack_ns as libc::c_ulong, 0, 0, 0);
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = slack_ns;
 }
 
 /// One worker thread's context: the run it serves, its slot number and its counters.
@@ -63,34 +71,55 @@ impl<'a> WorkerThread<'a> {
 
     /// Body of the thread: take batches until halted, retired or the queue closes.
     pub fn run(&self) {
-        tighten_timer_slack(self.shared.target_workers());
-        while let Some(batch) = self.next_batch() {
-            self.shared.queue.refill_if_low();
-            self.run_batch(batch);
-        }
+        set_timer_slack(self.shared.target_workers());
+        let leaving = loop {
+            match self.next_work() {
+                Work::Batch(batch) => {
+                    self.shared.queue.refill_if_low();
+                    self.run_batch(batch);
+                }
+                other => break other,
+            }
+        };
+        debug_assert!(
+            !matches!(leaving, Work::Batch(_)),
+            "the loop leaves on End or Retire"
+        );
         self.shared.worker_exited(self.slot);
+        if matches!(leaving, Work::End) && self.shared.halting() {
+            // The thread ends only once no task is winding down: its teardown (glibc hands
+            // the stack back with an madvise, a TLB shootdown on every CPU) would take the
+            // CPUs from the tasks that have yet to see the halt.
+            let crew = &self.shared.crew;
+            let doorbell = self.shared.queue.doorbell();
+            doorbell.wait_for(|| (crew.in_batch() == 0).then_some(()));
+        }
     }
 
-    /// Waits for the next batch; `None` when this worker must stop.
-    fn next_batch(&self) -> Option<Range<u64>> {
+    /// Waits for what to do next.
+    fn next_work(&self) -> Work {
+        self.slot.current.store(NO_TASK, Ordering::Relaxed);
+        self.shared.queue.doorbell().wait_for(|| self.look_for_work())
+    }
+
+    /// One look at what this worker should do; `None`: sleep until the doorbell rings.
+    fn look_for_work(&self) -> Option<Work> {
         let (shared, slot) = (self.shared, self.slot);
-        loop {
-            slot.current.store(NO_TASK, Ordering::Relaxed);
-            if shared.control.is_paused() && !shared.halting() {
-                // Paused: leave queued batches alone until resume, halt or retirement.
-                slot.set_state(WorkerState::Paused);
-                select_biased! {
-                    recv(shared.halt.gate()) -> _ => return None,
-                    recv(shared.control.retire_tokens()) -> _ => return None,
-                    recv(shared.control.resumed()) -> _ => continue,
-                }
-            }
-            slot.set_state(WorkerState::Idle);
-            return select_biased! {
-                recv(shared.halt.gate()) -> _ => None,
-                recv(shared.control.retire_tokens()) -> _ => None,
-                recv(shared.queue.batches()) -> batch => batch.ok(),
-            };
+        if shared.halting() {
+            return Some(Work::End);
+        }
+        if shared.control.take_retire_token() {
+            return Some(Work::Retire);
+        }
+        if shared.control.is_paused() {
+            // Paused: leave queued batches alone until resume, halt or retirement.
+            slot.set_state(WorkerState::Paused);
+            return None;
+        }
+        slot.set_state(WorkerState::Idle);
+        match shared.queue.take_batch()? {
+            Some(batch) => Some(Work::Batch(batch)),
+            None => Some(Work::End),
         }
     }
 
@@ -102,6 +131,7 @@ impl<'a> WorkerThread<'a> {
         slot.task_started_ns.store(batch_started, Ordering::Relaxed);
         slot.batch_started_ns.store(batch_started, Ordering::Relaxed);
         slot.set_state(WorkerState::Running);
+        shared.crew.enter_batch();
         // Ids that gave up on cancel: rare, so a list is cheap; they are not completed.
         let mut gave_up = Vec::new();
         let next = match self.loop_for(&batch) {
@@ -111,6 +141,15 @@ impl<'a> WorkerThread<'a> {
         // Ids run in a batch are a prefix of it: completion is recorded once per batch, not per task.
         self.record_completed(batch.start, next, &mut gave_up);
         bump(&slot.cancelled, batch.end - next);
+        let last_out = shared.crew.leave_batch();
+        if shared.halting() {
+            // The halt's latency runs until the last task under way has ended.
+            shared.crew.task_stopped_after_halt();
+            if last_out {
+                // Idle workers were left asleep while tasks wound down: now they may leave.
+                shared.queue.doorbell().ring_all();
+            }
+        }
         // Idle before the busy time is added, so a snapshot never counts the batch twice.
         slot.set_state(WorkerState::Idle);
         bump(&slot.busy_ns, shared.now_ns().saturating_sub(batch_started));
@@ -322,6 +361,15 @@ impl<'a> WorkerThread<'a> {
     }
 }
 
+/// What a worker does next.
+enum Work {
+    Batch(Range<u64>),
+    /// The run is over for every worker (halt, or no batch will ever come).
+    End,
+    /// This worker leaves a run that goes on (the worker count was lowered).
+    Retire,
+}
+
 /// The chunked loops a batch can run in.
 #[derive(Debug, Clone, Copy)]
 enum ChunkLoop {
@@ -379,6 +427,11 @@ impl Cursor<'_> {
                 }
             }
             if matches!(outcome, Outcome::Cancelled) {
+                if shared.halting() {
+                    // Gave up at the halt: the batch ends here, this task not run (and no
+                    // list to allocate while a thousand workers wind down at once).
+                    break;
+                }
                 self.gave_up.push(task);
                 bump(&slot.cancelled, 1);
             } else {
