@@ -1256,7 +1256,16 @@ fn many_workers() -> Measured {
                     * 1e3
             })
             .collect();
-        let (latency_json, p99) = latency_figures("poolwatch halt latency", latencies);
+        let (latency_json, p99) = latency_figures(
+            "poolwatch halt latency (match -> last task under way ended)",
+            latencies,
+        );
+        let exits: Vec<f64> = poolwatch
+            .iter()
+            .map(|(_, report)| report.exit_latency.expect("the run halted").as_secs_f64() * 1e3)
+            .collect();
+        let (exit_json, _) =
+            latency_figures("poolwatch exit latency (match -> last worker thread gone)", exits);
         figures.insert(
             format!("workers_{workers}"),
             json!({
@@ -1264,6 +1273,7 @@ fn many_workers() -> Measured {
                 "poolwatch_s": walls.to_json(),
                 "channel_pool_s": channel_walls.to_json(),
                 "halt_latency": latency_json,
+                "exit_latency": exit_json,
             }),
         );
         checks.push(Check {

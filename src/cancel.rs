@@ -74,7 +74,11 @@ impl CancelToken {
     /// Cancels the token, wakes every thread sleeping on it and runs the
     /// [`CancelToken::on_cancel`] hooks.
     pub fn cancel(&self) {
-        self.shared.cancelled.store(1, Ordering::SeqCst);
+        if self.shared.cancelled.swap(1, Ordering::SeqCst) == 1 {
+            // Cancelled before: its sleepers were woken and its hooks run (a hook added since
+            // ran at once, in `on_cancel`).
+            return;
+        }
         self.wake_sleepers();
         let hooks = std::mem::take(&mut *crate::sync::lock(&self.shared.lock));
         for hook in hooks {
@@ -107,7 +111,6 @@ impl CancelToken {
     /// Waits until unparked or `timeout` passes (or spuriously earlier).
     #[cfg(not(target_os = "linux"))]
     fn wait(&self, timeout: Duration) {
-        self.register_sleeper();
         std::thread::park_timeout(timeout);
     }
 
@@ -158,6 +161,10 @@ impl CancelToken {
         let deadline = started + duration;
         let early = OVERSHOOT_NS.with(Cell::get).min(duration_ns(duration) / 2);
         let wake_at = deadline - Duration::from_nanos(early);
+        // Registered before the first look at the flag: a cancel either finds this thread
+        // in the list and unparks it, or came before the look and is seen by it.
+        #[cfg(not(target_os = "linux"))]
+        self.register_sleeper();
         loop {
             if self.is_cancelled() {
                 return true;

@@ -1070,3 +1070,71 @@ fn tiny_runs_never_take_the_end_of_submission_for_an_empty_queue() {
         }
     }
 }
+
+/// Task 0 sleeps 1.5 s ignoring cancel; every other task is instant.
+struct OneLong;
+impl Search for OneLong {
+    fn name(&self) -> &str {
+        "one-long"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        10_000_000
+    }
+    fn run(&self, task: u64, _cancel: &CancelToken) -> Outcome {
+        if task == 0 {
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        Outcome::Miss
+    }
+}
+
+/// shared.rs halt(): "Idle workers are woken once no batch is under way (by the worker that
+/// ends the last one)". The submitter's exit at the halt rings them all anyway.
+#[test]
+fn idle_workers_stay_asleep_while_the_last_task_winds_down() {
+    let run = Run::start(
+        Arc::new(OneLong),
+        &RunConfig::default()
+            .with_workers(16)
+            .with_policy(HaltPolicy::Never),
+    );
+    let long_worker = loop {
+        if let Some(w) = run.snapshot().workers.iter().find(|w| w.current_task == Some(0)) {
+            break w.id;
+        }
+        std::thread::yield_now();
+    };
+    run.pause();
+    let deadline = Instant::now() + Duration::from_millis(500);
+    while !run
+        .snapshot()
+        .workers
+        .iter()
+        .all(|w| w.id == long_worker || w.state == poolwatch::WorkerState::Paused)
+    {
+        assert!(Instant::now() < deadline, "workers did not park");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    run.halt_soon();
+    std::thread::sleep(Duration::from_millis(300));
+    let snap = run.snapshot();
+    assert_eq!(
+        snap.workers[long_worker].current_task,
+        Some(0),
+        "the long task is still running"
+    );
+    let stopped = snap
+        .workers
+        .iter()
+        .filter(|w| w.state == poolwatch::WorkerState::Stopped)
+        .count();
+    let report = run.wait();
+    assert!(report.halt_latency.unwrap() >= Duration::from_millis(500));
+    assert_eq!(
+        stopped, 0,
+        "idle workers woke and left while a task was still winding down"
+    );
+}

@@ -64,6 +64,19 @@ impl HaltState {
         &self.stop
     }
 
+    /// Puts the flag up and stops tasks at once, ahead of [`HaltState::trigger`]: a worker
+    /// that halts on its own result stops the others before it announces that result.
+    pub fn raise(&self, mode: HaltMode) {
+        self.stop.cancel();
+        // Only the marker: the first halt's time is stored by `trigger`.
+        let _raised = self
+            .visible_ns
+            .compare_exchange(0, u64::MAX, Ordering::SeqCst, Ordering::SeqCst);
+        if mode == HaltMode::Now {
+            self.cancel.cancel();
+        }
+    }
+
     /// Records the first halt (calling `announce` for it, under the lock so that nothing
     /// overtakes it), sets the flag, and for `Now` cancels running tasks. `now_ns` reads the run clock.
     pub fn trigger(
@@ -76,9 +89,14 @@ impl HaltState {
         let mut first = lock(&self.record);
         if first.is_none() {
             *first = Some(record);
-            // A marker first, so that the flag is up at once; then the clock read after it.
-            self.visible_ns.store(u64::MAX, Ordering::SeqCst);
+            // Short-task loops stop first; then a marker, so that the flag is up at once;
+            // then the clock read after it.
             self.stop.cancel();
+            self.visible_ns.store(u64::MAX, Ordering::SeqCst);
+            if mode == HaltMode::Now {
+                // Before the announcement, which may wake (and hand the CPU to) a reader.
+                self.cancel.cancel();
+            }
             self.visible_ns
                 .store(now_ns().saturating_add(1).min(u64::MAX - 1), Ordering::SeqCst);
             announce(record);

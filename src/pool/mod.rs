@@ -202,9 +202,9 @@ pub struct RunReport {
     /// From the halting result to the end of the last task that was under way (no task of
     /// the run runs after it; a queued batch that was dropped counts as ended at once).
     pub halt_latency: Option<Duration>,
-    /// From the halting result to the last worker thread leaving the pool: the halt latency
-    /// plus the time idle workers take to wake and leave (a thousand threads on two cores
-    /// take tens of milliseconds, without any task running).
+    /// From the halting result to the last worker leaving the run (before its thread's
+    /// teardown): the halt latency plus the time idle workers take to wake and leave (a
+    /// thousand threads on two cores take tens of milliseconds, with no task running).
     pub exit_latency: Option<Duration>,
     /// Best score.
     pub best: Option<Best>,

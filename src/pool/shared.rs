@@ -271,7 +271,11 @@ impl Shared {
 
     pub fn submitter_exited(&self) {
         self.queue.close();
-        self.queue.doorbell().ring_all();
+        // At a halt with batches under way the worker ending the last one rings instead:
+        // `halting` is visible before `in_batch` is read, so that worker sees it and rings.
+        if !(self.halting() && self.crew.in_batch() > 0) {
+            self.queue.doorbell().ring_all();
+        }
         self.try_finish();
     }
 

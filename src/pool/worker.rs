@@ -86,10 +86,10 @@ impl<'a> WorkerThread<'a> {
             "the loop leaves on End or Retire"
         );
         self.shared.worker_exited(self.slot);
-        if matches!(leaving, Work::End) && self.shared.halting() {
-            // The thread ends only once no task is winding down: its teardown (glibc hands
-            // the stack back with an madvise, a TLB shootdown on every CPU) would take the
-            // CPUs from the tasks that have yet to see the halt.
+        if matches!(leaving, Work::End) {
+            // The run is ending: the thread ends only once no batch is under way. Its
+            // teardown (glibc hands the stack back with an madvise, a TLB shootdown on every
+            // CPU) would take the CPUs from the tasks still running or winding down.
             let crew = &self.shared.crew;
             let doorbell = self.shared.queue.doorbell();
             doorbell.wait_for(|| (crew.in_batch() == 0).then_some(()));
@@ -142,13 +142,14 @@ impl<'a> WorkerThread<'a> {
         self.record_completed(batch.start, next, &mut gave_up);
         bump(&slot.cancelled, batch.end - next);
         let last_out = shared.crew.leave_batch();
-        if shared.halting() {
+        let halting = shared.halting();
+        if halting {
             // The halt's latency runs until the last task under way has ended.
             shared.crew.task_stopped_after_halt();
-            if last_out {
-                // Idle workers were left asleep while tasks wound down: now they may leave.
-                shared.queue.doorbell().ring_all();
-            }
+        }
+        if last_out && (halting || shared.queue.is_closed()) {
+            // Workers leaving the run wait for the last batch to end: now they may go.
+            shared.queue.doorbell().ring_all();
         }
         // Idle before the busy time is added, so a snapshot never counts the batch twice.
         slot.set_state(WorkerState::Idle);
@@ -265,7 +266,8 @@ impl<'a> WorkerThread<'a> {
             (Err(payload), ChunkLoop::Short) => {
                 // The panic is pinned on its task: the ids before it ran, it failed (and is
                 // counted as run, as in `run_each`), the chunk goes on after it.
-                let failed = running.get();
+                // Clamped: a `run_short` of the search's own might not keep `running` right.
+                let failed = running.get().clamp(chunk.start, chunk.end - 1);
                 self.record(failed, Outcome::Error(panic_message(payload.as_ref())));
                 ChunkRun {
                     ran: failed + 1 - chunk.start,
@@ -310,6 +312,13 @@ impl<'a> WorkerThread<'a> {
                     shared.offer_best(task, score, index);
                 }
                 let at = found_at.saturating_duration_since(shared.started);
+                let halt = self.match_halt(count);
+                if let Some((mode, _)) = halt {
+                    // Tasks are stopped before the event is sent: the send may wake the
+                    // reader, and the scheduler may run it (and a thousand other threads)
+                    // before this worker gets to the halt.
+                    shared.halt.raise(mode);
+                }
                 // The match is announced before the halt it causes, so logs read in causal order.
                 shared.events.send(Event::Match {
                     task,
@@ -318,7 +327,9 @@ impl<'a> WorkerThread<'a> {
                     worker: index,
                     at,
                 });
-                self.apply_match_policy(count, found_at);
+                if let Some((mode, reason)) = halt {
+                    shared.halt(mode, reason, found_at);
+                }
             }
             Outcome::Fatal(message) => {
                 shared.tally.record_fatal(&message);
@@ -329,34 +340,35 @@ impl<'a> WorkerThread<'a> {
                 let failed_at = Instant::now();
                 bump(&slot.errors, 1);
                 let errors = shared.tally.add_error();
+                let halt = shared
+                    .policy
+                    .limit(HaltOn::Fail, shared.settled_total())
+                    .and_then(|(mode, limit)| (errors >= limit).then_some(mode));
+                if let Some(mode) = halt {
+                    shared.halt.raise(mode);
+                }
                 shared.events.send(Event::Error {
                     task,
                     message,
                     worker: index,
                     at: failed_at.saturating_duration_since(shared.started),
                 });
-                if let Some((mode, limit)) = shared.policy.limit(HaltOn::Fail, shared.settled_total())
-                    && errors >= limit
-                {
+                if let Some(mode) = halt {
                     shared.halt(mode, HaltReason::Fail, failed_at);
                 }
             }
         }
     }
 
-    /// Halts as the policy says after the `count`th match, found at `found_at`.
-    fn apply_match_policy(&self, count: u64, found_at: Instant) {
+    /// The halt the policy calls for after the `count`th match, if any.
+    fn match_halt(&self, count: u64) -> Option<(HaltMode, HaltReason)> {
         let shared = self.shared;
         match shared.policy {
-            HaltPolicy::Now => shared.halt(HaltMode::Now, HaltReason::Match, found_at),
-            HaltPolicy::Soon => shared.halt(HaltMode::Soon, HaltReason::Match, found_at),
-            policy => {
-                if let Some((mode, limit)) = policy.limit(HaltOn::Success, shared.settled_total())
-                    && count >= limit
-                {
-                    shared.halt(mode, HaltReason::After, found_at);
-                }
-            }
+            HaltPolicy::Now => Some((HaltMode::Now, HaltReason::Match)),
+            HaltPolicy::Soon => Some((HaltMode::Soon, HaltReason::Match)),
+            policy => policy
+                .limit(HaltOn::Success, shared.settled_total())
+                .and_then(|(mode, limit)| (count >= limit).then_some((mode, HaltReason::After))),
         }
     }
 }

@@ -1,0 +1,153 @@
+//! Random controls at random moments with many workers and short tasks: no id runs twice, the counts add up, and a watchdog turns a hang into a failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "a failed unwrap here is a failed test; ids index a vector in memory"
+)]
+
+use poolwatch::{CancelToken, HaltPolicy, Outcome, Run, RunConfig, Search};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+struct Counts {
+    tasks: u64,
+    runs: Vec<AtomicU8>,
+    gave_up: AtomicU64,
+    sleep_every: u64,
+    matches_at: Option<u64>,
+}
+
+impl Counts {
+    fn new(tasks: u64, sleep_every: u64, matches_at: Option<u64>) -> Arc<Self> {
+        Arc::new(Self {
+            tasks,
+            runs: (0..tasks).map(|_| AtomicU8::new(0)).collect(),
+            gave_up: AtomicU64::new(0),
+            sleep_every,
+            matches_at,
+        })
+    }
+    fn seen(&self) -> u64 {
+        self.runs
+            .iter()
+            .map(|r| u64::from(r.load(Ordering::Relaxed)))
+            .sum()
+    }
+    fn twice(&self) -> Option<u64> {
+        (0..self.tasks).find(|&t| self.runs[t as usize].load(Ordering::Relaxed) > 1)
+    }
+}
+
+impl Search for Counts {
+    fn name(&self) -> &str {
+        "counts"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        self.tasks
+    }
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
+        self.runs[task as usize].fetch_add(1, Ordering::Relaxed);
+        if self.sleep_every != 0
+            && task.is_multiple_of(self.sleep_every)
+            && cancel.sleep(Duration::from_micros(200))
+        {
+            self.gave_up.fetch_add(1, Ordering::Relaxed);
+            return Outcome::Cancelled;
+        }
+        if self.matches_at == Some(task) {
+            return Outcome::Match {
+                value: String::new(),
+                score: None,
+            };
+        }
+        Outcome::Miss
+    }
+}
+
+/// xorshift
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn wait_or_hang(run: &Run, what: &str) -> poolwatch::RunReport {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(report) = run.report() {
+            return report;
+        }
+        while run.events().try_recv().is_ok() {}
+        if Instant::now() > deadline {
+            let s = run.snapshot();
+            panic!(
+                "HANG {what}: state {:?} counters {:?} workers {:?}",
+                s.state,
+                s.counters,
+                s.workers.iter().map(|w| w.state).collect::<Vec<_>>()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn random_controls_many_workers() {
+    let rounds: u64 = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..rounds {
+        let tasks = 1 + rng.next() % 40_000;
+        let workers = 1 + (rng.next() % 96) as usize;
+        let sleep_every = [0, 1, 7, 100][(rng.next() % 4) as usize];
+        let policy = [HaltPolicy::Never, HaltPolicy::Now, HaltPolicy::Soon][(rng.next() % 3) as usize];
+        let matches_at = rng.next().is_multiple_of(2).then(|| rng.next() % tasks);
+        let search = Counts::new(tasks, sleep_every, matches_at);
+        let run = Run::start(
+            search.clone(),
+            &RunConfig::default().with_workers(workers).with_policy(policy),
+        );
+        let mut log = Vec::new();
+        for _ in 0..(rng.next() % 10) {
+            let op = rng.next() % 8;
+            log.push(op);
+            match op {
+                0 => std::thread::sleep(Duration::from_micros(rng.next() % 3000)),
+                1 => run.pause(),
+                2 => run.resume(),
+                3 => run.set_workers(1 + (rng.next() % 128) as usize),
+                4 => run.halt_now(),
+                5 => run.halt_soon(),
+                6 => std::thread::yield_now(),
+                _ => run.set_workers(1),
+            }
+        }
+        run.resume();
+        let what = format!(
+            "round {round} tasks {tasks} workers {workers} sleep_every {sleep_every} policy {policy:?} ops {log:?}"
+        );
+        let report = wait_or_hang(&run, &what);
+        let c = report.counters;
+        assert_eq!(search.twice(), None, "{what}");
+        assert_eq!(c.completed + c.cancelled, c.submitted, "{what} {c:?}");
+        assert_eq!(
+            c.completed,
+            search.seen() - search.gave_up.load(Ordering::Relaxed),
+            "{what} {c:?}"
+        );
+        if report.reason == poolwatch::HaltReason::Exhausted {
+            assert_eq!(c.completed, tasks, "{what} {c:?}");
+        }
+        drop(run);
+    }
+}
