@@ -1379,7 +1379,7 @@ fn halt_latency() -> Measured {
         data: POW_DATA.into(),
         bits: 16,
     };
-    eprintln!("  {workers} workers; {LATENCY_RUNS} halts each; match produced -> every worker stopped");
+    eprintln!("  {workers} workers; {LATENCY_RUNS} halts each; match produced -> last task under way ended");
     let sleepy: Arc<dyn poolwatch::Search> = Arc::new(needle.clone());
     let (needle_json, needle_p99) = latency_figures(
         "poolwatch, needle 20 of 1 ms tasks",
