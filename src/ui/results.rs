@@ -58,14 +58,7 @@ fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         ],
         usize::from(area.width.saturating_sub(2)),
     );
-    let border_style = if app.focus == Focus::Log {
-        theme.title()
-    } else {
-        ratatui::style::Style::new()
-    };
-    let block = Block::bordered()
-        .border_style(border_style)
-        .title(Line::styled(title, theme.title()));
+    let block = theme.panel(title, app.focus == Focus::Log);
     let height = usize::from(block.inner(area).height);
     // Messages wrap (never cut at the panel's edge); a message's own lines stay lines.
     let lines: Vec<Line<'_>> = app

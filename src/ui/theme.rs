@@ -23,6 +23,15 @@ impl Theme {
         }
     }
 
+    /// A bordered panel titled `title`, its border in the title's style while it has the focus.
+    #[must_use]
+    pub fn panel(self, title: String, focused: bool) -> ratatui::widgets::Block<'static> {
+        let border = if focused { self.title() } else { Style::new() };
+        ratatui::widgets::Block::bordered()
+            .border_style(border)
+            .title(ratatui::text::Line::styled(title, self.title()))
+    }
+
     /// Titles and the header.
     #[must_use]
     pub fn title(self) -> Style {

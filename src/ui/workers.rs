@@ -5,8 +5,7 @@ use crate::app::{App, Focus, WorkerSort};
 use crate::pool::{WorkerRow, WorkerState};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Row, Table};
+use ratatui::widgets::{Cell, Row, Table};
 use std::time::Duration;
 
 /// A task is a straggler when it has run this many times the median...
@@ -158,14 +157,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     if !narrow {
         widths.push(Constraint::Min(0));
     }
-    let border_style = if app.focus == Focus::Workers {
-        theme.title()
-    } else {
-        ratatui::style::Style::new()
-    };
-    let block = Block::bordered()
-        .border_style(border_style)
-        .title(Line::styled(title, theme.title()));
+    let block = theme.panel(title, app.focus == Focus::Workers);
     let table = Table::new(body, widths).header(header).block(block);
     frame.render_widget(table, area);
 }
