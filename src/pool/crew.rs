@@ -75,8 +75,7 @@ impl Crew {
     /// Counts a worker gone; true if it was the last one live.
     pub fn discharge(&self) -> bool {
         // Recorded before the count drops, so whoever finishes the run sees the last stop.
-        self.last_stop_ns
-            .fetch_max(self.ns_since_epoch() + 1, Ordering::SeqCst);
+        self.note_now(&self.last_stop_ns);
         self.live.fetch_sub(1, Ordering::SeqCst) == 1
     }
 
@@ -97,13 +96,22 @@ impl Crew {
 
     /// Notes that a worker left a batch after the halt (its last task ended or never began).
     pub fn task_stopped_after_halt(&self) {
-        self.last_task_stop_ns
-            .fetch_max(self.ns_since_epoch() + 1, Ordering::SeqCst);
+        self.note_now(&self.last_task_stop_ns);
     }
 
     /// When the last batch under way at the halt ended, if one did.
     pub fn last_task_stop(&self) -> Option<Instant> {
-        match self.last_task_stop_ns.load(Ordering::SeqCst) {
+        self.moment(&self.last_task_stop_ns)
+    }
+
+    /// Moves `latest` (ns after the epoch, plus 1) up to now.
+    fn note_now(&self, latest: &AtomicU64) {
+        latest.fetch_max(self.ns_since_epoch() + 1, Ordering::SeqCst);
+    }
+
+    /// The moment `latest` holds, if one was noted.
+    fn moment(&self, latest: &AtomicU64) -> Option<Instant> {
+        match latest.load(Ordering::SeqCst) {
             0 => None,
             ns => Some(self.epoch + std::time::Duration::from_nanos(ns - 1)),
         }
@@ -131,10 +139,7 @@ impl Crew {
 
     /// When the last worker stopped.
     pub fn last_stop(&self) -> Option<Instant> {
-        match self.last_stop_ns.load(Ordering::SeqCst) {
-            0 => None,
-            ns => Some(self.epoch + std::time::Duration::from_nanos(ns - 1)),
-        }
+        self.moment(&self.last_stop_ns)
     }
 
     /// A copy of the slot list (cheap: reference counts).
