@@ -63,7 +63,7 @@ pub fn plural(value: u64, noun: &str) -> String {
     }
 }
 
-/// A halt latency (halting result to every worker stopped) in milliseconds as `0.322 ms`, or
+/// A halt latency (halting result to the end of the last task under way) in milliseconds as `0.322 ms`, or
 /// `-` for a run that never halted: the dashboard's halt panel, its runs table and the summary.
 #[must_use]
 pub fn halt_latency(ms: Option<f64>) -> String {

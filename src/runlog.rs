@@ -69,7 +69,7 @@ pub struct RunRecord {
     pub active_s: f64,
     /// Completed tasks per active second.
     pub tasks_per_s: f64,
-    /// From the halting result to every worker stopped, milliseconds.
+    /// From the halting result to the end of the last task under way, milliseconds.
     pub halt_latency_ms: Option<f64>,
     /// Best score, for searches that score.
     pub best: Option<f64>,

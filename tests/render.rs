@@ -621,7 +621,7 @@ fn the_run_ended_panel_shows_every_fact_whole_at_80x24_and_120x40() {
         assert!(!text.contains('…'), "{width}x{height}:\n{text}");
     }
     let wide = halt_panel(&draw(&app, 120, 40).backend().to_string());
-    assert!(wide.contains(&"(halting result to every worker stopped)".to_string()));
+    assert!(wide.contains(&"(halting result to the last task stopped)".to_string()));
     assert!(wide.contains(&"10,002 completed in 5.1s (5.1s active)".to_string()));
     // 70x20 has rows for the two most important facts: they stay whole.
     let small = halt_panel(&draw(&app, 70, 20).backend().to_string());

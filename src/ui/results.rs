@@ -112,7 +112,7 @@ fn render_halt(frame: &mut Frame<'_>, area: Rect, app: &App, report: &RunReport,
 }
 
 /// What the halt latency measures, under it where the panel is wide enough.
-const LATENCY_MEANING: &str = "(halting result to every worker stopped)";
+const LATENCY_MEANING: &str = "(halting result to the last task stopped)";
 
 /// The halt panel's lines in display order with their ranks (0 most important), each the
 /// longest wording that fits `width` columns (the last one cut at a word if none does).
