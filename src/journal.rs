@@ -133,7 +133,7 @@ impl Journal {
             .carried
             .as_ref()
             .map_or(Duration::ZERO, |carried| carried.elapsed);
-        self.log.write_event(at + offset, event);
+        self.log.write_event(at.saturating_add(offset), event);
     }
 
     /// Logs a control action (pause, resume, workers, halt request) taken at run time `at`.

@@ -234,12 +234,12 @@ pub struct ProgressEvent {
 #[derive(Debug, thiserror::Error)]
 pub enum LogReadError {
     /// The file could not be opened or read.
-    #[error("cannot read log {path}: {source}")]
+    #[error("cannot read log {path}: {cause}")]
     Io {
         /// The log.
         path: PathBuf,
-        /// The cause.
-        source: io::Error,
+        /// The cause, in the message (not a chained source: printed once).
+        cause: io::Error,
     },
     /// A whole line (not the torn last one) is not a record.
     #[error("log {path} line {line}: not a poolwatch event ({message})")]
@@ -282,9 +282,9 @@ pub fn parse_line(line: &str) -> Result<Record, String> {
 /// # Errors
 /// When the file cannot be read, a whole line is not a record, or the format is newer.
 pub fn parse_log(path: &Path) -> Result<Vec<Record>, LogReadError> {
-    let text = std::fs::read(path).map_err(|source| LogReadError::Io {
+    let text = std::fs::read(path).map_err(|cause| LogReadError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     let text = String::from_utf8_lossy(&text);
     let mut records = Vec::new();
@@ -360,9 +360,9 @@ impl LogTail {
     /// When the file cannot be read, or a complete line is not a record.
     pub fn poll(&mut self) -> Result<Vec<Record>, LogReadError> {
         let path = self.path.clone();
-        let io_error = |source| LogReadError::Io {
+        let io_error = |cause| LogReadError::Io {
             path: path.clone(),
-            source,
+            cause,
         };
         let mut file = match File::open(&self.path) {
             Ok(file) => file,

@@ -24,6 +24,9 @@ pub enum ResumeError {
     /// No `start` event.
     #[error("{0}: no run to resume (no start event)")]
     NoRun(PathBuf),
+    /// The `start` event's window ends before it begins.
+    #[error("{0}: the logged window [{1}, {2}) ends before it begins")]
+    BadWindow(PathBuf, u64, u64),
     /// The `start` event has no spec (a search the log cannot rebuild).
     #[error("{0}: this run cannot be resumed (its start event has no search spec)")]
     NoSpec(PathBuf),
@@ -102,6 +105,11 @@ impl Checkpoint {
         let LogEvent::Start(start) = &records[first].event else {
             return Err(ResumeError::NoRun(path.to_path_buf()));
         };
+        if let Some((skip, end)) = start.window
+            && end < skip
+        {
+            return Err(ResumeError::BadWindow(path.to_path_buf(), skip, end));
+        }
         let spec_value = start
             .spec
             .clone()
@@ -136,11 +144,11 @@ impl Checkpoint {
                     checkpoint.bests.extend(progress.best);
                 }
                 LogEvent::Match { task, value, .. } => {
-                    done.insert((*task, task + 1));
+                    done.insert((*task, task.saturating_add(1)));
                     checkpoint.matches.entry(*task).or_insert_with(|| value.clone());
                 }
                 LogEvent::Error { task, .. } => {
-                    done.insert((*task, task + 1));
+                    done.insert((*task, task.saturating_add(1)));
                     checkpoint.errors.insert(*task);
                 }
                 LogEvent::Best { task, score, .. } => checkpoint.bests.push(LoggedBest {

@@ -200,7 +200,21 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
     interrupt(&args, &log, 1, libc::SIGKILL);
     let path = log.to_str().unwrap();
     let missing = temp_log("missing");
-    let cases: [(&[&str], &str); 5] = [
+    // The logged run's window, edited to end before it begins (a log is input).
+    let reversed = temp_log("reversed");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let edited: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut event: Value = serde_json::from_str(line).unwrap();
+            if event["event"] == "start" {
+                event["window"] = serde_json::json!([50, 20]);
+            }
+            event.to_string()
+        })
+        .collect();
+    std::fs::write(&reversed, edited.join("\n") + "\n").unwrap();
+    let cases: [(&[&str], &str); 6] = [
         (
             &["--resume", path, "pow"],
             "continues the logged collatz run with its own options",
@@ -215,6 +229,7 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
             "--log must name the same file",
         ),
         (&["--resume", missing.to_str().unwrap()], "cannot read log"),
+        (&["--resume", reversed.to_str().unwrap()], "ends before it begins"),
     ];
     for (args, expected) in cases {
         let output = finish(poolwatch(args).spawn().unwrap());
@@ -222,6 +237,10 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(
+            stderr.matches("os error").count() <= 1,
+            "an OS error said once: {stderr}"
+        );
     }
 }
 

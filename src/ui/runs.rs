@@ -3,11 +3,11 @@
 use super::{Theme, duration};
 use crate::app::{RUN_COLUMNS, RunColumn, RunsHistory, run_text};
 use crate::format::{halt_latency, human_count, score as format_score};
+use crate::logformat::seconds;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, TableState};
-use std::time::Duration;
 
 /// Draws the history over most of `area`.
 pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Theme) {
@@ -87,8 +87,9 @@ fn cells(runs: &RunsHistory, index: usize) -> Vec<String> {
             RunColumn::Run => run_text(record),
             RunColumn::Workers => record.workers.to_string(),
             RunColumn::Outcome => record.outcome.label().to_string(),
-            RunColumn::Elapsed => duration(Duration::from_secs_f64(record.elapsed_s.max(0.0))),
-            RunColumn::Active => duration(Duration::from_secs_f64(record.active_s.max(0.0))),
+            // A runs file is input: its seconds go through the log's panic-free conversion.
+            RunColumn::Elapsed => duration(seconds(record.elapsed_s)),
+            RunColumn::Active => duration(seconds(record.active_s)),
             RunColumn::Rate => human_count(record.tasks_per_s),
             RunColumn::Relative => runs
                 .relative(index)
