@@ -134,7 +134,7 @@ impl Preset {
             .halt
             .parse::<HaltPolicy>()
             .map_err(|err| parse_error(err.to_string()))?;
-        file.search.build().map_err(|err| parse_error(err.to_string()))?;
+        file.search.check().map_err(|err| parse_error(err.to_string()))?;
         check_workers(file.workers).map_err(|err| parse_error(err.to_string()))?;
         Ok(Self {
             name: file.name,
@@ -216,6 +216,31 @@ impl Preset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checking_an_exec_preset_leaves_its_job_log_and_folders_alone() {
+        let dir = std::env::temp_dir().join(format!("poolwatch-preset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|err| panic!("{err}"));
+        let joblog = dir.join("jobs.tsv");
+        std::fs::write(&joblog, "earlier jobs\n").unwrap_or_else(|err| panic!("{err}"));
+        let results = dir.join("results");
+        let text = format!(
+            "name = \"keeps\"\nhalt = \"now\"\n[search]\nkind = \"exec\"\nrange = \"0..3\"\n\
+             joblog = {:?}\nresults = {:?}\ncommand = [\"true\"]\n",
+            joblog.display().to_string(),
+            results.display().to_string()
+        );
+        Preset::from_toml(&text, "keeps.toml").unwrap_or_else(|err| panic!("{err}"));
+        let kept = std::fs::read_to_string(&joblog).unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(kept, "earlier jobs\n", "the job log was truncated");
+        assert!(!results.exists(), "the results folder was made");
+        let bad = text.replace("0..3", "3..0x");
+        assert!(
+            Preset::from_toml(&bad, "bad.toml").is_err(),
+            "a bad range is still refused"
+        );
+        std::fs::remove_dir_all(&dir).unwrap_or_else(|err| panic!("{err}"));
+    }
 
     #[test]
     fn every_shipped_preset_parses() {

@@ -196,6 +196,18 @@ impl SearchSpec {
         }
     }
 
+    /// Checks the parameters as [`SearchSpec::build`] does, with no side effect: an `exec`
+    /// search opens neither its input nor its job log (which opening truncates).
+    ///
+    /// # Errors
+    /// The [`SpecError`] `build` would give.
+    pub fn check(&self) -> Result<(), SpecError> {
+        match self {
+            Self::Exec(spec) => Ok(crate::exec::ExecSearch::check(spec)?),
+            other => other.build().map(drop),
+        }
+    }
+
     /// Checks the parameters and builds the search.
     ///
     /// # Errors

@@ -270,17 +270,14 @@ impl ExecSearch {
     /// # Errors
     /// An [`ExecError`] naming the first problem, including a program not found on `PATH`.
     pub fn new(spec: &ExecSpec) -> Result<Self, ExecError> {
-        let template = Template::new(spec.command.clone()).ok_or(ExecError::EmptyCommand)?;
-        if let Some(program) = template.fixed_program() {
-            check_program(program)?;
-        }
+        let Checked {
+            template,
+            match_stdout,
+            limits,
+            workers,
+            goal,
+        } = Checked::of(spec)?;
         let (inputs, source) = open_inputs(spec)?;
-        let match_stdout = spec.match_stdout.as_deref().map(compile).transpose()?;
-        if spec.retries > MAX_RETRIES {
-            return Err(ExecError::BadRetries(spec.retries));
-        }
-        let limits = limits(spec)?;
-        let (workers, goal) = worker_options(spec, limits)?;
         Ok(Self {
             template,
             inputs,
@@ -614,16 +611,76 @@ impl ExecSearch {
     }
 }
 
+/// What [`ExecSearch::new`] checks and works out from a spec before it opens anything.
+struct Checked {
+    template: Template,
+    match_stdout: Option<regex::Regex>,
+    limits: Limits,
+    workers: Option<worker::Workers>,
+    goal: Goal,
+}
+
+impl Checked {
+    /// Every check on `spec` that opens nothing: no input, job log, results folder or spool.
+    fn of(spec: &ExecSpec) -> Result<Self, ExecError> {
+        let template = Template::new(spec.command.clone()).ok_or(ExecError::EmptyCommand)?;
+        if let Some(program) = template.fixed_program() {
+            check_program(program)?;
+        }
+        if let Some(text) = &spec.range {
+            if spec.input.is_some() {
+                return Err(ExecError::TwoSources);
+            }
+            if IntRange::out_of_limits(text) {
+                return Err(ExecError::RangeLimit(text.clone()));
+            }
+            if IntRange::parse(text).is_none() {
+                return Err(ExecError::BadRange(text.clone()));
+            }
+        }
+        let match_stdout = spec.match_stdout.as_deref().map(compile).transpose()?;
+        if spec.retries > MAX_RETRIES {
+            return Err(ExecError::BadRetries(spec.retries));
+        }
+        let limits = limits(spec)?;
+        let (workers, goal) = worker_options(spec, limits)?;
+        Keep::check(spec)?;
+        Ok(Self {
+            template,
+            match_stdout,
+            limits,
+            workers,
+            goal,
+        })
+    }
+}
+
+impl ExecSearch {
+    /// Checks `spec` as [`ExecSearch::new`] does, but opens nothing: a saved preset is
+    /// validated without reading its input or truncating its job log.
+    ///
+    /// # Errors
+    /// The [`ExecError`] `new` would give for the same flags (an input file's own errors aside).
+    pub fn check(spec: &ExecSpec) -> Result<(), ExecError> {
+        Checked::of(spec).map(drop)
+    }
+}
+
 impl Keep {
-    /// Reads the earlier job log when resuming, then opens the job log, the results folder and the printer.
-    fn open(spec: &ExecSpec) -> Result<Self, ExecError> {
-        let resuming = spec.resume || spec.resume_failed;
-        if resuming && spec.joblog.is_none() {
+    /// The flag combinations keeping output allows.
+    fn check(spec: &ExecSpec) -> Result<(), ExecError> {
+        if (spec.resume || spec.resume_failed) && spec.joblog.is_none() {
             return Err(ExecError::ResumeNeedsJoblog);
         }
         if spec.keep_order && !spec.output {
             return Err(ExecError::KeepOrderNeedsOutput);
         }
+        Ok(())
+    }
+
+    /// Reads the earlier job log when resuming, then opens the job log, the results folder and the printer.
+    fn open(spec: &ExecSpec) -> Result<Self, ExecError> {
+        let resuming = spec.resume || spec.resume_failed;
         let mut skip = HashSet::new();
         let joblog = match &spec.joblog {
             Some(path) => {
@@ -705,9 +762,7 @@ fn open_inputs(spec: &ExecSpec) -> Result<(Inputs, String), ExecError> {
     match (&spec.range, &spec.input) {
         (Some(_), Some(_)) => Err(ExecError::TwoSources),
         (Some(text), None) => {
-            if IntRange::out_of_limits(text) {
-                return Err(ExecError::RangeLimit(text.clone()));
-            }
+            // Its limits were checked with the other flags (`Checked::of`).
             let range = IntRange::parse(text).ok_or_else(|| ExecError::BadRange(text.clone()))?;
             Ok((Inputs::Range(range), format!("range {text}")))
         }
