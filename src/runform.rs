@@ -1,6 +1,6 @@
 //! The run form's fields, read from the command line's clap definitions, and their validation through the same parser.
 //!
-//! Nothing here is written twice: the searches are the `Cli` subcommands, a search's fields are
+//! Nothing here is written twice: the searches are the `SearchSpec` subcommands, a search's fields are
 //! its `Arg`s (long name, help, default, value parser), and a form is valid exactly when the
 //! equivalent command line parses (`Cli::try_parse_from`) and its search builds. A new option
 //! on a subcommand therefore appears in the form with no code here.
@@ -57,10 +57,12 @@ enum ValueType {
     Other,
 }
 
-/// The searches the form offers: `(name, about)` of each subcommand, in `--help` order.
+/// The searches the form offers: `(name, about)` of each search subcommand (not `watch`),
+/// in `--help` order.
 #[must_use]
 pub fn kinds() -> Vec<(String, String)> {
-    Cli::command()
+    use clap::Subcommand as _;
+    crate::spec::SearchSpec::augment_subcommands(clap::Command::new("searches"))
         .get_subcommands()
         .filter(|sub| !sub.is_hide_set())
         .map(|sub| {
@@ -569,6 +571,12 @@ pub fn workers_range() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_form_offers_the_searches_and_nothing_else() {
+        let names: Vec<String> = kinds().into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["needle", "pow", "collatz", "rastrigin", "exec"]);
+    }
 
     fn pow() -> (Vec<FieldDef>, Vec<String>) {
         let defs = fields("pow");
