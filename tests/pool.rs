@@ -159,8 +159,10 @@ fn first_match_halts_now_and_cancels_the_rest() {
         report.counters.submitted < report.counters.total,
         "queued work was not dropped"
     );
-    // Speed is the benches' business: here the latency is measured and the run did not hang.
-    assert!(report.halt_latency.expect("latency") < PATIENCE);
+    // Speed is the benches' business: here work under way or queued was cut, none began after.
+    assert!(report.halt_latency.is_some());
+    assert!(report.counters.cancelled > 0, "nothing was cut short or dropped");
+    assert_eq!(report.counters.started_after_halt, 0);
     assert!(events.iter().any(|e| matches!(e, Event::Match { task: 300, .. })));
     assert!(events.iter().any(|e| matches!(
         e,
@@ -1135,7 +1137,7 @@ fn idle_workers_stay_asleep_while_the_last_task_winds_down() {
         .count();
     let report = run.wait();
     assert!(report.halt_latency.unwrap() >= Duration::from_millis(300));
-    // Woken at the halt, all 15 would have left; one still awake when it came may leave.
+    // Woken at the halt, all 15 would have left; one or two still awake when it came may leave.
     assert!(
         stopped <= 2,
         "{stopped} idle workers woke and left while a task was still winding down"
