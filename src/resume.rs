@@ -8,12 +8,18 @@
 //! neither and run again: at-least-once for those, exactly-once for the rest.
 
 use crate::logformat::{LogEvent, LoggedBest, Record, ResumedFrom, StartEvent, parse_log};
+use crate::pool::HaltReason;
 use crate::summary::MatchEntry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Halt reasons that end a run for good: resuming it has nothing left to do.
-const FINAL_REASONS: [&str; 5] = ["exhausted", "match", "after", "success", "done"];
+const FINAL_REASONS: [HaltReason; 4] = [
+    HaltReason::Exhausted,
+    HaltReason::Match,
+    HaltReason::After,
+    HaltReason::Done,
+];
 
 /// Why a log cannot be resumed.
 #[derive(Debug, thiserror::Error)]
@@ -432,8 +438,8 @@ fn continued(mut spec: crate::spec::SearchSpec) -> crate::spec::SearchSpec {
 fn final_end(summary: &serde_json::Value) -> Option<(String, u8)> {
     let reason = summary.get("halt_reason")?.as_str()?;
     let code = summary.get("exit_code")?.as_u64()?;
-    FINAL_REASONS
-        .contains(&reason)
+    HaltReason::from_name(reason)
+        .is_some_and(|reason| FINAL_REASONS.contains(&reason))
         .then(|| (reason.to_string(), u8::try_from(code).unwrap_or(1)))
 }
 

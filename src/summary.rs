@@ -283,19 +283,8 @@ pub fn brief_reason(reason: HaltReason) -> &'static str {
 /// A reason, given by its JSON name, in words (the name itself if unknown).
 #[must_use]
 pub fn describe_reason_name(name: &str) -> String {
-    let known = [
-        HaltReason::Match,
-        HaltReason::After,
-        HaltReason::User,
-        HaltReason::Exhausted,
-        HaltReason::Signal,
-        HaltReason::Fatal,
-    ];
-    known
-        .into_iter()
-        .find(|reason| reason.as_str() == name)
-        .map_or_else(
-            || format!("halt reason {name}"),
-            |reason| describe_reason(reason).to_string(),
-        )
+    HaltReason::from_name(name).map_or_else(
+        || format!("halt reason {name}"),
+        |reason| describe_reason(reason).to_string(),
+    )
 }

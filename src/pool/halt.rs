@@ -228,6 +228,24 @@ pub enum HaltReason {
 }
 
 impl HaltReason {
+    /// Every reason.
+    pub const ALL: [Self; 8] = [
+        Self::Match,
+        Self::After,
+        Self::Fail,
+        Self::Done,
+        Self::User,
+        Self::Exhausted,
+        Self::Signal,
+        Self::Fatal,
+    ];
+
+    /// The reason whose [`HaltReason::as_str`] name is `name`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == name)
+    }
+
     /// The lowercase name used in JSON and logs.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -284,6 +302,14 @@ pub enum HaltMode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_reason_is_found_by_its_name() {
+        for reason in HaltReason::ALL {
+            assert_eq!(HaltReason::from_name(reason.as_str()), Some(reason));
+        }
+        assert_eq!(HaltReason::from_name("success"), None);
+    }
 
     #[test]
     fn parses_every_policy_and_rejects_the_rest() {

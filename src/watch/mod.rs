@@ -429,19 +429,20 @@ impl Aggregate {
                     .or(l.halt.as_deref())
             })
             .collect();
+        // The shard reason that explains the whole run best, most telling first.
         let order = [
-            ("fatal", HaltReason::Fatal),
-            ("match", HaltReason::Match),
-            ("after", HaltReason::After),
-            ("fail", HaltReason::Fail),
-            ("done", HaltReason::Done),
-            ("user", HaltReason::User),
-            ("signal", HaltReason::Signal),
+            HaltReason::Fatal,
+            HaltReason::Match,
+            HaltReason::After,
+            HaltReason::Fail,
+            HaltReason::Done,
+            HaltReason::User,
+            HaltReason::Signal,
         ];
         order
-            .iter()
-            .find(|(name, _)| reasons.contains(name))
-            .map_or(HaltReason::Exhausted, |(_, reason)| *reason)
+            .into_iter()
+            .find(|reason| reasons.contains(&reason.as_str()))
+            .unwrap_or(HaltReason::Exhausted)
     }
 
     /// The shards table at unix time `now`, ordered by shard index.
