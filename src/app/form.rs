@@ -284,14 +284,6 @@ impl App {
     }
 }
 
-impl App {
-    /// A lifecycle line in the result log, at the current run time.
-    pub(super) fn info(&mut self, text: String) {
-        let now = self.now();
-        self.log.push(now, super::EntryKind::Info, text);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! Key handling for `App::update`: overlays first, then the dashboard's hotkeys.
 
-use super::{App, Command, EntryKind, Focus, Overlay, PAGE, Phase};
+use super::{App, Command, Focus, Overlay, PAGE, Phase};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl App {
@@ -95,11 +95,11 @@ impl App {
                 .collect(),
             KeyCode::Char('p' | ' ') => self.toggle_pause(),
             KeyCode::Char('t') if self.phase.is_live() => {
-                self.note("terminate requested (t)");
+                self.info("terminate requested (t)");
                 vec![Command::HaltNow]
             }
             KeyCode::Char('f') if self.phase.is_live() => {
-                self.note("finish requested (f): running tasks complete");
+                self.info("finish requested (f): running tasks complete");
                 vec![Command::HaltSoon]
             }
             KeyCode::Char('+' | '=') => self.resize_by(1),
@@ -132,12 +132,12 @@ impl App {
         match self.phase {
             Phase::Running => {
                 self.phase = Phase::Paused;
-                self.note("paused: workers finish what they hold");
+                self.info("paused: workers finish what they hold");
                 vec![Command::Pause]
             }
             Phase::Paused => {
                 self.phase = Phase::Running;
-                self.note("resumed");
+                self.info("resumed");
                 vec![Command::Resume]
             }
             _ => Vec::new(),
@@ -158,7 +158,7 @@ impl App {
         if let Some(snapshot) = self.snapshot.as_mut() {
             snapshot.target_workers = wanted;
         }
-        self.note(&format!("workers: {current} -> {wanted}"));
+        self.info(format!("workers: {current} -> {wanted}"));
         vec![Command::SetWorkers(wanted)]
     }
 
@@ -174,10 +174,5 @@ impl App {
             }
         }
         Vec::new()
-    }
-
-    fn note(&mut self, text: &str) {
-        let now = self.now();
-        self.log.push(now, EntryKind::Info, text.to_string());
     }
 }

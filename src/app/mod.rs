@@ -329,6 +329,17 @@ impl App {
         self.snapshot.as_ref().map_or(Duration::ZERO, |s| s.elapsed)
     }
 
+    /// A line of `kind` in the result log, at the current run time.
+    fn log_now(&mut self, kind: EntryKind, text: impl Into<String>) {
+        let now = self.now();
+        self.log.push(now, kind, text.into());
+    }
+
+    /// A lifecycle line in the result log, at the current run time.
+    fn info(&mut self, text: impl Into<String>) {
+        self.log_now(EntryKind::Info, text);
+    }
+
     /// The estimates of the run while it is running or paused (none once it halts or ends):
     /// [`crate::format::estimate`] at the windowed rate, as the headless progress line makes them.
     #[must_use]
@@ -365,8 +376,7 @@ impl App {
             }
             Msg::Signal(_) => self.quit_commands(),
             Msg::Problem(text) => {
-                let now = self.now();
-                self.log.push(now, EntryKind::Error, text);
+                self.log_now(EntryKind::Error, text);
                 Vec::new()
             }
             Msg::Note(text) => {

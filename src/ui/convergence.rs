@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Wrap};
 use std::time::Duration;
 
 /// Draws the panel that fits the running search.
@@ -43,7 +43,7 @@ fn render_chart(frame: &mut Frame<'_>, area: Rect, app: &App, goal: Goal, theme:
         }
         (None, _) => " best score: none yet ".to_string(),
     };
-    let block = Block::bordered().title(Line::styled(title, theme.title()));
+    let block = theme.panel(title, false);
     if points.is_empty() {
         frame.render_widget(
             Paragraph::new("waiting for the first scored task").block(block),
@@ -109,7 +109,7 @@ fn y_bounds(points: &[(f64, f64)], goal: Goal) -> (f64, f64) {
 }
 
 fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let block = Block::bordered().title(Line::styled(" search space ", theme.title()));
+    let block = theme.panel(" search space ", false);
     let inner_width = usize::from(block.inner(area).width);
     let Some(snapshot) = app.snapshot.as_ref() else {
         let text = app.selected_preset().map_or_else(String::new, |preset| {

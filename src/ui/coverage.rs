@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
 
 /// What a cell of the strip shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +179,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         ],
         width,
     );
-    let block = Block::bordered().title(Line::styled(title, theme.title()));
+    let block = theme.panel(title, false);
     let inner = block.inner(area);
     let strip = app.snapshot.as_ref().map_or_else(Vec::new, |snapshot| {
         cells(snapshot, &app.match_marks, usize::from(inner.width))

@@ -7,11 +7,11 @@ use crate::format::human_count;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, LineGauge, Paragraph, Sparkline};
+use ratatui::widgets::{LineGauge, Paragraph, Sparkline};
 
 /// Draws the two gauges, the counters and (when there is a row for it) the ETA line.
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let block = Block::bordered().title(Line::styled(" progress ", theme.title()));
+    let block = theme.panel(" progress ", false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let with_eta_row = inner.height >= 4;
@@ -164,7 +164,7 @@ pub fn render_sparkline(frame: &mut Frame<'_>, area: Rect, app: &App, theme: The
         ]
     };
     let title = first_fit(&titles, usize::from(area.width.saturating_sub(2)));
-    let block = Block::bordered().title(Line::styled(title, theme.title()));
+    let block = theme.panel(title, false);
     // Newest at the right edge: keep the samples that fit.
     let width = usize::from(block.inner(area).width);
     let shown = &samples[samples.len().saturating_sub(width)..];

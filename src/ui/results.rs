@@ -9,7 +9,7 @@ use crate::summary::{brief_reason, describe_reason};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 /// Draws the log, with the halt panel beside it once the run ended.
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
@@ -92,7 +92,7 @@ fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
 }
 
 fn render_halt(frame: &mut Frame<'_>, area: Rect, app: &App, report: &RunReport, theme: Theme) {
-    let block = Block::bordered().title(Line::styled(" run ended ", theme.title()));
+    let block = theme.panel(" run ended ", false);
     let inner = block.inner(area);
     let mut lines = halt_lines(app, report, usize::from(inner.width));
     // Too few rows: the least important facts go whole rather than the panel cutting text.

@@ -5,8 +5,7 @@ use crate::format::human_count;
 use crate::watch::ShardRow;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Row, Table};
+use ratatui::widgets::{Cell, Row, Table};
 
 /// Draws the table of `rows`.
 pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme) {
@@ -67,6 +66,6 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme
     ];
     let table = Table::new(body, widths)
         .header(header)
-        .block(Block::bordered().title(Line::styled(title, theme.title())));
+        .block(theme.panel(title, false));
     frame.render_widget(table, area);
 }

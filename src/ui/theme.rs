@@ -25,7 +25,11 @@ impl Theme {
 
     /// A bordered panel titled `title`, its border in the title's style while it has the focus.
     #[must_use]
-    pub fn panel(self, title: String, focused: bool) -> ratatui::widgets::Block<'static> {
+    pub fn panel<'a>(
+        self,
+        title: impl Into<std::borrow::Cow<'a, str>>,
+        focused: bool,
+    ) -> ratatui::widgets::Block<'a> {
         let border = if focused { self.title() } else { Style::new() };
         ratatui::widgets::Block::bordered()
             .border_style(border)
