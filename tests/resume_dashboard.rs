@@ -76,7 +76,10 @@ fn the_dashboard_opens_ready_with_the_run_loaded_and_continues_it() {
         // `q` while the halt still winds down would ask first: wait for the run's end.
         let stopping = Instant::now();
         while !kinds(&log).iter().any(|e| e["event"] == "end") {
-            assert!(stopping.elapsed() < Duration::from_secs(60), "the run never ended");
+            assert!(
+                stopping.elapsed() < Duration::from_secs(60),
+                "the run never ended"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         key_tx.send(key(KeyCode::Char('q'))).unwrap();

@@ -176,64 +176,53 @@ fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     render_row(frame, area, parts);
 }
 
+/// The keys for browsing the panels, offered whenever a run is on screen.
+const BROWSE_KEYS: [(&str, &str); 4] = [
+    ("Tab", "focus"),
+    ("j/k", "scroll"),
+    ("s", "sort"),
+    ("m", "filter"),
+];
+
 /// The hotkeys that make sense in `phase`, most important first (the footer drops from the end).
 #[must_use]
-pub fn footer_keys(phase: Phase) -> &'static [(&'static str, &'static str)] {
-    match phase {
-        Phase::Ready => &[
-            ("q", "quit"),
-            ("Enter", "launch"),
-            ("l", "launcher"),
-            ("r", "runs"),
-            ("?", "help"),
-        ],
-        Phase::Running => &[
-            ("q", "quit"),
-            ("p", "pause"),
-            ("t", "terminate"),
-            ("f", "finish"),
-            ("+/-", "workers"),
-            ("?", "help"),
-            ("r", "runs"),
-            ("Tab", "focus"),
-            ("j/k", "scroll"),
-            ("s", "sort"),
-            ("m", "filter"),
-        ],
-        Phase::Paused => &[
-            ("q", "quit"),
-            ("p", "resume"),
-            ("t", "terminate"),
-            ("f", "finish"),
-            ("+/-", "workers"),
-            ("?", "help"),
-            ("r", "runs"),
-            ("Tab", "focus"),
-            ("j/k", "scroll"),
-            ("s", "sort"),
-            ("m", "filter"),
-        ],
-        Phase::Halting => &[
-            ("q", "quit"),
-            ("?", "help"),
-            ("r", "runs"),
-            ("Tab", "focus"),
-            ("j/k", "scroll"),
-            ("s", "sort"),
-            ("m", "filter"),
-        ],
-        Phase::Found | Phase::Exhausted | Phase::Stopped => &[
-            ("q", "quit"),
-            ("Enter", "run again"),
-            ("l", "launcher"),
-            ("r", "runs"),
-            ("?", "help"),
-            ("Tab", "focus"),
-            ("j/k", "scroll"),
-            ("s", "sort"),
-            ("m", "filter"),
-        ],
-    }
+pub fn footer_keys(phase: Phase) -> Vec<(&'static str, &'static str)> {
+    let mut keys = match phase {
+        Phase::Ready => {
+            return vec![
+                ("q", "quit"),
+                ("Enter", "launch"),
+                ("l", "launcher"),
+                ("r", "runs"),
+                ("?", "help"),
+            ];
+        }
+        Phase::Running | Phase::Paused => {
+            let pause = if phase == Phase::Paused { "resume" } else { "pause" };
+            vec![
+                ("q", "quit"),
+                ("p", pause),
+                ("t", "terminate"),
+                ("f", "finish"),
+                ("+/-", "workers"),
+                ("?", "help"),
+                ("r", "runs"),
+            ]
+        }
+        Phase::Halting => vec![("q", "quit"), ("?", "help"), ("r", "runs")],
+        Phase::Found | Phase::Exhausted | Phase::Stopped => {
+            vec![
+                ("q", "quit"),
+                ("Enter", "run again"),
+                ("l", "launcher"),
+                ("r", "runs"),
+                ("?", "help"),
+            ]
+        }
+    };
+    // A run is on screen: its panels can be browsed.
+    keys.extend(BROWSE_KEYS);
+    keys
 }
 
 fn render_footer(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
