@@ -15,9 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the progress line is rewritten on a terminal.
-const TTY_PROGRESS_EVERY: Duration = Duration::from_millis(200);
+pub(crate) const TTY_PROGRESS_EVERY: Duration = Duration::from_millis(200);
 /// How often a progress line is printed when stderr is a file or pipe.
-const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+pub(crate) const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs `search` to the end, following signals (`controls`: see [`crate::signals::CONTROL`]),
 /// and returns the summary.
@@ -110,7 +110,7 @@ fn apply_control(run: &Run, journal: &mut Journal, control: Option<Control>) {
 }
 
 /// One progress line on stderr.
-fn progress(line: &str, rewrite: bool) {
+pub(crate) fn progress(line: &str, rewrite: bool) {
     let mut stderr = std::io::stderr().lock();
     let written = if rewrite {
         write!(stderr, "\r\x1b[K{line}")

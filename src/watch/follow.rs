@@ -5,7 +5,7 @@ use crate::cluster::{Engine, JobId, ShardSignal};
 use crate::logformat::{LogReadError, LogTail};
 use crate::pool::{Counters, Event, HaltMode, HaltOn, HaltPolicy, HaltReason};
 use crossbeam_channel::{Receiver, select};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -291,9 +291,9 @@ pub fn run_headless(
 ) -> Result<(WatchSummary, Option<i32>), LogReadError> {
     let stderr_tty = std::io::stderr().is_terminal();
     let progress_every = if stderr_tty {
-        Duration::from_millis(200)
+        crate::headless::TTY_PROGRESS_EVERY
     } else {
-        Duration::from_secs(5)
+        crate::headless::PLAIN_PROGRESS_EVERY
     };
     let mut last_line = Instant::now();
     let mut signal = None;
@@ -317,12 +317,7 @@ pub fn run_headless(
                 .map_or("watch", |s| s.search.as_str());
             let odds = watcher.follower.aggregate.match_odds();
             let line = crate::headless::progress_line(&snapshot, name, snapshot.tasks_per_s, odds);
-            let mut stderr = std::io::stderr().lock();
-            let _ignored = if stderr_tty {
-                write!(stderr, "\r\x1b[K{line}")
-            } else {
-                writeln!(stderr, "{line}")
-            };
+            crate::headless::progress(&line, stderr_tty);
         }
         select! {
             recv(signals) -> received => {
