@@ -39,9 +39,9 @@ const LOOSE_SLACK_NS: u64 = 250_000;
 ///
 /// Few workers: 1 ns, so that a 1 ms sleep lasts ~1 ms rather than ~1.05 ms. Many workers
 /// per CPU: 250 us, so that the kernel wakes many sleepers on one timer interrupt (1,024
-/// workers of 1 ms tasks on 2 CPUs: about 2.7x the ideal time instead of 3.3-3.8x with the
-/// default slack, in a scratch comparison while this was written; the suite's `many-workers`
-/// workload measures the result); [`crate::CancelToken::sleep`]
+/// workers of 1 ms tasks on 2 CPUs ran clearly closer to the ideal time than with the default
+/// slack in a scratch comparison; the suite's `many-workers` workload measures the result);
+/// [`crate::CancelToken::sleep`]
 /// learns the mean overshoot and asks for that much less, so the mean sleep stays on time.
 fn set_timer_slack(workers: usize) {
     let slack_ns = if workers > TIGHT_SLACK_WORKERS_PER_CPU.saturating_mul(num_cpus::get()) {
