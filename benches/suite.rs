@@ -1215,8 +1215,8 @@ fn user_search() -> Measured {
 /// Ids of the many-workers runs; the needle is the last one, so every id runs.
 const MANY_IDS: u64 = 100_000;
 /// Worker counts, runs of each, and the targets: time to halt over the ideal (median), and for
-/// the widest the p99 halt latency in ms.
-const MANY_WIDTHS: [(usize, usize, f64); 3] = [(64, 3, 1.5), (256, 5, 1.5), (1024, 30, 4.0)];
+/// the widest the p99 halt latency in ms (100 runs, so that the p99 is not simply the worst).
+const MANY_WIDTHS: [(usize, usize, f64); 3] = [(64, 3, 1.5), (256, 5, 1.5), (1024, 100, 4.0)];
 /// The p99 halt latency target at the widest width, in milliseconds.
 const MANY_HALT_P99_MS: f64 = 5.0;
 

@@ -1143,3 +1143,74 @@ fn idle_workers_stay_asleep_while_the_last_task_winds_down() {
         "{stopped} idle workers woke and left while a task was still winding down"
     );
 }
+
+/// An open space of one id: task 0 runs until released; the space is complete once told so.
+#[derive(Default)]
+struct OneIdThenEnd {
+    complete: std::sync::atomic::AtomicBool,
+    release: std::sync::atomic::AtomicBool,
+}
+impl Search for OneIdThenEnd {
+    fn name(&self) -> &str {
+        "one-id-then-end"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        1
+    }
+    fn open_space(&self) -> bool {
+        true
+    }
+    fn extend_space(&self, _wanted: u64, wait: Duration) -> poolwatch::SpaceStatus {
+        let complete = self.complete.load(Ordering::SeqCst);
+        if !complete {
+            std::thread::sleep(wait.min(Duration::from_millis(5)));
+        }
+        poolwatch::SpaceStatus {
+            available: 1,
+            complete,
+            estimate: None,
+        }
+    }
+    fn run(&self, _task: u64, _cancel: &CancelToken) -> Outcome {
+        while !self.release.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Outcome::Miss
+    }
+}
+
+/// shared.rs submitter_exited(): idle workers learn that submission is over once no batch is
+/// under way; woken at once, they would go back to sleep until then.
+#[test]
+fn idle_workers_stay_asleep_when_submission_ends_under_a_running_batch() {
+    let search = Arc::new(OneIdThenEnd::default());
+    let run = Run::start(search.clone(), &config(16, HaltPolicy::Never));
+    wait_until("task 0 under way and the other workers idle", || {
+        let workers = run.snapshot().workers;
+        workers.iter().any(|w| w.current_task == Some(0))
+            && workers.iter().filter(|w| w.state == WorkerState::Idle).count() == 15
+    });
+    // Idle is set just before a worker sleeps: give the last of them time to fall asleep.
+    std::thread::sleep(Duration::from_millis(50));
+    search.complete.store(true, Ordering::SeqCst);
+    wait_until("the space closed", || !run.snapshot().total_open);
+    std::thread::sleep(Duration::from_millis(300));
+    let stopped = run
+        .snapshot()
+        .workers
+        .iter()
+        .filter(|w| w.state == WorkerState::Stopped)
+        .count();
+    search.release.store(true, Ordering::SeqCst);
+    // The worker ending the last batch wakes them: the run ends.
+    let report = run.wait();
+    assert_eq!(report.counters.completed, 1);
+    // Woken at the end of submission, all 15 would have left; one or two still awake may.
+    assert!(
+        stopped <= 2,
+        "{stopped} idle workers woke and left while the last batch was under way"
+    );
+}

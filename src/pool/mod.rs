@@ -2,6 +2,7 @@
 
 mod control;
 mod crew;
+mod crowding;
 mod doorbell;
 mod halt;
 mod halting;

@@ -271,9 +271,13 @@ impl Shared {
 
     pub fn submitter_exited(&self) {
         self.queue.close();
-        // At a halt with batches under way the worker ending the last one rings instead:
-        // `halting` is visible before `in_batch` is read, so that worker sees it and rings.
-        if !(self.halting() && self.crew.in_batch() > 0) {
+        // Idle workers learn that submission is over once no batch is under way: with batches
+        // under way the worker ending the last one rings (it reads `closed` after leaving its
+        // batch, and `closed` is visible before `in_batch` is read here, so one of the two
+        // rings). Woken now, idle workers would only go back to sleep until then, and a
+        // thousand of them would take the CPUs from the last tasks. Batches still queued were
+        // each rung for when sent.
+        if self.crew.in_batch() == 0 {
             self.queue.doorbell().ring_all();
         }
         self.try_finish();

@@ -1,6 +1,7 @@
 //! The worker loop: take a batch, run its tasks under `catch_unwind`, publish counters, apply the halt policy.
 
 use super::Event;
+use super::crowding::ThreadFit;
 use super::halt::{HaltMode, HaltOn, HaltPolicy, HaltReason};
 use super::shared::Shared;
 use super::stats::{NO_TASK, WorkerSlot, WorkerState, bump};
@@ -30,52 +31,32 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// With at most this many workers per CPU, workers tighten their timer slack to 1 ns.
-const TIGHT_SLACK_WORKERS_PER_CPU: usize = 16;
-/// Timer slack of workers beyond that many per CPU.
-const LOOSE_SLACK_NS: u64 = 250_000;
-
-/// Sets this worker thread's timer slack (Linux: 50 us by default).
-///
-/// Few workers: 1 ns, so that a 1 ms sleep lasts ~1 ms rather than ~1.05 ms. Many workers
-/// per CPU: 250 us, so that the kernel wakes many sleepers on one timer interrupt (1,024
-/// workers of 1 ms tasks on 2 CPUs ran clearly closer to the ideal time than with the default
-/// slack in a scratch comparison; the suite's `many-workers` workload measures the result);
-/// [`crate::CancelToken::sleep`]
-/// learns the mean overshoot and asks for that much less, so the mean sleep stays on time.
-fn set_timer_slack(workers: usize) {
-    let slack_ns = if workers > TIGHT_SLACK_WORKERS_PER_CPU.saturating_mul(num_cpus::get()) {
-        LOOSE_SLACK_NS
-    } else {
-        1
-    };
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack; the arguments are plain integers.
-    unsafe {
-        libc::prctl(libc::PR_SET_TIMERSLACK, slack_ns as libc::c_ulong, 0, 0, 0);
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = slack_ns;
-}
-
 /// One worker thread's context: the run it serves, its slot number and its counters.
 pub(crate) struct WorkerThread<'a> {
     shared: &'a Shared,
     index: usize,
     slot: &'a WorkerSlot,
+    /// This thread's timer slack and scheduling policy, fitted to the worker count.
+    fit: ThreadFit,
 }
 
 impl<'a> WorkerThread<'a> {
     pub fn new(shared: &'a Shared, index: usize, slot: &'a WorkerSlot) -> Self {
-        Self { shared, index, slot }
+        Self {
+            shared,
+            index,
+            slot,
+            fit: ThreadFit::new(),
+        }
     }
 
     /// Body of the thread: take batches until halted, retired or the queue closes.
     pub fn run(&self) {
-        set_timer_slack(self.shared.target_workers());
         let leaving = loop {
             match self.next_work() {
                 Work::Batch(batch) => {
+                    // The worker count may have changed since the last batch.
+                    self.fit.fit(self.shared.target_workers());
                     self.shared.queue.refill_if_low();
                     self.run_batch(batch);
                 }
