@@ -6,6 +6,8 @@ mod needle;
 #[cfg(feature = "pow")]
 mod pow;
 mod rastrigin;
+#[cfg(feature = "pow")]
+mod sha256x8;
 
 pub use collatz::Collatz;
 pub use fault::PanicEvery;
