@@ -4,13 +4,14 @@ use super::doorbell::Doorbell;
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use crossbeam_utils::CachePadded;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// The worker side of the queue, plus what the submitter publishes about it.
 pub(crate) struct Queue {
     batches: Receiver<Range<u64>>,
-    /// Most batches queued at once: the submitter waits for room beyond it.
-    capacity: usize,
+    /// Most batches queued at once: the submitter waits for room beyond it. It follows the
+    /// worker count ([`capacity_for`]).
+    capacity: AtomicUsize,
     /// Ids handed out so far (a count: the plan may skip ids).
     submitted: CachePadded<AtomicU64>,
     /// True while the submitter sleeps on a full queue, waiting for it to drain.
@@ -42,7 +43,7 @@ impl Queue {
         let (wake_tx, wake_rx) = crossbeam_channel::unbounded();
         let queue = Self {
             batches: batch_rx,
-            capacity,
+            capacity: AtomicUsize::new(capacity),
             submitted: CachePadded::new(AtomicU64::new(0)),
             submitter_idle: CachePadded::new(AtomicBool::new(false)),
             wake: wake_tx,
@@ -84,10 +85,21 @@ impl Queue {
         let _woken = self.wake.send(());
     }
 
+    /// Most batches queued at once now.
+    fn capacity(&self) -> usize {
+        self.capacity.load(Ordering::Relaxed)
+    }
+
+    /// Sizes the queue for `workers` workers; a submitter waiting for room must be woken
+    /// after a rise (see [`Queue::wake_submitter`]).
+    pub fn fit_capacity(&self, workers: usize) {
+        self.capacity.store(capacity_for(workers), Ordering::Relaxed);
+    }
+
     /// Called by a worker after taking a batch: wakes the idle submitter once the queue is half empty.
     pub fn refill_if_low(&self) {
         if self.submitter_idle.load(Ordering::SeqCst)
-            && self.batches.len() <= low_water(self.capacity)
+            && self.batches.len() <= low_water(self.capacity())
             && self.submitter_idle.swap(false, Ordering::SeqCst)
         {
             self.wake_submitter();
@@ -102,7 +114,7 @@ impl Queue {
     /// of its size (a file counted in the background) even while the queue stays full.
     pub fn wait_for_room(&self, ends: &SubmitEnds, patience: Option<std::time::Duration>) {
         self.submitter_idle.store(true, Ordering::SeqCst);
-        if ends.batches.len() > low_water(self.capacity) {
+        if ends.batches.len() > low_water(self.capacity()) {
             // The queue holds a sender, so recv cannot fail while it lives.
             let _woken = match patience {
                 Some(patience) => ends.wake.recv_timeout(patience).is_ok(),
@@ -114,7 +126,7 @@ impl Queue {
 
     /// True when the queue holds as many batches as it may.
     pub fn is_full(&self) -> bool {
-        self.batches.len() >= self.capacity
+        self.batches.len() >= self.capacity()
     }
 
     /// Counts `ids` more handed out.
@@ -154,7 +166,32 @@ impl Queue {
     }
 }
 
+/// Most batches queued at once for `workers` workers: four each, at least 32.
+pub(crate) fn capacity_for(workers: usize) -> usize {
+    workers.saturating_mul(4).max(32)
+}
+
 /// Queue length at or below which a worker wakes the idle submitter: half the capacity.
 fn low_water(capacity: usize) -> usize {
     capacity / 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bound_follows_the_worker_count() {
+        let (queue, ends) = Queue::new(capacity_for(2), 1);
+        for id in 0..32 {
+            ends.batches
+                .send(id..id + 1)
+                .expect("the queue holds the receiver");
+        }
+        assert!(queue.is_full(), "2 workers: 32 batches");
+        queue.fit_capacity(100);
+        assert!(!queue.is_full(), "100 workers: room for 400");
+        queue.fit_capacity(8);
+        assert!(queue.is_full(), "8 workers: 32 again");
+    }
 }

@@ -5,7 +5,7 @@ use super::crew::{Crew, Slot};
 use super::halting::{HaltRecord, HaltState};
 use super::outbox::Outbox;
 use super::plan::ResolvedPlan;
-use super::queue::{Queue, SubmitEnds};
+use super::queue::{Queue, SubmitEnds, capacity_for};
 use super::stats::{Counters, NO_TASK, RunState, Snapshot, WorkerRow, WorkerSlot, WorkerState};
 use super::tally::Tally;
 use super::{
@@ -59,7 +59,7 @@ impl Shared {
         // About 1 ms of work per batch: 32+ queued batches keep workers fed even when the
         // submitter waits tens of milliseconds for a CPU on a loaded machine.
         let initial_batch = if search.tight_batches() { 1024 } else { 1 };
-        let (queue, ends) = Queue::new((4 * workers).max(32), initial_batch);
+        let (queue, ends) = Queue::new(capacity_for(workers), initial_batch);
         // An open space has no fixed size to split into buckets: keep no coverage for it.
         let buckets = if open { 0 } else { config.coverage_buckets.max(1) };
         let tally = Tally::new(search.goal(), buckets, &plan);
@@ -193,6 +193,7 @@ impl Shared {
             return;
         }
         let previous = self.control.set_target(workers);
+        self.queue.fit_capacity(workers);
         if workers > previous {
             let mut to_add = workers - previous;
             // A retire token nobody has picked up yet cancels one spawn.
@@ -204,6 +205,8 @@ impl Shared {
             }
             // Join the workers that retired since, so their stacks go now, not at the end.
             self.crew.join_retired();
+            // The queue may hold more now: a submitter waiting for room fills it.
+            self.queue.wake_submitter();
         } else {
             self.control.retire(previous - workers);
             self.queue.doorbell().ring_all();
