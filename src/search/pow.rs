@@ -214,7 +214,7 @@ impl Search for Pow {
     }
 
     /// Hashes the nonces of `tasks` in order, eight at a time side by side where the CPU has
-    /// AVX2, and stops on cancel within eight nonces. Every score is a candidate best, but
+    /// AVX2 but no SHA extensions, and stops on cancel within eight nonces. Every score is a candidate best, but
     /// only one that beats the best seen earlier in this chunk can beat the run's best, so
     /// only those (and matches) are passed on: the run's bests come out exactly as with
     /// [`Search::run`] per nonce, without a call per nonce.
@@ -225,7 +225,7 @@ impl Search for Pow {
         notable: &mut dyn FnMut(u64, Outcome),
     ) -> u64 {
         let mut hash = PreparedHash::new(self.data.as_bytes());
-        let mut lanes = sha256x8::available().then(|| hash.lane_blocks());
+        let mut lanes = sha256x8::preferred().then(|| hash.lane_blocks());
         let mut judge = Judge {
             bits: self.bits,
             chunk_best: None,
