@@ -546,7 +546,7 @@ impl ExecSearch {
             }
         };
         let (started, clock) = (SystemTime::now(), Instant::now());
-        let ran = runner::run_teed(
+        let ran = runner::run(
             argv,
             self.limits,
             cancel,
