@@ -6,6 +6,7 @@ mod joblog;
 mod process;
 mod results;
 mod runner;
+pub mod shell;
 mod template;
 mod worker;
 
@@ -744,7 +745,7 @@ fn job_record(
         receive: finished.stdout_bytes,
         exitval,
         signal,
-        command: joblog::shell_words(argv),
+        command: shell::words(argv),
     }
 }
 
@@ -868,39 +869,14 @@ fn compile(pattern: &str) -> Result<regex::Regex, ExecError> {
         })
 }
 
-/// Looks `program` up the way `execvp` would; the spawn stays the final judge.
+/// Looks `program` up the way `execvp` would (see [`shell::find_program`]).
 fn check_program(program: &str) -> Result<(), ExecError> {
-    let cannot = |reason: &str| ExecError::CannotRun {
-        program: program.to_string(),
-        reason: reason.to_string(),
-    };
-    if program.contains('/') {
-        return match executable(std::path::Path::new(program)) {
-            Some(true) => Ok(()),
-            Some(false) => Err(cannot("Permission denied")),
-            None => Err(cannot("No such file or directory")),
-        };
-    }
-    let Some(path) = std::env::var_os("PATH") else {
-        return Ok(());
-    };
-    let found: Vec<bool> = std::env::split_paths(&path)
-        .filter_map(|dir| executable(&dir.join(program)))
-        .collect();
-    if found.contains(&true) {
-        Ok(())
-    } else if found.is_empty() {
-        Err(cannot("No such file or directory"))
-    } else {
-        Err(cannot("Permission denied"))
-    }
-}
-
-/// `Some(true)` for an executable file, `Some(false)` for one we may not run, `None` for nothing there.
-fn executable(path: &std::path::Path) -> Option<bool> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).ok()?;
-    Some(meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    shell::find_program(program)
+        .map(drop)
+        .map_err(|problem| ExecError::CannotRun {
+            program: program.to_string(),
+            reason: problem.reason().to_string(),
+        })
 }
 
 fn matched(input: &str, finished: &Finished) -> Outcome {
