@@ -977,6 +977,34 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_never_runs_a_line_handed_out_already_as_an_empty_input() {
+        let path = std::env::temp_dir().join(format!("poolwatch-taken-{}", std::process::id()));
+        std::fs::write(&path, "a\nb\nc\n").unwrap();
+        // The worker matches an empty input and misses any other.
+        let answer_empty = "while read -r line; do if [ -z \"$line\" ]; then echo 1; else echo 0; fi; done";
+        let search = ExecSearch::new(&ExecSpec {
+            range: None,
+            input: Some(path.clone()),
+            worker: true,
+            ..spec(&["sh", "-c", answer_empty])
+        })
+        .unwrap();
+        let status = search.extend_space(3, Duration::from_secs(5));
+        assert_eq!(status.available, 3, "{status:?}");
+        assert_eq!(search.input(1), Some(Ok("b".to_string())), "line 2 handed out once");
+        let mut outcomes = Vec::new();
+        let ran = search.run_batch(0..3, &CancelToken::new(), &mut |task, outcome| {
+            outcomes.push((task, outcome));
+        });
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(ran, 1, "{outcomes:?}");
+        let [(0, Outcome::Fatal(message))] = outcomes.as_slice() else {
+            panic!("one fatal error expected: {outcomes:?}");
+        };
+        assert!(message.contains(&format!("{}: line 2 is not available", path.display())), "{message}");
+    }
+
+    #[test]
     fn output_lines_are_capped() {
         let text = with_output("x".into(), b"1\n2\n3\n", b"4\n5\n6\n");
         assert_eq!(text, "x\n  1\n  2\n  3\n  4\n  5");
