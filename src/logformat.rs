@@ -195,6 +195,24 @@ pub struct LoggedBest {
     pub task: u64,
 }
 
+impl From<crate::pool::Best> for LoggedBest {
+    fn from(best: crate::pool::Best) -> Self {
+        Self {
+            score: best.score,
+            task: best.task,
+        }
+    }
+}
+
+impl From<LoggedBest> for crate::pool::Best {
+    fn from(best: LoggedBest) -> Self {
+        Self {
+            score: best.score,
+            task: best.task,
+        }
+    }
+}
+
 /// Live status and checkpoint of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgressEvent {

@@ -349,6 +349,22 @@ pub fn with_logged_shard(
     }
 }
 
+/// The counts and times of a record that a resumed run continues (a `progress` event, a
+/// summary), borrowed so that [`Carried::continue_figures`] adds to them in place.
+#[derive(Debug)]
+pub struct Figures<'a> {
+    /// Tasks run to an outcome.
+    pub completed: &'a mut u64,
+    /// Matches.
+    pub matches: &'a mut u64,
+    /// Errors.
+    pub errors: &'a mut u64,
+    /// Wall seconds.
+    pub elapsed_s: &'a mut f64,
+    /// Seconds not paused.
+    pub active_s: &'a mut f64,
+}
+
 /// What a resumed run carries over from the log into its events and summary.
 #[derive(Debug, Clone, Default)]
 pub struct Carried {
@@ -374,10 +390,7 @@ impl Carried {
             before: checkpoint.before(),
             elapsed: crate::logformat::seconds(checkpoint.elapsed_s),
             matches: checkpoint.match_entries(),
-            best: checkpoint.best(goal).map(|best| crate::pool::Best {
-                score: best.score,
-                task: best.task,
-            }),
+            best: checkpoint.best(goal).map(Into::into),
             window: checkpoint.start.window,
             shard: checkpoint.start.shard,
         }
@@ -385,7 +398,7 @@ impl Carried {
 
     /// The better of the carried best and `now`'s under `goal`.
     #[must_use]
-    pub fn best_with(
+    fn best_with(
         &self,
         now: Option<crate::pool::Best>,
         goal: crate::search::Goal,
@@ -400,15 +413,34 @@ impl Carried {
         }
     }
 
+    /// The resumed part's figures made into the whole run's: the counts and times done
+    /// before are added to `now`'s; returns the better of the carried best and `best`.
+    /// The one rule for every record that carries the figures (a `progress` event, a summary).
+    pub fn continue_figures(
+        &self,
+        now: Figures<'_>,
+        best: Option<crate::pool::Best>,
+        goal: crate::search::Goal,
+    ) -> Option<crate::pool::Best> {
+        *now.completed += self.before.completed;
+        *now.matches += self.before.matches;
+        *now.errors += self.before.errors;
+        *now.elapsed_s += self.elapsed.as_secs_f64();
+        *now.active_s += self.before.active_s;
+        self.best_with(best, goal)
+    }
+
     /// A summary of the resumed part made into the summary of the whole run: counts, times,
     /// matches and best continue, and `resumed` says how much was done before.
     pub fn continue_summary(&self, summary: &mut crate::summary::Summary, goal: crate::search::Goal) {
-        summary.counters.completed += self.before.completed;
-        summary.counters.matches += self.before.matches;
-        summary.counters.errors += self.before.errors;
-        summary.elapsed_s += self.elapsed.as_secs_f64();
-        summary.active_s += self.before.active_s;
-        summary.best = self.best_with(summary.best, goal);
+        let figures = Figures {
+            completed: &mut summary.counters.completed,
+            matches: &mut summary.counters.matches,
+            errors: &mut summary.counters.errors,
+            elapsed_s: &mut summary.elapsed_s,
+            active_s: &mut summary.active_s,
+        };
+        summary.best = self.continue_figures(figures, summary.best, goal);
         let mut matches = self.matches.clone();
         matches.append(&mut summary.matches);
         matches.sort_by_key(|entry| entry.task);
@@ -510,6 +542,39 @@ mod tests {
         records.push(record(0.0, &start(false)));
         let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
         assert_eq!((checkpoint.done.clone(), checkpoint.finished), (Vec::new(), None));
+    }
+
+    #[test]
+    fn a_resumed_runs_figures_add_up_and_the_better_best_stays() {
+        use crate::pool::Best;
+        let carried = Carried {
+            before: ResumedFrom {
+                completed: 10,
+                matches: 1,
+                errors: 2,
+                active_s: 1.5,
+            },
+            elapsed: std::time::Duration::from_secs(3),
+            best: Some(Best { score: 5.0, task: 4 }),
+            ..Carried::default()
+        };
+        let now = Some(Best { score: 7.0, task: 9 });
+        for (goal, better) in [
+            (crate::search::Goal::Minimize, carried.best),
+            (crate::search::Goal::Maximize, now),
+        ] {
+            let (mut completed, mut matches, mut errors, mut elapsed_s, mut active_s) = (5, 0, 1, 1.0, 0.5);
+            let figures = Figures {
+                completed: &mut completed,
+                matches: &mut matches,
+                errors: &mut errors,
+                elapsed_s: &mut elapsed_s,
+                active_s: &mut active_s,
+            };
+            assert_eq!(carried.continue_figures(figures, now, goal), better);
+            assert_eq!((completed, matches, errors), (15, 1, 3));
+            assert!((elapsed_s - 4.0).abs() < 1e-9 && (active_s - 2.0).abs() < 1e-9);
+        }
     }
 
     #[test]

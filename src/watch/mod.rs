@@ -283,10 +283,7 @@ impl Aggregate {
         if !better || self.goal == Goal::None {
             return None;
         }
-        self.best = Some(Best {
-            score: candidate.score,
-            task: candidate.task,
-        });
+        self.best = Some(candidate.into());
         Some(Event::NewBest {
             task: candidate.task,
             score: candidate.score,
