@@ -312,19 +312,13 @@ impl Journal {
 
 /// The window `[skip, end)` of `config`'s id plan, when it is not the whole space.
 fn plan_window(config: &RunConfig, search: &Arc<dyn Search>) -> Option<(u64, u64)> {
-    let plan = &config.plan;
-    if plan.skip == 0 && plan.limit.is_none() {
-        return None;
-    }
-    let end = plan
-        .limit
-        .map_or(u64::MAX, |limit| plan.skip.saturating_add(limit));
+    let (skip, end) = crate::logformat::window_of(config.plan.skip, config.plan.limit)?;
     let end = if search.open_space() {
         end
     } else {
         end.min(search.space())
     };
-    Some((plan.skip, end.max(plan.skip)))
+    Some((skip, end.max(skip)))
 }
 
 /// `config`'s shard with its chunk size decided, as the `start` event records it.

@@ -7,7 +7,7 @@
 //! `progress` event said so before a crash). Ids that were in flight at a crash are in
 //! neither and run again: at-least-once for those, exactly-once for the rest.
 
-use crate::logformat::{LogEvent, LoggedBest, Record, ResumedFrom, StartEvent, parse_log};
+use crate::logformat::{LogEvent, LoggedBest, Record, ResumedFrom, StartEvent, parse_log, skip_limit};
 use crate::pool::HaltReason;
 use crate::summary::MatchEntry;
 use std::collections::{BTreeMap, BTreeSet};
@@ -298,11 +298,10 @@ fn check_conflicts(cli: &crate::cli::Cli, path: &Path, checkpoint: &Checkpoint) 
             checkpoint.start.halt
         ));
     }
-    let (skip, end) = checkpoint.start.window.unwrap_or((0, u64::MAX));
+    let (skip, limit) = checkpoint.start.window.map_or((0, None), skip_limit);
     if cli.skip.is_some_and(|given| given != skip) {
         return conflict(format!("the logged run has --skip {skip}"));
     }
-    let limit = checkpoint.start.window.map(|_| end - skip);
     if cli.limit.is_some() && cli.limit != limit {
         let logged = limit.map_or_else(|| "no --limit".to_string(), |limit| format!("--limit {limit}"));
         return conflict(format!("the logged run has {logged}"));
@@ -321,10 +320,10 @@ pub fn configure(
     window: Option<(u64, u64)>,
     done: Option<Vec<(u64, u64)>>,
 ) -> crate::pool::RunConfig {
-    if let Some((skip, end)) = window {
+    if let Some((skip, limit)) = window.map(skip_limit) {
         config = config.with_skip(skip);
-        if end != u64::MAX {
-            config = config.with_limit(end - skip);
+        if let Some(limit) = limit {
+            config = config.with_limit(limit);
         }
     }
     if let Some(done) = done {
@@ -575,6 +574,28 @@ mod tests {
             assert_eq!((completed, matches, errors), (15, 1, 3));
             assert!((elapsed_s - 4.0).abs() < 1e-9 && (active_s - 2.0).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn a_logged_window_open_to_the_end_has_no_limit() {
+        use clap::Parser;
+        let opened = start(false).replace(
+            r#""halt":"never""#,
+            r#""halt":"never","window":[5,18446744073709551615]"#,
+        );
+        let checkpoint = Checkpoint::from_records(Path::new("log"), &[record(0.0, &opened)]).unwrap();
+        assert_eq!(checkpoint.start.window, Some((5, u64::MAX)));
+        let conflict = |args: &[&str]| {
+            let cli = crate::cli::Cli::try_parse_from([&["poolwatch"], args].concat()).unwrap();
+            check_conflicts(&cli, Path::new("log"), &checkpoint)
+                .err()
+                .map(|err| err.to_string())
+        };
+        assert_eq!(conflict(&["--skip", "5"]), None);
+        assert_eq!(
+            conflict(&["--limit", "10"]).as_deref(),
+            Some("--resume log: the logged run has no --limit")
+        );
     }
 
     #[test]
