@@ -231,7 +231,8 @@ pub enum Resumption {
 }
 
 /// Reads `path` and checks the command line against the logged run: a search, `--config`,
-/// `--halt`, `--skip`, `--limit` or another `--log` that disagrees is a [`ResumeError::Conflict`].
+/// `--halt`, `--skip`, `--limit`, `--shard` or another `--log` that disagrees is a
+/// [`ResumeError::Conflict`].
 ///
 /// # Errors
 /// A [`ResumeError`] (exit code 2).
@@ -306,10 +307,41 @@ fn check_conflicts(cli: &crate::cli::Cli, path: &Path, checkpoint: &Checkpoint) 
         let logged = limit.map_or_else(|| "no --limit".to_string(), |limit| format!("--limit {limit}"));
         return conflict(format!("the logged run has {logged}"));
     }
+    if let Some(what) = shard_conflict(cli.shard, checkpoint.start.shard) {
+        return conflict(what);
+    }
     if cli.log.as_deref().is_some_and(|log| log != path) {
         return conflict("appends to its own log: --log must name the same file or be left out".into());
     }
     Ok(())
+}
+
+/// What is wrong with `--shard` `given` for a log whose run covered `logged`: `None` when it
+/// names the logged shard (a resumed run always covers it: its checkpoint is that shard's).
+fn shard_conflict(
+    given: Option<crate::pool::Shard>,
+    logged: Option<crate::logformat::ShardInfo>,
+) -> Option<String> {
+    let given = given?;
+    // A split into one shard is the whole window: logged as no shard.
+    match (logged, given.count > 1) {
+        (None, false) => None,
+        (None, true) => Some(format!(
+            "the logged run is not a shard: --shard {}/{} cannot be added to it",
+            given.index, given.count
+        )),
+        (Some(logged), _)
+            if given.index == logged.index
+                && given.count == logged.count
+                && given.chunk.is_none_or(|chunk| chunk == logged.chunk) =>
+        {
+            None
+        }
+        (Some(logged), _) => Some(format!(
+            "the logged run is shard {}/{}, not {}/{}",
+            logged.index, logged.count, given.index, given.count
+        )),
+    }
 }
 
 /// `config` limited to `window` (`[skip, end)`, `end` `u64::MAX` for the end of the space)
