@@ -3,7 +3,7 @@
 use crate::eventlog::EventLog;
 use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, ShardInfo, StartEvent};
 use crate::pool::{Event, Run, RunConfig, RunReport, RunState, Snapshot};
-use crate::resume::Carried;
+use crate::resume::{Carried, Figures};
 use crate::search::{Goal, Search};
 use crate::spec::SearchSpec;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
@@ -170,10 +170,7 @@ impl Journal {
             matches: snapshot.counters.matches,
             errors: snapshot.counters.errors,
             rate,
-            best: snapshot.best.map(|best| LoggedBest {
-                score: best.score,
-                task: best.task,
-            }),
+            best: snapshot.best.map(LoggedBest::from),
             elapsed_s: snapshot.elapsed.as_secs_f64(),
             active_s: snapshot.active.as_secs_f64(),
             workers: snapshot.target_workers,
@@ -300,38 +297,28 @@ impl Journal {
         let Some(carried) = &self.carried else {
             return event;
         };
-        event.completed += carried.before.completed;
-        event.matches += carried.before.matches;
-        event.errors += carried.before.errors;
-        event.elapsed_s += carried.elapsed.as_secs_f64();
-        event.active_s += carried.before.active_s;
-        let now = event.best.map(|best| crate::pool::Best {
-            score: best.score,
-            task: best.task,
-        });
-        event.best = carried.best_with(now, self.goal).map(|best| LoggedBest {
-            score: best.score,
-            task: best.task,
-        });
+        let figures = Figures {
+            completed: &mut event.completed,
+            matches: &mut event.matches,
+            errors: &mut event.errors,
+            elapsed_s: &mut event.elapsed_s,
+            active_s: &mut event.active_s,
+        };
+        let best = carried.continue_figures(figures, event.best.map(Into::into), self.goal);
+        event.best = best.map(LoggedBest::from);
         event
     }
 }
 
 /// The window `[skip, end)` of `config`'s id plan, when it is not the whole space.
 fn plan_window(config: &RunConfig, search: &Arc<dyn Search>) -> Option<(u64, u64)> {
-    let plan = &config.plan;
-    if plan.skip == 0 && plan.limit.is_none() {
-        return None;
-    }
-    let end = plan
-        .limit
-        .map_or(u64::MAX, |limit| plan.skip.saturating_add(limit));
+    let (skip, end) = crate::logformat::window_of(config.plan.skip, config.plan.limit)?;
     let end = if search.open_space() {
         end
     } else {
         end.min(search.space())
     };
-    Some((plan.skip, end.max(plan.skip)))
+    Some((skip, end.max(skip)))
 }
 
 /// `config`'s shard with its chunk size decided, as the `start` event records it.

@@ -159,14 +159,7 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
 
 /// `--skip`/`--limit` as a window `[skip, end)` (`end` `u64::MAX`: to the end of the space).
 fn cli_window(cli: &Cli) -> Option<(u64, u64)> {
-    if cli.skip.is_none() && cli.limit.is_none() {
-        return None;
-    }
-    let skip = cli.skip.unwrap_or(0);
-    Some((
-        skip,
-        cli.limit.map_or(u64::MAX, |limit| skip.saturating_add(limit)),
-    ))
+    crate::logformat::window_of(cli.skip.unwrap_or(0), cli.limit)
 }
 
 /// The run's config: the preset's workers and halt policy, the `--skip`/`--limit` window,

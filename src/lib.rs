@@ -111,7 +111,7 @@ pub mod internals {
     pub use crate::app::{App, Command, Focus, Msg, Overlay, Phase, RunInfo, WorkerSort};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::docgen::command as cli_command;
-    pub use crate::exec::{ExecSearch, ExecSpec};
+    pub use crate::exec::{ExecSearch, ExecSpec, WorkerSearch};
     pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::pool::{bucket_of, bucket_span};
     pub use crate::preset::Preset;

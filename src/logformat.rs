@@ -162,6 +162,20 @@ pub struct StartEvent {
     pub resumed: Option<ResumedFrom>,
 }
 
+/// The window `[skip, end)` that `--skip`/`--limit` describe (`end` `u64::MAX`: to the end of
+/// the space), or `None` for the whole space: the form `start` events log it in.
+#[must_use]
+pub fn window_of(skip: u64, limit: Option<u64>) -> Option<(u64, u64)> {
+    (skip != 0 || limit.is_some()).then(|| (skip, limit.map_or(u64::MAX, |limit| skip.saturating_add(limit))))
+}
+
+/// The `--skip` and `--limit` of a window `[skip, end)`: no limit when it runs to the end of the
+/// space (`end` `u64::MAX`).
+#[must_use]
+pub fn skip_limit((skip, end): (u64, u64)) -> (u64, Option<u64>) {
+    (skip, (end != u64::MAX).then(|| end.saturating_sub(skip)))
+}
+
 /// One shard's place in a sharded search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardInfo {
@@ -193,6 +207,24 @@ pub struct LoggedBest {
     pub score: f64,
     /// The task id in the whole space.
     pub task: u64,
+}
+
+impl From<crate::pool::Best> for LoggedBest {
+    fn from(best: crate::pool::Best) -> Self {
+        Self {
+            score: best.score,
+            task: best.task,
+        }
+    }
+}
+
+impl From<LoggedBest> for crate::pool::Best {
+    fn from(best: LoggedBest) -> Self {
+        Self {
+            score: best.score,
+            task: best.task,
+        }
+    }
 }
 
 /// Live status and checkpoint of a run.
@@ -502,6 +534,23 @@ mod tests {
         assert_eq!(tail.poll().unwrap().len(), 1);
         assert!(tail.poll().unwrap().is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::{skip_limit, window_of};
+
+    #[test]
+    fn a_window_and_its_skip_and_limit_convert_both_ways() {
+        assert_eq!(window_of(0, None), None);
+        assert_eq!(window_of(100, Some(50)), Some((100, 150)));
+        assert_eq!(window_of(100, None), Some((100, u64::MAX)));
+        assert_eq!(window_of(0, Some(7)), Some((0, 7)));
+        assert_eq!(window_of(u64::MAX - 1, Some(5)), Some((u64::MAX - 1, u64::MAX)));
+        for (skip, limit) in [(100, Some(50)), (100, None), (0, Some(7))] {
+            assert_eq!(window_of(skip, limit).map(skip_limit), Some((skip, limit)));
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! `progress` event said so before a crash). Ids that were in flight at a crash are in
 //! neither and run again: at-least-once for those, exactly-once for the rest.
 
-use crate::logformat::{LogEvent, LoggedBest, Record, ResumedFrom, StartEvent, parse_log};
+use crate::logformat::{LogEvent, LoggedBest, Record, ResumedFrom, StartEvent, parse_log, skip_limit};
 use crate::pool::HaltReason;
 use crate::summary::MatchEntry;
 use std::collections::{BTreeMap, BTreeSet};
@@ -231,7 +231,8 @@ pub enum Resumption {
 }
 
 /// Reads `path` and checks the command line against the logged run: a search, `--config`,
-/// `--halt`, `--skip`, `--limit` or another `--log` that disagrees is a [`ResumeError::Conflict`].
+/// `--halt`, `--skip`, `--limit`, `--shard` or another `--log` that disagrees is a
+/// [`ResumeError::Conflict`].
 ///
 /// # Errors
 /// A [`ResumeError`] (exit code 2).
@@ -298,19 +299,49 @@ fn check_conflicts(cli: &crate::cli::Cli, path: &Path, checkpoint: &Checkpoint) 
             checkpoint.start.halt
         ));
     }
-    let (skip, end) = checkpoint.start.window.unwrap_or((0, u64::MAX));
+    let (skip, limit) = checkpoint.start.window.map_or((0, None), skip_limit);
     if cli.skip.is_some_and(|given| given != skip) {
         return conflict(format!("the logged run has --skip {skip}"));
     }
-    let limit = checkpoint.start.window.map(|_| end - skip);
     if cli.limit.is_some() && cli.limit != limit {
         let logged = limit.map_or_else(|| "no --limit".to_string(), |limit| format!("--limit {limit}"));
         return conflict(format!("the logged run has {logged}"));
+    }
+    if let Some(what) = shard_conflict(cli.shard, checkpoint.start.shard) {
+        return conflict(what);
     }
     if cli.log.as_deref().is_some_and(|log| log != path) {
         return conflict("appends to its own log: --log must name the same file or be left out".into());
     }
     Ok(())
+}
+
+/// What is wrong with `--shard` `given` for a log whose run covered `logged`: `None` when it
+/// names the logged shard (a resumed run always covers it: its checkpoint is that shard's).
+fn shard_conflict(
+    given: Option<crate::pool::Shard>,
+    logged: Option<crate::logformat::ShardInfo>,
+) -> Option<String> {
+    let given = given?;
+    // A split into one shard is the whole window: logged as no shard.
+    match (logged, given.count > 1) {
+        (None, false) => None,
+        (None, true) => Some(format!(
+            "the logged run is not a shard: --shard {}/{} cannot be added to it",
+            given.index, given.count
+        )),
+        (Some(logged), _)
+            if given.index == logged.index
+                && given.count == logged.count
+                && given.chunk.is_none_or(|chunk| chunk == logged.chunk) =>
+        {
+            None
+        }
+        (Some(logged), _) => Some(format!(
+            "the logged run is shard {}/{}, not {}/{}",
+            logged.index, logged.count, given.index, given.count
+        )),
+    }
 }
 
 /// `config` limited to `window` (`[skip, end)`, `end` `u64::MAX` for the end of the space)
@@ -321,10 +352,10 @@ pub fn configure(
     window: Option<(u64, u64)>,
     done: Option<Vec<(u64, u64)>>,
 ) -> crate::pool::RunConfig {
-    if let Some((skip, end)) = window {
+    if let Some((skip, limit)) = window.map(skip_limit) {
         config = config.with_skip(skip);
-        if end != u64::MAX {
-            config = config.with_limit(end - skip);
+        if let Some(limit) = limit {
+            config = config.with_limit(limit);
         }
     }
     if let Some(done) = done {
@@ -347,6 +378,22 @@ pub fn with_logged_shard(
         }),
         None => config,
     }
+}
+
+/// The counts and times of a record that a resumed run continues (a `progress` event, a
+/// summary), borrowed so that [`Carried::continue_figures`] adds to them in place.
+#[derive(Debug)]
+pub struct Figures<'a> {
+    /// Tasks run to an outcome.
+    pub completed: &'a mut u64,
+    /// Matches.
+    pub matches: &'a mut u64,
+    /// Errors.
+    pub errors: &'a mut u64,
+    /// Wall seconds.
+    pub elapsed_s: &'a mut f64,
+    /// Seconds not paused.
+    pub active_s: &'a mut f64,
 }
 
 /// What a resumed run carries over from the log into its events and summary.
@@ -374,10 +421,7 @@ impl Carried {
             before: checkpoint.before(),
             elapsed: crate::logformat::seconds(checkpoint.elapsed_s),
             matches: checkpoint.match_entries(),
-            best: checkpoint.best(goal).map(|best| crate::pool::Best {
-                score: best.score,
-                task: best.task,
-            }),
+            best: checkpoint.best(goal).map(Into::into),
             window: checkpoint.start.window,
             shard: checkpoint.start.shard,
         }
@@ -385,7 +429,7 @@ impl Carried {
 
     /// The better of the carried best and `now`'s under `goal`.
     #[must_use]
-    pub fn best_with(
+    fn best_with(
         &self,
         now: Option<crate::pool::Best>,
         goal: crate::search::Goal,
@@ -400,15 +444,34 @@ impl Carried {
         }
     }
 
+    /// The resumed part's figures made into the whole run's: the counts and times done
+    /// before are added to `now`'s; returns the better of the carried best and `best`.
+    /// The one rule for every record that carries the figures (a `progress` event, a summary).
+    pub fn continue_figures(
+        &self,
+        now: Figures<'_>,
+        best: Option<crate::pool::Best>,
+        goal: crate::search::Goal,
+    ) -> Option<crate::pool::Best> {
+        *now.completed += self.before.completed;
+        *now.matches += self.before.matches;
+        *now.errors += self.before.errors;
+        *now.elapsed_s += self.elapsed.as_secs_f64();
+        *now.active_s += self.before.active_s;
+        self.best_with(best, goal)
+    }
+
     /// A summary of the resumed part made into the summary of the whole run: counts, times,
     /// matches and best continue, and `resumed` says how much was done before.
     pub fn continue_summary(&self, summary: &mut crate::summary::Summary, goal: crate::search::Goal) {
-        summary.counters.completed += self.before.completed;
-        summary.counters.matches += self.before.matches;
-        summary.counters.errors += self.before.errors;
-        summary.elapsed_s += self.elapsed.as_secs_f64();
-        summary.active_s += self.before.active_s;
-        summary.best = self.best_with(summary.best, goal);
+        let figures = Figures {
+            completed: &mut summary.counters.completed,
+            matches: &mut summary.counters.matches,
+            errors: &mut summary.counters.errors,
+            elapsed_s: &mut summary.elapsed_s,
+            active_s: &mut summary.active_s,
+        };
+        summary.best = self.continue_figures(figures, summary.best, goal);
         let mut matches = self.matches.clone();
         matches.append(&mut summary.matches);
         matches.sort_by_key(|entry| entry.task);
@@ -510,6 +573,61 @@ mod tests {
         records.push(record(0.0, &start(false)));
         let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
         assert_eq!((checkpoint.done.clone(), checkpoint.finished), (Vec::new(), None));
+    }
+
+    #[test]
+    fn a_resumed_runs_figures_add_up_and_the_better_best_stays() {
+        use crate::pool::Best;
+        let carried = Carried {
+            before: ResumedFrom {
+                completed: 10,
+                matches: 1,
+                errors: 2,
+                active_s: 1.5,
+            },
+            elapsed: std::time::Duration::from_secs(3),
+            best: Some(Best { score: 5.0, task: 4 }),
+            ..Carried::default()
+        };
+        let now = Some(Best { score: 7.0, task: 9 });
+        for (goal, better) in [
+            (crate::search::Goal::Minimize, carried.best),
+            (crate::search::Goal::Maximize, now),
+        ] {
+            let (mut completed, mut matches, mut errors, mut elapsed_s, mut active_s) = (5, 0, 1, 1.0, 0.5);
+            let figures = Figures {
+                completed: &mut completed,
+                matches: &mut matches,
+                errors: &mut errors,
+                elapsed_s: &mut elapsed_s,
+                active_s: &mut active_s,
+            };
+            assert_eq!(carried.continue_figures(figures, now, goal), better);
+            assert_eq!((completed, matches, errors), (15, 1, 3));
+            assert!((elapsed_s - 4.0).abs() < 1e-9 && (active_s - 2.0).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn a_logged_window_open_to_the_end_has_no_limit() {
+        use clap::Parser;
+        let opened = start(false).replace(
+            r#""halt":"never""#,
+            r#""halt":"never","window":[5,18446744073709551615]"#,
+        );
+        let checkpoint = Checkpoint::from_records(Path::new("log"), &[record(0.0, &opened)]).unwrap();
+        assert_eq!(checkpoint.start.window, Some((5, u64::MAX)));
+        let conflict = |args: &[&str]| {
+            let cli = crate::cli::Cli::try_parse_from([&["poolwatch"], args].concat()).unwrap();
+            check_conflicts(&cli, Path::new("log"), &checkpoint)
+                .err()
+                .map(|err| err.to_string())
+        };
+        assert_eq!(conflict(&["--skip", "5"]), None);
+        assert_eq!(
+            conflict(&["--limit", "10"]).as_deref(),
+            Some("--resume log: the logged run has no --limit")
+        );
     }
 
     #[test]

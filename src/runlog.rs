@@ -115,9 +115,17 @@ impl RunRecord {
 /// # Errors
 /// When the file cannot be opened or written.
 pub fn append(path: &Path, record: &RunRecord) -> std::io::Result<()> {
-    let line = serde_json::to_string(record).map_err(std::io::Error::other)?;
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-    writeln!(file, "{line}")
+    write_line(&mut file, record)
+}
+
+/// Writes `record` as one JSON line, built whole in memory and handed over in one `write_all`:
+/// runs appending to the same file at once never mix their lines, and a crash leaves at
+/// most one torn last line (never a line without its newline followed by another).
+fn write_line(out: &mut impl Write, record: &RunRecord) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    out.write_all(&line)
 }
 
 /// Checks that `path` can be appended to (creating it), before a run starts.
@@ -135,6 +143,38 @@ pub fn check_writable(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every write call it gets, as made.
+    #[derive(Default)]
+    struct Writes(Vec<Vec<u8>>);
+
+    impl Write for Writes {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.push(bytes.to_vec());
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_record_is_written_as_one_whole_line_in_one_write() {
+        let record: RunRecord = serde_json::from_str(
+            r#"{"name":"Command line","search":{"kind":"collatz","below":100},"params":"below=100",
+                "workers":2,"halt":"never","outcome":"exhausted","matches":0,"completed":99,"total":99,
+                "elapsed_s":0.5,"active_s":0.5,"tasks_per_s":198.0,"halt_latency_ms":null,"best":111.0}"#,
+        )
+        .unwrap();
+        let mut writes = Writes::default();
+        write_line(&mut writes, &record).unwrap();
+        assert_eq!(writes.0.len(), 1, "one write for the whole line");
+        let line = String::from_utf8(writes.0.remove(0)).unwrap();
+        let (json, rest) = line.split_once('\n').unwrap();
+        assert_eq!(rest, "", "{line:?}");
+        assert_eq!(serde_json::from_str::<RunRecord>(json).unwrap(), record);
+    }
 
     #[test]
     fn outcomes_follow_the_reason_and_the_matches() {

@@ -226,7 +226,7 @@ impl SearchSpec {
                     bits: pow.bits,
                 })
             }
-            Self::Exec(spec) => Arc::new(crate::exec::ExecSearch::new(spec)?),
+            Self::Exec(spec) => crate::exec::build(spec)?,
             Self::Collatz(CollatzSpec { below, target }) => {
                 if *below < 2 {
                     return Err(SpecError::BadBelow(*below));

@@ -214,7 +214,7 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
         })
         .collect();
     std::fs::write(&reversed, edited.join("\n") + "\n").unwrap();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--resume", path, "pow"],
             "continues the logged collatz run with its own options",
@@ -230,6 +230,10 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
         ),
         (&["--resume", missing.to_str().unwrap()], "cannot read log"),
         (&["--resume", reversed.to_str().unwrap()], "ends before it begins"),
+        (
+            &["--resume", path, "--shard", "1/4"],
+            "the logged run is not a shard: --shard 1/4 cannot be added to it",
+        ),
     ];
     for (args, expected) in cases {
         let output = finish(poolwatch(args).spawn().unwrap());
@@ -242,6 +246,37 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
             "an OS error said once: {stderr}"
         );
     }
+}
+
+#[test]
+fn a_resumed_shard_goes_on_with_its_own_shard_and_another_shard_is_one_line_and_exit_2() {
+    let args = [&COLLATZ[..], &["800000"]].concat();
+    let sharded = [&["--shard", "1/4"][..], &args].concat();
+    let (whole, _) = run(&sharded);
+    assert_eq!(whole["halt_reason"], "exhausted", "{whole}");
+
+    let log = temp_log("shard");
+    let killed = interrupt(&sharded, &log, 20_000, libc::SIGKILL);
+    assert_eq!(killed.status.code(), None, "killed by SIGKILL");
+    let path = log.to_str().unwrap();
+    let before = events(&log).len();
+    let other = finish(poolwatch(&["--resume", path, "--shard", "2/4"]).spawn().unwrap());
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert_eq!(other.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("the logged run is shard 1/4, not 2/4"),
+        "{stderr}"
+    );
+    assert_eq!(events(&log).len(), before, "nothing written");
+
+    let (resumed, _) = run(&["--resume", path, "--shard", "1/4"]);
+    assert_eq!(resumed["halt_reason"], "exhausted", "{resumed}");
+    assert_eq!(
+        (&resumed["total"], &resumed["completed"], &resumed["best"]),
+        (&whole["total"], &whole["completed"], &whole["best"]),
+        "the logged shard, done whole: {resumed}"
+    );
 }
 
 /// The Collatz chain length of `n`, as the collatz search scores start `n`.

@@ -595,7 +595,7 @@ fn worker_options_are_checked_up_front() {
 
 #[test]
 fn the_workers_table_shows_each_worker_process_pid_state_and_answers() {
-    use poolwatch::internals::{ExecSearch, ExecSpec};
+    use poolwatch::internals::{ExecSpec, WorkerSearch};
     use poolwatch::{Run, RunConfig};
     let spec = ExecSpec {
         command: ["sh", "-c", "while read x; do sleep 0.002; echo 0; done"]
@@ -611,7 +611,7 @@ fn the_workers_table_shows_each_worker_process_pid_state_and_answers() {
         worker: true,
         ..ExecSpec::default()
     };
-    let search = std::sync::Arc::new(ExecSearch::new(&spec).unwrap());
+    let search = std::sync::Arc::new(WorkerSearch::new(&spec).unwrap());
     let run = Run::start(search, &RunConfig::default().with_workers(2));
     let answered = |detail: &str| -> u64 {
         let field = detail

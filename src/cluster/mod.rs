@@ -159,30 +159,9 @@ pub fn engine_named(name: &str) -> Result<Box<dyn Engine>, String> {
     }
 }
 
-/// Finds `program` in the directories of `PATH`.
-#[must_use]
-pub fn on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
-}
-
-/// Quotes `text` for a POSIX shell: `'...'` with each `'` written as `'\''`.
-#[must_use]
-pub fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoting_survives_quotes_and_spaces() {
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-    }
 
     #[test]
     fn an_unknown_engine_is_named() {

@@ -1,8 +1,7 @@
 //! Slurm as a cluster engine: `sbatch --array`, `scancel`, `scancel --batch --signal`, `squeue`.
 
-use super::{
-    ArrayJob, ClusterError, Engine, JobId, ShardSignal, TASK_INDEX, TaskState, TaskStatus, shell_quote,
-};
+use super::{ArrayJob, ClusterError, Engine, JobId, ShardSignal, TASK_INDEX, TaskState, TaskStatus};
+use crate::exec::shell;
 use std::path::Path;
 use std::process::Command;
 
@@ -21,7 +20,7 @@ impl Slurm {
     /// [`ClusterError::Missing`] naming the first command not found.
     pub fn detect() -> Result<Self, ClusterError> {
         for command in COMMANDS {
-            if super::on_path(command).is_none() {
+            if shell::find_program(command).is_err() {
                 return Err(ClusterError::Missing {
                     engine: "slurm",
                     command,
@@ -40,7 +39,7 @@ pub fn batch_script(job: &ArrayJob) -> String {
         .iter()
         .map(|arg| {
             arg.split(TASK_INDEX)
-                .map(shell_quote)
+                .map(shell::quote)
                 .collect::<Vec<_>>()
                 .join("\"$SLURM_ARRAY_TASK_ID\"")
         })
@@ -181,7 +180,7 @@ mod tests {
         };
         let script = batch_script(&job);
         assert!(
-            script.ends_with("exec '/bin/poolwatch' '--shard' ''\"$SLURM_ARRAY_TASK_ID\"'/4' 'it'\\''s'\n"),
+            script.ends_with("exec /bin/poolwatch --shard ''\"$SLURM_ARRAY_TASK_ID\"/4 'it'\\''s'\n"),
             "{script}"
         );
     }

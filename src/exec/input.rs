@@ -3,9 +3,10 @@
 use crate::search::SpaceStatus;
 use crate::sync::lock;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -117,6 +118,8 @@ pub struct LazyLines {
     lines: Mutex<Option<Receiver<Line>>>,
     progress: Mutex<Progress>,
     pending: Mutex<HashMap<u64, Line>>,
+    /// How messages name the source (`input FILE`, `standard input`).
+    name: String,
     estimate: Option<u64>,
     /// Lines of a regular file, counted up front on a background thread (like GNU parallel's
     /// `--eta`), so that the total and the ETA are real before the reader reaches the end.
@@ -128,6 +131,7 @@ impl LazyLines {
     #[must_use]
     pub fn new(source: LineSource, estimate: Option<u64>) -> Self {
         Self {
+            name: source.name(),
             source: Mutex::new(Some(source)),
             lines: Mutex::new(None),
             progress: Mutex::new(Progress::default()),
@@ -141,6 +145,31 @@ impl LazyLines {
     /// failure or an over-long line where this task's line should have been.
     pub fn take(&self, task: u64) -> Option<Line> {
         lock(&self.pending).remove(&task)
+    }
+
+    /// Takes the inputs of `tasks`, in order, onto the end of `into`, under one lock. Stops at
+    /// the first line it cannot hand out, with a message naming it: a read failure or an
+    /// over-long line, or a line handed out already or not read yet (each line runs once: a
+    /// caller that asks twice has lost track of it, and must not run an empty input instead).
+    ///
+    /// # Errors
+    /// That message; the lines before it are taken.
+    pub fn take_burst(&self, tasks: Range<u64>, into: &mut VecDeque<String>) -> Result<(), String> {
+        let mut pending = lock(&self.pending);
+        for task in tasks {
+            match pending.remove(&task) {
+                Some(Ok(line)) => into.push_back(line),
+                Some(Err(message)) => return Err(message),
+                None => {
+                    return Err(format!(
+                        "{}: line {} is not available (handed out already, or not read yet): stopped rather than run an empty input",
+                        self.name,
+                        task.saturating_add(1)
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Reads lines until `wanted` are available, input ends, or `wait` has passed

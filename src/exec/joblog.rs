@@ -161,27 +161,6 @@ impl Previous {
     }
 }
 
-/// `argv` as one shell command line: words that need it are single-quoted.
-#[must_use]
-pub fn shell_words(argv: &[String]) -> String {
-    argv.iter()
-        .map(|word| shell_quote(word))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,7 +174,7 @@ mod tests {
             receive: 6,
             exitval: 7,
             signal: 0,
-            command: shell_words(&["sh".into(), "-c".into(), "exit 7".into()]),
+            command: super::super::shell::words(&["sh".into(), "-c".into(), "exit 7".into()]),
         };
         assert_eq!(
             record.line(),
@@ -216,11 +195,5 @@ mod tests {
         assert_eq!(previous.failed, HashSet::from([3]));
         assert_eq!(previous.clone().skip(true), HashSet::from([1, 2, 4]));
         assert_eq!(previous.skip(false), HashSet::from([1, 2, 3, 4]));
-    }
-
-    #[test]
-    fn words_are_quoted_only_when_needed() {
-        let argv: Vec<String> = ["echo", "a b", "it's", "", "x=1"].map(String::from).to_vec();
-        assert_eq!(shell_words(&argv), r"echo 'a b' 'it'\''s' '' x=1");
     }
 }

@@ -6,8 +6,10 @@ mod joblog;
 mod process;
 mod results;
 mod runner;
+pub mod shell;
 mod template;
 mod worker;
+mod worker_search;
 
 pub use input::{IntRange, LazyLines, LineSource};
 use joblog::{JobLog, JobRecord, Previous};
@@ -15,6 +17,7 @@ use results::{Printer, ResultsDir};
 pub use runner::{CancelWatch, Ending, Finished, Limits, RunError, Tees};
 pub use template::Template;
 pub use worker::{DEFAULT_WINDOW, MAX_WINDOW};
+pub use worker_search::WorkerSearch;
 
 use crate::cancel::CancelToken;
 use crate::search::{Goal, Outcome, Search, SpaceStatus};
@@ -224,22 +227,137 @@ enum Inputs {
     Lines(LazyLines),
 }
 
-/// Runs a command template once per input; exit 0 is a match, 1 a miss, anything else an error.
-pub struct ExecSearch {
+/// What both exec searches are set up with: the command, its inputs and how they are named,
+/// and the fatal error said once.
+struct Setup {
     template: Template,
     inputs: Inputs,
+    /// The inputs in words (`range 1..4`, `lines of FILE`), for the search's parameters.
     source: String,
+    /// Set once a fatal error was reported.
+    fatal: OnceLock<()>,
+}
+
+impl Setup {
+    /// Opens the inputs of `spec` (nothing is read from stdin until the run starts).
+    fn open(spec: &ExecSpec, template: Template) -> Result<Self, ExecError> {
+        let (inputs, source) = open_inputs(spec)?;
+        Ok(Self {
+            template,
+            inputs,
+            source,
+            fatal: OnceLock::new(),
+        })
+    }
+
+    /// A fatal message, reported once: the first worker to fail says it, the others stand down.
+    fn fatal_once(&self, message: String) -> Outcome {
+        if self.fatal.set(()).is_ok() {
+            Outcome::Fatal(message)
+        } else {
+            Outcome::Cancelled
+        }
+    }
+
+    /// True once a fatal error was reported: the run is ending.
+    fn failed(&self) -> bool {
+        self.fatal.get().is_some()
+    }
+
+    /// The input of `task`, taken from the lazy reader's buffer or computed from the range;
+    /// `Err` when reading the input failed at this line (the run cannot go on).
+    fn input(&self, task: u64) -> Option<Result<String, String>> {
+        match &self.inputs {
+            Inputs::Range(range) => Some(Ok(range.input(task))),
+            Inputs::Lines(lines) => lines.take(task),
+        }
+    }
+
+    /// The input of `task` when it can be told again at any time: a range's (a line is handed
+    /// out once, and only its search knows where it went).
+    fn range_input(&self, task: u64) -> Option<String> {
+        match &self.inputs {
+            Inputs::Range(range) => Some(range.input(task)),
+            Inputs::Lines(_) => None,
+        }
+    }
+
+    /// [`Search::params`]: the command and where its inputs come from.
+    fn params(&self) -> String {
+        format!("{} <- {}", self.template.display(), self.source)
+    }
+
+    /// [`Search::space`]: a range's size; lines are an open space.
+    fn space(&self) -> u64 {
+        match &self.inputs {
+            Inputs::Range(range) => range.len,
+            Inputs::Lines(_) => 0,
+        }
+    }
+
+    /// [`Search::open_space`].
+    fn open_space(&self) -> bool {
+        matches!(self.inputs, Inputs::Lines(_))
+    }
+
+    /// [`Search::extend_space`]: lines are read as far as asked.
+    fn extend_space(&self, wanted: u64, wait: Duration) -> SpaceStatus {
+        match &self.inputs {
+            Inputs::Lines(lines) => lines.extend(wanted, wait),
+            Inputs::Range(range) => SpaceStatus {
+                available: range.len,
+                complete: true,
+                estimate: None,
+            },
+        }
+    }
+}
+
+/// The [`Search`] methods that both exec searches answer from their `setup` field (a
+/// [`Setup`]): parameters and space.
+macro_rules! search_space_from_setup {
+    () => {
+        fn params(&self) -> String {
+            self.setup.params()
+        }
+
+        fn space(&self) -> u64 {
+            self.setup.space()
+        }
+
+        fn open_space(&self) -> bool {
+            self.setup.open_space()
+        }
+
+        fn extend_space(&self, wanted: u64, wait: std::time::Duration) -> crate::search::SpaceStatus {
+            self.setup.extend_space(wanted, wait)
+        }
+    };
+}
+use search_space_from_setup;
+
+/// Builds the search `spec` describes: [`WorkerSearch`] with `--worker`, else [`ExecSearch`].
+///
+/// # Errors
+/// An [`ExecError`] naming the first problem, including a program not found on `PATH`.
+pub fn build(spec: &ExecSpec) -> Result<Arc<dyn Search>, ExecError> {
+    Ok(if spec.worker {
+        Arc::new(WorkerSearch::new(spec)?)
+    } else {
+        Arc::new(ExecSearch::new(spec)?)
+    })
+}
+
+/// Runs a command template once per input, each in a process of its own; exit 0 is a match,
+/// 1 a miss, anything else an error.
+pub struct ExecSearch {
+    setup: Setup,
     match_stdout: Option<regex::Regex>,
     limits: Limits,
     running: Mutex<HashMap<u64, (String, u32)>>,
     /// Inputs of tasks whose outcome was notable, read back by [`Search::input_label`] once
     /// the lazy reader has handed them out (bounded by [`MAX_NOTABLE_INPUTS`]).
     notable_inputs: Mutex<HashMap<u64, String>>,
-    /// Set once a spawn failure was reported as fatal.
-    fatal: OnceLock<()>,
-    /// The long-lived worker processes, with `--worker`.
-    workers: Option<worker::Workers>,
-    goal: Goal,
     /// The wake-up descriptor of the run's cancel token, made on the first task.
     cancel_watch: Mutex<Option<Arc<CancelWatch>>>,
     retries: u32,
@@ -275,43 +393,24 @@ impl ExecSearch {
             match_stdout,
             limits,
             workers,
-            goal,
+            ..
         } = Checked::of(spec)?;
-        let (inputs, source) = open_inputs(spec)?;
+        if workers.is_some() {
+            return Err(ExecError::Worker(
+                "--worker runs as its own search (exec::build makes it)".into(),
+            ));
+        }
         Ok(Self {
-            template,
-            inputs,
-            source,
+            setup: Setup::open(spec, template)?,
             match_stdout,
             limits,
             running: Mutex::new(HashMap::new()),
             notable_inputs: Mutex::new(HashMap::new()),
-            fatal: OnceLock::new(),
             retries: spec.retries,
             keep: Keep::open(spec)?,
             tally: Tally::default(),
-            workers,
-            goal,
             cancel_watch: Mutex::new(None),
         })
-    }
-
-    /// A fatal message, reported once: the first worker to fail says it, the others stand down.
-    fn fatal_once(&self, message: String) -> Outcome {
-        if self.fatal.set(()).is_ok() {
-            Outcome::Fatal(message)
-        } else {
-            Outcome::Cancelled
-        }
-    }
-
-    /// The input of `task`, taken from the lazy reader's buffer or computed from the range;
-    /// `Err` when reading the input failed at this line (the run cannot go on).
-    fn input(&self, task: u64) -> Option<Result<String, String>> {
-        match &self.inputs {
-            Inputs::Range(range) => Some(Ok(range.input(task))),
-            Inputs::Lines(lines) => lines.take(task),
-        }
     }
 
     /// The watch on `cancel`'s wake-up descriptor, shared by every worker of the run.
@@ -362,111 +461,33 @@ impl ExecSearch {
             reason: os_reason(err),
         }
         .to_string();
-        self.fatal_once(message)
+        self.setup.fatal_once(message)
     }
 }
 
 impl Search for ExecSearch {
     fn name(&self) -> &str {
-        if self.workers.is_some() {
-            "exec --worker"
-        } else {
-            "exec"
-        }
+        "exec"
     }
 
-    fn params(&self) -> String {
-        format!("{} <- {}", self.template.display(), self.source)
-    }
-
-    fn goal(&self) -> Goal {
-        self.goal
-    }
-
-    fn tight_batches(&self) -> bool {
-        self.workers.is_some()
-    }
-
-    fn run_batch(
-        &self,
-        tasks: std::ops::Range<u64>,
-        cancel: &CancelToken,
-        notable: &mut dyn FnMut(u64, Outcome),
-    ) -> u64 {
-        let Some(workers) = &self.workers else {
-            return crate::search::run_each(self, tasks, cancel, notable);
-        };
-        if self.fatal.get().is_some() {
-            return 0;
-        }
-        let feed = match &self.inputs {
-            Inputs::Range(range) => worker::Feed::Range(range),
-            Inputs::Lines(lines) => worker::Feed::Lines(lines),
-        };
-        match workers.run_batch(feed, tasks.clone(), cancel, notable) {
-            Ok(ran) => ran,
-            Err(message) => {
-                // The first id carries the fatal error; the rest count as cancelled.
-                notable(tasks.start, self.fatal_once(message));
-                1
-            }
-        }
-    }
-
-    fn space(&self) -> u64 {
-        match &self.inputs {
-            Inputs::Range(range) => range.len,
-            Inputs::Lines(_) => 0,
-        }
-    }
-
-    fn open_space(&self) -> bool {
-        matches!(self.inputs, Inputs::Lines(_))
-    }
-
-    fn extend_space(&self, wanted: u64, wait: Duration) -> SpaceStatus {
-        match &self.inputs {
-            Inputs::Lines(lines) => lines.extend(wanted, wait),
-            Inputs::Range(range) => SpaceStatus {
-                available: range.len,
-                complete: true,
-                estimate: None,
-            },
-        }
-    }
+    search_space_from_setup!();
 
     fn input_label(&self, task: u64) -> Option<String> {
-        match &self.inputs {
-            Inputs::Range(range) => Some(range.input(task)),
-            Inputs::Lines(_) => lock(&self.notable_inputs).get(&task).cloned(),
-        }
+        let line = || lock(&self.notable_inputs).get(&task).cloned();
+        self.setup.range_input(task).or_else(line)
     }
 
     fn task_detail(&self, task: u64) -> Option<String> {
-        if let Some(workers) = &self.workers {
-            return workers.detail(task);
-        }
         let running = lock(&self.running);
         let (input, pid) = running.get(&task)?;
         Some(format!("input={} pid={pid}", truncate(input, DETAIL_CHARS)))
     }
 
     fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
-        if self.fatal.get().is_some() {
+        if self.setup.failed() {
             return Outcome::Cancelled;
         }
-        if self.workers.is_some() {
-            let mut outcome = Outcome::Miss;
-            // Only this task's own outcome: a notice on an earlier task (a worker that died
-            // while idle after answering it) cannot be returned from here.
-            let ran = self.run_batch(task..task + 1, cancel, &mut |id, found| {
-                if id == task {
-                    outcome = found;
-                }
-            });
-            return if ran == 0 { Outcome::Cancelled } else { outcome };
-        }
-        let input = match self.input(task) {
+        let input = match self.setup.input(task) {
             Some(Ok(input)) => input,
             Some(Err(message)) => return Outcome::Fatal(message),
             None => return Outcome::Error(format!("task {task}: its input was already taken")),
@@ -479,17 +500,16 @@ impl Search for ExecSearch {
         if self.keep.printer.as_ref().is_some_and(Printer::stdout_closed) {
             // Nobody reads the output any more (`| head`): stop, as parallel would on SIGPIPE.
             self.print(task, None);
-            return match self.fatal.set(()) {
-                Ok(()) => Outcome::Fatal("standard output was closed: --output has no reader".into()),
-                Err(_) => Outcome::Cancelled,
-            };
+            return self
+                .setup
+                .fatal_once("standard output was closed: --output has no reader".into());
         }
         if self.keep.skip.contains(&seq) {
             self.tally.skipped.fetch_add(1, Ordering::Relaxed);
             self.print(task, None);
             return Outcome::Miss;
         }
-        let argv = self.template.render(&input, seq);
+        let argv = self.setup.template.render(&input, seq);
         let mut attempts = 0;
         let (outcome, output) = loop {
             attempts += 1;
@@ -546,7 +566,7 @@ impl ExecSearch {
             }
         };
         let (started, clock) = (SystemTime::now(), Instant::now());
-        let ran = runner::run_teed(
+        let ran = runner::run(
             argv,
             self.limits,
             cancel,
@@ -744,7 +764,7 @@ fn job_record(
         receive: finished.stdout_bytes,
         exitval,
         signal,
-        command: joblog::shell_words(argv),
+        command: shell::words(argv),
     }
 }
 
@@ -868,39 +888,14 @@ fn compile(pattern: &str) -> Result<regex::Regex, ExecError> {
         })
 }
 
-/// Looks `program` up the way `execvp` would; the spawn stays the final judge.
+/// Looks `program` up the way `execvp` would (see [`shell::find_program`]).
 fn check_program(program: &str) -> Result<(), ExecError> {
-    let cannot = |reason: &str| ExecError::CannotRun {
-        program: program.to_string(),
-        reason: reason.to_string(),
-    };
-    if program.contains('/') {
-        return match executable(std::path::Path::new(program)) {
-            Some(true) => Ok(()),
-            Some(false) => Err(cannot("Permission denied")),
-            None => Err(cannot("No such file or directory")),
-        };
-    }
-    let Some(path) = std::env::var_os("PATH") else {
-        return Ok(());
-    };
-    let found: Vec<bool> = std::env::split_paths(&path)
-        .filter_map(|dir| executable(&dir.join(program)))
-        .collect();
-    if found.contains(&true) {
-        Ok(())
-    } else if found.is_empty() {
-        Err(cannot("No such file or directory"))
-    } else {
-        Err(cannot("Permission denied"))
-    }
-}
-
-/// `Some(true)` for an executable file, `Some(false)` for one we may not run, `None` for nothing there.
-fn executable(path: &std::path::Path) -> Option<bool> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).ok()?;
-    Some(meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    shell::find_program(program)
+        .map(drop)
+        .map_err(|problem| ExecError::CannotRun {
+            program: program.to_string(),
+            reason: problem.reason().to_string(),
+        })
 }
 
 fn matched(input: &str, finished: &Finished) -> Outcome {

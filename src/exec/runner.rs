@@ -114,9 +114,9 @@ impl CancelWatch {
     }
 }
 
-/// Runs `argv` in a new process group with stdin null and stdout/stderr captured,
-/// calls `on_spawn` with its pid, and returns once the command and every process
-/// left in its group are gone.
+/// Runs `argv` in a new process group with stdin null and stdout/stderr captured (and every
+/// byte of them also written to `tees` as it arrives), calls `on_spawn` with its pid, and
+/// returns once the command and every process left in its group are gone.
 ///
 /// The command's group dies with poolwatch, even when poolwatch is killed with SIGKILL:
 /// a guard process kills the groups still running when poolwatch's end of its pipe
@@ -125,24 +125,7 @@ impl CancelWatch {
 /// # Errors
 /// [`RunError::Spawn`] when the command cannot be started, [`RunError::Follow`] in
 /// the unlikely case that it cannot be waited for or killed.
-#[allow(
-    dead_code,
-    reason = "exec runs with tees now; the plain form stays for its tests and other callers"
-)]
 pub fn run(
-    argv: &[String],
-    limits: Limits,
-    cancel: &CancelWatch,
-    on_spawn: impl FnOnce(u32),
-) -> Result<Finished, RunError> {
-    run_teed(argv, limits, cancel, on_spawn, Tees::default())
-}
-
-/// [`run`], with every byte of stdout and stderr also written to `tees` as it arrives.
-///
-/// # Errors
-/// As [`run`].
-pub fn run_teed(
     argv: &[String],
     limits: Limits,
     cancel: &CancelWatch,
@@ -422,6 +405,7 @@ mod tests {
             LIMITS,
             &cancel,
             |_| {},
+            Tees::default(),
         )
         .unwrap();
         assert_eq!(done.ending, Ending::Exited(ExitStatus::from_raw_code(3)));
@@ -441,6 +425,7 @@ mod tests {
             LIMITS,
             &cancel,
             |_| {},
+            Tees::default(),
         )
         .unwrap();
         assert!(matches!(done.ending, Ending::Exited(status) if status.success()));
@@ -461,6 +446,7 @@ mod tests {
             limits,
             &cancel,
             |_| {},
+            Tees::default(),
         )
         .unwrap();
         assert_eq!(done.ending, Ending::TimedOut);
@@ -481,7 +467,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(100));
             canceller.cancel();
         });
-        let done = run(&argv(&["sleep", "30"]), LIMITS, &cancel, |_| {}).unwrap();
+        let done = run(&argv(&["sleep", "30"]), LIMITS, &cancel, |_| {}, Tees::default()).unwrap();
         handle.join().unwrap();
         assert_eq!(done.ending, Ending::Cancelled);
         assert!(

@@ -48,11 +48,7 @@ impl Template {
     /// The template as a shell-like line, for headers and summaries.
     #[must_use]
     pub fn display(&self) -> String {
-        self.argv
-            .iter()
-            .map(|arg| quote(arg))
-            .collect::<Vec<_>>()
-            .join(" ")
+        super::shell::words(&self.argv)
     }
 }
 
@@ -76,19 +72,6 @@ fn substitute(arg: &str, input: &str, number: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Single-quotes an argument that a shell would split or expand.
-fn quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%{}#".contains(c));
-    if plain {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]

@@ -283,7 +283,8 @@ impl Driver<'_> {
         }
     }
 
-    /// Writes inputs until the window is full or the batch is all sent.
+    /// Writes inputs until the window is full or the batch is all sent. Lines not taken yet
+    /// are taken from the line source in one go for the whole burst.
     fn fill(&mut self, proc: &mut WorkerProc) {
         let window = &mut self.window;
         let limit = if window.first < window.retry_until {
@@ -291,33 +292,32 @@ impl Driver<'_> {
         } else {
             proc.window(self.workers.window_max)
         };
+        let mut stop = self.end.min(window.first.saturating_add(limit));
+        if let Feed::Lines(lines) = self.feed {
+            let kept_until = window.first + window.kept.len() as u64;
+            if kept_until < stop
+                && let Err(message) = lines.take_burst(kept_until..stop, &mut window.kept)
+            {
+                self.input_error = Some(message);
+                return;
+            }
+            stop = stop.min(window.first + window.kept.len() as u64);
+        }
         let burst_start = window.next;
-        while window.next < self.end && window.in_flight() < limit {
-            let task = window.next;
+        for task in burst_start..stop {
             match self.feed {
                 Feed::Range(range) => write_number(&mut proc.out, i128::from(range.start) + i128::from(task)),
-                Feed::Lines(lines) => {
+                Feed::Lines(_) => {
                     let index = usize::try_from(task - window.first).unwrap_or(usize::MAX);
-                    if index >= window.kept.len() {
-                        match lines.take(task) {
-                            Some(Err(message)) => {
-                                self.input_error = Some(message);
-                                break;
-                            }
-                            taken => window
-                                .kept
-                                .push_back(taken.and_then(Result::ok).unwrap_or_default()),
-                        }
-                    }
                     if let Some(text) = window.kept.get(index) {
                         proc.out.extend_from_slice(text.as_bytes());
                     }
                 }
             }
             proc.out.push(b'\n');
-            window.next += 1;
         }
-        if window.next > burst_start {
+        if stop > burst_start {
+            window.next = stop;
             window.bursts.push_back((burst_start, Instant::now()));
         }
     }

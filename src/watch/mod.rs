@@ -283,10 +283,7 @@ impl Aggregate {
         if !better || self.goal == Goal::None {
             return None;
         }
-        self.best = Some(Best {
-            score: candidate.score,
-            task: candidate.task,
-        });
+        self.best = Some(candidate.into());
         Some(Event::NewBest {
             task: candidate.task,
             score: candidate.score,
@@ -310,7 +307,7 @@ impl Aggregate {
             .iter()
             .filter_map(|l| l.start.as_ref())
             .find_map(|start| match (start.window, start.shard) {
-                (Some((skip, end)), Some(_)) => Some(end.saturating_sub(skip)),
+                (Some(window), Some(_)) => crate::logformat::skip_limit(window).1,
                 (None, Some(_)) => start.space,
                 _ => None,
             });
@@ -692,6 +689,24 @@ mod tests {
         assert!((snapshot.tasks_per_s - 200.0).abs() < 1e-9);
         assert_eq!(snapshot.elapsed, Duration::from_secs(2));
         assert_eq!(aggregate.done_ranges(), vec![(0, 20)]);
+    }
+
+    #[test]
+    fn shards_of_a_window_open_to_the_end_add_up_their_totals() {
+        let mut aggregate = Aggregate::new(vec!["a".into(), "b".into()]);
+        for index in 0..2 {
+            let LogEvent::Start(mut opened) = start(index) else {
+                panic!("start() is a start event");
+            };
+            // Lines still being read, from the 6th on: no space, no end to the window.
+            (opened.space, opened.window) = (None, Some((5, u64::MAX)));
+            let events = vec![
+                record(100.0, LogEvent::Start(opened)),
+                record(101.0, progress(1.0, 10, None, vec![])),
+            ];
+            aggregate.ingest(usize::try_from(index).unwrap(), events);
+        }
+        assert_eq!(aggregate.total(), 1_000, "the shards' totals, not u64::MAX - 5");
     }
 
     #[test]
