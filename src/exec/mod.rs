@@ -435,6 +435,10 @@ impl Search for ExecSearch {
         }
     }
 
+    fn input_noun(&self) -> Option<&str> {
+        Some("input")
+    }
+
     fn input_label(&self, task: u64) -> Option<String> {
         match &self.inputs {
             Inputs::Range(range) => Some(range.input(task)),
