@@ -427,17 +427,9 @@ fn build_run(
     // The command line's own check of -w, with its words.
     crate::preset::check_workers(workers)
         .map_err(|err| Refused::Check(crate::cli::UsageError::from(err).to_string()))?;
-    let workers_text = workers.map_or_else(
-        || "all CPUs".to_string(),
-        |w| crate::format::plural(u64::try_from(w).unwrap_or(u64::MAX), "worker"),
-    );
     Ok(Preset {
         name: name.trim().to_string(),
-        description: format!(
-            "{} {params} ({workers_text}, halt {})",
-            spec.kind(),
-            cli.halt_policy()
-        ),
+        description: Preset::describe(spec.kind(), &params, workers, cli.halt_policy()),
         spec,
         workers,
         halt: cli.halt_policy(),
@@ -644,6 +636,30 @@ mod tests {
         assert!(
             workers.starts_with("--workers must be between 1 and"),
             "{workers}"
+        );
+    }
+
+    #[test]
+    fn the_form_describes_a_run_as_the_command_line_does() {
+        let (defs, mut values) = pow();
+        values[position(&defs, "bits")] = "20".into();
+        values[position(&defs, "workers")] = "3".into();
+        let form = check("mine", "pow", &defs, &values).run.unwrap();
+        let plan = Cli::try_parse_from(["poolwatch", "-w", "3", "pow", "--bits", "20"])
+            .unwrap()
+            .plan()
+            .unwrap();
+        assert_eq!(form.description, plan.preset.description);
+        assert_eq!(
+            form.description,
+            "pow tasks=4294967296 data=\"poolwatch\" bits=20 (3 workers, halt now)"
+        );
+        values[position(&defs, "workers")] = String::new();
+        let form = check("mine", "pow", &defs, &values).run.unwrap();
+        assert!(
+            form.description.ends_with("(all CPUs, halt now)"),
+            "{}",
+            form.description
         );
     }
 
