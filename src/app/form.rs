@@ -205,15 +205,13 @@ impl App {
     /// Opens the form on launcher row `cursor`.
     pub(super) fn open_form(&mut self, cursor: usize) -> Vec<Command> {
         if let Some(preset) = self.presets.get(cursor) {
-            self.form = Some(Form::new(cursor, preset));
-            self.overlay = Overlay::Form;
+            self.overlay = Overlay::Form(Box::new(Form::new(cursor, preset)));
         }
         Vec::new()
     }
 
     pub(super) fn on_form_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        let Some(form) = self.form.as_mut() else {
-            self.overlay = Overlay::None;
+        let Overlay::Form(form) = &mut self.overlay else {
             return Vec::new();
         };
         if form.editing.is_some() {
@@ -232,8 +230,8 @@ impl App {
                 form.on_edit_key(key);
             }
             KeyCode::Esc => {
-                self.overlay = Overlay::Launcher { cursor: form.origin };
-                self.form = None;
+                let cursor = form.origin;
+                self.overlay = Overlay::Launcher { cursor };
             }
             KeyCode::Char('q') => return self.ask_quit(),
             KeyCode::Enter => return self.launch_form(),
@@ -245,7 +243,9 @@ impl App {
 
     /// The form's run, or `None` (and the form marked blocked) when a field is invalid.
     fn form_run(&mut self) -> Option<Preset> {
-        let form = self.form.as_mut()?;
+        let Overlay::Form(form) = &mut self.overlay else {
+            return None;
+        };
         let run = form.checked.run.clone();
         form.blocked = run.is_none();
         run
@@ -255,7 +255,6 @@ impl App {
         let Some(run) = self.form_run() else {
             return Vec::new();
         };
-        self.form = None;
         self.overlay = Overlay::None;
         self.selected = match self.presets.iter().position(|preset| *preset == run) {
             Some(index) => index,
@@ -317,9 +316,7 @@ mod tests {
         press(&mut app, KeyCode::Enter);
         assert!(press(&mut app, KeyCode::Enter).is_empty());
         assert!(press(&mut app, KeyCode::Char('s')).is_empty());
-        let form = app.form.as_ref().unwrap();
-        assert!(form.blocked);
-        assert_eq!(app.overlay, Overlay::Form);
+        assert!(app.form().unwrap().blocked);
     }
 
     #[test]
@@ -351,7 +348,7 @@ mod tests {
             press(&mut app, KeyCode::Up);
         }
         press(&mut app, KeyCode::Left);
-        let form = app.form.as_ref().unwrap();
+        let form = app.form().unwrap();
         assert_eq!(form.kind_name(), "needle");
         let ids: Vec<&str> = form.defs.iter().map(|def| def.id.as_str()).collect();
         assert_eq!(

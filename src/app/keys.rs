@@ -13,7 +13,7 @@ impl App {
         match self.overlay {
             Overlay::Help => self.on_help_key(key.code),
             Overlay::Launcher { cursor } => self.on_launcher_key(key.code, cursor),
-            Overlay::Form => self.on_form_key(key),
+            Overlay::Form(_) => self.on_form_key(key),
             Overlay::Runs => self.on_runs_key(key.code),
             Overlay::ConfirmQuit => self.on_confirm_key(key.code),
             Overlay::None => self.on_main_key(key.code),

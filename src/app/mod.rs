@@ -65,7 +65,7 @@ impl Phase {
 }
 
 /// What is drawn over the dashboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     /// Nothing.
     None,
@@ -76,8 +76,8 @@ pub enum Overlay {
         /// Highlighted preset.
         cursor: usize,
     },
-    /// The run form (`App::form`), opened with `e` in the launcher.
-    Form,
+    /// The run form, opened with `e` in the launcher.
+    Form(Box<Form>),
     /// The runs history (`App::runs`), opened with `r`.
     Runs,
     /// `quit and stop the run? y/n`, asked when q or Esc is pressed during a live run.
@@ -272,8 +272,6 @@ pub struct App {
     pub quit: bool,
     /// False under `NO_COLOR`.
     pub color: bool,
-    /// The run form, while it is open.
-    pub form: Option<Form>,
     /// Every run finished since the dashboard started.
     pub history: RunsHistory,
     /// The shards of a watched search (`poolwatch watch`, `--cluster`): shown in place of the workers.
@@ -307,13 +305,21 @@ impl App {
             report: None,
             quit: false,
             color,
-            form: None,
             history: RunsHistory::default(),
             shards: None,
             focus: Focus::Log,
             workers_scroll: 0,
             workers_sort: WorkerSort::Slot,
             runs: 0,
+        }
+    }
+
+    /// The run form, while it is open.
+    #[must_use]
+    pub fn form(&self) -> Option<&Form> {
+        match &self.overlay {
+            Overlay::Form(form) => Some(form),
+            _ => None,
         }
     }
 

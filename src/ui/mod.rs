@@ -54,15 +54,11 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
     }
     results::render(frame, bottom, app, theme);
     render_footer(frame, footer, app, theme);
-    match app.overlay {
+    match &app.overlay {
         Overlay::None => {}
         Overlay::Help => overlay::render_help(frame, area, theme),
-        Overlay::Launcher { cursor } => overlay::render_launcher(frame, area, app, cursor, theme),
-        Overlay::Form => {
-            if let Some(form) = &app.form {
-                form::render(frame, area, form, theme);
-            }
-        }
+        Overlay::Launcher { cursor } => overlay::render_launcher(frame, area, app, *cursor, theme),
+        Overlay::Form(form) => form::render(frame, area, form, theme),
         Overlay::Runs => runs::render(frame, area, &app.history, theme),
         Overlay::ConfirmQuit => overlay::render_confirm_quit(frame, area, theme),
     }
