@@ -40,7 +40,9 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
         render_too_small(frame, area, app, theme);
         return;
     }
-    let [header, progress, middle, coverage, workers, bottom, footer] = rows(app, area);
+    let halt = results::halt_panel(app, area.width);
+    let [header, progress, middle, coverage, workers, bottom, footer] =
+        rows(app, area, results::halt_height(halt.as_ref()));
     render_header(frame, header, app, theme);
     progress::render(frame, progress, app, theme);
     let [convergence_area, throughput_area] =
@@ -52,7 +54,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
         Some(rows) => shards::render(frame, workers, rows, theme),
         None => workers::render(frame, workers, app, theme),
     }
-    results::render(frame, bottom, app, theme);
+    results::render(frame, bottom, app, halt, theme);
     render_footer(frame, footer, app, theme);
     match &app.overlay {
         Overlay::None => {}
@@ -65,14 +67,13 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
 }
 
 /// The dashboard's rows, top to bottom: header, progress, middle (convergence and
-/// throughput), coverage, workers, bottom (log and halt panel), footer.
-fn rows(app: &App, area: Rect) -> [Rect; 7] {
+/// throughput), coverage, workers, bottom (log and a halt panel of `halt` rows), footer.
+fn rows(app: &App, area: Rect, halt: u16) -> [Rect; 7] {
     // Header, progress, coverage and footer are fixed.
     // A fourth progress row (the ETA line) when there is room for it.
     let progress_height = if area.height >= 22 { 6 } else { 5 };
     let flexible = area.height.saturating_sub(6 + progress_height);
     let workers = workers_height(app, area.height, flexible);
-    let halt = results::halt_height(app, area.width);
     let (workers, bottom) = room_for_halt(flexible, workers, halt);
     Layout::vertical([
         Constraint::Length(1),
