@@ -451,14 +451,17 @@ fn panic_for_tests(app: &App) {
     let _ = app;
 }
 
-fn draw<B>(terminal: &mut Terminal<B>, app: &App) -> anyhow::Result<()>
+/// Draws a frame, then tells the app what it showed (how far its keys may scroll).
+fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()>
 where
     B: Backend + FrameSync,
     B::Error: Send + Sync + 'static,
 {
     terminal.backend_mut().begin_frame()?;
-    terminal.draw(|frame| crate::ui::render(frame, app))?;
+    let mut drawn = crate::app::Drawn::default();
+    terminal.draw(|frame| drawn = crate::ui::render_frame(frame, app))?;
     terminal.backend_mut().end_frame()?;
+    app.update(Msg::Drawn(drawn));
     Ok(())
 }
 

@@ -166,11 +166,10 @@ impl App {
         match self.focus {
             Focus::Log => self.log.scroll_by(delta),
             Focus::Workers => {
-                let rows = self.snapshot.as_ref().map_or(0, |s| s.workers.len());
                 self.workers_scroll = self
                     .workers_scroll
                     .saturating_add_signed(delta)
-                    .min(rows.saturating_sub(1));
+                    .min(self.workers_scroll_limit());
             }
         }
         Vec::new()

@@ -16,7 +16,7 @@ pub use crate::format::{count, duration, ratio, score};
 pub use coverage::{Cell as CoverageCell, cells as coverage_cells};
 pub use theme::Theme;
 
-use crate::app::{App, Overlay, Phase};
+use crate::app::{App, Drawn, Overlay, Phase};
 use crate::format::plural;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -34,11 +34,17 @@ const TABLE_CHROME: u16 = 3;
 
 /// Draws the whole dashboard.
 pub fn render(frame: &mut Frame<'_>, app: &App) {
+    render_frame(frame, app);
+}
+
+/// Draws the whole dashboard and tells what the app's keys need to know of it
+/// ([`crate::app::Msg::Drawn`]).
+pub fn render_frame(frame: &mut Frame<'_>, app: &App) -> Drawn {
     let area = frame.area();
     let theme = Theme::new(app.color);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         render_too_small(frame, area, app, theme);
-        return;
+        return Drawn::default();
     }
     let halt = results::halt_panel(app, area.width);
     let [header, progress, middle, coverage, workers, bottom, footer] =
@@ -50,10 +56,13 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
     convergence::render(frame, convergence_area, app, theme);
     progress::render_sparkline(frame, throughput_area, app, theme);
     coverage::render(frame, coverage, app, theme);
-    match &app.shards {
-        Some(rows) => shards::render(frame, workers, rows, theme),
+    let worker_rows = match &app.shards {
+        Some(rows) => {
+            shards::render(frame, workers, rows, theme);
+            0
+        }
         None => workers::render(frame, workers, app, theme),
-    }
+    };
     results::render(frame, bottom, app, halt, theme);
     render_footer(frame, footer, app, theme);
     match &app.overlay {
@@ -64,6 +73,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
         Overlay::Runs => runs::render(frame, area, &app.history, theme),
         Overlay::ConfirmQuit => overlay::render_confirm_quit(frame, area, theme),
     }
+    Drawn { worker_rows }
 }
 
 /// The dashboard's rows, top to bottom: header, progress, middle (convergence and
