@@ -213,13 +213,7 @@ impl Cli {
         let workers = self.workers.unwrap_or_else(num_cpus::get);
         let preset = Preset {
             name: "Command line".to_string(),
-            description: format!(
-                "{} {} ({}, halt {})",
-                search.name(),
-                search.params(),
-                crate::format::plural(u64::try_from(workers).unwrap_or(u64::MAX), "worker"),
-                self.halt_policy()
-            ),
+            description: Preset::describe(search.name(), &search.params(), Some(workers), self.halt_policy()),
             spec,
             workers: Some(workers),
             halt: self.halt_policy(),

@@ -62,18 +62,9 @@ struct Live {
     search: Arc<dyn Search>,
 }
 
-/// What the user calls a task's own value in this search, if the task id is not it.
-fn input_noun(search: &dyn Search) -> Option<String> {
-    match search.name() {
-        "exec" => Some("input".to_string()),
-        "collatz" => Some("start".to_string()),
-        _ => None,
-    }
-}
-
 /// The facts about a run the dashboard shows, taken from its search.
 fn run_info(preset: &Preset, search: &dyn Search, workers: usize) -> RunInfo {
-    let input_noun = input_noun(search);
+    let input_noun = search.input_noun().map(str::to_string);
     let space = search.space();
     let space_label = match (&input_noun, space.checked_sub(1)) {
         (Some(noun), Some(last)) => search
@@ -460,13 +451,50 @@ fn panic_for_tests(app: &App) {
     let _ = app;
 }
 
-fn draw<B>(terminal: &mut Terminal<B>, app: &App) -> anyhow::Result<()>
+/// Draws a frame, then tells the app what it showed (how far its keys may scroll).
+fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()>
 where
     B: Backend + FrameSync,
     B::Error: Send + Sync + 'static,
 {
     terminal.backend_mut().begin_frame()?;
-    terminal.draw(|frame| crate::ui::render(frame, app))?;
+    let mut drawn = crate::app::Drawn::default();
+    terminal.draw(|frame| drawn = crate::ui::render_frame(frame, app))?;
     terminal.backend_mut().end_frame()?;
+    app.update(Msg::Drawn(drawn));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    /// The run info of the command line `poolwatch ARGS...`.
+    fn info_of(args: &[&str]) -> RunInfo {
+        let cli = crate::cli::Cli::try_parse_from(std::iter::once("poolwatch").chain(args.iter().copied()))
+            .unwrap_or_else(|err| panic!("{args:?}: {err}"));
+        let plan = cli.plan().unwrap_or_else(|err| panic!("{args:?}: {err}"));
+        run_info(&plan.preset, plan.search.as_ref(), 2)
+    }
+
+    /// Each search names its tasks' own values itself, `exec --worker` like `exec`.
+    #[test]
+    fn the_search_names_its_tasks_values() {
+        let collatz = info_of(&["collatz", "--below=10"]);
+        assert_eq!(collatz.input_noun.as_deref(), Some("start"));
+        assert_eq!(collatz.space_label.as_deref(), Some("starts 1..=9"));
+        for exec in [
+            &["exec", "--range=1..4", "--", "echo", "{}"][..],
+            &["exec", "--worker", "--range=1..4", "--", "cat"][..],
+        ] {
+            let info = info_of(exec);
+            assert_eq!(info.input_noun.as_deref(), Some("input"), "{exec:?}");
+            assert_eq!(info.space_label.as_deref(), Some("inputs 1..=3"), "{exec:?}");
+        }
+        for needle in [&["needle"][..], &["needle", "--panic-every=7"][..]] {
+            let info = info_of(needle);
+            assert_eq!((info.input_noun, info.space_label), (None, None), "{needle:?}");
+        }
+    }
 }

@@ -120,6 +120,17 @@ fn toml_problem(text: &str, err: &toml::de::Error) -> String {
 }
 
 impl Preset {
+    /// The one-line description of a run made on the command line or in the form:
+    /// `pow bits=20 (3 workers, halt now)`, `all CPUs` where `workers` is `None`.
+    #[must_use]
+    pub fn describe(search: &str, params: &str, workers: Option<usize>, halt: HaltPolicy) -> String {
+        let workers = workers.map_or_else(
+            || "all CPUs".to_string(),
+            |count| crate::format::plural(u64::try_from(count).unwrap_or(u64::MAX), "worker"),
+        );
+        format!("{search} {params} ({workers}, halt {halt})")
+    }
+
     /// Parses a preset from TOML text; `origin` names it in errors.
     ///
     /// # Errors

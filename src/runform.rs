@@ -305,42 +305,104 @@ pub struct Checked {
     pub run: Option<Preset>,
 }
 
-/// Checks every field on its own (its value parser), then the whole command line and the search.
+/// Checks every field on its own (its value parser), then the whole command line and the
+/// search: what [`Checker`] keeps up to date field by field as a form is edited.
+#[cfg(test)]
 #[must_use]
 pub fn check(name: &str, kind: &str, defs: &[FieldDef], values: &[String]) -> Checked {
-    let mut errors: Vec<Option<String>> = defs
-        .iter()
-        .zip(values)
-        .map(|(def, value)| check_value(kind, def, value.trim()))
-        .collect();
-    if errors.iter().any(Option::is_some) {
-        return Checked {
-            errors,
-            general: None,
-            run: None,
-        };
+    let mut checker = Checker::default();
+    let own = checker.fields(kind, defs, values);
+    checker.form(name, kind, defs, values, &own)
+}
+
+/// The checks of a form through one `Cli::command()` (building it costs more than a parse),
+/// kept for the checks of one key press.
+pub struct Checker {
+    cli_command: clap::Command,
+}
+
+impl Default for Checker {
+    fn default() -> Self {
+        Self {
+            cli_command: Cli::command(),
+        }
     }
-    match build_run(&mut Cli::command(), name, kind, defs, values) {
-        Ok(run) => Checked {
-            errors,
-            general: None,
-            run: Some(run),
-        },
-        Err(refused) => {
-            let message = refused.message();
-            // Blame the field the message names, as `--bits` or `-w/--workers`.
-            let blamed = defs.iter().position(|def| names(&message, def));
-            let general = match blamed.and_then(|index| errors.get_mut(index)) {
-                Some(slot) => {
-                    *slot = Some(message);
-                    None
-                }
-                None => Some(message),
-            };
-            Checked {
+}
+
+impl Checker {
+    /// One value on its own command line (the other fields left to their defaults); `None`
+    /// when it parses, or is empty (the default). Surrounding spaces are ignored.
+    pub fn field(&mut self, kind: &str, def: &FieldDef, value: &str) -> Option<String> {
+        let value = value.trim();
+        if value.is_empty() || def.place == Place::Positional {
+            return None;
+        }
+        if def.place == Place::Flag {
+            return (!matches!(value, "true" | "false")).then(|| format!("{} is true or false", def.label));
+        }
+        let argv = match def.place {
+            Place::Global => vec!["poolwatch".to_string(), format!("--{}={value}", def.long)],
+            _ => vec![
+                "poolwatch".to_string(),
+                kind.to_string(),
+                format!("--{}={value}", def.long),
+            ],
+        };
+        match parse(&mut self.cli_command, &argv) {
+            Err(err) if err.kind() != ErrorKind::MissingRequiredArgument => Some(error_line(&err)),
+            _ => None,
+        }
+    }
+
+    /// [`Checker::field`] of every field.
+    pub fn fields(&mut self, kind: &str, defs: &[FieldDef], values: &[String]) -> Vec<Option<String>> {
+        defs.iter()
+            .zip(values)
+            .map(|(def, value)| self.field(kind, def, value))
+            .collect()
+    }
+
+    /// The whole form, given each field's own check (`own`, from [`Checker::field`]): when
+    /// every field passes, the whole command line and the search, a refusal blamed on the
+    /// field it names.
+    pub fn form(
+        &mut self,
+        name: &str,
+        kind: &str,
+        defs: &[FieldDef],
+        values: &[String],
+        own: &[Option<String>],
+    ) -> Checked {
+        let mut errors = own.to_vec();
+        if errors.iter().any(Option::is_some) {
+            return Checked {
                 errors,
-                general,
+                general: None,
                 run: None,
+            };
+        }
+        match build_run(&mut self.cli_command, name, kind, defs, values) {
+            Ok(run) => Checked {
+                errors,
+                general: None,
+                run: Some(run),
+            },
+            Err(refused) => {
+                let message = refused.message();
+                // Blame the field the message names, as `--bits` or `-w/--workers`.
+                let blamed = defs.iter().position(|def| names(&message, def));
+                let general = match blamed.and_then(|index| errors.get_mut(index)) {
+                    Some(slot) => {
+                        *slot = Some(message);
+                        None
+                    }
+                    None => Some(message),
+                };
+                Checked {
+                    errors,
+                    general,
+                    run: None,
+                }
             }
         }
     }
@@ -357,27 +419,25 @@ fn names(message: &str, def: &FieldDef) -> bool {
     })
 }
 
-/// One value on its own command line (the other fields left to their defaults); `None` when it
-/// parses, or is empty (the default).
-fn check_value(kind: &str, def: &FieldDef, value: &str) -> Option<String> {
-    if value.is_empty() || def.place == Place::Positional {
-        return None;
-    }
-    if def.place == Place::Flag {
-        return (!matches!(value, "true" | "false")).then(|| format!("{} is true or false", def.label));
-    }
-    let argv = match def.place {
-        Place::Global => vec!["poolwatch".to_string(), format!("--{}={value}", def.long)],
-        _ => vec![
-            "poolwatch".to_string(),
-            kind.to_string(),
-            format!("--{}={value}", def.long),
-        ],
-    };
-    match Cli::try_parse_from(argv) {
-        Err(err) if err.kind() != ErrorKind::MissingRequiredArgument => Some(error_line(&err)),
-        _ => None,
-    }
+#[cfg(test)]
+thread_local! {
+    /// Command lines parsed on this thread, for the tests that count them.
+    static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Command lines parsed so far on this thread (tests only).
+#[cfg(test)]
+pub(crate) fn parses() -> usize {
+    PARSES.with(std::cell::Cell::get)
+}
+
+/// `argv` through `cli_command` (`Cli::command()`): what `Cli::try_parse_from` does, without
+/// building the command again.
+fn parse(cli_command: &mut clap::Command, argv: &[String]) -> Result<Cli, clap::Error> {
+    #[cfg(test)]
+    PARSES.with(|count| count.set(count.get() + 1));
+    let mut matches = cli_command.try_get_matches_from_mut(argv)?;
+    Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(cli_command))
 }
 
 /// Why a form's command line was refused; the clap error is rendered only when shown.
@@ -395,8 +455,8 @@ impl Refused {
     }
 }
 
-/// The whole command line through `cli_command` (`Cli::command()`, built once for many checks:
-/// what `Cli::try_parse_from` does), then the same checks as a launch.
+/// The whole command line through `cli_command` (`Cli::command()`, built once for many
+/// checks), then the same checks as a launch.
 fn build_run(
     cli_command: &mut clap::Command,
     name: &str,
@@ -405,10 +465,7 @@ fn build_run(
     values: &[String],
 ) -> Result<Preset, Refused> {
     let argv = argv(kind, defs, values);
-    let cli = cli_command
-        .try_get_matches_from_mut(&argv)
-        .and_then(|matches| Cli::from_arg_matches(&matches))
-        .map_err(|err| Refused::Parse(Box::new(err)))?;
+    let cli = parse(cli_command, &argv).map_err(|err| Refused::Parse(Box::new(err)))?;
     let spec = cli.spec();
     let params = if spec.kind() == OPENS_INPUTS {
         // Building it would open its inputs (maybe standard input): the launch checks it.
@@ -427,17 +484,9 @@ fn build_run(
     // The command line's own check of -w, with its words.
     crate::preset::check_workers(workers)
         .map_err(|err| Refused::Check(crate::cli::UsageError::from(err).to_string()))?;
-    let workers_text = workers.map_or_else(
-        || "all CPUs".to_string(),
-        |w| crate::format::plural(u64::try_from(w).unwrap_or(u64::MAX), "worker"),
-    );
     Ok(Preset {
         name: name.trim().to_string(),
-        description: format!(
-            "{} {params} ({workers_text}, halt {})",
-            spec.kind(),
-            cli.halt_policy()
-        ),
+        description: Preset::describe(spec.kind(), &params, workers, cli.halt_policy()),
         spec,
         workers,
         halt: cli.halt_policy(),
@@ -644,6 +693,30 @@ mod tests {
         assert!(
             workers.starts_with("--workers must be between 1 and"),
             "{workers}"
+        );
+    }
+
+    #[test]
+    fn the_form_describes_a_run_as_the_command_line_does() {
+        let (defs, mut values) = pow();
+        values[position(&defs, "bits")] = "20".into();
+        values[position(&defs, "workers")] = "3".into();
+        let form = check("mine", "pow", &defs, &values).run.unwrap();
+        let plan = Cli::try_parse_from(["poolwatch", "-w", "3", "pow", "--bits", "20"])
+            .unwrap()
+            .plan()
+            .unwrap();
+        assert_eq!(form.description, plan.preset.description);
+        assert_eq!(
+            form.description,
+            "pow tasks=4294967296 data=\"poolwatch\" bits=20 (3 workers, halt now)"
+        );
+        values[position(&defs, "workers")] = String::new();
+        let form = check("mine", "pow", &defs, &values).run.unwrap();
+        assert!(
+            form.description.ends_with("(all CPUs, halt now)"),
+            "{}",
+            form.description
         );
     }
 

@@ -2,7 +2,7 @@
 
 use super::{App, Command, Overlay};
 use crate::preset::Preset;
-use crate::runform::{self, Checked, FieldDef};
+use crate::runform::{self, Checked, Checker, FieldDef};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Rows before the search's fields: the run's name, then the search kind.
@@ -27,6 +27,8 @@ pub struct Form {
     pub ranges: Vec<Option<String>>,
     /// The latest check of every field.
     pub checked: Checked,
+    /// Each field's own check, kept so that a key press checks again only the field it changed.
+    own_errors: Vec<Option<String>>,
     /// Highlighted row: 0 name, 1 search, then the fields.
     pub cursor: usize,
     /// While a row is being typed into: its text before the edit (Esc restores it).
@@ -57,11 +59,12 @@ impl Form {
                 general: None,
                 run: None,
             },
+            own_errors: Vec::new(),
             cursor: FIXED_ROWS,
             editing: None,
             blocked: false,
         };
-        form.recheck(true);
+        form.check_all();
         form
     }
 
@@ -83,39 +86,69 @@ impl Form {
         FIXED_ROWS + self.defs.len()
     }
 
-    /// Checks the fields again; with `ranges`, probes the valid ranges too.
-    fn recheck(&mut self, ranges: bool) {
-        let kind = self.kind_name().to_string();
-        self.checked = runform::check(&self.name, &kind, &self.defs, &self.values);
-        if ranges {
-            // Probe each field with the others as they are, the invalid ones at their defaults.
-            let base: Vec<String> = self
-                .values
-                .iter()
-                .zip(&self.checked.errors)
-                .map(|(value, error)| {
-                    if error.is_some() {
-                        String::new()
-                    } else {
-                        value.clone()
-                    }
-                })
-                .collect();
-            self.ranges = (0..self.defs.len())
-                .map(|index| match self.defs[index].id.as_str() {
-                    // Checked by the command line after parsing, on a plan without the search.
-                    "workers" => Some(runform::workers_range()),
-                    _ => {
-                        let mut probe = base.clone();
-                        probe[index].clone_from(&self.values[index]);
-                        runform::valid_range(&kind, &self.defs, &probe, index)
-                    }
-                })
-                .collect();
+    /// Checks every field, then the whole form, and probes the valid ranges.
+    fn check_all(&mut self) {
+        let mut checker = Checker::default();
+        self.own_errors = checker.fields(self.kind_name(), &self.defs, &self.values);
+        self.check_form(&mut checker);
+        self.probe_ranges();
+    }
+
+    /// After the highlighted row's text changed: that field's own check (the others' are
+    /// unchanged), then the whole form.
+    fn check_row(&mut self) {
+        let mut checker = Checker::default();
+        if let Some(index) = self.cursor.checked_sub(FIXED_ROWS)
+            && let (Some(def), Some(value)) = (self.defs.get(index), self.values.get(index))
+        {
+            let own = checker.field(self.kind_name(), def, value);
+            if let Some(slot) = self.own_errors.get_mut(index) {
+                *slot = own;
+            }
         }
+        self.check_form(&mut checker);
+    }
+
+    /// The whole form, from the fields' own checks.
+    fn check_form(&mut self, checker: &mut Checker) {
+        self.checked = checker.form(
+            &self.name,
+            self.kind_name(),
+            &self.defs,
+            &self.values,
+            &self.own_errors,
+        );
         if self.checked.run.is_some() {
             self.blocked = false;
         }
+    }
+
+    /// Probes each field's valid range with the others as they are, the invalid ones at their defaults.
+    fn probe_ranges(&mut self) {
+        let kind = self.kind_name().to_string();
+        let base: Vec<String> = self
+            .values
+            .iter()
+            .zip(&self.checked.errors)
+            .map(|(value, error)| {
+                if error.is_some() {
+                    String::new()
+                } else {
+                    value.clone()
+                }
+            })
+            .collect();
+        self.ranges = (0..self.defs.len())
+            .map(|index| match self.defs[index].id.as_str() {
+                // Checked by the command line after parsing, on a plan without the search.
+                "workers" => Some(runform::workers_range()),
+                _ => {
+                    let mut probe = base.clone();
+                    probe[index].clone_from(&self.values[index]);
+                    runform::valid_range(&kind, &self.defs, &probe, index)
+                }
+            })
+            .collect();
     }
 
     /// The text of the highlighted row, if it is typed into.
@@ -135,7 +168,7 @@ impl Form {
         self.kind = (self.kind + count).saturating_add_signed(step) % count;
         self.defs = runform::fields(self.kind_name());
         self.values = vec![String::new(); self.defs.len()];
-        self.recheck(true);
+        self.check_all();
     }
 
     fn move_cursor(&mut self, step: isize) {
@@ -150,12 +183,15 @@ impl Form {
             *text = first.to_string();
         }
         self.editing = Some(before);
-        self.recheck(false);
+        if replace_with.is_some() {
+            self.check_row();
+        }
     }
 
+    /// Ends the edit; the checks are up to date, the ranges follow the new value.
     fn commit(&mut self) {
         self.editing = None;
-        self.recheck(true);
+        self.probe_ranges();
     }
 
     /// Keys while a row is typed into.
@@ -167,7 +203,7 @@ impl Form {
                 if let Some(text) = self.text_mut() {
                     *text = before;
                 }
-                self.recheck(false);
+                self.check_row();
             }
             KeyCode::Enter => self.commit(),
             KeyCode::Tab | KeyCode::Down => {
@@ -182,19 +218,19 @@ impl Form {
                 if let Some(text) = self.text_mut() {
                     text.pop();
                 }
-                self.recheck(false);
+                self.check_row();
             }
             KeyCode::Char('u') if control => {
                 if let Some(text) = self.text_mut() {
                     text.clear();
                 }
-                self.recheck(false);
+                self.check_row();
             }
             KeyCode::Char(c) if !control => {
                 if let Some(text) = self.text_mut() {
                     text.push(c);
                 }
-                self.recheck(false);
+                self.check_row();
             }
             _ => {}
         }
@@ -205,15 +241,13 @@ impl App {
     /// Opens the form on launcher row `cursor`.
     pub(super) fn open_form(&mut self, cursor: usize) -> Vec<Command> {
         if let Some(preset) = self.presets.get(cursor) {
-            self.form = Some(Form::new(cursor, preset));
-            self.overlay = Overlay::Form;
+            self.overlay = Overlay::Form(Box::new(Form::new(cursor, preset)));
         }
         Vec::new()
     }
 
     pub(super) fn on_form_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        let Some(form) = self.form.as_mut() else {
-            self.overlay = Overlay::None;
+        let Overlay::Form(form) = &mut self.overlay else {
             return Vec::new();
         };
         if form.editing.is_some() {
@@ -232,8 +266,8 @@ impl App {
                 form.on_edit_key(key);
             }
             KeyCode::Esc => {
-                self.overlay = Overlay::Launcher { cursor: form.origin };
-                self.form = None;
+                let cursor = form.origin;
+                self.overlay = Overlay::Launcher { cursor };
             }
             KeyCode::Char('q') => return self.ask_quit(),
             KeyCode::Enter => return self.launch_form(),
@@ -245,7 +279,9 @@ impl App {
 
     /// The form's run, or `None` (and the form marked blocked) when a field is invalid.
     fn form_run(&mut self) -> Option<Preset> {
-        let form = self.form.as_mut()?;
+        let Overlay::Form(form) = &mut self.overlay else {
+            return None;
+        };
         let run = form.checked.run.clone();
         form.blocked = run.is_none();
         run
@@ -255,7 +291,6 @@ impl App {
         let Some(run) = self.form_run() else {
             return Vec::new();
         };
-        self.form = None;
         self.overlay = Overlay::None;
         self.selected = match self.presets.iter().position(|preset| *preset == run) {
             Some(index) => index,
@@ -317,9 +352,7 @@ mod tests {
         press(&mut app, KeyCode::Enter);
         assert!(press(&mut app, KeyCode::Enter).is_empty());
         assert!(press(&mut app, KeyCode::Char('s')).is_empty());
-        let form = app.form.as_ref().unwrap();
-        assert!(form.blocked);
-        assert_eq!(app.overlay, Overlay::Form);
+        assert!(app.form().unwrap().blocked);
     }
 
     #[test]
@@ -344,6 +377,65 @@ mod tests {
         );
     }
 
+    /// The form's check, made from scratch from what the form holds.
+    fn checked_from_scratch(app: &App) -> Checked {
+        let form = app.form().unwrap();
+        runform::check(&form.name, form.kind_name(), &form.defs, &form.values)
+    }
+
+    #[test]
+    fn a_key_parses_the_field_it_changed_and_then_the_whole_line_once() {
+        let mut app = on_bits();
+        // Every field holds a value: checking every field would parse each one's.
+        let Overlay::Form(form) = &mut app.overlay else {
+            panic!("the form is open")
+        };
+        for (def, value) in form.defs.iter().zip(form.values.iter_mut()) {
+            if value.is_empty() {
+                *value = match def.id.as_str() {
+                    "data" => "abc",
+                    "halt" => "soon",
+                    _ => "2",
+                }
+                .to_string();
+            }
+        }
+        form.check_all();
+        // Per key: (the key, parses of its field's value, parses of the whole command line).
+        let keys = [
+            (KeyCode::Char('1'), 1, 1),
+            (KeyCode::Char('6'), 1, 1),
+            // An invalid field: the whole line is not parsed.
+            (KeyCode::Char('x'), 1, 0),
+            (KeyCode::Backspace, 1, 1),
+            (KeyCode::Enter, 0, 0),
+            (KeyCode::Up, 0, 0),
+            (KeyCode::Up, 0, 0),
+            (KeyCode::Up, 0, 0),
+            (KeyCode::Up, 0, 0),
+            // The name: no field of the command line changes.
+            (KeyCode::Char('i'), 0, 0),
+            (KeyCode::Char('z'), 0, 1),
+            (KeyCode::Esc, 0, 1),
+        ];
+        for (code, field, whole) in keys {
+            let before = runform::parses();
+            press(&mut app, code);
+            // Enter also probes the valid ranges, which parse many times.
+            if code != KeyCode::Enter {
+                assert_eq!(runform::parses() - before, field + whole, "{code:?}");
+            }
+            assert_eq!(
+                app.form().unwrap().checked,
+                checked_from_scratch(&app),
+                "after {code:?}, the same messages as a check from scratch"
+            );
+        }
+        let form = app.form().unwrap();
+        assert_eq!(form.values[2], "16", "{form:?}");
+        assert_eq!(form.cursor, 0);
+    }
+
     #[test]
     fn another_search_brings_its_own_fields() {
         let mut app = on_bits();
@@ -351,7 +443,7 @@ mod tests {
             press(&mut app, KeyCode::Up);
         }
         press(&mut app, KeyCode::Left);
-        let form = app.form.as_ref().unwrap();
+        let form = app.form().unwrap();
         assert_eq!(form.kind_name(), "needle");
         let ids: Vec<&str> = form.defs.iter().map(|def| def.id.as_str()).collect();
         assert_eq!(

@@ -13,7 +13,7 @@ impl App {
         match self.overlay {
             Overlay::Help => self.on_help_key(key.code),
             Overlay::Launcher { cursor } => self.on_launcher_key(key.code, cursor),
-            Overlay::Form => self.on_form_key(key),
+            Overlay::Form(_) => self.on_form_key(key),
             Overlay::Runs => self.on_runs_key(key.code),
             Overlay::ConfirmQuit => self.on_confirm_key(key.code),
             Overlay::None => self.on_main_key(key.code),
@@ -166,11 +166,10 @@ impl App {
         match self.focus {
             Focus::Log => self.log.scroll_by(delta),
             Focus::Workers => {
-                let rows = self.snapshot.as_ref().map_or(0, |s| s.workers.len());
                 self.workers_scroll = self
                     .workers_scroll
                     .saturating_add_signed(delta)
-                    .min(rows.saturating_sub(1));
+                    .min(self.workers_scroll_limit());
             }
         }
         Vec::new()

@@ -65,7 +65,7 @@ impl Phase {
 }
 
 /// What is drawn over the dashboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     /// Nothing.
     None,
@@ -76,8 +76,8 @@ pub enum Overlay {
         /// Highlighted preset.
         cursor: usize,
     },
-    /// The run form (`App::form`), opened with `e` in the launcher.
-    Form,
+    /// The run form, opened with `e` in the launcher.
+    Form(Box<Form>),
     /// The runs history (`App::runs`), opened with `r`.
     Runs,
     /// `quit and stop the run? y/n`, asked when q or Esc is pressed during a live run.
@@ -132,6 +132,21 @@ impl WorkerSort {
     }
 }
 
+/// The furthest the workers table scrolls: rows scrolled past when the last of `workers`
+/// rows is at the bottom of a table with room for `shown` (each row can still reach the top
+/// of a table not drawn yet).
+#[must_use]
+pub fn workers_scroll_limit(workers: usize, shown: usize) -> usize {
+    workers.saturating_sub(shown.max(1))
+}
+
+/// What a drawn frame showed that keys depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Drawn {
+    /// The worker rows the workers table had room for (0 when it was not drawn).
+    pub worker_rows: usize,
+}
+
 /// Facts about a run that has just been started.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunInfo {
@@ -178,6 +193,8 @@ pub enum Msg {
     Note(String),
     /// A run finished: its row of the runs history.
     RunRecorded(Box<crate::runlog::RunRecord>),
+    /// A frame was drawn (`ui::render_frame`): what the keys that scroll need to know of it.
+    Drawn(Drawn),
     /// The form's run was saved as a preset file.
     PresetSaved {
         /// The preset written.
@@ -272,16 +289,16 @@ pub struct App {
     pub quit: bool,
     /// False under `NO_COLOR`.
     pub color: bool,
-    /// The run form, while it is open.
-    pub form: Option<Form>,
     /// Every run finished since the dashboard started.
     pub history: RunsHistory,
     /// The shards of a watched search (`poolwatch watch`, `--cluster`): shown in place of the workers.
     pub shards: Option<Vec<crate::watch::ShardRow>>,
     /// The panel the arrow keys scroll.
     pub focus: Focus,
-    /// Rows of the workers table scrolled past.
+    /// Rows of the workers table scrolled past, at most [`App::workers_scroll_limit`].
     pub workers_scroll: usize,
+    /// The worker rows the workers table had room for in the last frame drawn.
+    pub workers_shown: usize,
     /// The workers table's order.
     pub workers_sort: WorkerSort,
     /// Runs started so far (numbers the run headers in the log).
@@ -307,13 +324,22 @@ impl App {
             report: None,
             quit: false,
             color,
-            form: None,
             history: RunsHistory::default(),
             shards: None,
             focus: Focus::Log,
             workers_scroll: 0,
+            workers_shown: 0,
             workers_sort: WorkerSort::Slot,
             runs: 0,
+        }
+    }
+
+    /// The run form, while it is open.
+    #[must_use]
+    pub fn form(&self) -> Option<&Form> {
+        match &self.overlay {
+            Overlay::Form(form) => Some(form),
+            _ => None,
         }
     }
 
@@ -321,6 +347,13 @@ impl App {
     #[must_use]
     pub fn selected_preset(&self) -> Option<&Preset> {
         self.presets.get(self.selected)
+    }
+
+    /// The furthest the workers table scrolls, as last drawn.
+    #[must_use]
+    pub fn workers_scroll_limit(&self) -> usize {
+        let workers = self.snapshot.as_ref().map_or(0, |s| s.workers.len());
+        workers_scroll_limit(workers, self.workers_shown)
     }
 
     /// Run time of the latest snapshot.
@@ -385,6 +418,12 @@ impl App {
             }
             Msg::RunRecorded(record) => {
                 self.on_run_recorded(*record);
+                Vec::new()
+            }
+            Msg::Drawn(drawn) => {
+                self.workers_shown = drawn.worker_rows;
+                // A table grown taller (fewer workers, a larger terminal) scrolls back with it.
+                self.workers_scroll = self.workers_scroll.min(self.workers_scroll_limit());
                 Vec::new()
             }
             Msg::PresetSaved { preset, path } => {

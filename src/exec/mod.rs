@@ -472,6 +472,10 @@ impl Search for ExecSearch {
 
     search_space_from_setup!();
 
+    fn input_noun(&self) -> Option<&str> {
+        Some("input")
+    }
+
     fn input_label(&self, task: u64) -> Option<String> {
         let line = || lock(&self.notable_inputs).get(&task).cloned();
         self.setup.range_input(task).or_else(line)

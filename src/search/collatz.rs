@@ -52,6 +52,10 @@ impl Search for Collatz {
         Some((task + 1).to_string())
     }
 
+    fn input_noun(&self) -> Option<&str> {
+        Some("start")
+    }
+
     fn can_match(&self) -> bool {
         self.target.is_some()
     }

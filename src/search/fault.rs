@@ -41,6 +41,10 @@ impl Search for PanicEvery {
         self.inner.input_label(task)
     }
 
+    fn input_noun(&self) -> Option<&str> {
+        self.inner.input_noun()
+    }
+
     fn task_detail(&self, task: u64) -> Option<String> {
         self.inner.task_detail(task)
     }

@@ -131,6 +131,13 @@ pub trait Search: Send + Sync {
         None
     }
 
+    /// What the user calls a task's own value ([`Search::input_label`]), such as `input` or
+    /// `start`; `None` when the task id is what the user knows a task by. Names the tasks in
+    /// the dashboard's log (`start 27`) and its space (`starts 1..=999`).
+    fn input_noun(&self) -> Option<&str> {
+        None
+    }
+
     /// A short description of a running task for the workers table (an input, a pid),
     /// or `None`. Called at frame rate for each worker's current task.
     fn task_detail(&self, _task: u64) -> Option<String> {

@@ -16,7 +16,7 @@ pub use crate::format::{count, duration, ratio, score};
 pub use coverage::{Cell as CoverageCell, cells as coverage_cells};
 pub use theme::Theme;
 
-use crate::app::{App, Overlay, Phase};
+use crate::app::{App, Drawn, Overlay, Phase};
 use crate::format::plural;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -34,13 +34,21 @@ const TABLE_CHROME: u16 = 3;
 
 /// Draws the whole dashboard.
 pub fn render(frame: &mut Frame<'_>, app: &App) {
+    render_frame(frame, app);
+}
+
+/// Draws the whole dashboard and tells what the app's keys need to know of it
+/// ([`crate::app::Msg::Drawn`]).
+pub fn render_frame(frame: &mut Frame<'_>, app: &App) -> Drawn {
     let area = frame.area();
     let theme = Theme::new(app.color);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         render_too_small(frame, area, app, theme);
-        return;
+        return Drawn::default();
     }
-    let [header, progress, middle, coverage, workers, bottom, footer] = rows(app, area);
+    let halt = results::halt_panel(app, area.width);
+    let [header, progress, middle, coverage, workers, bottom, footer] =
+        rows(app, area, results::halt_height(halt.as_ref()));
     render_header(frame, header, app, theme);
     progress::render(frame, progress, app, theme);
     let [convergence_area, throughput_area] =
@@ -48,35 +56,34 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
     convergence::render(frame, convergence_area, app, theme);
     progress::render_sparkline(frame, throughput_area, app, theme);
     coverage::render(frame, coverage, app, theme);
-    match &app.shards {
-        Some(rows) => shards::render(frame, workers, rows, theme),
+    let worker_rows = match &app.shards {
+        Some(rows) => {
+            shards::render(frame, workers, rows, theme);
+            0
+        }
         None => workers::render(frame, workers, app, theme),
-    }
-    results::render(frame, bottom, app, theme);
+    };
+    results::render(frame, bottom, app, halt, theme);
     render_footer(frame, footer, app, theme);
-    match app.overlay {
+    match &app.overlay {
         Overlay::None => {}
         Overlay::Help => overlay::render_help(frame, area, theme),
-        Overlay::Launcher { cursor } => overlay::render_launcher(frame, area, app, cursor, theme),
-        Overlay::Form => {
-            if let Some(form) = &app.form {
-                form::render(frame, area, form, theme);
-            }
-        }
+        Overlay::Launcher { cursor } => overlay::render_launcher(frame, area, app, *cursor, theme),
+        Overlay::Form(form) => form::render(frame, area, form, theme),
         Overlay::Runs => runs::render(frame, area, &app.history, theme),
         Overlay::ConfirmQuit => overlay::render_confirm_quit(frame, area, theme),
     }
+    Drawn { worker_rows }
 }
 
 /// The dashboard's rows, top to bottom: header, progress, middle (convergence and
-/// throughput), coverage, workers, bottom (log and halt panel), footer.
-fn rows(app: &App, area: Rect) -> [Rect; 7] {
+/// throughput), coverage, workers, bottom (log and a halt panel of `halt` rows), footer.
+fn rows(app: &App, area: Rect, halt: u16) -> [Rect; 7] {
     // Header, progress, coverage and footer are fixed.
     // A fourth progress row (the ETA line) when there is room for it.
     let progress_height = if area.height >= 22 { 6 } else { 5 };
     let flexible = area.height.saturating_sub(6 + progress_height);
     let workers = workers_height(app, area.height, flexible);
-    let halt = results::halt_height(app, area.width);
     let (workers, bottom) = room_for_halt(flexible, workers, halt);
     Layout::vertical([
         Constraint::Length(1),

@@ -11,13 +11,16 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-/// Draws the log, with the halt panel beside it once the run ended.
-pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    match app.report.as_ref() {
-        Some(report) => {
+/// The halt panel's lines in display order with their ranks (0 most important).
+pub type HaltLines = Vec<(u8, String)>;
+
+/// Draws the log, with the halt panel's `halt` lines ([`halt_panel`]) beside it once the run ended.
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, halt: Option<HaltLines>, theme: Theme) {
+    match halt {
+        Some(lines) => {
             let [log_area, halt_area] = split(area);
             render_log(frame, log_area, app, theme);
-            render_halt(frame, halt_area, app, report, theme);
+            render_halt(frame, halt_area, lines, theme);
         }
         None => render_log(frame, area, app, theme),
     }
@@ -28,16 +31,25 @@ fn split(area: Rect) -> [Rect; 2] {
     Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area)
 }
 
-/// Rows (borders included) the halt panel needs to show all its lines in a bottom row
-/// `width` columns wide; 0 while no run has ended.
+/// The halt panel's lines for a bottom row `width` columns wide, once a run has ended:
+/// formatted once a frame, for the panel's height ([`halt_height`]) and its drawing.
 #[must_use]
-pub fn halt_height(app: &App, width: u16) -> u16 {
-    let Some(report) = app.report.as_ref() else {
-        return 0;
-    };
+pub fn halt_panel(app: &App, width: u16) -> Option<HaltLines> {
+    let report = app.report.as_ref()?;
     let [_, halt_area] = split(Rect::new(0, 0, width, 1));
-    let lines = halt_lines(app, report, usize::from(halt_area.width.saturating_sub(2)));
-    u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2)
+    Some(halt_lines(
+        app,
+        report,
+        usize::from(halt_area.width.saturating_sub(2)),
+    ))
+}
+
+/// Rows (borders included) the halt panel needs to show all its `lines`; 0 without a panel.
+#[must_use]
+pub fn halt_height(lines: Option<&HaltLines>) -> u16 {
+    lines.map_or(0, |lines| {
+        u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2)
+    })
 }
 
 fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
@@ -91,10 +103,10 @@ fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     );
 }
 
-fn render_halt(frame: &mut Frame<'_>, area: Rect, app: &App, report: &RunReport, theme: Theme) {
+/// Draws the halt panel's `lines`, fitted to `area`'s width by [`halt_panel`].
+fn render_halt(frame: &mut Frame<'_>, area: Rect, mut lines: HaltLines, theme: Theme) {
     let block = theme.panel(" run ended ", false);
     let inner = block.inner(area);
-    let mut lines = halt_lines(app, report, usize::from(inner.width));
     // Too few rows: the least important facts go whole rather than the panel cutting text.
     drop_by_rank(&mut lines, |lines| lines.len() <= usize::from(inner.height));
     let lines: Vec<Line<'_>> = lines
@@ -116,7 +128,7 @@ const LATENCY_MEANING: &str = "(halting result to the last task stopped)";
 
 /// The halt panel's lines in display order with their ranks (0 most important), each the
 /// longest wording that fits `width` columns (the last one cut at a word if none does).
-fn halt_lines(app: &App, report: &RunReport, width: usize) -> Vec<(u8, String)> {
+fn halt_lines(app: &App, report: &RunReport, width: usize) -> HaltLines {
     halt_facts(app.phase, report)
         .into_iter()
         .map(|(rank, wordings)| (rank, fit_or_clip(&wordings, width)))

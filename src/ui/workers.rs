@@ -1,7 +1,7 @@
 //! Workers table: one row per worker, sorted and scrolled as the user asks, with hidden rows counted and a straggler (far longer on its task than the median) highlighted.
 
-use super::{Theme, count, duration};
-use crate::app::{App, Focus, WorkerSort};
+use super::{TABLE_CHROME, Theme, count, duration};
+use crate::app::{App, Focus, WorkerSort, workers_scroll_limit};
 use crate::pool::{WorkerRow, WorkerState};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -86,14 +86,14 @@ fn row_cells(row: &WorkerRow, narrow: bool) -> Vec<Cell<'static>> {
     cells
 }
 
-/// Draws the table.
-pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+/// Draws the table; returns how many worker rows it has room for.
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) -> usize {
     let rows = app.snapshot.as_ref().map_or(&[][..], |s| s.workers.as_slice());
     let slow = stragglers(rows);
     let active = rows.iter().filter(|r| r.state != WorkerState::Stopped).count();
     // Border and header take three rows; the rest shows workers.
-    let fits = usize::from(area.height.saturating_sub(3));
-    let first = app.workers_scroll.min(rows.len().saturating_sub(fits));
+    let fits = usize::from(area.height.saturating_sub(TABLE_CHROME));
+    let first = app.workers_scroll.min(workers_scroll_limit(rows.len(), fits));
     let hidden = rows.len().saturating_sub(fits);
     let mut title = format!(" workers: {active} active");
     if !slow.is_empty() {
@@ -160,4 +160,84 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let block = theme.panel(title, app.focus == Focus::Workers);
     let table = Table::new(body, widths).header(header).block(block);
     frame.render_widget(table, area);
+    fits
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::app::{App, Drawn, Msg};
+    use crate::pool::{Snapshot, WorkerRow};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn press(app: &mut App, code: KeyCode) {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    /// Draws `app` as the main loop does, telling it what was drawn; returns the screen.
+    fn frame(app: &mut App, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        let mut drawn = Drawn::default();
+        terminal
+            .draw(|frame| drawn = crate::ui::render_frame(frame, app))
+            .unwrap();
+        app.update(Msg::Drawn(drawn));
+        terminal.backend().to_string()
+    }
+
+    /// The workers in the table, top to bottom, by their numbers.
+    fn shown(screen: &str) -> Vec<usize> {
+        screen
+            .lines()
+            .skip_while(|line| !line.contains("state"))
+            .skip(1)
+            .map_while(|line| {
+                let row = line.trim_start_matches(['"', '│', ' ']);
+                row.split_whitespace().next()?.parse().ok()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scrolling_to_the_end_shows_the_last_worker_and_goes_no_further() {
+        let mut app = App::new(Vec::new(), false);
+        let workers = (0..10)
+            .map(|id| WorkerRow {
+                id,
+                ..WorkerRow::default()
+            })
+            .collect();
+        app.update(Msg::Frame(Snapshot {
+            workers,
+            ..Snapshot::default()
+        }));
+        press(&mut app, KeyCode::Tab);
+        // 120x40 has room for 8 of the 10 workers.
+        assert_eq!(shown(&frame(&mut app, 120, 40)), (0..8).collect::<Vec<_>>());
+        let mut end = String::new();
+        for _ in 0..20 {
+            press(&mut app, KeyCode::Down);
+            end = frame(&mut app, 120, 40);
+        }
+        assert_eq!(shown(&end), (2..10).collect::<Vec<_>>(), "{end}");
+        assert_eq!(app.workers_scroll, 2, "scrolled no further than shown");
+        press(&mut app, KeyCode::Down);
+        assert_eq!(frame(&mut app, 120, 40), end);
+        press(&mut app, KeyCode::Up);
+        assert_eq!(
+            shown(&frame(&mut app, 120, 40)),
+            (1..9).collect::<Vec<_>>(),
+            "Up moves at once"
+        );
+        // A taller terminal shows them all: the scroll follows it back.
+        assert_eq!(shown(&frame(&mut app, 120, 60)), (0..10).collect::<Vec<_>>());
+        assert_eq!(app.workers_scroll, 0);
+        press(&mut app, KeyCode::Down);
+        assert_eq!(
+            shown(&frame(&mut app, 120, 40)),
+            (0..8).collect::<Vec<_>>(),
+            "nothing to scroll at 60 rows"
+        );
+    }
 }
