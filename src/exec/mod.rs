@@ -313,8 +313,8 @@ impl Setup {
     }
 }
 
-/// The [`Search`] methods that both exec searches answer from their `setup` field (a
-/// [`Setup`]): parameters and space.
+/// The [`Search`] methods that both exec searches answer alike, mostly from their `setup`
+/// field (a [`Setup`]): parameters, space, and what a task's value is called (an input).
 macro_rules! search_space_from_setup {
     () => {
         fn params(&self) -> String {
@@ -331,6 +331,10 @@ macro_rules! search_space_from_setup {
 
         fn extend_space(&self, wanted: u64, wait: std::time::Duration) -> crate::search::SpaceStatus {
             self.setup.extend_space(wanted, wait)
+        }
+
+        fn input_noun(&self) -> Option<&str> {
+            Some("input")
         }
     };
 }
@@ -471,10 +475,6 @@ impl Search for ExecSearch {
     }
 
     search_space_from_setup!();
-
-    fn input_noun(&self) -> Option<&str> {
-        Some("input")
-    }
 
     fn input_label(&self, task: u64) -> Option<String> {
         let line = || lock(&self.notable_inputs).get(&task).cloned();
