@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
 struct Counts {
     tasks: u64,
     runs: Vec<AtomicU8>,
@@ -68,14 +70,11 @@ impl Search for Counts {
     }
 }
 
-/// xorshift
+/// Random choices that are the same on every run.
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        common::next_random(&mut self.0)
     }
 }
 
