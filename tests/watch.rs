@@ -6,6 +6,7 @@
 
 use common::cli::{assert_refused, poolwatch, signal, summary_of};
 use common::scratch::Scratch;
+use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -269,13 +270,20 @@ fn two_local_shards_watched_together_add_up_to_one_run() {
         summary_of(&b.wait_with_output().unwrap()),
         summary_of(&one.wait_with_output().unwrap()),
     );
-    assert!(
-        a["completed"].as_u64().unwrap() < one["completed"].as_u64().unwrap(),
-        "a shard covers part: {a}"
+    let completed = |summary: &Value| summary["completed"].as_u64().unwrap();
+    for summary in [&a, &b] {
+        assert!(
+            completed(summary) < completed(&one),
+            "a shard covers part: {summary}"
+        );
+    }
+    assert_eq!(
+        completed(&a) + completed(&b),
+        completed(&one),
+        "the two shards' own summaries add up to the whole run: {a}\n{b}"
     );
     let watched = summary_of(&watch(&[&first, &second]).wait_with_output().unwrap());
     for field in ["total", "completed", "best", "halt_reason", "exit_code"] {
         assert_eq!(watched[field], one[field], "{field}: {watched}\none run: {one}");
     }
-    let _ = b;
 }
