@@ -9,6 +9,9 @@ use serde_json::Value;
 use std::time::Duration;
 
 mod common;
+use common::cli::assert_refused;
+use common::logs::{of_kind, read_jsonl};
+use common::scratch::Scratch;
 use common::wait_until;
 
 fn poolwatch() -> Command {
@@ -22,9 +25,10 @@ fn json_run(args: &[&str]) -> (Value, i32) {
         .timeout(Duration::from_secs(120))
         .output()
         .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let summary: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
-    (summary, output.status.code().unwrap_or(-1))
+    (
+        common::cli::summary_of(&output),
+        output.status.code().unwrap_or(-1),
+    )
 }
 
 #[test]
@@ -99,10 +103,8 @@ fn halt_after_n_keeps_going_to_the_nth_match() {
 
 #[test]
 fn the_log_has_every_event_as_json_lines() {
-    let dir = std::env::temp_dir().join(format!("poolwatch-log-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cli-log");
     let path = dir.join("events.jsonl");
-    let _ = std::fs::remove_file(&path);
     let (_, code) = json_run(&[
         "--log",
         path.to_str().unwrap(),
@@ -113,13 +115,12 @@ fn the_log_has_every_event_as_json_lines() {
         "500",
     ]);
     assert_eq!(code, 0);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events = read_jsonl(&path);
     let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(kinds.first(), Some(&"start"));
     assert_eq!(kinds.last(), Some(&"end"));
     assert!(kinds.contains(&"match") && kinds.contains(&"halt"), "{kinds:?}");
-    let matched = events.iter().find(|e| e["event"] == "match").unwrap();
+    let matched = of_kind(&events, "match")[0];
     assert_eq!(matched["task"], 500);
     assert_eq!(events.last().unwrap()["summary"]["halt_reason"], "match");
 }
@@ -161,23 +162,16 @@ fn bad_input_gets_one_line_and_exit_2() {
             .timeout(Duration::from_secs(30))
             .output()
             .unwrap();
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-        assert!(stderr.contains(needle), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_refused(&output, needle, &format!("{args:?}"));
     }
 }
 
 #[test]
 fn sigint_halts_the_run_and_exits_130() {
-    let binary = assert_cmd::cargo::cargo_bin("poolwatch");
-    let log = std::env::temp_dir().join(format!("poolwatch-sigint-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&log);
-    let child = std::process::Command::new(binary)
+    let scratch = Scratch::new("cli-sigint");
+    let log = scratch.join("log.jsonl");
+    let child = common::cli::headless_json()
         .args([
-            "--headless",
-            "--json",
             "--log",
             log.to_str().unwrap(),
             "needle",
@@ -194,11 +188,10 @@ fn sigint_halts_the_run_and_exits_130() {
     wait_until("the start event in the log", || {
         std::fs::read_to_string(&log).is_ok_and(|text| text.contains("\"start\""))
     });
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGINT) };
+    common::cli::signal(&child, libc::SIGINT);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let summary = common::cli::summary_of(&output);
     assert_eq!(summary["halt_reason"], "signal");
     assert!(summary["completed"].as_u64().unwrap() < 1_000_000);
 }
@@ -216,8 +209,7 @@ fn a_preset_file_runs_and_workers_on_the_command_line_override_it() {
 
 #[test]
 fn every_flag_on_the_command_line_overrides_the_preset() {
-    let dir = std::env::temp_dir().join(format!("poolwatch-config-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cli-config");
     let preset = dir.join("rastrigin.toml");
     std::fs::write(
         &preset,
@@ -249,18 +241,14 @@ fn a_search_named_with_config_is_one_line_and_exit_2() {
         .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("--config") && stderr.contains("pow"), "{stderr}");
+    let stderr = assert_refused(&output, "--config", "pow with --config");
+    assert!(stderr.contains("pow"), "{stderr}");
 }
 
 #[test]
 fn machine_output_carries_users_numbers_and_full_values() {
-    let dir = std::env::temp_dir().join(format!("poolwatch-numbers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cli-numbers");
     let log = dir.join("events.jsonl");
-    let _ = std::fs::remove_file(&log);
     let log_arg = log.to_str().unwrap();
     // exec: the input and its 1-based number, as the user wrote them.
     let (summary, code) = json_run(&[
@@ -269,12 +257,8 @@ fn machine_output_carries_users_numbers_and_full_values() {
     assert_eq!(code, 0, "{summary}");
     assert_eq!(summary["matches"][0]["task"], 149);
     assert_eq!(summary["matches"][0]["input"], "150", "{summary}");
-    let events: Vec<Value> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let matched = events.iter().find(|e| e["event"] == "match").unwrap();
+    let events = read_jsonl(&log);
+    let matched = of_kind(&events, "match")[0];
     assert_eq!(matched["input"], "150", "{matched}");
     // pow: the full digest, never cut.
     let (summary, code) = json_run(&["-w", "2", "pow", "--bits", "8"]);
@@ -323,10 +307,8 @@ fn the_text_summary_uses_separators_and_plurals() {
 #[test]
 fn progress_events_carry_live_counters_and_exact_done_ranges() {
     use poolwatch::internals::{LogEvent, parse_log};
-    let dir = std::env::temp_dir().join(format!("poolwatch-progress-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cli-progress");
     let path = dir.join("events.jsonl");
-    let _ = std::fs::remove_file(&path);
     let (summary, code) = json_run(&[
         "--log",
         path.to_str().unwrap(),
@@ -366,5 +348,4 @@ fn progress_events_carry_live_counters_and_exact_done_ranges() {
     for pair in progress.windows(2) {
         assert!(pair[0].1.completed <= pair[1].1.completed, "counts only grow");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

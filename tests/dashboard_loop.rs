@@ -13,10 +13,13 @@ use poolwatch::internals::{NeedleSpec, SearchSpec};
 use poolwatch::{HaltPolicy, HaltReason};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 mod common;
+use common::frames::key_input as key;
+use common::logs::{complete_lines, kinds_but_progress, of_kind, read_jsonl};
+use common::scratch::Scratch;
 use common::wait_until;
 
 fn needle(tasks: u64, needle: u64) -> Preset {
@@ -34,10 +37,6 @@ fn needle(tasks: u64, needle: u64) -> Preset {
     }
 }
 
-fn key(code: KeyCode) -> Input {
-    Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
 /// What the test waits for before sending the next key.
 enum Then {
     /// The log holds this many events of this kind (`start`, `pause`, `end`, ...).
@@ -51,7 +50,7 @@ enum Then {
 impl Then {
     /// True once the log shows what this waits for.
     fn seen_in(&self, log: &Path) -> bool {
-        let events = logged_events(log);
+        let events = complete_lines(log);
         match self {
             Then::Logged(kind, count) => events.iter().filter(|e| e["event"] == *kind).count() >= *count,
             Then::Ran(run, tasks) => {
@@ -68,40 +67,11 @@ impl Then {
     }
 }
 
-/// A fresh log file for one test.
-fn log_file(test: &str) -> PathBuf {
-    let log = std::env::temp_dir().join(format!("poolwatch-loop-{test}-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&log);
-    log
-}
-
-/// The complete lines of the log so far (a line still being written has no newline yet).
-fn logged_events(log: &Path) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let complete = text.rsplit_once('\n').map_or("", |(lines, _)| lines);
-    complete
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The `event` kinds in the log, `progress` left out.
-fn logged_kinds(log: &Path) -> Vec<String> {
-    logged_events(log)
-        .iter()
-        .map(|e| e["event"].as_str().unwrap().to_string())
-        .filter(|kind| kind != "progress")
-        .collect()
-}
-
 /// The summary in the log's first `end` event.
 fn first_summary(log: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(log).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .find(|event| event["event"] == "end")
-        .expect("an end event")["summary"]
-        .clone()
+    let events = read_jsonl(log);
+    let first_end = of_kind(&events, "end").into_iter().next().expect("an end event");
+    first_end["summary"].clone()
 }
 
 /// Runs the loop on a thread with its runs logged to `log`, feeding `script`: each key, then
@@ -138,7 +108,8 @@ fn drive(preset: Preset, script: &[(Input, Then)], log: &Path) -> (Terminal<Test
 #[test]
 fn enter_launches_t_terminates_q_quits() {
     // Enter after `t` launches a second run only if `t` really ended the first one.
-    let log = log_file("t");
+    let scratch = Scratch::new("loop-t");
+    let log = scratch.join("log.jsonl");
     let script = [
         (key(KeyCode::Enter), Then::Ran(1, 100)),
         (key(KeyCode::Char('p')), Then::Logged("pause", 1)),
@@ -165,7 +136,7 @@ fn enter_launches_t_terminates_q_quits() {
         screen.contains("[Stopped]") && screen.contains("Enter run again"),
         "{screen}"
     );
-    let kinds = logged_kinds(&log);
+    let kinds = kinds_but_progress(&read_jsonl(&log));
     let starts = kinds.iter().filter(|k| *k == "start").count();
     let ends = kinds.iter().filter(|k| *k == "end").count();
     assert_eq!((starts, ends), (2, 2), "{kinds:?}");
@@ -178,7 +149,8 @@ fn enter_launches_t_terminates_q_quits() {
 
 #[test]
 fn a_run_that_finds_its_needle_shows_found_and_can_run_again() {
-    let log = log_file("found");
+    let scratch = Scratch::new("loop-found");
+    let log = scratch.join("log.jsonl");
     let script = [
         (key(KeyCode::Enter), Then::Logged("end", 1)),
         (key(KeyCode::Enter), Then::Logged("end", 2)),
@@ -195,7 +167,8 @@ fn a_run_that_finds_its_needle_shows_found_and_can_run_again() {
 #[test]
 fn quitting_mid_run_terminates_it_first() {
     // q asks first while the run is live; y confirms.
-    let log = log_file("quit");
+    let scratch = Scratch::new("loop-quit");
+    let log = scratch.join("log.jsonl");
     let script = [
         (key(KeyCode::Enter), Then::Logged("start", 1)),
         (key(KeyCode::Char('q')), Then::Done),
@@ -214,7 +187,8 @@ fn quitting_mid_run_terminates_it_first() {
 #[test]
 fn ctrl_c_stops_a_live_run_as_sigint_would() {
     let ctrl_c = Input::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    let log = log_file("ctrl-c");
+    let scratch = Scratch::new("loop-ctrl-c");
+    let log = scratch.join("log.jsonl");
     let script = [
         (key(KeyCode::Enter), Then::Logged("start", 1)),
         (ctrl_c, Then::Done),

@@ -5,10 +5,13 @@
 )]
 
 use clap::Command as Cli;
+use common::scratch::Scratch;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
 fn poolwatch(args: &[&str]) -> Output {
-    Command::new(assert_cmd::cargo::cargo_bin("poolwatch"))
+    common::cli::poolwatch()
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -110,10 +113,10 @@ fn the_bash_completion_offers_every_command_and_long_option_where_it_applies() {
         }
     }
     // bash can parse its script.
-    let path = std::env::temp_dir().join(format!("poolwatch-completion-{}.bash", std::process::id()));
+    let scratch = Scratch::new("completion");
+    let path = scratch.join("poolwatch.bash");
     std::fs::write(&path, &script).unwrap();
     let checked = Command::new("bash").arg("-n").arg(&path).output().unwrap();
-    std::fs::remove_file(&path).unwrap();
     assert!(checked.status.success(), "{checked:?}");
 }
 

@@ -4,37 +4,24 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
+use common::cli::{assert_refused, finish, headless_json, signal, summary_of};
+use common::logs::{of_kind, read_jsonl};
+use common::procfs::{self, live_with, processes};
+use common::scratch::Scratch;
 use poolwatch::internals::{ExecSearch, ExecSpec};
 use poolwatch::{Run, RunConfig};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::io::Write;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-fn poolwatch() -> Command {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("poolwatch"));
-    command.args(["--headless", "--json"]);
-    command
-}
-
-/// Waits for `child` at most `limit`, killing it (and failing) past that.
-fn finish(mut child: Child, limit: Duration) -> Output {
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("poolwatch still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
+mod common;
 
 fn run(args: &[&str]) -> (Value, Output) {
-    let child = poolwatch()
+    let child = headless_json()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -42,68 +29,13 @@ fn run(args: &[&str]) -> (Value, Output) {
         .spawn()
         .unwrap();
     let output = finish(child, Duration::from_secs(60));
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let summary = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
-    (summary, output)
+    (summary_of(&output), output)
 }
 
-fn temp_path(name: &str) -> std::path::PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("poolwatch-exec-{}-{n}-{name}", std::process::id()))
-}
-
-/// A token no other process on the machine has in its command line.
+/// A token no other process on the machine has in its command line (also a `sleep` of
+/// about 30 s).
 fn token() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "30.{}{:03}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// One line of the process table.
-#[derive(Debug)]
-struct Proc {
-    pid: i32,
-    ppid: i32,
-    pgrp: i32,
-    state: char,
-    cmdline: String,
-}
-
-fn processes() -> Vec<Proc> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(after) = stat.rfind(')').map(|at| &stat[at + 2..]) else {
-            continue;
-        };
-        let fields: Vec<&str> = after.split(' ').collect();
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        found.push(Proc {
-            pid,
-            state: fields[0].chars().next().unwrap_or('?'),
-            ppid: fields[1].parse().unwrap_or(0),
-            pgrp: fields[2].parse().unwrap_or(0),
-            cmdline: String::from_utf8_lossy(&cmdline).replace('\0', " "),
-        });
-    }
-    found
-}
-
-/// Live (not zombie) processes whose command line contains `token`.
-fn alive_with(token: &str) -> Vec<Proc> {
-    processes()
-        .into_iter()
-        .filter(|p| p.state != 'Z' && p.cmdline.contains(token))
-        .collect()
+    procfs::unique_marker(30)
 }
 
 fn matched_input(summary: &Value) -> String {
@@ -147,7 +79,8 @@ fn halts_on_the_first_success_over_a_range() {
 
 #[test]
 fn a_timeout_kills_the_task_and_counts_an_error() {
-    let log = temp_path("timeout.jsonl");
+    let scratch = Scratch::new("exec-timeout");
+    let log = scratch.join("log.jsonl");
     let started = Instant::now();
     let (summary, output) = run(&[
         "--halt",
@@ -173,21 +106,17 @@ fn a_timeout_kills_the_task_and_counts_an_error() {
     assert_eq!(output.status.code(), Some(1), "{summary}");
     assert_eq!(summary["errors"], 1);
     assert_eq!(summary["completed"], 3);
-    let text = std::fs::read_to_string(&log).unwrap();
-    let error: Value = text
-        .lines()
-        .map(|line| serde_json::from_str::<Value>(line).unwrap())
-        .find(|event| event["event"] == "error")
-        .unwrap();
+    let events = read_jsonl(&log);
+    let error = of_kind(&events, "error")[0];
     let message = error["message"].as_str().unwrap();
     assert!(message.starts_with("2: timed out after 0.3 s"), "{message}");
     assert!(message.contains("started 2"), "{message}");
-    std::fs::remove_file(&log).unwrap();
 }
 
 #[test]
 fn output_is_captured_per_task_into_the_log() {
-    let log = temp_path("output.jsonl");
+    let scratch = Scratch::new("exec-output");
+    let log = scratch.join("log.jsonl");
     let (summary, output) = run(&[
         "--halt",
         "never",
@@ -211,13 +140,11 @@ fn output_is_captured_per_task_into_the_log() {
     assert_eq!(summary["match_count"], 1);
     assert_eq!(summary["errors"], 1);
     assert_eq!(summary["matches"][0]["value"], "3\n  out 3 #3\n  err 3");
-    let text = std::fs::read_to_string(&log).unwrap();
-    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let error = events.iter().find(|e| e["event"] == "error").unwrap();
+    let events = read_jsonl(&log);
+    let error = of_kind(&events, "error")[0];
     assert_eq!(error["message"], "2: exit status 2\n  err 2\n  out 2 #2");
-    let matched = events.iter().find(|e| e["event"] == "match").unwrap();
+    let matched = of_kind(&events, "match")[0];
     assert_eq!(matched["task"], 2);
-    std::fs::remove_file(&log).unwrap();
 }
 
 #[test]
@@ -241,7 +168,7 @@ fn match_stdout_decides_by_output() {
 
 #[test]
 fn stdin_is_read_lazily_and_an_endless_producer_does_not_hang_the_run() {
-    let mut child = poolwatch()
+    let mut child = headless_json()
         .args(["-w", "2", "exec", "--", "sh", "-c", r#"test "$1" = 300"#, "sh"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -263,7 +190,7 @@ fn stdin_is_read_lazily_and_an_endless_producer_does_not_hang_the_run() {
     });
     let output = finish(child, Duration::from_secs(30));
     producer.join().unwrap();
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let summary = summary_of(&output);
     assert_eq!(output.status.code(), Some(0), "{summary}");
     assert_eq!(matched_input(&summary), "300");
     let written = written.load(Ordering::Relaxed);
@@ -278,7 +205,7 @@ fn stdin_is_read_lazily_and_an_endless_producer_does_not_hang_the_run() {
 fn no_process_outlives_a_halt_now() {
     let tok = token();
     let script = r#"if [ "$1" = 3 ]; then sleep 0.5; exit 0; fi; sleep "$2" & wait"#;
-    let child = poolwatch()
+    let child = headless_json()
         .args([
             "-w", "4", "exec", "--range", "1..=8", "--", "sh", "-c", script, "sh", "{}", &tok,
         ])
@@ -289,22 +216,22 @@ fn no_process_outlives_a_halt_now() {
         .unwrap();
     // The sleepers (and their shells) must have existed for the check to mean anything.
     let started = Instant::now();
-    while alive_with(&tok).len() < 2 && started.elapsed() < Duration::from_secs(5) {
+    while live_with(&tok).len() < 2 && started.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(alive_with(&tok).len() >= 2, "the commands never started");
+    assert!(live_with(&tok).len() >= 2, "the commands never started");
     let output = finish(child, Duration::from_secs(20));
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let summary = summary_of(&output);
     assert_eq!(summary["halt_reason"], "match", "{summary}");
     assert_eq!(matched_input(&summary), "3");
-    let left = alive_with(&tok);
+    let left = live_with(&tok);
     assert!(left.is_empty(), "outlived the run: {left:?}");
 }
 
 #[test]
 fn sigterm_kills_every_process_group_the_run_started() {
     let tok = token();
-    let mut child = poolwatch()
+    let child = headless_json()
         .args(["-w", "2", "exec", "--range", "1..=10", "--", "sleep", &tok])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -318,8 +245,8 @@ fn sigterm_kills_every_process_group_the_run_started() {
         // The commands, not the guard that kills their groups should poolwatch die.
         let commands = processes()
             .into_iter()
-            .filter(|p| p.ppid == me && p.cmdline.contains(&tok));
-        groups.extend(commands.map(|p| p.pgrp));
+            .filter(|p| p.stat.ppid() == me && p.cmdline().contains(&tok));
+        groups.extend(commands.map(|p| p.stat.pgrp()));
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(groups.len(), 2, "expected one group per worker: {groups:?}");
@@ -327,33 +254,23 @@ fn sigterm_kills_every_process_group_the_run_started() {
         !groups.contains(&me),
         "commands must run in their own process groups"
     );
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(me, libc::SIGTERM) };
+    signal(&child, libc::SIGTERM);
     let sent = Instant::now();
-    let output = finish(std::mem::replace(&mut child, dummy()), Duration::from_secs(20));
+    let output = finish(child, Duration::from_secs(20));
     assert!(sent.elapsed() < Duration::from_secs(5), "{:?}", sent.elapsed());
     assert_eq!(output.status.code(), Some(143));
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let summary = summary_of(&output);
     assert_eq!(summary["halt_reason"], "signal");
-    let left: Vec<Proc> = processes()
-        .into_iter()
-        .filter(|p| p.state != 'Z' && groups.contains(&p.pgrp))
-        .collect();
+    let groups: Vec<i32> = groups.into_iter().collect();
+    let left = procfs::live_in_groups(&groups);
     assert!(left.is_empty(), "outlived the run: {left:?}");
-    assert!(alive_with(&tok).is_empty());
-}
-
-/// A finished child to swap in where one is moved out.
-fn dummy() -> Child {
-    let mut child = Command::new("true").spawn().unwrap();
-    child.wait().unwrap();
-    child
+    assert!(live_with(&tok).is_empty());
 }
 
 #[test]
 fn a_missing_command_is_reported_once_with_exit_2() {
     // Found missing before the run starts.
-    let output = poolwatch()
+    let output = headless_json()
         .args(["exec", "--range", "1..50000", "--", "poolwatch-no-such-cmd"])
         .output()
         .unwrap();
@@ -387,16 +304,16 @@ fn a_missing_command_is_reported_once_with_exit_2() {
 
 #[test]
 fn a_file_that_cannot_be_executed_is_fatal() {
-    let path = temp_path("not-executable.sh");
+    let scratch = Scratch::new("exec-not-executable");
+    let path = scratch.join("not-executable.sh");
     std::fs::write(&path, "#!/bin/sh\nexit 0\n").unwrap();
-    let output = poolwatch()
+    let output = headless_json()
         .args(["exec", "--range", "1..5", "--", path.to_str().unwrap()])
         .output()
         .unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("Permission denied"), "{stderr}");
-    std::fs::remove_file(&path).unwrap();
 }
 
 #[test]
@@ -420,16 +337,16 @@ fn bad_exec_input_gets_one_line_and_exit_2() {
         (&["exec", "--", ""], "needs a command"),
     ];
     for (args, needle) in cases {
-        let output = poolwatch().args(*args).stdin(Stdio::null()).output().unwrap();
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        let output = headless_json().args(*args).stdin(Stdio::null()).output().unwrap();
+        assert_refused(&output, needle, &format!("{args:?}"));
     }
 }
 
-fn file_spec(lines: u64, command: &[&str]) -> (ExecSpec, std::path::PathBuf) {
-    let path = temp_path("inputs.txt");
+/// An exec spec reading `lines` lines from a file in its own scratch directory (which holds
+/// the file for as long as it is kept).
+fn file_spec(lines: u64, command: &[&str]) -> (ExecSpec, Scratch) {
+    let scratch = Scratch::new("exec-inputs");
+    let path = scratch.join("inputs.txt");
     let text: String = (1..=lines).map(|i| format!("line{i}\n")).collect();
     std::fs::write(&path, text).unwrap();
     let spec = ExecSpec {
@@ -442,12 +359,12 @@ fn file_spec(lines: u64, command: &[&str]) -> (ExecSpec, std::path::PathBuf) {
         grace_s: 2.0,
         ..ExecSpec::default()
     };
-    (spec, path)
+    (spec, scratch)
 }
 
 #[test]
 fn the_dashboard_sees_each_running_input_and_pid_and_a_file_counted_up_front() {
-    let (spec, path) = file_spec(200, &["sh", "-c", "sleep 30", "sh"]);
+    let (spec, _inputs) = file_spec(200, &["sh", "-c", "sleep 30", "sh"]);
     let search = Arc::new(ExecSearch::new(&spec).unwrap());
     let config = RunConfig::default().with_workers(2);
     let run = Run::start(search, &config);
@@ -475,7 +392,7 @@ fn the_dashboard_sees_each_running_input_and_pid_and_a_file_counted_up_front() {
         assert!(input.starts_with("input=line"), "{detail}");
         let pid: i32 = pid.parse().unwrap();
         let proc = processes().into_iter().find(|p| p.pid == pid).unwrap();
-        assert_eq!(proc.pgrp, pid, "each command leads its own process group");
+        assert_eq!(proc.stat.pgrp(), pid, "each command leads its own process group");
         pids.push(pid);
     }
     run.halt_now();
@@ -485,17 +402,13 @@ fn the_dashboard_sees_each_running_input_and_pid_and_a_file_counted_up_front() {
         report.counters.submitted
     );
     for pid in pids {
-        assert!(
-            processes().iter().all(|p| p.pid != pid || p.state == 'Z'),
-            "{pid} survived"
-        );
+        assert!(procfs::has_exited(pid), "{pid} survived");
     }
-    std::fs::remove_file(&path).unwrap();
 }
 
 #[test]
 fn the_total_is_learnt_at_the_end_of_input() {
-    let (spec, path) = file_spec(30, &["false"]);
+    let (spec, _inputs) = file_spec(30, &["false"]);
     let run = Run::start(Arc::new(ExecSearch::new(&spec).unwrap()), &RunConfig::default());
     let report = run.wait();
     let snapshot = run.snapshot();
@@ -509,7 +422,6 @@ fn the_total_is_learnt_at_the_end_of_input() {
         (30, 30, 30)
     );
     assert_eq!(report.counters.cancelled, 0);
-    std::fs::remove_file(&path).unwrap();
 }
 
 #[test]

@@ -4,61 +4,27 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
+use common::cli::{assert_refused, headless_json, last_json_line, run_piped};
+use common::scratch::Scratch;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
 
 const HEADER: &str = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand";
 
 fn poolwatch() -> Command {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("poolwatch"));
-    command.args(["--headless", "--json", "--halt", "never", "-w", "2"]);
+    let mut command = headless_json();
+    command.args(["--halt", "never", "-w", "2"]);
     command.stdin(Stdio::null());
     command
 }
 
 /// Runs to the end (at most a minute) and returns the output.
 fn finish(command: &mut Command) -> Output {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut stdout = stdout;
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut bytes).unwrap();
-        bytes
-    });
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("poolwatch still running after a minute");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let mut output = child.wait_with_output().unwrap();
-    output.stdout = reader.join().unwrap();
-    output
-}
-
-fn summary_of(text: &[u8]) -> Value {
-    let text = String::from_utf8_lossy(text);
-    let line = text.lines().last().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {text:?}"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("poolwatch-keep-{}-{n}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    run_piped(command, Duration::from_secs(60))
 }
 
 /// A shell script `dir/name` made executable.
@@ -72,10 +38,10 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
 
 #[test]
 fn retries_rerun_an_error_until_it_matches_and_are_counted() {
-    let dir = temp_dir("retries");
+    let dir = Scratch::new("keep-retries");
     // Input 2 fails (exit 3) on its first two attempts, then matches; input 1 is a plain miss.
     let job = script(
-        &dir,
+        dir.path(),
         "flaky",
         r#"n=$(cat "$0.$1" 2>/dev/null || echo 0); echo $((n+1)) > "$0.$1"
 [ "$1" = 1 ] && exit 1
@@ -97,7 +63,7 @@ echo "found $1 on attempt $((n+1))"; exit 0"#,
             ])
             .arg(&job),
     );
-    let summary = summary_of(&output.stdout);
+    let summary = last_json_line(&output.stdout);
     assert_eq!(summary["match_count"], 1, "{summary}");
     assert_eq!(summary["errors"], 0, "{summary}");
     assert_eq!(
@@ -136,7 +102,7 @@ echo "found $1 on attempt $((n+1))"; exit 0"#,
             ])
             .arg(&job),
     );
-    let summary = summary_of(&output.stdout);
+    let summary = last_json_line(&output.stdout);
     assert_eq!(
         (summary["errors"].as_u64(), summary["match_count"].as_u64()),
         (Some(1), Some(0)),
@@ -184,8 +150,8 @@ fn gnu_parallel() -> Option<&'static str> {
 
 #[test]
 fn the_joblog_has_gnu_parallels_layout_and_values() {
-    let dir = temp_dir("joblog");
-    let job = script(&dir, "job", JOB);
+    let dir = Scratch::new("keep-joblog");
+    let job = script(dir.path(), "job", JOB);
     let ours = dir.join("ours.tsv");
     let output = finish(
         poolwatch()
@@ -203,7 +169,7 @@ fn the_joblog_has_gnu_parallels_layout_and_values() {
             ])
             .arg(&job),
     );
-    assert_eq!(summary_of(&output.stdout)["errors"], 3);
+    assert_eq!(last_json_line(&output.stdout)["errors"], 3);
     let rows = read_joblog(&ours);
     assert_eq!(rows.len(), 5, "{rows:?}");
     let start = regex::Regex::new(r"^\d{10,}\.\d{3}$").unwrap();
@@ -296,8 +262,8 @@ fn the_joblog_has_gnu_parallels_layout_and_values() {
 
 #[test]
 fn resume_skips_logged_jobs_and_resume_failed_reruns_the_failures() {
-    let dir = temp_dir("resume");
-    let job = script(&dir, "job", &format!("echo \"$1\" >> \"$0.ran\"\n{JOB}"));
+    let dir = Scratch::new("keep-resume");
+    let job = script(dir.path(), "job", &format!("echo \"$1\" >> \"$0.ran\"\n{JOB}"));
     let joblog = dir.join("jobs.tsv");
     let ran = PathBuf::from(format!("{}.ran", job.display()));
     let exec = |extra: &[&str]| {
@@ -314,7 +280,7 @@ fn resume_skips_logged_jobs_and_resume_failed_reruns_the_failures() {
             joblog.to_str().unwrap(),
         ]);
         command.args(extra).arg("--").arg(&job);
-        summary_of(&finish(&mut command).stdout)
+        last_json_line(&finish(&mut command).stdout)
     };
     exec(&[]);
     // A torn last line (a crash while writing) does not count: its job runs again.
@@ -363,9 +329,9 @@ fn thousand_jobs(extra: &[&str]) -> (Value, Vec<u8>) {
     command.args(["--", "sh", "-c", CHATTY, "sh"]);
     let output = finish(&mut command);
     let summary = if extra.contains(&"--output") {
-        summary_of(&output.stderr)
+        last_json_line(&output.stderr)
     } else {
-        summary_of(&output.stdout)
+        last_json_line(&output.stdout)
     };
     assert_eq!(summary["completed"], 1000, "{summary}");
     (summary, output.stdout)
@@ -402,7 +368,7 @@ fn output_and_results_keep_every_byte_grouped_in_bounded_memory() {
     );
     let baseline = plain["peak_rss_kb"].as_u64().unwrap();
 
-    let dir = temp_dir("results");
+    let dir = Scratch::new("keep-results");
     let results = dir.join("res");
     let (summary, stdout) = thousand_jobs(&["--output", "--results", results.to_str().unwrap()]);
     let mut jobs = blocks(&stdout);
@@ -437,7 +403,7 @@ fn output_and_results_keep_every_byte_grouped_in_bounded_memory() {
 
 #[test]
 fn keeping_options_that_cannot_work_are_one_line_and_exit_2() {
-    let dir = temp_dir("bad");
+    let dir = Scratch::new("keep-bad");
     let cases: [(&[&str], &str); 3] = [
         (&["--retries", "5000"], "--retries must be at most 1000, got 5000"),
         (
@@ -452,12 +418,9 @@ fn keeping_options_that_cannot_work_are_one_line_and_exit_2() {
             .args(["exec", "--range", "1..3"])
             .args(args)
             .args(["--", "true"]);
-        command.current_dir(&dir);
+        command.current_dir(dir.path());
         let output = finish(&mut command);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert_refused(&output, expected, &format!("{args:?}"));
     }
 }
 
@@ -484,15 +447,8 @@ fn output_into_a_pipe_whose_reader_left_stops_the_run() {
     std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
     assert!(first.starts_with("job "), "{first:?}");
     drop(stdout); // `| head -1`
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "still running a minute after its reader left"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
+    // At most a minute after its reader left.
+    let output = common::cli::finish(child, Duration::from_secs(60));
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("standard output was closed"), "{stderr}");

@@ -7,20 +7,26 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
+use common::cli::{assert_refused, finish, signal, summary_of};
+use common::logs::read_jsonl;
+use common::procfs::{self, processes, unique_marker};
+use common::scratch::Scratch;
+use common::{holds_within, next_random};
 use serde_json::Value;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_poolwatch");
 /// Generous: these are deadlines against hangs, not speed bounds.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// Exit codes from the README's table.
-const EXIT_USAGE: i32 = 2;
+/// Exit codes from the README's table (2, bad input, is `assert_refused`'s).
 const EXIT_LOG_INCOMPLETE: i32 = 3;
 const EXIT_OUTPUT_FAILED: i32 = 4;
 const EXIT_BROKEN_PIPE: i32 = 141;
@@ -31,76 +37,9 @@ fn poolwatch(args: &[&str]) -> Command {
     command
 }
 
-/// A fresh directory for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("poolwatch-faults-{name}-{}", std::process::id()));
-    let _ignored = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Waits for `child` under the deadline; kills it (and fails) if it hangs.
-fn wait_within(child: &mut Child, deadline: Duration) -> ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if started.elapsed() > deadline {
-            let _killed = child.kill();
-            let _reaped = child.wait();
-            panic!("poolwatch hung for {deadline:?}");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-fn output_within(mut child: Child) -> Output {
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
-    let out = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        if let Some(pipe) = stdout.as_mut() {
-            pipe.read_to_end(&mut text).unwrap();
-        }
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        if let Some(pipe) = stderr.as_mut() {
-            pipe.read_to_end(&mut text).unwrap();
-        }
-        text
-    });
-    let status = wait_within(&mut child, DEADLINE);
-    Output {
-        status,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    }
-}
-
-fn summary_of(output: &Output) -> Value {
-    let text = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(text.trim()).unwrap_or_else(|err| {
-        panic!(
-            "{err}: stdout {text:?}, stderr {:?}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-/// Every line of a log parsed; panics on a torn or non-JSON line.
-fn log_lines(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(
-        text.is_empty() || text.ends_with('\n'),
-        "the log ends mid-line: {:?}",
-        &text[text.len().saturating_sub(80)..]
-    );
-    text.lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("{err}: torn line {line:?}")))
-        .collect()
+/// Waits for `child` under the deadline, reading what it writes; kills it (and fails) if it hangs.
+fn output_within(child: Child) -> Output {
+    finish(child, DEADLINE)
 }
 
 fn dev_full() -> File {
@@ -170,7 +109,7 @@ fn a_closed_pipe_on_stderr_is_exit_4_without_a_panic() {
 
 #[test]
 fn a_file_size_limit_leaves_whole_lines_and_says_the_log_is_incomplete() {
-    let dir = scratch("fsize");
+    let dir = Scratch::new("faults-fsize");
     let log = dir.join("run.log");
     let mut command = poolwatch(&["--headless", "--json", "--halt", "never", "--log"]);
     command
@@ -210,19 +149,18 @@ fn a_file_size_limit_leaves_whole_lines_and_says_the_log_is_incomplete() {
     let reason = summary["log_incomplete"].as_str().unwrap();
     assert!(reason.contains("File too large"), "{reason}");
     assert!(stderr.contains("the log is incomplete"), "{stderr}");
-    let lines = log_lines(&log);
+    let lines = read_jsonl(&log);
     assert!(!lines.is_empty());
     assert!(std::fs::metadata(&log).unwrap().len() <= 16 * 1024);
     assert!(
         lines.iter().all(|line| line["event"] != "end"),
         "an end line after a failure"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn an_input_line_over_one_mib_is_one_line_and_exit_2() {
-    let dir = scratch("long-line");
+    let dir = Scratch::new("faults-long-line");
     let input = dir.join("input");
     let mut text = b"short\n".to_vec();
     text.extend(std::iter::repeat_n(b'x', 3 << 20));
@@ -234,12 +172,8 @@ fn an_input_line_over_one_mib_is_one_line_and_exit_2() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let output = output_within(command.spawn().unwrap());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(EXIT_USAGE), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("line 2 is longer than 1 MiB"), "{stderr}");
+    assert_refused(&output, "line 2 is longer than 1 MiB", "a 3 MiB line");
     assert_eq!(summary_of(&output)["halt_reason"], "fatal");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -259,26 +193,15 @@ fn an_input_read_error_is_one_line_and_exit_2() {
         .spawn()
         .unwrap(),
     );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(EXIT_USAGE), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("read failed at line 1"), "{stderr}");
+    assert_refused(&output, "read failed at line 1", "/proc/self/mem");
     let summary = summary_of(&output);
     assert_eq!(summary["halt_reason"], "fatal");
     assert!(summary["fatal"].as_str().unwrap().contains("/proc/self/mem"));
 }
 
-/// A small deterministic generator (xorshift) for the signal times.
-fn next_random(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 #[test]
 fn signals_from_the_first_millisecond_end_with_a_summary_and_a_whole_log() {
-    let dir = scratch("signals");
+    let dir = Scratch::new("faults-signals");
     let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     for run in 0..50 {
@@ -312,10 +235,7 @@ fn signals_from_the_first_millisecond_end_with_a_summary_and_a_whole_log() {
         let child = command.spawn().unwrap();
         wait_for_runtime(child.id());
         std::thread::sleep(Duration::from_micros(delay_us));
-        // SAFETY: kill(2) on our own child's pid; no memory is involved.
-        unsafe {
-            libc::kill(i32::try_from(child.id()).unwrap(), signal);
-        }
+        common::cli::signal(&child, signal);
         if let Some(go) = go {
             go.send(()).unwrap();
         }
@@ -342,7 +262,6 @@ fn signals_from_the_first_millisecond_end_with_a_summary_and_a_whole_log() {
             "run {run}"
         );
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Waits until process `pid` has installed its handlers for SIGINT, SIGTERM and SIGHUP (seen
@@ -353,13 +272,7 @@ fn wait_for_runtime(pid: u32) {
         .fold(0_u64, |mask, signal| mask | 1_u64 << (signal - 1));
     let started = Instant::now();
     while started.elapsed() < DEADLINE {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let caught = status
-            .lines()
-            .find_map(|line| line.strip_prefix("SigCgt:"))
-            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-            .unwrap_or(0);
-        if caught & handled == handled {
+        if procfs::caught_signals(pid) & handled == handled {
             return;
         }
         std::thread::yield_now();
@@ -369,38 +282,52 @@ fn wait_for_runtime(pid: u32) {
 
 /// Pids of live `sleep` processes whose command line holds `marker`.
 fn processes_with(marker: &str) -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let zombie = stat
-                .rsplit(')')
-                .next()
-                .is_some_and(|rest| rest.trim_start().starts_with('Z'));
-            !zombie && cmdline.starts_with(b"sleep\0") && String::from_utf8_lossy(&cmdline).contains(marker)
+    processes()
+        .into_iter()
+        .filter(|process| {
+            process.is_live()
+                && process.argv.first().is_some_and(|program| program == "sleep")
+                && process.cmdline().contains(marker)
         })
+        .map(|process| process.pid)
         .collect()
 }
 
-fn wait_until(deadline: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < deadline {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
+/// Spawns `command`, waits until `count` `sleep` processes carry `marker`, SIGKILLs poolwatch
+/// and asserts that those sleeps die with it (`what` names them); any left are killed.
+fn assert_kill_9_takes(mut command: Command, marker: &str, count: usize, what: &str) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    if !holds_within(DEADLINE, || processes_with(marker).len() == count) {
+        let _killed = child.kill();
+        panic!("the {what} did not start");
     }
-    condition()
+    // A worker tells the guard about its command's (or worker's) group just after the spawn
+    // returns: give a loaded machine a moment for that write (README: the window in "Failure
+    // behaviour").
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL));
+    let gone = holds_within(Duration::from_secs(10), || processes_with(marker).is_empty());
+    let left = processes_with(marker);
+    for pid in &left {
+        // SAFETY: kill(2) on the leftover sleeps this test started; no memory is involved.
+        unsafe {
+            libc::kill(*pid, libc::SIGKILL);
+        }
+    }
+    assert!(gone, "orphaned {what}: {left:?}");
 }
 
 #[test]
 fn kill_9_takes_the_commands_with_it() {
     // A sleep length no other process uses, so the process table shows ours only.
-    let marker = format!("4321.{}", std::process::id());
-    let mut child = poolwatch(&[
+    let marker = unique_marker(4321);
+    let command = poolwatch(&[
         "--headless",
         "-w",
         "3",
@@ -410,38 +337,16 @@ fn kill_9_takes_the_commands_with_it() {
         "--",
         "sleep",
         &marker,
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    if !wait_until(DEADLINE, || processes_with(&marker).len() == 3) {
-        let _killed = child.kill();
-        panic!("the commands did not start");
-    }
-    // A worker tells the guard about its command's group just after the spawn returns: give
-    // a loaded machine a moment for that write (README: the window in "Failure behaviour").
-    std::thread::sleep(Duration::from_millis(200));
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.signal(), Some(libc::SIGKILL));
-    let gone = wait_until(Duration::from_secs(10), || processes_with(&marker).is_empty());
-    let left = processes_with(&marker);
-    for pid in &left {
-        // SAFETY: kill(2) on the leftover sleeps this test started; no memory is involved.
-        unsafe {
-            libc::kill(*pid, libc::SIGKILL);
-        }
-    }
-    assert!(gone, "orphaned commands: {left:?}");
+    ]);
+    assert_kill_9_takes(command, &marker, 3, "commands");
 }
 
 #[test]
 fn kill_9_takes_a_workers_children_with_it() {
-    let marker = format!("5432.{}", std::process::id());
+    let marker = unique_marker(5432);
     // The worker's child stays in its group, out of reach of the worker's PR_SET_PDEATHSIG.
     let script = format!("sleep {marker} & while read x; do sleep 0.05; echo 0; done");
-    let mut child = poolwatch(&[
+    let command = poolwatch(&[
         "--headless",
         "-w",
         "2",
@@ -453,29 +358,8 @@ fn kill_9_takes_a_workers_children_with_it() {
         "sh",
         "-c",
         &script,
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    if !wait_until(DEADLINE, || processes_with(&marker).len() == 2) {
-        let _killed = child.kill();
-        panic!("the workers' children did not start");
-    }
-    // As for commands: the guard hears of a worker's group just after its spawn.
-    std::thread::sleep(Duration::from_millis(200));
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.signal(), Some(libc::SIGKILL));
-    let gone = wait_until(Duration::from_secs(10), || processes_with(&marker).is_empty());
-    let left = processes_with(&marker);
-    for pid in &left {
-        // SAFETY: kill(2) on the leftover sleeps this test started; no memory is involved.
-        unsafe {
-            libc::kill(*pid, libc::SIGKILL);
-        }
-    }
-    assert!(gone, "orphaned children of workers: {left:?}");
+    ]);
+    assert_kill_9_takes(command, &marker, 2, "children of workers");
 }
 
 /// What a log reader saw.
@@ -544,7 +428,7 @@ fn many_events(tasks: &str, log: Option<&Path>) -> Command {
 
 #[test]
 fn a_stalled_log_reader_bounds_memory_and_misses_no_event() {
-    let dir = scratch("memory");
+    let dir = Scratch::new("faults-memory");
     let baseline = summary_of(&output_within(many_events("150000", None).spawn().unwrap()));
     let fifo = dir.join("log.fifo");
     make_fifo(&fifo);
@@ -564,12 +448,11 @@ fn a_stalled_log_reader_bounds_memory_and_misses_no_event() {
         grew_kb < 4 * 1024,
         "memory grew by {grew_kb} KiB with a stalled log reader"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn sigint_during_a_backlog_acts_at_once() {
-    let dir = scratch("backlog");
+    let dir = Scratch::new("faults-backlog");
     let fifo = dir.join("log.fifo");
     make_fifo(&fifo);
     // About 1.6 MB/s, some 12,000 lines a second: far behind the workers.
@@ -577,10 +460,7 @@ fn sigint_during_a_backlog_acts_at_once() {
     let child = many_events("100000000", Some(&fifo)).spawn().unwrap();
     std::thread::sleep(Duration::from_secs(2));
     let signalled = Instant::now();
-    // SAFETY: kill(2) on our own child's pid; no memory is involved.
-    unsafe {
-        libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGINT);
-    }
+    signal(&child, libc::SIGINT);
     let output = output_within(child);
     let took = signalled.elapsed();
     let summary = summary_of(&output);
@@ -597,5 +477,4 @@ fn sigint_during_a_backlog_acts_at_once() {
         took < Duration::from_secs(2),
         "SIGINT took {took:?} to end the run"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

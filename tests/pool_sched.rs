@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::procfs::Stat;
 use common::wait_for;
 use poolwatch::{CancelToken, HaltPolicy, Outcome, Run, RunConfig, Search};
 use std::sync::Arc;
@@ -56,18 +57,14 @@ fn worker_fits() -> Vec<Fit> {
             continue;
         }
         // A thread that ended between the listing and the reads is skipped.
-        let (Ok(stat), Ok(slack)) = (
-            std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")),
-            std::fs::read_to_string(format!("/proc/{tid}/timerslack_ns")),
-        ) else {
+        let stat = Stat::read(&entry.path().join("stat"));
+        let slack = std::fs::read_to_string(format!("/proc/{tid}/timerslack_ns"));
+        let (Some(stat), Ok(slack)) = (stat, slack) else {
             continue;
         };
-        // Fields after the command name in parentheses start at field 3; the policy is field 41.
-        let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
-        let policy = after_comm.split(' ').nth(41 - 3).unwrap().parse().unwrap();
         fits.push(Fit {
             slack_ns: slack.trim().parse().unwrap(),
-            policy,
+            policy: stat.policy(),
         });
     }
     fits

@@ -5,15 +5,19 @@
     reason = "a failed unwrap here is a failed test; ids index a vector in memory"
 )]
 
-use poolwatch::{CancelToken, HaltPolicy, Outcome, Run, RunConfig, Search};
+use poolwatch::{CancelToken, Event, HaltPolicy, Outcome, Run, RunConfig, Search};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+mod common;
 
 struct Counts {
     tasks: u64,
     runs: Vec<AtomicU8>,
     gave_up: AtomicU64,
+    /// How many times `run` returned a match (the needle, at most once).
+    matched: AtomicU64,
     sleep_every: u64,
     matches_at: Option<u64>,
 }
@@ -24,6 +28,7 @@ impl Counts {
             tasks,
             runs: (0..tasks).map(|_| AtomicU8::new(0)).collect(),
             gave_up: AtomicU64::new(0),
+            matched: AtomicU64::new(0),
             sleep_every,
             matches_at,
         })
@@ -59,6 +64,7 @@ impl Search for Counts {
             return Outcome::Cancelled;
         }
         if self.matches_at == Some(task) {
+            self.matched.fetch_add(1, Ordering::Relaxed);
             return Outcome::Match {
                 value: String::new(),
                 score: None,
@@ -68,24 +74,33 @@ impl Search for Counts {
     }
 }
 
-/// xorshift
+/// Random choices that are the same on every run.
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        common::next_random(&mut self.0)
     }
 }
 
-fn wait_or_hang(run: &Run, what: &str) -> poolwatch::RunReport {
+/// Waits for the run's report (a hang past 20 s fails, naming `what`), reading its events as
+/// they come; returns the report and the tasks of every `Match` event, in order.
+fn wait_or_hang(run: &Run, what: &str) -> (poolwatch::RunReport, Vec<u64>) {
     let deadline = Instant::now() + Duration::from_secs(20);
+    let mut matches = Vec::new();
+    let read_events = |matches: &mut Vec<u64>| {
+        for event in run.events().try_iter() {
+            if let Event::Match { task, .. } = event {
+                matches.push(task);
+            }
+        }
+    };
     loop {
         if let Some(report) = run.report() {
-            return report;
+            // `Finished` is queued before the report is set: every event is in the channel.
+            read_events(&mut matches);
+            return (report, matches);
         }
-        while run.events().try_recv().is_ok() {}
+        read_events(&mut matches);
         if Instant::now() > deadline {
             let s = run.snapshot();
             panic!(
@@ -136,8 +151,17 @@ fn random_controls_many_workers() {
         let what = format!(
             "round {round} tasks {tasks} workers {workers} sleep_every {sleep_every} policy {policy:?} ops {log:?}"
         );
-        let report = wait_or_hang(&run, &what);
+        let (report, match_events) = wait_or_hang(&run, &what);
         let c = report.counters;
+        // The needle's match, whenever the search returned it, was reported once, and counted.
+        let matched = search.matched.load(Ordering::Relaxed);
+        let expected: Vec<u64> = matches_at.filter(|_| matched > 0).into_iter().collect();
+        assert_eq!(matched, expected.len() as u64, "{what}");
+        assert_eq!(match_events, expected, "{what}");
+        assert_eq!(c.matches, matched, "{what} {c:?}");
+        if report.reason == poolwatch::HaltReason::Match {
+            assert_eq!(matched, 1, "a halt on a match without the needle: {what}");
+        }
         assert_eq!(search.twice(), None, "{what}");
         assert_eq!(c.completed + c.cancelled, c.submitted, "{what} {c:?}");
         assert_eq!(

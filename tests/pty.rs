@@ -6,7 +6,10 @@
 
 mod common;
 
+use common::logs::{kinds_but_progress, read_jsonl};
+use common::procfs::Stat;
 use common::pty::{Pty, poolwatch_command};
+use common::scratch::Scratch;
 use std::time::Duration;
 
 /// A needle run long enough to press keys during it.
@@ -19,8 +22,8 @@ fn started_long_run() -> Vec<&'static str> {
 
 #[test]
 fn keys_drive_a_run_from_ready_to_quit() {
-    let log = std::env::temp_dir().join(format!("poolwatch-pty-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&log);
+    let scratch = Scratch::new("pty-keys");
+    let log = scratch.join("log.jsonl");
     let mut args = vec!["--log", log.to_str().unwrap()];
     args.extend(LONG_RUN);
     let mut session = Pty::start(&args);
@@ -57,18 +60,7 @@ fn keys_drive_a_run_from_ready_to_quit() {
         after.contains("stopped by the user"),
         "summary printed after restore:\n{after}"
     );
-    let kinds: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<serde_json::Value>(line).unwrap()["event"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        // `progress` comes at every --status-every and at each halt: its timing is not the point here.
-        .filter(|kind| kind != "progress")
-        .collect();
+    let kinds = kinds_but_progress(&read_jsonl(&log));
     assert_eq!(
         kinds,
         ["start", "pause", "resume", "halt-request", "halt", "end"],
@@ -222,14 +214,9 @@ fn ctrl_c_in_the_dashboard_stops_at_once_and_exits_130() {
     assert!(after.contains("interrupted by a signal"), "{after}");
 }
 
-/// CPU time (user + system clock ticks) the process `pid` has used, from `/proc/PID/stat`.
+/// CPU time (user + system clock ticks) the process `pid` has used.
 fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name (which may hold spaces) start at ") ".
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    Stat::of(pid).expect("poolwatch is running").cpu_ticks()
 }
 
 #[test]

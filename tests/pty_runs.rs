@@ -6,8 +6,10 @@
 
 mod common;
 
+use common::logs::read_jsonl;
 use common::pty::{Pty, poolwatch_command};
-use std::path::{Path, PathBuf};
+use common::scratch::Scratch;
+use std::path::Path;
 
 const DOWN: &str = "\x1b[B";
 const UP: &str = "\x1b[A";
@@ -28,9 +30,9 @@ fn wait_for_file(path: &Path, what: &str, done: impl Fn(&str) -> bool) -> String
     })
 }
 
-fn fresh_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("poolwatch-pty-runs-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+/// A scratch directory with an empty `presets` folder in it.
+fn fresh_dir() -> Scratch {
+    let dir = Scratch::new("pty-runs");
     std::fs::create_dir_all(dir.join("presets")).unwrap();
     dir
 }
@@ -44,7 +46,7 @@ fn edit_save_launch_twice_compare_and_export() {
     )
     .unwrap();
     let runs_file = dir.join("runs.jsonl");
-    let mut session = start_in(&dir, &["--runs", runs_file.to_str().unwrap(), "-w", "2"]);
+    let mut session = start_in(dir.path(), &["--runs", runs_file.to_str().unwrap(), "-w", "2"]);
     session.wait_for("[Ready]");
     session.wait_for("skipped saved run: bad preset");
 
@@ -121,16 +123,11 @@ fn edit_save_launch_twice_compare_and_export() {
     session.wait_for("Pow 12 bits [pow, halt now]");
     session.press("q");
     session.wait_exit();
-    let records: Vec<serde_json::Value> = std::fs::read_to_string(&runs_file)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let records = read_jsonl(&runs_file);
     assert_eq!(records.len(), 2);
     for record in &records {
         assert_eq!(record["name"], "Pow 12 bits");
         assert_eq!(record["outcome"], "found");
         assert_eq!(record["search"]["bits"], 12);
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,28 +4,14 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
+use common::frames::{draw, key, presets};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use poolwatch::Goal;
-use poolwatch::internals::Preset;
-use poolwatch::internals::SearchSpec;
 use poolwatch::internals::{App, Msg, RunInfo};
 use poolwatch::{Best, Event, HaltReason, RunReport, RunState, Snapshot, WorkerRow, WorkerState};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::time::Duration;
 
-fn presets() -> Vec<Preset> {
-    let command_line = Preset {
-        name: "Command line".into(),
-        description: "needle tasks=50000 needle=10000 sleep-ms=1 (2 workers, halt now)".into(),
-        spec: SearchSpec::default(),
-        workers: Some(2),
-        halt: poolwatch::HaltPolicy::Now,
-    };
-    let mut all = vec![command_line];
-    all.extend(Preset::shipped());
-    all
-}
+mod common;
 
 fn needle_info() -> RunInfo {
     RunInfo {
@@ -113,10 +99,6 @@ fn running_app(seconds: u64) -> App {
     app
 }
 
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
 fn found_app() -> App {
     let mut app = running_app(5);
     app.update(Msg::Pool(Event::Match {
@@ -194,14 +176,6 @@ fn rastrigin_app() -> App {
     });
     app.update(Msg::Frame(snapshot));
     app
-}
-
-fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|frame| poolwatch::internals::render(frame, app))
-        .unwrap();
-    terminal
 }
 
 fn states() -> Vec<(&'static str, App)> {

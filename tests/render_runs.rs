@@ -4,41 +4,11 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use poolwatch::internals::{App, Msg, Preset, RunOutcome, RunRecord, SearchSpec};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use common::frames::{draw, key, presets, typed};
+use crossterm::event::KeyCode;
+use poolwatch::internals::{App, Msg, RunOutcome, RunRecord};
 
-fn presets() -> Vec<Preset> {
-    let command_line = Preset {
-        name: "Command line".into(),
-        description: "needle tasks=50000 needle=10000 sleep-ms=1 (2 workers, halt now)".into(),
-        spec: SearchSpec::default(),
-        workers: Some(2),
-        halt: poolwatch::HaltPolicy::Now,
-    };
-    let mut all = vec![command_line];
-    all.extend(Preset::shipped());
-    all
-}
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.update(key(KeyCode::Char(c)));
-    }
-}
-
-fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|frame| poolwatch::internals::render(frame, app))
-        .unwrap();
-    terminal
-}
+mod common;
 
 /// The launcher's pow row opened in the form, its --bits set to `bits` and committed.
 fn pow_form(bits: &str) -> App {

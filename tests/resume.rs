@@ -4,15 +4,22 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
+use common::cli::{assert_refused, headless_json, summary_of};
+use common::logs::complete_lines as events;
+use common::scratch::Scratch;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
+/// A whole resume run may take minutes on a loaded machine.
+const RUN_LIMIT: Duration = Duration::from_secs(240);
+
 fn poolwatch(args: &[&str]) -> Command {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("poolwatch"));
-    command.args(["--headless", "--json"]).args(args);
+    let mut command = headless_json();
+    command.args(args);
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -21,43 +28,12 @@ fn poolwatch(args: &[&str]) -> Command {
 }
 
 fn finish(child: Child) -> Output {
-    let mut child = child;
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(240) {
-            let _ = child.kill();
-            panic!("poolwatch still running after 4 minutes");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+    common::cli::finish(child, RUN_LIMIT)
 }
 
 fn run(args: &[&str]) -> (Value, Output) {
     let output = finish(poolwatch(args).spawn().unwrap());
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let summary = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("{e}: {stdout:?} {}", String::from_utf8_lossy(&output.stderr)));
-    (summary, output)
-}
-
-fn temp_log(name: &str) -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!(
-        "poolwatch-resume-{}-{n}-{name}.jsonl",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
-fn events(log: &Path) -> Vec<Value> {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect()
+    (summary_of(&output), output)
 }
 
 /// The `completed` of the last `progress` event logged so far.
@@ -85,9 +61,7 @@ fn interrupt(args: &[&str], log: &Path, at_least: u64, signal: i32) -> Output {
         assert!(started.elapsed() < Duration::from_secs(120), "no progress logged");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(pid, signal) };
+    common::cli::signal(&child, signal);
     finish(child)
 }
 
@@ -99,7 +73,8 @@ fn resume_after_kill_9_gives_the_uninterrupted_result_and_runs_no_done_id_again(
     let (whole, _) = run(&[&COLLATZ[..], &[below]].concat());
     assert_eq!(whole["halt_reason"], "exhausted");
 
-    let log = temp_log("collatz");
+    let scratch = Scratch::new("resume-collatz");
+    let log = scratch.join("log.jsonl");
     let killed = interrupt(&[&COLLATZ[..], &[below]].concat(), &log, 60_000, libc::SIGKILL);
     assert_eq!(killed.status.code(), None, "killed by SIGKILL");
     let before = events(&log);
@@ -169,7 +144,8 @@ fn a_resumed_pow_search_finds_the_same_first_nonce() {
     assert_eq!(whole["halt_reason"], "match");
     let nonce = whole["matches"][0]["task"].as_u64().unwrap();
 
-    let log = temp_log("pow");
+    let scratch = Scratch::new("resume-pow");
+    let log = scratch.join("log.jsonl");
     let killed = interrupt(&pow, &log, nonce / 4, libc::SIGKILL);
     assert_eq!(killed.status.code(), None);
     let (resumed, output) = run(&["--resume", log.to_str().unwrap()]);
@@ -180,7 +156,8 @@ fn a_resumed_pow_search_finds_the_same_first_nonce() {
 
 #[test]
 fn sigterm_then_a_torn_line_then_resume() {
-    let log = temp_log("term");
+    let scratch = Scratch::new("resume-term");
+    let log = scratch.join("log.jsonl");
     let args = [&COLLATZ[..], &["200000"]].concat();
     let stopped = interrupt(&args, &log, 20_000, libc::SIGTERM);
     assert_eq!(stopped.status.code(), Some(128 + libc::SIGTERM));
@@ -195,13 +172,15 @@ fn sigterm_then_a_torn_line_then_resume() {
 
 #[test]
 fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
-    let log = temp_log("conflict");
+    let scratch = Scratch::new("resume-conflict");
+    let log = scratch.join("log.jsonl");
     let args = [&COLLATZ[..], &["200000"]].concat();
     interrupt(&args, &log, 1, libc::SIGKILL);
     let path = log.to_str().unwrap();
-    let missing = temp_log("missing");
+    let missing = scratch.join("missing.jsonl");
+    let other = scratch.arg("other.jsonl");
     // The logged run's window, edited to end before it begins (a log is input).
-    let reversed = temp_log("reversed");
+    let reversed = scratch.join("reversed.jsonl");
     let text = std::fs::read_to_string(&log).unwrap();
     let edited: Vec<String> = text
         .lines()
@@ -225,7 +204,7 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
         ),
         (&["--resume", path, "--skip", "5"], "the logged run has --skip 0"),
         (
-            &["--resume", path, "--log", "/tmp/other.jsonl"],
+            &["--resume", path, "--log", &other],
             "--log must name the same file",
         ),
         (&["--resume", missing.to_str().unwrap()], "cannot read log"),
@@ -237,10 +216,7 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
     ];
     for (args, expected) in cases {
         let output = finish(poolwatch(args).spawn().unwrap());
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        let stderr = assert_refused(&output, expected, &format!("{args:?}"));
         assert!(
             stderr.matches("os error").count() <= 1,
             "an OS error said once: {stderr}"
@@ -291,7 +267,8 @@ fn chain(mut n: u64) -> u64 {
 
 #[test]
 fn skip_and_limit_search_a_window() {
-    let log = temp_log("window");
+    let scratch = Scratch::new("resume-window");
+    let log = scratch.join("log.jsonl");
     let (summary, _) = run(&[
         "--log",
         log.to_str().unwrap(),

@@ -4,18 +4,18 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::frames::key_input as key;
+use common::logs::complete_lines;
+use common::scratch::Scratch;
+use crossterm::event::KeyCode;
 use poolwatch::HaltPolicy;
 use poolwatch::internals::CollatzSpec;
-use poolwatch::internals::{App, Checkpoint, Input, LoopOptions, Phase, Preset, SearchSpec, run_loop};
+use poolwatch::internals::{App, Checkpoint, LoopOptions, Phase, Preset, SearchSpec, run_loop};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn key(code: KeyCode) -> Input {
-    Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
+mod common;
 
 fn preset(spec: SearchSpec) -> Preset {
     Preset {
@@ -27,18 +27,10 @@ fn preset(spec: SearchSpec) -> Preset {
     }
 }
 
-fn kinds(log: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect()
-}
-
 #[test]
 fn the_dashboard_opens_ready_with_the_run_loaded_and_continues_it() {
-    let log = std::env::temp_dir().join(format!("poolwatch-resume-dash-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&log);
+    let scratch = Scratch::new("resume-dashboard");
+    let log = scratch.join("log.jsonl");
     let spec = SearchSpec::Collatz(CollatzSpec {
         below: 300_000,
         target: None,
@@ -65,7 +57,7 @@ fn the_dashboard_opens_ready_with_the_run_loaded_and_continues_it() {
         });
         key_tx.send(key(KeyCode::Enter)).unwrap();
         let started = Instant::now();
-        while !kinds(&log)
+        while !complete_lines(&log)
             .iter()
             .any(|e| e["event"] == "progress" && e["completed"].as_u64() > Some(10_000))
         {
@@ -75,7 +67,7 @@ fn the_dashboard_opens_ready_with_the_run_loaded_and_continues_it() {
         key_tx.send(key(KeyCode::Char('t'))).unwrap();
         // `q` while the halt still winds down would ask first: wait for the run's end.
         let stopping = Instant::now();
-        while !kinds(&log).iter().any(|e| e["event"] == "end") {
+        while !complete_lines(&log).iter().any(|e| e["event"] == "end") {
             assert!(
                 stopping.elapsed() < Duration::from_secs(60),
                 "the run never ended"
@@ -102,7 +94,12 @@ fn the_dashboard_opens_ready_with_the_run_loaded_and_continues_it() {
     });
     key_tx.send(key(KeyCode::Enter)).unwrap();
     let started = Instant::now();
-    while kinds(&log).iter().filter(|e| e["event"] == "end").count() < 2 {
+    while complete_lines(&log)
+        .iter()
+        .filter(|e| e["event"] == "end")
+        .count()
+        < 2
+    {
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "the resumed run never ended"
@@ -119,7 +116,7 @@ fn the_dashboard_opens_ready_with_the_run_loaded_and_continues_it() {
         "every id once across both parts: {json}"
     );
     assert!(json["resumed"]["completed"].as_u64() >= Some(10_000), "{json}");
-    let restart = kinds(&log)
+    let restart = complete_lines(&log)
         .into_iter()
         .filter(|e| e["event"] == "start")
         .nth(1)

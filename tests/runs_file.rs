@@ -5,11 +5,15 @@
 )]
 
 use assert_cmd::Command;
+use common::logs::read_jsonl;
+use common::scratch::Scratch;
+
+mod common;
 
 #[test]
 fn each_headless_run_appends_one_json_line() {
-    let path = std::env::temp_dir().join(format!("poolwatch-runs-file-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let scratch = Scratch::new("runs-file");
+    let path = scratch.join("runs.jsonl");
     for bits in ["4", "6"] {
         Command::cargo_bin("poolwatch")
             .unwrap()
@@ -26,11 +30,7 @@ fn each_headless_run_appends_one_json_line() {
             .assert()
             .success();
     }
-    let records: Vec<serde_json::Value> = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let records = read_jsonl(&path);
     assert_eq!(records.len(), 2);
     assert_eq!(records[0]["search"]["bits"], 4);
     assert_eq!(records[1]["search"]["bits"], 6);
@@ -41,7 +41,6 @@ fn each_headless_run_appends_one_json_line() {
         assert!(record["tasks_per_s"].as_f64().unwrap() > 0.0);
         assert!(record["halt_latency_ms"].is_number());
     }
-    std::fs::remove_file(&path).unwrap();
 }
 
 #[test]

@@ -9,7 +9,11 @@
 
 mod common;
 
+use common::cli::{poolwatch, summary_of};
+use common::logs::read_jsonl;
+use common::procfs::processes;
 use common::pty::{Pty, poolwatch_command};
+use common::scratch::Scratch;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,27 +57,20 @@ fn cluster() -> Option<MutexGuard<'static, PathBuf>> {
         .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
 }
 
-fn poolwatch() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("poolwatch")
-}
-
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("poolwatch-slurm-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A fresh `--cluster-dir` for one test, removed when it ends (the shards have ended by then).
+fn fresh_dir(name: &str) -> Scratch {
+    Scratch::new(&format!("slurm-{name}"))
 }
 
 /// Runs poolwatch with `args`; returns its exit code, stdout JSON and stderr.
 fn run(conf: &Path, args: &[&str]) -> (i32, Value, String) {
-    let output = Command::new(poolwatch())
+    let output = poolwatch()
         .args(args)
         .env("SLURM_CONF", conf)
         .output()
         .expect("run poolwatch");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let json = summary_of(&output);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let json = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|err| panic!("summary is not JSON ({err}): {stdout}\nstderr: {stderr}"));
     (output.status.code().unwrap_or(-1), json, stderr)
 }
 
@@ -81,12 +78,11 @@ fn run(conf: &Path, args: &[&str]) -> (i32, Value, String) {
 fn one_machine(search: &[&str], halt: &str) -> Value {
     let mut args = vec!["--headless", "--json", "-w", "2", "--halt", halt];
     args.extend(search);
-    let output = Command::new(poolwatch()).args(&args).output().unwrap();
-    serde_json::from_slice(&output.stdout).unwrap()
+    summary_of(&poolwatch().args(&args).output().unwrap())
 }
 
 /// Runs `search` as 4 shards of 1 worker through sbatch; returns exit code, summary, job id, dir.
-fn four_shards(conf: &Path, name: &str, halt: &str, search: &[&str]) -> (i32, Value, String, PathBuf) {
+fn four_shards(conf: &Path, name: &str, halt: &str, search: &[&str]) -> (i32, Value, String, Scratch) {
     let dir = fresh_dir(name);
     let mut args = vec![
         "--cluster",
@@ -100,7 +96,7 @@ fn four_shards(conf: &Path, name: &str, halt: &str, search: &[&str]) -> (i32, Va
         "--halt",
         halt,
     ];
-    let dir_text = dir.display().to_string();
+    let dir_text = dir.path().display().to_string();
     args.extend(["--cluster-dir", &dir_text, "--status-every", "0.2"]);
     args.extend(search);
     let (code, summary, stderr) = run(conf, &args);
@@ -145,18 +141,9 @@ fn unix_now() -> f64 {
 /// Processes whose command line mentions `dir` (the shards of that job).
 fn processes_of(dir: &Path) -> Vec<String> {
     let needle = dir.display().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .chars()
-                .all(|c| c.is_ascii_digit())
-        })
-        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
-        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+    processes()
+        .into_iter()
+        .map(|process| process.cmdline())
         .filter(|cmdline| cmdline.contains(&needle))
         .collect()
 }
@@ -166,8 +153,7 @@ fn log_times(dir: &Path, kind: &str) -> Vec<f64> {
     let mut times = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
         if entry.path().extension().is_some_and(|e| e == "jsonl") {
-            for line in std::fs::read_to_string(entry.path()).unwrap().lines() {
-                let record: Value = serde_json::from_str(line).unwrap();
+            for record in read_jsonl(&entry.path()) {
                 if record["event"] == kind {
                     times.push(record["ts"].as_f64().unwrap());
                 }
@@ -220,16 +206,18 @@ fn four_needle_shards_find_the_needle_and_leave_nothing_behind() {
     }
     assert_eq!(match_tasks(&summary), vec![23456]);
     assert_eq!(summary["shards"].as_array().unwrap().len(), 4);
-    let halt = log_times(&dir, "match").into_iter().fold(f64::INFINITY, f64::min);
+    let halt = log_times(dir.path(), "match")
+        .into_iter()
+        .fold(f64::INFINITY, f64::min);
     assert!(
         empty - halt <= 2.0,
         "squeue still listed tasks {:.3} s after the match",
         empty - halt
     );
     assert!(
-        processes_of(&dir).is_empty(),
+        processes_of(dir.path()).is_empty(),
         "shards left: {:?}",
-        processes_of(&dir)
+        processes_of(dir.path())
     );
 }
 
@@ -255,9 +243,9 @@ fn four_pow_shards_halt_now_on_a_valid_nonce() {
     );
     queue_empty_at(&conf, &job);
     assert!(
-        processes_of(&dir).is_empty(),
+        processes_of(dir.path()).is_empty(),
         "shards left: {:?}",
-        processes_of(&dir)
+        processes_of(dir.path())
     );
 }
 
@@ -296,7 +284,7 @@ fn t_in_the_cluster_dashboard_cancels_every_shard() {
     let Some(conf) = cluster() else { return };
     let dir = fresh_dir("pty");
     let mut command = poolwatch_command(&["--cluster", "slurm", "--shards", "4", "-w", "1", "--cluster-dir"]);
-    command.arg(dir.as_os_str());
+    command.arg(dir.path().as_os_str());
     command.args([
         "needle",
         "--tasks",
@@ -338,9 +326,9 @@ fn t_in_the_cluster_dashboard_cancels_every_shard() {
     // Stopped by the user without a match: exit 1, as on one machine.
     assert_eq!(status.exit_code(), 1);
     assert!(
-        processes_of(&dir).is_empty(),
+        processes_of(dir.path()).is_empty(),
         "shards left: {:?}",
-        processes_of(&dir)
+        processes_of(dir.path())
     );
     let out = Command::new("squeue")
         .args(["-h", "-n", "poolwatch"])

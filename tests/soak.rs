@@ -8,27 +8,12 @@
 
 mod common;
 
+use common::logs::read_jsonl;
+use common::next_random;
+use common::procfs::rss_kb;
 use common::pty::{Pty, poolwatch_command};
-use serde_json::Value;
+use common::scratch::Scratch;
 use std::time::{Duration, Instant};
-
-/// Resident memory of process `pid` now, KiB (`VmRSS`).
-fn rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// xorshift: the key sequence is the same on every run.
-fn next_random(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
 
 #[test]
 #[ignore = "a soak of 10 minutes by default: run it on purpose"]
@@ -37,8 +22,8 @@ fn a_long_run_with_random_controls_keeps_memory_flat_and_loses_nothing() {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(600);
-    let log = std::env::temp_dir().join(format!("poolwatch-soak-{}.jsonl", std::process::id()));
-    let _ignored = std::fs::remove_file(&log);
+    let scratch = Scratch::new("soak");
+    let log = scratch.join("log.jsonl");
     let mut command = poolwatch_command(&[
         "--log",
         log.to_str().unwrap(),
@@ -83,12 +68,8 @@ fn a_long_run_with_random_controls_keeps_memory_flat_and_loses_nothing() {
     session.wait_for("quit and stop the run? y/n");
     session.press("y");
     session.wait_exit();
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.ends_with('\n'), "torn log");
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    // Whole lines only, the last one ended: no torn log.
+    let lines = read_jsonl(&log);
     let logged = lines.iter().filter(|line| line["event"] == "match").count() as u64;
     let end = lines.last().unwrap();
     assert_eq!(end["event"], "end");
@@ -113,5 +94,4 @@ fn a_long_run_with_random_controls_keeps_memory_flat_and_loses_nothing() {
         rss_end < rss_start + 16 * 1024,
         "memory grew from {rss_start} KiB to {rss_end} KiB"
     );
-    std::fs::remove_file(&log).unwrap();
 }

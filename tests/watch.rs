@@ -4,27 +4,14 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
+use common::cli::{assert_refused, poolwatch, signal, summary_of};
+use common::scratch::Scratch;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(60);
-
-fn poolwatch() -> Command {
-    Command::new(assert_cmd::cargo::cargo_bin("poolwatch"))
-}
-
-fn temp(name: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("poolwatch-watch-{name}-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
-fn json_of(output: &std::process::Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|err| panic!("not JSON ({err}): {}", String::from_utf8_lossy(&output.stdout)))
-}
+mod common;
 
 fn headless_run(log: &Path, search: &[&str]) -> Child {
     poolwatch()
@@ -70,17 +57,18 @@ const SAME: [&str; 10] = [
 
 #[test]
 fn watch_follows_a_live_run_from_before_its_log_exists_to_its_end() {
-    let log = temp("live");
+    let scratch = Scratch::new("watch-live");
+    let log = scratch.join("live.jsonl");
     let watcher = watch(&[&log]);
     std::thread::sleep(Duration::from_millis(300)); // the watcher is polling a file that is not there yet
     let run = headless_run(
         &log,
         &["needle", "--tasks", "3000", "--needle", "2500", "--sleep-ms", "1"],
     );
-    let run = json_of(&run.wait_with_output().unwrap());
+    let run = summary_of(&run.wait_with_output().unwrap());
     let watched = watcher.wait_with_output().unwrap();
     assert_eq!(watched.status.code(), Some(0));
-    let watched = json_of(&watched);
+    let watched = summary_of(&watched);
     for field in SAME {
         assert_eq!(watched[field], run[field], "{field}: {watched}\nrun: {run}");
     }
@@ -93,14 +81,15 @@ fn watch_follows_a_live_run_from_before_its_log_exists_to_its_end() {
 
 #[test]
 fn watch_reports_on_finished_logs_of_two_runs_as_one_search() {
-    let (first, second) = (temp("first"), temp("second"));
+    let scratch = Scratch::new("watch-two-runs");
+    let (first, second) = (scratch.join("first.jsonl"), scratch.join("second.jsonl"));
     let a = headless_run(&first, &["collatz", "--below", "20000"]);
     let b = headless_run(&second, &["collatz", "--below", "30000"]);
-    let a = json_of(&a.wait_with_output().unwrap());
-    let b = json_of(&b.wait_with_output().unwrap());
+    let a = summary_of(&a.wait_with_output().unwrap());
+    let b = summary_of(&b.wait_with_output().unwrap());
     let output = watch(&[&first, &second]).wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0));
-    let watched = json_of(&output);
+    let watched = summary_of(&output);
     let sum = |field: &str| a[field].as_u64().unwrap() + b[field].as_u64().unwrap();
     assert_eq!(watched["total"].as_u64().unwrap(), sum("total"));
     assert_eq!(watched["completed"].as_u64().unwrap(), sum("completed"));
@@ -112,17 +101,15 @@ fn watch_reports_on_finished_logs_of_two_runs_as_one_search() {
 
 #[test]
 fn a_corrupt_log_is_one_line_and_exit_2() {
-    let log = temp("corrupt");
+    let scratch = Scratch::new("watch-corrupt");
+    let log = scratch.join("corrupt.jsonl");
     std::fs::write(&log, "{\"event\":\"nonsense\"}\n{}\n").unwrap();
     let output = poolwatch()
         .args(["watch", "--headless"])
         .arg(&log)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("not a poolwatch event"), "{stderr}");
+    assert_refused(&output, "not a poolwatch event", "a corrupt log");
 }
 
 #[test]
@@ -142,22 +129,16 @@ fn cluster_slurm_without_slurm_on_path_is_one_line_and_exit_2() {
 
 /// Waits until the log holds a line of `kind`.
 fn wait_for_event(log: &Path, kind: &str) {
-    let deadline = Instant::now() + WAIT;
     let wanted = format!("\"event\":\"{kind}\"");
-    while !std::fs::read_to_string(log).unwrap_or_default().contains(&wanted) {
-        assert!(Instant::now() < deadline, "no {kind} event in {}", log.display());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn signal(child: &Child, signal: i32) {
-    // SAFETY: signalling the child this test started.
-    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), signal) };
+    common::wait_until(&format!("a {kind} event in {}", log.display()), || {
+        std::fs::read_to_string(log).is_ok_and(|text| text.contains(&wanted))
+    });
 }
 
 #[test]
 fn a_headless_run_pauses_resumes_and_finishes_on_the_signals_the_cluster_sends() {
-    let log = temp("signals");
+    let scratch = Scratch::new("watch-signals");
+    let log = scratch.join("signals.jsonl");
     let run = headless_run(
         &log,
         &[
@@ -177,7 +158,7 @@ fn a_headless_run_pauses_resumes_and_finishes_on_the_signals_the_cluster_sends()
     wait_for_event(&log, "resume");
     signal(&run, libc::SIGUSR1);
     let output = run.wait_with_output().unwrap();
-    let summary = json_of(&output);
+    let summary = summary_of(&output);
     // f on one machine: stopped by the user, running tasks completed, exit 1 (no match).
     assert_eq!(summary["halt_reason"], "user", "{summary}");
     assert_eq!(output.status.code(), Some(1));
@@ -208,14 +189,17 @@ fn shard_log(path: &Path, index: u64, ts: f64) {
 
 #[test]
 fn the_watch_dashboard_shows_a_shards_table_and_flags_a_silent_shard() {
-    use poolwatch::internals::{Input, LocalSteer, Watcher, watch_loop};
+    use common::frames::key_input;
+    use crossterm::event::KeyCode;
+    use poolwatch::internals::{LocalSteer, Watcher, watch_loop};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    let (quiet, live) = (temp("quiet"), temp("live-shard"));
+    let scratch = Scratch::new("watch-silent-shard");
+    let (quiet, live) = (scratch.join("quiet.jsonl"), scratch.join("live-shard.jsonl"));
     shard_log(&quiet, 0, now - 30.0);
     shard_log(&live, 1, now);
     let mut watcher = Watcher::new(&[quiet, live], Box::new(LocalSteer), None);
@@ -223,11 +207,7 @@ fn the_watch_dashboard_shows_a_shards_table_and_flags_a_silent_shard() {
     let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(600));
-        let q = crossterm::event::KeyEvent::new(
-            crossterm::event::KeyCode::Char('q'),
-            crossterm::event::KeyModifiers::NONE,
-        );
-        key_tx.send(Input::Key(q)).unwrap();
+        key_tx.send(key_input(KeyCode::Char('q'))).unwrap();
     });
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let (summary, _) = watch_loop(&mut terminal, &mut watcher, &key_rx, &signal_rx, "test", false).unwrap();
@@ -258,7 +238,12 @@ fn the_watch_dashboard_shows_a_shards_table_and_flags_a_silent_shard() {
 
 #[test]
 fn two_local_shards_watched_together_add_up_to_one_run() {
-    let (first, second, whole) = (temp("shard0"), temp("shard1"), temp("whole"));
+    let scratch = Scratch::new("watch-two-shards");
+    let (first, second, whole) = (
+        scratch.join("shard0.jsonl"),
+        scratch.join("shard1.jsonl"),
+        scratch.join("whole.jsonl"),
+    );
     let shard = |log: &Path, which: &str| {
         poolwatch()
             .args([
@@ -281,17 +266,24 @@ fn two_local_shards_watched_together_add_up_to_one_run() {
     let (a, b) = (shard(&first, "0/2"), shard(&second, "1/2"));
     let one = headless_run(&whole, &["--halt", "never", "collatz", "--below", "50000"]);
     let (a, b, one) = (
-        json_of(&a.wait_with_output().unwrap()),
-        json_of(&b.wait_with_output().unwrap()),
-        json_of(&one.wait_with_output().unwrap()),
+        summary_of(&a.wait_with_output().unwrap()),
+        summary_of(&b.wait_with_output().unwrap()),
+        summary_of(&one.wait_with_output().unwrap()),
     );
-    assert!(
-        a["completed"].as_u64().unwrap() < one["completed"].as_u64().unwrap(),
-        "a shard covers part: {a}"
+    let completed = |summary: &Value| summary["completed"].as_u64().unwrap();
+    for summary in [&a, &b] {
+        assert!(
+            completed(summary) < completed(&one),
+            "a shard covers part: {summary}"
+        );
+    }
+    assert_eq!(
+        completed(&a) + completed(&b),
+        completed(&one),
+        "the two shards' own summaries add up to the whole run: {a}\n{b}"
     );
-    let watched = json_of(&watch(&[&first, &second]).wait_with_output().unwrap());
+    let watched = summary_of(&watch(&[&first, &second]).wait_with_output().unwrap());
     for field in ["total", "completed", "best", "halt_reason", "exit_code"] {
         assert_eq!(watched[field], one[field], "{field}: {watched}\none run: {one}");
     }
-    let _ = b;
 }

@@ -4,35 +4,21 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
+use common::cli::{assert_refused, finish, headless_json, summary_of};
+use common::holds_within;
+use common::logs::{of_kind, read_jsonl};
+use common::procfs::{self, live_with};
+use common::scratch::Scratch;
 use serde_json::Value;
 use std::io::Write;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
 
-fn poolwatch() -> Command {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("poolwatch"));
-    command.args(["--headless", "--json"]);
-    command
-}
-
-/// Waits for `child` at most `limit`, killing it (and failing) past that.
-fn finish(mut child: Child, limit: Duration) -> Output {
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("poolwatch still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
 fn spawn(args: &[&str]) -> Child {
-    poolwatch()
+    headless_json()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -41,73 +27,38 @@ fn spawn(args: &[&str]) -> Child {
         .unwrap()
 }
 
-fn summary_of(output: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("{e}: {stdout:?} / {}", String::from_utf8_lossy(&output.stderr)))
-}
-
 fn run(args: &[&str]) -> (Value, Output) {
     let output = finish(spawn(args), Duration::from_secs(90));
     (summary_of(&output), output)
 }
 
-fn temp_path(name: &str) -> std::path::PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("poolwatch-worker-{}-{n}-{name}", std::process::id()))
+/// The worker processes whose command line holds `token` (not poolwatch itself, whose
+/// arguments hold the script too): (pid, process group).
+fn workers_with(token: &str) -> Vec<(i32, i32)> {
+    live_with(token)
+        .into_iter()
+        .filter(|process| !process.cmdline().contains("--headless"))
+        .map(|process| (process.pid, process.stat.pgrp()))
+        .collect()
 }
 
-/// A token no other process on the machine has in its command line.
-fn token() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "tok{}x{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Live (not zombie) processes whose command line contains `token`: (pid, process group).
-fn alive_with(token: &str) -> Vec<(i32, i32)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(after) = stat.rfind(')').map(|at| &stat[at + 2..]) else {
-            continue;
-        };
-        let fields: Vec<&str> = after.split(' ').collect();
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if fields[0] != "Z" && cmdline.contains(token) && !cmdline.contains("--headless") {
-            found.push((pid, fields[2].parse().unwrap_or(0)));
-        }
-    }
-    found
-}
-
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    done()
+/// The `error` events in a `--log` file: (task, message).
+fn error_events(log: &Path) -> Vec<(u64, String)> {
+    of_kind(&read_jsonl(log), "error")
+        .into_iter()
+        .map(|event| {
+            (
+                event["task"].as_u64().unwrap(),
+                event["message"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
 }
 
 /// The `error` events' messages in a `--log` file.
-fn error_messages(log: &std::path::Path) -> Vec<String> {
-    let text = std::fs::read_to_string(log).unwrap();
-    text.lines()
-        .map(|line| serde_json::from_str::<Value>(line).unwrap())
-        .filter(|event| event["event"] == "error")
+fn error_messages(log: &Path) -> Vec<String> {
+    of_kind(&read_jsonl(log), "error")
+        .into_iter()
         .map(|event| event["message"].as_str().unwrap().to_string())
         .collect()
 }
@@ -146,7 +97,8 @@ fn a_python_function_served_by_the_helper_halts_on_its_first_true() {
 
 #[test]
 fn python_scores_errors_and_values_come_through() {
-    let log = temp_path("py.jsonl");
+    let scratch = Scratch::new("worker-py");
+    let log = scratch.join("log.jsonl");
     let script = "from poolwatch_worker import serve\n\
         def f(p):\n\
         \x20   if p == 7: raise ValueError('seven')\n\
@@ -175,7 +127,6 @@ fn python_scores_errors_and_values_come_through() {
     assert_eq!(summary["matches"][0]["value"], "9: nine!", "{summary}");
     assert_eq!(summary["best"]["score"], 0.0, "{summary}");
     assert_eq!(error_messages(&log), ["7: ValueError: seven"]);
-    std::fs::remove_file(&log).unwrap();
 }
 
 #[test]
@@ -190,7 +141,8 @@ fn a_shell_while_read_loop_is_a_worker() {
 
 #[test]
 fn lines_of_a_file_are_inputs_too() {
-    let input = temp_path("lines.txt");
+    let scratch = Scratch::new("worker-lines");
+    let input = scratch.join("lines.txt");
     let text: String = (0..300).map(|i| format!("word{i}\n")).collect();
     std::fs::write(&input, text).unwrap();
     let script = "from poolwatch_worker import serve\nserve(lambda w: w == 'word250')";
@@ -207,12 +159,12 @@ fn lines_of_a_file_are_inputs_too() {
         script,
     ]);
     assert_eq!(summary["matches"][0]["value"], "word250", "{summary}");
-    std::fs::remove_file(&input).unwrap();
 }
 
 #[test]
 fn a_worker_that_crashes_every_nth_input_is_restarted_and_only_those_inputs_fail() {
-    let log = temp_path("crash.jsonl");
+    let scratch = Scratch::new("worker-crash");
+    let log = scratch.join("log.jsonl");
     let script = "import os\nfrom poolwatch_worker import serve\n\
         def f(p):\n\
         \x20   if p % 100 == 37: os._exit(3)\n\
@@ -247,27 +199,12 @@ fn a_worker_that_crashes_every_nth_input_is_restarted_and_only_those_inputs_fail
             "{message}"
         );
     }
-    std::fs::remove_file(&log).unwrap();
-}
-
-/// The `error` events in a `--log` file: (task, message).
-fn error_events(log: &std::path::Path) -> Vec<(u64, String)> {
-    let text = std::fs::read_to_string(log).unwrap();
-    text.lines()
-        .map(|line| serde_json::from_str::<Value>(line).unwrap())
-        .filter(|event| event["event"] == "error")
-        .map(|event| {
-            (
-                event["task"].as_u64().unwrap(),
-                event["message"].as_str().unwrap().into(),
-            )
-        })
-        .collect()
 }
 
 #[test]
 fn a_worker_that_exits_after_each_answer_is_restarted_and_no_input_is_blamed() {
-    let log = temp_path("once.jsonl");
+    let scratch = Scratch::new("worker-once");
+    let log = scratch.join("log.jsonl");
     // Exits right after each answer (but the last input's): poolwatch may be writing the next input already.
     let script = r#"while read x; do echo 0; [ "$x" = 9 ] || exit 5; done"#;
     let (summary, _) = run(&[
@@ -307,27 +244,20 @@ fn a_worker_that_exits_after_each_answer_is_restarted_and_no_input_is_blamed() {
     for pair in pids.windows(2) {
         assert_eq!(pair[0].1, pair[1].0, "{pids:?}");
     }
-    std::fs::remove_file(&log).unwrap();
-}
-
-/// True once process `pid` has exited (gone, or a zombie not yet reaped).
-fn exited(pid: &str) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.rfind(')')
-        .is_none_or(|at| stat[at + 1..].trim_start().starts_with(['Z', 'X']))
 }
 
 #[test]
 fn a_worker_that_dies_while_idle_is_restarted_with_an_error_on_its_last_input() {
-    let log = temp_path("idle.jsonl");
-    let pids = temp_path("idle.pids");
+    let scratch = Scratch::new("worker-idle");
+    let log = scratch.join("log.jsonl");
+    let pids = scratch.join("idle.pids");
     // Each worker notes its pid once it has answered, then exits 5 with nothing in flight
     // (unless the input is "stay").
     let script = format!(
         r#"while read x; do echo 0; echo $$ >> {}; [ "$x" = stay ] || exit 5; done"#,
         pids.display()
     );
-    let mut child = poolwatch()
+    let mut child = headless_json()
         .args(["--halt", "never", "--log", log.to_str().unwrap(), "-w", "1"])
         .args(["exec", "--worker", "--", "sh", "-c", &script])
         .stdin(Stdio::piped())
@@ -341,7 +271,10 @@ fn a_worker_that_dies_while_idle_is_restarted_with_an_error_on_its_last_input() 
         writeln!(stdin, "{input}").unwrap();
         // The next input is written only once this worker is dead: it died idle, not on that input.
         common::wait_until("the worker to answer and exit", || {
-            noted().lines().nth(line).is_some_and(exited)
+            noted()
+                .lines()
+                .nth(line)
+                .is_some_and(|pid| pid.parse().is_ok_and(procfs::has_exited))
         });
     }
     writeln!(stdin, "stay").unwrap();
@@ -361,13 +294,12 @@ fn a_worker_that_dies_while_idle_is_restarted_with_an_error_on_its_last_input() 
         (task as u64, message)
     };
     assert_eq!(error_events(&log), [idle(0, "a"), idle(1, "b")]);
-    std::fs::remove_file(&log).unwrap();
-    std::fs::remove_file(&pids).unwrap();
 }
 
 #[test]
 fn a_garbage_answer_is_an_error_naming_the_line() {
-    let log = temp_path("garbage.jsonl");
+    let scratch = Scratch::new("worker-garbage");
+    let log = scratch.join("log.jsonl");
     let script = r#"while read x; do if [ "$x" = 3 ]; then echo "banana split"; else echo 0; fi; done"#;
     let (summary, _) = run(&[
         "--halt",
@@ -393,12 +325,12 @@ fn a_garbage_answer_is_an_error_naming_the_line() {
         "{}",
         messages[0]
     );
-    std::fs::remove_file(&log).unwrap();
 }
 
 #[test]
 fn a_worker_that_never_answers_times_out_per_input() {
-    let log = temp_path("hang.jsonl");
+    let scratch = Scratch::new("worker-hang");
+    let log = scratch.join("log.jsonl");
     let script = r#"while read x; do if [ "$x" = 5 ]; then sleep 60; fi; echo 0; done"#;
     let started = Instant::now();
     let (summary, _) = run(&[
@@ -435,7 +367,6 @@ fn a_worker_that_never_answers_times_out_per_input() {
         "{}",
         messages[0]
     );
-    std::fs::remove_file(&log).unwrap();
 }
 
 #[test]
@@ -453,7 +384,7 @@ fn a_command_that_keeps_dying_is_fatal_with_exit_2() {
 
 #[test]
 fn no_worker_process_outlives_a_halt_now() {
-    let tok = token();
+    let tok = procfs::unique_marker(0);
     // Each worker also starts a grandchild in its group, which only a group kill ends.
     let script = format!(
         r#"sleep 600 & while read x; do if [ "$x" = 30 ]; then echo 1; else sleep 0.01; echo 0; fi; done # {tok}"#
@@ -471,46 +402,24 @@ fn no_worker_process_outlives_a_halt_now() {
         &script,
     ]);
     assert!(
-        wait_until(Duration::from_secs(10), || alive_with(&tok).len() >= 3),
+        holds_within(Duration::from_secs(10), || workers_with(&tok).len() >= 3),
         "the workers never started"
     );
-    let groups: Vec<i32> = alive_with(&tok).iter().map(|(_, group)| *group).collect();
+    let groups: Vec<i32> = workers_with(&tok).iter().map(|(_, group)| *group).collect();
     let output = finish(child, Duration::from_secs(30));
     let summary = summary_of(&output);
     assert_eq!(summary["halt_reason"], "match", "{summary}");
-    let left = || live_in_groups(&groups);
+    let left = || procfs::live_in_groups(&groups);
     assert!(
-        wait_until(Duration::from_secs(5), || left().is_empty()),
+        holds_within(Duration::from_secs(5), || left().is_empty()),
         "outlived the run: {:?}",
         left()
     );
 }
 
-/// Live processes in any of `groups` (the workers and what they started).
-fn live_in_groups(groups: &[i32]) -> Vec<i32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(after) = stat.rfind(')').map(|at| &stat[at + 2..]) else {
-            continue;
-        };
-        let fields: Vec<&str> = after.split(' ').collect();
-        let group: i32 = fields[2].parse().unwrap_or(0);
-        if fields[0] != "Z" && groups.contains(&group) {
-            found.push(pid);
-        }
-    }
-    found
-}
-
 #[test]
 fn workers_die_with_a_killed_poolwatch() {
-    let tok = token();
+    let tok = procfs::unique_marker(0);
     let script = format!("while read x; do sleep 0.05; echo 0; done # {tok}");
     let mut child = spawn(&[
         "-w",
@@ -525,21 +434,21 @@ fn workers_die_with_a_killed_poolwatch() {
         &script,
     ]);
     assert!(
-        wait_until(Duration::from_secs(10), || alive_with(&tok).len() >= 2),
+        holds_within(Duration::from_secs(10), || workers_with(&tok).len() >= 2),
         "the workers never started"
     );
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(
-        wait_until(Duration::from_secs(5), || alive_with(&tok).is_empty()),
+        holds_within(Duration::from_secs(5), || workers_with(&tok).is_empty()),
         "outlived poolwatch: {:?}",
-        alive_with(&tok)
+        workers_with(&tok)
     );
 }
 
 #[test]
 fn each_worker_leads_its_own_process_group() {
-    let tok = token();
+    let tok = procfs::unique_marker(0);
     let script = format!("while read x; do sleep 0.05; echo 0; done # {tok}");
     let mut child = spawn(&[
         "-w",
@@ -553,8 +462,8 @@ fn each_worker_leads_its_own_process_group() {
         "-c",
         &script,
     ]);
-    assert!(wait_until(Duration::from_secs(10), || alive_with(&tok).len() >= 2));
-    for (pid, group) in alive_with(&tok) {
+    assert!(holds_within(Duration::from_secs(10), || workers_with(&tok).len() >= 2));
+    for (pid, group) in workers_with(&tok) {
         assert_eq!(pid, group, "a worker must lead its own process group");
     }
     child.kill().unwrap();
@@ -585,11 +494,8 @@ fn worker_options_are_checked_up_front() {
             "--window must be between",
         ),
     ] {
-        let output = poolwatch().args(args).output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(message), "{args:?}: {stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        let output = headless_json().args(args).output().unwrap();
+        assert_refused(&output, message, &format!("{args:?}"));
     }
 }
 
@@ -619,7 +525,7 @@ fn the_workers_table_shows_each_worker_process_pid_state_and_answers() {
             .find_map(|word| word.strip_prefix("answered="));
         field.and_then(|count| count.parse().ok()).unwrap_or(0)
     };
-    let seen = wait_until(Duration::from_secs(30), || {
+    let seen = holds_within(Duration::from_secs(30), || {
         run.snapshot()
             .workers
             .iter()

@@ -1,10 +1,15 @@
-//! Helpers shared by the integration tests: waiting on a condition under a generous deadline, and poolwatch in a pty.
+//! Helpers shared by the integration tests: waiting on a condition under a generous deadline, the built binary, scratch files, logs, `/proc`, frames and poolwatch in a pty.
 #![allow(
     dead_code,
     reason = "each test crate includes this module and uses part of it"
 )]
 
+pub mod cli;
+pub mod frames;
+pub mod logs;
+pub mod procfs;
 pub mod pty;
+pub mod scratch;
 
 use std::time::{Duration, Instant};
 
@@ -32,6 +37,21 @@ pub fn poll_within<T>(
         }
         std::thread::sleep(every);
     }
+}
+
+/// The next number of a small deterministic generator (xorshift64) whose state is `state`:
+/// random-looking choices that are the same on every run.
+pub fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Polls `condition` every 10 ms until it holds (true) or `patience` has passed (false):
+/// for a test that says itself what a timeout means.
+pub fn holds_within(patience: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    poll_within(patience, Duration::from_millis(10), || condition().then_some(())).is_some()
 }
 
 /// Polls `probe` until it returns `Some`, and returns that; panics naming `what` if
