@@ -1464,6 +1464,7 @@ fn watched_pow_run(pow: &Pow, workers: usize) -> Result<(Duration, RunReport), S
         workers,
         odds: search.match_odds(),
         input_noun: None,
+        numbered_inputs: false,
         space_label: None,
     }));
     let started = Instant::now();

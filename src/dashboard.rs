@@ -82,6 +82,7 @@ fn run_info(preset: &Preset, search: &dyn Search, workers: usize) -> RunInfo {
         can_match: search.can_match(),
         workers,
         odds: search.match_odds(),
+        numbered_inputs: !search.input_is_number(),
         input_noun,
         space_label,
     }
@@ -478,12 +479,24 @@ mod tests {
         run_info(&plan.preset, plan.search.as_ref(), 2)
     }
 
+    /// How the log names task `task` of the run `info`, whose own value is `input`.
+    fn task_name(info: RunInfo, task: u64, input: &str) -> String {
+        let mut app = App::new(Vec::new(), false);
+        app.update(Msg::Started(info));
+        app.task_name(task, Some(input))
+    }
+
     /// Each search names its tasks' own values itself, `exec --worker` like `exec`.
     #[test]
     fn the_search_names_its_tasks_values() {
         let collatz = info_of(&["collatz", "--below=10"]);
         assert_eq!(collatz.input_noun.as_deref(), Some("start"));
         assert_eq!(collatz.space_label.as_deref(), Some("starts 1..=9"));
+        assert_eq!(
+            task_name(collatz, 6, "7"),
+            "start 7",
+            "a start value is its number"
+        );
         for exec in [
             &["exec", "--range=1..4", "--", "echo", "{}"][..],
             &["exec", "--worker", "--range=1..4", "--", "cat"][..],
@@ -491,6 +504,7 @@ mod tests {
             let info = info_of(exec);
             assert_eq!(info.input_noun.as_deref(), Some("input"), "{exec:?}");
             assert_eq!(info.space_label.as_deref(), Some("inputs 1..=3"), "{exec:?}");
+            assert_eq!(task_name(info, 2, "3"), "input 3 (#3)", "{exec:?}");
         }
         for needle in [&["needle"][..], &["needle", "--panic-every=7"][..]] {
             let info = info_of(needle);

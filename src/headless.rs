@@ -80,9 +80,7 @@ pub fn run(
         }
     };
     if stderr_tty {
-        let mut stderr = std::io::stderr().lock();
-        let cleared = write!(stderr, "\r\x1b[K").and_then(|()| stderr.flush());
-        crate::launch::note_stderr(&cleared);
+        clear_progress();
     }
     journal.finish(&run, &report, signal)
 }
@@ -109,15 +107,29 @@ fn apply_control(run: &Run, journal: &mut Journal, control: Option<Control>) {
     journal.control(run.elapsed(), &event);
 }
 
-/// One progress line on stderr.
+/// One progress line on stderr: `rewrite` draws it over the last one (a terminal), else it
+/// ends with a newline (a file or pipe).
 pub(crate) fn progress(line: &str, rewrite: bool) {
-    let mut stderr = std::io::stderr().lock();
-    let written = if rewrite {
-        write!(stderr, "\r\x1b[K{line}")
+    let written = write_progress(&mut std::io::stderr().lock(), line, rewrite);
+    crate::launch::note_stderr(&written);
+}
+
+/// Erases the progress line drawn on a terminal.
+pub(crate) fn clear_progress() {
+    progress("", true);
+}
+
+/// Writes a progress line, built whole in memory and handed over in one `write_all`: stderr
+/// is unbuffered, so pieces written one by one could have another process's output (a
+/// Slurm log, a terminal shared with the job) land between them.
+fn write_progress(out: &mut impl Write, line: &str, rewrite: bool) -> std::io::Result<()> {
+    let text = if rewrite {
+        format!("\r\x1b[K{line}")
     } else {
-        writeln!(stderr, "{line}")
+        format!("{line}\n")
     };
-    crate::launch::note_stderr(&written.and_then(|()| stderr.flush()));
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 /// The text of the progress line: the same rate window and ETA definition as the dashboard.
@@ -156,6 +168,7 @@ pub fn progress_line(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::Writes;
 
     fn snapshot(total: u64, completed: u64, open: bool) -> Snapshot {
         Snapshot {
@@ -167,6 +180,25 @@ mod tests {
             total_open: open,
             target_workers: 1,
             ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_progress_line_is_written_whole_in_one_write() {
+        let line = progress_line(&snapshot(200, 50, false), "collatz", 12.5, MatchOdds::Unknown);
+        for (rewrite, expected) in [(false, format!("{line}\n")), (true, format!("\r\x1b[K{line}"))] {
+            let mut writes = Writes::default();
+            write_progress(&mut writes, &line, rewrite).unwrap();
+            let written: Vec<String> = writes
+                .0
+                .iter()
+                .map(|w| String::from_utf8_lossy(w).into())
+                .collect();
+            assert_eq!(
+                written,
+                [expected],
+                "one write for the whole line, rewrite: {rewrite}"
+            );
         }
     }
 

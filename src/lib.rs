@@ -92,6 +92,8 @@ mod spec;
 mod summary;
 #[cfg(feature = "app")]
 mod term;
+#[cfg(all(test, feature = "app"))]
+mod testing;
 #[cfg(feature = "app")]
 mod ui;
 #[cfg(feature = "app")]

@@ -24,6 +24,7 @@ fn needle_info() -> RunInfo {
         workers: 2,
         odds: poolwatch::MatchOdds::OneUniform,
         input_noun: None,
+        numbered_inputs: false,
         space_label: None,
     }
 }
@@ -151,6 +152,7 @@ fn rastrigin_app() -> App {
         workers: 2,
         odds: poolwatch::MatchOdds::Unknown,
         input_noun: None,
+        numbered_inputs: false,
         space_label: None,
     }));
     let bests = [
@@ -468,6 +470,7 @@ fn pow_app() -> App {
         workers: 2,
         odds: poolwatch::MatchOdds::PerTask(0.5_f64.powi(28)),
         input_noun: None,
+        numbered_inputs: false,
         space_label: None,
     }));
     // 7.5M hashes/s for 20 s.
@@ -641,6 +644,7 @@ fn users_see_their_own_numbers() {
         workers: 1,
         odds: poolwatch::MatchOdds::Unknown,
         input_noun: Some("input".into()),
+        numbered_inputs: true,
         space_label: Some("inputs 1..=199".into()),
     }));
     app.update(Msg::Frame(space_snapshot(RunState::Running, 199, 150, 1_000)));
@@ -659,6 +663,44 @@ fn users_see_their_own_numbers() {
     assert!(text.contains("inputs 1..=199"), "{text}");
     assert!(!text.contains("task 149"), "{text}");
     assert!(text.contains("1 worker"), "singular: {text}");
+}
+
+/// The log's line for a match on task 2, whose value is `value`, in a run whose tasks'
+/// values are `noun`s, numbered or not.
+fn match_line(noun: &str, numbered_inputs: bool, value: &str) -> String {
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(RunInfo {
+        input_noun: Some(noun.into()),
+        numbered_inputs,
+        ..needle_info()
+    }));
+    app.update(Msg::Labelled(
+        Event::Match {
+            task: 2,
+            value: "yes".into(),
+            score: None,
+            worker: 0,
+            at: Duration::from_millis(900),
+        },
+        value.into(),
+    ));
+    let text = draw(&app, 120, 40).backend().to_string();
+    let line = text.lines().find(|line| line.contains("match:"));
+    line.map_or_else(|| panic!("no match line:\n{text}"), str::to_string)
+}
+
+#[test]
+fn a_task_is_named_by_its_value_with_its_number_unless_the_value_is_the_number() {
+    // What the search says decides, whatever the noun: not the word "input".
+    let cases = [
+        ("line", true, "a.txt", "match: line a.txt (#3) -> yes"),
+        ("input", false, "3", "match: input 3 -> yes"),
+        ("start", false, "3", "match: start 3 -> yes"),
+    ];
+    for (noun, numbered, value, expected) in cases {
+        let line = match_line(noun, numbered, value);
+        assert!(line.contains(expected), "{expected:?} in {line:?}");
+    }
 }
 
 #[test]

@@ -168,6 +168,9 @@ pub struct RunInfo {
     pub odds: MatchOdds,
     /// What the user calls a task's own value (`input` for exec, `start` for collatz), if it has one.
     pub input_noun: Option<String>,
+    /// Whether the log names a task by its value and its 1-based number (`input a.txt (#3)`);
+    /// false when the value is that number ([`crate::search::Search::input_is_number`]).
+    pub numbered_inputs: bool,
     /// The space in the user's numbers (`inputs 1..=200`), if they differ from task ids.
     pub space_label: Option<String>,
 }
@@ -474,10 +477,12 @@ impl App {
     /// How a task is named in the log: the user's own value where the search has one.
     #[must_use]
     pub fn task_name(&self, task: u64, input: Option<&str>) -> String {
-        let noun = self.run.as_ref().and_then(|run| run.input_noun.as_deref());
-        match (noun, input) {
+        let Some(run) = self.run.as_ref() else {
+            return format!("task {task}");
+        };
+        match (run.input_noun.as_deref(), input) {
             // exec: the input and the 1-based `{#}` the command saw.
-            (Some("input"), Some(input)) => format!("input {input} (#{})", task + 1),
+            (Some(noun), Some(input)) if run.numbered_inputs => format!("{noun} {input} (#{})", task + 1),
             (Some(noun), Some(input)) => format!("{noun} {input}"),
             _ => format!("task {task}"),
         }

@@ -56,6 +56,10 @@ impl Search for Collatz {
         Some("start")
     }
 
+    fn input_is_number(&self) -> bool {
+        true
+    }
+
     fn can_match(&self) -> bool {
         self.target.is_some()
     }
@@ -86,5 +90,17 @@ mod tests {
         assert_eq!(chain_steps(1), Some(0));
         assert_eq!(chain_steps(27), Some(111));
         assert_eq!(chain_steps(837_799), Some(524));
+    }
+
+    #[test]
+    fn a_start_value_is_its_tasks_number_as_the_search_says() {
+        let collatz = Collatz {
+            below: 100,
+            target: None,
+        };
+        assert!(collatz.input_is_number());
+        for task in [0, 26, 98] {
+            assert_eq!(collatz.input_label(task), Some((task + 1).to_string()));
+        }
     }
 }

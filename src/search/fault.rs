@@ -45,6 +45,10 @@ impl Search for PanicEvery {
         self.inner.input_noun()
     }
 
+    fn input_is_number(&self) -> bool {
+        self.inner.input_is_number()
+    }
+
     fn task_detail(&self, task: u64) -> Option<String> {
         self.inner.task_detail(task)
     }

@@ -138,6 +138,14 @@ pub trait Search: Send + Sync {
         None
     }
 
+    /// True when a task's own value ([`Search::input_label`]) is its 1-based number itself
+    /// (collatz's start value is `task + 1`), so that the number would only repeat it. Other
+    /// searches' values are shown with the number beside them (`input a.txt (#3)`, the
+    /// number exec's command sees as `{#}`).
+    fn input_is_number(&self) -> bool {
+        false
+    }
+
     /// A short description of a running task for the workers table (an input, a pid),
     /// or `None`. Called at frame rate for each worker's current task.
     fn task_detail(&self, _task: u64) -> Option<String> {

@@ -335,7 +335,7 @@ pub fn run_headless(
         }
     }
     if stderr_tty {
-        eprint!("\r\x1b[K");
+        crate::headless::clear_progress();
     }
     // One last read: the final lines written while the loop decided to stop.
     watcher.follower.poll()?;

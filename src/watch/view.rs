@@ -127,6 +127,7 @@ fn run_info(watcher: &Watcher, title: &str) -> Option<RunInfo> {
         workers: start.workers,
         odds: aggregate.match_odds(),
         input_noun: None,
+        numbered_inputs: false,
         space_label: None,
     })
 }
