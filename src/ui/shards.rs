@@ -7,7 +7,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Row, Table};
 
-/// Draws the table of `rows`.
+/// Rows of the table's frame: the two borders and the header.
+const CHROME: u16 = 3;
+
+/// Draws the table of `rows`. When they do not all fit, the ones that need attention come
+/// first (silent, then live, then ended, each by shard index) and the last line counts the
+/// rest, so that no shard is left off without a word.
 pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme) {
     let live = rows.iter().filter(|r| !r.state.starts_with("ended")).count();
     let silent = rows.iter().filter(|r| r.silent).count();
@@ -20,7 +25,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme
         "shard", "host", "state", "done", "match", "err", "rate/s", "heard",
     ])
     .style(theme.dim());
-    let body = rows.iter().map(|row| {
+    let room = usize::from(area.height.saturating_sub(CHROME));
+    let (shown, hidden) = fit(rows, room);
+    let body = shown.into_iter().map(|row| {
         let heard = if row.state == "waiting" {
             "-".to_string()
         } else if row.silent {
@@ -54,6 +61,15 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme
         };
         Row::new(cells).style(style)
     });
+    let more = hidden.map(|hidden| {
+        Row::new([
+            Cell::from(""),
+            Cell::from(format!("+{} more", hidden.len())),
+            Cell::from(more_states(&hidden)),
+        ])
+        .style(theme.dim())
+    });
+    let body = body.chain(more);
     let widths = [
         Constraint::Length(5),
         Constraint::Length(12),
@@ -68,4 +84,117 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme
         .header(header)
         .block(theme.panel(title, false));
     frame.render_widget(table, area);
+}
+
+/// The rows to draw in `room` lines and, when some do not fit, the ones left off (the last
+/// line then counts them).
+fn fit(rows: &[ShardRow], room: usize) -> (Vec<&ShardRow>, Option<Vec<&ShardRow>>) {
+    if rows.len() <= room {
+        return (rows.iter().collect(), None);
+    }
+    let mut ordered: Vec<&ShardRow> = rows.iter().collect();
+    ordered.sort_by_key(|row| (attention(row), row.shard));
+    let hidden = ordered.split_off(room.saturating_sub(1));
+    ordered.sort_by_key(|row| row.shard);
+    (ordered, Some(hidden))
+}
+
+/// How much a shard needs a look: 0 silent, 1 live, 2 waiting, 3 ended.
+fn attention(row: &ShardRow) -> u8 {
+    if row.silent {
+        0
+    } else if row.state.starts_with("ended") {
+        3
+    } else if row.state == "waiting" {
+        2
+    } else {
+        1
+    }
+}
+
+/// The states of the shards left off, counted: `3 live, 12 ended`.
+fn more_states(hidden: &[&ShardRow]) -> String {
+    let names = ["silent", "live", "waiting", "ended"];
+    let mut counts = [0_usize; 4];
+    for row in hidden {
+        counts[usize::from(attention(row))] += 1;
+    }
+    names
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{n} {name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn shard(shard: u64, state: &str, silent: bool) -> ShardRow {
+        ShardRow {
+            shard,
+            host: format!("node{shard}"),
+            state: state.to_string(),
+            completed: 10,
+            total: 100,
+            matches: 0,
+            errors: 0,
+            rate: 5.0,
+            last_heard_s: 0.5,
+            silent,
+            exit_code: None,
+            log: format!("shard{shard}.jsonl"),
+        }
+    }
+
+    fn draw(rows: &[ShardRow], height: u16) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(100, height)).expect("a test backend");
+        terminal
+            .draw(|frame| render(frame, frame.area(), rows, Theme::new(false)))
+            .expect("drawing into a test backend");
+        let buffer = terminal.backend().buffer();
+        (0..height)
+            .map(|y| (0..100).map(|x| buffer[(x, y)].symbol()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn shards_that_do_not_fit_are_counted_and_the_silent_ones_shown_first() {
+        // 20 shards: 0-9 ended, 10-18 running, 19 silent; 6 lines of room for rows.
+        let rows: Vec<ShardRow> = (0..20)
+            .map(|i| match i {
+                0..=9 => shard(i, "ended: exhausted", false),
+                19 => shard(i, "running", true),
+                _ => shard(i, "running", false),
+            })
+            .collect();
+        let lines = draw(&rows, 6 + CHROME);
+        let body = &lines[2..lines.len() - 1];
+        assert!(body[0].contains("node10"), "{lines:#?}");
+        assert!(
+            body.iter().any(|l| l.contains("node19") && l.contains("SILENT")),
+            "{lines:#?}"
+        );
+        assert!(!body.iter().any(|l| l.contains("node0 ")), "{lines:#?}");
+        let last = &body[body.len() - 1];
+        assert!(
+            last.contains("+15 more") && last.contains("5 live, 10 ended"),
+            "{last}"
+        );
+    }
+
+    #[test]
+    fn shards_that_fit_are_all_shown_in_order_with_no_count() {
+        let rows: Vec<ShardRow> = (0..4).map(|i| shard(i, "running", false)).collect();
+        let lines = draw(&rows, 6 + CHROME);
+        let body = lines.join("\n");
+        assert!(!body.contains("more"), "{body}");
+        for i in 0..4 {
+            assert!(body.contains(&format!("node{i}")), "{body}");
+        }
+    }
 }
