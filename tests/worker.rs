@@ -640,3 +640,85 @@ fn the_workers_table_shows_each_worker_process_pid_state_and_answers() {
         report.counters.submitted
     );
 }
+
+/// A Python worker that copies each input line to a file of its own (`PREFIX.PID`) before it
+/// answers 0 (a miss): every answered input is on file.
+const RECORDING_WORKER: &str = "import os, sys
+out = open(sys.argv[1] + '.' + str(os.getpid()), 'w')
+for line in sys.stdin:
+    out.write(line)
+    out.flush()
+    sys.stdout.write('0\\n')
+    sys.stdout.flush()";
+
+/// Line `id` of a generated input: its number, padded to 99 bytes.
+fn numbered_line(id: u64) -> String {
+    format!("{id:07} {}", "x".repeat(91))
+}
+
+/// The lines the recording workers of `prefix` were fed, sorted; their files are removed.
+fn recorded_lines(prefix: &std::path::Path) -> Vec<String> {
+    let dir = prefix.parent().unwrap();
+    let name = prefix.file_name().unwrap().to_string_lossy().to_string();
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let file_name = entry.file_name().to_string_lossy().to_string();
+        if file_name.starts_with(&format!("{name}.")) {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            lines.extend(text.lines().map(str::to_string));
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_shard_of_a_large_input_runs_its_own_lines_once_and_keeps_no_other_shards_lines() {
+    let (lines, chunk) = (600_000_u64, poolwatch::MAX_SHARD_CHUNK);
+    let input = temp_path("shard-input.txt");
+    let text: String = (0..lines).map(|id| numbered_line(id) + "\n").collect();
+    std::fs::write(&input, &text).unwrap();
+    let prefix = temp_path("shard-record");
+    let (summary, output) = run(&[
+        "-w",
+        "2",
+        "--shard",
+        "2/4",
+        "exec",
+        "--worker",
+        "--input",
+        input.to_str().unwrap(),
+        "--",
+        "python3",
+        "-c",
+        RECORDING_WORKER,
+        prefix.to_str().unwrap(),
+    ]);
+    std::fs::remove_file(&input).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(summary["halt_reason"], "exhausted", "{summary} {stderr}");
+    // Default chunks of MAX_SHARD_CHUNK ids: shard 2 of 4 starts at chunk 2, and the input
+    // ends inside it.
+    let expected: Vec<String> = (2 * chunk..lines).map(numbered_line).collect();
+    assert_eq!(
+        summary["completed"].as_u64(),
+        Some(lines - 2 * chunk),
+        "{summary}"
+    );
+    let recorded = recorded_lines(&prefix);
+    assert!(
+        recorded == expected,
+        "{} lines recorded, {} expected",
+        recorded.len(),
+        expected.len()
+    );
+    // The 524,288 lines of shards 0 and 1 are read first (100 bytes each, 52 MB): none is kept.
+    let input_kib = text.len() as u64 / 1024;
+    let peak = summary["peak_rss_kb"].as_u64().unwrap();
+    assert!(peak > 0, "{summary}");
+    assert!(
+        peak < input_kib / 2,
+        "peak memory {peak} KiB for an input of {input_kib} KiB"
+    );
+}

@@ -1,4 +1,18 @@
 //! `poolwatch exec`: a command template run once per input, each in its own process group, as a `Search`.
+//!
+//! # What is kept in memory
+//!
+//! Memory does not grow with the number of inputs. A `--range` input is worked out from its
+//! task id when it runs. Lines (`--input FILE`, stdin) are read on a thread of their own, at
+//! most a thousand or so ahead of what the engine has asked for, and numbered as they are
+//! read; a line is held from when it is read until a worker takes it, so those held are the
+//! ones of the engine's queued batches. Lines of ids the run will never hand out (before
+//! `--skip`, past `--limit`, other shards' chunks under `--shard`, ids done before under
+//! `--resume`) are counted, so that numbering stays right, and dropped as they are read: the
+//! launcher tells the search the run's id plan before it starts ([`Search::learn_plan`]). One
+//! line is at most 1 MiB; a longer one ends the run. Beside the lines: the inputs of matches and
+//! errors (at most ten thousand, for their labels), each `--worker` process's window of inputs
+//! in flight, and with exec's own `--resume` the job numbers the earlier job log holds.
 
 mod answer;
 mod input;
@@ -11,7 +25,7 @@ mod template;
 mod worker;
 mod worker_search;
 
-pub use input::{IntRange, LazyLines, LineSource};
+pub use input::{IntRange, LazyLines, LineSource, WantedIds};
 use joblog::{JobLog, JobRecord, Previous};
 use results::{Printer, ResultsDir};
 pub use runner::{CancelWatch, Ending, Finished, Limits, RunError, Tees};
@@ -300,6 +314,13 @@ impl Setup {
         matches!(self.inputs, Inputs::Lines(_))
     }
 
+    /// [`Search::learn_plan`]: lines of ids the run will not hand out are not kept.
+    fn learn_plan(&self, plan: &crate::pool::IdPlan) {
+        if let Inputs::Lines(lines) = &self.inputs {
+            lines.keep_only(WantedIds::of(plan));
+        }
+    }
+
     /// [`Search::extend_space`]: lines are read as far as asked.
     fn extend_space(&self, wanted: u64, wait: Duration) -> SpaceStatus {
         match &self.inputs {
@@ -331,6 +352,10 @@ macro_rules! search_space_from_setup {
 
         fn extend_space(&self, wanted: u64, wait: std::time::Duration) -> crate::search::SpaceStatus {
             self.setup.extend_space(wanted, wait)
+        }
+
+        fn learn_plan(&self, plan: &crate::pool::IdPlan) {
+            self.setup.learn_plan(plan);
         }
 
         fn input_noun(&self) -> Option<&str> {
