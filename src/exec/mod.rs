@@ -238,7 +238,8 @@ pub enum ExecError {
 /// Where the inputs come from.
 enum Inputs {
     Range(IntRange),
-    Lines(LazyLines),
+    /// Boxed: the reader's state is much larger than a range.
+    Lines(Box<LazyLines>),
 }
 
 /// What both exec searches are set up with: the command, its inputs and how they are named,
@@ -821,10 +822,13 @@ fn open_inputs(spec: &ExecSpec) -> Result<(Inputs, String), ExecError> {
                 reason,
             })?;
             let lines = LazyLines::new(source, spec.total);
-            Ok((Inputs::Lines(lines), format!("lines of {}", path.display())))
+            Ok((
+                Inputs::Lines(Box::new(lines)),
+                format!("lines of {}", path.display()),
+            ))
         }
         (None, None) => Ok((
-            Inputs::Lines(LazyLines::new(LineSource::Stdin, spec.total)),
+            Inputs::Lines(Box::new(LazyLines::new(LineSource::Stdin, spec.total))),
             "lines of stdin".to_string(),
         )),
     }
