@@ -722,3 +722,89 @@ fn a_shard_of_a_large_input_runs_its_own_lines_once_and_keeps_no_other_shards_li
         "peak memory {peak} KiB for an input of {input_kib} KiB"
     );
 }
+
+/// Line `id` of an input of long lines: its number, padded to 1,499 bytes.
+fn long_line(id: u64) -> String {
+    format!("{id:07} {}", "y".repeat(1491))
+}
+
+/// The `done` ranges of the last `progress` event in `log`.
+fn logged_done(log: &std::path::Path) -> Vec<(u64, u64)> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let progress = text
+        .lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|event| event["event"] == "progress");
+    let ranges = progress.map(|event| event["done"].clone()).unwrap_or_default();
+    ranges
+        .as_array()
+        .map(|ranges| {
+            ranges
+                .iter()
+                .map(|range| (range[0].as_u64().unwrap(), range[1].as_u64().unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_resumed_run_over_lines_runs_each_line_not_done_once_and_keeps_no_done_line() {
+    let lines = 60_000_u64;
+    let input = temp_path("resume-input.txt");
+    let text: String = (0..lines).map(|id| long_line(id) + "\n").collect();
+    std::fs::write(&input, &text).unwrap();
+    let (log, prefix) = (temp_path("resume.jsonl"), temp_path("resume-record"));
+    let args = [
+        "--log",
+        log.to_str().unwrap(),
+        "--status-every",
+        "0.1",
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--input",
+        input.to_str().unwrap(),
+        "--",
+        "python3",
+        "-c",
+        RECORDING_WORKER,
+        prefix.to_str().unwrap(),
+    ];
+    let mut first = spawn(&args);
+    let done_count = |done: &[(u64, u64)]| done.iter().map(|(start, end)| end - start).sum::<u64>();
+    let done_enough = |done: &[(u64, u64)]| done_count(done) >= 45_000;
+    let stopped = wait_until(Duration::from_secs(60), || {
+        done_enough(&logged_done(&log)) || first.try_wait().unwrap().is_some()
+    });
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let done = logged_done(&log);
+    assert!(
+        stopped && done_enough(&done),
+        "the first run was not caught in time: {done:?}"
+    );
+    drop(recorded_lines(&prefix));
+    let (summary, output) = run(&["--resume", log.to_str().unwrap()]);
+    std::fs::remove_file(&input).unwrap();
+    std::fs::remove_file(&log).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(summary["halt_reason"], "exhausted", "{summary} {stderr}");
+    let is_done = |id: &u64| done.iter().any(|(start, end)| (start..end).contains(&id));
+    let expected: Vec<String> = (0..lines).filter(|id| !is_done(id)).map(long_line).collect();
+    let recorded = recorded_lines(&prefix);
+    assert!(
+        recorded == expected,
+        "{} lines recorded, {} expected (done before: {done:?})",
+        recorded.len(),
+        expected.len()
+    );
+    // 45,000 or more lines done before (1,500 bytes each, 67 MB) are read again: none is kept.
+    let done_kib = done_count(&done) * 1500 / 1024;
+    let peak = summary["peak_rss_kb"].as_u64().unwrap();
+    assert!(
+        peak > 0 && peak < done_kib * 2 / 3,
+        "peak memory {peak} KiB with {done_kib} KiB of lines done before"
+    );
+}

@@ -1029,6 +1029,42 @@ mod tests {
     }
 
     #[test]
+    fn a_search_told_its_plan_keeps_only_the_lines_it_will_run() {
+        let path = std::env::temp_dir().join(format!("poolwatch-exec-plan-{}", std::process::id()));
+        let text: String = (0..40).map(|i| format!("line{i}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        let search = ExecSearch::new(&ExecSpec {
+            range: None,
+            input: Some(path.clone()),
+            ..spec(&["echo"])
+        })
+        .unwrap();
+        // Shard 1 of 2 in chunks of 5: ids 5..10, 15..20, 25..30, 35..40.
+        let shard = crate::pool::Shard::new(1, 2).unwrap().with_chunk(5);
+        search.learn_plan(&crate::pool::RunConfig::default().with_shard(shard).plan);
+        while !search.extend_space(u64::MAX, Duration::from_secs(5)).complete {}
+        std::fs::remove_file(&path).unwrap();
+        let Inputs::Lines(lines) = &search.setup.inputs else {
+            panic!("lines expected")
+        };
+        assert_eq!(lines.held(), 20);
+        let cancel = CancelToken::new();
+        assert_eq!(
+            search.run(5, &cancel),
+            Outcome::Match {
+                value: "line5\n  line5".into(),
+                score: None
+            }
+        );
+        assert_eq!(
+            search.run(4, &cancel),
+            Outcome::Error("task 4: its input was already taken".into()),
+            "another shard's line is not kept"
+        );
+        assert_eq!(lines.held(), 19);
+    }
+
+    #[test]
     fn output_lines_are_capped() {
         let text = with_output("x".into(), b"1\n2\n3\n", b"4\n5\n6\n");
         assert_eq!(text, "x\n  1\n  2\n  3\n  4\n  5");
