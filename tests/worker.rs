@@ -190,22 +190,9 @@ fn a_shell_while_read_loop_is_a_worker() {
 
 #[test]
 fn lines_of_a_file_are_inputs_too() {
-    let input = temp_path("lines.txt");
-    let text: String = (0..300).map(|i| format!("word{i}\n")).collect();
-    std::fs::write(&input, text).unwrap();
+    let (input, _) = write_input("lines.txt", 300, |i| format!("word{i}"));
     let script = "from poolwatch_worker import serve\nserve(lambda w: w == 'word250')";
-    let (summary, _) = run(&[
-        "-w",
-        "2",
-        "exec",
-        "--worker",
-        "--input",
-        input.to_str().unwrap(),
-        "--",
-        "python3",
-        "-c",
-        script,
-    ]);
+    let (summary, _) = run(&python_workers(&input, script));
     assert_eq!(summary["matches"][0]["value"], "word250", "{summary}");
     std::fs::remove_file(&input).unwrap();
 }
@@ -656,6 +643,29 @@ fn numbered_line(id: u64) -> String {
     format!("{id:07} {}", "x".repeat(91))
 }
 
+/// Writes `lines` lines made by `line` to a new file named after `name`; its path and size in bytes.
+fn write_input(name: &str, lines: u64, line: fn(u64) -> String) -> (std::path::PathBuf, u64) {
+    let input = temp_path(name);
+    let text: String = (0..lines).map(|id| line(id) + "\n").collect();
+    std::fs::write(&input, &text).unwrap();
+    (input, text.len() as u64)
+}
+
+/// The arguments of `exec --worker` over the lines of `input` with two Python workers running `script`.
+fn python_workers<'a>(input: &'a std::path::Path, script: &'a str) -> Vec<&'a str> {
+    let input = input.to_str().unwrap();
+    vec![
+        "-w", "2", "exec", "--worker", "--input", input, "--", "python3", "-c", script,
+    ]
+}
+
+/// [`python_workers`] running [`RECORDING_WORKER`]s that file under `prefix`.
+fn recording_exec<'a>(input: &'a std::path::Path, prefix: &'a std::path::Path) -> Vec<&'a str> {
+    let mut args = python_workers(input, RECORDING_WORKER);
+    args.push(prefix.to_str().unwrap());
+    args
+}
+
 /// The lines the recording workers of `prefix` were fed, sorted; their files are removed.
 fn recorded_lines(prefix: &std::path::Path) -> Vec<String> {
     let dir = prefix.parent().unwrap();
@@ -676,25 +686,9 @@ fn recorded_lines(prefix: &std::path::Path) -> Vec<String> {
 #[test]
 fn a_shard_of_a_large_input_runs_its_own_lines_once_and_keeps_no_other_shards_lines() {
     let (lines, chunk) = (600_000_u64, poolwatch::MAX_SHARD_CHUNK);
-    let input = temp_path("shard-input.txt");
-    let text: String = (0..lines).map(|id| numbered_line(id) + "\n").collect();
-    std::fs::write(&input, &text).unwrap();
+    let (input, input_bytes) = write_input("shard-input.txt", lines, numbered_line);
     let prefix = temp_path("shard-record");
-    let (summary, output) = run(&[
-        "-w",
-        "2",
-        "--shard",
-        "2/4",
-        "exec",
-        "--worker",
-        "--input",
-        input.to_str().unwrap(),
-        "--",
-        "python3",
-        "-c",
-        RECORDING_WORKER,
-        prefix.to_str().unwrap(),
-    ]);
+    let (summary, output) = run(&[&["--shard", "2/4"], &recording_exec(&input, &prefix)[..]].concat());
     std::fs::remove_file(&input).unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(summary["halt_reason"], "exhausted", "{summary} {stderr}");
@@ -714,7 +708,7 @@ fn a_shard_of_a_large_input_runs_its_own_lines_once_and_keeps_no_other_shards_li
         expected.len()
     );
     // The 524,288 lines of shards 0 and 1 are read first (100 bytes each, 52 MB): none is kept.
-    let input_kib = text.len() as u64 / 1024;
+    let input_kib = input_bytes / 1024;
     let peak = summary["peak_rss_kb"].as_u64().unwrap();
     assert!(peak > 0, "{summary}");
     assert!(
@@ -751,28 +745,10 @@ fn logged_done(log: &std::path::Path) -> Vec<(u64, u64)> {
 #[test]
 fn a_resumed_run_over_lines_runs_each_line_not_done_once_and_keeps_no_done_line() {
     let lines = 60_000_u64;
-    let input = temp_path("resume-input.txt");
-    let text: String = (0..lines).map(|id| long_line(id) + "\n").collect();
-    std::fs::write(&input, &text).unwrap();
+    let (input, _) = write_input("resume-input.txt", lines, long_line);
     let (log, prefix) = (temp_path("resume.jsonl"), temp_path("resume-record"));
-    let args = [
-        "--log",
-        log.to_str().unwrap(),
-        "--status-every",
-        "0.1",
-        "-w",
-        "2",
-        "exec",
-        "--worker",
-        "--input",
-        input.to_str().unwrap(),
-        "--",
-        "python3",
-        "-c",
-        RECORDING_WORKER,
-        prefix.to_str().unwrap(),
-    ];
-    let mut first = spawn(&args);
+    let logged = ["--log", log.to_str().unwrap(), "--status-every", "0.1"];
+    let mut first = spawn(&[&logged[..], &recording_exec(&input, &prefix)].concat());
     let done_count = |done: &[(u64, u64)]| done.iter().map(|(start, end)| end - start).sum::<u64>();
     let done_enough = |done: &[(u64, u64)]| done_count(done) >= 45_000;
     let stopped = wait_until(Duration::from_secs(60), || {

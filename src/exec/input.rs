@@ -474,22 +474,23 @@ mod tests {
 
     #[test]
     fn a_file_is_read_only_as_far_as_asked() {
-        let path = std::env::temp_dir().join(format!("poolwatch-lines-{}", std::process::id()));
         let text: String = (0..5000).map(|i| format!("{i}\n")).collect();
-        std::fs::write(&path, text).unwrap();
-        let lazy = LazyLines::new(LineSource::open(&path).unwrap(), None);
+        let (lazy, path) = lazy_file("lines", &text);
         let status = lazy.extend(10, Duration::from_secs(5));
         assert_eq!((status.available, status.complete), (10, false));
         assert_eq!(lazy.take(3), Some(Ok("3".to_string())));
         assert_eq!(lazy.take(3), None);
         let status = lazy.extend(1000, Duration::from_secs(5));
         assert!(status.available <= 1000, "{status:?}");
-        let mut status = status;
-        while !status.complete {
-            status = lazy.extend(u64::MAX, Duration::from_secs(5));
-        }
-        assert_eq!(status.available, 5000);
+        assert_eq!(read_to_the_end(&lazy), 5000);
         std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Lazy lines of a new file named after `name` holding `text`, and its path.
+    fn lazy_file(name: &str, text: &str) -> (LazyLines, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("poolwatch-{name}-{}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        (LazyLines::new(LineSource::open(&path).unwrap(), None), path)
     }
 
     /// Reads `lazy` to the end of its input; returns the number of lines read.
@@ -504,10 +505,8 @@ mod tests {
 
     #[test]
     fn lines_the_plan_will_not_hand_out_are_counted_and_not_kept() {
-        let path = std::env::temp_dir().join(format!("poolwatch-wanted-{}", std::process::id()));
         let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
-        std::fs::write(&path, text).unwrap();
-        let lazy = LazyLines::new(LineSource::open(&path).unwrap(), None);
+        let (lazy, path) = lazy_file("wanted", &text);
         // The window 100..4100, shard 1 of 4 in chunks of 10, ids 2000..3000 done before.
         let plan = IdPlan {
             skip: 100,
@@ -535,10 +534,8 @@ mod tests {
 
     #[test]
     fn lines_read_before_the_plan_is_known_are_let_go_when_it_is() {
-        let path = std::env::temp_dir().join(format!("poolwatch-late-plan-{}", std::process::id()));
         let text: String = (0..100).map(|i| format!("{i}\n")).collect();
-        std::fs::write(&path, text).unwrap();
-        let lazy = LazyLines::new(LineSource::open(&path).unwrap(), None);
+        let (lazy, path) = lazy_file("late-plan", &text);
         assert_eq!(read_to_the_end(&lazy), 100);
         std::fs::remove_file(&path).unwrap();
         assert_eq!(lazy.held(), 100);
@@ -572,10 +569,8 @@ mod tests {
 
     #[test]
     fn a_regular_file_is_counted_up_front_so_its_total_is_known() {
-        let path = std::env::temp_dir().join(format!("poolwatch-count-{}", std::process::id()));
         let text: String = (0..100_000).map(|i| format!("{i}\n")).collect();
-        std::fs::write(&path, format!("{text}last")).unwrap();
-        let lazy = LazyLines::new(LineSource::open(&path).unwrap(), None);
+        let (lazy, path) = lazy_file("count", &format!("{text}last"));
         let status = lazy.extend(10, Duration::from_secs(5));
         assert!(!status.complete, "the reader is still far from the end");
         let deadline = Instant::now() + Duration::from_secs(30);
