@@ -146,18 +146,7 @@ fn lines_of_a_file_are_inputs_too() {
     let text: String = (0..300).map(|i| format!("word{i}\n")).collect();
     std::fs::write(&input, text).unwrap();
     let script = "from poolwatch_worker import serve\nserve(lambda w: w == 'word250')";
-    let (summary, _) = run(&[
-        "-w",
-        "2",
-        "exec",
-        "--worker",
-        "--input",
-        input.to_str().unwrap(),
-        "--",
-        "python3",
-        "-c",
-        script,
-    ]);
+    let (summary, _) = run(&python_workers(&input, script));
     assert_eq!(summary["matches"][0]["value"], "word250", "{summary}");
 }
 
@@ -544,5 +533,169 @@ fn the_workers_table_shows_each_worker_process_pid_state_and_answers() {
     assert_eq!(
         report.counters.completed + report.counters.cancelled,
         report.counters.submitted
+    );
+}
+
+/// A Python worker that copies each input line to a file of its own (`PREFIX.PID`) before it
+/// answers 0 (a miss): every answered input is on file.
+const RECORDING_WORKER: &str = "import os, sys
+out = open(sys.argv[1] + '.' + str(os.getpid()), 'w')
+for line in sys.stdin:
+    out.write(line)
+    out.flush()
+    sys.stdout.write('0\\n')
+    sys.stdout.flush()";
+
+/// Line `id` of a generated input: its number, padded to 99 bytes.
+fn numbered_line(id: u64) -> String {
+    format!("{id:07} {}", "x".repeat(91))
+}
+
+/// Writes `lines` lines made by `line` to file `name` in `scratch`; its path and size in bytes.
+fn write_input(
+    scratch: &Scratch,
+    name: &str,
+    lines: u64,
+    line: fn(u64) -> String,
+) -> (std::path::PathBuf, u64) {
+    let input = scratch.join(name);
+    let text: String = (0..lines).map(|id| line(id) + "\n").collect();
+    std::fs::write(&input, &text).unwrap();
+    (input, text.len() as u64)
+}
+
+/// The arguments of `exec --worker` over the lines of `input` with two Python workers running `script`.
+fn python_workers<'a>(input: &'a std::path::Path, script: &'a str) -> Vec<&'a str> {
+    let input = input.to_str().unwrap();
+    vec![
+        "-w", "2", "exec", "--worker", "--input", input, "--", "python3", "-c", script,
+    ]
+}
+
+/// [`python_workers`] running [`RECORDING_WORKER`]s that file under `prefix`.
+fn recording_exec<'a>(input: &'a std::path::Path, prefix: &'a std::path::Path) -> Vec<&'a str> {
+    let mut args = python_workers(input, RECORDING_WORKER);
+    args.push(prefix.to_str().unwrap());
+    args
+}
+
+/// The lines the recording workers of `prefix` were fed, sorted; their files are removed.
+fn recorded_lines(prefix: &std::path::Path) -> Vec<String> {
+    let dir = prefix.parent().unwrap();
+    let name = prefix.file_name().unwrap().to_string_lossy().to_string();
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let file_name = entry.file_name().to_string_lossy().to_string();
+        if file_name.starts_with(&format!("{name}.")) {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            lines.extend(text.lines().map(str::to_string));
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_shard_of_a_large_input_runs_its_own_lines_once_and_keeps_no_other_shards_lines() {
+    let (lines, chunk) = (600_000_u64, poolwatch::MAX_SHARD_CHUNK);
+    let scratch = Scratch::new("worker-shard");
+    let (input, input_bytes) = write_input(&scratch, "shard-input.txt", lines, numbered_line);
+    let prefix = scratch.join("shard-record");
+    let (summary, output) = run(&[&["--shard", "2/4"], &recording_exec(&input, &prefix)[..]].concat());
+    std::fs::remove_file(&input).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(summary["halt_reason"], "exhausted", "{summary} {stderr}");
+    // Default chunks of MAX_SHARD_CHUNK ids: shard 2 of 4 starts at chunk 2, and the input
+    // ends inside it.
+    let expected: Vec<String> = (2 * chunk..lines).map(numbered_line).collect();
+    assert_eq!(
+        summary["completed"].as_u64(),
+        Some(lines - 2 * chunk),
+        "{summary}"
+    );
+    let recorded = recorded_lines(&prefix);
+    assert!(
+        recorded == expected,
+        "{} lines recorded, {} expected",
+        recorded.len(),
+        expected.len()
+    );
+    // The 524,288 lines of shards 0 and 1 are read first (100 bytes each, 52 MB): none is kept.
+    let input_kib = input_bytes / 1024;
+    let peak = summary["peak_rss_kb"].as_u64().unwrap();
+    assert!(peak > 0, "{summary}");
+    assert!(
+        peak < input_kib / 2,
+        "peak memory {peak} KiB for an input of {input_kib} KiB"
+    );
+}
+
+/// Line `id` of an input of long lines: its number, padded to 1,499 bytes.
+fn long_line(id: u64) -> String {
+    format!("{id:07} {}", "y".repeat(1491))
+}
+
+/// The `done` ranges of the last `progress` event in `log`.
+fn logged_done(log: &std::path::Path) -> Vec<(u64, u64)> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let progress = text
+        .lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|event| event["event"] == "progress");
+    let ranges = progress.map(|event| event["done"].clone()).unwrap_or_default();
+    ranges
+        .as_array()
+        .map(|ranges| {
+            ranges
+                .iter()
+                .map(|range| (range[0].as_u64().unwrap(), range[1].as_u64().unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_resumed_run_over_lines_runs_each_line_not_done_once_and_keeps_no_done_line() {
+    let lines = 60_000_u64;
+    let scratch = Scratch::new("worker-resume-lines");
+    let (input, _) = write_input(&scratch, "resume-input.txt", lines, long_line);
+    let (log, prefix) = (scratch.join("resume.jsonl"), scratch.join("resume-record"));
+    let logged = ["--log", log.to_str().unwrap(), "--status-every", "0.1"];
+    let mut first = spawn(&[&logged[..], &recording_exec(&input, &prefix)].concat());
+    let done_count = |done: &[(u64, u64)]| done.iter().map(|(start, end)| end - start).sum::<u64>();
+    let done_enough = |done: &[(u64, u64)]| done_count(done) >= 45_000;
+    let stopped = holds_within(Duration::from_secs(60), || {
+        done_enough(&logged_done(&log)) || first.try_wait().unwrap().is_some()
+    });
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let done = logged_done(&log);
+    assert!(
+        stopped && done_enough(&done),
+        "the first run was not caught in time: {done:?}"
+    );
+    drop(recorded_lines(&prefix));
+    let (summary, output) = run(&["--resume", log.to_str().unwrap()]);
+    std::fs::remove_file(&input).unwrap();
+    std::fs::remove_file(&log).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(summary["halt_reason"], "exhausted", "{summary} {stderr}");
+    let is_done = |id: &u64| done.iter().any(|(start, end)| (start..end).contains(&id));
+    let expected: Vec<String> = (0..lines).filter(|id| !is_done(id)).map(long_line).collect();
+    let recorded = recorded_lines(&prefix);
+    assert!(
+        recorded == expected,
+        "{} lines recorded, {} expected (done before: {done:?})",
+        recorded.len(),
+        expected.len()
+    );
+    // 45,000 or more lines done before (1,500 bytes each, 67 MB) are read again: none is kept.
+    let done_kib = done_count(&done) * 1500 / 1024;
+    let peak = summary["peak_rss_kb"].as_u64().unwrap();
+    assert!(
+        peak > 0 && peak < done_kib * 2 / 3,
+        "peak memory {peak} KiB with {done_kib} KiB of lines done before"
     );
 }

@@ -1,5 +1,6 @@
 //! Where inputs come from: an integer range, or lines read lazily from a file or stdin on a reader thread.
 
+use crate::pool::{IdPlan, RangeSet, Shard};
 use crate::search::SpaceStatus;
 use crate::sync::lock;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
@@ -71,6 +72,48 @@ impl IntRange {
     }
 }
 
+/// The line numbers (task ids, from 0) a run will hand out: its window, its shard of it, minus
+/// the ids done before. Lines outside it are counted as they are read, and not kept.
+#[derive(Debug, Clone)]
+pub struct WantedIds {
+    /// The window `[start, end)`.
+    start: u64,
+    end: u64,
+    /// `(index, count, chunk)` of the shard, when the window is split.
+    shard: Option<(u64, u64, u64)>,
+    done: RangeSet,
+}
+
+impl WantedIds {
+    /// The ids `plan` covers in an open space (lines are one: their number is not known up
+    /// front), resolved as the engine resolves it, with the same default shard chunk.
+    #[must_use]
+    pub fn of(plan: &IdPlan) -> Self {
+        let start = plan.skip;
+        let end = plan.limit.map_or(u64::MAX, |limit| start.saturating_add(limit));
+        let shard = plan.shard.filter(|shard| shard.count > 1).map(|shard| {
+            let chunk = shard
+                .chunk
+                .unwrap_or_else(|| Shard::default_chunk(None, shard.count))
+                .max(1);
+            (shard.index.min(shard.count - 1), shard.count, chunk)
+        });
+        Self {
+            start,
+            end,
+            shard,
+            done: RangeSet::from_ranges(&plan.done),
+        }
+    }
+
+    /// True when the run will hand out id `id`.
+    #[must_use]
+    pub fn contains(&self, id: u64) -> bool {
+        let in_shard = |(index, count, chunk): (u64, u64, u64)| ((id - self.start) / chunk) % count == index;
+        (self.start..self.end).contains(&id) && self.shard.is_none_or(in_shard) && !self.done.contains(id)
+    }
+}
+
 /// Where lazy input lines come from.
 pub enum LineSource {
     /// Standard input.
@@ -118,6 +161,8 @@ pub struct LazyLines {
     lines: Mutex<Option<Receiver<Line>>>,
     progress: Mutex<Progress>,
     pending: Mutex<HashMap<u64, Line>>,
+    /// The ids the run will take, once known: other lines are not kept in `pending`.
+    wanted: OnceLock<WantedIds>,
     /// How messages name the source (`input FILE`, `standard input`).
     name: String,
     estimate: Option<u64>,
@@ -136,9 +181,24 @@ impl LazyLines {
             lines: Mutex::new(None),
             progress: Mutex::new(Progress::default()),
             pending: Mutex::new(HashMap::new()),
+            wanted: OnceLock::new(),
             estimate,
             counted: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// Keeps from now on only the lines of `wanted` (and any read failure, which ends the
+    /// input wherever it falls); lines read already outside it are dropped. Set once: a
+    /// second call changes nothing.
+    pub fn keep_only(&self, wanted: WantedIds) {
+        if self.wanted.set(wanted).is_ok() {
+            lock(&self.pending).retain(|&task, line| self.keeps(task, line));
+        }
+    }
+
+    /// True when line `task` is kept until a worker takes it.
+    fn keeps(&self, task: u64, line: &Line) -> bool {
+        line.is_err() || self.wanted.get().is_none_or(|wanted| wanted.contains(task))
     }
 
     /// Takes the input of task `task` (each is handed out once); `Err` names a read
@@ -192,7 +252,9 @@ impl LazyLines {
             };
             match received {
                 Ok(line) => {
-                    lock(&self.pending).insert(progress.available, line);
+                    if self.keeps(progress.available, &line) {
+                        lock(&self.pending).insert(progress.available, line);
+                    }
                     progress.available += 1;
                     got_any = true;
                 }
@@ -208,6 +270,13 @@ impl LazyLines {
             complete: progress.complete,
             estimate: self.counted.get().copied().or(self.estimate),
         }
+    }
+
+    /// How many lines are held, read and not taken yet.
+    #[cfg(test)]
+    #[must_use]
+    pub fn held(&self) -> usize {
+        lock(&self.pending).len()
     }
 
     /// The number of lines of the file, once the counting thread has finished.
@@ -405,30 +474,103 @@ mod tests {
 
     #[test]
     fn a_file_is_read_only_as_far_as_asked() {
-        let path = std::env::temp_dir().join(format!("poolwatch-lines-{}", std::process::id()));
         let text: String = (0..5000).map(|i| format!("{i}\n")).collect();
-        std::fs::write(&path, text).unwrap();
-        let lazy = LazyLines::new(LineSource::open(&path).unwrap(), None);
+        let (lazy, path) = lazy_file("lines", &text);
         let status = lazy.extend(10, Duration::from_secs(5));
         assert_eq!((status.available, status.complete), (10, false));
         assert_eq!(lazy.take(3), Some(Ok("3".to_string())));
         assert_eq!(lazy.take(3), None);
         let status = lazy.extend(1000, Duration::from_secs(5));
         assert!(status.available <= 1000, "{status:?}");
-        let mut status = status;
-        while !status.complete {
-            status = lazy.extend(u64::MAX, Duration::from_secs(5));
-        }
-        assert_eq!(status.available, 5000);
+        assert_eq!(read_to_the_end(&lazy), 5000);
         std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Lazy lines of a new file named after `name` holding `text`, and its path.
+    fn lazy_file(name: &str, text: &str) -> (LazyLines, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("poolwatch-{name}-{}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        (LazyLines::new(LineSource::open(&path).unwrap(), None), path)
+    }
+
+    /// Reads `lazy` to the end of its input; returns the number of lines read.
+    fn read_to_the_end(lazy: &LazyLines) -> u64 {
+        loop {
+            let status = lazy.extend(u64::MAX, Duration::from_secs(5));
+            if status.complete {
+                return status.available;
+            }
+        }
+    }
+
+    #[test]
+    fn lines_the_plan_will_not_hand_out_are_counted_and_not_kept() {
+        let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+        let (lazy, path) = lazy_file("wanted", &text);
+        // The window 100..4100, shard 1 of 4 in chunks of 10, ids 2000..3000 done before.
+        let plan = IdPlan {
+            skip: 100,
+            limit: Some(4000),
+            shard: Some(Shard::new(1, 4).unwrap().with_chunk(10)),
+            done: vec![(2000, 3000)],
+        };
+        lazy.keep_only(WantedIds::of(&plan));
+        let wanted: Vec<u64> = (100..4100)
+            .filter(|id| (id - 100) / 10 % 4 == 1 && !(2000..3000).contains(id))
+            .collect();
+        assert_eq!(read_to_the_end(&lazy), 5000, "every line is counted");
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(lazy.held(), wanted.len(), "only the wanted lines are held");
+        assert_eq!(wanted[..3], [110, 111, 112]);
+        assert_eq!(lazy.take(111), Some(Ok("line 111".to_string())));
+        for other in [0, 99, 100, 120, 2010, 4110, 4999] {
+            assert_eq!(lazy.take(other), None, "line {other} is not kept");
+        }
+        let mut burst = VecDeque::new();
+        lazy.take_burst(3030..3040, &mut burst).unwrap();
+        assert_eq!(burst.front().map(String::as_str), Some("line 3030"));
+        assert_eq!(lazy.held(), wanted.len() - 11, "taken lines are let go");
+    }
+
+    #[test]
+    fn lines_read_before_the_plan_is_known_are_let_go_when_it_is() {
+        let text: String = (0..100).map(|i| format!("{i}\n")).collect();
+        let (lazy, path) = lazy_file("late-plan", &text);
+        assert_eq!(read_to_the_end(&lazy), 100);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(lazy.held(), 100);
+        let window = IdPlan {
+            skip: 90,
+            ..IdPlan::default()
+        };
+        lazy.keep_only(WantedIds::of(&window));
+        assert_eq!(lazy.held(), 10);
+        assert_eq!(lazy.take(95), Some(Ok("95".to_string())));
+    }
+
+    #[test]
+    fn an_unsplit_plan_keeps_its_window_and_a_default_shard_uses_the_engines_chunk() {
+        let whole = WantedIds::of(&IdPlan::default());
+        assert!(whole.contains(0) && whole.contains(u64::MAX - 1));
+        let one_of_one = IdPlan {
+            shard: Some(Shard::new(0, 1).unwrap()),
+            ..IdPlan::default()
+        };
+        assert!(WantedIds::of(&one_of_one).contains(12_345_678));
+        let chunk = Shard::default_chunk(None, 4);
+        let second = WantedIds::of(&IdPlan {
+            shard: Some(Shard::new(1, 4).unwrap()),
+            ..IdPlan::default()
+        });
+        let ids = [0, chunk - 1, chunk, 2 * chunk - 1, 2 * chunk, 5 * chunk];
+        let kept: Vec<bool> = ids.iter().map(|&id| second.contains(id)).collect();
+        assert_eq!(kept, [false, false, true, true, false, true]);
     }
 
     #[test]
     fn a_regular_file_is_counted_up_front_so_its_total_is_known() {
-        let path = std::env::temp_dir().join(format!("poolwatch-count-{}", std::process::id()));
         let text: String = (0..100_000).map(|i| format!("{i}\n")).collect();
-        std::fs::write(&path, format!("{text}last")).unwrap();
-        let lazy = LazyLines::new(LineSource::open(&path).unwrap(), None);
+        let (lazy, path) = lazy_file("count", &format!("{text}last"));
         let status = lazy.extend(10, Duration::from_secs(5));
         assert!(!status.complete, "the reader is still far from the end");
         let deadline = Instant::now() + Duration::from_secs(30);

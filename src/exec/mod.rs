@@ -1,4 +1,18 @@
 //! `poolwatch exec`: a command template run once per input, each in its own process group, as a `Search`.
+//!
+//! # What is kept in memory
+//!
+//! Memory does not grow with the number of inputs. A `--range` input is worked out from its
+//! task id when it runs. Lines (`--input FILE`, stdin) are read on a thread of their own, at
+//! most a thousand or so ahead of what the engine has asked for, and numbered as they are
+//! read; a line is held from when it is read until a worker takes it, so those held are the
+//! ones of the engine's queued batches. Lines of ids the run will never hand out (before
+//! `--skip`, past `--limit`, other shards' chunks under `--shard`, ids done before under
+//! `--resume`) are counted, so that numbering stays right, and dropped as they are read: the
+//! launcher tells the search the run's id plan before it starts ([`Search::learn_plan`]). One
+//! line is at most 1 MiB; a longer one ends the run. Beside the lines: the inputs of matches and
+//! errors (at most ten thousand, for their labels), each `--worker` process's window of inputs
+//! in flight, and with exec's own `--resume` the job numbers the earlier job log holds.
 
 mod answer;
 mod input;
@@ -11,7 +25,7 @@ mod template;
 mod worker;
 mod worker_search;
 
-pub use input::{IntRange, LazyLines, LineSource};
+pub use input::{IntRange, LazyLines, LineSource, WantedIds};
 use joblog::{JobLog, JobRecord, Previous};
 use results::{Printer, ResultsDir};
 pub use runner::{CancelWatch, Ending, Finished, Limits, RunError, Tees};
@@ -224,7 +238,8 @@ pub enum ExecError {
 /// Where the inputs come from.
 enum Inputs {
     Range(IntRange),
-    Lines(LazyLines),
+    /// Boxed: the reader's state is much larger than a range.
+    Lines(Box<LazyLines>),
 }
 
 /// What both exec searches are set up with: the command, its inputs and how they are named,
@@ -300,6 +315,13 @@ impl Setup {
         matches!(self.inputs, Inputs::Lines(_))
     }
 
+    /// [`Search::learn_plan`]: lines of ids the run will not hand out are not kept.
+    fn learn_plan(&self, plan: &crate::pool::IdPlan) {
+        if let Inputs::Lines(lines) = &self.inputs {
+            lines.keep_only(WantedIds::of(plan));
+        }
+    }
+
     /// [`Search::extend_space`]: lines are read as far as asked.
     fn extend_space(&self, wanted: u64, wait: Duration) -> SpaceStatus {
         match &self.inputs {
@@ -331,6 +353,10 @@ macro_rules! search_space_from_setup {
 
         fn extend_space(&self, wanted: u64, wait: std::time::Duration) -> crate::search::SpaceStatus {
             self.setup.extend_space(wanted, wait)
+        }
+
+        fn learn_plan(&self, plan: &crate::pool::IdPlan) {
+            self.setup.learn_plan(plan);
         }
 
         fn input_noun(&self) -> Option<&str> {
@@ -796,10 +822,13 @@ fn open_inputs(spec: &ExecSpec) -> Result<(Inputs, String), ExecError> {
                 reason,
             })?;
             let lines = LazyLines::new(source, spec.total);
-            Ok((Inputs::Lines(lines), format!("lines of {}", path.display())))
+            Ok((
+                Inputs::Lines(Box::new(lines)),
+                format!("lines of {}", path.display()),
+            ))
         }
         (None, None) => Ok((
-            Inputs::Lines(LazyLines::new(LineSource::Stdin, spec.total)),
+            Inputs::Lines(Box::new(LazyLines::new(LineSource::Stdin, spec.total))),
             "lines of stdin".to_string(),
         )),
     }
@@ -997,6 +1026,42 @@ mod tests {
             search.run(2, &cancel),
             Outcome::Error("3: exit status 2\n  hi 3".into())
         );
+    }
+
+    #[test]
+    fn a_search_told_its_plan_keeps_only_the_lines_it_will_run() {
+        let path = std::env::temp_dir().join(format!("poolwatch-exec-plan-{}", std::process::id()));
+        let text: String = (0..40).map(|i| format!("line{i}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        let search = ExecSearch::new(&ExecSpec {
+            range: None,
+            input: Some(path.clone()),
+            ..spec(&["echo"])
+        })
+        .unwrap();
+        // Shard 1 of 2 in chunks of 5: ids 5..10, 15..20, 25..30, 35..40.
+        let shard = crate::pool::Shard::new(1, 2).unwrap().with_chunk(5);
+        search.learn_plan(&crate::pool::RunConfig::default().with_shard(shard).plan);
+        while !search.extend_space(u64::MAX, Duration::from_secs(5)).complete {}
+        std::fs::remove_file(&path).unwrap();
+        let Inputs::Lines(lines) = &search.setup.inputs else {
+            panic!("lines expected")
+        };
+        assert_eq!(lines.held(), 20);
+        let cancel = CancelToken::new();
+        assert_eq!(
+            search.run(5, &cancel),
+            Outcome::Match {
+                value: "line5\n  line5".into(),
+                score: None
+            }
+        );
+        assert_eq!(
+            search.run(4, &cancel),
+            Outcome::Error("task 4: its input was already taken".into()),
+            "another shard's line is not kept"
+        );
+        assert_eq!(lines.held(), 19);
     }
 
     #[test]

@@ -170,6 +170,11 @@ pub trait Search: Send + Sync {
         }
     }
 
+    /// For an open space: told once, before the run starts, which ids the run will hand out
+    /// (the same [`crate::pool::IdPlan`] as its [`crate::RunConfig`]), so that inputs read
+    /// ahead for other ids (another shard's, ones done before) need not be kept. Ignored by default.
+    fn learn_plan(&self, _plan: &crate::pool::IdPlan) {}
+
     /// Extra counts for the summary and the log's `end` event, by name (exec's
     /// `attempts`, `retried`, `skipped`); none by default.
     fn tallies(&self) -> Vec<(&'static str, u64)> {
