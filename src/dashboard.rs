@@ -143,7 +143,6 @@ impl Controller {
         let shard = resumed.as_ref().and_then(|checkpoint| checkpoint.start.shard);
         let config = crate::resume::configure(preset.run_config(), window, done);
         let config = crate::resume::with_logged_shard(config, shard);
-        search.learn_plan(&config.plan);
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
         let spec = Some(&preset.spec);
         let journal = match resumed {

@@ -110,8 +110,6 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
             } else {
                 config
             };
-            // Lines read ahead for ids this run will not hand out are then not kept.
-            search.learn_plan(&config.plan);
             let spec = Some(&plan.preset.spec);
             let journal = match checkpoint.as_deref() {
                 None => Journal::start(log, &search, &config, spec),

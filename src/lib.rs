@@ -39,8 +39,8 @@ pub mod search;
 pub use cancel::CancelToken;
 pub use pool::{
     BadHaltPolicy, BadShard, Best, Counters, Event, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason,
-    IdPlan, MAX_SHARD_CHUNK, MAX_WORKERS, RangeSet, Run, RunConfig, RunReport, RunState, Shard, Snapshot,
-    StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
+    IdPlan, MAX_SHARD_CHUNK, MAX_WORKERS, PlannedIds, RangeSet, Run, RunConfig, RunReport, RunState, Shard,
+    Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
 };
 pub use search::{Goal, MatchOdds, Outcome, Search, SpaceStatus};
 

@@ -1,6 +1,6 @@
 //! Where inputs come from: an integer range, or lines read lazily from a file or stdin on a reader thread.
 
-use crate::pool::{IdPlan, RangeSet, Shard};
+use crate::pool::PlannedIds;
 use crate::search::SpaceStatus;
 use crate::sync::lock;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
@@ -72,48 +72,6 @@ impl IntRange {
     }
 }
 
-/// The line numbers (task ids, from 0) a run will hand out: its window, its shard of it, minus
-/// the ids done before. Lines outside it are counted as they are read, and not kept.
-#[derive(Debug, Clone)]
-pub struct WantedIds {
-    /// The window `[start, end)`.
-    start: u64,
-    end: u64,
-    /// `(index, count, chunk)` of the shard, when the window is split.
-    shard: Option<(u64, u64, u64)>,
-    done: RangeSet,
-}
-
-impl WantedIds {
-    /// The ids `plan` covers in an open space (lines are one: their number is not known up
-    /// front), resolved as the engine resolves it, with the same default shard chunk.
-    #[must_use]
-    pub fn of(plan: &IdPlan) -> Self {
-        let start = plan.skip;
-        let end = plan.limit.map_or(u64::MAX, |limit| start.saturating_add(limit));
-        let shard = plan.shard.filter(|shard| shard.count > 1).map(|shard| {
-            let chunk = shard
-                .chunk
-                .unwrap_or_else(|| Shard::default_chunk(None, shard.count))
-                .max(1);
-            (shard.index.min(shard.count - 1), shard.count, chunk)
-        });
-        Self {
-            start,
-            end,
-            shard,
-            done: RangeSet::from_ranges(&plan.done),
-        }
-    }
-
-    /// True when the run will hand out id `id`.
-    #[must_use]
-    pub fn contains(&self, id: u64) -> bool {
-        let in_shard = |(index, count, chunk): (u64, u64, u64)| ((id - self.start) / chunk) % count == index;
-        (self.start..self.end).contains(&id) && self.shard.is_none_or(in_shard) && !self.done.contains(id)
-    }
-}
-
 /// Where lazy input lines come from.
 pub enum LineSource {
     /// Standard input.
@@ -162,7 +120,7 @@ pub struct LazyLines {
     progress: Mutex<Progress>,
     pending: Mutex<HashMap<u64, Line>>,
     /// The ids the run will take, once known: other lines are not kept in `pending`.
-    wanted: OnceLock<WantedIds>,
+    wanted: OnceLock<PlannedIds>,
     /// How messages name the source (`input FILE`, `standard input`).
     name: String,
     estimate: Option<u64>,
@@ -190,7 +148,7 @@ impl LazyLines {
     /// Keeps from now on only the lines of `wanted` (and any read failure, which ends the
     /// input wherever it falls); lines read already outside it are dropped. Set once: a
     /// second call changes nothing.
-    pub fn keep_only(&self, wanted: WantedIds) {
+    pub fn keep_only(&self, wanted: PlannedIds) {
         if self.wanted.set(wanted).is_ok() {
             lock(&self.pending).retain(|&task, line| self.keeps(task, line));
         }
@@ -427,6 +385,7 @@ fn read_capped_line(reader: &mut impl BufRead, buffer: &mut Vec<u8>) -> Result<b
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pool::{IdPlan, Shard};
 
     #[test]
     fn ranges_are_half_open_or_inclusive() {
@@ -514,7 +473,7 @@ mod tests {
             shard: Some(Shard::new(1, 4).unwrap().with_chunk(10)),
             done: vec![(2000, 3000)],
         };
-        lazy.keep_only(WantedIds::of(&plan));
+        lazy.keep_only(PlannedIds::of_open_space(&plan));
         let wanted: Vec<u64> = (100..4100)
             .filter(|id| (id - 100) / 10 % 4 == 1 && !(2000..3000).contains(id))
             .collect();
@@ -543,22 +502,22 @@ mod tests {
             skip: 90,
             ..IdPlan::default()
         };
-        lazy.keep_only(WantedIds::of(&window));
+        lazy.keep_only(PlannedIds::of_open_space(&window));
         assert_eq!(lazy.held(), 10);
         assert_eq!(lazy.take(95), Some(Ok("95".to_string())));
     }
 
     #[test]
     fn an_unsplit_plan_keeps_its_window_and_a_default_shard_uses_the_engines_chunk() {
-        let whole = WantedIds::of(&IdPlan::default());
+        let whole = PlannedIds::of_open_space(&IdPlan::default());
         assert!(whole.contains(0) && whole.contains(u64::MAX - 1));
         let one_of_one = IdPlan {
             shard: Some(Shard::new(0, 1).unwrap()),
             ..IdPlan::default()
         };
-        assert!(WantedIds::of(&one_of_one).contains(12_345_678));
+        assert!(PlannedIds::of_open_space(&one_of_one).contains(12_345_678));
         let chunk = Shard::default_chunk(None, 4);
-        let second = WantedIds::of(&IdPlan {
+        let second = PlannedIds::of_open_space(&IdPlan {
             shard: Some(Shard::new(1, 4).unwrap()),
             ..IdPlan::default()
         });

@@ -9,7 +9,7 @@
 //! ones of the engine's queued batches. Lines of ids the run will never hand out (before
 //! `--skip`, past `--limit`, other shards' chunks under `--shard`, ids done before under
 //! `--resume`) are counted, so that numbering stays right, and dropped as they are read: the
-//! launcher tells the search the run's id plan before it starts ([`Search::learn_plan`]). One
+//! engine tells the search which ids it will hand out as the run starts ([`Search::learn_plan`]). One
 //! line is at most 1 MiB; a longer one ends the run. Beside the lines: the inputs of matches and
 //! errors (at most ten thousand, for their labels), each `--worker` process's window of inputs
 //! in flight, and with exec's own `--resume` the job numbers the earlier job log holds.
@@ -25,7 +25,7 @@ mod template;
 mod worker;
 mod worker_search;
 
-pub use input::{IntRange, LazyLines, LineSource, WantedIds};
+pub use input::{IntRange, LazyLines, LineSource};
 use joblog::{JobLog, JobRecord, Previous};
 use results::{Printer, ResultsDir};
 pub use runner::{CancelWatch, Ending, Finished, Limits, RunError, Tees};
@@ -316,9 +316,9 @@ impl Setup {
     }
 
     /// [`Search::learn_plan`]: lines of ids the run will not hand out are not kept.
-    fn learn_plan(&self, plan: &crate::pool::IdPlan) {
+    fn learn_plan(&self, ids: &crate::pool::PlannedIds) {
         if let Inputs::Lines(lines) = &self.inputs {
-            lines.keep_only(WantedIds::of(plan));
+            lines.keep_only(ids.clone());
         }
     }
 
@@ -355,8 +355,8 @@ macro_rules! search_space_from_setup {
             self.setup.extend_space(wanted, wait)
         }
 
-        fn learn_plan(&self, plan: &crate::pool::IdPlan) {
-            self.setup.learn_plan(plan);
+        fn learn_plan(&self, ids: &crate::pool::PlannedIds) {
+            self.setup.learn_plan(ids);
         }
 
         fn input_noun(&self) -> Option<&str> {
@@ -1041,7 +1041,8 @@ mod tests {
         .unwrap();
         // Shard 1 of 2 in chunks of 5: ids 5..10, 15..20, 25..30, 35..40.
         let shard = crate::pool::Shard::new(1, 2).unwrap().with_chunk(5);
-        search.learn_plan(&crate::pool::RunConfig::default().with_shard(shard).plan);
+        let plan = crate::pool::RunConfig::default().with_shard(shard).plan;
+        search.learn_plan(&crate::pool::PlannedIds::of_open_space(&plan));
         while !search.extend_space(u64::MAX, Duration::from_secs(5)).complete {}
         std::fs::remove_file(&path).unwrap();
         let Inputs::Lines(lines) = &search.setup.inputs else {

@@ -18,7 +18,7 @@ mod tally;
 mod worker;
 
 pub use halt::{BadHaltPolicy, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason, StopRequest};
-pub use plan::{BadShard, IdPlan, MAX_SHARD_CHUNK, Shard};
+pub use plan::{BadShard, IdPlan, MAX_SHARD_CHUNK, PlannedIds, Shard};
 pub use ranges::RangeSet;
 pub use stats::{Best, Counters, RunState, Snapshot, WorkerRow, WorkerState, bucket_of, bucket_span};
 

@@ -187,6 +187,11 @@ impl ResolvedPlan {
         &self.done
     }
 
+    /// True when a run of this plan hands out id `x`: in the window, in the shard, not done.
+    pub fn hands_out(&self, x: u64) -> bool {
+        (self.lo..self.hi).contains(&x) && self.next_in_shard(x) == x && !self.done.contains(x)
+    }
+
     /// The chunk holding `x` ends here (or the window does).
     fn chunk_end(&self, x: u64) -> u64 {
         if self.count == 1 {
@@ -218,6 +223,33 @@ impl ResolvedPlan {
             self.lo
                 .saturating_add(k.saturating_add(skip).saturating_mul(self.chunk))
         }
+    }
+}
+
+/// The ids a run of an [`IdPlan`] over an open space (inputs read as the run goes) hands
+/// out, for a search that reads ahead and must know which reads it will be asked for.
+///
+/// The engine's own rule, resolved the way a run resolves it: the window, the shard's chunks
+/// (the default chunk of an open window when none is set), minus the done ranges.
+#[derive(Debug, Clone)]
+pub struct PlannedIds(ResolvedPlan);
+
+impl PlannedIds {
+    /// The ids `plan` hands out when the space is open.
+    #[must_use]
+    pub fn of_open_space(plan: &IdPlan) -> Self {
+        Self(ResolvedPlan::new(plan, None))
+    }
+
+    /// The ids of a plan the engine has resolved for a run.
+    pub(crate) fn from_resolved(plan: &ResolvedPlan) -> Self {
+        Self(plan.clone())
+    }
+
+    /// True when the run hands out id `id`.
+    #[must_use]
+    pub fn contains(&self, id: u64) -> bool {
+        self.0.hands_out(id)
     }
 }
 
@@ -291,5 +323,28 @@ mod tests {
         assert_eq!(ranges, vec![5..7, 7..8, 11..13, 13..14, 17..19, 19..20]);
         assert_eq!(plan.total(100), 9);
         assert_eq!(plan.rank(11), 3);
+    }
+
+    #[test]
+    fn planned_ids_are_exactly_the_ids_the_cursor_hands_out() {
+        // An open space: the default chunk of an open window, a window, done ranges.
+        for shard in [None, Some((0, 3)), Some((2, 3))] {
+            let plan = IdPlan {
+                skip: 5,
+                limit: Some(3 * MAX_SHARD_CHUNK + 17),
+                shard: shard.map(|(index, count)| Shard::new(index, count).expect("valid shard")),
+                done: vec![(40, 90), (MAX_SHARD_CHUNK, MAX_SHARD_CHUNK + 3)],
+            };
+            let planned = PlannedIds::of_open_space(&plan);
+            let resolved = ResolvedPlan::new(&plan, None);
+            let mut cursor = PlanCursor::default();
+            let mut handed_out = RangeSet::default();
+            let end = 5 * MAX_SHARD_CHUNK;
+            while let Some(range) = cursor.next_range(&resolved, 100_000, end) {
+                handed_out.insert((range.start, range.end));
+            }
+            let differs = (0..end).find(|&id| planned.contains(id) != handed_out.contains(id));
+            assert_eq!(differs, None, "shard {shard:?}");
+        }
     }
 }

@@ -4,7 +4,7 @@ use super::control::Control;
 use super::crew::{Crew, Slot};
 use super::halting::{HaltRecord, HaltState};
 use super::outbox::Outbox;
-use super::plan::ResolvedPlan;
+use super::plan::{PlannedIds, ResolvedPlan};
 use super::queue::{Queue, SubmitEnds, capacity_for};
 use super::stats::{Counters, NO_TASK, RunState, Snapshot, WorkerRow, WorkerSlot, WorkerState};
 use super::tally::Tally;
@@ -52,6 +52,10 @@ impl Shared {
         let open = search.open_space();
         let space = if open { 0 } else { search.space() };
         let plan = ResolvedPlan::new(&config.plan, (!open).then_some(space));
+        if open {
+            // Before the submitter asks for the first ids: a reader ahead keeps only these.
+            search.learn_plan(&PlannedIds::from_resolved(&plan));
+        }
         let (events_tx, events_rx) = match config.event_capacity {
             Some(capacity) => crossbeam_channel::bounded(capacity),
             None => crossbeam_channel::unbounded(),

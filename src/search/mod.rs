@@ -170,10 +170,11 @@ pub trait Search: Send + Sync {
         }
     }
 
-    /// For an open space: told once, before the run starts, which ids the run will hand out
-    /// (the same [`crate::pool::IdPlan`] as its [`crate::RunConfig`]), so that inputs read
-    /// ahead for other ids (another shard's, ones done before) need not be kept. Ignored by default.
-    fn learn_plan(&self, _plan: &crate::pool::IdPlan) {}
+    /// For an open space: told by the engine once, as the run starts and before the first
+    /// [`Search::extend_space`], which ids the run will hand out (its window and shard, minus
+    /// the ids done before), so that inputs read ahead for other ids need not be kept.
+    /// Ignored by default.
+    fn learn_plan(&self, _ids: &crate::pool::PlannedIds) {}
 
     /// Extra counts for the summary and the log's `end` event, by name (exec's
     /// `attempts`, `retried`, `skipped`); none by default.
