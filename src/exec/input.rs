@@ -145,18 +145,34 @@ impl LazyLines {
         }
     }
 
-    /// Keeps from now on only the lines of `wanted` (and any read failure, which ends the
-    /// input wherever it falls); lines read already outside it are dropped. Set once: a
-    /// second call changes nothing.
+    /// Keeps from now on only the lines of `wanted`; lines read already outside it are
+    /// dropped. Set once: a second call changes nothing.
     pub fn keep_only(&self, wanted: PlannedIds) {
-        if self.wanted.set(wanted).is_ok() {
-            lock(&self.pending).retain(|&task, line| self.keeps(task, line));
+        if self.wanted.set(wanted).is_err() {
+            return;
+        }
+        let mut progress = lock(&self.progress);
+        let mut pending = lock(&self.pending);
+        for (task, line) in std::mem::take(&mut *pending) {
+            if let Some(slot) = self.slot_for(task, &line) {
+                progress.available = progress.available.max(slot + 1);
+                pending.insert(slot, line);
+            }
         }
     }
 
-    /// True when line `task` is kept until a worker takes it.
-    fn keeps(&self, task: u64, line: &Line) -> bool {
-        line.is_err() || self.wanted.get().is_none_or(|wanted| wanted.contains(task))
+    /// Where line `task` is kept until a worker takes it, or `None` when the run will not
+    /// ask for it. A read failure ends the input wherever it falls: it is kept on the first id
+    /// at or after it that the run hands out (its message names its own line), so that a
+    /// shard whose next lines it cuts off ends with that error, not as if its input had ended.
+    fn slot_for(&self, task: u64, line: &Line) -> Option<u64> {
+        let Some(wanted) = self.wanted.get() else {
+            return Some(task);
+        };
+        match line {
+            Ok(_) => wanted.contains(task).then_some(task),
+            Err(_) => wanted.first_from(task),
+        }
     }
 
     /// Takes the input of task `task` (each is handed out once); `Err` names a read
@@ -210,10 +226,13 @@ impl LazyLines {
             };
             match received {
                 Ok(line) => {
-                    if self.keeps(progress.available, &line) {
-                        lock(&self.pending).insert(progress.available, line);
-                    }
+                    let task = progress.available;
                     progress.available += 1;
+                    if let Some(slot) = self.slot_for(task, &line) {
+                        // A failure kept further on: the ids between are not the run's.
+                        progress.available = progress.available.max(slot + 1);
+                        lock(&self.pending).insert(slot, line);
+                    }
                     got_any = true;
                 }
                 Err(true) => {
@@ -505,6 +524,48 @@ mod tests {
         lazy.keep_only(PlannedIds::of_open_space(&window));
         assert_eq!(lazy.held(), 10);
         assert_eq!(lazy.take(95), Some(Ok("95".to_string())));
+    }
+
+    /// An over-long line in another shard's chunk ends the input there: the shard must end
+    /// with that error on its next id, not as if its input had run out.
+    #[test]
+    fn a_failure_in_another_shards_chunk_falls_on_this_shards_next_id() {
+        let long = "x".repeat(MAX_LINE + 1);
+        let text: String = (0..30)
+            .map(|i| {
+                if i == 12 {
+                    format!("{long}\n")
+                } else {
+                    format!("{i}\n")
+                }
+            })
+            .collect();
+        let shard = |late: bool| {
+            let (lazy, path) = lazy_file(&format!("fail-elsewhere-{late}"), &text);
+            // Shard 2 of 2 in chunks of 5: ids 5..10, 15..20, 25..30; line 13 (id 12) is shard 1's.
+            let plan = IdPlan {
+                shard: Some(Shard::new(1, 2).unwrap().with_chunk(5)),
+                ..IdPlan::default()
+            };
+            if !late {
+                lazy.keep_only(PlannedIds::of_open_space(&plan));
+            }
+            read_to_the_end(&lazy);
+            if late {
+                lazy.keep_only(PlannedIds::of_open_space(&plan));
+            }
+            std::fs::remove_file(&path).unwrap();
+            lazy
+        };
+        for late in [false, true] {
+            let lazy = shard(late);
+            assert_eq!(lazy.take(9), Some(Ok("9".to_string())), "plan told late: {late}");
+            let failure = lazy.take(15).expect("the failure is on id 15");
+            let message = failure.expect_err("id 15 holds the failure");
+            assert!(message.contains("line 13 is longer than"), "{message}");
+            let available = lazy.extend(u64::MAX, Duration::from_secs(1)).available;
+            assert!(available > 15, "id 15 is handed out: {available} available");
+        }
     }
 
     #[test]

@@ -192,6 +192,22 @@ impl ResolvedPlan {
         (self.lo..self.hi).contains(&x) && self.next_in_shard(x) == x && !self.done.contains(x)
     }
 
+    /// The first id at or after `x` that a run of this plan hands out, if any.
+    pub fn first_from(&self, x: u64) -> Option<u64> {
+        let mut x = x.max(self.lo);
+        loop {
+            x = self.next_in_shard(x);
+            if x >= self.hi {
+                return None;
+            }
+            match self.done.range_of(x) {
+                // Done ranges end before u64::MAX: each turn moves past one.
+                Some((_, end)) => x = end,
+                None => return Some(x),
+            }
+        }
+    }
+
     /// The chunk holding `x` ends here (or the window does).
     fn chunk_end(&self, x: u64) -> u64 {
         if self.count == 1 {
@@ -250,6 +266,12 @@ impl PlannedIds {
     #[must_use]
     pub fn contains(&self, id: u64) -> bool {
         self.0.hands_out(id)
+    }
+
+    /// The first id at or after `id` that the run hands out, if any.
+    #[must_use]
+    pub fn first_from(&self, id: u64) -> Option<u64> {
+        self.0.first_from(id)
     }
 }
 
@@ -345,6 +367,19 @@ mod tests {
             }
             let differs = (0..end).find(|&id| planned.contains(id) != handed_out.contains(id));
             assert_eq!(differs, None, "shard {shard:?}");
+            for from in [
+                0,
+                5,
+                39,
+                40,
+                89,
+                90,
+                MAX_SHARD_CHUNK - 1,
+                3 * MAX_SHARD_CHUNK + 21,
+            ] {
+                let first = (from..end).find(|&id| handed_out.contains(id));
+                assert_eq!(planned.first_from(from), first, "shard {shard:?}, from {from}");
+            }
         }
     }
 }

@@ -59,8 +59,14 @@ impl RangeSet {
     /// True when `id` is in the set.
     #[must_use]
     pub fn contains(&self, id: u64) -> bool {
+        self.range_of(id).is_some()
+    }
+
+    /// The range `(start, end)` holding `id`, if one does.
+    #[must_use]
+    pub fn range_of(&self, id: u64) -> Option<(u64, u64)> {
         let index = self.ranges.partition_point(|&(_, end)| end <= id);
-        self.ranges.get(index).is_some_and(|&(start, _)| start <= id)
+        self.ranges.get(index).copied().filter(|&(start, _)| start <= id)
     }
 
     /// How many ids the set holds.
