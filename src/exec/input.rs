@@ -181,6 +181,18 @@ impl LazyLines {
         lock(&self.pending).remove(&task)
     }
 
+    /// Why line `task` cannot be handed out when it is not held: each line runs once, so a
+    /// caller that asks twice (or before it is read) has lost track of it, and must not run
+    /// an empty input instead.
+    #[must_use]
+    pub fn not_available(&self, task: u64) -> String {
+        format!(
+            "{}: line {} is not available (handed out already, or not read yet): stopped rather than run an empty input",
+            self.name,
+            task.saturating_add(1)
+        )
+    }
+
     /// Takes the inputs of `tasks`, in order, onto the end of `into`, under one lock. Stops at
     /// the first line it cannot hand out, with a message naming it: a read failure or an
     /// over-long line, or a line handed out already or not read yet (each line runs once: a
@@ -194,13 +206,7 @@ impl LazyLines {
             match pending.remove(&task) {
                 Some(Ok(line)) => into.push_back(line),
                 Some(Err(message)) => return Err(message),
-                None => {
-                    return Err(format!(
-                        "{}: line {} is not available (handed out already, or not read yet): stopped rather than run an empty input",
-                        self.name,
-                        task.saturating_add(1)
-                    ));
-                }
+                None => return Err(self.not_available(task)),
             }
         }
         Ok(())

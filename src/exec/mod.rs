@@ -280,11 +280,12 @@ impl Setup {
     }
 
     /// The input of `task`, taken from the lazy reader's buffer or computed from the range;
-    /// `Err` when reading the input failed at this line (the run cannot go on).
-    fn input(&self, task: u64) -> Option<Result<String, String>> {
+    /// `Err` when reading the input failed at this line, or the line is not there (handed
+    /// out already): the run cannot go on.
+    fn input(&self, task: u64) -> Result<String, String> {
         match &self.inputs {
-            Inputs::Range(range) => Some(Ok(range.input(task))),
-            Inputs::Lines(lines) => lines.take(task),
+            Inputs::Range(range) => Ok(range.input(task)),
+            Inputs::Lines(lines) => lines.take(task).unwrap_or_else(|| Err(lines.not_available(task))),
         }
     }
 
@@ -518,9 +519,8 @@ impl Search for ExecSearch {
             return Outcome::Cancelled;
         }
         let input = match self.setup.input(task) {
-            Some(Ok(input)) => input,
-            Some(Err(message)) => return Outcome::Fatal(message),
-            None => return Outcome::Error(format!("task {task}: its input was already taken")),
+            Ok(input) => input,
+            Err(message) => return self.setup.fatal_once(message),
         };
         let watch = match self.cancel_watch(cancel) {
             Ok(watch) => watch,
@@ -1057,11 +1057,10 @@ mod tests {
                 score: None
             }
         );
-        assert_eq!(
-            search.run(4, &cancel),
-            Outcome::Error("task 4: its input was already taken".into()),
-            "another shard's line is not kept"
-        );
+        let Outcome::Fatal(message) = search.run(4, &cancel) else {
+            panic!("another shard's line is not kept: asked for, the run stops")
+        };
+        assert!(message.contains("line 5 is not available"), "{message}");
         assert_eq!(lines.held(), 19);
     }
 

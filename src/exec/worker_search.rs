@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(status.available, 3, "{status:?}");
         assert_eq!(
             search.setup.input(1),
-            Some(Ok("b".to_string())),
+            Ok("b".to_string()),
             "line 2 handed out once"
         );
         let mut outcomes = Vec::new();
