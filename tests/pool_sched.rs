@@ -9,30 +9,18 @@ mod common;
 
 use common::procfs::Stat;
 use common::wait_for;
-use poolwatch::{CancelToken, HaltPolicy, Outcome, Run, RunConfig, Search};
+use poolwatch::search::Needle;
+use poolwatch::{HaltPolicy, Run, RunConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Tasks of 1 ms that never match, in a space no test exhausts.
-struct Sleepy;
-
-impl Search for Sleepy {
-    fn name(&self) -> &str {
-        "sleepy"
-    }
-    fn params(&self) -> String {
-        String::new()
-    }
-    fn space(&self) -> u64 {
-        u64::MAX / 2
-    }
-    fn run(&self, _task: u64, cancel: &CancelToken) -> Outcome {
-        if cancel.sleep(Duration::from_millis(1)) {
-            Outcome::Cancelled
-        } else {
-            Outcome::Miss
-        }
-    }
+/// Tasks of 1 ms whose needle no test reaches.
+fn sleepy() -> Arc<Needle> {
+    Arc::new(Needle {
+        tasks: u64::MAX / 2,
+        needle: u64::MAX / 2 - 1,
+        sleep: Duration::from_millis(1),
+    })
 }
 
 /// `SCHED_OTHER` and `SCHED_BATCH`, as `/proc/TID/stat` gives them.
@@ -93,7 +81,7 @@ fn workers_batch_schedule_on_crowded_cpus_and_go_back_when_the_crowd_thins() {
     let config = RunConfig::default()
         .with_workers(2)
         .with_policy(HaltPolicy::Never);
-    let run = Run::start(Arc::new(Sleepy), &config);
+    let run = Run::start(sleepy(), &config);
     wait_for_fit(2, uncrowded);
 
     run.set_workers(16 * cpus + 4);

@@ -196,22 +196,7 @@ fn a_worker_that_exits_after_each_answer_is_restarted_and_no_input_is_blamed() {
     let log = scratch.join("log.jsonl");
     // Exits right after each answer (but the last input's): poolwatch may be writing the next input already.
     let script = r#"while read x; do echo 0; [ "$x" = 9 ] || exit 5; done"#;
-    let (summary, _) = run(&[
-        "--halt",
-        "never",
-        "--log",
-        log.to_str().unwrap(),
-        "-w",
-        "1",
-        "exec",
-        "--worker",
-        "--range",
-        "0..10",
-        "--",
-        "sh",
-        "-c",
-        script,
-    ]);
+    let (summary, _) = run(&logged_sh_worker(&log, &[], "0..10", script));
     assert_eq!(summary["completed"], 10, "{summary}");
     assert_eq!(summary["errors"], 9, "{summary}");
     let errors = error_events(&log);
@@ -290,22 +275,7 @@ fn a_garbage_answer_is_an_error_naming_the_line() {
     let scratch = Scratch::new("worker-garbage");
     let log = scratch.join("log.jsonl");
     let script = r#"while read x; do if [ "$x" = 3 ]; then echo "banana split"; else echo 0; fi; done"#;
-    let (summary, _) = run(&[
-        "--halt",
-        "never",
-        "--log",
-        log.to_str().unwrap(),
-        "-w",
-        "1",
-        "exec",
-        "--worker",
-        "--range",
-        "0..10",
-        "--",
-        "sh",
-        "-c",
-        script,
-    ]);
+    let (summary, _) = run(&logged_sh_worker(&log, &[], "0..10", script));
     assert_eq!(summary["completed"], 10, "{summary}");
     let messages = error_messages(&log);
     assert_eq!(messages.len(), 1, "{messages:?}");
@@ -322,26 +292,12 @@ fn a_worker_that_never_answers_times_out_per_input() {
     let log = scratch.join("log.jsonl");
     let script = r#"while read x; do if [ "$x" = 5 ]; then sleep 60; fi; echo 0; done"#;
     let started = Instant::now();
-    let (summary, _) = run(&[
-        "--halt",
-        "never",
-        "--log",
-        log.to_str().unwrap(),
-        "-w",
-        "1",
-        "exec",
-        "--worker",
-        "--timeout",
-        "0.5",
-        "--grace",
-        "0.2",
-        "--range",
+    let (summary, _) = run(&logged_sh_worker(
+        &log,
+        &["--timeout", "0.5", "--grace", "0.2"],
         "0..12",
-        "--",
-        "sh",
-        "-c",
         script,
-    ]);
+    ));
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "{:?}",
@@ -562,6 +518,16 @@ fn write_input(
     let text: String = (0..lines).map(|id| line(id) + "\n").collect();
     std::fs::write(&input, &text).unwrap();
     (input, text.len() as u64)
+}
+
+/// A never-halting run logged to `log`: one `sh -c SCRIPT` worker over the inputs `range`,
+/// with the exec options `extra`.
+fn logged_sh_worker<'a>(log: &'a Path, extra: &[&'a str], range: &'a str, script: &'a str) -> Vec<&'a str> {
+    let log = log.to_str().unwrap();
+    let mut args = vec!["--halt", "never", "--log", log, "-w", "1", "exec", "--worker"];
+    args.extend_from_slice(extra);
+    args.extend(["--range", range, "--", "sh", "-c", script]);
+    args
 }
 
 /// The arguments of `exec --worker` over the lines of `input` with two Python workers running `script`.
