@@ -1,6 +1,6 @@
 //! Proof of work: find a nonce whose SHA-256 with the data has enough leading zero bits.
 
-use super::sha256x8::{self, LANES, LaneWords};
+use super::sha256x8::{Avx2, LANES, LaneWords};
 use super::{Goal, Outcome, Search};
 use crate::cancel::CancelToken;
 use sha2::compress256;
@@ -124,44 +124,44 @@ impl PreparedHash {
         state
     }
 
+    /// Word `word` of the tail, big-endian as SHA-256 reads it.
+    fn tail_word(&self, word: usize) -> u32 {
+        let bytes = &self.tail[4 * word..4 * word + 4];
+        u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+    }
+
     /// The tail's blocks for eight nonces at a time, every word broadcast to the lanes.
-    fn lane_blocks(&self) -> LaneBlocks {
-        let word_at = |word: usize| {
-            let bytes = &self.tail[4 * word..4 * word + 4];
-            u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
-        };
+    fn lane_blocks(&self, avx2: Avx2) -> LaneBlocks {
         LaneBlocks {
-            blocks: std::array::from_fn(|block| std::array::from_fn(|t| [word_at(block * 16 + t); LANES])),
+            avx2,
+            blocks: std::array::from_fn(|block| {
+                std::array::from_fn(|t| [self.tail_word(block * 16 + t); LANES])
+            }),
             nonce_words: self.nonce_at / 4..(self.nonce_at + 8).div_ceil(4),
         }
     }
 
     /// The digests of nonces `first..first + LANES` (`[lane][word]`), hashed side by side in
-    /// the lanes of [`sha256x8`]; `None` if this CPU cannot.
-    fn lane_words(&mut self, lanes: &mut LaneBlocks, first: u64) -> Option<[[u32; 8]; LANES]> {
+    /// the lanes of [`Avx2::compress`].
+    fn lane_words(&mut self, lanes: &mut LaneBlocks, first: u64) -> [[u32; 8]; LANES] {
         for (lane, nonce) in (first..).take(LANES).enumerate() {
             self.tail[self.nonce_at..self.nonce_at + 8].copy_from_slice(&nonce.to_le_bytes());
             for word in lanes.nonce_words.clone() {
-                let bytes = &self.tail[4 * word..4 * word + 4];
-                lanes.blocks[word / 16][word % 16][lane] =
-                    u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+                lanes.blocks[word / 16][word % 16][lane] = self.tail_word(word);
             }
         }
         let mut state: [LaneWords; 8] = self.midstate.map(|word| [word; LANES]);
-        if !sha256x8::compress(&mut state, &lanes.blocks[0]) {
-            return None;
-        }
+        lanes.avx2.compress(&mut state, &lanes.blocks[0]);
         if self.two_blocks {
-            sha256x8::compress(&mut state, &lanes.blocks[1]);
+            lanes.avx2.compress(&mut state, &lanes.blocks[1]);
         }
-        Some(std::array::from_fn(|lane| {
-            std::array::from_fn(|word| state[word][lane])
-        }))
+        std::array::from_fn(|lane| std::array::from_fn(|word| state[word][lane]))
     }
 }
 
 /// [`PreparedHash`]'s tail for [`LANES`] nonces: `blocks[b][t][lane]` is word `t` of block `b`.
 struct LaneBlocks {
+    avx2: Avx2,
     blocks: [[LaneWords; 16]; 2],
     /// The tail's words (0 to 31, across both blocks) that hold bytes of the nonce.
     nonce_words: Range<usize>,
@@ -224,8 +224,22 @@ impl Search for Pow {
         cancel: &CancelToken,
         notable: &mut dyn FnMut(u64, Outcome),
     ) -> u64 {
+        self.hash_range(tasks, cancel, notable, Avx2::preferred())
+    }
+}
+
+impl Pow {
+    /// [`Search::run_batch`], in eight lanes with `avx2` (a chunk's last nonces, and every
+    /// nonce without it, one at a time).
+    fn hash_range(
+        &self,
+        tasks: Range<u64>,
+        cancel: &CancelToken,
+        notable: &mut dyn FnMut(u64, Outcome),
+        avx2: Option<Avx2>,
+    ) -> u64 {
         let mut hash = PreparedHash::new(self.data.as_bytes());
-        let mut lanes = sha256x8::preferred().then(|| hash.lane_blocks());
+        let mut lanes = avx2.map(|avx2| hash.lane_blocks(avx2));
         let mut judge = Judge {
             bits: self.bits,
             chunk_best: None,
@@ -233,18 +247,18 @@ impl Search for Pow {
         };
         let mut next = tasks.start;
         while next < tasks.end && !cancel.is_cancelled() {
-            let group = match lanes.as_mut() {
-                Some(lanes) if tasks.end - next >= LANES as u64 => hash.lane_words(lanes, next),
-                _ => None,
-            };
-            if let Some(digests) = group {
-                for (task, words) in (next..).zip(&digests) {
-                    judge.judge(task, words);
+            match lanes.as_mut() {
+                Some(lanes) if tasks.end - next >= LANES as u64 => {
+                    // The digests first: `next..` would step once past the last nonce.
+                    for (words, task) in hash.lane_words(lanes, next).iter().zip(next..) {
+                        judge.judge(task, words);
+                    }
+                    next += LANES as u64;
                 }
-                next += LANES as u64;
-            } else {
-                judge.judge(next, &hash.words(next));
-                next += 1;
+                _ => {
+                    judge.judge(next, &hash.words(next));
+                    next += 1;
+                }
             }
         }
         next - tasks.start
@@ -315,6 +329,32 @@ mod tests {
         events
     }
 
+    /// One lane always, and eight where the CPU can (said on stderr where it cannot).
+    fn lane_choices() -> Vec<Option<Avx2>> {
+        let eight = Avx2::detect();
+        if eight.is_none() {
+            eprintln!("SKIPPED: this CPU has no AVX2, so only the one-lane path is tested");
+        }
+        [None].into_iter().chain(eight.map(Some)).collect()
+    }
+
+    /// What [`Pow::hash_range`] ran and reported over `tasks` with `avx2`.
+    fn hashed(
+        pow: &Pow,
+        tasks: Range<u64>,
+        avx2: Option<Avx2>,
+        cancel: &CancelToken,
+    ) -> (u64, Vec<(u64, Outcome)>) {
+        let mut reported = Vec::new();
+        let ran = pow.hash_range(
+            tasks,
+            cancel,
+            &mut |task, outcome| reported.push((task, outcome)),
+            avx2,
+        );
+        (ran, reported)
+    }
+
     /// Printable ASCII data of 0 to 200 bytes: every block layout of the tail (one block, two
     /// blocks, the nonce split across them) and up to three full blocks before it.
     fn data_strategy() -> impl Strategy<Value = String> {
@@ -334,7 +374,8 @@ mod tests {
             }
         }
 
-        /// `run_batch` reports the same nonces and the same best-score events as the `Digest` path.
+        /// `run_batch` reports the same nonces and the same best-score events as the `Digest`
+        /// path, in one lane and (where the CPU has AVX2, whatever `run_batch` prefers) in eight.
         #[test]
         fn run_batch_events_match_the_digest_path(
             data in data_strategy(),
@@ -343,12 +384,11 @@ mod tests {
         ) {
             let pow = Pow { tasks: u64::MAX, data, bits };
             let tasks = start..start + 300;
-            let mut reported = Vec::new();
-            let ran = pow.run_batch(tasks.clone(), &CancelToken::new(), &mut |task, outcome| {
-                reported.push((task, outcome));
-            });
-            prop_assert_eq!(ran, 300);
-            prop_assert_eq!(reported, reference_events(&pow, tasks));
+            for avx2 in lane_choices() {
+                let (ran, reported) = hashed(&pow, tasks.clone(), avx2, &CancelToken::new());
+                prop_assert_eq!(ran, 300);
+                prop_assert_eq!(reported, reference_events(&pow, tasks.clone()));
+            }
         }
     }
 
@@ -377,15 +417,15 @@ mod tests {
     /// tail layout (one block, two blocks, the nonce straddling them).
     #[test]
     fn eight_lanes_give_each_nonce_its_own_digest_at_every_tail_length() {
-        if !sha256x8::available() {
+        let Some(avx2) = Avx2::detect() else {
             eprintln!("SKIPPED: this CPU has no AVX2, so the eight-lane path is never used");
             return;
-        }
+        };
         for len in 0..=200 {
             let mut hash = PreparedHash::new("y".repeat(len).as_bytes());
-            let mut lanes = hash.lane_blocks();
+            let mut lanes = hash.lane_blocks(avx2);
             for first in [0, 0x0102_0304_0506_0700, u64::MAX - 8] {
-                let digests = hash.lane_words(&mut lanes, first).expect("AVX2 is there");
+                let digests = hash.lane_words(&mut lanes, first);
                 for (words, nonce) in digests.iter().zip(first..) {
                     assert_eq!(*words, hash.words(nonce), "data length {len}, nonce {nonce}");
                 }
@@ -431,6 +471,40 @@ mod tests {
         }
         assert_eq!(reported, expected);
         assert!(reported.iter().any(|(_, o)| matches!(o, Outcome::Match { .. })));
+    }
+
+    /// The last nonces of the space, in both paths: nothing steps past `u64::MAX`.
+    #[test]
+    fn the_last_nonces_of_the_space_hash_like_the_digest_path() {
+        let pow = Pow {
+            tasks: u64::MAX,
+            data: "end".into(),
+            bits: 4,
+        };
+        // Two full groups: the second ends on the last nonce.
+        let tasks = u64::MAX - 16..u64::MAX;
+        for avx2 in lane_choices() {
+            let (ran, reported) = hashed(&pow, tasks.clone(), avx2, &CancelToken::new());
+            assert_eq!(ran, 16);
+            assert_eq!(reported, reference_events(&pow, tasks.clone()));
+        }
+    }
+
+    /// A cancel during a chunk stops it within one group of eight nonces, in both paths.
+    #[test]
+    fn run_batch_stops_within_a_group_when_cancelled_during_the_chunk() {
+        let pow = Pow {
+            tasks: 10_000,
+            data: "poolwatch".into(),
+            bits: 64,
+        };
+        for avx2 in lane_choices() {
+            let cancel = CancelToken::new();
+            // The first nonce is always a new best: its event cancels the run.
+            let ran = pow.hash_range(0..10_000, &cancel, &mut |_, _| cancel.cancel(), avx2);
+            let group = if avx2.is_some() { LANES as u64 } else { 1 };
+            assert_eq!(ran, group, "{avx2:?}");
+        }
     }
 
     #[test]

@@ -6,46 +6,59 @@ pub(crate) const LANES: usize = 8;
 /// One word for each lane.
 pub(crate) type LaneWords = [u32; LANES];
 
-/// True when eight lanes beat one compression at a time on this CPU: it has AVX2 and lacks
-/// the SHA extensions (with them, `sha2`'s one-block compression runs in hardware, several
-/// times faster than software in one lane, and faster than eight lanes of it).
-#[must_use]
-pub(crate) fn preferred() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        available() && !std::arch::is_x86_feature_detected!("sha")
-    }
+/// Proof that this CPU runs AVX2 (x86-64, detected at run time): the only way to call
+/// [`Avx2::compress`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Avx2 {
+    /// Never made off x86-64.
     #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    never: std::convert::Infallible,
 }
 
-/// True when this CPU can run [`compress`] (x86-64 with AVX2).
-#[must_use]
-pub(crate) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
+impl Avx2 {
+    /// The proof, if this CPU has AVX2.
+    #[must_use]
+    pub fn detect() -> Option<Self> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("avx2").then_some(Self {})
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            None
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
 
-/// Compresses one block per lane into that lane's state: `state[i][lane]` is word `i` of
-/// lane `lane`'s state, `block[t][lane]` word `t` of its block (big-endian words, as
-/// SHA-256 reads them). Returns false, leaving `state` alone, if [`available`] is false.
-pub(crate) fn compress(state: &mut [LaneWords; 8], block: &[LaneWords; 16]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if available() {
-        // SAFETY: AVX2 was detected on this CPU just above.
-        unsafe { avx2::compress(state, block) };
-        return true;
+    /// The proof, if eight lanes beat one compression at a time on this CPU: it has AVX2 and
+    /// lacks the SHA extensions (with them, `sha2`'s one-block compression runs in hardware,
+    /// several times faster than software in one lane, and faster than eight lanes of it).
+    #[must_use]
+    pub fn preferred() -> Option<Self> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            Self::detect().filter(|_| !std::arch::is_x86_feature_detected!("sha"))
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            None
+        }
     }
-    let _ = (state, block);
-    false
+
+    /// Compresses one block per lane into that lane's state: `state[i][lane]` is word `i` of
+    /// lane `lane`'s state, `block[t][lane]` word `t` of its block (big-endian words, as
+    /// SHA-256 reads them).
+    pub fn compress(self, state: &mut [LaneWords; 8], block: &[LaneWords; 16]) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `self` exists only where AVX2 was detected.
+        unsafe {
+            avx2::compress(state, block);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (state, block);
+            match self.never {}
+        }
+    }
 }
 
 /// SHA-256's round constants (FIPS 180-4, 4.2.2).
@@ -226,10 +239,10 @@ mod tests {
     /// Eight different blocks and states through the lanes give what one compression each gives.
     #[test]
     fn each_lane_compresses_as_sha2_does() {
-        if !available() {
+        let Some(avx2) = Avx2::detect() else {
             eprintln!("SKIPPED: this CPU has no AVX2, so the eight-lane compression is never used");
             return;
-        }
+        };
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -244,7 +257,7 @@ mod tests {
                 std::array::from_fn(|i| std::array::from_fn(|lane| lanes_state[lane][i]));
             let block: [LaneWords; 16] =
                 std::array::from_fn(|t| std::array::from_fn(|lane| lanes_block[lane][t]));
-            assert!(compress(&mut state, &block));
+            avx2.compress(&mut state, &block);
             for lane in 0..LANES {
                 let mut expected = lanes_state[lane];
                 let bytes: Vec<u8> = lanes_block[lane].iter().flat_map(|w| w.to_be_bytes()).collect();
