@@ -1214,3 +1214,63 @@ fn idle_workers_stay_asleep_when_submission_ends_under_a_running_batch() {
         "{stopped} idle workers woke and left while the last batch was under way"
     );
 }
+
+/// An open space of 1,000 ids that records the ids the engine says it will hand out.
+#[derive(Default)]
+struct PlanListener {
+    told: Mutex<Option<Vec<u64>>>,
+}
+impl Search for PlanListener {
+    fn name(&self) -> &str {
+        "plan-listener"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        1_000
+    }
+    fn open_space(&self) -> bool {
+        true
+    }
+    fn extend_space(&self, _wanted: u64, _wait: Duration) -> poolwatch::SpaceStatus {
+        poolwatch::SpaceStatus {
+            available: 1_000,
+            complete: true,
+            estimate: None,
+        }
+    }
+    fn learn_plan(&self, ids: &poolwatch::PlannedIds) {
+        let listed = (0..1_000).filter(|&id| ids.contains(id)).collect();
+        *self.told.lock().unwrap() = Some(listed);
+    }
+    fn run(&self, _task: u64, _cancel: &CancelToken) -> Outcome {
+        Outcome::Miss
+    }
+}
+
+/// The engine tells an open space, before the run, exactly the ids it then hands out.
+#[test]
+fn an_open_space_is_told_the_ids_the_run_hands_out() {
+    let search = Arc::new(PlanListener::default());
+    let shard = poolwatch::Shard::new(1, 3).unwrap().with_chunk(7);
+    let config = config(3, HaltPolicy::Never)
+        .with_skip(10)
+        .with_shard(shard)
+        .with_done(vec![(40, 60)]);
+    let run = Run::start(search.clone(), &config);
+    let report = run.wait();
+    let told = search
+        .told
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("learn_plan was called");
+    // The completed ranges hold the done ones too.
+    let ran: Vec<u64> = ids_of(&run.completed_ranges())
+        .into_iter()
+        .filter(|id| !(40..60).contains(id))
+        .collect();
+    assert_eq!(told, ran);
+    assert_eq!(report.counters.completed, told.len() as u64);
+}
