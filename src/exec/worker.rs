@@ -292,34 +292,36 @@ impl Driver<'_> {
         } else {
             proc.window(self.workers.window_max)
         };
-        let mut stop = self.end.min(window.first.saturating_add(limit));
-        if let Feed::Lines(lines) = self.feed {
-            let kept_until = window.first + window.kept.len() as u64;
-            if kept_until < stop
-                && let Err(message) = lines.take_burst(kept_until..stop, &mut window.kept)
-            {
-                self.input_error = Some(message);
-                return;
-            }
-            stop = stop.min(window.first + window.kept.len() as u64);
-        }
+        let stop = self.end.min(window.first.saturating_add(limit));
         let burst_start = window.next;
-        for task in burst_start..stop {
-            match self.feed {
-                Feed::Range(range) => write_number(&mut proc.out, i128::from(range.start) + i128::from(task)),
-                Feed::Lines(_) => {
-                    let index = usize::try_from(task - window.first).unwrap_or(usize::MAX);
-                    if let Some(text) = window.kept.get(index) {
-                        proc.out.extend_from_slice(text.as_bytes());
-                    }
+        if stop <= burst_start {
+            return;
+        }
+        match self.feed {
+            Feed::Range(range) => {
+                for task in burst_start..stop {
+                    write_number(&mut proc.out, i128::from(range.start) + i128::from(task));
+                    proc.out.push(b'\n');
                 }
             }
-            proc.out.push(b'\n');
+            Feed::Lines(lines) => {
+                let kept_until = window.first + window.kept.len() as u64;
+                if kept_until < stop
+                    && let Err(message) = lines.take_burst(kept_until..stop, &mut window.kept)
+                {
+                    self.input_error = Some(message);
+                    return;
+                }
+                // `kept` now holds every line of `first..stop` (take_burst takes all or fails).
+                let offset = |task: u64| usize::try_from(task - window.first).unwrap_or(usize::MAX);
+                for text in window.kept.range(offset(burst_start)..offset(stop)) {
+                    proc.out.extend_from_slice(text.as_bytes());
+                    proc.out.push(b'\n');
+                }
+            }
         }
-        if stop > burst_start {
-            window.next = stop;
-            window.bursts.push_back((burst_start, Instant::now()));
-        }
+        window.next = stop;
+        window.bursts.push_back((burst_start, Instant::now()));
     }
 
     fn head_deadline(&mut self) -> Option<Instant> {
@@ -646,18 +648,20 @@ impl WorkerProc {
     /// Writes what it can, waits for news (answers, exit, room to write) until `deadline`
     /// or a slice, and passes each complete answer line to `answer`.
     fn exchange(&mut self, deadline: Option<Instant>, answer: &mut dyn FnMut(&[u8])) -> Option<Fault> {
-        if let Some(fault) = self.write_some() {
-            return Some(fault);
+        let write_fault = self.write_some();
+        if write_fault.is_none() {
+            let mut wait = SLICE;
+            if let Some(deadline) = deadline {
+                wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+            }
+            self.poll(wait);
         }
-        let mut wait = SLICE;
-        if let Some(deadline) = deadline {
-            wait = wait.min(deadline.saturating_duration_since(Instant::now()));
-        }
-        self.poll(wait);
         self.drain_stderr();
+        // Read even when the write failed: answers the worker gave before it died are in the
+        // pipe, and each counts (dropped, their inputs would run again).
         let (_answers, fault) = self.read_answers(answer);
-        if fault.is_some() {
-            return fault;
+        if let Some(fault) = fault.or(write_fault) {
+            return Some(fault);
         }
         if self.exit_fd.is_some() && self.exited.is_none() {
             self.exited = self.child.try_wait().ok().flatten();
