@@ -453,9 +453,10 @@ impl Carried {
         best: Option<crate::pool::Best>,
         goal: crate::search::Goal,
     ) -> Option<crate::pool::Best> {
-        *now.completed += self.before.completed;
-        *now.matches += self.before.matches;
-        *now.errors += self.before.errors;
+        // Counts read from a log: a corrupt one saturates instead of overflowing.
+        *now.completed = now.completed.saturating_add(self.before.completed);
+        *now.matches = now.matches.saturating_add(self.before.matches);
+        *now.errors = now.errors.saturating_add(self.before.errors);
         *now.elapsed_s += self.elapsed.as_secs_f64();
         *now.active_s += self.before.active_s;
         self.best_with(best, goal)
@@ -606,6 +607,30 @@ mod tests {
             assert_eq!((completed, matches, errors), (15, 1, 3));
             assert!((elapsed_s - 4.0).abs() < 1e-9 && (active_s - 2.0).abs() < 1e-9);
         }
+    }
+
+    /// Counts from a corrupt log saturate when carried on, instead of overflowing.
+    #[test]
+    fn huge_logged_counts_saturate_when_carried_on() {
+        let carried = Carried {
+            before: ResumedFrom {
+                completed: u64::MAX,
+                matches: u64::MAX,
+                errors: u64::MAX,
+                active_s: 0.0,
+            },
+            ..Carried::default()
+        };
+        let (mut completed, mut matches, mut errors, mut elapsed_s, mut active_s) = (5, 1, 1, 0.0, 0.0);
+        let figures = Figures {
+            completed: &mut completed,
+            matches: &mut matches,
+            errors: &mut errors,
+            elapsed_s: &mut elapsed_s,
+            active_s: &mut active_s,
+        };
+        carried.continue_figures(figures, None, crate::search::Goal::Maximize);
+        assert_eq!((completed, matches, errors), (u64::MAX, u64::MAX, u64::MAX));
     }
 
     #[test]
