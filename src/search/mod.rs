@@ -243,18 +243,9 @@ pub fn run_each<S: Search + ?Sized>(
     cancel: &CancelToken,
     notable: &mut dyn FnMut(u64, Outcome),
 ) -> u64 {
-    let mut ran = 0;
-    for task in tasks {
-        if cancel.is_cancelled() {
-            break;
-        }
-        match search.run(task, cancel) {
-            Outcome::Miss => {}
-            other => notable(task, other),
-        }
-        ran += 1;
-    }
-    ran
+    // The short-task loop with the cancel token as its stop: the same loop, written once.
+    let running = Cell::new(tasks.start);
+    search.run_short(tasks, cancel, cancel, &running, notable)
 }
 
 /// A [`Search`] made from a closure: the quickest way to run your own function on the pool.
