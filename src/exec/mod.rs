@@ -419,18 +419,17 @@ impl ExecSearch {
     /// # Errors
     /// An [`ExecError`] naming the first problem, including a program not found on `PATH`.
     pub fn new(spec: &ExecSpec) -> Result<Self, ExecError> {
-        let Checked {
-            template,
-            match_stdout,
-            limits,
-            workers,
-            ..
-        } = Checked::of(spec)?;
-        if workers.is_some() {
+        if spec.worker {
             return Err(ExecError::Worker(
                 "--worker runs as its own search (exec::build makes it)".into(),
             ));
         }
+        let Checked {
+            template,
+            match_stdout,
+            limits,
+            ..
+        } = Checked::of(spec)?;
         Ok(Self {
             setup: Setup::open(spec, template)?,
             match_stdout,
