@@ -64,7 +64,8 @@ struct Live {
 
 /// The facts about a run the dashboard shows, taken from its search.
 fn run_info(preset: &Preset, search: &dyn Search, workers: usize) -> RunInfo {
-    let input_noun = search.input_noun().map(str::to_string);
+    let naming = search.input_naming();
+    let input_noun = naming.map(|naming| naming.noun.to_string());
     let space = search.space();
     let space_label = match (&input_noun, space.checked_sub(1)) {
         (Some(noun), Some(last)) => search
@@ -82,7 +83,7 @@ fn run_info(preset: &Preset, search: &dyn Search, workers: usize) -> RunInfo {
         can_match: search.can_match(),
         workers,
         odds: search.match_odds(),
-        numbered_inputs: !search.input_is_number(),
+        numbered_inputs: naming.is_some_and(|naming| naming.numbered),
         input_noun,
         space_label,
     }

@@ -42,7 +42,7 @@ pub use pool::{
     IdPlan, MAX_SHARD_CHUNK, MAX_WORKERS, PlannedIds, RangeSet, Run, RunConfig, RunReport, RunState, Shard,
     Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
 };
-pub use search::{Goal, MatchOdds, Outcome, Search, SpaceStatus};
+pub use search::{Goal, InputNaming, MatchOdds, Outcome, Search, SpaceStatus};
 
 // The application runs commands in process groups and handles signals: Unix only (and built
 // and tested on Linux only; see the README's "Platform" section).

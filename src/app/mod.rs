@@ -169,7 +169,7 @@ pub struct RunInfo {
     /// What the user calls a task's own value (`input` for exec, `start` for collatz), if it has one.
     pub input_noun: Option<String>,
     /// Whether the log names a task by its value and its 1-based number (`input a.txt (#3)`);
-    /// false when the value is that number ([`crate::search::Search::input_is_number`]).
+    /// false when the value is that number ([`crate::search::InputNaming::numbered`]).
     pub numbered_inputs: bool,
     /// The space in the user's numbers (`inputs 1..=200`), if they differ from task ids.
     pub space_label: Option<String>,

@@ -360,8 +360,11 @@ macro_rules! search_space_from_setup {
             self.setup.learn_plan(ids);
         }
 
-        fn input_noun(&self) -> Option<&str> {
-            Some("input")
+        fn input_naming(&self) -> Option<crate::search::InputNaming<'_>> {
+            Some(crate::search::InputNaming {
+                noun: "input",
+                numbered: true,
+            })
         }
     };
 }

@@ -52,12 +52,11 @@ impl Search for Collatz {
         Some((task + 1).to_string())
     }
 
-    fn input_noun(&self) -> Option<&str> {
-        Some("start")
-    }
-
-    fn input_is_number(&self) -> bool {
-        true
+    fn input_naming(&self) -> Option<super::InputNaming<'_>> {
+        Some(super::InputNaming {
+            noun: "start",
+            numbered: false,
+        })
     }
 
     fn can_match(&self) -> bool {
@@ -98,7 +97,7 @@ mod tests {
             below: 100,
             target: None,
         };
-        assert!(collatz.input_is_number());
+        assert!(collatz.input_naming().is_some_and(|naming| !naming.numbered));
         for task in [0, 26, 98] {
             assert_eq!(collatz.input_label(task), Some((task + 1).to_string()));
         }

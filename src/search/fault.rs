@@ -41,12 +41,8 @@ impl Search for PanicEvery {
         self.inner.input_label(task)
     }
 
-    fn input_noun(&self) -> Option<&str> {
-        self.inner.input_noun()
-    }
-
-    fn input_is_number(&self) -> bool {
-        self.inner.input_is_number()
+    fn input_naming(&self) -> Option<super::InputNaming<'_>> {
+        self.inner.input_naming()
     }
 
     fn task_detail(&self, task: u64) -> Option<String> {

@@ -131,19 +131,10 @@ pub trait Search: Send + Sync {
         None
     }
 
-    /// What the user calls a task's own value ([`Search::input_label`]), such as `input` or
-    /// `start`; `None` when the task id is what the user knows a task by. Names the tasks in
-    /// the dashboard's log (`start 27`) and its space (`starts 1..=999`).
-    fn input_noun(&self) -> Option<&str> {
+    /// How the user names a task's own value ([`Search::input_label`]); `None` when the
+    /// task id is what the user knows a task by.
+    fn input_naming(&self) -> Option<InputNaming<'_>> {
         None
-    }
-
-    /// True when a task's own value ([`Search::input_label`]) is its 1-based number itself
-    /// (collatz's start value is `task + 1`), so that the number would only repeat it. Other
-    /// searches' values are shown with the number beside them (`input a.txt (#3)`, the
-    /// number exec's command sees as `{#}`).
-    fn input_is_number(&self) -> bool {
-        false
     }
 
     /// A short description of a running task for the workers table (an input, a pid),
@@ -246,6 +237,18 @@ pub fn run_each<S: Search + ?Sized>(
     // The short-task loop with the cancel token as its stop: the same loop, written once.
     let running = Cell::new(tasks.start);
     search.run_short(tasks, cancel, cancel, &running, notable)
+}
+
+/// How a search's tasks are named by their own values ([`Search::input_naming`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputNaming<'a> {
+    /// What the user calls a value, such as `input` or `start`: it names the tasks in the
+    /// dashboard's log (`start 27`) and its space (`starts 1..=999`).
+    pub noun: &'a str,
+    /// Whether the task's 1-based number is shown beside its value (`input a.txt (#3)`, the
+    /// number exec's command sees as `{#}`): false when the value is that number itself
+    /// (collatz's start value is `task + 1`), which it would only repeat.
+    pub numbered: bool,
 }
 
 /// A [`Search`] made from a closure: the quickest way to run your own function on the pool.
