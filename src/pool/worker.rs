@@ -142,14 +142,14 @@ impl<'a> WorkerThread<'a> {
     /// Records `start..next` minus the ids that gave up as completed (coverage and ranges).
     fn record_completed(&self, start: u64, next: u64, gave_up: &mut [u64]) {
         let total = self.shared.total();
-        let plan = &self.shared.plan;
+        let (plan, tally) = (&self.shared.plan, &self.shared.tally);
         gave_up.sort_unstable();
         let mut from = start;
         for &task in gave_up.iter() {
-            self.shared.tally.complete(plan, total, from, task);
+            tally.complete(plan, total, from..task);
             from = task + 1;
         }
-        self.shared.tally.complete(plan, total, from, next);
+        tally.complete(plan, total, from..next);
     }
 
     /// Runs the batch one [`crate::search::Search::run`] call per id; returns the first id not run.
