@@ -105,6 +105,11 @@ impl Shared {
         shared.crew.hold_open();
         Self::spawn_submitter(shared, ends);
         for _ in 0..workers {
+            // A thread spawned after a halt would only end again, taking the CPUs from the
+            // tasks winding down (spawning a thousand takes longer than many runs last).
+            if shared.halting() {
+                break;
+            }
             Self::spawn_worker(shared);
         }
         if shared.crew.release_hold() {
