@@ -210,9 +210,10 @@ impl Controller {
             return;
         }
         let task = match &event {
-            Event::Match { task, .. } | Event::Error { task, .. } | Event::NewBest { task, .. } => {
-                Some(*task)
-            }
+            Event::Match { task, .. }
+            | Event::Error { task, .. }
+            | Event::Notice { task, .. }
+            | Event::NewBest { task, .. } => Some(*task),
             _ => None,
         };
         match task.and_then(|task| live.search.input_label(task)) {

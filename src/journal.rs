@@ -229,6 +229,20 @@ impl Journal {
                 };
                 (*at, logged)
             }
+            Event::Notice {
+                task,
+                message,
+                worker,
+                at,
+            } => {
+                let logged = LogEvent::Notice {
+                    task: *task,
+                    input: self.source.input_label(*task),
+                    message: message.clone(),
+                    worker: *worker,
+                };
+                (*at, logged)
+            }
             Event::NewBest {
                 task,
                 score,

@@ -89,6 +89,19 @@ pub enum LogEvent {
         /// Worker slot that ran it.
         worker: usize,
     },
+    /// Something about a task that is not its outcome (a `--worker` process that died
+    /// while idle after answering it): neither an error nor a match.
+    Notice {
+        /// Task id in the whole space.
+        task: u64,
+        /// The user's own name for the task, when it differs from the id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input: Option<String>,
+        /// What happened.
+        message: String,
+        /// Worker slot that reported it.
+        worker: usize,
+    },
     /// A better score than any before.
     Best {
         /// Task id in the whole space.

@@ -767,3 +767,49 @@ fn matches_are_green_and_every_state_has_its_colour() {
         "Exhausted has its own colour"
     );
 }
+
+/// The foreground colour of the first cell of the log line holding `needle`.
+fn log_line_colour(app: &App, needle: &str) -> ratatui::style::Color {
+    let terminal = draw(app, 120, 40);
+    let buffer = terminal.backend().buffer().clone();
+    let text = terminal.backend().to_string();
+    let row = text
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in\n{text}"));
+    let line = text.lines().nth(row).unwrap();
+    let col = line[..line.find(needle).unwrap()].chars().count();
+    // The backend's text starts each line with a quote.
+    buffer
+        .cell((u16::try_from(col).unwrap() - 1, u16::try_from(row).unwrap()))
+        .unwrap()
+        .fg
+}
+
+#[test]
+fn a_notice_is_a_yellow_line_of_its_own_kind_and_not_an_error() {
+    use ratatui::style::Color;
+    let mut app = running_app(2);
+    app.color = true;
+    app.update(Msg::Pool(Event::Error {
+        task: 7,
+        message: "exit status 3".into(),
+        worker: 0,
+        at: Duration::from_millis(1_500),
+    }));
+    app.update(Msg::Pool(Event::Notice {
+        task: 9,
+        message: "worker pid 12 exited with status 5 while idle".into(),
+        worker: 1,
+        at: Duration::from_millis(1_600),
+    }));
+    assert_eq!(log_line_colour(&app, "error: task 7"), Color::Red);
+    assert_eq!(
+        log_line_colour(&app, "notice: task 9: worker pid 12 exited"),
+        Color::Yellow
+    );
+    // The matches-only view keeps neither.
+    app.update(key(KeyCode::Char('m')));
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(!text.contains("notice: task 9"), "{text}");
+}

@@ -13,6 +13,8 @@ pub enum EntryKind {
     Match,
     /// A task error or panic.
     Error,
+    /// Something about a task that is not its outcome (a worker restarted while idle).
+    Notice,
     /// A new best score.
     Best,
     /// Run lifecycle: start, pause, resume, workers, halt.

@@ -508,6 +508,13 @@ impl App {
                 self.log
                     .push(at, EntryKind::Error, format!("error: {name}: {message}"));
             }
+            Event::Notice {
+                task, message, at, ..
+            } => {
+                let name = self.task_name(task, input);
+                self.log
+                    .push(at, EntryKind::Notice, format!("notice: {name}: {message}"));
+            }
             Event::NewBest { task, score, at, .. } => {
                 // The same value reached again is not news (the chart and the log keep the first).
                 if self.best.latest().is_some_and(|(_, latest)| latest == score) {

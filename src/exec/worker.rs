@@ -390,7 +390,7 @@ impl Driver<'_> {
 
     /// Replaces a faulty worker and reports it (see [`Driver::report_restart`]): the input
     /// in flight is blamed, or the inputs in flight are retried one at a time, unless the
-    /// worker died while idle (nothing in flight, or none of it read).
+    /// worker died while idle (nothing in flight, or none of it read): then a notice.
     fn recover(
         &mut self,
         proc: &mut WorkerProc,
@@ -438,8 +438,8 @@ impl Driver<'_> {
         }
     }
 
-    /// Reports a restart as an error. A process that died `idle`, or with nothing in flight:
-    /// on the last input it answered, and the inputs in flight (never read) go to the new
+    /// Reports a restart. A process that died `idle`, or with nothing in flight: a notice on
+    /// the last input it answered, and the inputs in flight (never read) go to the new
     /// process as they are. Otherwise on the one input in flight (which then counts as
     /// run); with several in flight, they are sent again one at a time to find the culprit.
     fn report_restart(
@@ -460,7 +460,9 @@ impl Driver<'_> {
                 });
                 let input = line.unwrap_or_else(|| self.input_of(task));
                 let note = format!("{input}: {ended} while idle, after answering this input; {restarted}");
-                notable(task, Outcome::Error(note));
+                // That input has its outcome already: the restart is a notice on it, not a
+                // second outcome (nor an error a `fail=` policy would count).
+                notable(task, Outcome::Notice(note));
             }
             (false, 1) => {
                 let task = window.first;

@@ -85,10 +85,11 @@ impl Search for WorkerSearch {
 
     fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
         let mut outcome = Outcome::Miss;
-        // Only this task's own outcome: a notice on an earlier task (a worker that died
-        // while idle after answering it) cannot be returned from here.
+        // Only this task's own outcome: a notice (a worker that died while idle after
+        // answering a task, this one or an earlier one) is not an outcome and cannot be
+        // returned from here.
         let ran = self.run_batch(task..task + 1, cancel, &mut |id, found| {
-            if id == task {
+            if id == task && !matches!(found, Outcome::Notice(_)) {
                 outcome = found;
             }
         });

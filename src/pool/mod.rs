@@ -162,6 +162,17 @@ pub enum Event {
         /// Time since the run started.
         at: Duration,
     },
+    /// Something about a task that is not its outcome ([`crate::search::Outcome::Notice`]).
+    Notice {
+        /// Task id.
+        task: u64,
+        /// What happened.
+        message: String,
+        /// Worker slot that reported it.
+        worker: usize,
+        /// Time since the run started.
+        at: Duration,
+    },
     /// A better score than any before.
     NewBest {
         /// Task id.

@@ -313,6 +313,12 @@ impl<'a> WorkerThread<'a> {
                     shared.halt(mode, reason, found_at);
                 }
             }
+            Outcome::Notice(message) => shared.events.send(Event::Notice {
+                task,
+                message,
+                worker: index,
+                at: shared.started.elapsed(),
+            }),
             Outcome::Fatal(message) => {
                 shared.tally.record_fatal(&message);
                 shared.halt(HaltMode::Now, HaltReason::Fatal, Instant::now());

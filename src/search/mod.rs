@@ -68,6 +68,10 @@ pub enum Outcome {
     Fatal(String),
     /// The task saw the cancel token and gave up before finishing.
     Cancelled,
+    /// Something worth telling about a task that is not its outcome (it keeps the one it
+    /// had): a `--worker` process that died while idle after answering it. Logged and shown
+    /// as a notice; it counts as neither an error nor a match and no halt policy reads it.
+    Notice(String),
 }
 
 /// What a search knows of its chance of a match, for an expected time to the first one.

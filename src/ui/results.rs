@@ -82,6 +82,7 @@ fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             let style = match entry.kind {
                 EntryKind::Match => theme.found(),
                 EntryKind::Error => theme.error(),
+                EntryKind::Notice => theme.warn(),
                 EntryKind::Best => theme.good(),
                 EntryKind::Info => theme.dim(),
                 EntryKind::Run => theme.title(),

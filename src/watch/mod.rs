@@ -252,6 +252,17 @@ impl Aggregate {
                 worker,
                 at: self.at(ts),
             }),
+            LogEvent::Notice {
+                task,
+                message,
+                worker,
+                ..
+            } => Some(Event::Notice {
+                task,
+                message,
+                worker,
+                at: self.at(ts),
+            }),
             LogEvent::Best { task, score, .. } => self.offer_best(LoggedBest { score, task }, index, ts),
             LogEvent::Halt { reason } => {
                 log.halt = Some(reason);
