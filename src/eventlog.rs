@@ -175,8 +175,7 @@ mod torn_tail_tests {
 
     #[test]
     fn opening_a_log_cuts_a_torn_last_line_so_the_next_run_starts_on_its_own_line() {
-        let dir = std::env::temp_dir().join(format!("poolwatch-torn-open-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::TempPath::dir("torn-open");
         let path = dir.join("log.jsonl");
         std::fs::write(&path, "{\"event\":\"pause\",\"t\":0,\"ts\":0}\n{\"event\":\"mat").unwrap();
         let mut log = EventLog::open(Some(&path)).unwrap();
@@ -187,6 +186,5 @@ mod torn_tail_tests {
         assert_eq!(records[1].event, crate::logformat::LogEvent::Resume {});
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.lines().all(|line| line.starts_with("{\"event\":")), "{text}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -296,11 +296,21 @@ pub fn print_out(text: &str, what: &str) {
     }
 }
 
-/// Writes one line to stderr; a failure is noted for the exit code, never a panic.
+/// Writes one line to stderr in one write (so that lines from several threads or processes
+/// sharing the terminal never interleave); a failure is noted for the exit code, never a panic.
 pub fn say(line: &str) {
     let mut stderr = std::io::stderr().lock();
-    let written = writeln!(stderr, "{line}").and_then(|()| stderr.flush());
+    let written = write_line(&mut stderr, line);
     note_stderr(&written);
+}
+
+/// Writes `line` and its newline to `out` in one write call, then flushes.
+fn write_line(out: &mut impl Write, line: &str) -> std::io::Result<()> {
+    let mut whole = String::with_capacity(line.len() + 1);
+    whole.push_str(line);
+    whole.push('\n');
+    out.write_all(whole.as_bytes())?;
+    out.flush()
 }
 
 /// Notes the result of a write to stderr made elsewhere (the progress line).
@@ -403,6 +413,16 @@ fn given_on_command_line(matches: &clap::ArgMatches, id: &str) -> bool {
 mod tests {
     use super::*;
     use std::ffi::OsStr;
+
+    #[test]
+    fn a_line_to_stderr_is_one_write_with_its_newline() {
+        let mut writes = crate::testing::Writes::default();
+        write_line(&mut writes, "poolwatch: shard 3 has written no summary").expect("a write");
+        assert_eq!(
+            writes.0,
+            vec![b"poolwatch: shard 3 has written no summary\n".to_vec()]
+        );
+    }
 
     #[test]
     fn newlines_inside_quotes_are_escaped() {

@@ -507,8 +507,7 @@ mod tests {
 
     #[test]
     fn a_torn_last_line_is_skipped_and_a_torn_middle_line_is_an_error() {
-        let dir = std::env::temp_dir().join(format!("poolwatch-logformat-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::TempPath::dir("logformat");
         let path = dir.join("torn.jsonl");
         let whole = serde_json::to_string(&Record {
             t: 0.0,
@@ -523,13 +522,11 @@ mod tests {
             parse_log(&path),
             Err(LogReadError::Corrupt { line: 1, .. })
         ));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_tail_returns_lines_only_once_complete() {
-        let dir = std::env::temp_dir().join(format!("poolwatch-tail-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::TempPath::dir("tail");
         let path = dir.join("live.jsonl");
         let mut tail = LogTail::new(&path);
         assert!(tail.poll().unwrap().is_empty(), "no file yet");
@@ -546,7 +543,6 @@ mod tests {
         file.write_all(b"\n").unwrap();
         assert_eq!(tail.poll().unwrap().len(), 1);
         assert!(tail.poll().unwrap().is_empty());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
 

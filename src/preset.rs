@@ -230,8 +230,7 @@ mod tests {
 
     #[test]
     fn checking_an_exec_preset_leaves_its_job_log_and_folders_alone() {
-        let dir = std::env::temp_dir().join(format!("poolwatch-preset-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|err| panic!("{err}"));
+        let dir = crate::testing::TempPath::dir("preset");
         let joblog = dir.join("jobs.tsv");
         std::fs::write(&joblog, "earlier jobs\n").unwrap_or_else(|err| panic!("{err}"));
         let results = dir.join("results");
@@ -250,7 +249,6 @@ mod tests {
             Preset::from_toml(&bad, "bad.toml").is_err(),
             "a bad range is still refused"
         );
-        std::fs::remove_dir_all(&dir).unwrap_or_else(|err| panic!("{err}"));
     }
 
     #[test]

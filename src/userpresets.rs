@@ -106,8 +106,7 @@ mod tests {
 
     #[test]
     fn a_saved_preset_loads_back_and_a_broken_one_is_one_line() {
-        let dir = std::env::temp_dir().join(format!("poolwatch-userpresets-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = crate::testing::TempPath::new("userpresets");
         let preset = Preset {
             name: "Pow, 20 bits!".into(),
             description: "pow tasks=100".into(),
@@ -131,6 +130,5 @@ mod tests {
             problems[0]
         );
         assert!(!problems[0].contains('\n'));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -459,7 +459,7 @@ mod tests {
     #[test]
     fn a_file_is_read_only_as_far_as_asked() {
         let text: String = (0..5000).map(|i| format!("{i}\n")).collect();
-        let (lazy, path) = lazy_file("lines", &text);
+        let (lazy, _path) = lazy_file("lines", &text);
         let status = lazy.extend(10, Duration::from_secs(5));
         assert_eq!((status.available, status.complete), (10, false));
         assert_eq!(lazy.take(3), Some(Ok("3".to_string())));
@@ -467,12 +467,11 @@ mod tests {
         let status = lazy.extend(1000, Duration::from_secs(5));
         assert!(status.available <= 1000, "{status:?}");
         assert_eq!(read_to_the_end(&lazy), 5000);
-        std::fs::remove_file(&path).unwrap();
     }
 
     /// Lazy lines of a new file named after `name` holding `text`, and its path.
-    fn lazy_file(name: &str, text: &str) -> (LazyLines, std::path::PathBuf) {
-        let path = std::env::temp_dir().join(format!("poolwatch-{name}-{}", std::process::id()));
+    fn lazy_file(name: &str, text: &str) -> (LazyLines, crate::testing::TempPath) {
+        let path = crate::testing::TempPath::new(name);
         std::fs::write(&path, text).unwrap();
         (LazyLines::new(LineSource::open(&path).unwrap(), None), path)
     }
@@ -490,7 +489,7 @@ mod tests {
     #[test]
     fn lines_the_plan_will_not_hand_out_are_counted_and_not_kept() {
         let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
-        let (lazy, path) = lazy_file("wanted", &text);
+        let (lazy, _path) = lazy_file("wanted", &text);
         // The window 100..4100, shard 1 of 4 in chunks of 10, ids 2000..3000 done before.
         let plan = IdPlan {
             skip: 100,
@@ -503,7 +502,6 @@ mod tests {
             .filter(|id| (id - 100) / 10 % 4 == 1 && !(2000..3000).contains(id))
             .collect();
         assert_eq!(read_to_the_end(&lazy), 5000, "every line is counted");
-        std::fs::remove_file(&path).unwrap();
         assert_eq!(lazy.held(), wanted.len(), "only the wanted lines are held");
         assert_eq!(wanted[..3], [110, 111, 112]);
         assert_eq!(lazy.take(111), Some(Ok("line 111".to_string())));
@@ -519,9 +517,8 @@ mod tests {
     #[test]
     fn lines_read_before_the_plan_is_known_are_let_go_when_it_is() {
         let text: String = (0..100).map(|i| format!("{i}\n")).collect();
-        let (lazy, path) = lazy_file("late-plan", &text);
+        let (lazy, _path) = lazy_file("late-plan", &text);
         assert_eq!(read_to_the_end(&lazy), 100);
-        std::fs::remove_file(&path).unwrap();
         assert_eq!(lazy.held(), 100);
         let window = IdPlan {
             skip: 90,
@@ -547,7 +544,7 @@ mod tests {
             })
             .collect();
         let shard = |late: bool| {
-            let (lazy, path) = lazy_file(&format!("fail-elsewhere-{late}"), &text);
+            let (lazy, _path) = lazy_file(&format!("fail-elsewhere-{late}"), &text);
             // Shard 2 of 2 in chunks of 5: ids 5..10, 15..20, 25..30; line 13 (id 12) is shard 1's.
             let plan = IdPlan {
                 shard: Some(Shard::new(1, 2).unwrap().with_chunk(5)),
@@ -560,7 +557,6 @@ mod tests {
             if late {
                 lazy.keep_only(PlannedIds::of_open_space(&plan));
             }
-            std::fs::remove_file(&path).unwrap();
             lazy
         };
         for late in [false, true] {
@@ -596,7 +592,7 @@ mod tests {
     #[test]
     fn a_regular_file_is_counted_up_front_so_its_total_is_known() {
         let text: String = (0..100_000).map(|i| format!("{i}\n")).collect();
-        let (lazy, path) = lazy_file("count", &format!("{text}last"));
+        let (lazy, _path) = lazy_file("count", &format!("{text}last"));
         let status = lazy.extend(10, Duration::from_secs(5));
         assert!(!status.complete, "the reader is still far from the end");
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -611,6 +607,5 @@ mod tests {
             Some(Ok("3".to_string())),
             "the reader's offset is untouched"
         );
-        std::fs::remove_file(&path).unwrap();
     }
 }

@@ -1032,12 +1032,12 @@ mod tests {
 
     #[test]
     fn a_search_told_its_plan_keeps_only_the_lines_it_will_run() {
-        let path = std::env::temp_dir().join(format!("poolwatch-exec-plan-{}", std::process::id()));
+        let path = crate::testing::TempPath::new("exec-plan");
         let text: String = (0..40).map(|i| format!("line{i}\n")).collect();
         std::fs::write(&path, text).unwrap();
         let search = ExecSearch::new(&ExecSpec {
             range: None,
-            input: Some(path.clone()),
+            input: Some(path.to_path_buf()),
             ..spec(&["echo"])
         })
         .unwrap();
@@ -1046,7 +1046,6 @@ mod tests {
         let plan = crate::pool::RunConfig::default().with_shard(shard).plan;
         search.learn_plan(&crate::pool::PlannedIds::of_open_space(&plan));
         while !search.extend_space(u64::MAX, Duration::from_secs(5)).complete {}
-        std::fs::remove_file(&path).unwrap();
         let Inputs::Lines(lines) = &search.setup.inputs else {
             panic!("lines expected")
         };

@@ -175,10 +175,10 @@ fn print_one(closed: &mut bool, entry: Option<(PathBuf, bool)>) {
         if let Err(err) = copied {
             *closed = err.kind() == io::ErrorKind::BrokenPipe;
             if !*closed {
-                eprintln!(
+                crate::launch::say(&format!(
                     "poolwatch: cannot pass on the output in {}: {err}",
                     path.display()
-                );
+                ));
             }
         }
     }

@@ -148,14 +148,12 @@ mod tests {
             Err(Unrunnable::Missing)
         );
         assert_eq!(find_program("/no/such/program"), Err(Unrunnable::Missing));
-        let dir = std::env::temp_dir().join(format!("poolwatch-shell-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::TempPath::dir("shell");
         let plain = dir.join("plain");
         std::fs::write(&plain, "#!/bin/sh\n").unwrap();
         assert_eq!(
             find_program(plain.to_str().unwrap()),
             Err(Unrunnable::NotExecutable)
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

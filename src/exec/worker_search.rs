@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn a_worker_never_runs_a_line_handed_out_already_as_an_empty_input() {
-        let path = std::env::temp_dir().join(format!("poolwatch-taken-{}", std::process::id()));
+        let path = crate::testing::TempPath::new("taken");
         std::fs::write(&path, "a\nb\nc\n").unwrap();
         // The worker matches an empty input and misses any other.
         let answer_empty = "while read -r line; do if [ -z \"$line\" ]; then echo 1; else echo 0; fi; done";
@@ -129,7 +129,6 @@ mod tests {
         let ran = search.run_batch(0..3, &CancelToken::new(), &mut |task, outcome| {
             outcomes.push((task, outcome));
         });
-        std::fs::remove_file(&path).unwrap();
         assert_eq!(ran, 1, "{outcomes:?}");
         let [(0, Outcome::Fatal(message))] = outcomes.as_slice() else {
             panic!("one fatal error expected: {outcomes:?}");
@@ -142,7 +141,7 @@ mod tests {
 
     #[test]
     fn each_exec_search_is_built_from_its_own_specs_only() {
-        let path = std::env::temp_dir().join(format!("poolwatch-kinds-{}", std::process::id()));
+        let path = crate::testing::TempPath::new("kinds");
         std::fs::write(&path, "a\n").unwrap();
         let worker = spec(&["cat"], &path);
         let per_process = ExecSpec {
@@ -166,6 +165,5 @@ mod tests {
             crate::exec::ExecSearch::new(&worker),
             Err(ExecError::Worker(_))
         ));
-        std::fs::remove_file(&path).unwrap();
     }
 }

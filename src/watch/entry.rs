@@ -62,11 +62,11 @@ pub fn cluster_main(
     let id = engine
         .submit(&job)
         .map_err(|err| Failure::from(anyhow::Error::new(err)))?;
-    eprintln!(
+    crate::launch::say(&format!(
         "poolwatch: submitted {} job {id}: {shards} shards, logs in {}",
         engine.name(),
         dir.display()
-    );
+    ));
     let paths: Vec<PathBuf> = (0..shards)
         .map(|i| dir.join(format!("shard-{i}.jsonl")))
         .collect();
@@ -96,14 +96,14 @@ fn follow_to_end(
     {
         // Only the cluster's own halt explains a shard that never wrote its summary.
         if !watcher.halted || row.state != "waiting" {
-            eprintln!(
+            crate::launch::say(&format!(
                 "poolwatch: shard {} has written no summary ({}; its log: {})",
                 row.shard, row.state, row.log
-            );
+            ));
         }
     }
     if let Some(message) = &summary.summary.fatal {
-        eprintln!("poolwatch: {message}");
+        crate::launch::say(&format!("poolwatch: {message}"));
     }
     Ok(summary.summary.exit_code)
 }
