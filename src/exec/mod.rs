@@ -254,9 +254,10 @@ struct Setup {
 }
 
 impl Setup {
-    /// Opens the inputs of `spec` (nothing is read from stdin until the run starts).
-    fn open(spec: &ExecSpec, template: Template) -> Result<Self, ExecError> {
-        let (inputs, source) = open_inputs(spec)?;
+    /// Opens the inputs of `spec`, whose `range` [`Checked::of`] parsed (nothing is read
+    /// from stdin until the run starts).
+    fn open(spec: &ExecSpec, template: Template, range: Option<IntRange>) -> Result<Self, ExecError> {
+        let (inputs, source) = open_inputs(spec, range)?;
         Ok(Self {
             template,
             inputs,
@@ -429,12 +430,13 @@ impl ExecSearch {
         }
         let Checked {
             template,
+            range,
             match_stdout,
             limits,
             ..
         } = Checked::of(spec)?;
         Ok(Self {
-            setup: Setup::open(spec, template)?,
+            setup: Setup::open(spec, template, range)?,
             match_stdout,
             limits,
             running: Mutex::new(HashMap::new()),
@@ -666,6 +668,8 @@ impl ExecSearch {
 /// What [`ExecSearch::new`] checks and works out from a spec before it opens anything.
 struct Checked {
     template: Template,
+    /// `--range`, parsed and within its limits.
+    range: Option<IntRange>,
     match_stdout: Option<regex::Regex>,
     limits: Limits,
     workers: Option<worker::Workers>,
@@ -679,17 +683,14 @@ impl Checked {
         if let Some(program) = template.fixed_program() {
             check_program(program)?;
         }
-        if let Some(text) = &spec.range {
-            if spec.input.is_some() {
-                return Err(ExecError::TwoSources);
-            }
-            if IntRange::out_of_limits(text) {
+        let range = match &spec.range {
+            None => None,
+            Some(_) if spec.input.is_some() => return Err(ExecError::TwoSources),
+            Some(text) if IntRange::out_of_limits(text) => {
                 return Err(ExecError::RangeLimit(text.clone()));
             }
-            if IntRange::parse(text).is_none() {
-                return Err(ExecError::BadRange(text.clone()));
-            }
-        }
+            Some(text) => Some(IntRange::parse(text).ok_or_else(|| ExecError::BadRange(text.clone()))?),
+        };
         let match_stdout = spec.match_stdout.as_deref().map(compile).transpose()?;
         if spec.retries > MAX_RETRIES {
             return Err(ExecError::BadRetries(spec.retries));
@@ -699,6 +700,7 @@ impl Checked {
         Keep::check(spec)?;
         Ok(Self {
             template,
+            range,
             match_stdout,
             limits,
             workers,
@@ -810,12 +812,11 @@ pub fn os_reason(err: &std::io::Error) -> String {
     }
 }
 
-fn open_inputs(spec: &ExecSpec) -> Result<(Inputs, String), ExecError> {
-    match (&spec.range, &spec.input) {
-        (Some(_), Some(_)) => Err(ExecError::TwoSources),
-        (Some(text), None) => {
-            // Its limits were checked with the other flags (`Checked::of`).
-            let range = IntRange::parse(text).ok_or_else(|| ExecError::BadRange(text.clone()))?;
+/// The inputs: `range` (from `--range`, checked already) or the lines of `--input` or stdin.
+fn open_inputs(spec: &ExecSpec, range: Option<IntRange>) -> Result<(Inputs, String), ExecError> {
+    match (range, &spec.input) {
+        (Some(range), _) => {
+            let text = spec.range.as_deref().unwrap_or_default();
             Ok((Inputs::Range(range), format!("range {text}")))
         }
         (None, Some(path)) => {

@@ -15,44 +15,72 @@ use std::time::Duration;
 /// How long after SIGKILL a group may take to vanish before we stop waiting for it.
 pub(super) const AFTER_KILL: Duration = Duration::from_secs(2);
 
-/// The process group of a child started with `process_group(0)`, listed with the guard
-/// process for as long as this value lives: if poolwatch dies, even by SIGKILL, the guard
-/// kills the group, the child's own children included.
+/// The process group a child started with `process_group(0)` leads, and what can be done
+/// to all of its processes at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ProcessGroup(Pid);
+
+impl ProcessGroup {
+    /// The group `child` leads; `None` when it has no valid pid (never seen: a live
+    /// child's pid is positive and fits an `i32`).
+    pub(super) fn led_by(child: &Child) -> Option<Self> {
+        i32::try_from(child.id()).ok().and_then(Pid::from_raw).map(Self)
+    }
+
+    /// The leader's pid (the group's id).
+    pub(super) fn leader(self) -> Pid {
+        self.0
+    }
+
+    /// Sends `signal` to every process of the group.
+    pub(super) fn signal(self, signal: Signal) {
+        // A group that is already gone (ESRCH) is what we want anyway.
+        let _sent = kill_process_group(self.0, signal);
+    }
+
+    /// Sends SIGTERM, and SIGCONT so that a stopped process sees it.
+    pub(super) fn terminate(self) {
+        self.signal(Signal::TERM);
+        self.signal(Signal::CONT);
+    }
+
+    /// True while a live process is in the group. Zombies do not count: a grandchild whose
+    /// parent died is reparented to init and stays a zombie until init reaps it, which
+    /// would hold up a halt for nothing (and forever where poolwatch itself is PID 1).
+    pub(super) fn alive(self) -> bool {
+        let found = matches!(test_kill_process_group(self.0), Ok(()) | Err(Errno::PERM));
+        found && live_member_in(self.0.as_raw_nonzero().get()).unwrap_or(true)
+    }
+}
+
+/// A [`ProcessGroup`] listed with the guard process for as long as this value lives: if
+/// poolwatch dies, even by SIGKILL, the guard kills the group, the child's own children
+/// included.
 ///
 /// Drop it once the group is gone (killed and its leader reaped): dropping unlists it.
 #[derive(Debug)]
 pub(super) struct Group {
-    pgid: Pid,
+    group: ProcessGroup,
 }
 
 impl Group {
     /// Lists the group that `child` leads with the guard; `None` when the child has no
-    /// valid pid (never seen: a live child's pid is positive and fits an `i32`).
+    /// valid pid.
     pub(super) fn register(child: &Child) -> Option<Self> {
-        let pgid = pid_of(child)?;
-        tell_guard('+', pgid);
-        Some(Self { pgid })
+        let group = ProcessGroup::led_by(child)?;
+        tell_guard('+', group.leader());
+        Some(Self { group })
     }
 
-    /// The group's id (its leader's pid).
-    pub(super) fn pgid(&self) -> Pid {
-        self.pgid
-    }
-
-    /// Sends `signal` to every process of the group.
-    pub(super) fn signal(&self, signal: Signal) {
-        signal_group(self.pgid, signal);
-    }
-
-    /// Sends SIGTERM, and SIGCONT so that a stopped process sees it.
-    pub(super) fn terminate(&self) {
-        terminate_group(self.pgid);
+    /// The group, to signal or look at.
+    pub(super) fn id(&self) -> ProcessGroup {
+        self.group
     }
 }
 
 impl Drop for Group {
     fn drop(&mut self) {
-        tell_guard('-', self.pgid);
+        tell_guard('-', self.group.leader());
     }
 }
 
@@ -93,31 +121,6 @@ fn tell_guard(change: char, pgid: Pid) {
         // A guard that died (killed from outside) only loses the protection it gave.
         let _written = lock(pipe).write_all(line.as_bytes());
     }
-}
-
-/// The child's pid as rustix wants it.
-pub(super) fn pid_of(child: &Child) -> Option<Pid> {
-    i32::try_from(child.id()).ok().and_then(Pid::from_raw)
-}
-
-/// Sends `signal` to group `pgid`.
-pub(super) fn signal_group(pgid: Pid, signal: Signal) {
-    // A group that is already gone (ESRCH) is what we want anyway.
-    let _sent = kill_process_group(pgid, signal);
-}
-
-/// SIGTERM to group `pgid`, and SIGCONT so that a stopped process sees it.
-pub(super) fn terminate_group(pgid: Pid) {
-    signal_group(pgid, Signal::TERM);
-    signal_group(pgid, Signal::CONT);
-}
-
-/// True while a live process is in group `pgid`. Zombies do not count: a grandchild whose
-/// parent died is reparented to init and stays a zombie until init reaps it, which would
-/// hold up a halt for nothing (and forever where poolwatch itself is PID 1).
-pub(super) fn group_alive(pgid: Pid) -> bool {
-    let found = matches!(test_kill_process_group(pgid), Ok(()) | Err(Errno::PERM));
-    found && live_member_in(pgid.as_raw_nonzero().get()).unwrap_or(true)
 }
 
 /// Whether `/proc` lists a process of group `pgid` that is not a zombie; `None` without `/proc`.
@@ -218,9 +221,9 @@ mod tests {
     fn a_group_is_alive_until_its_last_process_is_killed() {
         let mut child = Command::new("sleep").arg("30").process_group(0).spawn().unwrap();
         let group = Group::register(&child).unwrap();
-        assert!(group_alive(group.pgid()));
-        group.signal(Signal::KILL);
+        assert!(group.id().alive());
+        group.id().signal(Signal::KILL);
         child.wait().unwrap();
-        assert!(!group_alive(group.pgid()));
+        assert!(!group.id().alive());
     }
 }

@@ -1,11 +1,9 @@
 //! Runs one command in its own process group, captures its output, and kills the whole group on cancel or timeout.
 
-use super::process::{
-    AFTER_KILL, Group, exit_fd, group_alive, pid_of, set_nonblocking, signal_group, terminate_group, wait_on,
-};
+use super::process::{AFTER_KILL, Group, ProcessGroup, exit_fd, set_nonblocking, wait_on};
 use crate::cancel::CancelToken;
 use rustix::event::{PollFd, PollFlags};
-use rustix::process::{Pid, Signal};
+use rustix::process::Signal;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
@@ -155,7 +153,7 @@ pub fn run(
         Err(err) => {
             // Cannot follow it: do not leave it behind either.
             if let Some(group) = &group {
-                group.signal(Signal::KILL);
+                group.id().signal(Signal::KILL);
             }
             let _reaped = child.wait();
             return Err(RunError::Follow(err));
@@ -180,7 +178,7 @@ enum Stop {
 
 /// One running command: its pipes, its exit and the kill escalation.
 struct Watch {
-    pgid: Pid,
+    group: ProcessGroup,
     out: Pipe,
     err: Pipe,
     exit_fd: Option<OwnedFd>,
@@ -191,15 +189,16 @@ struct Watch {
 
 impl Watch {
     fn new(child: &mut Child, limits: Limits, tees: Tees) -> io::Result<Self> {
-        let pgid = pid_of(child).ok_or_else(|| io::Error::other("the child has no valid pid"))?;
+        let group =
+            ProcessGroup::led_by(child).ok_or_else(|| io::Error::other("the child has no valid pid"))?;
         Ok(Self {
-            pgid,
+            group,
             out: Pipe::new(child.stdout.take().map(OwnedFd::from), tees.stdout)?,
             err: Pipe::new(child.stderr.take().map(OwnedFd::from), tees.stderr)?,
-            exit_fd: exit_fd(pgid),
+            exit_fd: exit_fd(group.leader()),
             started: Instant::now(),
             limits,
-            kill: Killer::new(pgid, limits.grace),
+            kill: Killer::new(group, limits.grace),
         })
     }
 
@@ -220,7 +219,7 @@ impl Watch {
             }
             if exit.is_some() {
                 // The leader is reaped: an empty group is truly gone (a zombie would still count).
-                if !group_alive(self.pgid) {
+                if !self.group.alive() {
                     break;
                 }
                 stop.get_or_insert(Stop::Leftovers);
@@ -341,7 +340,7 @@ impl Pipe {
 
 /// SIGTERM to the group, then SIGKILL after the grace period.
 struct Killer {
-    pgid: Pid,
+    group: ProcessGroup,
     grace: Duration,
     state: KillState,
 }
@@ -354,9 +353,9 @@ enum KillState {
 }
 
 impl Killer {
-    fn new(pgid: Pid, grace: Duration) -> Self {
+    fn new(group: ProcessGroup, grace: Duration) -> Self {
         Self {
-            pgid,
+            group,
             grace,
             state: KillState::Idle,
         }
@@ -365,7 +364,7 @@ impl Killer {
     /// Sends SIGTERM (and SIGCONT, so a stopped process sees it) unless already under way.
     fn start(&mut self) {
         if matches!(self.state, KillState::Idle) {
-            terminate_group(self.pgid);
+            self.group.terminate();
             self.state = KillState::Terminated(Instant::now());
         }
     }
@@ -374,7 +373,7 @@ impl Killer {
     fn step(&mut self) -> bool {
         match self.state {
             KillState::Terminated(at) if at.elapsed() >= self.grace => {
-                signal_group(self.pgid, Signal::KILL);
+                self.group.signal(Signal::KILL);
                 self.state = KillState::Killed(Instant::now());
                 false
             }

@@ -575,7 +575,7 @@ impl WorkerProc {
         };
         let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
-            group.signal(Signal::KILL);
+            group.id().signal(Signal::KILL);
             let _reaped = child.wait();
             return Err("cannot set up the worker's pipes".to_string());
         };
@@ -587,7 +587,7 @@ impl WorkerProc {
         status.pid.store(child.id(), Ordering::Relaxed);
         status.answered.store(0, Ordering::Relaxed);
         status.set_state(ProcState::Starting);
-        let exit_fd = exit_fd(group.pgid());
+        let exit_fd = exit_fd(group.id().leader());
         Ok(Self {
             child,
             group,
@@ -815,7 +815,7 @@ impl WorkerProc {
     fn kill(&mut self, grace: Duration) -> Option<ExitStatus> {
         self.stdin = None;
         if self.exited.is_none() {
-            self.group.terminate();
+            self.group.id().terminate();
             self.wait_exit(grace);
         }
         self.finish()
@@ -838,7 +838,7 @@ impl WorkerProc {
 
     /// SIGKILL to whatever is left of the group, then reaps the leader.
     fn finish(&mut self) -> Option<ExitStatus> {
-        self.group.signal(Signal::KILL);
+        self.group.id().signal(Signal::KILL);
         if self.exited.is_none() {
             self.wait_exit(AFTER_KILL);
         }

@@ -23,13 +23,14 @@ impl WorkerSearch {
     pub fn new(spec: &ExecSpec) -> Result<Self, ExecError> {
         let Checked {
             template,
+            range,
             workers,
             goal,
             ..
         } = Checked::of(spec)?;
         let workers = workers.ok_or_else(|| ExecError::Worker("this search needs --worker".into()))?;
         Ok(Self {
-            setup: Setup::open(spec, template)?,
+            setup: Setup::open(spec, template, range)?,
             workers,
             goal,
         })
