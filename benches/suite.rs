@@ -1487,7 +1487,9 @@ fn watched_pow_run(pow: &Pow, workers: usize) -> Result<(Duration, RunReport), S
         if Instant::now() >= next_frame {
             app.update(Msg::Frame(run.snapshot()));
             terminal
-                .draw(|frame| poolwatch::internals::render(frame, &app))
+                .draw(|frame| {
+                    poolwatch::internals::render(frame, &app);
+                })
                 .map_err(|e| e.to_string())?;
             frames += 1;
             next_frame += FRAME;

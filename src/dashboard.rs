@@ -462,7 +462,7 @@ where
 {
     terminal.backend_mut().begin_frame()?;
     let mut drawn = crate::app::Drawn::default();
-    terminal.draw(|frame| drawn = crate::ui::render_frame(frame, app))?;
+    terminal.draw(|frame| drawn = crate::ui::render(frame, app))?;
     terminal.backend_mut().end_frame()?;
     app.update(Msg::Drawn(drawn));
     Ok(())

@@ -196,7 +196,7 @@ pub enum Msg {
     Note(String),
     /// A run finished: its row of the runs history.
     RunRecorded(Box<crate::runlog::RunRecord>),
-    /// A frame was drawn (`ui::render_frame`): what the keys that scroll need to know of it.
+    /// A frame was drawn (`ui::render`): what the keys that scroll need to know of it.
     Drawn(Drawn),
     /// The form's run was saved as a preset file.
     PresetSaved {

@@ -32,14 +32,9 @@ const MAX_WORKER_ROWS: u16 = 12;
 /// Rows of the workers table around its worker rows: borders and the column titles.
 const TABLE_CHROME: u16 = 3;
 
-/// Draws the whole dashboard.
-pub fn render(frame: &mut Frame<'_>, app: &App) {
-    render_frame(frame, app);
-}
-
 /// Draws the whole dashboard and tells what the app's keys need to know of it
-/// ([`crate::app::Msg::Drawn`]).
-pub fn render_frame(frame: &mut Frame<'_>, app: &App) -> Drawn {
+/// ([`crate::app::Msg::Drawn`]; a caller that only draws can leave it).
+pub fn render(frame: &mut Frame<'_>, app: &App) -> Drawn {
     let area = frame.area();
     let theme = Theme::new(app.color);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {

@@ -180,7 +180,7 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         let mut drawn = Drawn::default();
         terminal
-            .draw(|frame| drawn = crate::ui::render_frame(frame, app))
+            .draw(|frame| drawn = crate::ui::render(frame, app))
             .unwrap();
         app.update(Msg::Drawn(drawn));
         terminal.backend().to_string()

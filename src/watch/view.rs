@@ -58,7 +58,9 @@ where
     let ticker = tick(POLL_EVERY);
     while !app.quit {
         terminal.backend_mut().begin_frame()?;
-        terminal.draw(|frame| crate::ui::render(frame, &app))?;
+        terminal.draw(|frame| {
+            crate::ui::render(frame, &app);
+        })?;
         terminal.backend_mut().end_frame()?;
         select! {
             recv(inputs) -> input => {

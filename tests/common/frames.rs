@@ -46,7 +46,9 @@ pub fn typed(app: &mut App, text: &str) {
 pub fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
     terminal
-        .draw(|frame| poolwatch::internals::render(frame, app))
+        .draw(|frame| {
+            poolwatch::internals::render(frame, app);
+        })
         .expect("draw a frame");
     terminal
 }
