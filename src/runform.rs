@@ -329,7 +329,18 @@ impl Default for Checker {
     }
 }
 
+thread_local! {
+    /// This thread's checker: the form checks a field on every key press, and building
+    /// `Cli::command()` costs more than the checks themselves.
+    static CHECKER: std::cell::RefCell<Checker> = std::cell::RefCell::new(Checker::default());
+}
+
 impl Checker {
+    /// Runs `check` with this thread's checker, built on first use and kept.
+    pub fn with<R>(check: impl FnOnce(&mut Self) -> R) -> R {
+        CHECKER.with(|checker| check(&mut checker.borrow_mut()))
+    }
+
     /// One value on its own command line (the other fields left to their defaults); `None`
     /// when it parses, or is empty (the default). Surrounding spaces are ignored.
     pub fn field(&mut self, kind: &str, def: &FieldDef, value: &str) -> Option<String> {
@@ -521,10 +532,9 @@ pub fn error_line(err: &clap::Error) -> String {
 pub fn valid_range(kind: &str, defs: &[FieldDef], values: &[String], index: usize) -> Option<String> {
     let def = defs.get(index)?;
     let mut probe = values.to_vec();
-    let mut cli_command = Cli::command();
     let mut valid = |text: String| {
         probe[index] = text;
-        build_run(&mut cli_command, "probe", kind, defs, &probe).is_ok()
+        Checker::with(|checker| build_run(&mut checker.cli_command, "probe", kind, defs, &probe).is_ok())
     };
     // Start from a valid value: the field's, its default, or the smallest ones.
     let candidates = [

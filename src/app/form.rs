@@ -88,25 +88,27 @@ impl Form {
 
     /// Checks every field, then the whole form, and probes the valid ranges.
     fn check_all(&mut self) {
-        let mut checker = Checker::default();
-        self.own_errors = checker.fields(self.kind_name(), &self.defs, &self.values);
-        self.check_form(&mut checker);
+        Checker::with(|checker| {
+            self.own_errors = checker.fields(self.kind_name(), &self.defs, &self.values);
+            self.check_form(checker);
+        });
         self.probe_ranges();
     }
 
     /// After the highlighted row's text changed: that field's own check (the others' are
     /// unchanged), then the whole form.
     fn check_row(&mut self) {
-        let mut checker = Checker::default();
-        if let Some(index) = self.cursor.checked_sub(FIXED_ROWS)
-            && let (Some(def), Some(value)) = (self.defs.get(index), self.values.get(index))
-        {
-            let own = checker.field(self.kind_name(), def, value);
-            if let Some(slot) = self.own_errors.get_mut(index) {
-                *slot = own;
+        Checker::with(|checker| {
+            if let Some(index) = self.cursor.checked_sub(FIXED_ROWS)
+                && let (Some(def), Some(value)) = (self.defs.get(index), self.values.get(index))
+            {
+                let own = checker.field(self.kind_name(), def, value);
+                if let Some(slot) = self.own_errors.get_mut(index) {
+                    *slot = own;
+                }
             }
-        }
-        self.check_form(&mut checker);
+            self.check_form(checker);
+        });
     }
 
     /// The whole form, from the fields' own checks.
