@@ -455,7 +455,7 @@ fn panic_for_tests(app: &App) {
 }
 
 /// Draws a frame, then tells the app what it showed (how far its keys may scroll).
-fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()>
+pub(crate) fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()>
 where
     B: Backend + FrameSync,
     B::Error: Send + Sync + 'static,

@@ -122,6 +122,7 @@ pub mod internals {
     pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};
+    pub use crate::watch::ShardRow;
     pub use crate::watch::follow::{LocalSteer, Watcher};
     pub use crate::watch::view::run_loop as watch_loop;
 }

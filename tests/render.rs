@@ -813,3 +813,64 @@ fn a_notice_is_a_yellow_line_of_its_own_kind_and_not_an_error() {
     let text = draw(&app, 120, 40).backend().to_string();
     assert!(!text.contains("notice: task 9"), "{text}");
 }
+
+/// A watched search of `count` shards, all running, drawn and fed back as the loops do.
+fn watched_app(count: u64) -> App {
+    let mut app = running_app(2);
+    app.shards = Some(
+        (0..count)
+            .map(|shard| poolwatch::internals::ShardRow {
+                shard,
+                host: format!("node{shard}"),
+                state: "running".into(),
+                completed: 10,
+                total: 100,
+                matches: 0,
+                errors: 0,
+                rate: 5.0,
+                last_heard_s: 0.5,
+                silent: false,
+                exit_code: None,
+                log: format!("shard-{shard}.jsonl"),
+            })
+            .collect(),
+    );
+    redraw(&mut app);
+    app
+}
+
+/// Draws `app` at 120x40 and tells it what the frame showed; returns the screen's text.
+fn redraw(app: &mut App) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    let mut drawn = None;
+    terminal
+        .draw(|frame| drawn = Some(poolwatch::internals::render(frame, app)))
+        .unwrap();
+    app.update(Msg::Drawn(drawn.unwrap()));
+    terminal.backend().to_string()
+}
+
+#[test]
+fn the_shards_table_scrolls_with_the_keys_once_focused_and_stops_at_the_last_shard() {
+    let mut app = watched_app(30);
+    let text = redraw(&mut app);
+    assert!(text.contains("node0 ") && !text.contains("node29 "), "{text}");
+    // The arrows scroll the log until Tab gives the table the focus.
+    app.update(key(KeyCode::Down));
+    assert!(!redraw(&mut app).contains("node29 "));
+    app.update(key(KeyCode::Tab));
+    for _ in 0..100 {
+        app.update(key(KeyCode::Down));
+    }
+    let text = redraw(&mut app);
+    assert!(text.contains("node29 ") && !text.contains("node0 "), "{text}");
+    let more = text.lines().find(|line| line.contains(" more: ")).unwrap();
+    assert!(more.contains("live"), "{more}");
+    // Back up to the top: one key press a row, no more than were scrolled.
+    let scrolled = app.workers_scroll;
+    assert!(scrolled > 0 && scrolled < 30, "{scrolled}");
+    for _ in 0..scrolled {
+        app.update(key(KeyCode::Up));
+    }
+    assert!(redraw(&mut app).contains("node0 "));
+}

@@ -355,8 +355,11 @@ impl App {
     /// The furthest the workers table scrolls, as last drawn.
     #[must_use]
     pub fn workers_scroll_limit(&self) -> usize {
-        let workers = self.snapshot.as_ref().map_or(0, |s| s.workers.len());
-        workers_scroll_limit(workers, self.workers_shown)
+        let rows = match &self.shards {
+            Some(shards) => shards.len(),
+            None => self.snapshot.as_ref().map_or(0, |s| s.workers.len()),
+        };
+        workers_scroll_limit(rows, self.workers_shown)
     }
 
     /// Run time of the latest snapshot.

@@ -16,7 +16,7 @@ pub use crate::format::{count, duration, ratio, score};
 pub use coverage::{Cell as CoverageCell, cells as coverage_cells};
 pub use theme::Theme;
 
-use crate::app::{App, Drawn, Overlay, Phase};
+use crate::app::{App, Drawn, Focus, Overlay, Phase};
 use crate::format::plural;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -53,8 +53,11 @@ pub fn render(frame: &mut Frame<'_>, app: &App) -> Drawn {
     coverage::render(frame, coverage, app, theme);
     let worker_rows = match &app.shards {
         Some(rows) => {
-            shards::render(frame, workers, rows, theme);
-            0
+            let view = shards::View {
+                scroll: app.workers_scroll,
+                focused: app.focus == Focus::Workers,
+            };
+            shards::render(frame, workers, rows, view, theme)
         }
         None => workers::render(frame, workers, app, theme),
     };

@@ -5,15 +5,25 @@ use crate::format::human_count;
 use crate::watch::ShardRow;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 /// Rows of the table's frame: the two borders and the header.
 const CHROME: u16 = 3;
 
-/// Draws the table of `rows`. When they do not all fit, the ones that need attention come
-/// first (silent, then live, then ended, each by shard index) and the last line counts the
-/// rest, so that no shard is left off without a word.
-pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme) {
+/// Where the table stands: rows scrolled past and whether it has the keys' focus.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View {
+    /// Rows of the attention order scrolled past.
+    pub scroll: usize,
+    /// True when the arrow keys scroll this table.
+    pub focused: bool,
+}
+
+/// Draws the table of `rows`; returns how many shard rows it had room for. When they do not
+/// all fit, the ones that need attention come first (silent, then live, then ended, each by
+/// shard index), the table scrolls through that order, and the last line counts the rest, so
+/// that no shard is left off without a word.
+pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], view: View, theme: Theme) -> usize {
     let live = rows.iter().filter(|r| !r.state.starts_with("ended")).count();
     let silent = rows.iter().filter(|r| r.silent).count();
     let title = if silent == 0 {
@@ -26,7 +36,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme
     ])
     .style(theme.dim());
     let room = usize::from(area.height.saturating_sub(CHROME));
-    let (shown, hidden) = fit(rows, room);
+    let (shown, hidden) = fit(rows, room, view.scroll);
+    let fitted = shown.len();
     let body = shown.into_iter().map(|row| {
         let heard = if row.state == "waiting" {
             "-".to_string()
@@ -61,15 +72,6 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme
         };
         Row::new(cells).style(style)
     });
-    let more = hidden.map(|hidden| {
-        Row::new([
-            Cell::from(""),
-            Cell::from(format!("+{} more", hidden.len())),
-            Cell::from(more_states(&hidden)),
-        ])
-        .style(theme.dim())
-    });
-    let body = body.chain(more);
     let widths = [
         Constraint::Length(5),
         Constraint::Length(12),
@@ -82,21 +84,41 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], theme: Theme
     ];
     let table = Table::new(body, widths)
         .header(header)
-        .block(theme.panel(title, false));
+        .block(theme.panel(title, view.focused));
     frame.render_widget(table, area);
+    // The count takes the table's last line whole: the states of the rest outgrow a column.
+    if let Some(hidden) = hidden
+        && room > 0
+    {
+        let line = Rect {
+            x: area.x + 1,
+            y: area.y + area.height - 2,
+            width: area.width.saturating_sub(2),
+            height: 1,
+        };
+        let text = format!("      +{} more: {}", hidden.len(), more_states(&hidden));
+        frame.render_widget(Paragraph::new(text).style(theme.dim()), line);
+    }
+    fitted
 }
 
 /// The rows to draw in `room` lines and, when some do not fit, the ones left off (the last
-/// line then counts them).
-fn fit(rows: &[ShardRow], room: usize) -> (Vec<&ShardRow>, Option<Vec<&ShardRow>>) {
+/// line then counts them): a window of the attention order from `scroll` (clamped so that the
+/// window stays full), shown by shard index.
+fn fit(rows: &[ShardRow], room: usize, scroll: usize) -> (Vec<&ShardRow>, Option<Vec<&ShardRow>>) {
     if rows.len() <= room {
         return (rows.iter().collect(), None);
     }
     let mut ordered: Vec<&ShardRow> = rows.iter().collect();
     ordered.sort_by_key(|row| (attention(row), row.shard));
-    let hidden = ordered.split_off(room.saturating_sub(1));
-    ordered.sort_by_key(|row| row.shard);
-    (ordered, Some(hidden))
+    let window = room.saturating_sub(1);
+    let start = scroll.min(ordered.len() - window);
+    let mut hidden = ordered.split_off(start);
+    let after = hidden.split_off(window);
+    let mut shown = std::mem::replace(&mut hidden, ordered);
+    hidden.extend(after);
+    shown.sort_by_key(|row| row.shard);
+    (shown, Some(hidden))
 }
 
 /// How much a shard needs a look: 0 silent, 1 live, 2 waiting, 3 ended.
@@ -152,9 +174,24 @@ mod tests {
     }
 
     fn draw(rows: &[ShardRow], height: u16) -> Vec<String> {
+        draw_scrolled(rows, height, 0)
+    }
+
+    fn draw_scrolled(rows: &[ShardRow], height: u16, scroll: usize) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(100, height)).expect("a test backend");
         terminal
-            .draw(|frame| render(frame, frame.area(), rows, Theme::new(false)))
+            .draw(|frame| {
+                render(
+                    frame,
+                    frame.area(),
+                    rows,
+                    View {
+                        scroll,
+                        focused: false,
+                    },
+                    Theme::new(false),
+                );
+            })
             .expect("drawing into a test backend");
         let buffer = terminal.backend().buffer();
         (0..height)
@@ -196,5 +233,37 @@ mod tests {
         for i in 0..4 {
             assert!(body.contains(&format!("node{i}")), "{body}");
         }
+    }
+
+    #[test]
+    fn the_table_scrolls_through_the_attention_order_and_counts_what_is_off_screen() {
+        // As above: 19 silent, then 10-18 live, then 0-9 ended; 5 rows and the count fit.
+        let rows: Vec<ShardRow> = (0..20)
+            .map(|i| match i {
+                0..=9 => shard(i, "ended: exhausted", false),
+                19 => shard(i, "running", true),
+                _ => shard(i, "running", false),
+            })
+            .collect();
+        let shown = |scroll: usize| {
+            let lines = draw_scrolled(&rows, 6 + CHROME, scroll);
+            let body = lines[2..lines.len() - 1].to_vec();
+            let shards: Vec<u64> = (0..20)
+                .filter(|i| body.iter().any(|l| l.contains(&format!("node{i} "))))
+                .collect();
+            (shards, body[body.len() - 1].clone())
+        };
+        assert_eq!(shown(0).0, [10, 11, 12, 13, 19]);
+        // Five rows on: live 14-18, the window still ordered by shard.
+        let (five_on, count) = shown(5);
+        assert_eq!(five_on, [14, 15, 16, 17, 18]);
+        assert!(
+            count.contains("+15 more") && count.contains("1 silent, 4 live, 10 ended"),
+            "{count}"
+        );
+        // Past the end the window stops at the last five: ended 5-9.
+        let (last, count) = shown(100);
+        assert_eq!(last, [5, 6, 7, 8, 9]);
+        assert!(count.contains("1 silent, 9 live, 5 ended"), "{count}");
     }
 }

@@ -57,11 +57,8 @@ where
     let mut signal = None;
     let ticker = tick(POLL_EVERY);
     while !app.quit {
-        terminal.backend_mut().begin_frame()?;
-        terminal.draw(|frame| {
-            crate::ui::render(frame, &app);
-        })?;
-        terminal.backend_mut().end_frame()?;
+        // Also tells the app how many shard rows fit, which bounds their scrolling.
+        crate::dashboard::draw(terminal, &mut app)?;
         select! {
             recv(inputs) -> input => {
                 let commands = match input {
