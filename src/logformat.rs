@@ -10,6 +10,7 @@
 //! | `progress` | every `--status-every` (default 1 s), at each halt and just before `end` | [`ProgressEvent`]: counters, rate, best, times, state, `done` ranges |
 //! | `match` | a task matched | task, input, value (in full), score, worker |
 //! | `error` | a task failed | task, input, message, worker |
+//! | `notice` | something about a task that is not its outcome (format 2) | task, input, message, worker |
 //! | `best` | a new best score | task, score, worker |
 //! | `halt` | the first halt of the run | reason |
 //! | `pause` / `resume` | submission paused or resumed (dashboard) | |
@@ -26,8 +27,10 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-/// The version written in every `start` event; readers refuse a newer one.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version written in every `start` event; readers refuse a newer one and read every
+/// older one. 2 added the `notice` event (a poolwatch that reads only 1 would take the line
+/// for corruption; with the version it says the log is newer instead).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

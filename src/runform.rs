@@ -336,9 +336,13 @@ thread_local! {
 }
 
 impl Checker {
-    /// Runs `check` with this thread's checker, built on first use and kept.
+    /// Runs `check` with this thread's checker, built on first use and kept (a call made
+    /// inside another's `check` gets a checker of its own).
     pub fn with<R>(check: impl FnOnce(&mut Self) -> R) -> R {
-        CHECKER.with(|checker| check(&mut checker.borrow_mut()))
+        CHECKER.with(|checker| match checker.try_borrow_mut() {
+            Ok(mut kept) => check(&mut kept),
+            Err(_) => check(&mut Self::default()),
+        })
     }
 
     /// One value on its own command line (the other fields left to their defaults); `None`

@@ -30,9 +30,11 @@ fn a_halt_while_workers_are_still_spawning_spawns_no_more() {
     let report = Run::start(Arc::new(needle), &config).wait();
     let created = fresh_thread_id() - before - 1;
     assert_eq!(report.reason, HaltReason::Match);
-    // Other processes may create threads meanwhile too, but not hundreds in this moment.
+    // Without the check every worker and the submitter are created (1,025). With it, the
+    // spawner stops once the first worker has halted the run: within a few threads on an
+    // idle machine; the bound leaves room for a loaded one, and for other processes' threads.
     assert!(
-        created < 512,
+        created < 1000,
         "{created} threads were created for a run of 1,024 workers that halted on its first task"
     );
 }

@@ -418,7 +418,8 @@ impl Driver<'_> {
         proc.status.restarts.fetch_add(1, Ordering::Relaxed);
         let ended = format!("worker pid {old_pid} {what}");
         let restarted = format!("restarted as pid {}{stderr}", proc.pid());
-        self.report_restart(&ended, &restarted, idle, last_answered, notable);
+        let died = matches!(fault, Fault::Died);
+        self.report_restart(&ended, &restarted, died, idle, last_answered, notable);
         self.window.next = self.window.first;
         self.window.bursts.clear();
         self.window.last_answer = None;
@@ -438,14 +439,15 @@ impl Driver<'_> {
         }
     }
 
-    /// Reports a restart. A process that died `idle`, or with nothing in flight: a notice on
-    /// the last input it answered, and the inputs in flight (never read) go to the new
-    /// process as they are. Otherwise on the one input in flight (which then counts as
+    /// Reports a restart. A process that `died` `idle`, or with nothing in flight: a notice
+    /// on the last input it answered, and the inputs in flight (never read) go to the new
+    /// process as they are (a fault of its own with nothing in flight is an error there). Otherwise on the one input in flight (which then counts as
     /// run); with several in flight, they are sent again one at a time to find the culprit.
     fn report_restart(
         &mut self,
         ended: &str,
         restarted: &str,
+        died: bool,
         idle: bool,
         last_answered: Option<LastAnswer>,
         notable: &mut dyn FnMut(u64, Outcome),
@@ -460,9 +462,15 @@ impl Driver<'_> {
                 });
                 let input = line.unwrap_or_else(|| self.input_of(task));
                 let note = format!("{input}: {ended} while idle, after answering this input; {restarted}");
-                // That input has its outcome already: the restart is a notice on it, not a
-                // second outcome (nor an error a `fail=` policy would count).
-                notable(task, Outcome::Notice(note));
+                if died {
+                    // That input has its outcome already: the restart is a notice on it, not
+                    // a second outcome (nor an error a `fail=` policy would count).
+                    notable(task, Outcome::Notice(note));
+                } else {
+                    // A fault of its own with nothing in flight (a line over the limit that no
+                    // input asked for) is an error, put on the last input it answered.
+                    notable(task, Outcome::Error(note));
+                }
             }
             (false, 1) => {
                 let task = window.first;
