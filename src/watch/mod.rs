@@ -105,7 +105,7 @@ pub struct ShardRow {
     pub rate: f64,
     /// Seconds since its last line.
     pub last_heard_s: f64,
-    /// True when it is live and has been silent for [`SILENT_INTERVALS`] status intervals.
+    /// True when it is live and has been silent for `SILENT_INTERVALS` (3) status intervals.
     pub silent: bool,
     /// Its exit code, once ended.
     pub exit_code: Option<u8>,
