@@ -223,6 +223,10 @@ impl LazyLines {
             progress.complete = lines.is_none();
         }
         let mut got_any = false;
+        // Kept lines go to `pending` under one lock at the end: taking it per line would make
+        // the workers' `take_burst` wait on it line by line. No one can ask for these lines
+        // before then: they become available when `progress` is released.
+        let mut kept = Vec::new();
         while let Some(rx) = lines.as_ref().filter(|_| progress.available < wanted) {
             let received = if got_any {
                 rx.try_recv().map_err(|err| err == TryRecvError::Disconnected)
@@ -237,7 +241,7 @@ impl LazyLines {
                     if let Some(slot) = self.slot_for(task, &line) {
                         // A failure kept further on: the ids between are not the run's.
                         progress.available = progress.available.max(slot + 1);
-                        lock(&self.pending).insert(slot, line);
+                        kept.push((slot, line));
                     }
                     got_any = true;
                 }
@@ -247,6 +251,9 @@ impl LazyLines {
                 }
                 Err(false) => break,
             }
+        }
+        if !kept.is_empty() {
+            lock(&self.pending).extend(kept);
         }
         SpaceStatus {
             available: progress.available,
