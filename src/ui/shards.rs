@@ -199,16 +199,21 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn shards_that_do_not_fit_are_counted_and_the_silent_ones_shown_first() {
-        // 20 shards: 0-9 ended, 10-18 running, 19 silent; 6 lines of room for rows.
-        let rows: Vec<ShardRow> = (0..20)
+    /// 20 shards: 0-9 ended, 10-18 running, 19 silent.
+    fn twenty_shards() -> Vec<ShardRow> {
+        (0..20)
             .map(|i| match i {
                 0..=9 => shard(i, "ended: exhausted", false),
                 19 => shard(i, "running", true),
                 _ => shard(i, "running", false),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn shards_that_do_not_fit_are_counted_and_the_silent_ones_shown_first() {
+        // 6 lines of room for rows.
+        let rows = twenty_shards();
         let lines = draw(&rows, 6 + CHROME);
         let body = &lines[2..lines.len() - 1];
         assert!(body[0].contains("node10"), "{lines:#?}");
@@ -237,14 +242,8 @@ mod tests {
 
     #[test]
     fn the_table_scrolls_through_the_attention_order_and_counts_what_is_off_screen() {
-        // As above: 19 silent, then 10-18 live, then 0-9 ended; 5 rows and the count fit.
-        let rows: Vec<ShardRow> = (0..20)
-            .map(|i| match i {
-                0..=9 => shard(i, "ended: exhausted", false),
-                19 => shard(i, "running", true),
-                _ => shard(i, "running", false),
-            })
-            .collect();
+        // In attention order: 19 silent, then 10-18 live, then 0-9 ended; 5 rows and the count fit.
+        let rows = twenty_shards();
         let shown = |scroll: usize| {
             let lines = draw_scrolled(&rows, 6 + CHROME, scroll);
             let body = lines[2..lines.len() - 1].to_vec();
