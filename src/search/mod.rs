@@ -71,6 +71,8 @@ pub enum Outcome {
     /// Something worth telling about a task that is not its outcome (it keeps the one it
     /// had): a `--worker` process that died while idle after answering it. Logged and shown
     /// as a notice; it counts as neither an error nor a match and no halt policy reads it.
+    /// Returned from [`Search::run`] as a task's outcome, the task counts as done with no
+    /// outcome of its own (as a miss with a notice).
     Notice(String),
 }
 
