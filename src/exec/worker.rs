@@ -630,8 +630,8 @@ impl WorkerProc {
     /// written since it last had nothing in flight (all of it is still in the pipe), so it
     /// died while idle, whatever was sent meanwhile. Needs stdin still open: the count of
     /// unread bytes is `FIONREAD` on the pipe's write end, which Linux answers. Where it
-    /// fails this is false, and the death counts as one with inputs in flight (they are sent
-    /// again one at a time): never a notice where an input should be blamed.
+    /// fails this is false, and the death counts as one with its inputs in flight (one is
+    /// blamed, several are sent again one at a time): never a notice where an input failed.
     fn died_idle(&self) -> bool {
         let unread = self
             .stdin
