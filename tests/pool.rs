@@ -25,6 +25,8 @@ struct Recorder {
     sleep: Duration,
     seen: Mutex<Vec<u64>>,
     panic_on: Option<u64>,
+    /// Matching tasks skip the sleep (the others are under way when one matches).
+    fast_matches: bool,
 }
 
 impl Recorder {
@@ -35,6 +37,7 @@ impl Recorder {
             sleep: Duration::from_micros(sleep_us),
             seen: Mutex::new(Vec::new()),
             panic_on: None,
+            fast_matches: false,
         })
     }
 
@@ -58,7 +61,8 @@ impl Search for Recorder {
         if self.panic_on == Some(task) {
             panic!("task {task} exploded");
         }
-        if !self.sleep.is_zero() && cancel.sleep(self.sleep) {
+        let sleeps = !(self.fast_matches && self.matches.contains(&task));
+        if sleeps && !self.sleep.is_zero() && cancel.sleep(self.sleep) {
             return Outcome::Cancelled;
         }
         if self.matches.contains(&task) {
@@ -150,7 +154,12 @@ fn assert_invariant(report: &RunReport, seen: &[u64]) {
 
 #[test]
 fn first_match_halts_now_and_cancels_the_rest() {
-    let search = Recorder::new(100_000, &[300], 200);
+    // Ids go out one a batch at first: 0, 1 and 2 sleep 10 s on three workers, so the match
+    // at 3 falls on the fourth while they are under way, however the threads are scheduled.
+    let search = Arc::new(Recorder {
+        fast_matches: true,
+        ..Arc::into_inner(Recorder::new(100_000, &[3], 10_000_000)).unwrap()
+    });
     let run = Run::start(search.clone(), &config(4, HaltPolicy::Now));
     let (events, report) = drain(&run);
     assert_eq!(report.reason, HaltReason::Match);
@@ -161,9 +170,12 @@ fn first_match_halts_now_and_cancels_the_rest() {
     );
     // Speed is the benches' business: here work under way or queued was cut, none began after.
     assert!(report.halt_latency.is_some());
-    assert!(report.counters.cancelled > 0, "nothing was cut short or dropped");
+    assert!(
+        report.counters.cancelled >= 3,
+        "the tasks under way were not cut short"
+    );
     assert_eq!(report.counters.started_after_halt, 0);
-    assert!(events.iter().any(|e| matches!(e, Event::Match { task: 300, .. })));
+    assert!(events.iter().any(|e| matches!(e, Event::Match { task: 3, .. })));
     assert!(events.iter().any(|e| matches!(
         e,
         Event::Halted {
