@@ -595,18 +595,31 @@ mod tests {
             (crate::search::Goal::Minimize, carried.best),
             (crate::search::Goal::Maximize, now),
         ] {
-            let (mut completed, mut matches, mut errors, mut elapsed_s, mut active_s) = (5, 0, 1, 1.0, 0.5);
-            let figures = Figures {
-                completed: &mut completed,
-                matches: &mut matches,
-                errors: &mut errors,
-                elapsed_s: &mut elapsed_s,
-                active_s: &mut active_s,
-            };
-            assert_eq!(carried.continue_figures(figures, now, goal), better);
+            let (figures, best) = continued(&carried, (5, 0, 1, 1.0, 0.5), now, goal);
+            assert_eq!(best, better);
+            let (completed, matches, errors, elapsed_s, active_s) = figures;
             assert_eq!((completed, matches, errors), (15, 1, 3));
             assert!((elapsed_s - 4.0).abs() < 1e-9 && (active_s - 2.0).abs() < 1e-9);
         }
+    }
+
+    /// Figures (completed, matches, errors, elapsed_s, active_s) carried on by `carried`,
+    /// and the best it returns.
+    fn continued(
+        carried: &Carried,
+        (mut completed, mut matches, mut errors, mut elapsed_s, mut active_s): (u64, u64, u64, f64, f64),
+        best: Option<crate::pool::Best>,
+        goal: crate::search::Goal,
+    ) -> ((u64, u64, u64, f64, f64), Option<crate::pool::Best>) {
+        let figures = Figures {
+            completed: &mut completed,
+            matches: &mut matches,
+            errors: &mut errors,
+            elapsed_s: &mut elapsed_s,
+            active_s: &mut active_s,
+        };
+        let best = carried.continue_figures(figures, best, goal);
+        ((completed, matches, errors, elapsed_s, active_s), best)
     }
 
     /// Counts from a corrupt log saturate when carried on, instead of overflowing.
@@ -621,15 +634,8 @@ mod tests {
             },
             ..Carried::default()
         };
-        let (mut completed, mut matches, mut errors, mut elapsed_s, mut active_s) = (5, 1, 1, 0.0, 0.0);
-        let figures = Figures {
-            completed: &mut completed,
-            matches: &mut matches,
-            errors: &mut errors,
-            elapsed_s: &mut elapsed_s,
-            active_s: &mut active_s,
-        };
-        carried.continue_figures(figures, None, crate::search::Goal::Maximize);
+        let ((completed, matches, errors, _, _), _) =
+            continued(&carried, (5, 1, 1, 0.0, 0.0), None, crate::search::Goal::Maximize);
         assert_eq!((completed, matches, errors), (u64::MAX, u64::MAX, u64::MAX));
     }
 
