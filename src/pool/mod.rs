@@ -285,6 +285,9 @@ impl Run {
     /// this run included), merged and in order: the checkpoint a resumed run passes to
     /// [`RunConfig::with_done`]. Recorded once per batch; cheap to call every second (the
     /// list stays about as long as the number of workers, plus one range per shard chunk).
+    /// While the run goes on, a batch that ends during this call may be missing (it is in
+    /// the next call): a checkpoint never lists a task that did not run. Once the run has
+    /// finished, the list is complete.
     #[must_use]
     pub fn completed_ranges(&self) -> Vec<(u64, u64)> {
         self.shared.tally.completed_ranges()
