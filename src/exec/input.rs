@@ -3,7 +3,7 @@
 use crate::pool::PlannedIds;
 use crate::search::SpaceStatus;
 use crate::sync::lock;
-use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -212,8 +212,14 @@ impl LazyLines {
         Ok(())
     }
 
-    /// Reads lines until `wanted` are available, input ends, or `wait` has passed
-    /// with nothing new; never blocks longer than `wait`.
+    /// Reads lines until `wanted` are available, the input ends, or `wait` has passed, and
+    /// reports how far the space goes then.
+    ///
+    /// The promise: it returns early only when `wanted` lines are available or the input has
+    /// ended; otherwise it waits the whole of `wait` for more, so that a reader thread that
+    /// is merely slow (a loaded machine) does not shrink the submitter's batches to the one
+    /// line it had read. It never blocks longer than `wait`: a pipe that stalls delays the
+    /// next batch by at most `wait`, never a halt.
     pub fn extend(&self, wanted: u64, wait: Duration) -> SpaceStatus {
         let deadline = Instant::now() + wait;
         let mut progress = lock(&self.progress);
@@ -222,18 +228,15 @@ impl LazyLines {
             *lines = self.start_reader();
             progress.complete = lines.is_none();
         }
-        let mut got_any = false;
         // Kept lines go to `pending` under one lock at the end: taking it per line would make
         // the workers' `take_burst` wait on it line by line. No one can ask for these lines
         // before then: they become available when `progress` is released.
         let mut kept = Vec::new();
         while let Some(rx) = lines.as_ref().filter(|_| progress.available < wanted) {
-            let received = if got_any {
-                rx.try_recv().map_err(|err| err == TryRecvError::Disconnected)
-            } else {
-                rx.recv_deadline(deadline)
-                    .map_err(|err| err == RecvTimeoutError::Disconnected)
-            };
+            // A past deadline still takes what the channel holds, without waiting.
+            let received = rx
+                .recv_deadline(deadline)
+                .map_err(|err| err == RecvTimeoutError::Disconnected);
             match received {
                 Ok(line) => {
                     let task = progress.available;
@@ -243,7 +246,6 @@ impl LazyLines {
                         progress.available = progress.available.max(slot + 1);
                         kept.push((slot, line));
                     }
-                    got_any = true;
                 }
                 Err(true) => {
                     progress.complete = true;
@@ -474,6 +476,31 @@ mod tests {
         let status = lazy.extend(1000, Duration::from_secs(5));
         assert!(status.available <= 1000, "{status:?}");
         assert_eq!(read_to_the_end(&lazy), 5000);
+    }
+
+    #[test]
+    fn extend_waits_for_the_count_asked_until_its_deadline() {
+        use std::io::Write;
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let file = File::from(std::os::fd::OwnedFd::from(reader));
+        let lazy = LazyLines::new(LineSource::File(file, "pipe".into()), None);
+        writer.write_all(b"a\n").unwrap();
+        let wait = Duration::from_millis(300);
+        let started = std::time::Instant::now();
+        let status = lazy.extend(3, wait);
+        assert!(
+            started.elapsed() >= wait,
+            "returned after {:?}",
+            started.elapsed()
+        );
+        assert_eq!((status.available, status.complete), (1, false));
+        // Once the count asked is there, it returns without waiting out the deadline.
+        writer.write_all(b"b\nc\n").unwrap();
+        let status = lazy.extend(3, Duration::from_secs(60));
+        assert_eq!((status.available, status.complete), (3, false));
+        drop(writer);
+        let status = lazy.extend(u64::MAX, Duration::from_secs(60));
+        assert_eq!((status.available, status.complete), (3, true));
     }
 
     /// Lazy lines of a new file named after `name` holding `text`, and its path.
