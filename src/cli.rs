@@ -1,11 +1,11 @@
 //! Command-line parsing: global options, one subcommand per search (declared in `spec`), and validation into a `RunPlan`.
 
-use crate::pool::HaltPolicy;
 use crate::preset::BadWorkers;
 use crate::preset::Preset;
-use crate::search::Search;
 use crate::spec::{SearchSpec, SpecError};
 use clap::Parser;
+use poolwatch_core::HaltPolicy;
+use poolwatch_core::search::Search;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -58,7 +58,7 @@ pub struct Cli {
     pub limit: Option<u64>,
     /// Cover one shard of the space: I/N (shards take interleaved chunks; 0 <= I < N)
     #[arg(long, global = true, value_name = "I/N", value_parser = parse_shard)]
-    pub shard: Option<crate::pool::Shard>,
+    pub shard: Option<poolwatch_core::Shard>,
     /// Run the search on a cluster engine (slurm) as --shards array tasks, and watch them
     #[arg(long, global = true, value_name = "ENGINE")]
     pub cluster: Option<String>,
@@ -105,13 +105,14 @@ pub struct WatchArgs {
 }
 
 /// `--shard I/N`: N >= 1 and I < N.
-fn parse_shard(text: &str) -> Result<crate::pool::Shard, String> {
-    text.parse().map_err(|err: crate::pool::BadShard| err.to_string())
+fn parse_shard(text: &str) -> Result<poolwatch_core::Shard, String> {
+    text.parse()
+        .map_err(|err: poolwatch_core::BadShard| err.to_string())
 }
 
 fn parse_halt(text: &str) -> Result<HaltPolicy, String> {
     text.parse()
-        .map_err(|err: crate::pool::BadHaltPolicy| err.to_string())
+        .map_err(|err: poolwatch_core::BadHaltPolicy| err.to_string())
 }
 
 /// Bad input found after parsing; reported on one line with exit code 2.

@@ -4,13 +4,13 @@ use crate::app::{App, Command, Msg, RunInfo};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
 use crate::logformat::LogEvent;
-use crate::pool::{Event, HaltMode, Run};
 use crate::preset::Preset;
 use crate::resume::{Carried, Checkpoint};
-use crate::search::Search;
 use crate::summary::Summary;
 use crate::term::{FrameSync, Input};
 use crossbeam_channel::{Receiver, never, select, tick};
+use poolwatch_core::search::Search;
+use poolwatch_core::{Event, HaltMode, Run};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::path::PathBuf;
@@ -391,7 +391,7 @@ impl Controller {
         // A run that already ended keeps its own exit code (its summary wins in `run_dashboard`).
         self.signal = Some(libc::SIGINT);
         if let Some(live) = self.live.as_ref() {
-            live.run.halt(HaltMode::Now, crate::pool::StopRequest::Signal);
+            live.run.halt(HaltMode::Now, poolwatch_core::StopRequest::Signal);
         }
         self.stop_live(app);
     }
@@ -400,7 +400,7 @@ impl Controller {
     fn on_signal(&mut self, app: &mut App, signal: i32) {
         self.signal = Some(signal);
         if let Some(live) = self.live.as_ref() {
-            live.run.halt(HaltMode::Now, crate::pool::StopRequest::Signal);
+            live.run.halt(HaltMode::Now, poolwatch_core::StopRequest::Signal);
         }
         let commands = app.update(Msg::Signal(signal));
         self.execute(app, commands);

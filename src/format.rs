@@ -1,7 +1,7 @@
 //! The one place numbers, durations, plurals and the ETA are computed and written, for the dashboard, headless mode and summaries.
 
-use crate::pool::Snapshot;
-use crate::search::MatchOdds;
+use poolwatch_core::Snapshot;
+use poolwatch_core::search::MatchOdds;
 use std::time::Duration;
 
 /// `done / total` as a ratio clamped to 0..=1 (0 for an empty total; never NaN).
@@ -263,12 +263,12 @@ mod tests {
     #[test]
     fn a_snapshot_gives_the_estimate_what_is_left_and_what_was_found() {
         let snapshot = Snapshot {
-            counters: crate::pool::Counters {
+            counters: poolwatch_core::Counters {
                 total: 1_000,
                 completed: 300,
                 cancelled: 100,
                 matches: 2,
-                ..crate::pool::Counters::default()
+                ..poolwatch_core::Counters::default()
             },
             total_open: true,
             ..Snapshot::default()

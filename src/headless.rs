@@ -4,12 +4,12 @@ use crate::app::Throughput;
 use crate::format::{Progress, count, estimate, human_count, plural, ratio};
 use crate::journal::Journal;
 use crate::logformat::LogEvent;
-use crate::pool::{Event, HaltMode, Run, RunConfig, Snapshot};
-use crate::search::MatchOdds;
-use crate::search::Search;
 use crate::signals::Control;
 use crate::summary::Summary;
 use crossbeam_channel::{Receiver, never, select, tick};
+use poolwatch_core::search::MatchOdds;
+use poolwatch_core::search::Search;
+use poolwatch_core::{Event, HaltMode, Run, RunConfig, Snapshot};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,7 +56,7 @@ pub fn run(
             recv(signal_rx) -> received => {
                 if let Ok(number) = received {
                     signal = Some(number);
-                    run.halt(HaltMode::Now, crate::pool::StopRequest::Signal);
+                    run.halt(HaltMode::Now, poolwatch_core::StopRequest::Signal);
                 }
                 // A second signal needs no further action: the halt is already under way.
                 signal_rx = never();
@@ -172,10 +172,10 @@ mod tests {
 
     fn snapshot(total: u64, completed: u64, open: bool) -> Snapshot {
         Snapshot {
-            counters: crate::pool::Counters {
+            counters: poolwatch_core::Counters {
                 total,
                 completed,
-                ..crate::pool::Counters::default()
+                ..poolwatch_core::Counters::default()
             },
             total_open: open,
             target_workers: 1,

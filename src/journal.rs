@@ -2,11 +2,11 @@
 
 use crate::eventlog::EventLog;
 use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, ShardInfo, StartEvent};
-use crate::pool::{Event, Run, RunConfig, RunReport, RunState, Snapshot};
 use crate::resume::{Carried, Figures};
-use crate::search::{Goal, Search};
 use crate::spec::SearchSpec;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
+use poolwatch_core::search::{Goal, Search};
+use poolwatch_core::{Event, Run, RunConfig, RunReport, RunState, Snapshot};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -155,7 +155,7 @@ impl Journal {
     /// Writes a `progress` event now: the live status and the checkpoint (`done` ranges).
     pub fn progress(&mut self, snapshot: &Snapshot, done: Vec<(u64, u64)>) {
         let (since, completed_then) = self.last_progress.unwrap_or((Duration::ZERO, 0));
-        let rate = crate::pool::rate(
+        let rate = poolwatch_core::rate(
             snapshot.counters.completed.saturating_sub(completed_then),
             snapshot.elapsed.saturating_sub(since),
         );
@@ -346,7 +346,7 @@ fn plan_shard(config: &RunConfig, search: &Arc<dyn Search>) -> Option<ShardInfo>
         count: shard.count,
         chunk: shard
             .chunk
-            .unwrap_or_else(|| crate::pool::Shard::default_chunk(window, shard.count)),
+            .unwrap_or_else(|| poolwatch_core::Shard::default_chunk(window, shard.count)),
     })
 }
 

@@ -5,7 +5,6 @@ use crate::cli::Cli;
 use crate::dashboard::{LoopOptions, run_loop};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
-use crate::pool::RunConfig;
 use crate::preset::Preset;
 use crate::resume::{Carried, Checkpoint, Resumption};
 use crate::summary::{EXIT_BROKEN_PIPE, EXIT_OUTPUT_FAILED, EXIT_USAGE, Summary};
@@ -13,6 +12,7 @@ use crate::term::TerminalGuard;
 use anyhow::Context;
 use clap::FromArgMatches;
 use clap::error::ErrorKind;
+use poolwatch_core::RunConfig;
 use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -172,7 +172,10 @@ fn run_config(cli: &Cli, preset: &Preset, checkpoint: Option<&Checkpoint>) -> Ru
 }
 
 /// `--shard I/N` applied to the run's config: the run covers its share of the space.
-fn sharded(config: crate::pool::RunConfig, shard: Option<crate::pool::Shard>) -> crate::pool::RunConfig {
+fn sharded(
+    config: poolwatch_core::RunConfig,
+    shard: Option<poolwatch_core::Shard>,
+) -> poolwatch_core::RunConfig {
     match shard {
         Some(shard) => config.with_shard(shard),
         None => config,

@@ -1,15 +1,16 @@
 //! poolwatch: run a search across a pool of worker threads, watch it converge, stop it the instant it is done.
 //!
-//! The crate has three layers, each using only the ones above it:
+//! Two crates make it:
 //!
-//! 1. **Engine** (always built): [`Run`] starts a pool of worker threads over a [`Search`],
-//!    hands out task ids in batches, keeps per-worker counters ([`Snapshot`]), sends notable
-//!    results as [`Event`]s and halts by a [`HaltPolicy`] or on request.
-//! 2. **Searches** ([`search`]): the [`Search`] trait, [`search::from_fn`] for closures, and the
-//!    built-in workloads.
-//! 3. **Application** (cargo feature `app`, on by default): the command line, the dashboard,
+//! 1. **Engine** ([`poolwatch_core`], re-exported here at the root): [`Run`] starts a pool of
+//!    worker threads over a [`Search`], hands out task ids in batches, keeps per-worker
+//!    counters ([`Snapshot`]), sends notable results as [`Event`]s and halts by a
+//!    [`HaltPolicy`] or on request; [`search`] holds the [`Search`] trait, [`search::from_fn`]
+//!    for closures, and the built-in workloads.
+//! 2. **Application** (cargo feature `app`, on by default): the command line, the dashboard,
 //!    `exec`, presets and the event log. A program that only embeds the pool turns it off:
-//!    `poolwatch = { version = "0.1", default-features = false }`.
+//!    `poolwatch = { version = "0.1", default-features = false }`, or depends on
+//!    `poolwatch-core` itself.
 //!
 //! ```
 //! use poolwatch::{HaltPolicy, HaltReason, Outcome, Run, RunConfig, search};
@@ -28,21 +29,13 @@
 //! assert_eq!(report.reason, HaltReason::Match);
 //! ```
 
-// Engine: leaves first.
-mod cancel;
-mod pool;
-mod sync;
-
-// Searches.
-pub mod search;
-
-pub use cancel::CancelToken;
-pub use pool::{
-    BadHaltPolicy, BadShard, Best, Counters, Event, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason,
-    IdPlan, MAX_SHARD_CHUNK, MAX_WORKERS, PlannedIds, RangeSet, Run, RunConfig, RunReport, RunState, Shard,
-    Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
+// The engine, whole: today's library users keep compiling.
+pub use poolwatch_core::{
+    BadHaltPolicy, BadShard, Best, CancelToken, Counters, Event, Goal, HaltLimit, HaltMode, HaltOn,
+    HaltPolicy, HaltReason, IdPlan, InputNaming, MAX_SHARD_CHUNK, MAX_WORKERS, MatchOdds, Outcome,
+    PlannedIds, RangeSet, Run, RunConfig, RunReport, RunState, Search, Shard, Snapshot, SpaceStatus,
+    StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState, search,
 };
-pub use search::{Goal, InputNaming, MatchOdds, Outcome, Search, SpaceStatus};
 
 // The application runs commands in process groups and handles signals: Unix only (and built
 // and tested on Linux only; see the README's "Platform" section).
@@ -115,7 +108,6 @@ pub mod internals {
     pub use crate::docgen::command as cli_command;
     pub use crate::exec::{ExecSearch, ExecSpec, WorkerSearch};
     pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
-    pub use crate::pool::{bucket_of, bucket_span};
     pub use crate::preset::Preset;
     pub use crate::resume::Checkpoint;
     pub use crate::runlog::{RunOutcome, RunRecord};
@@ -125,4 +117,5 @@ pub mod internals {
     pub use crate::watch::ShardRow;
     pub use crate::watch::follow::{LocalSteer, Watcher};
     pub use crate::watch::view::run_loop as watch_loop;
+    pub use poolwatch_core::{bucket_of, bucket_span};
 }

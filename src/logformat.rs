@@ -225,8 +225,8 @@ pub struct LoggedBest {
     pub task: u64,
 }
 
-impl From<crate::pool::Best> for LoggedBest {
-    fn from(best: crate::pool::Best) -> Self {
+impl From<poolwatch_core::Best> for LoggedBest {
+    fn from(best: poolwatch_core::Best) -> Self {
         Self {
             score: best.score,
             task: best.task,
@@ -234,7 +234,7 @@ impl From<crate::pool::Best> for LoggedBest {
     }
 }
 
-impl From<LoggedBest> for crate::pool::Best {
+impl From<LoggedBest> for poolwatch_core::Best {
     fn from(best: LoggedBest) -> Self {
         Self {
             score: best.score,

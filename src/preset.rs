@@ -1,7 +1,7 @@
 //! Run presets: a named search with its worker count and halt policy, from `assets/runs/*.toml` or `--config`.
 
-use crate::pool::{HaltPolicy, RunConfig};
 use crate::spec::SearchSpec;
+use poolwatch_core::{HaltPolicy, RunConfig};
 use std::path::Path;
 
 /// Most events a run queues for the log writer and the dashboard before its workers wait.
@@ -65,7 +65,7 @@ fn default_halt() -> String {
 
 /// A worker count outside `1..=MAX_WORKERS`, from the command line or a preset file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("workers must be between 1 and {max}, got {got}", max = crate::pool::MAX_WORKERS)]
+#[error("workers must be between 1 and {max}, got {got}", max = poolwatch_core::MAX_WORKERS)]
 pub struct BadWorkers {
     /// The count asked for.
     pub got: usize,
@@ -74,10 +74,10 @@ pub struct BadWorkers {
 /// The one check of a requested worker count (`None`: the number of CPUs).
 ///
 /// # Errors
-/// [`BadWorkers`] for 0 or more than [`crate::pool::MAX_WORKERS`].
+/// [`BadWorkers`] for 0 or more than [`poolwatch_core::MAX_WORKERS`].
 pub fn check_workers(workers: Option<usize>) -> Result<(), BadWorkers> {
     match workers {
-        Some(got) if !(1..=crate::pool::MAX_WORKERS).contains(&got) => Err(BadWorkers { got }),
+        Some(got) if !(1..=poolwatch_core::MAX_WORKERS).contains(&got) => Err(BadWorkers { got }),
         _ => Ok(()),
     }
 }
@@ -208,13 +208,11 @@ impl Preset {
     /// The pool settings of this run.
     #[must_use]
     pub fn run_config(&self) -> RunConfig {
-        RunConfig {
-            workers: self.worker_count(),
-            policy: self.halt,
-            ..RunConfig::default()
-        }
-        // The log writer and the dashboard may be slower than the workers: memory stays flat.
-        .with_event_capacity(EVENT_CAPACITY)
+        RunConfig::default()
+            .with_workers(self.worker_count())
+            .with_policy(self.halt)
+            // The log writer and the dashboard may be slower than the workers: memory stays flat.
+            .with_event_capacity(EVENT_CAPACITY)
     }
 
     /// Worker count, resolving "number of CPUs".

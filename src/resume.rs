@@ -8,8 +8,8 @@
 //! neither and run again: at-least-once for those, exactly-once for the rest.
 
 use crate::logformat::{LogEvent, LoggedBest, Record, ResumedFrom, StartEvent, parse_log, skip_limit};
-use crate::pool::HaltReason;
 use crate::summary::MatchEntry;
+use poolwatch_core::HaltReason;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -137,7 +137,7 @@ impl Checkpoint {
             finished: None,
         };
         // Each progress event's `done` is cumulative: a set, not a list, keeps memory flat.
-        let mut done = crate::pool::RangeSet::new();
+        let mut done = poolwatch_core::RangeSet::new();
         for record in &records[first..] {
             checkpoint.elapsed_s = checkpoint.elapsed_s.max(record.t);
             match &record.event {
@@ -201,7 +201,7 @@ impl Checkpoint {
 
     /// The best logged score under `goal`.
     #[must_use]
-    pub fn best(&self, goal: crate::search::Goal) -> Option<LoggedBest> {
+    pub fn best(&self, goal: poolwatch_core::search::Goal) -> Option<LoggedBest> {
         self.bests.iter().copied().reduce(|best, candidate| {
             if goal.improves(candidate.score, best.score) {
                 candidate
@@ -319,7 +319,7 @@ fn check_conflicts(cli: &crate::cli::Cli, path: &Path, checkpoint: &Checkpoint) 
 /// What is wrong with `--shard` `given` for a log whose run covered `logged`: `None` when it
 /// names the logged shard (a resumed run always covers it: its checkpoint is that shard's).
 fn shard_conflict(
-    given: Option<crate::pool::Shard>,
+    given: Option<poolwatch_core::Shard>,
     logged: Option<crate::logformat::ShardInfo>,
 ) -> Option<String> {
     let given = given?;
@@ -348,10 +348,10 @@ fn shard_conflict(
 /// and, for a resumed run, skipping the ids of `done`.
 #[must_use]
 pub fn configure(
-    mut config: crate::pool::RunConfig,
+    mut config: poolwatch_core::RunConfig,
     window: Option<(u64, u64)>,
     done: Option<Vec<(u64, u64)>>,
-) -> crate::pool::RunConfig {
+) -> poolwatch_core::RunConfig {
     if let Some((skip, limit)) = window.map(skip_limit) {
         config = config.with_skip(skip);
         if let Some(limit) = limit {
@@ -367,11 +367,11 @@ pub fn configure(
 /// `config` covering the logged shard, if the logged run was one.
 #[must_use]
 pub fn with_logged_shard(
-    config: crate::pool::RunConfig,
+    config: poolwatch_core::RunConfig,
     shard: Option<crate::logformat::ShardInfo>,
-) -> crate::pool::RunConfig {
+) -> poolwatch_core::RunConfig {
     match shard {
-        Some(shard) => config.with_shard(crate::pool::Shard {
+        Some(shard) => config.with_shard(poolwatch_core::Shard {
             index: shard.index,
             count: shard.count,
             chunk: Some(shard.chunk),
@@ -406,7 +406,7 @@ pub struct Carried {
     /// The earlier matches.
     pub matches: Vec<MatchEntry>,
     /// The earlier best.
-    pub best: Option<crate::pool::Best>,
+    pub best: Option<poolwatch_core::Best>,
     /// The window and shard of the first run, written again in the new `start` event.
     pub window: Option<(u64, u64)>,
     /// See `window`.
@@ -416,7 +416,7 @@ pub struct Carried {
 impl Carried {
     /// What `checkpoint` carries into a run of a search that scores toward `goal`.
     #[must_use]
-    pub fn from_checkpoint(checkpoint: &Checkpoint, goal: crate::search::Goal) -> Self {
+    pub fn from_checkpoint(checkpoint: &Checkpoint, goal: poolwatch_core::search::Goal) -> Self {
         Self {
             before: checkpoint.before(),
             elapsed: crate::logformat::seconds(checkpoint.elapsed_s),
@@ -431,9 +431,9 @@ impl Carried {
     #[must_use]
     fn best_with(
         &self,
-        now: Option<crate::pool::Best>,
-        goal: crate::search::Goal,
-    ) -> Option<crate::pool::Best> {
+        now: Option<poolwatch_core::Best>,
+        goal: poolwatch_core::search::Goal,
+    ) -> Option<poolwatch_core::Best> {
         match (self.best, now) {
             (Some(before), Some(now)) => Some(if goal.improves(now.score, before.score) {
                 now
@@ -450,9 +450,9 @@ impl Carried {
     pub fn continue_figures(
         &self,
         now: Figures<'_>,
-        best: Option<crate::pool::Best>,
-        goal: crate::search::Goal,
-    ) -> Option<crate::pool::Best> {
+        best: Option<poolwatch_core::Best>,
+        goal: poolwatch_core::search::Goal,
+    ) -> Option<poolwatch_core::Best> {
         // Counts read from a log: a corrupt one saturates instead of overflowing.
         *now.completed = now.completed.saturating_add(self.before.completed);
         *now.matches = now.matches.saturating_add(self.before.matches);
@@ -464,7 +464,11 @@ impl Carried {
 
     /// A summary of the resumed part made into the summary of the whole run: counts, times,
     /// matches and best continue, and `resumed` says how much was done before.
-    pub fn continue_summary(&self, summary: &mut crate::summary::Summary, goal: crate::search::Goal) {
+    pub fn continue_summary(
+        &self,
+        summary: &mut crate::summary::Summary,
+        goal: poolwatch_core::search::Goal,
+    ) {
         let figures = Figures {
             completed: &mut summary.counters.completed,
             matches: &mut summary.counters.matches,
@@ -578,7 +582,7 @@ mod tests {
 
     #[test]
     fn a_resumed_runs_figures_add_up_and_the_better_best_stays() {
-        use crate::pool::Best;
+        use poolwatch_core::Best;
         let carried = Carried {
             before: ResumedFrom {
                 completed: 10,
@@ -592,8 +596,8 @@ mod tests {
         };
         let now = Some(Best { score: 7.0, task: 9 });
         for (goal, better) in [
-            (crate::search::Goal::Minimize, carried.best),
-            (crate::search::Goal::Maximize, now),
+            (poolwatch_core::search::Goal::Minimize, carried.best),
+            (poolwatch_core::search::Goal::Maximize, now),
         ] {
             let (figures, best) = continued(&carried, (5, 0, 1, 1.0, 0.5), now, goal);
             assert_eq!(best, better);
@@ -608,9 +612,9 @@ mod tests {
     fn continued(
         carried: &Carried,
         (mut completed, mut matches, mut errors, mut elapsed_s, mut active_s): (u64, u64, u64, f64, f64),
-        best: Option<crate::pool::Best>,
-        goal: crate::search::Goal,
-    ) -> ((u64, u64, u64, f64, f64), Option<crate::pool::Best>) {
+        best: Option<poolwatch_core::Best>,
+        goal: poolwatch_core::search::Goal,
+    ) -> ((u64, u64, u64, f64, f64), Option<poolwatch_core::Best>) {
         let figures = Figures {
             completed: &mut completed,
             matches: &mut matches,
@@ -634,8 +638,12 @@ mod tests {
             },
             ..Carried::default()
         };
-        let ((completed, matches, errors, _, _), _) =
-            continued(&carried, (5, 1, 1, 0.0, 0.0), None, crate::search::Goal::Maximize);
+        let ((completed, matches, errors, _, _), _) = continued(
+            &carried,
+            (5, 1, 1, 0.0, 0.0),
+            None,
+            poolwatch_core::search::Goal::Maximize,
+        );
         assert_eq!((completed, matches, errors), (u64::MAX, u64::MAX, u64::MAX));
     }
 
@@ -672,11 +680,15 @@ mod tests {
         }
         let checkpoint = Checkpoint::from_records(Path::new("log"), &records).unwrap();
         assert_eq!(
-            checkpoint.best(crate::search::Goal::Maximize).map(|b| b.task),
+            checkpoint
+                .best(poolwatch_core::search::Goal::Maximize)
+                .map(|b| b.task),
             Some(9)
         );
         assert_eq!(
-            checkpoint.best(crate::search::Goal::Minimize).map(|b| b.task),
+            checkpoint
+                .best(poolwatch_core::search::Goal::Minimize)
+                .map(|b| b.task),
             Some(3)
         );
     }

@@ -6,10 +6,10 @@
 //! on a subcommand therefore appears in the form with no code here.
 
 use crate::cli::Cli;
-use crate::pool::MAX_WORKERS;
 use crate::preset::Preset;
 use clap::error::ErrorKind;
 use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser};
+use poolwatch_core::MAX_WORKERS;
 use std::any::TypeId;
 
 /// Global options every run has, shown after the search's own options.

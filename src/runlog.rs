@@ -1,9 +1,9 @@
 //! What a finished run measured, as one record: the runs history's rows and the `--runs FILE` JSON lines.
 
-use crate::pool::{HaltPolicy, HaltReason};
 use crate::preset::Preset;
 use crate::spec::SearchSpec;
 use crate::summary::Summary;
+use poolwatch_core::{HaltPolicy, HaltReason};
 use std::io::Write;
 use std::path::Path;
 

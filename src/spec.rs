@@ -1,8 +1,8 @@
 //! A search described as data: the command line's subcommands and a preset's `[search]` table, declared once.
 
 use crate::exec::ExecSpec;
-use crate::search::{Collatz, Needle, PanicEvery, Pow, Rastrigin, Search};
 use clap::{Args, FromArgMatches, Subcommand};
+use poolwatch_core::search::{Collatz, Needle, PanicEvery, Pow, Rastrigin, Search};
 use std::sync::Arc;
 use std::time::Duration;
 

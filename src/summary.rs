@@ -1,7 +1,7 @@
 //! The end-of-run summary: the JSON object, the human paragraph, and the exit code.
 
 use crate::format::{count, halt_latency, human_count, plural, score};
-use crate::pool::{Best, Counters, HaltReason, RunReport};
+use poolwatch_core::{Best, Counters, HaltReason, RunReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

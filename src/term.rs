@@ -80,7 +80,7 @@ static BACKGROUND_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// - on any other thread (input, signals, submitter, an exec reader): record the message
 ///   for the dashboard instead of printing over it or tearing the screen down under it.
 fn install_panic_hook() {
-    crate::pool::panics::handle_other_threads(Box::new(|info, previous| {
+    poolwatch_core::panics::handle_other_threads(Box::new(|info, previous| {
         let thread = std::thread::current();
         let name = thread.name().unwrap_or("unnamed");
         if name == "main" || !ACTIVE.load(Ordering::SeqCst) {
@@ -89,14 +89,14 @@ fn install_panic_hook() {
             return;
         }
         let message = format!("thread '{name}' panicked: {info}");
-        crate::sync::lock(&BACKGROUND_PANICS).push(message);
+        poolwatch_core::sync::lock(&BACKGROUND_PANICS).push(message);
     }));
 }
 
 /// Takes the panic messages recorded from background threads so far.
 #[must_use]
 pub fn take_background_panics() -> Vec<String> {
-    std::mem::take(&mut *crate::sync::lock(&BACKGROUND_PANICS))
+    std::mem::take(&mut *poolwatch_core::sync::lock(&BACKGROUND_PANICS))
 }
 
 /// Wraps each frame in a synchronized update where the backend supports it.

@@ -87,7 +87,7 @@ pub fn save(dir: &Path, preset: &Preset) -> Result<PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pool::HaltPolicy;
+    use poolwatch_core::HaltPolicy;
 
     #[test]
     fn the_directory_follows_the_environment() {

@@ -31,18 +31,18 @@ fn needle_info() -> RunInfo {
 
 fn worker(id: usize, state: WorkerState, task: Option<u64>, on_task_ms: u64, done: u64) -> WorkerRow {
     {
-        let mut value = WorkerRow::default();
-        value.id = id;
-        value.state = state;
-        value.current_task = task;
-        value.on_task_for = Duration::from_millis(on_task_ms);
-        value.batch = task.map_or((0, 0), |t| (t, t + 1));
-        value.done = done;
-        value.matches = 0;
-        value.errors = 0;
-        value.busy = 0.97;
-        value.detail = None;
-        value
+        WorkerRow {
+            id,
+            state,
+            current_task: task,
+            on_task_for: Duration::from_millis(on_task_ms),
+            batch: task.map_or((0, 0), |t| (t, t + 1)),
+            done,
+            matches: 0,
+            errors: 0,
+            busy: 0.97,
+            detail: None,
+        }
     }
 }
 
@@ -60,29 +60,32 @@ fn space_snapshot(state: RunState, total: u64, completed: u64, elapsed_ms: u64) 
         })
         .collect();
     {
-        let mut value = Snapshot::default();
-        value.state = state;
-        value.counters.total = total;
-        value.total_open = false;
-        value.counters.submitted = submitted;
-        value.counters.completed = completed;
-        value.counters.cancelled = 0;
-        value.counters.matches = 0;
-        value.counters.errors = 0;
-        value.workers = vec![
-            worker(0, WorkerState::Running, Some(completed), 0, completed / 2),
-            worker(1, WorkerState::Running, Some(completed + 1), 0, completed / 2),
-        ];
-        value.target_workers = 2;
-        value.elapsed = Duration::from_millis(elapsed_ms);
-        value.active = Duration::from_millis(elapsed_ms);
-        value.tasks_per_s = 2_000.0;
-        value.best = None;
-        value.batch_size = 1;
-        value.coverage = coverage;
-        value.halt_latency = None;
-        value.counters.started_after_halt = 0;
-        value
+        Snapshot {
+            state,
+            total_open: false,
+            workers: vec![
+                worker(0, WorkerState::Running, Some(completed), 0, completed / 2),
+                worker(1, WorkerState::Running, Some(completed + 1), 0, completed / 2),
+            ],
+            target_workers: 2,
+            elapsed: Duration::from_millis(elapsed_ms),
+            active: Duration::from_millis(elapsed_ms),
+            tasks_per_s: 2_000.0,
+            best: None,
+            batch_size: 1,
+            coverage,
+            halt_latency: None,
+            counters: poolwatch::Counters {
+                total,
+                submitted,
+                completed,
+                cancelled: 0,
+                matches: 0,
+                errors: 0,
+                started_after_halt: 0,
+                ..Default::default()
+            },
+        }
     }
 }
 
@@ -120,22 +123,26 @@ fn found_app() -> App {
     }
     app.update(Msg::Frame(last));
     app.update(Msg::Pool(Event::Finished({
-        let mut value = RunReport::default();
-        value.reason = HaltReason::Match;
-        value.counters.total = 50_000;
-        value.counters.submitted = 10_011;
-        value.counters.completed = 10_002;
-        value.counters.cancelled = 9;
-        value.counters.matches = 1;
-        value.counters.errors = 0;
-        value.workers = 2;
-        value.elapsed = Duration::from_millis(5_051);
-        value.active = Duration::from_millis(5_051);
-        value.halt_latency = Some(Duration::from_micros(322));
-        value.counters.started_after_halt = 0;
-        value.best = None;
-        value.fatal = None;
-        value
+        RunReport {
+            reason: HaltReason::Match,
+            workers: 2,
+            elapsed: Duration::from_millis(5_051),
+            active: Duration::from_millis(5_051),
+            halt_latency: Some(Duration::from_micros(322)),
+            best: None,
+            fatal: None,
+            counters: poolwatch::Counters {
+                total: 50_000,
+                submitted: 10_011,
+                completed: 10_002,
+                cancelled: 9,
+                matches: 1,
+                errors: 0,
+                started_after_halt: 0,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
     })));
     app
 }

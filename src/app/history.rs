@@ -88,7 +88,7 @@ impl BestHistory {
 mod tests {
     use super::*;
     use crate::format::{Progress, estimate};
-    use crate::search::MatchOdds;
+    use poolwatch_core::search::MatchOdds;
 
     /// The one ETA definition (crate::format::estimate) at this window's rate.
     fn eta(throughput: &Throughput, remaining: u64) -> Option<Duration> {

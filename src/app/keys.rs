@@ -151,7 +151,7 @@ impl App {
         let current = self.snapshot.as_ref().map_or(1, |s| s.target_workers);
         let wanted = current
             .saturating_add_signed(delta)
-            .clamp(1, crate::pool::MAX_WORKERS);
+            .clamp(1, poolwatch_core::MAX_WORKERS);
         if wanted == current {
             return Vec::new();
         }

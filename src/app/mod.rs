@@ -12,10 +12,10 @@ pub use log::{EntryKind, LogFilter, ResultLog};
 pub use runs::{COLUMNS as RUN_COLUMNS, Column as RunColumn, RunsHistory, run_text};
 
 use crate::format::{Estimate, Progress, estimate, plural};
-use crate::pool::{Event, RunReport, RunState, Snapshot};
 use crate::preset::Preset;
-use crate::search::{Goal, MatchOdds};
 use crossterm::event::KeyEvent;
+use poolwatch_core::search::{Goal, MatchOdds};
+use poolwatch_core::{Event, RunReport, RunState, Snapshot};
 use std::time::Duration;
 
 /// Most match positions kept for the needle view.
@@ -169,7 +169,7 @@ pub struct RunInfo {
     /// What the user calls a task's own value (`input` for exec, `start` for collatz), if it has one.
     pub input_noun: Option<String>,
     /// Whether the log names a task by its value and its 1-based number (`input a.txt (#3)`);
-    /// false when the value is that number ([`crate::search::InputNaming::numbered`]).
+    /// false when the value is that number ([`poolwatch_core::search::InputNaming::numbered`]).
     pub numbered_inputs: bool,
     /// The space in the user's numbers (`inputs 1..=200`), if they differ from task ids.
     pub space_label: Option<String>,
@@ -186,7 +186,7 @@ pub enum Msg {
     Frame(Snapshot),
     /// A notable result or lifecycle event from the pool.
     Pool(Event),
-    /// A notable result with the user's own value of its task ([`crate::search::Search::input_label`]).
+    /// A notable result with the user's own value of its task ([`poolwatch_core::search::Search::input_label`]).
     Labelled(Event, String),
     /// A signal (SIGINT, SIGTERM, SIGHUP) arrived.
     Signal(i32),

@@ -1,9 +1,9 @@
 //! Where inputs come from: an integer range, or lines read lazily from a file or stdin on a reader thread.
 
-use crate::pool::PlannedIds;
-use crate::search::SpaceStatus;
-use crate::sync::lock;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
+use poolwatch_core::PlannedIds;
+use poolwatch_core::search::SpaceStatus;
+use poolwatch_core::sync::lock;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -419,7 +419,7 @@ fn read_capped_line(reader: &mut impl BufRead, buffer: &mut Vec<u8>) -> Result<b
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pool::{IdPlan, Shard};
+    use poolwatch_core::{IdPlan, Shard};
 
     #[test]
     fn ranges_are_half_open_or_inclusive() {

@@ -1,6 +1,6 @@
 //! `exec --joblog FILE`: GNU parallel's tab-separated job log, written one line per finished job and read back to resume.
 
-use crate::sync::lock;
+use poolwatch_core::sync::lock;
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};

@@ -33,9 +33,9 @@ pub use template::Template;
 pub use worker::{DEFAULT_WINDOW, MAX_WINDOW};
 pub use worker_search::WorkerSearch;
 
-use crate::cancel::CancelToken;
-use crate::search::{Goal, Outcome, Search, SpaceStatus};
-use crate::sync::lock;
+use poolwatch_core::CancelToken;
+use poolwatch_core::search::{Goal, Outcome, Search, SpaceStatus};
+use poolwatch_core::sync::lock;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -318,7 +318,7 @@ impl Setup {
     }
 
     /// [`Search::learn_plan`]: lines of ids the run will not hand out are not kept.
-    fn learn_plan(&self, ids: &crate::pool::PlannedIds) {
+    fn learn_plan(&self, ids: &poolwatch_core::PlannedIds) {
         if let Inputs::Lines(lines) = &self.inputs {
             lines.keep_only(ids.clone());
         }
@@ -353,16 +353,20 @@ macro_rules! search_space_from_setup {
             self.setup.open_space()
         }
 
-        fn extend_space(&self, wanted: u64, wait: std::time::Duration) -> crate::search::SpaceStatus {
+        fn extend_space(
+            &self,
+            wanted: u64,
+            wait: std::time::Duration,
+        ) -> poolwatch_core::search::SpaceStatus {
             self.setup.extend_space(wanted, wait)
         }
 
-        fn learn_plan(&self, ids: &crate::pool::PlannedIds) {
+        fn learn_plan(&self, ids: &poolwatch_core::PlannedIds) {
             self.setup.learn_plan(ids);
         }
 
-        fn input_naming(&self) -> Option<crate::search::InputNaming<'_>> {
-            Some(crate::search::InputNaming {
+        fn input_naming(&self) -> Option<poolwatch_core::search::InputNaming<'_>> {
+            Some(poolwatch_core::search::InputNaming {
                 noun: "input",
                 numbered: true,
             })
@@ -1043,9 +1047,9 @@ mod tests {
         })
         .unwrap();
         // Shard 1 of 2 in chunks of 5: ids 5..10, 15..20, 25..30, 35..40.
-        let shard = crate::pool::Shard::new(1, 2).unwrap().with_chunk(5);
-        let plan = crate::pool::RunConfig::default().with_shard(shard).plan;
-        search.learn_plan(&crate::pool::PlannedIds::of_open_space(&plan));
+        let shard = poolwatch_core::Shard::new(1, 2).unwrap().with_chunk(5);
+        let plan = poolwatch_core::RunConfig::default().with_shard(shard).plan;
+        search.learn_plan(&poolwatch_core::PlannedIds::of_open_space(&plan));
         while !search.extend_space(u64::MAX, Duration::from_secs(5)).complete {}
         let Inputs::Lines(lines) = &search.setup.inputs else {
             panic!("lines expected")

@@ -1,6 +1,6 @@
 //! Process groups shared by one-shot commands and `--worker` processes: the kill-on-exit guard, group signals, pidfds, polling and non-blocking pipes.
 
-use crate::sync::lock;
+use poolwatch_core::sync::lock;
 use rustix::event::{PollFd, Timespec, poll};
 use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
 use rustix::io::Errno;

@@ -1,6 +1,6 @@
 //! Keeping each job's output: `exec --results DIR` (files per input, as GNU parallel lays them out) and `--output` (stdout passed through, grouped per job).
 
-use crate::sync::lock;
+use poolwatch_core::sync::lock;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};

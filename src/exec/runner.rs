@@ -1,7 +1,7 @@
 //! Runs one command in its own process group, captures its output, and kills the whole group on cancel or timeout.
 
 use super::process::{AFTER_KILL, Group, ProcessGroup, exit_fd, set_nonblocking, wait_on};
-use crate::cancel::CancelToken;
+use poolwatch_core::CancelToken;
 use rustix::event::{PollFd, PollFlags};
 use rustix::process::Signal;
 use std::fs::File;

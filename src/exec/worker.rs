@@ -3,9 +3,9 @@
 use super::answer::{Answer, parse_answer};
 use super::process::{AFTER_KILL, Group, die_with_parent, exit_fd, set_nonblocking, wait_on};
 use super::{ExecError, IntRange, LazyLines, Limits, os_reason, truncate};
-use crate::cancel::CancelToken;
-use crate::search::Outcome;
-use crate::sync::lock;
+use poolwatch_core::CancelToken;
+use poolwatch_core::search::Outcome;
+use poolwatch_core::sync::lock;
 use rustix::event::{PollFd, PollFlags};
 use rustix::process::Signal;
 use std::cell::RefCell;

@@ -2,8 +2,8 @@
 
 use super::worker::{Feed, Workers};
 use super::{Checked, ExecError, ExecSpec, Inputs, Setup, search_space_from_setup};
-use crate::cancel::CancelToken;
-use crate::search::{Goal, Outcome, Search};
+use poolwatch_core::CancelToken;
+use poolwatch_core::search::{Goal, Outcome, Search};
 use std::ops::Range;
 
 /// Runs a command once per pool worker and feeds it one input line per task on stdin; each

@@ -3,7 +3,7 @@
 use super::fit::first_fit;
 use super::{Theme, count, duration, ratio, score};
 use crate::app::App;
-use crate::search::Goal;
+use poolwatch_core::search::Goal;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::symbols::Marker;
@@ -202,7 +202,7 @@ fn position_bar(width: usize, total: u64, searched: f64, marks: &[u64]) -> Strin
     let filled = ((searched * cells as f64).round() as usize).min(cells);
     let mut bar: Vec<char> = (0..cells).map(|i| if i < filled { '=' } else { '-' }).collect();
     for mark in marks {
-        let cell = crate::pool::bucket_of(total, cells, *mark).min(cells - 1);
+        let cell = poolwatch_core::bucket_of(total, cells, *mark).min(cells - 1);
         bar[cell] = '◆';
     }
     format!("[{}]", bar.into_iter().collect::<String>())

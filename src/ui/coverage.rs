@@ -3,7 +3,7 @@
 use super::Theme;
 use super::fit::first_fit;
 use crate::app::App;
-use crate::pool::{RunState, Snapshot, WorkerState, bucket_of, bucket_span};
+use poolwatch_core::{RunState, Snapshot, WorkerState, bucket_of, bucket_span};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;

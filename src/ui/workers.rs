@@ -2,7 +2,7 @@
 
 use super::{TABLE_CHROME, Theme, count, duration};
 use crate::app::{App, Focus, WorkerSort, workers_scroll_limit};
-use crate::pool::{WorkerRow, WorkerState};
+use poolwatch_core::{WorkerRow, WorkerState};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Row, Table};
@@ -166,8 +166,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) -> usi
 #[cfg(test)]
 mod tests {
     use crate::app::{App, Drawn, Msg};
-    use crate::pool::{Snapshot, WorkerRow};
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use poolwatch_core::{Snapshot, WorkerRow};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 

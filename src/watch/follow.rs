@@ -3,8 +3,8 @@
 use super::{Aggregate, WatchSummary};
 use crate::cluster::{Engine, JobId, ShardSignal};
 use crate::logformat::{LogReadError, LogTail};
-use crate::pool::{Counters, Event, HaltMode, HaltOn, HaltPolicy, HaltReason};
 use crossbeam_channel::{Receiver, select};
+use poolwatch_core::{Counters, Event, HaltMode, HaltOn, HaltPolicy, HaltReason};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -9,10 +9,12 @@ pub mod follow;
 pub mod view;
 
 use crate::logformat::{LogEvent, LoggedBest, ProgressEvent, Record, StartEvent};
-use crate::pool::{Best, Counters, Event, HaltReason, RangeSet, RunReport, RunState, Snapshot, bucket_span};
-use crate::search::Goal;
-use crate::search::MatchOdds;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
+use poolwatch_core::search::Goal;
+use poolwatch_core::search::MatchOdds;
+use poolwatch_core::{
+    Best, Counters, Event, HaltReason, RangeSet, RunReport, RunState, Snapshot, bucket_span,
+};
 use serde::Serialize;
 use std::time::Duration;
 

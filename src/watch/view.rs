@@ -3,10 +3,10 @@
 use super::WatchSummary;
 use super::follow::{Action, POLL_EVERY, Watcher, unix_now};
 use crate::app::{App, Command, Msg, RunInfo};
-use crate::pool::{Event, HaltReason};
 use crate::term::{FrameSync, Input, TerminalGuard};
 use anyhow::Context;
 use crossbeam_channel::{Receiver, select, tick};
+use poolwatch_core::{Event, HaltReason};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::sync::Arc;

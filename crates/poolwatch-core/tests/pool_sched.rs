@@ -5,14 +5,14 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
-mod common;
+mod support;
 
-use common::procfs::Stat;
-use common::wait_for;
-use poolwatch::search::Needle;
-use poolwatch::{HaltPolicy, Run, RunConfig};
+use poolwatch_core::search::Needle;
+use poolwatch_core::{HaltPolicy, Run, RunConfig};
 use std::sync::Arc;
 use std::time::Duration;
+use support::procfs::Stat;
+use support::wait_for;
 
 /// Tasks of 1 ms whose needle no test reaches.
 fn sleepy() -> Arc<Needle> {

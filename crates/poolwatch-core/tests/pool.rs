@@ -4,10 +4,10 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
-use poolwatch::Outcome;
-use poolwatch::Search;
-use poolwatch::search::Needle;
-use poolwatch::{
+use poolwatch_core::Outcome;
+use poolwatch_core::Search;
+use poolwatch_core::search::Needle;
+use poolwatch_core::{
     CancelToken, Event, HaltPolicy, HaltReason, Run, RunConfig, RunReport, RunState, WorkerState,
 };
 use std::collections::HashSet;
@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-mod common;
-use common::{PATIENCE, wait_for, wait_until};
+mod support;
+use support::{PATIENCE, wait_for, wait_until};
 
 /// A search that records every id it runs, sleeps a little, and matches a set of ids.
 struct Recorder {
@@ -267,7 +267,7 @@ fn pause_stops_submission_and_resume_continues() {
     });
     run.pause();
     // Parked: no worker running a task on two looks in a row (one may wait Idle on an empty queue).
-    let mut previous: Option<poolwatch::Snapshot> = None;
+    let mut previous: Option<poolwatch_core::Snapshot> = None;
     let frozen = wait_for("both workers parked", || {
         let snapshot = run.snapshot();
         let parked = snapshot.state == RunState::Paused
@@ -312,7 +312,7 @@ fn workers_grow_and_shrink_without_losing_tasks() {
         run.snapshot()
             .workers
             .iter()
-            .filter(|w| w.state != poolwatch::WorkerState::Stopped)
+            .filter(|w| w.state != poolwatch_core::WorkerState::Stopped)
             .count()
     };
     wait_until("the first completed task", || {
@@ -432,7 +432,7 @@ fn many_panics_inside_one_batch_are_each_an_error_and_nothing_is_skipped() {
         needle: 69_999,
         sleep: Duration::ZERO,
     });
-    let search = Arc::new(poolwatch::search::PanicEvery {
+    let search = Arc::new(poolwatch_core::search::PanicEvery {
         inner: needle,
         every: 7,
     });
@@ -453,7 +453,7 @@ fn pause_and_resume_racing_from_two_threads_never_strand_a_worker() {
         needle: 0,
         sleep: Duration::ZERO,
     });
-    let search = Arc::new(poolwatch::search::PanicEvery {
+    let search = Arc::new(poolwatch_core::search::PanicEvery {
         inner: needle,
         every: u64::MAX,
     });
@@ -494,7 +494,7 @@ fn pause_and_resume_racing_from_two_threads_never_strand_a_worker() {
 }
 
 /// The workers parked in Paused although the run is not paused.
-fn parked_while_running(run: &Run) -> Vec<poolwatch::WorkerRow> {
+fn parked_while_running(run: &Run) -> Vec<poolwatch_core::WorkerRow> {
     let snapshot = run.snapshot();
     if run.is_paused() {
         return Vec::new();
@@ -507,7 +507,7 @@ fn parked_while_running(run: &Run) -> Vec<poolwatch::WorkerRow> {
 }
 
 /// [`parked_while_running`] once every worker had [`PATIENCE`] to wake: empty unless a wake-up was lost.
-fn still_parked_while_running(run: &Run) -> Vec<poolwatch::WorkerRow> {
+fn still_parked_while_running(run: &Run) -> Vec<poolwatch_core::WorkerRow> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let stranded = parked_while_running(run);
@@ -918,7 +918,7 @@ fn every_halt_form_halts_on_its_count() {
 
 /// Tasks of `run` alone, a few nanoseconds each: the engine runs them in its short-task loop.
 fn short_needle(tasks: u64, needle: u64, panic_every: Option<u64>) -> Arc<dyn Search> {
-    let search = poolwatch::search::from_fn(tasks, move |id, _| {
+    let search = poolwatch_core::search::from_fn(tasks, move |id, _| {
         if panic_every.is_some_and(|every| (id + 1) % every == 0) {
             panic!("task {id} exploded");
         }
@@ -1127,7 +1127,7 @@ fn idle_workers_stay_asleep_while_the_last_task_winds_down() {
         .snapshot()
         .workers
         .iter()
-        .all(|w| w.id == long_worker || w.state == poolwatch::WorkerState::Paused)
+        .all(|w| w.id == long_worker || w.state == poolwatch_core::WorkerState::Paused)
     {
         assert!(Instant::now() < deadline, "workers did not park");
         std::thread::sleep(Duration::from_millis(1));
@@ -1145,7 +1145,7 @@ fn idle_workers_stay_asleep_while_the_last_task_winds_down() {
     let stopped = snap
         .workers
         .iter()
-        .filter(|w| w.state == poolwatch::WorkerState::Stopped)
+        .filter(|w| w.state == poolwatch_core::WorkerState::Stopped)
         .count();
     let report = run.wait();
     assert!(report.halt_latency.unwrap() >= Duration::from_millis(300));
@@ -1175,12 +1175,12 @@ impl Search for OneIdThenEnd {
     fn open_space(&self) -> bool {
         true
     }
-    fn extend_space(&self, _wanted: u64, wait: Duration) -> poolwatch::SpaceStatus {
+    fn extend_space(&self, _wanted: u64, wait: Duration) -> poolwatch_core::SpaceStatus {
         let complete = self.complete.load(Ordering::SeqCst);
         if !complete {
             std::thread::sleep(wait.min(Duration::from_millis(5)));
         }
-        poolwatch::SpaceStatus {
+        poolwatch_core::SpaceStatus {
             available: 1,
             complete,
             estimate: None,
@@ -1245,14 +1245,14 @@ impl Search for PlanListener {
     fn open_space(&self) -> bool {
         true
     }
-    fn extend_space(&self, _wanted: u64, _wait: Duration) -> poolwatch::SpaceStatus {
-        poolwatch::SpaceStatus {
+    fn extend_space(&self, _wanted: u64, _wait: Duration) -> poolwatch_core::SpaceStatus {
+        poolwatch_core::SpaceStatus {
             available: 1_000,
             complete: true,
             estimate: None,
         }
     }
-    fn learn_plan(&self, ids: &poolwatch::PlannedIds) {
+    fn learn_plan(&self, ids: &poolwatch_core::PlannedIds) {
         let listed = (0..1_000).filter(|&id| ids.contains(id)).collect();
         *self.told.lock().unwrap() = Some(listed);
     }
@@ -1265,7 +1265,7 @@ impl Search for PlanListener {
 #[test]
 fn an_open_space_is_told_the_ids_the_run_hands_out() {
     let search = Arc::new(PlanListener::default());
-    let shard = poolwatch::Shard::new(1, 3).unwrap().with_chunk(7);
+    let shard = poolwatch_core::Shard::new(1, 3).unwrap().with_chunk(7);
     let config = config(3, HaltPolicy::Never)
         .with_skip(10)
         .with_shard(shard)

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 /// What a worker is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum WorkerState {
@@ -162,7 +161,6 @@ pub(crate) fn bump(counter: &AtomicU64, amount: u64) {
 
 /// One row of the workers table.
 #[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct WorkerRow {
     /// Slot number, stable for the run.
@@ -190,7 +188,6 @@ pub struct WorkerRow {
 
 /// The lifecycle of a run, as a snapshot sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(
     feature = "serde",
@@ -224,7 +221,6 @@ pub struct Best {
 /// the space, its shard if split (see [`crate::IdPlan`]). `completed + cancelled + done_before +
 /// (total - submitted - done_before)` is `total` once the run is finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Counters {
     /// Ids this run covers (a lower bound while the space is open).
@@ -273,7 +269,6 @@ impl Counters {
 
 /// A plain copy of everything the pool knows, cheap enough to take at 30 fps.
 #[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Snapshot {
     /// Lifecycle state.

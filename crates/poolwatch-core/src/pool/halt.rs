@@ -8,14 +8,13 @@ use std::str::FromStr;
 /// Parsed from GNU parallel's `--halt` forms as well as poolwatch's own:
 ///
 /// ```
-/// use poolwatch::HaltPolicy;
+/// use poolwatch_core::HaltPolicy;
 /// for text in ["now", "soon", "never", "after=3", "now,fail=2", "soon,done=10%", "now,success=1"] {
 ///     let policy: HaltPolicy = text.parse().expect("valid policy");
 ///     assert_eq!(policy.to_string(), text);
 /// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub enum HaltPolicy {
     /// The first match halts at once: queued work dropped, running tasks cancelled.
     #[default]
@@ -39,7 +38,6 @@ pub enum HaltPolicy {
 
 /// The outcomes a [`HaltPolicy::When`] counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum HaltOn {
     /// Tasks that failed (errors and panics): GNU parallel's `fail`.
     Fail,
@@ -51,7 +49,6 @@ pub enum HaltOn {
 
 /// How many outcomes a [`HaltPolicy::When`] waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum HaltLimit {
     /// This many (at least 1).
     Count(u64),
@@ -204,7 +201,6 @@ impl fmt::Display for HaltPolicy {
 
 /// Why a run stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum HaltReason {
@@ -270,7 +266,6 @@ impl fmt::Display for HaltReason {
 
 /// Who asks a run to stop from outside ([`crate::Run::halt`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum StopRequest {
     /// A person or a program using the API.
     User,
@@ -291,7 +286,6 @@ impl StopRequest {
 
 /// How hard a halt is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum HaltMode {
     /// Drop queued work and cancel running tasks.
     Now,

@@ -1,8 +1,8 @@
 //! A run that halts while its workers are still being spawned spawns no more (a test binary of its own, so that no other test's threads are counted).
 #![cfg(target_os = "linux")]
 
-use poolwatch::search::Needle;
-use poolwatch::{HaltPolicy, HaltReason, Run, RunConfig};
+use poolwatch_core::search::Needle;
+use poolwatch_core::{HaltPolicy, HaltReason, Run, RunConfig};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -48,7 +48,6 @@ impl Goal {
 
 /// What one task produced.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum Outcome {
     /// Nothing notable; only counted.
     Miss,
@@ -78,7 +77,6 @@ pub enum Outcome {
 
 /// What a search knows of its chance of a match, for an expected time to the first one.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[non_exhaustive]
 pub enum MatchOdds {
     /// Nothing: only the time to exhaust the space is estimated.
     #[default]
@@ -260,7 +258,7 @@ pub struct InputNaming<'a> {
 /// A [`Search`] made from a closure: the quickest way to run your own function on the pool.
 ///
 /// ```
-/// use poolwatch::{Outcome, Run, RunConfig, search};
+/// use poolwatch_core::{Outcome, Run, RunConfig, search};
 /// use std::sync::Arc;
 ///
 /// let evens = search::from_fn(100, |id, _cancel| {

@@ -4,8 +4,8 @@
     reason = "a failed unwrap here is a failed test, with its message"
 )]
 
-use poolwatch::{CancelToken, HaltPolicy, Run, RunConfig};
-use poolwatch::{Outcome, Search};
+use poolwatch_core::{CancelToken, HaltPolicy, Run, RunConfig};
+use poolwatch_core::{Outcome, Search};
 use proptest::prelude::*;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -120,7 +120,7 @@ proptest! {
         prop_assert!(report.counters.submitted <= report.counters.total);
         let mut reported_events = Vec::new();
         while let Ok(event) = run.events().try_recv() {
-            if let poolwatch::Event::Match { task, .. } = event {
+            if let poolwatch_core::Event::Match { task, .. } = event {
                 reported_events.push(task);
             }
         }
@@ -129,7 +129,7 @@ proptest! {
         reported_events.sort_unstable();
         prop_assert_eq!(&produced, &reported_events, "every match is reported");
         prop_assert_eq!(report.counters.matches, produced.len() as u64);
-        if report.reason == poolwatch::HaltReason::Exhausted {
+        if report.reason == poolwatch_core::HaltReason::Exhausted {
             prop_assert_eq!(report.counters.completed, tasks);
         }
     }
@@ -183,7 +183,7 @@ proptest! {
         let mut all = Vec::new();
         let mut totals = 0;
         for index in 0..count {
-            let mut shard = poolwatch::Shard::new(index, count).unwrap();
+            let mut shard = poolwatch_core::Shard::new(index, count).unwrap();
             if let Some(chunk) = chunk {
                 shard = shard.with_chunk(chunk);
             }

@@ -5,12 +5,12 @@
     reason = "a failed unwrap here is a failed test; ids index a vector in memory"
 )]
 
-use poolwatch::{CancelToken, Event, HaltPolicy, Outcome, Run, RunConfig, Search};
+use poolwatch_core::{CancelToken, Event, HaltPolicy, Outcome, Run, RunConfig, Search};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-mod common;
+mod support;
 
 struct Counts {
     tasks: u64,
@@ -78,13 +78,13 @@ impl Search for Counts {
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
-        common::next_random(&mut self.0)
+        support::next_random(&mut self.0)
     }
 }
 
 /// Waits for the run's report (a hang past 20 s fails, naming `what`), reading its events as
 /// they come; returns the report and the tasks of every `Match` event, in order.
-fn wait_or_hang(run: &Run, what: &str) -> (poolwatch::RunReport, Vec<u64>) {
+fn wait_or_hang(run: &Run, what: &str) -> (poolwatch_core::RunReport, Vec<u64>) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut matches = Vec::new();
     let read_events = |matches: &mut Vec<u64>| {
@@ -159,7 +159,7 @@ fn random_controls_many_workers() {
         assert_eq!(matched, expected.len() as u64, "{what}");
         assert_eq!(match_events, expected, "{what}");
         assert_eq!(c.matches, matched, "{what} {c:?}");
-        if report.reason == poolwatch::HaltReason::Match {
+        if report.reason == poolwatch_core::HaltReason::Match {
             assert_eq!(matched, 1, "a halt on a match without the needle: {what}");
         }
         assert_eq!(search.twice(), None, "{what}");
@@ -169,7 +169,7 @@ fn random_controls_many_workers() {
             search.seen() - search.gave_up.load(Ordering::Relaxed),
             "{what} {c:?}"
         );
-        if report.reason == poolwatch::HaltReason::Exhausted {
+        if report.reason == poolwatch_core::HaltReason::Exhausted {
             assert_eq!(c.completed, tasks, "{what} {c:?}");
         }
         drop(run);

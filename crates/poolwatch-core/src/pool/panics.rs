@@ -1,23 +1,18 @@
 //! The process's one panic hook: silent on pool workers, the application's handler (or the hook before it) elsewhere.
 
 use super::worker::THREAD_PREFIX;
-#[cfg(feature = "app")]
 use std::panic::PanicHookInfo;
 use std::sync::Once;
-#[cfg(feature = "app")]
 use std::sync::OnceLock;
 
 /// A panic hook, as `std::panic::take_hook` returns it.
-#[cfg(feature = "app")]
-pub(crate) type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Send + Sync + 'static>;
+pub type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Send + Sync + 'static>;
 
 /// What a panic outside the pool's workers does; it is given the hook that was installed
 /// before poolwatch's (the default one prints the panic) to call when it wants that.
-#[cfg(feature = "app")]
-pub(crate) type OtherThreads = Box<dyn Fn(&PanicHookInfo<'_>, &Hook) + Send + Sync + 'static>;
+pub type OtherThreads = Box<dyn Fn(&PanicHookInfo<'_>, &Hook) + Send + Sync + 'static>;
 
 /// The application's handler for panics outside the workers, if it set one.
-#[cfg(feature = "app")]
 static OTHER_THREADS: OnceLock<OtherThreads> = OnceLock::new();
 
 /// True on a pool worker thread (named with [`THREAD_PREFIX`]).
@@ -38,7 +33,6 @@ pub(crate) fn install() {
             if on_worker_thread() {
                 return;
             }
-            #[cfg(feature = "app")]
             if let Some(handler) = OTHER_THREADS.get() {
                 handler(info, &previous);
                 return;
@@ -49,8 +43,7 @@ pub(crate) fn install() {
 }
 
 /// Sets what panics outside the workers do (the first call wins) and installs the hook.
-#[cfg(feature = "app")]
-pub(crate) fn handle_other_threads(handler: OtherThreads) {
+pub fn handle_other_threads(handler: OtherThreads) {
     // A second handler is ignored: the process has one terminal to restore.
     let _first_wins = OTHER_THREADS.set(handler);
     install();

@@ -1,10 +1,11 @@
-//! Small synchronisation helpers shared by the engine and the application: a poison-free lock and Linux futex calls.
+//! Small synchronisation helpers: a poison-free lock (public: poolwatch's application uses it too) and the Linux futex calls the engine's waits need.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// Locks a mutex, ignoring poisoning: every critical section in this crate leaves its data consistent,
-/// so a panic while holding the lock cannot leave a half-updated value behind.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks a mutex, ignoring poisoning. Use it only where every critical section leaves its data
+/// consistent (as the engine's and poolwatch's do), so that a panic while holding the lock
+/// cannot leave a half-updated value behind.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

@@ -12,7 +12,6 @@ const CHUNKS_PER_SHARD: u64 = 64;
 
 /// One shard of `count`: chunk `k` of the window (ids `skip + k*chunk ..`) belongs to shard `k % count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Shard {
     /// This shard, `0..count`.
     pub index: u64,
@@ -89,7 +88,6 @@ impl std::str::FromStr for Shard {
 /// shards, minus ranges already completed (a resumed run). Set with [`crate::RunConfig::with_skip`],
 /// [`crate::RunConfig::with_limit`], [`crate::RunConfig::with_shard`] and [`crate::RunConfig::with_done`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub struct IdPlan {
     /// First id of the window.
     pub skip: u64,

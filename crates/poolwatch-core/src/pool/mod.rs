@@ -7,7 +7,7 @@ mod doorbell;
 mod halt;
 mod halting;
 mod outbox;
-pub(crate) mod panics;
+pub mod panics;
 mod plan;
 mod queue;
 mod ranges;
@@ -37,7 +37,7 @@ pub const MAX_WORKERS: usize = 1024;
 /// How a run is set up: start from [`RunConfig::default`] and chain the `with_` setters.
 ///
 /// ```
-/// use poolwatch::{HaltPolicy, RunConfig};
+/// use poolwatch_core::{HaltPolicy, RunConfig};
 /// let config = RunConfig::default().with_workers(4).with_policy(HaltPolicy::Never);
 /// assert_eq!(config.workers, 4);
 /// ```
@@ -136,7 +136,6 @@ impl Default for RunConfig {
 
 /// Something notable, sent on a channel that never drops messages.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum Event {
     /// A task met the match condition.
     Match {
@@ -197,7 +196,6 @@ pub enum Event {
 
 /// The final accounting of a run.
 #[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RunReport {
     /// Why it ended.
