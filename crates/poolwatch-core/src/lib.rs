@@ -31,15 +31,17 @@
 mod cancel;
 pub mod sync;
 
+pub mod plan;
+
 pub mod search;
 
 mod pool;
 
 pub use cancel::CancelToken;
+pub use plan::{BadShard, IdPlan, MAX_SHARD_CHUNK, PlannedIds, RangeSet, Shard};
 pub use pool::{
-    BadHaltPolicy, BadShard, Best, Counters, Event, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason,
-    IdPlan, MAX_SHARD_CHUNK, MAX_WORKERS, PlannedIds, RangeSet, Run, RunConfig, RunReport, RunState, Shard,
-    Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState, bucket_of, bucket_span, panics,
-    rate,
+    BadHaltPolicy, Best, Counters, Event, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason, MAX_WORKERS,
+    Run, RunConfig, RunReport, RunState, Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
+    bucket_of, bucket_span, panics, rate,
 };
 pub use search::{Goal, InputNaming, MatchOdds, Outcome, Search, SpaceStatus};

@@ -8,9 +8,7 @@ mod halt;
 mod halting;
 mod outbox;
 pub mod panics;
-mod plan;
 mod queue;
-mod ranges;
 mod shared;
 mod stats;
 mod submit;
@@ -18,10 +16,9 @@ mod tally;
 mod worker;
 
 pub use halt::{BadHaltPolicy, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason, StopRequest};
-pub use plan::{BadShard, IdPlan, MAX_SHARD_CHUNK, PlannedIds, Shard};
-pub use ranges::RangeSet;
 pub use stats::{Best, Counters, RunState, Snapshot, WorkerRow, WorkerState, bucket_of, bucket_span};
 
+use crate::plan::{IdPlan, Shard};
 use crate::search::Search;
 use crossbeam_channel::Receiver;
 use shared::Shared;

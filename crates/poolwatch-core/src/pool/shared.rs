@@ -4,13 +4,13 @@ use super::control::Control;
 use super::crew::{Crew, Slot};
 use super::halting::{HaltRecord, HaltState};
 use super::outbox::Outbox;
-use super::plan::{PlannedIds, ResolvedPlan};
 use super::queue::{Queue, SubmitEnds, capacity_for};
 use super::stats::{Counters, NO_TASK, RunState, Snapshot, WorkerRow, WorkerSlot, WorkerState};
 use super::tally::Tally;
 use super::{
     Event, HaltMode, HaltPolicy, HaltReason, MAX_WORKERS, RunConfig, RunReport, rate, submit, worker,
 };
+use crate::plan::{PlannedIds, ResolvedPlan};
 use crate::search::{Search, SpaceStatus};
 use crate::sync::lock;
 use crossbeam_channel::Receiver;

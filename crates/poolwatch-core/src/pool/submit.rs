@@ -1,8 +1,8 @@
 //! The submitter: walks the run's id plan and hands out batches sized to the measured task time, over a bounded channel.
 
-use super::plan::PlanCursor;
 use super::queue::SubmitEnds;
 use super::shared::Shared;
+use crate::plan::PlanCursor;
 use std::ops::Range;
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ const TARGET_BATCH_NS: u64 = 1_000_000;
 /// (1,024 workers on 1 ms tasks: 25 ids a batch, not 1).
 const BATCH_NS_PER_WORKER: u64 = 25_000;
 /// Largest batch, so that coverage and the workers table stay lively for tiny tasks.
-pub(crate) const MAX_BATCH: u64 = 1 << 18;
+pub(crate) const MAX_BATCH: u64 = crate::plan::MAX_SHARD_CHUNK;
 /// How often the batch size is worked out again from the measured task time: reading every
 /// worker's counters per batch would cost more than the batch at a thousand workers.
 const SIZE_REFRESH_NS: u64 = 2_000_000;

@@ -1,9 +1,8 @@
 //! Run-wide results: match, error and done counts the halt policies read, the best score, the fatal message, coverage and the completed-id ranges.
 
-use super::RangeSet;
-use super::plan::ResolvedPlan;
 use super::stats::Best;
 use super::{bucket_of, bucket_span};
+use crate::plan::{RangeSet, ResolvedPlan};
 use crate::search::Goal;
 use crate::sync::lock;
 use crossbeam_channel::{Receiver, Sender};
@@ -162,7 +161,7 @@ fn initial_best(goal: Goal) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pool::IdPlan;
+    use crate::plan::IdPlan;
     use std::time::{Duration, Instant};
 
     #[test]

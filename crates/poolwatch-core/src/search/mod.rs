@@ -63,7 +63,7 @@ pub enum Outcome {
     /// The task failed; the message is logged.
     Error(String),
     /// The search cannot go on (a command that cannot be run at all): logged as an error,
-    /// and the run halts at once with [`crate::pool::HaltReason::Fatal`].
+    /// and the run halts at once with [`crate::HaltReason::Fatal`].
     Fatal(String),
     /// The task saw the cancel token and gave up before finishing.
     Cancelled,
@@ -169,7 +169,7 @@ pub trait Search: Send + Sync {
     /// [`Search::extend_space`], which ids the run will hand out (its window and shard, minus
     /// the ids done before), so that inputs read ahead for other ids need not be kept.
     /// Ignored by default.
-    fn learn_plan(&self, _ids: &crate::pool::PlannedIds) {}
+    fn learn_plan(&self, _ids: &crate::plan::PlannedIds) {}
 
     /// Extra counts for the summary and the log's `end` event, by name (exec's
     /// `attempts`, `retried`, `skipped`); none by default.

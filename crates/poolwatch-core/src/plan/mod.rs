@@ -1,11 +1,14 @@
 //! The id plan (which ids of the space a run covers: a window, a shard, minus ids done before) and the completed-range set.
 
-use super::RangeSet;
+mod ranges;
+
+pub use ranges::RangeSet;
 use std::fmt;
 use std::ops::Range;
 
-/// Largest shard chunk the default rule picks: one largest batch, so a shard's batches stay full.
-pub const MAX_SHARD_CHUNK: u64 = super::submit::MAX_BATCH;
+/// Largest shard chunk the default rule picks, and the pool's largest batch: one batch fills a
+/// chunk, so a shard's batches stay full.
+pub const MAX_SHARD_CHUNK: u64 = 1 << 18;
 /// Chunks each shard gets at least (where the window is large enough) under the default rule,
 /// so that all shards move through the space together.
 const CHUNKS_PER_SHARD: u64 = 64;
