@@ -235,6 +235,43 @@ fn parse_status_every(text: &str) -> Result<f64, String> {
     }
 }
 
+/// An error that ends the process, with the exit code it ends with.
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub error: anyhow::Error,
+    /// 2 for bad input, 1 otherwise.
+    pub code: u8,
+}
+
+impl Failure {
+    /// Bad input: exit code 2.
+    pub fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            error: error.into(),
+            code: crate::console::EXIT_USAGE,
+        }
+    }
+
+    /// The exit code.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        self.code
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Self { error, code: 1 }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,11 +43,11 @@ pub fn handle(matches: &ArgMatches) -> Option<u8> {
         Ok(()) => 0,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            crate::launch::say(&format!("poolwatch: {err}"));
-            crate::summary::EXIT_USAGE
+            crate::console::say(&format!("poolwatch: {err}"));
+            crate::console::EXIT_USAGE
         }
         Err(err) => {
-            crate::launch::say(&format!("poolwatch: cannot write: {err}"));
+            crate::console::say(&format!("poolwatch: cannot write: {err}"));
             1
         }
     })

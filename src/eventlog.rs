@@ -112,7 +112,7 @@ impl EventLog {
                 .map_err(|cut| format!(" (cutting it back failed: {cut})")),
             _ => Ok(()),
         };
-        let reason = crate::exec::os_reason(err);
+        let reason = crate::console::os_reason(err);
         self.failure = Some(format!(
             "log write failed after {keep} bytes: {reason}{}; later events are missing",
             cut.err().unwrap_or_default()

@@ -111,7 +111,7 @@ fn apply_control(run: &Run, journal: &mut Journal, control: Option<Control>) {
 /// ends with a newline (a file or pipe).
 pub(crate) fn progress(line: &str, rewrite: bool) {
     let written = write_progress(&mut std::io::stderr().lock(), line, rewrite);
-    crate::launch::note_stderr(&written);
+    crate::console::note_stderr(&written);
 }
 
 /// Erases the progress line drawn on a terminal.

@@ -274,7 +274,7 @@ impl Journal {
 
     /// Writes the last checkpoint, builds the summary, logs the `end` event with it, and
     /// returns it. When the log could not be written whole, the summary says so and its
-    /// exit code is [`crate::summary::EXIT_LOG_INCOMPLETE`].
+    /// exit code is [`crate::console::EXIT_LOG_INCOMPLETE`].
     pub fn finish(&mut self, run: &Run, report: &RunReport, signal: Option<i32>) -> Summary {
         self.progress(&run.snapshot(), run.completed_ranges());
         let mut matches = std::mem::take(&mut self.matches);

@@ -1,66 +1,25 @@
 //! From parsed arguments to a finished run: validation, the log, signals, headless or dashboard.
 
 use crate::app::App;
-use crate::cli::Cli;
+use crate::cli::{Cli, Failure};
+use crate::console::EXIT_USAGE;
+use crate::console::{final_exit_code, print_out, say};
 use crate::dashboard::{LoopOptions, run_loop};
 use crate::eventlog::EventLog;
 use crate::journal::Journal;
 use crate::preset::Preset;
 use crate::resume::{Carried, Checkpoint, Resumption};
-use crate::summary::{EXIT_BROKEN_PIPE, EXIT_OUTPUT_FAILED, EXIT_USAGE, Summary};
+use crate::summary::Summary;
 use crate::term::TerminalGuard;
+use crate::term::{color_enabled, wants_headless};
 use anyhow::Context;
 use clap::FromArgMatches;
 use clap::error::ErrorKind;
 use poolwatch_core::RunConfig;
-use std::fmt;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-
-/// An error that ends the process, with the exit code it ends with.
-#[derive(Debug)]
-pub struct Failure {
-    /// What went wrong.
-    pub error: anyhow::Error,
-    /// 2 for bad input, 1 otherwise.
-    pub code: u8,
-}
-
-impl Failure {
-    /// Bad input: exit code 2.
-    pub fn usage(error: impl Into<anyhow::Error>) -> Self {
-        Self {
-            error: error.into(),
-            code: EXIT_USAGE,
-        }
-    }
-
-    /// The exit code.
-    #[must_use]
-    pub fn exit_code(&self) -> u8 {
-        self.code
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#}", self.error)
-    }
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(error: anyhow::Error) -> Self {
-        Self { error, code: 1 }
-    }
-}
-
-/// True when the dashboard should not be used: `--headless`, or stdout is not a terminal.
-#[must_use]
-pub fn wants_headless(cli: &Cli) -> bool {
-    cli.headless || !std::io::stdout().is_terminal()
-}
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Runs what the command line asks for and returns the exit code.
 ///
@@ -251,12 +210,6 @@ fn run_dashboard(
     })
 }
 
-/// Colour is on unless `NO_COLOR` is set to a non-empty value (no-color.org).
-#[must_use]
-pub fn color_enabled(no_color: Option<&std::ffi::OsStr>) -> bool {
-    no_color.is_none_or(|value| value.is_empty())
-}
-
 /// Prints the summary on stdout as JSON or text (a failure is noted for the exit code).
 pub fn print_summary(summary: &Summary, json: bool) {
     print_out(&summary_text(summary, json), "the summary");
@@ -269,69 +222,6 @@ pub fn summary_text(summary: &Summary, json: bool) -> String {
         format!("{}\n", summary.to_json())
     } else {
         summary.to_text()
-    }
-}
-
-/// What went wrong writing to stdout or stderr: nothing, a closed pipe on stdout, or a failure.
-static OUTPUT_STATE: AtomicU8 = AtomicU8::new(OUTPUT_OK);
-const OUTPUT_OK: u8 = 0;
-const OUTPUT_BROKEN_PIPE: u8 = 1;
-const OUTPUT_FAILED: u8 = 2;
-
-/// Writes `text` to stdout. A closed pipe is noted quietly (as a filter would end); any
-/// other failure is said on stderr, once, and noted; neither panics.
-pub fn print_out(text: &str, what: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
-    drop(stdout);
-    match written {
-        Ok(()) => {}
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
-            OUTPUT_STATE.fetch_max(OUTPUT_BROKEN_PIPE, Ordering::AcqRel);
-        }
-        Err(err) => {
-            OUTPUT_STATE.store(OUTPUT_FAILED, Ordering::Release);
-            say(&format!(
-                "poolwatch: cannot write {what} to standard output: {}",
-                crate::exec::os_reason(&err)
-            ));
-        }
-    }
-}
-
-/// Writes one line to stderr in one write (so that lines from several threads or processes
-/// sharing the terminal never interleave); a failure is noted for the exit code, never a panic.
-pub fn say(line: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let written = write_line(&mut stderr, line);
-    note_stderr(&written);
-}
-
-/// Writes `line` and its newline to `out` in one write call, then flushes.
-fn write_line(out: &mut impl Write, line: &str) -> std::io::Result<()> {
-    let mut whole = String::with_capacity(line.len() + 1);
-    whole.push_str(line);
-    whole.push('\n');
-    out.write_all(whole.as_bytes())?;
-    out.flush()
-}
-
-/// Notes the result of a write to stderr made elsewhere (the progress line).
-pub fn note_stderr(written: &std::io::Result<()>) {
-    if written.is_err() {
-        OUTPUT_STATE.store(OUTPUT_FAILED, Ordering::Release);
-    }
-}
-
-/// The exit code once output failures are accounted for: [`EXIT_OUTPUT_FAILED`] when
-/// stdout or stderr could not be written, [`EXIT_BROKEN_PIPE`] when stdout's reader went
-/// away, otherwise `code`.
-#[must_use]
-pub fn final_exit_code(code: u8) -> u8 {
-    match OUTPUT_STATE.load(Ordering::Acquire) {
-        OUTPUT_FAILED => EXIT_OUTPUT_FAILED,
-        OUTPUT_BROKEN_PIPE => EXIT_BROKEN_PIPE,
-        _ => code,
     }
 }
 
@@ -385,24 +275,6 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
     }
 }
 
-/// Writes newlines inside `'...'` as `\n`, so an argument that holds one stays whole on
-/// the one line of the error.
-pub(crate) fn escape_quoted_newlines(text: &str) -> String {
-    let mut quoted = false;
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '\'' => {
-                quoted = !quoted;
-                out.push(ch);
-            }
-            '\n' if quoted => out.push_str("\\n"),
-            _ => out.push(ch),
-        }
-    }
-    out
-}
-
 /// True when the argument `id` was typed on the command line, before or after the command (globals).
 fn given_on_command_line(matches: &clap::ArgMatches, id: &str) -> bool {
     use clap::parser::ValueSource;
@@ -410,35 +282,4 @@ fn given_on_command_line(matches: &clap::ArgMatches, id: &str) -> bool {
         m.try_get_raw(id).is_ok() && m.value_source(id) == Some(ValueSource::CommandLine)
     };
     typed(matches) || matches.subcommand().is_some_and(|(_, sub)| typed(sub))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::ffi::OsStr;
-
-    #[test]
-    fn a_line_to_stderr_is_one_write_with_its_newline() {
-        let mut writes = crate::testing::Writes::default();
-        write_line(&mut writes, "poolwatch: shard 3 has written no summary").expect("a write");
-        assert_eq!(
-            writes.0,
-            vec![b"poolwatch: shard 3 has written no summary\n".to_vec()]
-        );
-    }
-
-    #[test]
-    fn newlines_inside_quotes_are_escaped() {
-        assert_eq!(
-            escape_quoted_newlines("invalid value 'a\nb' for '--x'\n\nmore"),
-            "invalid value 'a\\nb' for '--x'\n\nmore"
-        );
-    }
-
-    #[test]
-    fn no_color_set_and_non_empty_turns_colour_off() {
-        assert!(color_enabled(None));
-        assert!(color_enabled(Some(OsStr::new(""))));
-        assert!(!color_enabled(Some(OsStr::new("1"))));
-    }
 }

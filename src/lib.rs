@@ -52,6 +52,8 @@ mod cli;
 #[cfg(feature = "app")]
 mod cluster;
 #[cfg(feature = "app")]
+mod console;
+#[cfg(feature = "app")]
 mod dashboard;
 #[cfg(feature = "app")]
 mod docgen;
@@ -103,6 +105,7 @@ pub use launch::main as cli_main;
 #[cfg(feature = "app")]
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::app::ShardRow;
     pub use crate::app::{App, Command, Focus, Msg, Overlay, Phase, RunInfo, WorkerSort};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::docgen::command as cli_command;
@@ -114,7 +117,6 @@ pub mod internals {
     pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};
-    pub use crate::watch::ShardRow;
     pub use crate::watch::follow::{LocalSteer, Watcher};
     pub use crate::watch::view::run_loop as watch_loop;
     pub use poolwatch_core::{bucket_of, bucket_span};

@@ -484,8 +484,8 @@ impl Carried {
         matches.truncate(crate::summary::MAX_SUMMARY_MATCHES);
         summary.matches = matches;
         // Matches found before count: "none" becomes "found"; a signal or a fatal error stays.
-        if summary.counters.matches > 0 && summary.exit_code == crate::summary::EXIT_NOT_FOUND {
-            summary.exit_code = crate::summary::EXIT_FOUND;
+        if summary.counters.matches > 0 && summary.exit_code == crate::console::EXIT_NOT_FOUND {
+            summary.exit_code = crate::console::EXIT_FOUND;
         }
         summary.resumed = Some(self.before);
     }

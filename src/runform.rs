@@ -511,7 +511,7 @@ fn build_run(
 /// A clap error as one line, the way the command line reports it (without "error: ").
 #[must_use]
 pub fn error_line(err: &clap::Error) -> String {
-    let rendered = crate::launch::escape_quoted_newlines(&err.render().to_string());
+    let rendered = crate::console::escape_quoted_newlines(&err.render().to_string());
     let mut lines = rendered.lines().map(str::trim).filter(|line| !line.is_empty());
     let mut first = lines
         .next()

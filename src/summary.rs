@@ -1,5 +1,6 @@
 //! The end-of-run summary: the JSON object, the human paragraph, and the exit code.
 
+use crate::console::{EXIT_FOUND, EXIT_LOG_INCOMPLETE, EXIT_NOT_FOUND, EXIT_USAGE};
 use crate::format::{count, halt_latency, human_count, plural, score};
 use poolwatch_core::{Best, Counters, HaltReason, RunReport};
 use serde::Serialize;
@@ -7,22 +8,6 @@ use std::collections::BTreeMap;
 
 /// Most matches kept in the summary's `matches` array (all of them go to `--log`).
 pub const MAX_SUMMARY_MATCHES: usize = 10_000;
-
-/// Exit code: a match was found, or a search without a match condition completed.
-pub const EXIT_FOUND: u8 = 0;
-/// Exit code: the run ended without a match.
-pub const EXIT_NOT_FOUND: u8 = 1;
-/// Exit code: bad arguments or input (a command that cannot be run included).
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: the `--log` file could not be written whole (it holds whole lines only, up
-/// to the failure). Takes precedence over the run's own exit code.
-pub const EXIT_LOG_INCOMPLETE: u8 = 3;
-/// Exit code: standard output or standard error could not be written (other than a closed
-/// pipe on standard output). Takes precedence over every other code.
-pub const EXIT_OUTPUT_FAILED: u8 = 4;
-/// Exit code: standard output was a pipe whose reader went away (as a filter killed by
-/// SIGPIPE would report: 128 + 13). Nothing is printed.
-pub const EXIT_BROKEN_PIPE: u8 = 141;
 
 /// One match in the summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -162,3 +162,28 @@ fn read_input(tx: &Sender<Input>, stop: &AtomicBool) {
         }
     }
 }
+
+/// Colour is on unless `NO_COLOR` is set to a non-empty value (no-color.org).
+#[must_use]
+pub fn color_enabled(no_color: Option<&std::ffi::OsStr>) -> bool {
+    no_color.is_none_or(|value| value.is_empty())
+}
+
+/// True when the dashboard should not be used: `--headless`, or stdout is not a terminal.
+#[must_use]
+pub fn wants_headless(cli: &crate::cli::Cli) -> bool {
+    cli.headless || !std::io::IsTerminal::is_terminal(&std::io::stdout())
+}
+
+#[cfg(test)]
+mod color_tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn no_color_set_and_non_empty_turns_colour_off() {
+        assert!(color_enabled(None));
+        assert!(color_enabled(Some(OsStr::new(""))));
+        assert!(!color_enabled(Some(OsStr::new("1"))));
+    }
+}

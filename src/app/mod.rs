@@ -5,11 +5,13 @@ mod history;
 mod keys;
 mod log;
 mod runs;
+mod shards;
 
 pub use form::{FIXED_ROWS as FORM_FIXED_ROWS, Form};
 pub use history::{BestHistory, Throughput};
 pub use log::{EntryKind, LogFilter, ResultLog};
 pub use runs::{COLUMNS as RUN_COLUMNS, Column as RunColumn, RunsHistory, run_text};
+pub use shards::ShardRow;
 
 use crate::format::{Estimate, Progress, estimate, plural};
 use crate::preset::Preset;
@@ -295,7 +297,7 @@ pub struct App {
     /// Every run finished since the dashboard started.
     pub history: RunsHistory,
     /// The shards of a watched search (`poolwatch watch`, `--cluster`): shown in place of the workers.
-    pub shards: Option<Vec<crate::watch::ShardRow>>,
+    pub shards: Option<Vec<ShardRow>>,
     /// The panel the arrow keys scroll.
     pub focus: Focus,
     /// Rows of the workers table scrolled past, at most [`App::workers_scroll_limit`].

@@ -86,7 +86,7 @@ impl LineSource {
     /// # Errors
     /// The reason, as text, when the file cannot be read.
     pub fn open(path: &Path) -> Result<Self, String> {
-        let file = File::open(path).map_err(|err| super::os_reason(&err))?;
+        let file = File::open(path).map_err(|err| crate::console::os_reason(&err))?;
         let is_dir = file.metadata().map(|meta| meta.is_dir()).unwrap_or(false);
         if is_dir {
             return Err("is a directory".to_string());
@@ -362,7 +362,10 @@ fn read_lines(mut reader: impl BufRead, name: &str) -> impl Iterator<Item = Line
                     )
                 }
                 LineProblem::Read(err) => {
-                    format!("{name}: read failed at line {number}: {}", super::os_reason(&err))
+                    format!(
+                        "{name}: read failed at line {number}: {}",
+                        crate::console::os_reason(&err)
+                    )
                 }
             }
         });

@@ -91,7 +91,7 @@ impl JobLog {
         let Some(open) = file.as_mut() else { return };
         let line = format!("{}\n", record.line());
         if let Err(err) = open.write_all(line.as_bytes()) {
-            crate::launch::say(&format!(
+            crate::console::say(&format!(
                 "poolwatch: job log write failed, job log stopped: {err}"
             ));
             *file = None;

@@ -33,6 +33,7 @@ pub use template::Template;
 pub use worker::{DEFAULT_WINDOW, MAX_WINDOW};
 pub use worker_search::WorkerSearch;
 
+use crate::console::os_reason;
 use poolwatch_core::CancelToken;
 use poolwatch_core::search::{Goal, Outcome, Search, SpaceStatus};
 use poolwatch_core::sync::lock;
@@ -803,16 +804,6 @@ fn job_record(
         exitval,
         signal,
         command: shell::words(argv),
-    }
-}
-
-/// The system's reason for an I/O error, without Rust's " (os error N)" suffix.
-#[must_use]
-pub fn os_reason(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
     }
 }
 

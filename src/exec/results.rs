@@ -175,7 +175,7 @@ fn print_one(closed: &mut bool, entry: Option<(PathBuf, bool)>) {
         if let Err(err) = copied {
             *closed = err.kind() == io::ErrorKind::BrokenPipe;
             if !*closed {
-                crate::launch::say(&format!(
+                crate::console::say(&format!(
                     "poolwatch: cannot pass on the output in {}: {err}",
                     path.display()
                 ));

@@ -2,7 +2,8 @@
 
 use super::answer::{Answer, parse_answer};
 use super::process::{AFTER_KILL, Group, die_with_parent, exit_fd, set_nonblocking, wait_on};
-use super::{ExecError, IntRange, LazyLines, Limits, os_reason, truncate};
+use super::{ExecError, IntRange, LazyLines, Limits, truncate};
+use crate::console::os_reason;
 use poolwatch_core::CancelToken;
 use poolwatch_core::search::Outcome;
 use poolwatch_core::sync::lock;

@@ -1,8 +1,8 @@
 //! Shards table: one row per shard of a watched search (in place of the workers table), silent shards flagged.
 
 use super::{Theme, count};
+use crate::app::ShardRow;
 use crate::format::human_count;
-use crate::watch::ShardRow;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};

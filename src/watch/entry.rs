@@ -2,9 +2,10 @@
 
 use super::WatchSummary;
 use super::follow::{ClusterSteer, LocalSteer, Watcher, run_headless};
+use crate::cli::Failure;
 use crate::cli::{Cli, RunPlan, WatchArgs};
 use crate::cluster::{ArrayJob, TASK_INDEX, engine_named};
-use crate::launch::{Failure, color_enabled, wants_headless};
+use crate::term::{color_enabled, wants_headless};
 use crossbeam_channel::Receiver;
 use std::path::{Path, PathBuf};
 
@@ -62,7 +63,7 @@ pub fn cluster_main(
     let id = engine
         .submit(&job)
         .map_err(|err| Failure::from(anyhow::Error::new(err)))?;
-    crate::launch::say(&format!(
+    crate::console::say(&format!(
         "poolwatch: submitted {} job {id}: {shards} shards, logs in {}",
         engine.name(),
         dir.display()
@@ -96,14 +97,14 @@ fn follow_to_end(
     {
         // Only the cluster's own halt explains a shard that never wrote its summary.
         if !watcher.halted || row.state != "waiting" {
-            crate::launch::say(&format!(
+            crate::console::say(&format!(
                 "poolwatch: shard {} has written no summary ({}; its log: {})",
                 row.shard, row.state, row.log
             ));
         }
     }
     if let Some(message) = &summary.summary.fatal {
-        crate::launch::say(&format!("poolwatch: {message}"));
+        crate::console::say(&format!("poolwatch: {message}"));
     }
     Ok(summary.summary.exit_code)
 }

@@ -300,7 +300,7 @@ pub fn run_headless(
     loop {
         let (_events, problem) = watcher.step()?;
         if let Some(problem) = problem {
-            crate::launch::say(&format!("poolwatch: {problem}"));
+            crate::console::say(&format!("poolwatch: {problem}"));
         }
         if watcher.finished() {
             break;
@@ -327,7 +327,7 @@ pub fn run_headless(
                         break; // a plain watcher stops watching; the runs go on
                     }
                     if let Err(problem) = watcher.halt(HaltReason::Signal, Action::HaltNow) {
-                        crate::launch::say(&format!("poolwatch: {problem}"));
+                        crate::console::say(&format!("poolwatch: {problem}"));
                     }
                 }
             },

@@ -1,0 +1,136 @@
+//! The process's own output: lines to stderr in one write each, stdout writes that note a
+//! closed pipe or a failure, the exit codes, and the text of OS errors and arguments in an
+//! error line. A leaf: every layer may say something.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Exit code: a match was found, or a search without a match condition completed.
+pub const EXIT_FOUND: u8 = 0;
+/// Exit code: the run ended without a match.
+pub const EXIT_NOT_FOUND: u8 = 1;
+/// Exit code: bad arguments or input (a command that cannot be run included).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the `--log` file could not be written whole (it holds whole lines only, up
+/// to the failure). Takes precedence over the run's own exit code.
+pub const EXIT_LOG_INCOMPLETE: u8 = 3;
+/// Exit code: standard output or standard error could not be written (other than a closed
+/// pipe on standard output). Takes precedence over every other code.
+pub const EXIT_OUTPUT_FAILED: u8 = 4;
+/// Exit code: standard output was a pipe whose reader went away (as a filter killed by
+/// SIGPIPE would report: 128 + 13). Nothing is printed.
+pub const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// What went wrong writing to stdout or stderr: nothing, a closed pipe on stdout, or a failure.
+static OUTPUT_STATE: AtomicU8 = AtomicU8::new(OUTPUT_OK);
+const OUTPUT_OK: u8 = 0;
+const OUTPUT_BROKEN_PIPE: u8 = 1;
+const OUTPUT_FAILED: u8 = 2;
+
+/// Writes `text` to stdout. A closed pipe is noted quietly (as a filter would end); any
+/// other failure is said on stderr, once, and noted; neither panics.
+pub fn print_out(text: &str, what: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    drop(stdout);
+    match written {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+            OUTPUT_STATE.fetch_max(OUTPUT_BROKEN_PIPE, Ordering::AcqRel);
+        }
+        Err(err) => {
+            OUTPUT_STATE.store(OUTPUT_FAILED, Ordering::Release);
+            say(&format!(
+                "poolwatch: cannot write {what} to standard output: {}",
+                os_reason(&err)
+            ));
+        }
+    }
+}
+
+/// Writes one line to stderr in one write (so that lines from several threads or processes
+/// sharing the terminal never interleave); a failure is noted for the exit code, never a panic.
+pub fn say(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let written = write_line(&mut stderr, line);
+    note_stderr(&written);
+}
+
+/// Writes `line` and its newline to `out` in one write call, then flushes.
+fn write_line(out: &mut impl Write, line: &str) -> std::io::Result<()> {
+    let mut whole = String::with_capacity(line.len() + 1);
+    whole.push_str(line);
+    whole.push('\n');
+    out.write_all(whole.as_bytes())?;
+    out.flush()
+}
+
+/// Notes the result of a write to stderr made elsewhere (the progress line).
+pub fn note_stderr(written: &std::io::Result<()>) {
+    if written.is_err() {
+        OUTPUT_STATE.store(OUTPUT_FAILED, Ordering::Release);
+    }
+}
+
+/// The exit code once output failures are accounted for: [`EXIT_OUTPUT_FAILED`] when
+/// stdout or stderr could not be written, [`EXIT_BROKEN_PIPE`] when stdout's reader went
+/// away, otherwise `code`.
+#[must_use]
+pub fn final_exit_code(code: u8) -> u8 {
+    match OUTPUT_STATE.load(Ordering::Acquire) {
+        OUTPUT_FAILED => EXIT_OUTPUT_FAILED,
+        OUTPUT_BROKEN_PIPE => EXIT_BROKEN_PIPE,
+        _ => code,
+    }
+}
+
+/// The system's reason for an I/O error, without Rust's " (os error N)" suffix.
+#[must_use]
+pub fn os_reason(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// Writes newlines inside `'...'` as `\n`, so an argument that holds one stays whole on
+/// the one line of the error.
+pub fn escape_quoted_newlines(text: &str) -> String {
+    let mut quoted = false;
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '\'' => {
+                quoted = !quoted;
+                out.push(ch);
+            }
+            '\n' if quoted => out.push_str("\\n"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_to_stderr_is_one_write_with_its_newline() {
+        let mut writes = crate::testing::Writes::default();
+        write_line(&mut writes, "poolwatch: shard 3 has written no summary").expect("a write");
+        assert_eq!(
+            writes.0,
+            vec![b"poolwatch: shard 3 has written no summary\n".to_vec()]
+        );
+    }
+
+    #[test]
+    fn newlines_inside_quotes_are_escaped() {
+        assert_eq!(
+            escape_quoted_newlines("invalid value 'a\nb' for '--x'\n\nmore"),
+            "invalid value 'a\\nb' for '--x'\n\nmore"
+        );
+    }
+}
