@@ -1,9 +1,9 @@
 //! The dashboard's main loop, generic over the ratatui backend: input, pool events and frame ticks in, commands out.
 
 use crate::app::{App, Command, Msg, RunInfo};
-use crate::eventlog::EventLog;
-use crate::journal::Journal;
-use crate::logformat::LogEvent;
+use crate::eventlog::file::EventLog;
+use crate::eventlog::recorder::Recorder;
+use crate::eventlog::schema::LogEvent;
 use crate::preset::Preset;
 use crate::resume::{Carried, Checkpoint};
 use crate::summary::Summary;
@@ -55,7 +55,7 @@ pub struct LoopEnd {
 /// A run in progress and what follows it.
 struct Live {
     run: Run,
-    journal: Journal,
+    journal: Recorder,
     /// What was launched, for the runs history.
     preset: Preset,
     /// The search, for the user's own value of a task in the log.
@@ -147,10 +147,10 @@ impl Controller {
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
         let spec = Some(&preset.spec);
         let journal = match resumed {
-            None => Journal::start(log, &search, &config, spec),
+            None => Recorder::start(log, &search, &config, spec),
             Some(checkpoint) => {
                 let carried = Carried::from_checkpoint(&checkpoint, search.goal());
-                Journal::resume(log, &search, &config, spec, carried)
+                Recorder::resume(log, &search, &config, spec, carried)
             }
         }
         .with_status_every(self.options.status_every);
@@ -188,9 +188,9 @@ impl Controller {
         live.journal.event(&live.run, &event);
         if let Event::Finished(report) = &event {
             let summary = live.journal.finish(&live.run, report, self.signal);
-            let record = crate::runlog::RunRecord::new(&live.preset, &summary);
+            let record = crate::runs_file::RunRecord::new(&live.preset, &summary);
             if let Some(path) = &self.options.runs_path
-                && let Err(err) = crate::runlog::append(path, &record)
+                && let Err(err) = crate::runs_file::append(path, &record)
             {
                 app.update(Msg::Problem(format!(
                     "cannot append to {}: {err}",

@@ -1,9 +1,9 @@
 //! Headless mode: run with no dashboard, a progress line on stderr and the summary on stdout.
 
 use crate::app::Throughput;
+use crate::eventlog::recorder::Recorder;
+use crate::eventlog::schema::LogEvent;
 use crate::format::{Progress, count, estimate, human_count, plural, ratio};
-use crate::journal::Journal;
-use crate::logformat::LogEvent;
 use crate::signals::Control;
 use crate::summary::Summary;
 use crossbeam_channel::{Receiver, never, select, tick};
@@ -24,7 +24,7 @@ pub(crate) const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 pub fn run(
     search: Arc<dyn Search>,
     config: &RunConfig,
-    journal: &mut Journal,
+    journal: &mut Recorder,
     signals: &Receiver<i32>,
     controls: &Receiver<i32>,
 ) -> Summary {
@@ -86,7 +86,7 @@ pub fn run(
 }
 
 /// Carries out a control signal and logs it as the dashboard logs the same key.
-fn apply_control(run: &Run, journal: &mut Journal, control: Option<Control>) {
+fn apply_control(run: &Run, journal: &mut Recorder, control: Option<Control>) {
     let event = match control {
         Some(Control::Finish) => {
             run.halt_soon();

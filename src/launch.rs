@@ -5,8 +5,8 @@ use crate::cli::{Cli, Failure};
 use crate::console::EXIT_USAGE;
 use crate::console::{final_exit_code, print_out, say};
 use crate::dashboard::{LoopOptions, run_loop};
-use crate::eventlog::EventLog;
-use crate::journal::Journal;
+use crate::eventlog::file::EventLog;
+use crate::eventlog::recorder::Recorder;
 use crate::preset::Preset;
 use crate::resume::{Carried, Checkpoint, Resumption};
 use crate::summary::Summary;
@@ -51,7 +51,7 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
         })
     })?;
     if let Some(path) = &cli.runs {
-        crate::runlog::check_writable(path).map_err(|err| {
+        crate::runs_file::check_writable(path).map_err(|err| {
             Failure::usage(anyhow::anyhow!("cannot open runs file {}: {err}", path.display()))
         })?;
     }
@@ -71,10 +71,10 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
             };
             let spec = Some(&plan.preset.spec);
             let journal = match checkpoint.as_deref() {
-                None => Journal::start(log, &search, &config, spec),
+                None => Recorder::start(log, &search, &config, spec),
                 Some(checkpoint) => {
                     let carried = Carried::from_checkpoint(checkpoint, search.goal());
-                    Journal::resume(log, &search, &config, spec, carried)
+                    Recorder::resume(log, &search, &config, spec, carried)
                 }
             };
             let mut journal = journal.with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
@@ -82,8 +82,8 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
             // The search is dropped here: `exec --output` prints what still waits before the summary.
         };
         if let Some(path) = &cli.runs {
-            let record = crate::runlog::RunRecord::new(&plan.preset, &summary);
-            if let Err(err) = crate::runlog::append(path, &record) {
+            let record = crate::runs_file::RunRecord::new(&plan.preset, &summary);
+            if let Err(err) = crate::runs_file::append(path, &record) {
                 say(&format!("poolwatch: cannot append to {}: {err}", path.display()));
             }
         }
@@ -118,7 +118,7 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
 
 /// `--skip`/`--limit` as a window `[skip, end)` (`end` `u64::MAX`: to the end of the space).
 fn cli_window(cli: &Cli) -> Option<(u64, u64)> {
-    crate::logformat::window_of(cli.skip.unwrap_or(0), cli.limit)
+    crate::eventlog::schema::window_of(cli.skip.unwrap_or(0), cli.limit)
 }
 
 /// The run's config: the preset's workers and halt policy, the `--skip`/`--limit` window,
@@ -261,7 +261,7 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
             return 0;
         }
         Err(err) => {
-            let first = crate::runform::error_line(&err);
+            let first = crate::form_schema::error_line(&err);
             say(&format!("poolwatch: {first} (see --help)"));
             return EXIT_USAGE;
         }

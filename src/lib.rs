@@ -62,23 +62,19 @@ mod eventlog;
 #[cfg(feature = "app")]
 mod exec;
 #[cfg(feature = "app")]
+mod form_schema;
+#[cfg(feature = "app")]
 mod format;
 #[cfg(feature = "app")]
 mod headless;
 #[cfg(feature = "app")]
-mod journal;
-#[cfg(feature = "app")]
 mod launch;
-#[cfg(feature = "app")]
-mod logformat;
 #[cfg(feature = "app")]
 mod preset;
 #[cfg(feature = "app")]
 mod resume;
 #[cfg(feature = "app")]
-mod runform;
-#[cfg(feature = "app")]
-mod runlog;
+mod runs_file;
 #[cfg(feature = "app")]
 mod signals;
 #[cfg(feature = "app")]
@@ -109,11 +105,11 @@ pub mod internals {
     pub use crate::app::{App, Command, Focus, Msg, Overlay, Phase, RunInfo, WorkerSort};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::docgen::command as cli_command;
+    pub use crate::eventlog::schema::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::exec::{ExecSearch, ExecSpec, WorkerSearch};
-    pub use crate::logformat::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::preset::Preset;
     pub use crate::resume::Checkpoint;
-    pub use crate::runlog::{RunOutcome, RunRecord};
+    pub use crate::runs_file::{RunOutcome, RunRecord};
     pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;
     pub use crate::ui::{CoverageCell, coverage_cells, render};

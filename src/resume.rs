@@ -7,7 +7,7 @@
 //! `progress` event said so before a crash). Ids that were in flight at a crash are in
 //! neither and run again: at-least-once for those, exactly-once for the rest.
 
-use crate::logformat::{LogEvent, LoggedBest, Record, ResumedFrom, StartEvent, parse_log, skip_limit};
+use crate::eventlog::schema::{LogEvent, LoggedBest, Record, ResumedFrom, StartEvent, parse_log, skip_limit};
 use crate::summary::MatchEntry;
 use poolwatch_core::HaltReason;
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,7 +26,7 @@ const FINAL_REASONS: [HaltReason; 4] = [
 pub enum ResumeError {
     /// The log cannot be read or is corrupt.
     #[error(transparent)]
-    Read(#[from] crate::logformat::LogReadError),
+    Read(#[from] crate::eventlog::schema::LogReadError),
     /// No `start` event.
     #[error("{0}: no run to resume (no start event)")]
     NoRun(PathBuf),
@@ -320,7 +320,7 @@ fn check_conflicts(cli: &crate::cli::Cli, path: &Path, checkpoint: &Checkpoint) 
 /// names the logged shard (a resumed run always covers it: its checkpoint is that shard's).
 fn shard_conflict(
     given: Option<poolwatch_core::Shard>,
-    logged: Option<crate::logformat::ShardInfo>,
+    logged: Option<crate::eventlog::schema::ShardInfo>,
 ) -> Option<String> {
     let given = given?;
     // A split into one shard is the whole window: logged as no shard.
@@ -368,7 +368,7 @@ pub fn configure(
 #[must_use]
 pub fn with_logged_shard(
     config: poolwatch_core::RunConfig,
-    shard: Option<crate::logformat::ShardInfo>,
+    shard: Option<crate::eventlog::schema::ShardInfo>,
 ) -> poolwatch_core::RunConfig {
     match shard {
         Some(shard) => config.with_shard(poolwatch_core::Shard {
@@ -410,7 +410,7 @@ pub struct Carried {
     /// The window and shard of the first run, written again in the new `start` event.
     pub window: Option<(u64, u64)>,
     /// See `window`.
-    pub shard: Option<crate::logformat::ShardInfo>,
+    pub shard: Option<crate::eventlog::schema::ShardInfo>,
 }
 
 impl Carried {
@@ -419,7 +419,7 @@ impl Carried {
     pub fn from_checkpoint(checkpoint: &Checkpoint, goal: poolwatch_core::search::Goal) -> Self {
         Self {
             before: checkpoint.before(),
-            elapsed: crate::logformat::seconds(checkpoint.elapsed_s),
+            elapsed: crate::eventlog::schema::seconds(checkpoint.elapsed_s),
             matches: checkpoint.match_entries(),
             best: checkpoint.best(goal).map(Into::into),
             window: checkpoint.start.window,
@@ -516,7 +516,7 @@ mod tests {
     use super::*;
 
     fn record(t: f64, event: &str) -> Record {
-        crate::logformat::parse_line(&format!(r#"{{"t":{t},"ts":0,{event}}}"#)).unwrap()
+        crate::eventlog::schema::parse_line(&format!(r#"{{"t":{t},"ts":0,{event}}}"#)).unwrap()
     }
 
     fn start(resumed: bool) -> String {

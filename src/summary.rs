@@ -66,7 +66,7 @@ pub struct Summary {
     /// For a resumed run (`--resume FILE`): what was done before it; the counts and times
     /// above include it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resumed: Option<crate::logformat::ResumedFrom>,
+    pub resumed: Option<crate::eventlog::schema::ResumedFrom>,
 }
 
 impl Summary {

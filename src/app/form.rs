@@ -1,8 +1,8 @@
 //! The run form: a launcher row opened for editing, its fields read from the command line's definitions.
 
 use super::{App, Command, Overlay};
+use crate::form_schema::{self, Checked, Checker, FieldDef};
 use crate::preset::Preset;
-use crate::runform::{self, Checked, Checker, FieldDef};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Rows before the search's fields: the run's name, then the search kind.
@@ -41,11 +41,11 @@ impl Form {
     /// A form holding `preset`'s run.
     #[must_use]
     pub fn new(origin: usize, preset: &Preset) -> Self {
-        let kinds = runform::kinds();
+        let kinds = form_schema::kinds();
         let kind_name = preset.spec.kind();
         let kind = kinds.iter().position(|(name, _)| name == kind_name).unwrap_or(0);
-        let defs = runform::fields(kind_name);
-        let values = runform::values_of(preset, &defs);
+        let defs = form_schema::fields(kind_name);
+        let values = form_schema::values_of(preset, &defs);
         let mut form = Self {
             origin,
             name: preset.name.clone(),
@@ -77,7 +77,7 @@ impl Form {
     /// The equivalent command line, as words.
     #[must_use]
     pub fn argv(&self) -> Vec<String> {
-        runform::argv(self.kind_name(), &self.defs, &self.values)
+        form_schema::argv(self.kind_name(), &self.defs, &self.values)
     }
 
     /// Rows in all.
@@ -143,11 +143,11 @@ impl Form {
         self.ranges = (0..self.defs.len())
             .map(|index| match self.defs[index].id.as_str() {
                 // Checked by the command line after parsing, on a plan without the search.
-                "workers" => Some(runform::workers_range()),
+                "workers" => Some(form_schema::workers_range()),
                 _ => {
                     let mut probe = base.clone();
                     probe[index].clone_from(&self.values[index]);
-                    runform::valid_range(&kind, &self.defs, &probe, index)
+                    form_schema::valid_range(&kind, &self.defs, &probe, index)
                 }
             })
             .collect();
@@ -168,7 +168,7 @@ impl Form {
             return;
         }
         self.kind = (self.kind + count).saturating_add_signed(step) % count;
-        self.defs = runform::fields(self.kind_name());
+        self.defs = form_schema::fields(self.kind_name());
         self.values = vec![String::new(); self.defs.len()];
         self.check_all();
     }
@@ -382,7 +382,7 @@ mod tests {
     /// The form's check, made from scratch from what the form holds.
     fn checked_from_scratch(app: &App) -> Checked {
         let form = app.form().unwrap();
-        runform::check(&form.name, form.kind_name(), &form.defs, &form.values)
+        form_schema::check(&form.name, form.kind_name(), &form.defs, &form.values)
     }
 
     #[test]
@@ -421,11 +421,11 @@ mod tests {
             (KeyCode::Esc, 0, 1),
         ];
         for (code, field, whole) in keys {
-            let before = runform::parses();
+            let before = form_schema::parses();
             press(&mut app, code);
             // Enter also probes the valid ranges, which parse many times.
             if code != KeyCode::Enter {
-                assert_eq!(runform::parses() - before, field + whole, "{code:?}");
+                assert_eq!(form_schema::parses() - before, field + whole, "{code:?}");
             }
             assert_eq!(
                 app.form().unwrap().checked,

@@ -197,7 +197,7 @@ pub enum Msg {
     /// Something the main loop did (an export written), for the log.
     Note(String),
     /// A run finished: its row of the runs history.
-    RunRecorded(Box<crate::runlog::RunRecord>),
+    RunRecorded(Box<crate::runs_file::RunRecord>),
     /// A frame was drawn (`ui::render`): what the keys that scroll need to know of it.
     Drawn(Drawn),
     /// The form's run was saved as a preset file.
@@ -546,10 +546,10 @@ impl App {
 
     fn on_finished(&mut self, report: RunReport) {
         // One rule for found / exhausted / stopped, shared with the runs file and history.
-        self.phase = match crate::runlog::RunOutcome::of(report.reason, report.counters.matches) {
-            crate::runlog::RunOutcome::Found => Phase::Found,
-            crate::runlog::RunOutcome::Exhausted => Phase::Exhausted,
-            crate::runlog::RunOutcome::Stopped => Phase::Stopped,
+        self.phase = match crate::runs_file::RunOutcome::of(report.reason, report.counters.matches) {
+            crate::runs_file::RunOutcome::Found => Phase::Found,
+            crate::runs_file::RunOutcome::Exhausted => Phase::Exhausted,
+            crate::runs_file::RunOutcome::Stopped => Phase::Stopped,
         };
         if let Some(snapshot) = self.snapshot.as_mut() {
             snapshot.elapsed = report.elapsed;

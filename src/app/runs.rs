@@ -2,7 +2,7 @@
 
 use super::{App, Command, Overlay};
 use crate::format::score as format_score;
-use crate::runlog::RunRecord;
+use crate::runs_file::RunRecord;
 use crossterm::event::KeyCode;
 use std::cmp::Ordering;
 
@@ -284,7 +284,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runlog::RunOutcome;
+    use crate::runs_file::RunOutcome;
     use crate::spec::SearchSpec;
 
     fn record(name: &str, rate: f64, latency: Option<f64>) -> RunRecord {

@@ -2,8 +2,8 @@
 
 use super::{Theme, duration};
 use crate::app::{RUN_COLUMNS, RunColumn, RunsHistory, run_text};
+use crate::eventlog::schema::seconds;
 use crate::format::{halt_latency, human_count, score as format_score};
-use crate::logformat::seconds;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;

@@ -2,7 +2,7 @@
 
 use super::{Aggregate, WatchSummary};
 use crate::cluster::{Engine, JobId, ShardSignal};
-use crate::logformat::{LogReadError, LogTail};
+use crate::eventlog::schema::{LogReadError, LogTail};
 use crossbeam_channel::{Receiver, select};
 use poolwatch_core::{Counters, Event, HaltMode, HaltOn, HaltPolicy, HaltReason};
 use std::io::IsTerminal;
@@ -96,7 +96,7 @@ impl Steer for LocalSteer {
             Action::Pause => libc::SIGUSR2,
             Action::Resume => libc::SIGCONT,
         };
-        let here = crate::journal::host_name();
+        let here = crate::eventlog::recorder::host_name();
         let mut sent = 0;
         for start in aggregate
             .logs

@@ -1,6 +1,6 @@
 //! `poolwatch watch`: follow one or more `--log` files (one run, or the shards of one search) and aggregate them into one picture.
 //!
-//! [`Aggregate`] is the pure part: records in (from [`crate::logformat::LogTail`]), a [`Snapshot`]
+//! [`Aggregate`] is the pure part: records in (from [`crate::eventlog::schema::LogTail`]), a [`Snapshot`]
 //! of the whole search, pool-style [`Event`]s for the result log, the shards table and the
 //! combined [`Summary`] out. [`follow`] reads the files; [`view`] draws the dashboard.
 
@@ -9,7 +9,7 @@ pub mod follow;
 pub mod view;
 
 use crate::app::ShardRow;
-use crate::logformat::{LogEvent, LoggedBest, ProgressEvent, Record, StartEvent};
+use crate::eventlog::schema::{LogEvent, LoggedBest, ProgressEvent, Record, StartEvent};
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
 use poolwatch_core::search::Goal;
 use poolwatch_core::search::MatchOdds;
@@ -146,7 +146,7 @@ impl Aggregate {
     /// Run time of unix time `ts` on the search's clock.
     #[must_use]
     pub fn at(&self, ts: f64) -> Duration {
-        crate::logformat::seconds(ts - self.origin_ts.unwrap_or(ts))
+        crate::eventlog::schema::seconds(ts - self.origin_ts.unwrap_or(ts))
     }
 
     /// Takes in the new records of log `index`; returns the pool-style events for the result log.
@@ -292,7 +292,7 @@ impl Aggregate {
             .iter()
             .filter_map(|l| l.start.as_ref())
             .find_map(|start| match (start.window, start.shard) {
-                (Some(window), Some(_)) => crate::logformat::skip_limit(window).1,
+                (Some(window), Some(_)) => crate::eventlog::schema::skip_limit(window).1,
                 (None, Some(_)) => start.space,
                 _ => None,
             });
@@ -374,7 +374,7 @@ impl Aggregate {
             .filter_map(|l| l.progress.as_ref().map(|p| (l.started_ts, p.active_s)))
             .map(|(started, active)| started - self.origin_ts.unwrap_or(started) + active)
             .fold(0.0, f64::max);
-        crate::logformat::seconds(seconds)
+        crate::eventlog::schema::seconds(seconds)
     }
 
     fn run_state(&self) -> RunState {
@@ -503,7 +503,7 @@ impl Aggregate {
             .fold(f64::INFINITY, f64::min);
         first
             .is_finite()
-            .then(|| crate::logformat::seconds(self.last_end_ts() - first))
+            .then(|| crate::eventlog::schema::seconds(self.last_end_ts() - first))
     }
 
     fn end_sum(&self, field: &str) -> u64 {
@@ -581,7 +581,7 @@ fn coverage(total: u64, done: &[(u64, u64)]) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logformat::{FORMAT_VERSION, ShardInfo};
+    use crate::eventlog::schema::{FORMAT_VERSION, ShardInfo};
 
     fn record(ts: f64, event: LogEvent) -> Record {
         Record { t: 0.0, ts, event }

@@ -1,7 +1,7 @@
 //! What a run leaves behind: every event into the `--log` file, and the matches kept for the summary.
 
-use crate::eventlog::EventLog;
-use crate::logformat::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, ShardInfo, StartEvent};
+use crate::eventlog::file::EventLog;
+use crate::eventlog::schema::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, ShardInfo, StartEvent};
 use crate::resume::{Carried, Figures};
 use crate::spec::SearchSpec;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
@@ -14,7 +14,7 @@ use std::time::Duration;
 pub const DEFAULT_STATUS_EVERY: Duration = Duration::from_secs(1);
 
 /// Follows one run: logs its events and keeps what the summary needs.
-pub struct Journal {
+pub struct Recorder {
     log: EventLog,
     /// Asked for its own counts ([`Search::tallies`]) when the run ends.
     source: Arc<dyn Search>,
@@ -31,9 +31,9 @@ pub struct Journal {
     goal: Goal,
 }
 
-impl std::fmt::Debug for Journal {
+impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Journal")
+        f.debug_struct("Recorder")
             .field("log", &self.log)
             .field("search", &self.search)
             .field("matches", &self.matches.len())
@@ -41,7 +41,7 @@ impl std::fmt::Debug for Journal {
     }
 }
 
-impl Journal {
+impl Recorder {
     /// Starts following a run and logs its `start` event. `spec`, when given, lets the log
     /// rebuild the search (`--resume`, `watch`).
     #[must_use]
@@ -54,7 +54,7 @@ impl Journal {
         Self::open(log, search, config, spec, None)
     }
 
-    /// As [`Journal::start`] for a run that continues a logged one (`--resume FILE`): its
+    /// As [`Recorder::start`] for a run that continues a logged one (`--resume FILE`): its
     /// `start` event says what was done before, and times, counts, matches and the best
     /// continue from `carried` in every later event and in the summary.
     #[must_use]
@@ -181,7 +181,7 @@ impl Journal {
     }
 
     /// Logs one pool event of `run` and remembers matches; a halt also writes a checkpoint.
-    /// `Finished` is left to [`Journal::finish`].
+    /// `Finished` is left to [`Recorder::finish`].
     pub fn event(&mut self, run: &Run, event: &Event) {
         self.event_only(event);
         if matches!(event, Event::Halted { .. }) {
@@ -305,7 +305,7 @@ impl Journal {
     }
 }
 
-impl Journal {
+impl Recorder {
     /// A resumed run's `progress` event with the earlier counts, times and best folded in.
     fn continued(&self, mut event: ProgressEvent) -> ProgressEvent {
         let Some(carried) = &self.carried else {
@@ -326,7 +326,7 @@ impl Journal {
 
 /// The window `[skip, end)` of `config`'s id plan, when it is not the whole space.
 fn plan_window(config: &RunConfig, search: &Arc<dyn Search>) -> Option<(u64, u64)> {
-    let (skip, end) = crate::logformat::window_of(config.plan.skip, config.plan.limit)?;
+    let (skip, end) = crate::eventlog::schema::window_of(config.plan.skip, config.plan.limit)?;
     let end = if search.open_space() {
         end
     } else {

@@ -46,17 +46,17 @@ impl EventLog {
         })
     }
 
-    /// Queues one typed event (see [`crate::logformat`]) as a [`crate::logformat::Record`]:
+    /// Queues one typed event (see [`crate::logformat`]) as a [`crate::eventlog::schema::Record`]:
     /// `{"event": KIND, "t": run seconds, "ts": unix seconds, ...fields}`. A write error stops
     /// logging (see [`EventLog::failure`]) rather than the run.
-    pub fn write_event(&mut self, run_time: Duration, event: &crate::logformat::LogEvent) {
+    pub fn write_event(&mut self, run_time: Duration, event: &crate::eventlog::schema::LogEvent) {
         if self.file.is_none() {
             return;
         }
         let unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        let record = crate::logformat::RecordRef {
+        let record = crate::eventlog::schema::RecordRef {
             t: run_time.as_secs_f64(),
             ts: unix,
             event,
@@ -179,11 +179,11 @@ mod torn_tail_tests {
         let path = dir.join("log.jsonl");
         std::fs::write(&path, "{\"event\":\"pause\",\"t\":0,\"ts\":0}\n{\"event\":\"mat").unwrap();
         let mut log = EventLog::open(Some(&path)).unwrap();
-        log.write_event(Duration::ZERO, &crate::logformat::LogEvent::Resume {});
+        log.write_event(Duration::ZERO, &crate::eventlog::schema::LogEvent::Resume {});
         drop(log);
-        let records = crate::logformat::parse_log(&path).unwrap();
+        let records = crate::eventlog::schema::parse_log(&path).unwrap();
         assert_eq!(records.len(), 2, "the torn line is gone, the new one whole");
-        assert_eq!(records[1].event, crate::logformat::LogEvent::Resume {});
+        assert_eq!(records[1].event, crate::eventlog::schema::LogEvent::Resume {});
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.lines().all(|line| line.starts_with("{\"event\":")), "{text}");
     }
