@@ -5,7 +5,6 @@ mod crew;
 mod crowding;
 mod doorbell;
 mod halt;
-mod halting;
 mod outbox;
 pub mod panics;
 mod queue;

@@ -2,7 +2,7 @@
 
 use super::control::Control;
 use super::crew::{Crew, Slot};
-use super::halting::{HaltRecord, HaltState};
+use super::halt::state::{HaltRecord, HaltState};
 use super::outbox::Outbox;
 use super::queue::{Queue, SubmitEnds, capacity_for};
 use super::stats::{Counters, NO_TASK, RunState, Snapshot, WorkerRow, WorkerSlot, WorkerState};
