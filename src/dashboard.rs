@@ -1,11 +1,11 @@
 //! The dashboard's main loop, generic over the ratatui backend: input, pool events and frame ticks in, commands out.
 
 use crate::app::{App, Command, Msg, RunInfo};
+use crate::eventlog::checkpoint::{Carried, Checkpoint};
 use crate::eventlog::file::EventLog;
 use crate::eventlog::recorder::Recorder;
 use crate::eventlog::schema::LogEvent;
 use crate::preset::Preset;
-use crate::resume::{Carried, Checkpoint};
 use crate::summary::Summary;
 use crate::term::{FrameSync, Input};
 use crossbeam_channel::{Receiver, never, select, tick};

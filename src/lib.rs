@@ -105,10 +105,10 @@ pub mod internals {
     pub use crate::app::{App, Command, Focus, Msg, Overlay, Phase, RunInfo, WorkerSort};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::docgen::command as cli_command;
+    pub use crate::eventlog::checkpoint::Checkpoint;
     pub use crate::eventlog::schema::{LogEvent, LogTail, ProgressEvent, Record, StartEvent, parse_log};
     pub use crate::exec::{ExecSearch, ExecSpec, WorkerSearch};
     pub use crate::preset::Preset;
-    pub use crate::resume::Checkpoint;
     pub use crate::runs_file::{RunOutcome, RunRecord};
     pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::Input;

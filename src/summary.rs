@@ -3,11 +3,24 @@
 use crate::console::{EXIT_FOUND, EXIT_LOG_INCOMPLETE, EXIT_NOT_FOUND, EXIT_USAGE};
 use crate::format::{count, halt_latency, human_count, plural, score};
 use poolwatch_core::{Best, Counters, HaltReason, RunReport};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Most matches kept in the summary's `matches` array (all of them go to `--log`).
 pub const MAX_SUMMARY_MATCHES: usize = 10_000;
+
+/// What a resumed run inherited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResumedFrom {
+    /// Ids completed before the resume.
+    pub completed: u64,
+    /// Matches found before.
+    pub matches: u64,
+    /// Errors recorded before.
+    pub errors: u64,
+    /// Active seconds spent before.
+    pub active_s: f64,
+}
 
 /// One match in the summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -66,7 +79,7 @@ pub struct Summary {
     /// For a resumed run (`--resume FILE`): what was done before it; the counts and times
     /// above include it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resumed: Option<crate::eventlog::schema::ResumedFrom>,
+    pub resumed: Option<ResumedFrom>,
 }
 
 impl Summary {

@@ -1,8 +1,8 @@
 //! What a run leaves behind: every event into the `--log` file, and the matches kept for the summary.
 
+use crate::eventlog::checkpoint::{Carried, Figures};
 use crate::eventlog::file::EventLog;
 use crate::eventlog::schema::{FORMAT_VERSION, LogEvent, LoggedBest, ProgressEvent, ShardInfo, StartEvent};
-use crate::resume::{Carried, Figures};
 use crate::spec::SearchSpec;
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
 use poolwatch_core::search::{Goal, Search};

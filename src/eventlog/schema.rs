@@ -175,7 +175,7 @@ pub struct StartEvent {
     pub pid: u32,
     /// What an earlier run of the same log had done, when this run resumes it.
     #[serde(default)]
-    pub resumed: Option<ResumedFrom>,
+    pub resumed: Option<crate::summary::ResumedFrom>,
 }
 
 /// The window `[skip, end)` that `--skip`/`--limit` describe (`end` `u64::MAX`: to the end of
@@ -201,19 +201,6 @@ pub struct ShardInfo {
     pub count: u64,
     /// Ids per chunk; chunk `k` goes to shard `k % count`.
     pub chunk: u64,
-}
-
-/// What a resumed run inherited.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct ResumedFrom {
-    /// Ids completed before the resume.
-    pub completed: u64,
-    /// Matches found before.
-    pub matches: u64,
-    /// Errors recorded before.
-    pub errors: u64,
-    /// Active seconds spent before.
-    pub active_s: f64,
 }
 
 /// The best score so far, as logged.
