@@ -1,20 +1,18 @@
 //! The dashboard's main loop, generic over the ratatui backend: input, pool events and frame ticks in, commands out.
 
 use crate::app::{App, Command, Msg, RunInfo};
-use crate::eventlog::checkpoint::{Carried, Checkpoint};
+use crate::eventlog::checkpoint::Checkpoint;
 use crate::eventlog::file::EventLog;
-use crate::eventlog::recorder::Recorder;
-use crate::eventlog::schema::LogEvent;
 use crate::preset::Preset;
+use crate::session::{Launch, Request, Session};
 use crate::summary::Summary;
 use crate::term::{FrameSync, Input};
 use crossbeam_channel::{Receiver, never, select, tick};
 use poolwatch_core::search::Search;
-use poolwatch_core::{Event, HaltMode, Run};
+use poolwatch_core::{Event, HaltMode};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Frame interval while a run is paused: the clocks still move, nothing else does.
@@ -52,16 +50,6 @@ pub struct LoopEnd {
     pub background_panics: Vec<String>,
 }
 
-/// A run in progress and what follows it.
-struct Live {
-    run: Run,
-    journal: Recorder,
-    /// What was launched, for the runs history.
-    preset: Preset,
-    /// The search, for the user's own value of a task in the log.
-    search: Arc<dyn Search>,
-}
-
 /// The facts about a run the dashboard shows, taken from its search.
 fn run_info(preset: &Preset, search: &dyn Search, workers: usize) -> RunInfo {
     let naming = search.input_naming();
@@ -91,7 +79,7 @@ fn run_info(preset: &Preset, search: &dyn Search, workers: usize) -> RunInfo {
 
 /// Owns the live run; carries out the app's commands.
 struct Controller {
-    live: Option<Live>,
+    live: Option<Session>,
     options: LoopOptions,
     ticker: Receiver<Instant>,
     last_summary: Option<Summary>,
@@ -107,7 +95,7 @@ impl Controller {
     fn events(&self) -> Receiver<Event> {
         self.live
             .as_ref()
-            .map_or_else(never, |live| live.run.events().clone())
+            .map_or_else(never, |live| live.run().events().clone())
     }
 
     fn launch(&mut self, app: &mut App, preset: &Preset) {
@@ -137,45 +125,32 @@ impl Controller {
             .options
             .resume
             .take_if(|checkpoint| checkpoint.spec == preset.spec);
-        let window = resumed
-            .as_ref()
-            .map_or(self.options.window, |checkpoint| checkpoint.start.window);
-        let done = resumed.as_ref().map(|checkpoint| checkpoint.done.clone());
-        let shard = resumed.as_ref().and_then(|checkpoint| checkpoint.start.shard);
-        let config = crate::resume::configure(preset.run_config(), window, done);
-        let config = crate::resume::with_logged_shard(config, shard);
-        let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
-        let spec = Some(&preset.spec);
-        let journal = match resumed {
-            None => Recorder::start(log, &search, &config, spec),
-            Some(checkpoint) => {
-                let carried = Carried::from_checkpoint(&checkpoint, search.goal());
-                Recorder::resume(log, &search, &config, spec, carried)
-            }
-        }
-        .with_status_every(self.options.status_every);
-        let info = run_info(preset, search.as_ref(), config.workers);
-        let run = Run::start(Arc::clone(&search), &config);
-        app.update(Msg::Started(info));
-        app.update(Msg::Frame(run.snapshot()));
-        self.ticker = tick(self.frame_interval());
-        self.live = Some(Live {
-            run,
-            journal,
+        let session = Session::start(Launch {
+            preset,
             search,
-            preset: preset.clone(),
+            window: self.options.window,
+            shard: None,
+            checkpoint: resumed.as_deref(),
+            log: EventLog::open(self.options.log_path.as_deref()).unwrap_or_default(),
+            status_every: self.options.status_every,
+            runs_path: self.options.runs_path.clone(),
         });
+        let info = run_info(preset, session.search().as_ref(), session.run_config().workers);
+        app.update(Msg::Started(info));
+        app.update(Msg::Frame(session.run().snapshot()));
+        self.ticker = tick(self.frame_interval());
+        self.live = Some(session);
     }
 
     /// Halts a live run, waits for it, and records its summary.
     fn stop_live(&mut self, app: &mut App) {
         let Some(live) = self.live.as_ref() else { return };
-        if !live.run.is_finished() {
-            live.run.halt_now();
+        if !live.run().is_finished() {
+            live.run().halt_now();
         }
         // Read up to Finished (which ends `live`): on a bounded channel, workers wait for room.
         while let Some(live) = self.live.as_ref() {
-            match live.run.events().recv() {
+            match live.run().events().recv() {
                 Ok(event) => self.on_event(app, event),
                 // The run holds the sender until it is dropped: this cannot happen.
                 Err(_) => break,
@@ -185,30 +160,25 @@ impl Controller {
 
     fn on_event(&mut self, app: &mut App, event: Event) {
         let Some(live) = self.live.as_mut() else { return };
-        live.journal.event(&live.run, &event);
         if let Event::Finished(report) = &event {
-            let summary = live.journal.finish(&live.run, report, self.signal);
-            let record = crate::runs_file::RunRecord::new(&live.preset, &summary);
-            if let Some(path) = &self.options.runs_path
-                && let Err(err) = crate::runs_file::append(path, &record)
-            {
-                app.update(Msg::Problem(format!(
-                    "cannot append to {}: {err}",
-                    path.display()
-                )));
+            let Some(session) = self.live.take() else { return };
+            let last = session.run().snapshot();
+            let ending = session.finish(report, self.signal);
+            if let Some(problem) = ending.runs_problem {
+                app.update(Msg::Problem(problem));
             }
-            app.update(Msg::RunRecorded(Box::new(record)));
-            self.last_summary = Some(summary);
+            app.update(Msg::RunRecorded(Box::new(ending.record)));
+            self.last_summary = Some(ending.summary);
             self.fatal.clone_from(&report.fatal);
             if let Some(message) = &self.fatal {
                 app.update(Msg::Problem(message.clone()));
             }
-            app.update(Msg::Frame(live.run.snapshot()));
-            self.live = None;
+            app.update(Msg::Frame(last));
             self.ticker = never();
             app.update(Msg::Pool(event));
             return;
         }
+        live.record(&event);
         let task = match &event {
             Event::Match { task, .. }
             | Event::Error { task, .. }
@@ -216,7 +186,7 @@ impl Controller {
             | Event::NewBest { task, .. } => Some(*task),
             _ => None,
         };
-        match task.and_then(|task| live.search.input_label(task)) {
+        match task.and_then(|task| live.search().input_label(task)) {
             Some(input) => app.update(Msg::Labelled(event, input)),
             None => app.update(Msg::Pool(event)),
         };
@@ -239,43 +209,27 @@ impl Controller {
         }
     }
 
-    /// Applies a control to the live run and records it in the `--log` file.
+    /// Applies a control to the live run; the session records it in the `--log` file.
     fn control(&mut self, command: &Command) {
         let Some(live) = self.live.as_mut() else { return };
-        let run = &live.run;
-        let logged = match command {
-            Command::Pause => {
-                run.pause();
-                LogEvent::Pause {}
-            }
-            Command::Resume => {
-                run.resume();
-                LogEvent::Resume {}
-            }
-            Command::HaltNow => {
-                run.halt_now();
-                LogEvent::HaltRequest { mode: "now".into() }
-            }
-            Command::HaltSoon => {
-                run.halt_soon();
-                LogEvent::HaltRequest { mode: "soon".into() }
-            }
-            Command::SetWorkers(workers) => {
-                let from = run.workers();
-                run.set_workers(*workers);
-                LogEvent::Workers { from, to: *workers }
-            }
+        let request = match command {
+            Command::Pause => Request::Pause,
+            Command::Resume => Request::Resume,
+            Command::HaltNow => Request::HaltNow,
+            Command::HaltSoon => Request::HaltSoon,
+            Command::SetWorkers(workers) => Request::SetWorkers(*workers),
             Command::Launch(_)
             | Command::Quit
             | Command::Interrupt
             | Command::SavePreset(_)
             | Command::Export { .. } => return,
         };
-        let at = run.elapsed();
-        live.journal.control(at, &logged);
-        match command {
-            Command::Pause => self.ticker = tick(PAUSED_FRAME),
-            Command::Resume => self.ticker = tick(self.frame_interval()),
+        if !live.request(request) {
+            return;
+        }
+        match request {
+            Request::Pause => self.ticker = tick(PAUSED_FRAME),
+            Request::Resume => self.ticker = tick(self.frame_interval()),
             _ => {}
         }
     }
@@ -346,9 +300,9 @@ where
             },
             recv(ticker) -> _ => {
                 if let Some(live) = controller.live.as_mut() {
-                    live.journal.flush();
-                    live.journal.tick(&live.run);
-                    app.update(Msg::Frame(live.run.snapshot()));
+                    live.flush();
+                    live.tick();
+                    app.update(Msg::Frame(live.run().snapshot()));
                 }
                 dirty = true;
             },
@@ -391,7 +345,8 @@ impl Controller {
         // A run that already ended keeps its own exit code (its summary wins in `run_dashboard`).
         self.signal = Some(libc::SIGINT);
         if let Some(live) = self.live.as_ref() {
-            live.run.halt(HaltMode::Now, poolwatch_core::StopRequest::Signal);
+            live.run()
+                .halt(HaltMode::Now, poolwatch_core::StopRequest::Signal);
         }
         self.stop_live(app);
     }
@@ -400,7 +355,8 @@ impl Controller {
     fn on_signal(&mut self, app: &mut App, signal: i32) {
         self.signal = Some(signal);
         if let Some(live) = self.live.as_ref() {
-            live.run.halt(HaltMode::Now, poolwatch_core::StopRequest::Signal);
+            live.run()
+                .halt(HaltMode::Now, poolwatch_core::StopRequest::Signal);
         }
         let commands = app.update(Msg::Signal(signal));
         self.execute(app, commands);

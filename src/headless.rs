@@ -1,17 +1,13 @@
 //! Headless mode: run with no dashboard, a progress line on stderr and the summary on stdout.
 
 use crate::app::Throughput;
-use crate::eventlog::recorder::Recorder;
-use crate::eventlog::schema::LogEvent;
 use crate::format::{Progress, count, estimate, human_count, plural, ratio};
+use crate::session::{Ending, Request, Session};
 use crate::signals::Control;
-use crate::summary::Summary;
 use crossbeam_channel::{Receiver, never, select, tick};
 use poolwatch_core::search::MatchOdds;
-use poolwatch_core::search::Search;
-use poolwatch_core::{Event, HaltMode, Run, RunConfig, Snapshot};
+use poolwatch_core::{Event, HaltMode, Snapshot};
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the progress line is rewritten on a terminal.
@@ -19,92 +15,75 @@ pub(crate) const TTY_PROGRESS_EVERY: Duration = Duration::from_millis(200);
 /// How often a progress line is printed when stderr is a file or pipe.
 pub(crate) const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// Runs `search` to the end, following signals (`controls`: see [`crate::signals::CONTROL`]),
-/// and returns the summary.
-pub fn run(
-    search: Arc<dyn Search>,
-    config: &RunConfig,
-    journal: &mut Recorder,
-    signals: &Receiver<i32>,
-    controls: &Receiver<i32>,
-) -> Summary {
+/// Runs `session` to the end, following signals (`controls`: see [`crate::signals::CONTROL`]),
+/// and returns how it ended.
+pub fn run(mut session: Session, signals: &Receiver<i32>, controls: &Receiver<i32>) -> Ending {
     let stderr_tty = std::io::stderr().is_terminal();
     let ticker = tick(if stderr_tty {
         TTY_PROGRESS_EVERY
     } else {
         PLAIN_PROGRESS_EVERY
     });
-    let run = Run::start(Arc::clone(&search), config);
-    let status = tick(journal.status_every());
+    let status = tick(session.status_every());
+    let events = session.run().events().clone();
+    let name = session.search().name().to_string();
+    let odds = session.search().match_odds();
     let mut signal = None;
     let mut throughput = Throughput::default();
     let mut signal_rx = signals.clone();
     let report = loop {
         select! {
-            recv(run.events()) -> event => match event {
+            recv(events) -> event => match event {
                 Ok(Event::Finished(report)) => break report,
                 Ok(event) => {
-                    journal.event(&run, &event);
+                    session.record(&event);
                     // Lines are written in bulk while events queue up, at once when none do.
-                    if run.events().is_empty() {
-                        journal.flush();
+                    if events.is_empty() {
+                        session.flush();
                     }
                 }
                 // The run holds the sender until Finished is sent; disconnection means it is gone.
-                Err(_) => break run.wait(),
+                Err(_) => break session.run().wait(),
             },
             recv(signal_rx) -> received => {
                 if let Ok(number) = received {
                     signal = Some(number);
-                    run.halt(HaltMode::Now, poolwatch_core::StopRequest::Signal);
+                    session.run().halt(HaltMode::Now, poolwatch_core::StopRequest::Signal);
                 }
                 // A second signal needs no further action: the halt is already under way.
                 signal_rx = never();
             },
             recv(controls) -> received => {
-                if let Ok(control) = received.map(Control::of) {
-                    apply_control(&run, journal, control);
+                if let Some(request) = received.ok().and_then(Control::of).map(request_of) {
+                    session.request(request);
                 }
             },
             recv(ticker) -> _ => {
-                journal.flush();
-                let snapshot = run.snapshot();
+                session.flush();
+                let snapshot = session.run().snapshot();
                 throughput.observe(snapshot.active, snapshot.counters.completed);
-                let line = progress_line(&snapshot, search.name(), throughput.windowed_rate, search.match_odds());
+                let line = progress_line(&snapshot, &name, throughput.windowed_rate, odds);
                 progress(&line, stderr_tty);
             }
             recv(status) -> _ => {
-                journal.tick(&run);
-                journal.flush();
+                session.tick();
+                session.flush();
             }
         }
     };
     if stderr_tty {
         clear_progress();
     }
-    journal.finish(&run, &report, signal)
+    session.finish(&report, signal)
 }
 
-/// Carries out a control signal and logs it as the dashboard logs the same key.
-fn apply_control(run: &Run, journal: &mut Recorder, control: Option<Control>) {
-    let event = match control {
-        Some(Control::Finish) => {
-            run.halt_soon();
-            LogEvent::HaltRequest {
-                mode: "soon".to_string(),
-            }
-        }
-        Some(Control::Pause) if !run.is_paused() && !run.is_finished() => {
-            run.pause();
-            LogEvent::Pause {}
-        }
-        Some(Control::Resume) if run.is_paused() => {
-            run.resume();
-            LogEvent::Resume {}
-        }
-        _ => return,
-    };
-    journal.control(run.elapsed(), &event);
+/// The request a control signal makes, as the dashboard's key for it makes it.
+fn request_of(control: Control) -> Request {
+    match control {
+        Control::Finish => Request::HaltSoon,
+        Control::Pause => Request::Pause,
+        Control::Resume => Request::Resume,
+    }
 }
 
 /// One progress line on stderr: `rewrite` draws it over the last one (a terminal), else it

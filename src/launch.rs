@@ -5,18 +5,17 @@ use crate::cli::{Cli, Failure};
 use crate::console::EXIT_USAGE;
 use crate::console::{final_exit_code, print_out, say};
 use crate::dashboard::{LoopOptions, run_loop};
-use crate::eventlog::checkpoint::{Carried, Checkpoint};
+use crate::eventlog::checkpoint::Checkpoint;
 use crate::eventlog::file::EventLog;
-use crate::eventlog::recorder::Recorder;
 use crate::preset::Preset;
 use crate::resume::Resumption;
+use crate::session::{Launch, Session};
 use crate::summary::Summary;
 use crate::term::TerminalGuard;
 use crate::term::{color_enabled, wants_headless};
 use anyhow::Context;
 use clap::FromArgMatches;
 use clap::error::ErrorKind;
-use poolwatch_core::RunConfig;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -61,33 +60,23 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
     if wants_headless(cli) || passes_output {
         let controls =
             crate::signals::listen_controls().map_err(|err| Failure::from(anyhow::Error::new(err)))?;
-        let summary = {
-            let search = plan.search;
-            let config = run_config(cli, &plan.preset, checkpoint.as_deref());
-            // A resumed run keeps the shard its log records.
-            let config = if checkpoint.is_none() {
-                sharded(config, cli.shard)
-            } else {
-                config
-            };
-            let spec = Some(&plan.preset.spec);
-            let journal = match checkpoint.as_deref() {
-                None => Recorder::start(log, &search, &config, spec),
-                Some(checkpoint) => {
-                    let carried = Carried::from_checkpoint(checkpoint, search.goal());
-                    Recorder::resume(log, &search, &config, spec, carried)
-                }
-            };
-            let mut journal = journal.with_status_every(std::time::Duration::from_secs_f64(cli.status_every));
-            crate::headless::run(Arc::clone(&search), &config, &mut journal, signals, &controls)
-            // The search is dropped here: `exec --output` prints what still waits before the summary.
-        };
-        if let Some(path) = &cli.runs {
-            let record = crate::runs_file::RunRecord::new(&plan.preset, &summary);
-            if let Err(err) = crate::runs_file::append(path, &record) {
-                say(&format!("poolwatch: cannot append to {}: {err}", path.display()));
-            }
+        let session = Session::start(Launch {
+            preset: &plan.preset,
+            search: plan.search,
+            window: cli_window(cli),
+            shard: cli.shard,
+            checkpoint: checkpoint.as_deref(),
+            log,
+            status_every: std::time::Duration::from_secs_f64(cli.status_every),
+            runs_path: cli.runs.clone(),
+        });
+        // The session, and with it the search, ends inside: `exec --output` prints what still
+        // waits before the summary.
+        let ending = crate::headless::run(session, signals, &controls);
+        if let Some(problem) = &ending.runs_problem {
+            say(&format!("poolwatch: {problem}"));
         }
+        let summary = ending.summary;
         if passes_output {
             // stdout carries the jobs' output: the summary goes beside the progress lines.
             say(summary_text(&summary, cli.json).trim_end());
@@ -120,26 +109,6 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
 /// `--skip`/`--limit` as a window `[skip, end)` (`end` `u64::MAX`: to the end of the space).
 fn cli_window(cli: &Cli) -> Option<(u64, u64)> {
     crate::eventlog::schema::window_of(cli.skip.unwrap_or(0), cli.limit)
-}
-
-/// The run's config: the preset's workers and halt policy, the `--skip`/`--limit` window,
-/// and for a resumed run the logged window and the ids done before.
-fn run_config(cli: &Cli, preset: &Preset, checkpoint: Option<&Checkpoint>) -> RunConfig {
-    let window = checkpoint.map_or_else(|| cli_window(cli), |checkpoint| checkpoint.start.window);
-    let done = checkpoint.map(|checkpoint| checkpoint.done.clone());
-    let config = crate::resume::configure(preset.run_config(), window, done);
-    crate::resume::with_logged_shard(config, checkpoint.and_then(|checkpoint| checkpoint.start.shard))
-}
-
-/// `--shard I/N` applied to the run's config: the run covers its share of the space.
-fn sharded(
-    config: poolwatch_core::RunConfig,
-    shard: Option<poolwatch_core::Shard>,
-) -> poolwatch_core::RunConfig {
-    match shard {
-        Some(shard) => config.with_shard(shard),
-        None => config,
-    }
 }
 
 /// Opens the dashboard, runs it, restores the terminal, then prints the last summary.

@@ -76,6 +76,8 @@ mod resume;
 #[cfg(feature = "app")]
 mod runs_file;
 #[cfg(feature = "app")]
+mod session;
+#[cfg(feature = "app")]
 mod signals;
 #[cfg(feature = "app")]
 mod spec;

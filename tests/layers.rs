@@ -21,7 +21,10 @@ const CORE: &[Layer] = &[
         name: "leaves",
         modules: &[
             ("sync", "the poison-free lock and the futex calls"),
-            ("plan", "the id plan: window, shard, ids done before (IdPlan, PlannedIds, RangeSet)"),
+            (
+                "plan",
+                "the id plan: window, shard, ids done before (IdPlan, PlannedIds, RangeSet)",
+            ),
         ],
     },
     Layer {
@@ -30,7 +33,10 @@ const CORE: &[Layer] = &[
     },
     Layer {
         name: "searches",
-        modules: &[("search", "the Search trait, from_fn, needle, pow, collatz, rastrigin")],
+        modules: &[(
+            "search",
+            "the Search trait, from_fn, needle, pow, collatz, rastrigin",
+        )],
     },
     Layer {
         name: "the pool",
@@ -46,20 +52,32 @@ const APP: &[Layer] = &[
     Layer {
         name: "leaves",
         modules: &[
-            ("console", "stderr lines, stdout writes, exit codes, output failures"),
+            (
+                "console",
+                "stderr lines, stdout writes, exit codes, output failures",
+            ),
             ("format", "numbers, durations and rates as people read them"),
-            ("signals", "SIGINT, SIGTERM, SIGHUP and the control signals as messages"),
+            (
+                "signals",
+                "SIGINT, SIGTERM, SIGHUP and the control signals as messages",
+            ),
             ("testing", "test-only helpers (temporary paths, recorded writes)"),
         ],
     },
     Layer {
         name: "commands",
-        modules: &[("exec", "poolwatch exec: inputs, templates, processes, --worker, job log, results")],
+        modules: &[(
+            "exec",
+            "poolwatch exec: inputs, templates, processes, --worker, job log, results",
+        )],
     },
     Layer {
         name: "specs and summaries",
         modules: &[
-            ("spec", "SearchSpec: each search's options, declared once for CLI, presets and log"),
+            (
+                "spec",
+                "SearchSpec: each search's options, declared once for CLI, presets and log",
+            ),
             ("cluster", "the cluster Engine interface and Slurm"),
             ("summary", "the end-of-run summary, text and JSON"),
         ],
@@ -88,7 +106,10 @@ const APP: &[Layer] = &[
     Layer {
         name: "resume and model",
         modules: &[
-            ("resume", "--resume: the command line checked against a logged run"),
+            (
+                "resume",
+                "--resume: the command line checked against a logged run",
+            ),
             ("app", "the model: App, Msg, a pure update returning Commands"),
         ],
     },
@@ -96,23 +117,35 @@ const APP: &[Layer] = &[
         name: "rendering and session",
         modules: &[
             ("ui", "renders &App, nothing else"),
-            ("session", "one run's life for every front end: config, resume, Run, recorder, runs file, control"),
+            (
+                "session",
+                "one run's life for every front end: config, resume, Run, recorder, runs file, control",
+            ),
         ],
     },
     Layer {
         name: "front ends",
         modules: &[
             ("headless", "the headless loop: progress line, summary"),
-            ("dashboard", "the dashboard's main loop, generic over the ratatui backend"),
+            (
+                "dashboard",
+                "the dashboard's main loop, generic over the ratatui backend",
+            ),
         ],
     },
     Layer {
         name: "many machines",
-        modules: &[("watch", "poolwatch watch and --cluster: follow logs, aggregate, steer")],
+        modules: &[(
+            "watch",
+            "poolwatch watch and --cluster: follow logs, aggregate, steer",
+        )],
     },
     Layer {
         name: "entry",
-        modules: &[("launch", "the poolwatch command: arguments, then headless, dashboard or watch")],
+        modules: &[(
+            "launch",
+            "the poolwatch command: arguments, then headless, dashboard or watch",
+        )],
     },
 ];
 
@@ -192,7 +225,10 @@ fn named_modules(code: &str) -> BTreeSet<String> {
 }
 
 fn ident(text: &str) -> Option<String> {
-    let name: String = text.chars().take_while(|ch| ch.is_alphanumeric() || *ch == '_').collect();
+    let name: String = text
+        .chars()
+        .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
+        .collect();
     (!name.is_empty()).then_some(name)
 }
 
@@ -204,7 +240,11 @@ fn imports(src: &Path) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
     for file in files {
         let relative = file.strip_prefix(src).expect("under src");
         let first = relative.components().next().expect("a component");
-        let module = first.as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
+        let module = first
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
         let text = std::fs::read_to_string(&file).expect("a readable source file");
         for name in named_modules(&code_only(&text)) {
             if name != module {
@@ -230,7 +270,10 @@ fn breaches(src: &Path, layers: &[Layer]) -> Vec<String> {
             continue;
         }
         let Some(&own) = level.get(module.as_str()) else {
-            problems.push(format!("{}: module `{module}` is not in the layer table", src.display()));
+            problems.push(format!(
+                "{}: module `{module}` is not in the layer table",
+                src.display()
+            ));
             continue;
         };
         for (used, files) in uses {
@@ -280,7 +323,9 @@ fn rendered() -> String {
         ("poolwatch-core", "crates/poolwatch-core/src/", CORE),
         ("poolwatch (feature `app`)", "src/", APP),
     ] {
-        out.push_str(&format!("\n**{title}**, `{dir}`, bottom first:\n\n| layer | module | holds |\n|---|---|---|\n"));
+        out.push_str(&format!(
+            "\n**{title}**, `{dir}`, bottom first:\n\n| layer | module | holds |\n|---|---|---|\n"
+        ));
         for layer in layers {
             for (name, holds) in layer.modules {
                 out.push_str(&format!("| {} | `{name}` | {holds} |\n", layer.name));

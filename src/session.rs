@@ -1,0 +1,222 @@
+//! One run's life, the same for every front end (headless, the dashboard, and the Python
+//! package that drives the binary): its configuration from a preset and the command line,
+//! `--resume`, the engine's [`Run`], the `--log` recorder, the `--runs` file, the control
+//! requests (keys and signals alike) and the end with its summary.
+//!
+//! A front end builds a [`Launch`], calls [`Session::start`], feeds every pool event to
+//! [`Session::record`], turns keys and signals into [`Request`]s for [`Session::request`],
+//! and ends with [`Session::finish`]. What it shows and how it waits is its own.
+
+use crate::eventlog::checkpoint::{Carried, Checkpoint};
+use crate::eventlog::file::EventLog;
+use crate::eventlog::recorder::Recorder;
+use crate::eventlog::schema::LogEvent;
+use crate::preset::Preset;
+use crate::runs_file::RunRecord;
+use crate::summary::Summary;
+use poolwatch_core::search::Search;
+use poolwatch_core::{Event, Run, RunConfig, RunReport, Shard};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What to run and where to record it.
+pub struct Launch<'a> {
+    /// The run as a preset describes it: search spec, workers, halt policy.
+    pub preset: &'a Preset,
+    /// The search, built from the preset's spec.
+    pub search: Arc<dyn Search>,
+    /// `--skip`/`--limit` as a window `[start, end)`; a resumed run keeps its logged window.
+    pub window: Option<(u64, u64)>,
+    /// `--shard I/N` of a fresh run; a resumed run keeps its logged shard.
+    pub shard: Option<Shard>,
+    /// `--resume FILE`: where the logged run stopped.
+    pub checkpoint: Option<&'a Checkpoint>,
+    /// The `--log` file (or none).
+    pub log: EventLog,
+    /// How often a `progress` event is logged (`--status-every`).
+    pub status_every: Duration,
+    /// `--runs FILE`: the finished run's record is appended there.
+    pub runs_path: Option<PathBuf>,
+}
+
+/// A control request, from a key or a signal: each is applied, and logged, in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// Stop submitting; running tasks go on.
+    Pause,
+    /// Submit again.
+    Resume,
+    /// Halt now: queued work dropped, running tasks cancelled.
+    HaltNow,
+    /// Halt soon: no new work, running tasks finish.
+    HaltSoon,
+    /// Change the worker count.
+    SetWorkers(usize),
+}
+
+/// How a session ended.
+pub struct Ending {
+    /// The summary, as the log's `end` event holds it.
+    pub summary: Summary,
+    /// The run's line of the runs history (appended to `--runs` when given).
+    pub record: RunRecord,
+    /// Why the record could not be appended to `--runs`, as one line.
+    pub runs_problem: Option<String>,
+}
+
+/// A live run and everything recorded about it.
+pub struct Session {
+    run: Run,
+    recorder: Recorder,
+    preset: Preset,
+    search: Arc<dyn Search>,
+    config: RunConfig,
+    runs_path: Option<PathBuf>,
+}
+
+impl Session {
+    /// The pool settings of a run: the preset's workers and halt policy, the window, and for
+    /// a resumed run its logged window, shard and the ids done before.
+    #[must_use]
+    pub fn config(
+        preset: &Preset,
+        window: Option<(u64, u64)>,
+        shard: Option<Shard>,
+        checkpoint: Option<&Checkpoint>,
+    ) -> RunConfig {
+        let Some(checkpoint) = checkpoint else {
+            let config = crate::resume::configure(preset.run_config(), window, None);
+            return match shard {
+                Some(shard) => config.with_shard(shard),
+                None => config,
+            };
+        };
+        let done = Some(checkpoint.done.clone());
+        let config = crate::resume::configure(preset.run_config(), checkpoint.start.window, done);
+        crate::resume::with_logged_shard(config, checkpoint.start.shard)
+    }
+
+    /// Starts the run: its `start` (or resumed `start`) event is logged first.
+    #[must_use]
+    pub fn start(launch: Launch<'_>) -> Self {
+        let Launch {
+            preset,
+            search,
+            window,
+            shard,
+            checkpoint,
+            log,
+            status_every,
+            runs_path,
+        } = launch;
+        let config = Self::config(preset, window, shard, checkpoint);
+        let spec = Some(&preset.spec);
+        let recorder = match checkpoint {
+            None => Recorder::start(log, &search, &config, spec),
+            Some(checkpoint) => {
+                let carried = Carried::from_checkpoint(checkpoint, search.goal());
+                Recorder::resume(log, &search, &config, spec, carried)
+            }
+        }
+        .with_status_every(status_every);
+        let run = Run::start(Arc::clone(&search), &config);
+        Self {
+            run,
+            recorder,
+            preset: preset.clone(),
+            search,
+            config,
+            runs_path,
+        }
+    }
+
+    /// The engine's run.
+    #[must_use]
+    pub fn run(&self) -> &Run {
+        &self.run
+    }
+
+    /// The search.
+    #[must_use]
+    pub fn search(&self) -> &Arc<dyn Search> {
+        &self.search
+    }
+
+    /// Its pool settings.
+    #[must_use]
+    pub fn run_config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// How often a `progress` event is due.
+    #[must_use]
+    pub fn status_every(&self) -> Duration {
+        self.recorder.status_every()
+    }
+
+    /// Records one pool event (not `Finished`: that is [`Session::finish`]).
+    pub fn record(&mut self, event: &Event) {
+        self.recorder.event(&self.run, event);
+    }
+
+    /// Logs a `progress` event.
+    pub fn tick(&mut self) {
+        self.recorder.tick(&self.run);
+    }
+
+    /// Writes what the recorder holds.
+    pub fn flush(&mut self) {
+        self.recorder.flush();
+    }
+
+    /// Applies a control request and logs it; `false` when it does not apply (pausing a
+    /// paused or finished run, resuming one that is not paused).
+    pub fn request(&mut self, request: Request) -> bool {
+        let run = &self.run;
+        let logged = match request {
+            Request::Pause if !run.is_paused() && !run.is_finished() => {
+                run.pause();
+                LogEvent::Pause {}
+            }
+            Request::Resume if run.is_paused() => {
+                run.resume();
+                LogEvent::Resume {}
+            }
+            Request::HaltNow => {
+                run.halt_now();
+                LogEvent::HaltRequest { mode: "now".into() }
+            }
+            Request::HaltSoon => {
+                run.halt_soon();
+                LogEvent::HaltRequest { mode: "soon".into() }
+            }
+            Request::SetWorkers(workers) => {
+                let from = run.workers();
+                run.set_workers(workers);
+                LogEvent::Workers { from, to: workers }
+            }
+            Request::Pause | Request::Resume => return false,
+        };
+        self.recorder.control(run.elapsed(), &logged);
+        true
+    }
+
+    /// Ends the session on the run's report: the `end` event, the summary, and the `--runs`
+    /// line.
+    #[must_use]
+    pub fn finish(mut self, report: &RunReport, signal: Option<i32>) -> Ending {
+        let summary = self.recorder.finish(&self.run, report, signal);
+        let record = RunRecord::new(&self.preset, &summary);
+        let runs_problem = self.runs_path.as_ref().and_then(|path| {
+            crate::runs_file::append(path, &record)
+                .err()
+                .map(|err| format!("cannot append to {}: {err}", path.display()))
+        });
+        Ending {
+            summary,
+            record,
+            runs_problem,
+        }
+    }
+}
