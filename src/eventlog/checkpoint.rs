@@ -8,7 +8,7 @@
 //! `progress` event said so before a crash). Ids that were in flight at a crash are in
 //! neither and run again: at-least-once for those, exactly-once for the rest.
 
-use crate::eventlog::schema::{LogEvent, LoggedBest, Record, StartEvent, parse_log};
+use crate::eventlog::schema::{EndSummary, LogEvent, LoggedBest, Record, StartEvent, parse_log};
 use crate::summary::MatchEntry;
 use crate::summary::ResumedFrom;
 use poolwatch_core::HaltReason;
@@ -118,13 +118,13 @@ impl Checkpoint {
         {
             return Err(ResumeError::BadWindow(path.to_path_buf(), skip, end));
         }
-        let spec_value = start
+        let logged = start
             .spec
-            .clone()
+            .as_ref()
             .ok_or_else(|| ResumeError::NoSpec(path.to_path_buf()))?;
-        let spec = serde_json::from_value(spec_value).map_err(|err| ResumeError::BadSpec {
+        let spec = logged.known().cloned().map_err(|reason| ResumeError::BadSpec {
             path: path.to_path_buf(),
-            reason: err.to_string(),
+            reason,
         })?;
         let spec = continued(spec);
         let mut checkpoint = Self {
@@ -337,12 +337,11 @@ pub fn continued(mut spec: crate::spec::SearchSpec) -> crate::spec::SearchSpec {
 }
 
 /// The halt reason and exit code of an `end` summary, when its reason ends the run for good.
-fn final_end(summary: &serde_json::Value) -> Option<(String, u8)> {
-    let reason = summary.get("halt_reason")?.as_str()?;
-    let code = summary.get("exit_code")?.as_u64()?;
-    HaltReason::from_name(reason)
+fn final_end(summary: &EndSummary) -> Option<(String, u8)> {
+    summary
+        .reason()
         .is_some_and(|reason| FINAL_REASONS.contains(&reason))
-        .then(|| (reason.to_string(), u8::try_from(code).unwrap_or(1)))
+        .then(|| (summary.halt_reason.clone(), summary.exit_code))
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ impl Recorder {
             format: FORMAT_VERSION,
             search: journal.search.clone(),
             params: journal.params.clone(),
-            spec: spec.and_then(|spec| serde_json::to_value(spec).ok()),
+            spec: spec.map(|spec| crate::eventlog::schema::LoggedSpec::Known(Box::new(spec.clone()))),
             workers: config.workers,
             halt: journal.policy.clone(),
             space: (!search.open_space()).then(|| search.space()),
@@ -294,8 +294,8 @@ impl Recorder {
             carried.continue_summary(&mut summary, self.goal);
         }
         if self.log.failure().is_none() {
-            let fields = serde_json::to_value(&summary).unwrap_or_default();
-            self.write(report.elapsed, &LogEvent::End { summary: fields });
+            let summary = crate::eventlog::schema::EndSummary::of(&summary);
+            self.write(report.elapsed, &LogEvent::End { summary });
             self.log.flush();
         }
         if let Some(failure) = self.log.failure() {

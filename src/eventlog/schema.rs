@@ -138,7 +138,7 @@ pub enum LogEvent {
     /// The run ended; the last line of a run.
     End {
         /// The `--json` summary object.
-        summary: serde_json::Value,
+        summary: EndSummary,
     },
 }
 
@@ -153,7 +153,7 @@ pub struct StartEvent {
     pub params: String,
     /// The search as a preset's `[search]` table, or null for a search the log cannot rebuild.
     #[serde(default)]
-    pub spec: Option<serde_json::Value>,
+    pub spec: Option<LoggedSpec>,
     /// Workers at the start.
     pub workers: usize,
     /// The halt policy, as typed on the command line.
@@ -176,6 +176,92 @@ pub struct StartEvent {
     /// What an earlier run of the same log had done, when this run resumes it.
     #[serde(default)]
     pub resumed: Option<crate::summary::ResumedFrom>,
+}
+
+/// A `start` event's search spec: one this poolwatch knows, or one it does not (a newer
+/// poolwatch's search, a hand-edited log), kept as written so that `--resume` can say why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LoggedSpec {
+    /// A search this poolwatch can rebuild.
+    Known(Box<crate::spec::SearchSpec>),
+    /// Anything else, as written.
+    Unknown(serde_json::Value),
+}
+
+impl LoggedSpec {
+    /// The search spec, or the parser's reason why it is not one this poolwatch knows.
+    ///
+    /// # Errors
+    /// That reason.
+    pub fn known(&self) -> Result<&crate::spec::SearchSpec, String> {
+        match self {
+            Self::Known(spec) => Ok(spec),
+            Self::Unknown(value) => Err(serde_json::from_value::<crate::spec::SearchSpec>(value.clone())
+                .err()
+                .map_or_else(|| "unreadable".to_string(), |err| err.to_string())),
+        }
+    }
+}
+
+/// The `end` event's summary: the fields that readers of the log use (`--resume`, `watch`),
+/// typed, and every other field of the `--json` summary kept as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndSummary {
+    /// Why the run ended (`match`, `exhausted`, `signal`...).
+    pub halt_reason: String,
+    /// Its exit code.
+    pub exit_code: u8,
+    /// The fatal error that halted it, if one did.
+    #[serde(default)]
+    pub fatal: Option<String>,
+    /// Peak resident memory, KiB.
+    #[serde(default)]
+    pub peak_rss_kb: u64,
+    /// Tasks started after the halt.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub started_after_halt: u64,
+    /// The rest of the summary, as the `--json` summary has it.
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, serde_json::Value>,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+impl EndSummary {
+    /// The end event of `summary`.
+    #[must_use]
+    pub fn of(summary: &crate::summary::Summary) -> Self {
+        let mut rest = match serde_json::to_value(summary) {
+            Ok(serde_json::Value::Object(fields)) => fields,
+            _ => serde_json::Map::new(),
+        };
+        for typed in [
+            "halt_reason",
+            "exit_code",
+            "fatal",
+            "peak_rss_kb",
+            "started_after_halt",
+        ] {
+            rest.remove(typed);
+        }
+        Self {
+            halt_reason: summary.halt_reason.as_str().to_string(),
+            exit_code: summary.exit_code,
+            fatal: summary.fatal.clone(),
+            peak_rss_kb: summary.peak_rss_kb,
+            started_after_halt: summary.counters.started_after_halt,
+            rest,
+        }
+    }
+
+    /// The halt reason, when it is one this poolwatch knows.
+    #[must_use]
+    pub fn reason(&self) -> Option<poolwatch_core::HaltReason> {
+        poolwatch_core::HaltReason::from_name(&self.halt_reason)
+    }
 }
 
 /// The window `[skip, end)` that `--skip`/`--limit` describe (`end` `u64::MAX`: to the end of
@@ -445,6 +531,33 @@ impl LogTail {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn start_and_end_are_typed_and_an_unknown_spec_says_why() {
+        let start = r#"{"t":0,"ts":0,"event":"start","format":2,"search":"collatz","params":"","spec":{"kind":"collatz","below":100},"workers":2,"halt":"never"}"#;
+        let LogEvent::Start(start) = parse_line(start).unwrap().event else {
+            panic!("a start")
+        };
+        assert!(matches!(start.spec, Some(LoggedSpec::Known(_))));
+        let newer = r#"{"t":0,"ts":0,"event":"start","format":2,"search":"x","params":"","spec":{"kind":"teleport"},"workers":2,"halt":"never"}"#;
+        let LogEvent::Start(newer) = parse_line(newer).unwrap().event else {
+            panic!("a start")
+        };
+        let reason = newer.spec.as_ref().unwrap().known().unwrap_err();
+        assert!(reason.contains("teleport"), "{reason}");
+        let end =
+            r#"{"t":1,"ts":1,"event":"end","summary":{"halt_reason":"match","exit_code":0,"completed":7}}"#;
+        let LogEvent::End { summary } = parse_line(end).unwrap().event else {
+            panic!("an end")
+        };
+        assert_eq!(
+            (summary.reason(), summary.exit_code),
+            (Some(poolwatch_core::HaltReason::Match), 0)
+        );
+        assert_eq!(summary.rest.get("completed"), Some(&serde_json::json!(7)));
+        let untyped = r#"{"t":1,"ts":1,"event":"end","summary":{"exit_code":"zero"}}"#;
+        assert!(parse_line(untyped).is_err());
+    }
 
     fn progress(done: Vec<(u64, u64)>) -> LogEvent {
         LogEvent::Progress(ProgressEvent {

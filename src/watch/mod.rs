@@ -9,7 +9,7 @@ pub mod follow;
 pub mod view;
 
 use crate::app::ShardRow;
-use crate::eventlog::schema::{LogEvent, LoggedBest, ProgressEvent, Record, StartEvent};
+use crate::eventlog::schema::{EndSummary, LogEvent, LoggedBest, ProgressEvent, Record, StartEvent};
 use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, Summary};
 use poolwatch_core::search::Goal;
 use poolwatch_core::search::MatchOdds;
@@ -44,7 +44,7 @@ pub struct ShardLog {
     /// Its `halt` reason, once it halted.
     pub halt: Option<String>,
     /// Its `end` summary, once it ended.
-    pub end: Option<serde_json::Value>,
+    pub end: Option<EndSummary>,
     /// Unix time of the `end` line.
     pub end_ts: f64,
     /// Unix time of its first `match` line.
@@ -65,8 +65,7 @@ impl ShardLog {
     #[must_use]
     pub fn state(&self) -> String {
         if let Some(end) = &self.end {
-            let reason = end.get("halt_reason").and_then(|r| r.as_str()).unwrap_or("ended");
-            return format!("ended: {reason}");
+            return format!("ended: {}", end.halt_reason);
         }
         if self.start.is_none() {
             return "waiting".to_string();
@@ -80,10 +79,6 @@ impl ShardLog {
         self.progress
             .as_ref()
             .map_or_else(|| "starting".to_string(), |p| p.state.clone())
-    }
-
-    fn end_field(&self, name: &str) -> Option<&serde_json::Value> {
-        self.end.as_ref().and_then(|end| end.get(name))
     }
 }
 
@@ -330,7 +325,12 @@ impl Aggregate {
             cancelled: sum(|p| p.cancelled),
             matches: sum(|p| p.matches),
             errors: sum(|p| p.errors),
-            started_after_halt: self.end_sum("started_after_halt"),
+            started_after_halt: self
+                .logs
+                .iter()
+                .filter_map(|l| l.end.as_ref())
+                .map(|end| end.started_after_halt)
+                .sum(),
             ..Counters::default()
         };
         let live_rates = self
@@ -406,8 +406,9 @@ impl Aggregate {
             .logs
             .iter()
             .filter_map(|l| {
-                l.end_field("halt_reason")
-                    .and_then(|r| r.as_str())
+                l.end
+                    .as_ref()
+                    .map(|end| end.halt_reason.as_str())
                     .or(l.halt.as_deref())
             })
             .collect();
@@ -453,10 +454,7 @@ impl Aggregate {
                     },
                     last_heard_s: if log.start.is_some() { silent_for } else { 0.0 },
                     silent: live && silent_for > SILENT_INTERVALS * log.interval_s,
-                    exit_code: log
-                        .end_field("exit_code")
-                        .and_then(serde_json::Value::as_u64)
-                        .and_then(|code| u8::try_from(code).ok()),
+                    exit_code: log.end.as_ref().map(|end| end.exit_code),
                     log: self.paths.get(position).cloned().unwrap_or_default(),
                 }
             })
@@ -485,7 +483,7 @@ impl Aggregate {
             fatal: self
                 .logs
                 .iter()
-                .find_map(|l| l.end_field("fatal").and_then(|f| f.as_str()).map(str::to_string)),
+                .find_map(|l| l.end.as_ref().and_then(|end| end.fatal.clone())),
             ..RunReport::default()
         }
     }
@@ -504,13 +502,6 @@ impl Aggregate {
         first
             .is_finite()
             .then(|| crate::eventlog::schema::seconds(self.last_end_ts() - first))
-    }
-
-    fn end_sum(&self, field: &str) -> u64 {
-        self.logs
-            .iter()
-            .filter_map(|l| l.end_field(field).and_then(serde_json::Value::as_u64))
-            .sum()
     }
 
     /// The aggregated summary; `signal` is the one that stopped the watcher, if any.
@@ -532,7 +523,7 @@ impl Aggregate {
         summary.peak_rss_kb = self
             .logs
             .iter()
-            .filter_map(|l| l.end_field("peak_rss_kb").and_then(serde_json::Value::as_u64))
+            .filter_map(|l| l.end.as_ref().map(|end| end.peak_rss_kb))
             .max()
             .unwrap_or(0);
         WatchSummary {
@@ -548,8 +539,8 @@ impl Aggregate {
 fn nature_of(start: &StartEvent) -> (Goal, bool, MatchOdds) {
     start
         .spec
-        .clone()
-        .and_then(|value| serde_json::from_value::<crate::spec::SearchSpec>(value).ok())
+        .as_ref()
+        .and_then(|logged| logged.known().ok().cloned())
         .filter(|spec| !matches!(spec, crate::spec::SearchSpec::Exec(_)))
         .and_then(|spec| spec.build().ok())
         .map_or((Goal::None, true, MatchOdds::Unknown), |search| {
@@ -592,11 +583,12 @@ mod tests {
             format: FORMAT_VERSION,
             search: "collatz".into(),
             params: "below=1000".into(),
-            spec: serde_json::to_value(crate::spec::SearchSpec::Collatz(crate::spec::CollatzSpec {
-                below: 1000,
-                target: None,
-            }))
-            .ok(),
+            spec: Some(crate::eventlog::schema::LoggedSpec::Known(Box::new(
+                crate::spec::SearchSpec::Collatz(crate::spec::CollatzSpec {
+                    below: 1000,
+                    target: None,
+                }),
+            ))),
             workers: 1,
             halt: "never".into(),
             space: Some(999),
@@ -714,7 +706,14 @@ mod tests {
     fn the_watcher_s_halt_decides_the_reason_and_a_match_beats_a_signal() {
         let mut aggregate = two_shards();
         let end = |reason: &str| LogEvent::End {
-            summary: serde_json::json!({ "halt_reason": reason, "exit_code": 0 }),
+            summary: EndSummary {
+                halt_reason: reason.to_string(),
+                exit_code: 0,
+                fatal: None,
+                peak_rss_kb: 0,
+                started_after_halt: 0,
+                rest: serde_json::Map::new(),
+            },
         };
         aggregate.ingest(0, vec![record(105.0, end("match"))]);
         aggregate.ingest(1, vec![record(105.2, end("signal"))]);
