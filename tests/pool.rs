@@ -1104,8 +1104,13 @@ fn tiny_runs_never_take_the_end_of_submission_for_an_empty_queue() {
     }
 }
 
-/// Task 0 sleeps 3 s ignoring cancel; every other task is instant.
-struct OneLong;
+/// Task 0 runs until released (or cancelled: a halt soon never cancels it, but a failed
+/// assertion's unwinding halts now and must not wait on it forever); every other task is
+/// instant.
+#[derive(Default)]
+struct OneLong {
+    release: std::sync::atomic::AtomicBool,
+}
 impl Search for OneLong {
     fn name(&self) -> &str {
         "one-long"
@@ -1116,9 +1121,13 @@ impl Search for OneLong {
     fn space(&self) -> u64 {
         10_000_000
     }
-    fn run(&self, task: u64, _cancel: &CancelToken) -> Outcome {
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
         if task == 0 {
-            std::thread::sleep(Duration::from_millis(3000));
+            while !self.release.load(Ordering::SeqCst) {
+                if cancel.sleep(Duration::from_millis(1)) {
+                    return Outcome::Cancelled;
+                }
+            }
         }
         Outcome::Miss
     }
@@ -1128,32 +1137,28 @@ impl Search for OneLong {
 /// ends the last one)". The submitter's exit at the halt rings them all anyway.
 #[test]
 fn idle_workers_stay_asleep_while_the_last_task_winds_down() {
+    let search = Arc::new(OneLong::default());
     let run = Run::start(
-        Arc::new(OneLong),
+        search.clone(),
         &RunConfig::default()
             .with_workers(16)
             .with_policy(HaltPolicy::Never),
     );
-    let long_worker = loop {
-        if let Some(w) = run.snapshot().workers.iter().find(|w| w.current_task == Some(0)) {
-            break w.id;
-        }
-        std::thread::yield_now();
-    };
+    let long_worker = wait_for("task 0 under way", || {
+        let workers = run.snapshot().workers;
+        workers.iter().find(|w| w.current_task == Some(0)).map(|w| w.id)
+    });
     run.pause();
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !run
-        .snapshot()
-        .workers
-        .iter()
-        .all(|w| w.id == long_worker || w.state == poolwatch::WorkerState::Paused)
-    {
-        assert!(Instant::now() < deadline, "workers did not park");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    wait_until("the other workers parked", || {
+        run.snapshot()
+            .workers
+            .iter()
+            .all(|w| w.id == long_worker || w.state == WorkerState::Paused)
+    });
     // Paused is set just before a worker sleeps: give the last of them time to fall asleep.
     std::thread::sleep(Duration::from_millis(50));
     run.halt_soon();
+    // Task 0 runs until released: however slow this thread, the halt waits on it meanwhile.
     std::thread::sleep(Duration::from_millis(300));
     let snap = run.snapshot();
     assert_eq!(
@@ -1164,8 +1169,9 @@ fn idle_workers_stay_asleep_while_the_last_task_winds_down() {
     let stopped = snap
         .workers
         .iter()
-        .filter(|w| w.state == poolwatch::WorkerState::Stopped)
+        .filter(|w| w.state == WorkerState::Stopped)
         .count();
+    search.release.store(true, Ordering::SeqCst);
     let report = run.wait();
     assert!(report.halt_latency.unwrap() >= Duration::from_millis(300));
     // Woken at the halt, all 15 would have left; one or two still awake when it came may leave.
