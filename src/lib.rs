@@ -120,7 +120,7 @@ pub mod internals {
     pub use crate::resume::Checkpoint;
     pub use crate::runlog::{RunOutcome, RunRecord};
     pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
-    pub use crate::term::Input;
+    pub use crate::term::{FrameSync, Input};
     pub use crate::ui::{CoverageCell, coverage_cells, render};
     pub use crate::watch::ShardRow;
     pub use crate::watch::follow::{LocalSteer, Watcher};
