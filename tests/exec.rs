@@ -8,6 +8,7 @@ use common::cli::{assert_refused, finish, headless_json, signal, summary_of};
 use common::logs::{of_kind, read_jsonl};
 use common::procfs::{self, live_with, processes};
 use common::scratch::Scratch;
+use common::{PATIENCE, wait_until};
 use poolwatch::internals::{ExecSearch, ExecSpec};
 use poolwatch::{Run, RunConfig};
 use serde_json::Value;
@@ -89,17 +90,19 @@ fn a_timeout_kills_the_task_and_counts_an_error() {
         log.to_str().unwrap(),
         "exec",
         "--timeout",
-        "0.3",
+        "3",
         "--range",
         "1..=3",
         "--",
         "sh",
         "-c",
-        r#"echo "started $1"; if [ "$1" = 2 ]; then sleep 30; fi; exit 1"#,
+        r#"echo "started $1"; if [ "$1" = 2 ]; then sleep 60; fi; exit 1"#,
         "sh",
     ]);
+    // Killed at the timeout, far below the 60 s it would sleep. The timeout is long enough
+    // for the other two to start and exit on a loaded machine: they must not time out too.
     assert!(
-        started.elapsed() < Duration::from_secs(10),
+        started.elapsed() < Duration::from_secs(30),
         "{:?}",
         started.elapsed()
     );
@@ -109,7 +112,7 @@ fn a_timeout_kills_the_task_and_counts_an_error() {
     let events = read_jsonl(&log);
     let error = of_kind(&events, "error")[0];
     let message = error["message"].as_str().unwrap();
-    assert!(message.starts_with("2: timed out after 0.3 s"), "{message}");
+    assert!(message.starts_with("2: timed out after 3 s"), "{message}");
     assert!(message.contains("started 2"), "{message}");
 }
 
@@ -204,23 +207,43 @@ fn stdin_is_read_lazily_and_an_endless_producer_does_not_hang_the_run() {
 #[test]
 fn no_process_outlives_a_halt_now() {
     let tok = token();
-    let script = r#"if [ "$1" = 3 ]; then sleep 0.5; exit 0; fi; sleep "$2" & wait"#;
+    let scratch = Scratch::new("exec-no-orphans");
+    let go = scratch.join("go");
+    // Input 3 succeeds once the test says so: the sleepers exist by then, however slowly a
+    // loaded machine starts them (a fixed wait could end before the test saw them).
+    let script =
+        r#"if [ "$1" = 3 ]; then while [ ! -e "$3" ]; do sleep 0.01; done; exit 0; fi; sleep "$2" & wait"#;
     let child = headless_json()
         .args([
-            "-w", "4", "exec", "--range", "1..=8", "--", "sh", "-c", script, "sh", "{}", &tok,
+            "-w",
+            "4",
+            "exec",
+            "--range",
+            "1..=8",
+            "--",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            "{}",
+            &tok,
+            go.to_str().unwrap(),
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // The sleepers (and their shells) must have existed for the check to mean anything.
-    let started = Instant::now();
-    while live_with(&tok).len() < 2 && started.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(live_with(&tok).len() >= 2, "the commands never started");
-    let output = finish(child, Duration::from_secs(20));
+    // The sleepers must exist for the check to mean anything.
+    let sleepers = || {
+        live_with(&tok)
+            .iter()
+            .filter(|p| p.argv.first().is_some_and(|program| program == "sleep"))
+            .count()
+    };
+    wait_until("two of the sleepers", || sleepers() >= 2);
+    std::fs::write(&go, "").unwrap();
+    let output = finish(child, Duration::from_secs(60));
     let summary = summary_of(&output);
     assert_eq!(summary["halt_reason"], "match", "{summary}");
     assert_eq!(matched_input(&summary), "3");
@@ -241,7 +264,7 @@ fn sigterm_kills_every_process_group_the_run_started() {
     let me = i32::try_from(child.id()).unwrap();
     let started = Instant::now();
     let mut groups: HashSet<i32> = HashSet::new();
-    while groups.len() < 2 && started.elapsed() < Duration::from_secs(5) {
+    while groups.len() < 2 && started.elapsed() < PATIENCE {
         // The commands, not the guard that kills their groups should poolwatch die.
         let commands = processes()
             .into_iter()

@@ -46,18 +46,25 @@ fn dev_full() -> File {
     OpenOptions::new().write(true).open("/dev/full").unwrap()
 }
 
+/// The write end of a pipe whose read end is closed before poolwatch starts: its first write
+/// there fails, however early it comes (a reader dropped after the spawn can come too late).
+fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Stdio::from(writer)
+}
+
 /// A quick run that succeeds and prints a summary.
 const QUICK: [&str; 7] = ["--headless", "--json", "needle", "--tasks", "50", "--needle", "5"];
 
 #[test]
 fn a_closed_pipe_on_stdout_ends_quietly() {
-    let mut child = poolwatch(&QUICK)
-        .stdout(Stdio::piped())
+    // The reader is gone before poolwatch writes its summary.
+    let child = poolwatch(&QUICK)
+        .stdout(closed_pipe())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The reader goes away before poolwatch writes its summary.
-    drop(child.stdout.take());
     let output = output_within(child);
     assert_eq!(output.status.code(), Some(EXIT_BROKEN_PIPE), "{output:?}");
     assert!(
@@ -97,12 +104,12 @@ fn a_full_disk_on_stderr_is_exit_4_without_a_panic() {
 
 #[test]
 fn a_closed_pipe_on_stderr_is_exit_4_without_a_panic() {
-    let mut child = poolwatch(&["--headless", "needle", "--tasks", "0"])
+    // A bad argument: the one message goes to stderr, whose reader is already gone.
+    let child = poolwatch(&["--headless", "needle", "--tasks", "0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(closed_pipe())
         .spawn()
         .unwrap();
-    drop(child.stderr.take());
     let output = output_within(child);
     assert_eq!(output.status.code(), Some(EXIT_OUTPUT_FAILED), "{output:?}");
 }

@@ -37,6 +37,15 @@ fn fresh_dir() -> Scratch {
     dir
 }
 
+/// The title line of the launcher's highlighted preset: after the `> ` that marks it, up to
+/// the launcher's right border (what the dashboard shows beside it is left out).
+fn highlighted(screen: &str) -> Option<String> {
+    screen.lines().find_map(|line| {
+        let (_, title) = line.split_once("│> ")?;
+        Some(title.split('│').next().unwrap_or_default().trim_end().to_string())
+    })
+}
+
 #[test]
 fn edit_save_launch_twice_compare_and_export() {
     let dir = fresh_dir();
@@ -52,12 +61,17 @@ fn edit_save_launch_twice_compare_and_export() {
 
     // The launcher's pow row in the form: --bits is two rows below the first field.
     session.press("l");
-    session.wait_for("launch a run");
+    let mut screen = session.wait_for("launch a run");
     for _ in 0..20 {
-        if session.screen().contains("> Proof of work, 28 bits") {
+        let now = highlighted(&screen).expect("a preset is highlighted");
+        if now.starts_with("Proof of work, 28 bits") {
             break;
         }
+        // One step at a time: a look before this Down is drawn would press another, one too many.
         session.press(DOWN);
+        screen = session.wait_until("the highlight to move down", |screen| {
+            highlighted(screen).is_some_and(|title| title != now)
+        });
     }
     session.wait_for("> Proof of work, 28 bits");
     session.press("e");

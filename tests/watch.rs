@@ -6,9 +6,11 @@
 
 use common::cli::{assert_refused, poolwatch, signal, summary_of};
 use common::scratch::Scratch;
+use common::{PATIENCE, holds_within};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod common;
@@ -187,6 +189,63 @@ fn shard_log(path: &Path, index: u64, ts: f64) {
     .unwrap();
 }
 
+/// A `TestBackend` that publishes the text of each frame it shows, so that another thread
+/// can press a key once the screen shows what it waits for.
+struct Published {
+    inner: ratatui::backend::TestBackend,
+    screen: Arc<Mutex<String>>,
+}
+
+impl ratatui::backend::Backend for Published {
+    type Error = <ratatui::backend::TestBackend as ratatui::backend::Backend>::Error;
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        self.inner.draw(content)
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        self.inner.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> Result<(), Self::Error> {
+        self.inner.set_cursor_position(position)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.inner.clear()
+    }
+    fn clear_region(&mut self, clear_type: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.inner.clear_region(clear_type)
+    }
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        self.inner.size()
+    }
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        self.inner.window_size()
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.inner.flush()?;
+        let buffer = self.inner.buffer();
+        let width = usize::from(buffer.area.width);
+        *self.screen.lock().unwrap() = buffer
+            .content()
+            .chunks(width)
+            .map(|row| row.iter().map(ratatui::buffer::Cell::symbol).collect::<String>() + "\n")
+            .collect();
+        Ok(())
+    }
+}
+
+impl poolwatch::internals::FrameSync for Published {}
+
 #[test]
 fn the_watch_dashboard_shows_a_shards_table_and_flags_a_silent_shard() {
     use common::frames::key_input;
@@ -205,19 +264,25 @@ fn the_watch_dashboard_shows_a_shards_table_and_flags_a_silent_shard() {
     let mut watcher = Watcher::new(&[quiet, live], Box::new(LocalSteer), None);
     let (key_tx, key_rx) = crossbeam_channel::unbounded();
     let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
+    let published = Arc::new(Mutex::new(String::new()));
+    let shown = Arc::clone(&published);
     std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(600));
+        // `q` once a frame shows both shards read (the loop reads the logs on its ticks, which
+        // a loaded machine delays); the frame the loop ends on shows them too. On a timeout
+        // the assertions below show the screen.
+        let _drawn = holds_within(PATIENCE, || {
+            let screen = shown.lock().unwrap();
+            screen.contains("shards: 2 of 2 live, 1 silent") && screen.contains("80 / 1,000")
+        });
         key_tx.send(key_input(KeyCode::Char('q'))).unwrap();
     });
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let backend = Published {
+        inner: TestBackend::new(120, 40),
+        screen: Arc::clone(&published),
+    };
+    let mut terminal = Terminal::new(backend).unwrap();
     let (summary, _) = watch_loop(&mut terminal, &mut watcher, &key_rx, &signal_rx, "test", false).unwrap();
-    let screen: String = terminal
-        .backend()
-        .buffer()
-        .content()
-        .chunks(120)
-        .map(|row| row.iter().map(ratatui::buffer::Cell::symbol).collect::<String>() + "\n")
-        .collect();
+    let screen = published.lock().unwrap().clone();
     assert!(screen.contains("shards: 2 of 2 live, 1 silent"), "{screen}");
     let silent_row = screen.lines().find(|l| l.contains("node0")).unwrap();
     assert!(silent_row.contains("SILENT"), "{screen}");

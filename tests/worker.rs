@@ -5,10 +5,10 @@
 )]
 
 use common::cli::{assert_refused, finish, headless_json, summary_of};
-use common::holds_within;
 use common::logs::{of_kind, read_jsonl};
 use common::procfs::{self, live_with};
 use common::scratch::Scratch;
+use common::{PATIENCE, holds_within};
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
@@ -309,9 +309,10 @@ fn a_worker_that_never_answers_times_out_per_input() {
     let log = scratch.join("log.jsonl");
     let script = r#"while read x; do if [ "$x" = 5 ]; then sleep 60; fi; echo 0; done"#;
     let started = Instant::now();
+    // Long enough for every other input's answer on a loaded machine: only 5 times out.
     let (summary, _) = run(&logged_sh_worker(
         &log,
-        &["--timeout", "0.5", "--grace", "0.2"],
+        &["--timeout", "3", "--grace", "0.2"],
         "0..12",
         script,
     ));
@@ -325,7 +326,7 @@ fn a_worker_that_never_answers_times_out_per_input() {
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(messages[0].starts_with("5: worker pid "), "{}", messages[0]);
     assert!(
-        messages[0].contains("timed out after 0.5 s; restarted as pid"),
+        messages[0].contains("timed out after 3 s; restarted as pid"),
         "{}",
         messages[0]
     );
@@ -347,9 +348,14 @@ fn a_command_that_keeps_dying_is_fatal_with_exit_2() {
 #[test]
 fn no_worker_process_outlives_a_halt_now() {
     let tok = procfs::unique_marker(0);
-    // Each worker also starts a grandchild in its group, which only a group kill ends.
+    let scratch = Scratch::new("worker-no-orphans");
+    let go = scratch.join("go");
+    let go = go.to_str().unwrap();
+    // Each worker also starts a grandchild in its group, which only a group kill ends. Input
+    // 30 matches once the test has seen the three workers: however slowly a loaded machine
+    // starts them, the run cannot end (and kill them) first.
     let script = format!(
-        r#"sleep 600 & while read x; do if [ "$x" = 30 ]; then echo 1; else sleep 0.01; echo 0; fi; done # {tok}"#
+        r#"sleep 600 & while read x; do if [ "$x" = 30 ]; then while [ ! -e '{go}' ]; do sleep 0.01; done; echo 1; else sleep 0.01; echo 0; fi; done # {tok}"#
     );
     let child = spawn(&[
         "-w",
@@ -364,16 +370,17 @@ fn no_worker_process_outlives_a_halt_now() {
         &script,
     ]);
     assert!(
-        holds_within(Duration::from_secs(10), || workers_with(&tok).len() >= 3),
+        holds_within(PATIENCE, || workers_with(&tok).len() >= 3),
         "the workers never started"
     );
     let groups: Vec<i32> = workers_with(&tok).iter().map(|(_, group)| *group).collect();
-    let output = finish(child, Duration::from_secs(30));
+    std::fs::write(go, "").unwrap();
+    let output = finish(child, Duration::from_secs(60));
     let summary = summary_of(&output);
     assert_eq!(summary["halt_reason"], "match", "{summary}");
     let left = || procfs::live_in_groups(&groups);
     assert!(
-        holds_within(Duration::from_secs(5), || left().is_empty()),
+        holds_within(PATIENCE, || left().is_empty()),
         "outlived the run: {:?}",
         left()
     );
@@ -396,7 +403,7 @@ fn workers_die_with_a_killed_poolwatch() {
         &script,
     ]);
     assert!(
-        holds_within(Duration::from_secs(10), || workers_with(&tok).len() >= 2),
+        holds_within(PATIENCE, || workers_with(&tok).len() >= 2),
         "the workers never started"
     );
     child.kill().unwrap();
@@ -424,7 +431,7 @@ fn each_worker_leads_its_own_process_group() {
         "-c",
         &script,
     ]);
-    assert!(holds_within(Duration::from_secs(10), || workers_with(&tok).len() >= 2));
+    assert!(holds_within(PATIENCE, || workers_with(&tok).len() >= 2));
     for (pid, group) in workers_with(&tok) {
         assert_eq!(pid, group, "a worker must lead its own process group");
     }

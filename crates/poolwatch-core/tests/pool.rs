@@ -27,6 +27,8 @@ struct Recorder {
     panic_on: Option<u64>,
     /// Matching tasks skip the sleep (the others are under way when one matches).
     fast_matches: bool,
+    /// While set, every task waits (waking on cancel) before its sleep: the test lets them go.
+    hold: std::sync::atomic::AtomicBool,
 }
 
 impl Recorder {
@@ -38,6 +40,7 @@ impl Recorder {
             seen: Mutex::new(Vec::new()),
             panic_on: None,
             fast_matches: false,
+            hold: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -60,6 +63,11 @@ impl Search for Recorder {
         self.seen.lock().unwrap().push(task);
         if self.panic_on == Some(task) {
             panic!("task {task} exploded");
+        }
+        while self.hold.load(Ordering::SeqCst) {
+            if cancel.sleep(Duration::from_millis(1)) {
+                return Outcome::Cancelled;
+            }
         }
         let sleeps = !(self.fast_matches && self.matches.contains(&task));
         if sleeps && !self.sleep.is_zero() && cancel.sleep(self.sleep) {
@@ -406,23 +414,27 @@ fn memory_channel_stays_bounded_for_a_huge_space() {
 
 #[test]
 fn user_halt_soon_lets_running_tasks_complete_and_drops_the_queue() {
-    let search = Recorder::new(10_000, &[], 100_000);
+    // Each task waits until the test lets it go: all three are under way at the halt, however
+    // late this thread gets to halt (a fixed-length task could end first and a fourth begin).
+    let search = Recorder::new(10_000, &[], 0);
+    search.hold.store(true, Ordering::SeqCst);
     let run = Run::start(search.clone(), &config(3, HaltPolicy::Never));
-    wait_until("all three workers inside their first (100 ms) task", || {
+    wait_until("all three workers inside their first task", || {
         search.seen().len() >= 3
     });
     run.halt_soon();
+    search.hold.store(false, Ordering::SeqCst);
     let report = run.wait();
     assert_eq!(report.reason, HaltReason::User);
     let seen = search.seen();
-    // The three tasks that were running when the halt came slept their full 100 ms and completed.
+    // The three tasks that were running when the halt came ran on after it and completed
+    // (a task woken by a cancel would count as cancelled).
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert_eq!(report.counters.completed, 3);
     assert_eq!(
         report.counters.completed + report.counters.cancelled,
         report.counters.submitted
     );
-    assert!(report.elapsed >= Duration::from_millis(100));
 }
 
 #[test]
@@ -635,10 +647,17 @@ fn busy_counts_the_task_a_worker_is_inside() {
         Arc::new(Sleepy::new(1, 30_000_000)),
         &config(1, HaltPolicy::Never),
     );
-    wait_until("the task to run 300 ms", || {
-        let snapshot = run.snapshot();
-        snapshot.workers[0].on_task_for >= Duration::from_millis(300)
-    });
+    // The thread starts a little after the run (later on a loaded machine): once the task has
+    // run nine times as long as the run went on before it, 90% of the worker's life is in it.
+    wait_until(
+        "the task to run 300 ms, and 9 times as long as the run before it",
+        || {
+            let snapshot = run.snapshot();
+            let on_task = snapshot.workers[0].on_task_for;
+            let before = snapshot.elapsed.saturating_sub(on_task);
+            on_task >= Duration::from_millis(300) && on_task >= before * 9
+        },
+    );
     let busy = busy_of(&run, 0);
     assert!(busy > 0.8, "a worker inside a task all along shows {busy}");
     run.halt_now();
@@ -1085,8 +1104,13 @@ fn tiny_runs_never_take_the_end_of_submission_for_an_empty_queue() {
     }
 }
 
-/// Task 0 sleeps 3 s ignoring cancel; every other task is instant.
-struct OneLong;
+/// Task 0 runs until released (or cancelled: a halt soon never cancels it, but a failed
+/// assertion's unwinding halts now and must not wait on it forever); every other task is
+/// instant.
+#[derive(Default)]
+struct OneLong {
+    release: std::sync::atomic::AtomicBool,
+}
 impl Search for OneLong {
     fn name(&self) -> &str {
         "one-long"
@@ -1097,9 +1121,13 @@ impl Search for OneLong {
     fn space(&self) -> u64 {
         10_000_000
     }
-    fn run(&self, task: u64, _cancel: &CancelToken) -> Outcome {
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
         if task == 0 {
-            std::thread::sleep(Duration::from_millis(3000));
+            while !self.release.load(Ordering::SeqCst) {
+                if cancel.sleep(Duration::from_millis(1)) {
+                    return Outcome::Cancelled;
+                }
+            }
         }
         Outcome::Miss
     }
@@ -1109,32 +1137,28 @@ impl Search for OneLong {
 /// ends the last one)". The submitter's exit at the halt rings them all anyway.
 #[test]
 fn idle_workers_stay_asleep_while_the_last_task_winds_down() {
+    let search = Arc::new(OneLong::default());
     let run = Run::start(
-        Arc::new(OneLong),
+        search.clone(),
         &RunConfig::default()
             .with_workers(16)
             .with_policy(HaltPolicy::Never),
     );
-    let long_worker = loop {
-        if let Some(w) = run.snapshot().workers.iter().find(|w| w.current_task == Some(0)) {
-            break w.id;
-        }
-        std::thread::yield_now();
-    };
+    let long_worker = wait_for("task 0 under way", || {
+        let workers = run.snapshot().workers;
+        workers.iter().find(|w| w.current_task == Some(0)).map(|w| w.id)
+    });
     run.pause();
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !run
-        .snapshot()
-        .workers
-        .iter()
-        .all(|w| w.id == long_worker || w.state == poolwatch_core::WorkerState::Paused)
-    {
-        assert!(Instant::now() < deadline, "workers did not park");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    wait_until("the other workers parked", || {
+        run.snapshot()
+            .workers
+            .iter()
+            .all(|w| w.id == long_worker || w.state == WorkerState::Paused)
+    });
     // Paused is set just before a worker sleeps: give the last of them time to fall asleep.
     std::thread::sleep(Duration::from_millis(50));
     run.halt_soon();
+    // Task 0 runs until released: however slow this thread, the halt waits on it meanwhile.
     std::thread::sleep(Duration::from_millis(300));
     let snap = run.snapshot();
     assert_eq!(
@@ -1145,8 +1169,9 @@ fn idle_workers_stay_asleep_while_the_last_task_winds_down() {
     let stopped = snap
         .workers
         .iter()
-        .filter(|w| w.state == poolwatch_core::WorkerState::Stopped)
+        .filter(|w| w.state == WorkerState::Stopped)
         .count();
+    search.release.store(true, Ordering::SeqCst);
     let report = run.wait();
     assert!(report.halt_latency.unwrap() >= Duration::from_millis(300));
     // Woken at the halt, all 15 would have left; one or two still awake when it came may leave.

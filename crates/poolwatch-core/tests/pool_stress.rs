@@ -82,10 +82,15 @@ impl Rng {
     }
 }
 
-/// Waits for the run's report (a hang past 20 s fails, naming `what`), reading its events as
-/// they come; returns the report and the tasks of every `Match` event, in order.
+/// How long a round may take before it counts as a hang: generous, as a hang never ends.
+/// Round 10 runs 13,099 tasks that sleep 200 us on one worker (about 3 s on a quiet
+/// machine, and a loaded one can make that many times longer).
+const HANG: Duration = Duration::from_secs(120);
+
+/// Waits for the run's report (a hang past [`HANG`] fails, naming `what`), reading its events
+/// as they come; returns the report and the tasks of every `Match` event, in order.
 fn wait_or_hang(run: &Run, what: &str) -> (poolwatch_core::RunReport, Vec<u64>) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + HANG;
     let mut matches = Vec::new();
     let read_events = |matches: &mut Vec<u64>| {
         for event in run.events().try_iter() {
