@@ -18,6 +18,7 @@ mod answer;
 mod input;
 mod joblog;
 mod process;
+mod quoting;
 mod results;
 mod runner;
 pub mod shell;
@@ -37,6 +38,7 @@ use crate::cancel::CancelToken;
 use crate::search::{Goal, Outcome, Search, SpaceStatus};
 use crate::sync::lock;
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -61,7 +63,10 @@ pub const MAX_RETRIES: u32 = 1000;
 #[serde(deny_unknown_fields)]
 pub struct ExecSpec {
     /// The command: {} is replaced by the input, {#} by the task number (1-based);
-    /// with no {}, the input is appended. Run directly, not through a shell
+    /// with no {}, the input is appended. Run directly, not through a shell. A placeholder
+    /// that is a whole argument passes the input unchanged; inside a longer argument
+    /// (sh -c 'echo {}') the input is shell-quoted for where it stands, so it never runs as
+    /// code. Safest: sh -c '... "$1"' sh {}
     #[arg(
         value_name = "CMD",
         required = true,
@@ -133,6 +138,11 @@ pub struct ExecSpec {
     #[arg(long, value_name = "max|min")]
     #[serde(default)]
     pub goal: Option<String>,
+    /// Insert {} and {#} inside a longer argument as they are, not shell-quoted: an input
+    /// then runs as code in sh -c 'echo {}'. Unsafe with untrusted input
+    #[arg(long)]
+    #[serde(default)]
+    pub unquoted_replacements: bool,
 }
 
 impl Default for ExecSpec {
@@ -156,6 +166,7 @@ impl Default for ExecSpec {
             worker: false,
             window: None,
             goal: None,
+            unquoted_replacements: false,
         }
     }
 }
@@ -543,7 +554,10 @@ impl Search for ExecSearch {
             self.print(task, None);
             return Outcome::Miss;
         }
-        let argv = self.setup.template.render(&input, seq);
+        let argv = match self.setup.template.render(input.as_bytes(), seq) {
+            Ok(argv) => argv,
+            Err(err) => return Outcome::Error(format!("{input}: {err}")),
+        };
         let mut attempts = 0;
         let (outcome, output) = loop {
             attempts += 1;
@@ -588,7 +602,7 @@ impl ExecSearch {
         &self,
         task: u64,
         input: &str,
-        argv: &[String],
+        argv: &[OsString],
         attempt: u32,
         cancel: &CancelWatch,
     ) -> (Outcome, Spooled, bool) {
@@ -612,7 +626,10 @@ impl ExecSearch {
         lock(&self.running).remove(&task);
         let finished = match ran {
             Ok(finished) => finished,
-            Err(RunError::Spawn(err)) => return (self.spawn_failed(input, &argv[0], &err), output, false),
+            Err(RunError::Spawn(err)) => {
+                let program = argv[0].to_string_lossy();
+                return (self.spawn_failed(input, &program, &err), output, false);
+            }
             Err(err @ RunError::Follow(_)) => {
                 return (Outcome::Error(format!("{input}: {err}")), output, false);
             }
@@ -679,7 +696,8 @@ struct Checked {
 impl Checked {
     /// Every check on `spec` that opens nothing: no input, job log, results folder or spool.
     fn of(spec: &ExecSpec) -> Result<Self, ExecError> {
-        let template = Template::new(spec.command.clone()).ok_or(ExecError::EmptyCommand)?;
+        let quoted = !spec.unquoted_replacements;
+        let template = Template::new(spec.command.clone(), quoted).ok_or(ExecError::EmptyCommand)?;
         if let Some(program) = template.fixed_program() {
             check_program(program)?;
         }
@@ -784,7 +802,7 @@ fn job_record(
     start: SystemTime,
     runtime: Duration,
     finished: &Finished,
-    argv: &[String],
+    argv: &[OsString],
 ) -> JobRecord {
     use std::os::unix::process::ExitStatusExt;
     let (exitval, signal) = match finished.ending {
@@ -798,7 +816,12 @@ fn job_record(
         receive: finished.stdout_bytes,
         exitval,
         signal,
-        command: shell::words(argv),
+        command: shell::words(
+            &argv
+                .iter()
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+        ),
     }
 }
 

@@ -124,7 +124,7 @@ impl CancelWatch {
 /// [`RunError::Spawn`] when the command cannot be started, [`RunError::Follow`] in
 /// the unlikely case that it cannot be waited for or killed.
 pub fn run(
-    argv: &[String],
+    argv: &[impl AsRef<std::ffi::OsStr>],
     limits: Limits,
     cancel: &CancelWatch,
     on_spawn: impl FnOnce(u32),
@@ -133,9 +133,9 @@ pub fn run(
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| RunError::Spawn(io::Error::new(io::ErrorKind::InvalidInput, "empty command")))?;
-    let mut command = Command::new(program);
+    let mut command = Command::new(program.as_ref());
     command
-        .args(args)
+        .args(args.iter().map(AsRef::as_ref))
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
