@@ -126,7 +126,8 @@ pub struct ExecSpec {
     #[arg(short = 'k', long, requires = "output")]
     #[serde(default)]
     pub keep_order: bool,
-    /// Start CMD once per worker and keep it: one input line per task on its stdin, one answer line back
+    /// Start CMD once per worker and keep it: one input line per task on its stdin, one answer
+    /// line back. CMD is run as written: {} and {#} in it are not replaced (python3 -c 'd = {}' is fine)
     #[arg(long)]
     #[serde(default)]
     pub worker: bool,
@@ -912,20 +913,12 @@ fn worker_options(spec: &ExecSpec, limits: Limits) -> Result<(Option<worker::Wor
         (spec.joblog.is_some(), "--joblog"),
         (spec.results.is_some(), "--results"),
         (spec.output, "--output"),
+        (spec.unquoted_replacements, "--unquoted-replacements"),
     ];
     if let Some((_, flag)) = per_process.iter().find(|(given, _)| *given) {
         return Err(ExecError::Worker(format!(
             "{flag} does not apply to --worker (it is about one process per input)"
         )));
-    }
-    if spec
-        .command
-        .iter()
-        .any(|arg| arg.contains("{}") || arg.contains("{#}"))
-    {
-        return Err(ExecError::Worker(
-            "--worker feeds inputs on stdin: the command takes no {} or {#}".into(),
-        ));
     }
     let workers = worker::Workers::new(spec.command.clone(), window, limits);
     Ok((Some(workers), goal))
