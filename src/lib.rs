@@ -85,6 +85,8 @@ mod runform;
 #[cfg(feature = "app")]
 mod runlog;
 #[cfg(feature = "app")]
+mod safefs;
+#[cfg(feature = "app")]
 mod signals;
 #[cfg(feature = "app")]
 mod spec;

@@ -594,8 +594,8 @@ impl Search for ExecSearch {
     }
 }
 
-/// Where a job's stdout went, for `--output`: the file and whether it is a spool file to delete.
-type Spooled = Option<(PathBuf, bool)>;
+/// Where a job's stdout went, for `--output`: a handle to read it back from.
+type Spooled = Option<std::fs::File>;
 
 impl ExecSearch {
     /// Runs `argv` once; returns the outcome, where its stdout went, and whether to run it again.
@@ -635,7 +635,14 @@ impl ExecSearch {
                 return (Outcome::Error(format!("{input}: {err}")), output, false);
             }
         };
-        let outcome = self.outcome(input, &finished);
+        let outcome = match &finished.kept {
+            Some(err) if finished.ending != Ending::Cancelled => error(
+                input,
+                &format!("cannot keep its output: {}", os_reason(err)),
+                &finished,
+            ),
+            _ => self.outcome(input, &finished),
+        };
         let failed = matches!(outcome, Outcome::Error(_));
         if failed && attempt <= self.retries && finished.ending != Ending::Cancelled {
             return (outcome, output, true);
@@ -659,17 +666,17 @@ impl ExecSearch {
         let mut tees = Tees::default();
         let mut spooled = None;
         if let Some(results) = &self.keep.results {
-            let files = results.open(task + 1, input)?;
+            let files = results.open_job(task + 1, input)?;
             tees.stdout = Some(files.stdout);
             tees.stderr = Some(files.stderr);
-            spooled = Some((files.stdout_path, false));
+            spooled = Some(files.stdout_again);
         }
         if let Some(printer) = &self.keep.printer
             && spooled.is_none()
         {
-            let (file, path) = printer.spool_file(task)?;
+            let (file, again) = printer.spool_file(task)?;
             tees.stdout = Some(file);
-            spooled = Some((path, true));
+            spooled = Some(again);
         }
         Ok((tees, spooled))
     }
@@ -677,8 +684,7 @@ impl ExecSearch {
     /// Hands a finished task's output to the `--output` printer, if there is one.
     fn print(&self, task: u64, output: Spooled) {
         if let Some(printer) = &self.keep.printer {
-            let (path, owned) = output.map_or((None, false), |(path, owned)| (Some(path), owned));
-            printer.finished(task, path.as_deref(), owned);
+            printer.finished(task, output);
         }
     }
 }
@@ -767,10 +773,7 @@ impl Keep {
             None => None,
         };
         let results = match &spec.results {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(cannot("--results", dir))?;
-                Some(ResultsDir::new(dir.clone()))
-            }
+            Some(dir) => Some(ResultsDir::open(dir).map_err(cannot("--results", dir))?),
             None => None,
         };
         let printer = if spec.output {

@@ -1,20 +1,27 @@
 //! Keeping each job's output: `exec --results DIR` (files per input, as GNU parallel lays them out) and `--output` (stdout passed through, grouped per job).
 
+use crate::safefs::{self, Refused};
 use crate::sync::lock;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Longest folder name most file systems take, in bytes.
 const NAME_MAX: usize = 255;
+/// Names tried for a spool folder before giving up (each taken name is someone else's).
+const SPOOL_TRIES: u32 = 16;
 
-/// `--results DIR`: `DIR/1/VALUE/{seq,stdout,stderr}` for each job, as GNU parallel writes them.
-#[derive(Debug, Clone)]
+/// `--results DIR`: `DIR/1/VALUE/{seq,stdout,stderr}` for each job, as GNU parallel writes
+/// them. `DIR/1` and each job's folder are opened without following a link, and the files
+/// are created under those folders' descriptors, so nothing planted there is written through.
+#[derive(Debug)]
 pub struct ResultsDir {
-    root: PathBuf,
+    /// `DIR/1`.
+    one: OwnedFd,
 }
 
 /// The files one job writes into.
@@ -24,39 +31,74 @@ pub struct JobFiles {
     pub stdout: File,
     /// Receives all of stderr.
     pub stderr: File,
-    /// Where stdout goes.
-    pub stdout_path: PathBuf,
+    /// The stdout file again, to read back (for `--output`).
+    pub stdout_again: File,
 }
 
 impl ResultsDir {
-    /// Results kept under `root` (created when the first job starts).
-    #[must_use]
-    pub fn new(root: PathBuf) -> Self {
-        Self { root }
-    }
-
-    /// The folder of the job numbered `seq` whose input is `input`.
-    #[must_use]
-    pub fn job_dir(&self, seq: u64, input: &str) -> PathBuf {
-        self.root.join("1").join(folder_name(seq, input))
-    }
-
-    /// Creates the job's folder, writes its `seq` file and creates (truncating: a retry
-    /// keeps only its last attempt) its `stdout` and `stderr` files.
+    /// Creates `root` and `root/1` if missing and opens `root/1`.
     ///
     /// # Errors
-    /// When the folder or a file cannot be written.
-    pub fn open(&self, seq: u64, input: &str) -> io::Result<JobFiles> {
-        let dir = self.job_dir(seq, input);
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("seq"), seq.to_string())?;
-        let stdout_path = dir.join("stdout");
+    /// When they cannot be created or opened, or when `root/1`, a job folder in it or a file
+    /// in one of those is a symbolic link, named in the message.
+    pub fn open(root: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(root)?;
+        let one_path = root.join("1");
+        let one = safefs::dir_at(rustix::fs::CWD, &one_path, 0o777).map_err(|err| named(&one_path, err))?;
+        refuse_links(&one_path)?;
+        Ok(Self { one })
+    }
+
+    /// Creates the job's folder, writes its `seq` file and creates (emptying: a retry keeps
+    /// only its last attempt) its `stdout` and `stderr` files.
+    ///
+    /// # Errors
+    /// When the folder or a file cannot be written, or a link stands in the way.
+    pub fn open_job(&self, seq: u64, input: &str) -> io::Result<JobFiles> {
+        let name = folder_name(seq, input);
+        let dir =
+            safefs::dir_at(&self.one, Path::new(&name), 0o777).map_err(|err| named(Path::new(&name), err))?;
+        let file = |file: &str| {
+            safefs::file_at(&dir, Path::new(file), 0o666, false)
+                .map_err(|err| named(&Path::new(&name).join(file), err))
+        };
+        file("seq")?.write_all(seq.to_string().as_bytes())?;
+        let stdout = file("stdout")?;
         Ok(JobFiles {
-            stdout: File::create(&stdout_path)?,
-            stderr: File::create(dir.join("stderr"))?,
-            stdout_path,
+            stdout_again: stdout.try_clone()?,
+            stdout,
+            stderr: file("stderr")?,
         })
     }
+}
+
+/// `err` about `path`, the path leading its message.
+fn named(path: &Path, err: io::Error) -> io::Error {
+    io::Error::new(
+        err.kind(),
+        format!("{}: {}", path.display(), super::os_reason(&err)),
+    )
+}
+
+/// Refuses `one` (`DIR/1`) when a job folder in it or a file in one of those is a symbolic link.
+fn refuse_links(one: &Path) -> io::Result<()> {
+    for job in std::fs::read_dir(one)? {
+        let job = job?;
+        let kind = job.file_type()?;
+        if kind.is_symlink() {
+            return Err(named(&job.path(), Refused::Symlink.into()));
+        }
+        if !kind.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(job.path())? {
+            let file = file?;
+            if file.file_type()?.is_symlink() {
+                return Err(named(&file.path(), Refused::Symlink.into()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// GNU parallel's folder name for a value: `\` becomes `\\` and `/` becomes `\_`. Values
@@ -77,10 +119,15 @@ pub fn folder_name(seq: u64, input: &str) -> String {
 /// `--output`: each job's stdout is spooled to a file while it runs and copied to our
 /// stdout in one piece when it ends, so jobs never interleave; with `keep_order`, in
 /// input order. Memory stays flat: output waits on disk, not in memory.
+///
+/// The spool is a private folder (0700, a random name, made anew) whose files (0600) are
+/// unlinked as soon as they are created: a job's output is reachable only through
+/// poolwatch's descriptor, and the kernel frees it whatever way poolwatch ends.
 #[derive(Debug)]
 pub struct Printer {
     keep_order: bool,
     spool: PathBuf,
+    spool_dir: OwnedFd,
     state: Mutex<PrintState>,
 }
 
@@ -88,39 +135,49 @@ pub struct Printer {
 struct PrintState {
     /// The next task to print (keep-order only).
     next: u64,
-    /// Finished tasks waiting for earlier ones: their output file, if any, and whether it is ours to delete.
-    waiting: BTreeMap<u64, Option<(PathBuf, bool)>>,
+    /// Finished tasks waiting for earlier ones, with their output, if any.
+    waiting: BTreeMap<u64, Option<File>>,
     /// Set once stdout is closed (a pipe reader went away): output is dropped from then on.
     closed: bool,
 }
 
 impl Printer {
-    /// A printer spooling under a fresh temporary folder.
+    /// A printer spooling under a fresh private folder in the temporary folder; empty spool
+    /// folders left by poolwatch processes that are gone are removed first.
     ///
     /// # Errors
     /// When the folder cannot be created.
     pub fn new(keep_order: bool) -> io::Result<Self> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let spool = std::env::temp_dir().join(format!(
-            "poolwatch-output-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&spool)?;
+        let temp = std::env::temp_dir();
+        remove_stale_spools(&temp);
+        let mut tries = 0;
+        let (spool, spool_dir) = loop {
+            let spool = temp.join(format!("{SPOOL_PREFIX}{}-{}", std::process::id(), random_name()));
+            match safefs::new_private_dir(&spool) {
+                Ok(dir) => break (spool, dir),
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists && tries < SPOOL_TRIES => tries += 1,
+                Err(err) => return Err(err),
+            }
+        };
         Ok(Self {
             keep_order,
             spool,
+            spool_dir,
             state: Mutex::new(PrintState::default()),
         })
     }
 
-    /// A new spool file for `task`'s stdout (truncated if a retry reuses it).
+    /// A new spool file for `task`'s stdout, already unlinked: the file to write and a
+    /// second handle to read it back.
     ///
     /// # Errors
     /// When the file cannot be created.
-    pub fn spool_file(&self, task: u64) -> io::Result<(File, PathBuf)> {
-        let path = self.spool.join(task.to_string());
-        Ok((File::create(&path)?, path))
+    pub fn spool_file(&self, task: u64) -> io::Result<(File, File)> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = PathBuf::from(format!("{task}-{}", NEXT.fetch_add(1, Ordering::Relaxed)));
+        let file = safefs::file_at(&self.spool_dir, &name, 0o600, true)?;
+        safefs::unlink_at(&self.spool_dir, &name)?;
+        Ok((file.try_clone()?, file))
     }
 
     /// True once stdout was found closed (the reader of a pipe went away).
@@ -129,15 +186,14 @@ impl Printer {
     }
 
     /// `task` is over: prints its output (`None`: nothing to print), now or once the tasks
-    /// before it are over. `owned` files are deleted once printed.
-    pub fn finished(&self, task: u64, output: Option<&Path>, owned: bool) {
-        let entry = output.map(|path| (path.to_path_buf(), owned));
+    /// before it are over.
+    pub fn finished(&self, task: u64, output: Option<File>) {
         let mut state = lock(&self.state);
         if !self.keep_order {
-            print_one(&mut state.closed, entry);
+            print_one(&mut state.closed, output);
             return;
         }
-        state.waiting.insert(task, entry);
+        state.waiting.insert(task, output);
         loop {
             let next = state.next;
             let Some(entry) = state.waiting.remove(&next) else {
@@ -159,31 +215,65 @@ impl Drop for Printer {
         for (_task, entry) in std::mem::take(&mut state.waiting) {
             print_one(&mut state.closed, entry);
         }
-        let _ignored = std::fs::remove_dir_all(&self.spool);
+        let _ignored = std::fs::remove_dir(&self.spool);
     }
 }
 
-/// Copies one job's output to stdout in one piece and deletes it if it is a spool file.
-fn print_one(closed: &mut bool, entry: Option<(PathBuf, bool)>) {
-    let Some((path, owned)) = entry else { return };
-    if !*closed {
-        let copied = File::open(&path).and_then(|mut file| {
-            let mut stdout = io::stdout().lock();
-            io::copy(&mut file, &mut stdout)?;
-            stdout.flush()
-        });
-        if let Err(err) = copied {
-            *closed = err.kind() == io::ErrorKind::BrokenPipe;
-            if !*closed {
-                crate::launch::say(&format!(
-                    "poolwatch: cannot pass on the output in {}: {err}",
-                    path.display()
-                ));
-            }
+/// How spool folders are named: `poolwatch-output-PID-RANDOM`.
+const SPOOL_PREFIX: &str = "poolwatch-output-";
+
+/// Sixteen hex digits no one can guess: std's hasher keys come from the system's randomness.
+fn random_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    format!("{:016x}", hasher.finish())
+}
+
+/// Removes the empty spool folders in `temp` of poolwatch processes that are gone (killed
+/// before they could): only empty folders go, and only this user's can.
+fn remove_stale_spools(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(SPOOL_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<i32>().ok())
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            continue;
+        };
+        if rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH) {
+            let _ignored = std::fs::remove_dir(entry.path());
         }
     }
-    if owned {
-        let _ignored = std::fs::remove_file(&path);
+}
+
+/// Copies one job's output to stdout in one piece.
+fn print_one(closed: &mut bool, output: Option<File>) {
+    let Some(mut file) = output else { return };
+    if *closed {
+        return;
+    }
+    let copied = file.rewind().and_then(|()| {
+        let mut stdout = io::stdout().lock();
+        io::copy(&mut file, &mut stdout)?;
+        stdout.flush()
+    });
+    if let Err(err) = copied {
+        *closed = err.kind() == io::ErrorKind::BrokenPipe;
+        if !*closed {
+            crate::launch::say(&format!("poolwatch: cannot pass on a job's output: {err}"));
+        }
     }
 }
 

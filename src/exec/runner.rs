@@ -49,6 +49,8 @@ pub struct Finished {
     pub stderr: Vec<u8>,
     /// Every byte the command wrote to stdout, counted (GNU parallel's `Receive`).
     pub stdout_bytes: u64,
+    /// Why copying its output to the [`Tees`] failed (a full disk), if it did: that output is lost.
+    pub kept: Option<io::Error>,
 }
 
 /// Files that receive a copy of everything a command writes (for `--results`, `--output`).
@@ -164,6 +166,7 @@ pub fn run(
         stdout: watch.out.captured,
         stderr: watch.err.captured,
         stdout_bytes: watch.out.total,
+        kept: watch.out.tee_error.or(watch.err.tee_error),
     })
 }
 
@@ -298,6 +301,8 @@ struct Pipe {
     total: u64,
     /// Gets every byte read; dropped (and the rest only counted) after a write error.
     tee: Option<File>,
+    /// The write error that dropped `tee`.
+    tee_error: Option<io::Error>,
 }
 
 impl Pipe {
@@ -310,6 +315,7 @@ impl Pipe {
             captured: Vec::new(),
             total: 0,
             tee,
+            tee_error: None,
         })
     }
 
@@ -323,9 +329,10 @@ impl Pipe {
                 Ok(read) => {
                     self.total += read as u64;
                     if let Some(tee) = self.tee.as_mut()
-                        && tee.write_all(&buffer[..read]).is_err()
+                        && let Err(err) = tee.write_all(&buffer[..read])
                     {
                         self.tee = None;
+                        self.tee_error = Some(err);
                     }
                     let room = CAPTURE_LIMIT.saturating_sub(self.captured.len());
                     self.captured.extend_from_slice(&buffer[..read.min(room)]);
