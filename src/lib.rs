@@ -63,6 +63,8 @@ mod dashboard;
 #[cfg(feature = "app")]
 mod docgen;
 #[cfg(feature = "app")]
+mod escape;
+#[cfg(feature = "app")]
 mod eventlog;
 #[cfg(feature = "app")]
 mod exec;

@@ -295,9 +295,9 @@ impl Setup {
     /// The input of `task`, taken from the lazy reader's buffer or computed from the range;
     /// `Err` when reading the input failed at this line, or the line is not there (handed
     /// out already): the run cannot go on.
-    fn input(&self, task: u64) -> Result<String, String> {
+    fn input(&self, task: u64) -> Result<Vec<u8>, String> {
         match &self.inputs {
-            Inputs::Range(range) => Ok(range.input(task)),
+            Inputs::Range(range) => Ok(range.input(task).into_bytes()),
             Inputs::Lines(lines) => lines.take(task).unwrap_or_else(|| Err(lines.not_available(task))),
         }
     }
@@ -534,10 +534,11 @@ impl Search for ExecSearch {
         if self.setup.failed() {
             return Outcome::Cancelled;
         }
-        let input = match self.setup.input(task) {
-            Ok(input) => input,
+        let raw = match self.setup.input(task) {
+            Ok(raw) => raw,
             Err(message) => return self.setup.fatal_once(message),
         };
+        let input = input::label(&raw);
         let watch = match self.cancel_watch(cancel) {
             Ok(watch) => watch,
             Err(err) => return Outcome::Error(format!("{input}: cannot wait for the command: {err}")),
@@ -555,7 +556,7 @@ impl Search for ExecSearch {
             self.print(task, None);
             return Outcome::Miss;
         }
-        let argv = match self.setup.template.render(input.as_bytes(), seq) {
+        let argv = match self.setup.template.render(&raw, seq) {
             Ok(argv) => argv,
             Err(err) => return Outcome::Error(format!("{input}: {err}")),
         };
@@ -563,7 +564,7 @@ impl Search for ExecSearch {
         let (outcome, output) = loop {
             attempts += 1;
             self.tally.attempts.fetch_add(1, Ordering::Relaxed);
-            let (outcome, output, retry) = self.attempt(task, &input, &argv, attempts, &watch);
+            let (outcome, output, retry) = self.attempt(task, (&input, &raw), &argv, attempts, &watch);
             if !retry {
                 break (outcome, output);
             }
@@ -598,16 +599,17 @@ impl Search for ExecSearch {
 type Spooled = Option<std::fs::File>;
 
 impl ExecSearch {
-    /// Runs `argv` once; returns the outcome, where its stdout went, and whether to run it again.
+    /// Runs `argv` once for `input` (its label and its bytes); returns the outcome, where its
+    /// stdout went, and whether to run it again.
     fn attempt(
         &self,
         task: u64,
-        input: &str,
+        (input, raw): (&str, &[u8]),
         argv: &[OsString],
         attempt: u32,
         cancel: &CancelWatch,
     ) -> (Outcome, Spooled, bool) {
-        let (tees, output) = match self.tees(task, input) {
+        let (tees, output) = match self.tees(task, raw) {
             Ok(opened) => opened,
             Err(err) => {
                 let message = format!("{input}: cannot keep its output: {}", os_reason(&err));
@@ -662,7 +664,7 @@ impl ExecSearch {
     }
 
     /// The files this attempt's output is copied to: `--results` and, for `--output`, a spool file.
-    fn tees(&self, task: u64, input: &str) -> std::io::Result<(Tees, Spooled)> {
+    fn tees(&self, task: u64, input: &[u8]) -> std::io::Result<(Tees, Spooled)> {
         let mut tees = Tees::default();
         let mut spooled = None;
         if let Some(results) = &self.keep.results {

@@ -54,13 +54,13 @@ impl ResultsDir {
     ///
     /// # Errors
     /// When the folder or a file cannot be written, or a link stands in the way.
-    pub fn open_job(&self, seq: u64, input: &str) -> io::Result<JobFiles> {
+    pub fn open_job(&self, seq: u64, input: &[u8]) -> io::Result<JobFiles> {
+        use std::os::unix::ffi::OsStrExt;
         let name = folder_name(seq, input);
-        let dir =
-            safefs::dir_at(&self.one, Path::new(&name), 0o777).map_err(|err| named(Path::new(&name), err))?;
+        let name = Path::new(std::ffi::OsStr::from_bytes(&name));
+        let dir = safefs::dir_at(&self.one, name, 0o777).map_err(|err| named(name, err))?;
         let file = |file: &str| {
-            safefs::file_at(&dir, Path::new(file), 0o666, false)
-                .map_err(|err| named(&Path::new(&name).join(file), err))
+            safefs::file_at(&dir, Path::new(file), 0o666, false).map_err(|err| named(&name.join(file), err))
         };
         file("seq")?.write_all(seq.to_string().as_bytes())?;
         let stdout = file("stdout")?;
@@ -104,13 +104,18 @@ fn refuse_links(one: &Path) -> io::Result<()> {
 /// GNU parallel's folder name for a value: `\` becomes `\\` and `/` becomes `\_`. Values
 /// it would turn into `.`, `..`, nothing or a name too long for a folder become `\#SEQ`.
 #[must_use]
-pub fn folder_name(seq: u64, input: &str) -> String {
-    let name = input
-        .replace('\\', r"\\")
-        .replace('/', r"\_")
-        .replace('\0', r"\0");
-    if matches!(name.as_str(), "" | "." | "..") || name.len() > NAME_MAX {
-        format!(r"\#{seq}")
+pub fn folder_name(seq: u64, input: &[u8]) -> Vec<u8> {
+    let mut name = Vec::with_capacity(input.len());
+    for &byte in input {
+        match byte {
+            b'\\' => name.extend_from_slice(br"\\"),
+            b'/' => name.extend_from_slice(br"\_"),
+            b'\0' => name.extend_from_slice(br"\0"),
+            _ => name.push(byte),
+        }
+    }
+    if matches!(name.as_slice(), b"" | b"." | b"..") || name.len() > NAME_MAX {
+        format!(r"\#{seq}").into_bytes()
     } else {
         name
     }
@@ -283,10 +288,10 @@ mod tests {
 
     #[test]
     fn folder_names_escape_like_parallel() {
-        assert_eq!(folder_name(1, "a/b c"), r"a\_b c");
-        assert_eq!(folder_name(2, r"x\y"), r"x\\y");
-        assert_eq!(folder_name(3, ""), r"\#3");
-        assert_eq!(folder_name(4, ".."), r"\#4");
-        assert_eq!(folder_name(5, &"x".repeat(300)), r"\#5");
+        assert_eq!(folder_name(1, b"a/b c"), br"a\_b c");
+        assert_eq!(folder_name(2, br"x\y"), br"x\\y");
+        assert_eq!(folder_name(3, b""), br"\#3");
+        assert_eq!(folder_name(4, b".."), br"\#4");
+        assert_eq!(folder_name(5, &[b'x'; 300]), br"\#5");
     }
 }
