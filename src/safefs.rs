@@ -43,14 +43,23 @@ impl From<Refused> for io::Error {
 
 /// Opens the log file `path` for appending, creating it (mode 0666 less the umask) when
 /// missing. A symbolic link there is refused, unless it leads to something that is not a
-/// regular file (`/dev/stdout`, a pipe); a regular file must be this user's. With
-/// [`Keep::Truncate`] the file is emptied only after these checks.
+/// regular file (a device, a pipe); a regular file must be this user's. With
+/// [`Keep::Truncate`] the file is emptied only after these checks. The process's own
+/// streams (`/dev/stdout`, `/dev/fd/N`...) are opened as they are, never emptied.
 ///
 /// # Errors
 /// The system's error, or a [`Refused`] one.
 pub fn open_log(path: &Path, keep: Keep) -> io::Result<File> {
     let flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CLOEXEC;
     let mode = Mode::from_raw_mode(0o666);
+    if own_stream(path) {
+        return Ok(File::from(rustix::fs::openat(
+            rustix::fs::CWD,
+            path,
+            flags,
+            mode,
+        )?));
+    }
     let fd = match rustix::fs::openat(
         rustix::fs::CWD,
         path,
@@ -76,6 +85,15 @@ pub fn open_log(path: &Path, keep: Keep) -> io::Result<File> {
         }
     }
     Ok(file)
+}
+
+/// True for the links to the process's own descriptors that the system provides.
+fn own_stream(path: &Path) -> bool {
+    ["/dev/stdout", "/dev/stderr"]
+        .iter()
+        .any(|stream| path == Path::new(stream))
+        || path.starts_with("/dev/fd")
+        || path.starts_with("/proc/self/fd")
 }
 
 /// A folder at `name` under `parent` (a folder's descriptor, or [`rustix::fs::CWD`]),
