@@ -190,3 +190,29 @@ fn the_dashboard_shows_inputs_and_output_escaped() {
     pty.press("q");
     pty.wait_exit();
 }
+
+#[test]
+fn non_utf8_bytes_reach_a_worker_unchanged() {
+    let dir = Scratch::new("escapes-latin1-worker");
+    let input = dir.join("inputs.txt");
+    std::fs::write(&input, b"caf\xe9\n").unwrap();
+    let script = r#"want=$(printf 'caf\351'); while IFS= read -r x; do if [ "$x" = "$want" ]; then echo 1; else echo 0; fi; done"#;
+    let output = run(
+        &dir,
+        &[
+            "--headless",
+            "--json",
+            "exec",
+            "--worker",
+            "--input",
+            input.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            script,
+        ],
+    );
+    let summary = common::cli::summary_of(&output);
+    assert_eq!(summary["match_count"], 1, "{summary}");
+    assert_eq!(summary["matches"][0]["value"], r"caf\xe9", "{summary}");
+}

@@ -190,3 +190,19 @@ fn a_spool_that_cannot_be_written_is_an_error_on_its_input() {
     }
     assert_ne!(output.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn a_log_of_another_user_is_refused_and_kept() {
+    let dir = Scratch::new("other-owner");
+    let joblog = dir.join("job.tsv");
+    std::fs::write(&joblog, PRECIOUS).unwrap();
+    let path = std::ffi::CString::new(joblog.to_str().unwrap()).unwrap();
+    // SAFETY: chown(2) on a file this test made, with a valid C string.
+    if unsafe { libc::chown(path.as_ptr(), 65534, 65534) } != 0 {
+        eprintln!("skipped: giving a file to another user needs root");
+        return;
+    }
+    let output = exec(&["--joblog", joblog.to_str().unwrap(), "--", "true"]);
+    assert_refused(&output, "belongs to another user", "--joblog");
+    assert_eq!(std::fs::read_to_string(&joblog).unwrap(), PRECIOUS);
+}
