@@ -558,7 +558,11 @@ impl Search for ExecSearch {
         }
         let argv = match self.setup.template.render(&raw, seq) {
             Ok(argv) => argv,
-            Err(err) => return Outcome::Error(format!("{input}: {err}")),
+            Err(err) => {
+                self.print(task, None);
+                let outcome = Outcome::Error(format!("{input}: {err}"));
+                return self.remember(task, input, outcome);
+            }
         };
         let mut attempts = 0;
         let (outcome, output) = loop {
@@ -573,6 +577,22 @@ impl Search for ExecSearch {
             self.tally.retried.fetch_add(1, Ordering::Relaxed);
         }
         self.print(task, output);
+        self.remember(task, input, outcome)
+    }
+
+    fn tallies(&self) -> Vec<(&'static str, u64)> {
+        let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        vec![
+            ("attempts", count(&self.tally.attempts)),
+            ("retried", count(&self.tally.retried)),
+            ("skipped", count(&self.tally.skipped)),
+        ]
+    }
+}
+
+impl ExecSearch {
+    /// Keeps the input of a task whose `outcome` is notable, for its label; returns the outcome.
+    fn remember(&self, task: u64, input: String, outcome: Outcome) -> Outcome {
         if matches!(
             outcome,
             Outcome::Match { .. } | Outcome::Error(_) | Outcome::Fatal(_)
@@ -583,15 +603,6 @@ impl Search for ExecSearch {
             }
         }
         outcome
-    }
-
-    fn tallies(&self) -> Vec<(&'static str, u64)> {
-        let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        vec![
-            ("attempts", count(&self.tally.attempts)),
-            ("retried", count(&self.tally.retried)),
-            ("skipped", count(&self.tally.skipped)),
-        ]
     }
 }
 

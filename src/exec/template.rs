@@ -151,6 +151,16 @@ mod tests {
     }
 
     #[test]
+    fn a_value_that_cannot_be_quoted_where_it_stands_is_refused() {
+        let t = template(&["sh", "-c", "echo `echo {}`"]);
+        assert_eq!(
+            render(&t, "plain-1.txt", 1),
+            ["sh", "-c", "echo `echo plain-1.txt`"]
+        );
+        assert_eq!(t.render(b"a;b", 1), Err(Unquotable));
+    }
+
+    #[test]
     fn input_is_appended_without_a_placeholder() {
         let t = template(&["echo", "{#}"]);
         assert_eq!(render(&t, "a b", 1), ["echo", "1", "a b"]);
