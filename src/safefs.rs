@@ -68,8 +68,9 @@ pub fn open_log(path: &Path, keep: Keep) -> io::Result<File> {
     ) {
         Ok(fd) => fd,
         Err(rustix::io::Errno::LOOP) => {
-            // A link: followed only to a device or a pipe, which nothing can truncate.
-            let fd = rustix::fs::openat(rustix::fs::CWD, path, flags, mode)?;
+            // A link: followed only to a device or a pipe, which nothing can truncate (a
+            // dangling one is refused as a link, not created through).
+            let fd = rustix::fs::openat(rustix::fs::CWD, path, flags, mode).map_err(|_| Refused::Symlink)?;
             if file_type(&fd)? == FileType::RegularFile {
                 return Err(Refused::Symlink.into());
             }
@@ -199,6 +200,11 @@ mod tests {
         open_log(&victim, Keep::Truncate).unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "");
         assert!(open_log(Path::new("/dev/stdout"), Keep::Truncate).is_ok());
+        let dangling = dir.join("dangling");
+        std::os::unix::fs::symlink(dir.join("nowhere"), &dangling).unwrap();
+        let err = open_log(&dangling, Keep::Append).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(!dir.join("nowhere").exists());
     }
 
     #[test]
