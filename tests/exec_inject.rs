@@ -49,6 +49,8 @@ const PAYLOADS: &[&str] = &[
     "#",
     "{}",
     "{#}",
+    "a[$(touch pwned)]",
+    "x[`touch pwned`]",
     "-n",
     "café",
 ];
@@ -136,6 +138,8 @@ fn payloads_where_quoting_cannot_be_exact_are_still_never_run() {
         ("after a backslash", "printf '%s\\n' x\\{}"),
         ("in an ANSI-C string", "printf '%s\\n' $'{}'"),
         ("after case", "case x in x) printf '%s\\n' \"{}\";; esac"),
+        ("in arithmetic", "printf '%s\\n' $(( {} + 1 ))"),
+        ("in an arithmetic command", "(( {} )); printf '%s\\n' '{}'"),
     ];
     for (case, script) in cases {
         for shell in ["sh", "bash"] {

@@ -217,7 +217,11 @@ impl Lexer<'_> {
     }
 
     /// `$(`, `${`, `$'` (in code only) or a backquote; any other `$` is an ordinary byte.
+    /// Arithmetic (`$((`) expands `$(...)` even inside single quotes: the lexer loses track.
     fn dollar_or_backquote(&mut self) {
+        if self.rest().starts_with(b"$((") {
+            self.lose_track(Context::Loose);
+        }
         let rest = self.rest();
         let frame = match rest.get(..2) {
             Some(b"$(") => Some(Frame::Command),
@@ -239,7 +243,12 @@ impl Lexer<'_> {
     /// One byte of unquoted shell code.
     fn code(&mut self, byte: u8, word_start: bool) {
         let rest = self.rest();
-        let case = word_start && rest.starts_with(b"case") && rest.get(4).is_none_or(|b| !plain(*b));
+        let keyword = |word: &[u8]| {
+            word_start && rest.starts_with(word) && rest.get(word.len()).is_none_or(|b| !plain(*b))
+        };
+        // `case` patterns end in an unmatched `)`; `((` and `let` evaluate arithmetic, which
+        // expands `$(...)` even inside single quotes.
+        let case = keyword(b"case") || keyword(b"let") || (word_start && rest.starts_with(b"(("));
         let heredoc = rest.starts_with(b"<<");
         if word_start && byte == b'#' {
             self.frames.push(Frame::Comment);
@@ -304,5 +313,8 @@ mod tests {
         assert_eq!(contexts("# it's\necho {}"), [Plain]);
         assert_eq!(contexts("x=1 # it's {}\necho '{}'"), [Plain, Single]);
         assert_eq!(contexts("case $x in a) echo \"{}\";; esac"), [Loose]);
+        assert_eq!(contexts("echo $(( {} + 1 )) '{}'"), [Loose, Loose]);
+        assert_eq!(contexts("(( {} )); let x={}"), [Loose, Loose]);
+        assert_eq!(contexts("letter {}"), [Plain]);
     }
 }
