@@ -140,6 +140,8 @@ fn payloads_where_quoting_cannot_be_exact_are_still_never_run() {
         ("after case", "case x in x) printf '%s\\n' \"{}\";; esac"),
         ("in arithmetic", "printf '%s\\n' $(( {} + 1 ))"),
         ("in an arithmetic command", "(( {} )); printf '%s\\n' '{}'"),
+        ("after eval", "eval printf \"'%s\\n'\" {}"),
+        ("in a nested shell", "sh -c \"printf '%s\\n' '{}'\""),
     ];
     for (case, script) in cases {
         for shell in ["sh", "bash"] {

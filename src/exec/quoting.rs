@@ -106,6 +106,22 @@ enum Frame {
     Comment,
 }
 
+/// Words after which the lexer loses track: `case` patterns end in an unmatched `)`; `let`
+/// (like `((` and `$((`) evaluates arithmetic, which expands `$(...)` even inside single quotes.
+const LOOSE_AFTER: &[&[u8]] = &[b"case", b"let"];
+/// Programs that read a string as shell code once more: quoting for this shell would be
+/// undone there (`sh -c "sh -c 'echo {}'"`), so only plain values go in after them.
+const STRICT_AFTER: &[&[u8]] = &[b"eval", b"sh", b"bash", b"dash", b"zsh", b"ksh", b"ssh", b"su"];
+
+/// The word at the start of `text` without its directory (`/bin/sh -c` gives `sh`).
+fn command_name(text: &[u8]) -> &[u8] {
+    let end = text.iter().position(|&byte| !plain(byte)).unwrap_or(text.len());
+    let word = &text[..end];
+    word.iter()
+        .rposition(|&byte| byte == b'/')
+        .map_or(word, |slash| &word[slash + 1..])
+}
+
 /// Follows shell quoting through one argument and gives each placeholder its [`Context`].
 struct Lexer<'a> {
     text: &'a [u8],
@@ -243,12 +259,9 @@ impl Lexer<'_> {
     /// One byte of unquoted shell code.
     fn code(&mut self, byte: u8, word_start: bool) {
         let rest = self.rest();
-        let keyword = |word: &[u8]| {
-            word_start && rest.starts_with(word) && rest.get(word.len()).is_none_or(|b| !plain(*b))
-        };
-        // `case` patterns end in an unmatched `)`; `((` and `let` evaluate arithmetic, which
-        // expands `$(...)` even inside single quotes.
-        let case = keyword(b"case") || keyword(b"let") || (word_start && rest.starts_with(b"(("));
+        let command = if word_start { command_name(rest) } else { b"" };
+        let case = LOOSE_AFTER.contains(&command) || (word_start && rest.starts_with(b"(("));
+        let reparsed = STRICT_AFTER.contains(&command);
         let heredoc = rest.starts_with(b"<<");
         if word_start && byte == b'#' {
             self.frames.push(Frame::Comment);
@@ -258,7 +271,7 @@ impl Lexer<'_> {
         if case {
             self.lose_track(Context::Loose);
         }
-        if heredoc {
+        if heredoc || reparsed {
             self.lose_track(Context::Strict);
         }
         match byte {
@@ -316,5 +329,8 @@ mod tests {
         assert_eq!(contexts("echo $(( {} + 1 )) '{}'"), [Loose, Loose]);
         assert_eq!(contexts("(( {} )); let x={}"), [Loose, Loose]);
         assert_eq!(contexts("letter {}"), [Plain]);
+        assert_eq!(contexts("eval echo {}"), [Strict]);
+        assert_eq!(contexts("x; /bin/sh -c 'echo {}'"), [Strict]);
+        assert_eq!(contexts("shasum {} | ssh"), [Plain]);
     }
 }
