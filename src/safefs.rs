@@ -104,9 +104,16 @@ fn own_stream(path: &Path) -> bool {
 /// The system's error, or a [`Refused`] one.
 pub fn dir_at(parent: impl AsFd, name: &Path, mode: u32) -> io::Result<OwnedFd> {
     match rustix::fs::mkdirat(&parent, name, Mode::from_raw_mode(mode)) {
-        Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-        Err(err) => return Err(err.into()),
+        Ok(()) | Err(rustix::io::Errno::EXIST) => open_dir_at(parent, name),
+        Err(err) => Err(err.into()),
     }
+}
+
+/// The existing folder `name` under `parent`, opened without following a link, and this user's.
+///
+/// # Errors
+/// The system's error, or a [`Refused`] one.
+pub fn open_dir_at(parent: impl AsFd, name: &Path) -> io::Result<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd =
         rustix::fs::openat(&parent, name, flags, Mode::empty()).map_err(|err| refusal(&parent, name, err))?;
@@ -146,6 +153,16 @@ pub fn file_at(dir: impl AsFd, name: &Path, mode: u32, exclusive: bool) -> io::R
     check_owner(&file)?;
     file.set_len(0)?;
     Ok(file)
+}
+
+/// The file `name` under the folder `dir`, opened to read, following no link.
+///
+/// # Errors
+/// The system's error, or a [`Refused`] one.
+pub fn read_at(dir: impl AsFd, name: &Path) -> io::Result<File> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(&dir, name, flags, Mode::empty()).map_err(|err| refusal(&dir, name, err))?;
+    Ok(File::from(fd))
 }
 
 /// Removes the name `name` from the folder `dir` (the file lives on while it is open).

@@ -117,21 +117,31 @@ fn spools_in(temp: &Path) -> Vec<String> {
 }
 
 #[test]
-fn the_output_spool_is_private_holds_no_names_and_is_removed() {
+fn the_output_spool_is_private_and_removed() {
     let dir = Scratch::new("spool-private");
-    let script = r#"for d in "$TMPDIR"/poolwatch-output-*; do stat -c '%a' "$d"; ls -A "$d" | wc -l; done"#;
+    // Each job lists the modes of the spool folder and of the files in it (its own at least).
+    let script = r#"for d in "$TMPDIR"/poolwatch-output-*; do stat -c '%a' "$d" "$d"/*; done"#;
     let output = run(&mut with_spool_in(
         dir.path(),
-        &["--range", "1..4", "--", "sh", "-c", script],
+        &["--range", "1..4", "-k", "--", "sh", "-c", script],
     ));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let lines: Vec<&str> = stdout.lines().map(str::trim).collect();
-    assert_eq!(lines, ["700", "0", "700", "0", "700", "0"], "{output:?}");
+    let modes: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        modes.iter().filter(|mode| **mode == "700").count(),
+        3,
+        "{output:?}"
+    );
+    assert!(
+        modes.iter().all(|mode| ["700", "600"].contains(mode)),
+        "{output:?}"
+    );
+    assert!(modes.contains(&"600"), "{output:?}");
     assert_eq!(spools_in(dir.path()), Vec::<String>::new());
 }
 
 #[test]
-fn a_spool_left_by_a_killed_run_holds_nothing_and_goes_on_the_next_start() {
+fn a_spool_left_by_a_killed_run_is_private_and_goes_on_the_next_start() {
     let dir = Scratch::new("spool-killed");
     let mut child = with_spool_in(
         dir.path(),
@@ -145,9 +155,12 @@ fn a_spool_left_by_a_killed_run_holds_nothing_and_goes_on_the_next_start() {
     std::thread::sleep(Duration::from_millis(300));
     child.kill().unwrap();
     child.wait().unwrap();
-    for spool in spools_in(dir.path()) {
-        let left = std::fs::read_dir(dir.join(&spool)).unwrap().count();
-        assert_eq!(left, 0, "{spool} keeps the jobs' output after a kill -9");
+    let left = spools_in(dir.path());
+    assert_eq!(left.len(), 1, "{left:?}");
+    for spool in left {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join(&spool)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{spool} is readable by others");
     }
     let output = run(&mut with_spool_in(dir.path(), &["--range", "1..2", "--", "true"]));
     assert!(output.status.success(), "{output:?}");
@@ -205,4 +218,28 @@ fn a_log_of_another_user_is_refused_and_kept() {
     let output = exec(&["--joblog", joblog.to_str().unwrap(), "--", "true"]);
     assert_refused(&output, "belongs to another user", "--joblog");
     assert_eq!(std::fs::read_to_string(&joblog).unwrap(), PRECIOUS);
+}
+
+#[test]
+fn jobs_waiting_in_order_hold_no_open_file_each() {
+    let dir = Scratch::new("spool-waiting");
+    // Job 0 is slow; the 399 after it end first and wait, in order, behind it: with a
+    // descriptor each they would run out of the 64 allowed.
+    let script = r#"ulimit -n 64; exec "$@""#;
+    let job = r#"if [ "$1" = 0 ]; then sleep 2; fi; echo "$1""#;
+    let output = run(Command::new("sh")
+        .env("TMPDIR", dir.path())
+        .args(["-c", script, "sh"])
+        .arg(assert_cmd::cargo::cargo_bin("poolwatch"))
+        .args([
+            "--halt", "never", "-w", "4", "exec", "--output", "-k", "--range", "0..400",
+        ])
+        .args(["--", "sh", "-c", job, "sh", "{}"]));
+    let expected: String = (0..400).map(|n| format!("{n}\n")).collect();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        expected,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -606,8 +606,8 @@ impl ExecSearch {
     }
 }
 
-/// Where a job's stdout went, for `--output`: a handle to read it back from.
-type Spooled = Option<std::fs::File>;
+/// Where a job's stdout went, for `--output`.
+type Spooled = Option<results::Kept>;
 
 impl ExecSearch {
     /// Runs `argv` once for `input` (its label and its bytes); returns the outcome, where its
@@ -682,14 +682,14 @@ impl ExecSearch {
             let files = results.open_job(task + 1, input)?;
             tees.stdout = Some(files.stdout);
             tees.stderr = Some(files.stderr);
-            spooled = Some(files.stdout_again);
+            spooled = Some(files.kept);
         }
         if let Some(printer) = &self.keep.printer
             && spooled.is_none()
         {
-            let (file, again) = printer.spool_file(task)?;
+            let (file, kept) = printer.spool_file(task)?;
             tees.stdout = Some(file);
-            spooled = Some(again);
+            spooled = Some(kept);
         }
         Ok((tees, spooled))
     }
@@ -791,7 +791,9 @@ impl Keep {
         };
         let printer = if spec.output {
             let temp = std::env::temp_dir();
-            Some(Printer::new(spec.keep_order).map_err(cannot("the spool folder in", &temp))?)
+            let reader = results.as_ref().map(ResultsDir::reader).transpose();
+            let printer = reader.and_then(|reader| Printer::new(spec.keep_order, reader));
+            Some(printer.map_err(cannot("the spool folder in", &temp))?)
         } else {
             None
         };

@@ -4,7 +4,7 @@ use crate::safefs::{self, Refused};
 use crate::sync::lock;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Seek, Write};
+use std::io::{self, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -31,8 +31,18 @@ pub struct JobFiles {
     pub stdout: File,
     /// Receives all of stderr.
     pub stderr: File,
-    /// The stdout file again, to read back (for `--output`).
-    pub stdout_again: File,
+    /// Where `--output` finds stdout again.
+    pub kept: Kept,
+}
+
+/// Where a finished job's stdout waits to be printed: a name, not an open file, since under
+/// `--keep-order` thousands of jobs may wait behind a slow one.
+#[derive(Debug)]
+pub enum Kept {
+    /// A file of the spool folder, deleted once printed.
+    Spool(PathBuf),
+    /// `stdout` in this job folder of `DIR/1`.
+    Results(PathBuf),
 }
 
 impl ResultsDir {
@@ -63,12 +73,19 @@ impl ResultsDir {
             safefs::file_at(&dir, Path::new(file), 0o666, false).map_err(|err| named(&name.join(file), err))
         };
         file("seq")?.write_all(seq.to_string().as_bytes())?;
-        let stdout = file("stdout")?;
         Ok(JobFiles {
-            stdout_again: stdout.try_clone()?,
-            stdout,
+            stdout: file("stdout")?,
             stderr: file("stderr")?,
+            kept: Kept::Results(name.to_path_buf()),
         })
+    }
+
+    /// Another descriptor of `DIR/1`, for the printer to read kept output from.
+    ///
+    /// # Errors
+    /// When the descriptor cannot be duplicated.
+    pub fn reader(&self) -> io::Result<OwnedFd> {
+        self.one.try_clone()
     }
 }
 
@@ -125,15 +142,23 @@ pub fn folder_name(seq: u64, input: &[u8]) -> Vec<u8> {
 /// stdout in one piece when it ends, so jobs never interleave; with `keep_order`, in
 /// input order. Memory stays flat: output waits on disk, not in memory.
 ///
-/// The spool is a private folder (0700, a random name, made anew) whose files (0600) are
-/// unlinked as soon as they are created: a job's output is reachable only through
-/// poolwatch's descriptor, and the kernel frees it whatever way poolwatch ends.
+/// The spool is a private folder (0700, a random name, made anew) of files (0600) created
+/// under its descriptor, never through a link; a spool left by a killed run is removed by
+/// the next `--output` run.
 #[derive(Debug)]
 pub struct Printer {
     keep_order: bool,
     spool: PathBuf,
-    spool_dir: OwnedFd,
+    dirs: Dirs,
     state: Mutex<PrintState>,
+}
+
+/// The folders kept output is read from.
+#[derive(Debug)]
+struct Dirs {
+    spool: OwnedFd,
+    /// `DIR/1` of `--results`, if given.
+    results: Option<OwnedFd>,
 }
 
 #[derive(Debug, Default)]
@@ -141,18 +166,19 @@ struct PrintState {
     /// The next task to print (keep-order only).
     next: u64,
     /// Finished tasks waiting for earlier ones, with their output, if any.
-    waiting: BTreeMap<u64, Option<File>>,
+    waiting: BTreeMap<u64, Option<Kept>>,
     /// Set once stdout is closed (a pipe reader went away): output is dropped from then on.
     closed: bool,
 }
 
 impl Printer {
-    /// A printer spooling under a fresh private folder in the temporary folder; empty spool
-    /// folders left by poolwatch processes that are gone are removed first.
+    /// A printer spooling under a fresh private folder in the temporary folder, reading the
+    /// output of jobs with `--results` from `results` (`DIR/1`); spool folders left by
+    /// poolwatch processes that are gone are removed first.
     ///
     /// # Errors
     /// When the folder cannot be created.
-    pub fn new(keep_order: bool) -> io::Result<Self> {
+    pub fn new(keep_order: bool, results: Option<OwnedFd>) -> io::Result<Self> {
         let temp = std::env::temp_dir();
         remove_stale_spools(&temp);
         let mut tries = 0;
@@ -167,22 +193,23 @@ impl Printer {
         Ok(Self {
             keep_order,
             spool,
-            spool_dir,
+            dirs: Dirs {
+                spool: spool_dir,
+                results,
+            },
             state: Mutex::new(PrintState::default()),
         })
     }
 
-    /// A new spool file for `task`'s stdout, already unlinked: the file to write and a
-    /// second handle to read it back.
+    /// A new spool file (0600, made anew) for `task`'s stdout, and where it is kept.
     ///
     /// # Errors
     /// When the file cannot be created.
-    pub fn spool_file(&self, task: u64) -> io::Result<(File, File)> {
+    pub fn spool_file(&self, task: u64) -> io::Result<(File, Kept)> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let name = PathBuf::from(format!("{task}-{}", NEXT.fetch_add(1, Ordering::Relaxed)));
-        let file = safefs::file_at(&self.spool_dir, &name, 0o600, true)?;
-        safefs::unlink_at(&self.spool_dir, &name)?;
-        Ok((file.try_clone()?, file))
+        let file = safefs::file_at(&self.dirs.spool, &name, 0o600, true)?;
+        Ok((file, Kept::Spool(name)))
     }
 
     /// True once stdout was found closed (the reader of a pipe went away).
@@ -192,10 +219,10 @@ impl Printer {
 
     /// `task` is over: prints its output (`None`: nothing to print), now or once the tasks
     /// before it are over.
-    pub fn finished(&self, task: u64, output: Option<File>) {
+    pub fn finished(&self, task: u64, output: Option<Kept>) {
         let mut state = lock(&self.state);
         if !self.keep_order {
-            print_one(&mut state.closed, output);
+            self.dirs.print(&mut state.closed, output);
             return;
         }
         state.waiting.insert(task, output);
@@ -204,7 +231,7 @@ impl Printer {
             let Some(entry) = state.waiting.remove(&next) else {
                 break;
             };
-            print_one(&mut state.closed, entry);
+            self.dirs.print(&mut state.closed, entry);
             state.next += 1;
         }
     }
@@ -218,9 +245,9 @@ impl Drop for Printer {
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for (_task, entry) in std::mem::take(&mut state.waiting) {
-            print_one(&mut state.closed, entry);
+            self.dirs.print(&mut state.closed, entry);
         }
-        let _ignored = std::fs::remove_dir(&self.spool);
+        let _ignored = std::fs::remove_dir_all(&self.spool);
     }
 }
 
@@ -240,9 +267,11 @@ fn random_name() -> String {
     format!("{:016x}", hasher.finish())
 }
 
-/// Removes the empty spool folders in `temp` of poolwatch processes that are gone (killed
-/// before they could): only empty folders go, and only this user's can.
+/// Removes the spool folders in `temp` of poolwatch processes that are gone (killed before
+/// they could), when they are this user's.
 fn remove_stale_spools(temp: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let euid = rustix::process::geteuid().as_raw();
     let Ok(entries) = std::fs::read_dir(temp) else {
         return;
     };
@@ -257,29 +286,48 @@ fn remove_stale_spools(temp: &Path) {
         else {
             continue;
         };
-        if rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH) {
-            let _ignored = std::fs::remove_dir(entry.path());
+        let ours =
+            std::fs::symlink_metadata(entry.path()).is_ok_and(|meta| meta.is_dir() && meta.uid() == euid);
+        if ours && rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH) {
+            let _ignored = std::fs::remove_dir_all(entry.path());
         }
     }
 }
 
-/// Copies one job's output to stdout in one piece.
-fn print_one(closed: &mut bool, output: Option<File>) {
-    let Some(mut file) = output else { return };
-    if *closed {
-        return;
-    }
-    let copied = file.rewind().and_then(|()| {
-        let mut stdout = io::stdout().lock();
-        io::copy(&mut file, &mut stdout)?;
-        stdout.flush()
-    });
-    if let Err(err) = copied {
-        *closed = err.kind() == io::ErrorKind::BrokenPipe;
-        if !*closed {
-            crate::launch::say(&format!("poolwatch: cannot pass on a job's output: {err}"));
+impl Dirs {
+    /// Copies one job's output to stdout in one piece (unless stdout is `closed`), and
+    /// deletes it if it is a spool file.
+    fn print(&self, closed: &mut bool, output: Option<Kept>) {
+        let Some(kept) = output else { return };
+        if !*closed && let Err(err) = self.open(&kept).and_then(copy_out) {
+            *closed = err.kind() == io::ErrorKind::BrokenPipe;
+            if !*closed {
+                crate::launch::say(&format!("poolwatch: cannot pass on a job's output: {err}"));
+            }
+        }
+        if let Kept::Spool(name) = &kept {
+            let _ignored = safefs::unlink_at(&self.spool, name);
         }
     }
+
+    /// Opens kept output for reading, following no link.
+    fn open(&self, kept: &Kept) -> io::Result<File> {
+        match (kept, &self.results) {
+            (Kept::Spool(name), _) => safefs::read_at(&self.spool, name),
+            (Kept::Results(folder), Some(results)) => {
+                let dir = safefs::open_dir_at(results, folder)?;
+                safefs::read_at(&dir, Path::new("stdout"))
+            }
+            (Kept::Results(_), None) => Err(io::Error::other("no --results folder")),
+        }
+    }
+}
+
+/// Copies `file` to stdout in one piece.
+fn copy_out(mut file: File) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    io::copy(&mut file, &mut stdout)?;
+    stdout.flush()
 }
 
 #[cfg(test)]
