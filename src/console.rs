@@ -30,6 +30,7 @@ const OUTPUT_FAILED: u8 = 2;
 /// Writes `text` to stdout. A closed pipe is noted quietly (as a filter would end); any
 /// other failure is said on stderr, once, and noted; neither panics.
 pub fn print_out(text: &str, what: &str) {
+    let text = crate::escape::keep_lines(text);
     let mut stdout = std::io::stdout().lock();
     let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
     drop(stdout);
@@ -51,8 +52,9 @@ pub fn print_out(text: &str, what: &str) {
 /// Writes one line to stderr in one write (so that lines from several threads or processes
 /// sharing the terminal never interleave); a failure is noted for the exit code, never a panic.
 pub fn say(line: &str) {
+    let line = crate::escape::keep_lines(line);
     let mut stderr = std::io::stderr().lock();
-    let written = write_line(&mut stderr, line);
+    let written = write_line(&mut stderr, &line);
     note_stderr(&written);
 }
 

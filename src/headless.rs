@@ -89,7 +89,8 @@ fn request_of(control: Control) -> Request {
 /// One progress line on stderr: `rewrite` draws it over the last one (a terminal), else it
 /// ends with a newline (a file or pipe).
 pub(crate) fn progress(line: &str, rewrite: bool) {
-    let written = write_progress(&mut std::io::stderr().lock(), line, rewrite);
+    let line = crate::escape::controls(line);
+    let written = write_progress(&mut std::io::stderr().lock(), &line, rewrite);
     crate::console::note_stderr(&written);
 }
 

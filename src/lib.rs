@@ -58,6 +58,8 @@ mod dashboard;
 #[cfg(feature = "app")]
 mod docgen;
 #[cfg(feature = "app")]
+mod escape;
+#[cfg(feature = "app")]
 mod eventlog;
 #[cfg(feature = "app")]
 mod exec;
@@ -75,6 +77,8 @@ mod preset;
 mod resume;
 #[cfg(feature = "app")]
 mod runs_file;
+#[cfg(feature = "app")]
+mod safefs;
 #[cfg(feature = "app")]
 mod session;
 #[cfg(feature = "app")]

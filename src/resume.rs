@@ -1,6 +1,6 @@
 //! `--resume FILE`: the command line checked against a logged run (conflicts, the window, the
 //! shard), and the run it goes on with. The log itself is read by
-//! [`crate::eventlog::checkpoint`].
+//! [`crate::eventlog::file::checkpoint`].
 
 use crate::eventlog::checkpoint::{Checkpoint, ResumeError};
 use crate::eventlog::schema::skip_limit;

@@ -115,7 +115,7 @@ impl RunRecord {
 /// # Errors
 /// When the file cannot be opened or written.
 pub fn append(path: &Path, record: &RunRecord) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = crate::safefs::open_log(path, crate::safefs::Keep::Append)?;
     write_line(&mut file, record)
 }
 
@@ -133,11 +133,7 @@ fn write_line(out: &mut impl Write, record: &RunRecord) -> std::io::Result<()> {
 /// # Errors
 /// When it cannot be opened for appending.
 pub fn check_writable(path: &Path) -> std::io::Result<()> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map(drop)
+    crate::safefs::open_log(path, crate::safefs::Keep::Append).map(drop)
 }
 
 #[cfg(test)]

@@ -50,6 +50,19 @@ const CORE: &[Layer] = &[
 /// The application, `src` (feature `app`), bottom first. It stands on the whole engine.
 const APP: &[Layer] = &[
     Layer {
+        name: "foundations",
+        modules: &[
+            (
+                "escape",
+                "control characters shown escaped wherever a person reads text",
+            ),
+            (
+                "safefs",
+                "files opened without following planted links, private spools",
+            ),
+        ],
+    },
+    Layer {
         name: "leaves",
         modules: &[
             (

@@ -440,6 +440,19 @@ fn each_worker_leads_its_own_process_group() {
 }
 
 #[test]
+fn braces_in_a_worker_script_are_left_as_written() {
+    let script = r#"d={}; while read x; do if [ "$d" = "{}" ] && [ "{#}" = "{#}" ]; then echo 1; else echo "e got $d"; fi; done"#;
+    // --halt never: every input answers, whichever worker is quicker.
+    let output = headless_json()
+        .args(["--halt", "never", "exec", "--worker", "--range", "0..3", "--", "sh", "-c", script])
+        .output()
+        .unwrap();
+    let summary = summary_of(&output);
+    assert_eq!(summary["match_count"], 3, "{summary}");
+    assert_eq!(summary["errors"], 0, "{summary}");
+}
+
+#[test]
 fn worker_options_are_checked_up_front() {
     for (args, message) in [
         (
@@ -447,8 +460,16 @@ fn worker_options_are_checked_up_front() {
             "--window needs --worker",
         ),
         (
-            &["exec", "--worker", "--range", "0..3", "--", "echo", "{}"][..],
-            "takes no {} or {#}",
+            &[
+                "exec",
+                "--worker",
+                "--unquoted-replacements",
+                "--range",
+                "0..3",
+                "--",
+                "cat",
+            ][..],
+            "--unquoted-replacements does not apply to --worker",
         ),
         (
             &[

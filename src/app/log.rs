@@ -60,6 +60,8 @@ impl ResultLog {
         if self.entries.len() >= MAX_LOG_ENTRIES {
             self.entries.pop_back();
         }
+        // Inputs and commands' output reach the log: shown, never obeyed by the terminal.
+        let text = crate::escape::keep_lines(&text).into_owned();
         self.entries.push_front(LogEntry { at, kind, text });
         if self.scroll > 0 && self.passes(kind) {
             // Keep the lines the user is reading in place.

@@ -1,6 +1,6 @@
 //! The `--log FILE` writer: one JSON object per line, written in whole lines only.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -31,7 +31,7 @@ impl EventLog {
     /// When the file cannot be opened for writing.
     pub fn open(path: Option<&Path>) -> io::Result<Self> {
         let file = match path {
-            Some(path) => Some(OpenOptions::new().create(true).append(true).open(path)?),
+            Some(path) => Some(crate::safefs::open_log(path, crate::safefs::Keep::Append)?),
             None => None,
         };
         let length = match (&file, path) {

@@ -18,8 +18,18 @@ const READ_AHEAD: usize = 1024;
 /// with a fatal error rather than filling memory.
 pub const MAX_LINE: usize = 1 << 20;
 
-/// One input line, or why reading stopped there.
-pub type Line = Result<String, String>;
+/// One input line, its bytes as read (not necessarily UTF-8), or why reading stopped there.
+pub type Line = Result<Vec<u8>, String>;
+
+/// An input as messages and labels name it: UTF-8 as it is (whoever shows it to a person
+/// escapes its control characters), other bytes as `\xNN` (`caf\xe9`).
+#[must_use]
+pub fn label(input: &[u8]) -> String {
+    match std::str::from_utf8(input) {
+        Ok(text) => text.to_string(),
+        Err(_) => crate::escape::bytes(input),
+    }
+}
 
 /// An integer range `start..end` (half-open), parsed from `A..B` or `A..=B`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,7 +210,7 @@ impl LazyLines {
     ///
     /// # Errors
     /// That message; the lines before it are taken.
-    pub fn take_burst(&self, tasks: Range<u64>, into: &mut VecDeque<String>) -> Result<(), String> {
+    pub fn take_burst(&self, tasks: Range<u64>, into: &mut VecDeque<Vec<u8>>) -> Result<(), String> {
         let mut pending = lock(&self.pending);
         for task in tasks {
             match pending.remove(&task) {
@@ -339,7 +349,7 @@ fn count_lines(file: &File) -> Option<u64> {
     Some(lines + u64::from(last != b'\n'))
 }
 
-/// Lines of `reader` without their `\n` or `\r\n`, invalid UTF-8 replaced; ends at EOF,
+/// Lines of `reader` without their `\n` or `\r\n`, their bytes as they are; ends at EOF,
 /// or after one `Err` for a read error or a line longer than [`MAX_LINE`].
 fn read_lines(mut reader: impl BufRead, name: &str) -> impl Iterator<Item = Line> {
     let mut buffer = Vec::new();
@@ -379,7 +389,7 @@ fn read_lines(mut reader: impl BufRead, name: &str) -> impl Iterator<Item = Line
                         buffer.pop();
                     }
                 }
-                Some(Ok(String::from_utf8_lossy(&buffer).into_owned()))
+                Some(Ok(buffer.clone()))
             }
         }
     })
@@ -442,10 +452,11 @@ mod tests {
 
     #[test]
     fn lines_lose_their_endings() {
-        let lines: Vec<String> = read_lines(&b"a\r\nb\n\nc"[..], "test")
+        let lines: Vec<Vec<u8>> = read_lines(&b"a\r\nb\n\ncaf\xe9"[..], "test")
             .map(Result::unwrap)
             .collect();
-        assert_eq!(lines, ["a", "b", "", "c"]);
+        assert_eq!(lines, [&b"a"[..], b"b", b"", b"caf\xe9"]);
+        assert_eq!(label(&lines[3]), r"caf\xe9");
     }
 
     #[test]
@@ -460,8 +471,8 @@ mod tests {
             3,
             "the line at the cap, the short one, then the error"
         );
-        assert_eq!(lines[0].as_ref().map(String::len), Ok(MAX_LINE));
-        assert_eq!(lines[1].as_deref(), Ok("short"));
+        assert_eq!(lines[0].as_ref().map(Vec::len), Ok(MAX_LINE));
+        assert_eq!(lines[1].as_deref(), Ok(&b"short"[..]));
         assert_eq!(
             lines[2],
             Err("input t: line 3 is longer than 1 MiB, the limit".to_string())
@@ -474,7 +485,7 @@ mod tests {
         let (lazy, _path) = lazy_file("lines", &text);
         let status = lazy.extend(10, Duration::from_secs(5));
         assert_eq!((status.available, status.complete), (10, false));
-        assert_eq!(lazy.take(3), Some(Ok("3".to_string())));
+        assert_eq!(lazy.take(3), Some(Ok("3".into())));
         assert_eq!(lazy.take(3), None);
         let status = lazy.extend(1000, Duration::from_secs(5));
         assert!(status.available <= 1000, "{status:?}");
@@ -541,13 +552,13 @@ mod tests {
         assert_eq!(read_to_the_end(&lazy), 5000, "every line is counted");
         assert_eq!(lazy.held(), wanted.len(), "only the wanted lines are held");
         assert_eq!(wanted[..3], [110, 111, 112]);
-        assert_eq!(lazy.take(111), Some(Ok("line 111".to_string())));
+        assert_eq!(lazy.take(111), Some(Ok("line 111".into())));
         for other in [0, 99, 100, 120, 2010, 4110, 4999] {
             assert_eq!(lazy.take(other), None, "line {other} is not kept");
         }
         let mut burst = VecDeque::new();
         lazy.take_burst(3030..3040, &mut burst).unwrap();
-        assert_eq!(burst.front().map(String::as_str), Some("line 3030"));
+        assert_eq!(burst.front().map(Vec::as_slice), Some(&b"line 3030"[..]));
         assert_eq!(lazy.held(), wanted.len() - 11, "taken lines are let go");
     }
 
@@ -563,7 +574,7 @@ mod tests {
         };
         lazy.keep_only(PlannedIds::of_open_space(&window));
         assert_eq!(lazy.held(), 10);
-        assert_eq!(lazy.take(95), Some(Ok("95".to_string())));
+        assert_eq!(lazy.take(95), Some(Ok("95".into())));
     }
 
     /// An over-long line in another shard's chunk ends the input there: the shard must end
@@ -598,7 +609,7 @@ mod tests {
         };
         for late in [false, true] {
             let lazy = shard(late);
-            assert_eq!(lazy.take(9), Some(Ok("9".to_string())), "plan told late: {late}");
+            assert_eq!(lazy.take(9), Some(Ok("9".into())), "plan told late: {late}");
             let failure = lazy.take(15).expect("the failure is on id 15");
             let message = failure.expect_err("id 15 holds the failure");
             assert!(message.contains("line 13 is longer than"), "{message}");
@@ -641,7 +652,7 @@ mod tests {
         assert!(!status.complete);
         assert_eq!(
             lazy.take(3),
-            Some(Ok("3".to_string())),
+            Some(Ok("3".into())),
             "the reader's offset is untouched"
         );
     }

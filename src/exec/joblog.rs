@@ -2,7 +2,7 @@
 
 use poolwatch_core::sync::lock;
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Mutex;
@@ -71,11 +71,12 @@ impl JobLog {
     /// # Errors
     /// When the file cannot be opened or written.
     pub fn open(path: &Path, append: bool) -> io::Result<Self> {
-        let mut file = if append {
-            OpenOptions::new().create(true).append(true).open(path)?
+        let keep = if append {
+            crate::safefs::Keep::Append
         } else {
-            File::create(path)?
+            crate::safefs::Keep::Truncate
         };
+        let mut file = crate::safefs::open_log(path, keep)?;
         if file.metadata()?.len() == 0 {
             file.write_all(format!("{HEADER}\n").as_bytes())?;
         }

@@ -18,6 +18,7 @@ mod answer;
 mod input;
 mod joblog;
 mod process;
+mod quoting;
 mod results;
 mod runner;
 pub mod shell;
@@ -38,6 +39,7 @@ use poolwatch_core::CancelToken;
 use poolwatch_core::search::{Goal, Outcome, Search, SpaceStatus};
 use poolwatch_core::sync::lock;
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -62,7 +64,10 @@ pub const MAX_RETRIES: u32 = 1000;
 #[serde(deny_unknown_fields)]
 pub struct ExecSpec {
     /// The command: {} is replaced by the input, {#} by the task number (1-based);
-    /// with no {}, the input is appended. Run directly, not through a shell
+    /// with no {}, the input is appended. Run directly, not through a shell. A placeholder
+    /// that is a whole argument passes the input unchanged; inside a longer argument
+    /// (sh -c 'echo {}') the input is shell-quoted for where it stands, so it never runs as
+    /// code. Safest: sh -c '... "$1"' sh {}
     #[arg(
         value_name = "CMD",
         required = true,
@@ -122,7 +127,8 @@ pub struct ExecSpec {
     #[arg(short = 'k', long, requires = "output")]
     #[serde(default)]
     pub keep_order: bool,
-    /// Start CMD once per worker and keep it: one input line per task on its stdin, one answer line back
+    /// Start CMD once per worker and keep it: one input line per task on its stdin, one answer
+    /// line back. CMD is run as written: {} and {#} in it are not replaced (python3 -c 'd = {}' is fine)
     #[arg(long)]
     #[serde(default)]
     pub worker: bool,
@@ -134,6 +140,11 @@ pub struct ExecSpec {
     #[arg(long, value_name = "max|min")]
     #[serde(default)]
     pub goal: Option<String>,
+    /// Insert {} and {#} inside a longer argument as they are, not shell-quoted: an input
+    /// then runs as code in sh -c 'echo {}'. Unsafe with untrusted input
+    #[arg(long)]
+    #[serde(default)]
+    pub unquoted_replacements: bool,
 }
 
 impl Default for ExecSpec {
@@ -157,6 +168,7 @@ impl Default for ExecSpec {
             worker: false,
             window: None,
             goal: None,
+            unquoted_replacements: false,
         }
     }
 }
@@ -284,9 +296,9 @@ impl Setup {
     /// The input of `task`, taken from the lazy reader's buffer or computed from the range;
     /// `Err` when reading the input failed at this line, or the line is not there (handed
     /// out already): the run cannot go on.
-    fn input(&self, task: u64) -> Result<String, String> {
+    fn input(&self, task: u64) -> Result<Vec<u8>, String> {
         match &self.inputs {
-            Inputs::Range(range) => Ok(range.input(task)),
+            Inputs::Range(range) => Ok(range.input(task).into_bytes()),
             Inputs::Lines(lines) => lines.take(task).unwrap_or_else(|| Err(lines.not_available(task))),
         }
     }
@@ -527,10 +539,11 @@ impl Search for ExecSearch {
         if self.setup.failed() {
             return Outcome::Cancelled;
         }
-        let input = match self.setup.input(task) {
-            Ok(input) => input,
+        let raw = match self.setup.input(task) {
+            Ok(raw) => raw,
             Err(message) => return self.setup.fatal_once(message),
         };
+        let input = input::label(&raw);
         let watch = match self.cancel_watch(cancel) {
             Ok(watch) => watch,
             Err(err) => return Outcome::Error(format!("{input}: cannot wait for the command: {err}")),
@@ -548,12 +561,19 @@ impl Search for ExecSearch {
             self.print(task, None);
             return Outcome::Miss;
         }
-        let argv = self.setup.template.render(&input, seq);
+        let argv = match self.setup.template.render(&raw, seq) {
+            Ok(argv) => argv,
+            Err(err) => {
+                self.print(task, None);
+                let outcome = Outcome::Error(format!("{input}: {err}"));
+                return self.remember(task, input, outcome);
+            }
+        };
         let mut attempts = 0;
         let (outcome, output) = loop {
             attempts += 1;
             self.tally.attempts.fetch_add(1, Ordering::Relaxed);
-            let (outcome, output, retry) = self.attempt(task, &input, &argv, attempts, &watch);
+            let (outcome, output, retry) = self.attempt(task, (&input, &raw), &argv, attempts, &watch);
             if !retry {
                 break (outcome, output);
             }
@@ -562,16 +582,7 @@ impl Search for ExecSearch {
             self.tally.retried.fetch_add(1, Ordering::Relaxed);
         }
         self.print(task, output);
-        if matches!(
-            outcome,
-            Outcome::Match { .. } | Outcome::Error(_) | Outcome::Fatal(_)
-        ) {
-            let mut notable = lock(&self.notable_inputs);
-            if notable.len() < MAX_NOTABLE_INPUTS {
-                notable.insert(task, input);
-            }
-        }
-        outcome
+        self.remember(task, input, outcome)
     }
 
     fn tallies(&self) -> Vec<(&'static str, u64)> {
@@ -584,20 +595,37 @@ impl Search for ExecSearch {
     }
 }
 
-/// Where a job's stdout went, for `--output`: the file and whether it is a spool file to delete.
-type Spooled = Option<(PathBuf, bool)>;
+impl ExecSearch {
+    /// Keeps the input of a task whose `outcome` is notable, for its label; returns the outcome.
+    fn remember(&self, task: u64, input: String, outcome: Outcome) -> Outcome {
+        if matches!(
+            outcome,
+            Outcome::Match { .. } | Outcome::Error(_) | Outcome::Fatal(_)
+        ) {
+            let mut notable = lock(&self.notable_inputs);
+            if notable.len() < MAX_NOTABLE_INPUTS {
+                notable.insert(task, input);
+            }
+        }
+        outcome
+    }
+}
+
+/// Where a job's stdout went, for `--output`.
+type Spooled = Option<results::Kept>;
 
 impl ExecSearch {
-    /// Runs `argv` once; returns the outcome, where its stdout went, and whether to run it again.
+    /// Runs `argv` once for `input` (its label and its bytes); returns the outcome, where its
+    /// stdout went, and whether to run it again.
     fn attempt(
         &self,
         task: u64,
-        input: &str,
-        argv: &[String],
+        (input, raw): (&str, &[u8]),
+        argv: &[OsString],
         attempt: u32,
         cancel: &CancelWatch,
     ) -> (Outcome, Spooled, bool) {
-        let (tees, output) = match self.tees(task, input) {
+        let (tees, output) = match self.tees(task, raw) {
             Ok(opened) => opened,
             Err(err) => {
                 let message = format!("{input}: cannot keep its output: {}", os_reason(&err));
@@ -617,12 +645,22 @@ impl ExecSearch {
         lock(&self.running).remove(&task);
         let finished = match ran {
             Ok(finished) => finished,
-            Err(RunError::Spawn(err)) => return (self.spawn_failed(input, &argv[0], &err), output, false),
+            Err(RunError::Spawn(err)) => {
+                let program = argv[0].to_string_lossy();
+                return (self.spawn_failed(input, &program, &err), output, false);
+            }
             Err(err @ RunError::Follow(_)) => {
                 return (Outcome::Error(format!("{input}: {err}")), output, false);
             }
         };
-        let outcome = self.outcome(input, &finished);
+        let outcome = match &finished.kept {
+            Some(err) if finished.ending != Ending::Cancelled => error(
+                input,
+                &format!("cannot keep its output: {}", os_reason(err)),
+                &finished,
+            ),
+            _ => self.outcome(input, &finished),
+        };
         let failed = matches!(outcome, Outcome::Error(_));
         if failed && attempt <= self.retries && finished.ending != Ending::Cancelled {
             return (outcome, output, true);
@@ -642,21 +680,21 @@ impl ExecSearch {
     }
 
     /// The files this attempt's output is copied to: `--results` and, for `--output`, a spool file.
-    fn tees(&self, task: u64, input: &str) -> std::io::Result<(Tees, Spooled)> {
+    fn tees(&self, task: u64, input: &[u8]) -> std::io::Result<(Tees, Spooled)> {
         let mut tees = Tees::default();
         let mut spooled = None;
         if let Some(results) = &self.keep.results {
-            let files = results.open(task + 1, input)?;
+            let files = results.open_job(task + 1, input)?;
             tees.stdout = Some(files.stdout);
             tees.stderr = Some(files.stderr);
-            spooled = Some((files.stdout_path, false));
+            spooled = Some(files.kept);
         }
         if let Some(printer) = &self.keep.printer
             && spooled.is_none()
         {
-            let (file, path) = printer.spool_file(task)?;
+            let (file, kept) = printer.spool_file(task)?;
             tees.stdout = Some(file);
-            spooled = Some((path, true));
+            spooled = Some(kept);
         }
         Ok((tees, spooled))
     }
@@ -664,8 +702,7 @@ impl ExecSearch {
     /// Hands a finished task's output to the `--output` printer, if there is one.
     fn print(&self, task: u64, output: Spooled) {
         if let Some(printer) = &self.keep.printer {
-            let (path, owned) = output.map_or((None, false), |(path, owned)| (Some(path), owned));
-            printer.finished(task, path.as_deref(), owned);
+            printer.finished(task, output);
         }
     }
 }
@@ -684,7 +721,8 @@ struct Checked {
 impl Checked {
     /// Every check on `spec` that opens nothing: no input, job log, results folder or spool.
     fn of(spec: &ExecSpec) -> Result<Self, ExecError> {
-        let template = Template::new(spec.command.clone()).ok_or(ExecError::EmptyCommand)?;
+        let quoted = !spec.unquoted_replacements;
+        let template = Template::new(spec.command.clone(), quoted).ok_or(ExecError::EmptyCommand)?;
         if let Some(program) = template.fixed_program() {
             check_program(program)?;
         }
@@ -753,15 +791,14 @@ impl Keep {
             None => None,
         };
         let results = match &spec.results {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(cannot("--results", dir))?;
-                Some(ResultsDir::new(dir.clone()))
-            }
+            Some(dir) => Some(ResultsDir::open(dir).map_err(cannot("--results", dir))?),
             None => None,
         };
         let printer = if spec.output {
             let temp = std::env::temp_dir();
-            Some(Printer::new(spec.keep_order).map_err(cannot("the spool folder in", &temp))?)
+            let reader = results.as_ref().map(ResultsDir::reader).transpose();
+            let printer = reader.and_then(|reader| Printer::new(spec.keep_order, reader));
+            Some(printer.map_err(cannot("the spool folder in", &temp))?)
         } else {
             None
         };
@@ -789,7 +826,7 @@ fn job_record(
     start: SystemTime,
     runtime: Duration,
     finished: &Finished,
-    argv: &[String],
+    argv: &[OsString],
 ) -> JobRecord {
     use std::os::unix::process::ExitStatusExt;
     let (exitval, signal) = match finished.ending {
@@ -803,7 +840,12 @@ fn job_record(
         receive: finished.stdout_bytes,
         exitval,
         signal,
-        command: shell::words(argv),
+        command: shell::words(
+            &argv
+                .iter()
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+        ),
     }
 }
 
@@ -884,20 +926,12 @@ fn worker_options(spec: &ExecSpec, limits: Limits) -> Result<(Option<worker::Wor
         (spec.joblog.is_some(), "--joblog"),
         (spec.results.is_some(), "--results"),
         (spec.output, "--output"),
+        (spec.unquoted_replacements, "--unquoted-replacements"),
     ];
     if let Some((_, flag)) = per_process.iter().find(|(given, _)| *given) {
         return Err(ExecError::Worker(format!(
             "{flag} does not apply to --worker (it is about one process per input)"
         )));
-    }
-    if spec
-        .command
-        .iter()
-        .any(|arg| arg.contains("{}") || arg.contains("{#}"))
-    {
-        return Err(ExecError::Worker(
-            "--worker feeds inputs on stdin: the command takes no {} or {#}".into(),
-        ));
     }
     let workers = worker::Workers::new(spec.command.clone(), window, limits);
     Ok((Some(workers), goal))

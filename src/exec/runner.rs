@@ -49,6 +49,8 @@ pub struct Finished {
     pub stderr: Vec<u8>,
     /// Every byte the command wrote to stdout, counted (GNU parallel's `Receive`).
     pub stdout_bytes: u64,
+    /// Why copying its output to the [`Tees`] failed (a full disk), if it did: that output is lost.
+    pub kept: Option<io::Error>,
 }
 
 /// Files that receive a copy of everything a command writes (for `--results`, `--output`).
@@ -124,7 +126,7 @@ impl CancelWatch {
 /// [`RunError::Spawn`] when the command cannot be started, [`RunError::Follow`] in
 /// the unlikely case that it cannot be waited for or killed.
 pub fn run(
-    argv: &[String],
+    argv: &[impl AsRef<std::ffi::OsStr>],
     limits: Limits,
     cancel: &CancelWatch,
     on_spawn: impl FnOnce(u32),
@@ -133,9 +135,9 @@ pub fn run(
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| RunError::Spawn(io::Error::new(io::ErrorKind::InvalidInput, "empty command")))?;
-    let mut command = Command::new(program);
+    let mut command = Command::new(program.as_ref());
     command
-        .args(args)
+        .args(args.iter().map(AsRef::as_ref))
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -164,6 +166,7 @@ pub fn run(
         stdout: watch.out.captured,
         stderr: watch.err.captured,
         stdout_bytes: watch.out.total,
+        kept: watch.out.tee_error.or(watch.err.tee_error),
     })
 }
 
@@ -298,6 +301,8 @@ struct Pipe {
     total: u64,
     /// Gets every byte read; dropped (and the rest only counted) after a write error.
     tee: Option<File>,
+    /// The write error that dropped `tee`.
+    tee_error: Option<io::Error>,
 }
 
 impl Pipe {
@@ -310,6 +315,7 @@ impl Pipe {
             captured: Vec::new(),
             total: 0,
             tee,
+            tee_error: None,
         })
     }
 
@@ -323,9 +329,10 @@ impl Pipe {
                 Ok(read) => {
                     self.total += read as u64;
                     if let Some(tee) = self.tee.as_mut()
-                        && tee.write_all(&buffer[..read]).is_err()
+                        && let Err(err) = tee.write_all(&buffer[..read])
                     {
                         self.tee = None;
+                        self.tee_error = Some(err);
                     }
                     let room = CAPTURE_LIMIT.saturating_sub(self.captured.len());
                     self.captured.extend_from_slice(&buffer[..read.min(room)]);

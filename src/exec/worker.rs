@@ -169,13 +169,13 @@ struct Window {
     /// While `first < retry_until`, inputs go one at a time (after a fault, to find its culprit).
     retry_until: u64,
     /// Input lines of `first..` already taken from a line source (empty for ranges).
-    kept: VecDeque<String>,
+    kept: VecDeque<Vec<u8>>,
     /// When each burst of inputs was sent: (its first task, the time).
     bursts: VecDeque<(u64, Instant)>,
     /// When the last answer arrived.
     last_answer: Option<Instant>,
     /// The input line of the latest answer (line sources only), until the driver takes it.
-    answered_line: Option<String>,
+    answered_line: Option<Vec<u8>>,
 }
 
 impl Window {
@@ -266,7 +266,11 @@ impl Driver<'_> {
                 self.quick_deaths = 0;
                 proc.last_answered = Some(LastAnswer {
                     task: self.window.first - 1,
-                    line: self.window.answered_line.take(),
+                    line: self
+                        .window
+                        .answered_line
+                        .take()
+                        .map(|line| super::input::label(&line)),
                 });
             }
             if self.window.in_flight() == 0 {
@@ -316,7 +320,7 @@ impl Driver<'_> {
                 // `kept` now holds every line of `first..stop` (take_burst takes all or fails).
                 let offset = |task: u64| usize::try_from(task - window.first).unwrap_or(usize::MAX);
                 for text in window.kept.range(offset(burst_start)..offset(stop)) {
-                    proc.out.extend_from_slice(text.as_bytes());
+                    proc.out.extend_from_slice(text);
                     proc.out.push(b'\n');
                 }
             }
@@ -339,7 +343,8 @@ impl Driver<'_> {
                     .checked_sub(self.window.first)
                     .and_then(|at| usize::try_from(at).ok());
                 index
-                    .and_then(|index| self.window.kept.get(index).cloned())
+                    .and_then(|index| self.window.kept.get(index))
+                    .map(|line| super::input::label(line))
                     .unwrap_or_default()
             }
         }

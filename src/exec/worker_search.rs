@@ -121,11 +121,7 @@ mod tests {
         let search = WorkerSearch::new(&spec(&["sh", "-c", answer_empty], &path)).unwrap();
         let status = search.extend_space(3, Duration::from_secs(5));
         assert_eq!(status.available, 3, "{status:?}");
-        assert_eq!(
-            search.setup.input(1),
-            Ok("b".to_string()),
-            "line 2 handed out once"
-        );
+        assert_eq!(search.setup.input(1), Ok(b"b".to_vec()), "line 2 handed out once");
         let mut outcomes = Vec::new();
         let ran = search.run_batch(0..3, &CancelToken::new(), &mut |task, outcome| {
             outcomes.push((task, outcome));

@@ -168,7 +168,7 @@ fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
                 parts.push((2, Span::raw(plural(workers, "worker"))));
             }
             parts.push((3, Span::styled(run.search.clone(), theme.title())));
-            parts.push((4, Span::raw(run.params.clone())));
+            parts.push((4, Span::raw(crate::escape::controls(&run.params).into_owned())));
             parts.push((0, Span::raw(format!("halt {}", run.halt))));
         }
         (None, Some(preset)) => {

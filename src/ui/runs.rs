@@ -31,7 +31,12 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Them
         return;
     }
     let order = runs.order();
-    let rows: Vec<Vec<String>> = order.iter().map(|&index| cells(runs, index)).collect();
+    // The runs file is text anyone could have written: shown, never obeyed by the terminal.
+    let shown = |cell: String| crate::escape::controls(&cell).into_owned();
+    let rows: Vec<Vec<String>> = order
+        .iter()
+        .map(|&index| cells(runs, index).into_iter().map(shown).collect())
+        .collect();
     let headers: Vec<String> = RUN_COLUMNS
         .iter()
         .enumerate()

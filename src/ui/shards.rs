@@ -53,8 +53,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], view: View, 
         };
         let cells = vec![
             Cell::from(row.shard.to_string()),
-            Cell::from(row.host.clone()),
-            Cell::from(row.state.clone()),
+            Cell::from(crate::escape::controls(&row.host).into_owned()),
+            Cell::from(crate::escape::controls(&row.state).into_owned()),
             Cell::from(done),
             Cell::from(count(row.matches)),
             Cell::from(count(row.errors)),

@@ -81,7 +81,8 @@ fn row_cells(row: &WorkerRow, narrow: bool) -> Vec<Cell<'static>> {
         Cell::from(busy_bar(row.busy, narrow)),
     ];
     if !narrow {
-        cells.push(Cell::from(row.detail.clone().unwrap_or_default()));
+        let detail = row.detail.as_deref().unwrap_or_default();
+        cells.push(Cell::from(crate::escape::controls(detail).into_owned()));
     }
     cells
 }

@@ -118,14 +118,18 @@ fn print_summary(summary: &WatchSummary, json: bool) {
         );
         return;
     }
-    print!("{}", summary.summary.to_text());
+    print!("{}", crate::escape::keep_lines(&summary.summary.to_text()));
     println!("  {} shards:", summary.shards.len());
     for row in &summary.shards {
         let code = row.exit_code.map_or_else(|| "-".to_string(), |c| c.to_string());
         println!(
             "    shard {} on {}: {}, {} of {} completed, {} matches, {} errors, exit {code}",
             row.shard,
-            if row.host.is_empty() { "?" } else { &row.host },
+            if row.host.is_empty() {
+                "?".into()
+            } else {
+                crate::escape::controls(&row.host)
+            },
             row.state,
             row.completed,
             row.total,
