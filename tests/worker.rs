@@ -106,6 +106,27 @@ fn a_python_function_served_by_the_helper_halts_on_its_first_true() {
 }
 
 #[test]
+fn python_workers_visit_ids_near_their_order_and_report_the_first_match() {
+    // Tasks of 1 ms with matches at 1000 and 1100 on 10 workers. Handing out 1,024-id blocks
+    // before any task is timed gave worker 1 the block holding 1100, found after 100 ms,
+    // while worker 0 reached 1000 after a second. 1100 is also 50 ms slower than the rest,
+    // so a worker process held up for a moment on a loaded machine cannot swap them.
+    let script = "import time\nfrom poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   time.sleep(0.051 if p == 1100 else 0.001)\n\
+        \x20   return p in (1000, 1100)\n\
+        serve(f)";
+    let (summary, output) = run(&[
+        "-w", "10", "exec", "--worker", "--range", "0..50000", "--", "python3", "-c", script,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["matches"][0]["task"], 1000, "{summary}");
+    // Little more than the ids below it ran: none of the 1,024-id blocks beyond them.
+    let completed = summary["completed"].as_u64().unwrap();
+    assert!((1000..1100).contains(&completed), "{summary}");
+}
+
+#[test]
 fn python_scores_errors_and_values_come_through() {
     let scratch = Scratch::new("worker-py");
     let log = scratch.join("log.jsonl");

@@ -149,7 +149,6 @@ impl Workers {
             feed,
             window: Window::new(tasks.start),
             end: tasks.end,
-            quick_deaths: 0,
             input_error: None,
         };
         let ran = driver.drive(&mut proc, cancel, notable);
@@ -223,7 +222,6 @@ struct Driver<'a> {
     feed: Feed<'a>,
     window: Window,
     end: u64,
-    quick_deaths: u32,
     /// Reading the input failed: the run cannot go on.
     input_error: Option<String>,
 }
@@ -262,7 +260,7 @@ impl Driver<'_> {
                     proc.measure(self.window.first - before, now.saturating_duration_since(since));
                 }
                 self.window.last_answer = Some(now);
-                self.quick_deaths = 0;
+                proc.quick_deaths = 0;
                 proc.last_answered = Some(LastAnswer {
                     task: self.window.first - 1,
                     line: self.window.answered_line.take(),
@@ -404,8 +402,8 @@ impl Driver<'_> {
         let what = self.describe_fault(fault, status);
         let stderr = proc.stderr_tail();
         if proc.answered_since_spawn == 0 && matches!(fault, Fault::Died) {
-            self.quick_deaths += 1;
-            if self.quick_deaths >= QUICK_DEATHS {
+            proc.quick_deaths += 1;
+            if proc.quick_deaths >= QUICK_DEATHS {
                 return Err(format!(
                     "worker '{}' exited {QUICK_DEATHS} times in a row without answering: {what}{stderr}",
                     self.workers.command.join(" ")
@@ -414,7 +412,9 @@ impl Driver<'_> {
         }
         let last_answered = proc.last_answered.take();
         let status_arc = Arc::clone(&proc.status);
+        let quick_deaths = proc.quick_deaths;
         *proc = WorkerProc::spawn(&self.workers.command, status_arc)?;
+        proc.quick_deaths = quick_deaths;
         proc.status.restarts.fetch_add(1, Ordering::Relaxed);
         let ended = format!("worker pid {old_pid} {what}");
         let restarted = format!("restarted as pid {}{stderr}", proc.pid());
@@ -538,6 +538,9 @@ struct WorkerProc {
     /// Mean nanoseconds per answer (0 until measured).
     mean_answer_ns: f64,
     answered_since_spawn: u64,
+    /// Processes in a row, this one's predecessors, that died without a single answer: kept
+    /// across batches (a batch may hold one input), the command is fatal at [`QUICK_DEATHS`].
+    quick_deaths: u32,
     /// Its latest answer's input, if it answered one.
     last_answered: Option<LastAnswer>,
     /// Input bytes written to it in all.
@@ -611,6 +614,7 @@ impl WorkerProc {
             status,
             mean_answer_ns: 0.0,
             answered_since_spawn: 0,
+            quick_deaths: 0,
             last_answered: None,
             written: 0,
             idle_mark: 0,

@@ -62,7 +62,7 @@ impl Shared {
         };
         // About 1 ms of work per batch: 32+ queued batches keep workers fed even when the
         // submitter waits tens of milliseconds for a CPU on a loaded machine.
-        let initial_batch = if search.tight_batches() { 1024 } else { 1 };
+        let initial_batch = search.first_batch_size().max(1);
         let (queue, ends) = Queue::new(capacity_for(workers), initial_batch);
         // An open space has no fixed size to split into buckets: keep no coverage for it.
         let buckets = if open { 0 } else { config.coverage_buckets.max(1) };

@@ -187,6 +187,15 @@ pub trait Search: Send + Sync {
         false
     }
 
+    /// Ids in each batch handed out before any task has been timed (after that, batches are
+    /// sized to about a millisecond of measured work). By default 1,024 for
+    /// [`Search::tight_batches`] searches, whose tasks are expected to be tiny, else 1. A
+    /// search whose batched tasks may each take milliseconds (such as `exec --worker`) asks
+    /// for 1, so that the first batches do not hand whole blocks of ids to single workers.
+    fn first_batch_size(&self) -> u64 {
+        if self.tight_batches() { 1024 } else { 1 }
+    }
+
     /// Runs the ids of `tasks` in order, passing every outcome that is not a
     /// [`Outcome::Miss`] to `notable`. Returns how many ids were run (a prefix of
     /// `tasks`); it may stop early when `cancel` fires.
