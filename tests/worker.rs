@@ -309,11 +309,69 @@ fn a_worker_that_dies_while_idle_is_restarted_with_a_notice_on_its_last_input() 
 }
 
 #[test]
+fn print_in_a_python_function_changes_nothing() {
+    // The helper keeps fd 1 for answers and sends the function's stdout to stderr. Before,
+    // each printed line was read as an answer: 168 errors over 100 tasks and no match.
+    let script = "from poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   print('checking', p)\n\
+        \x20   import os; os.write(1, b'and from C code\\n')\n\
+        \x20   return p == 42\n\
+        serve(f)";
+    let (summary, output) = run(&[
+        "-w", "2", "exec", "--worker", "--range", "0..100", "--", "python3", "-c", script,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["matches"][0]["task"], 42, "{summary}");
+    assert_eq!(summary["errors"], 0, "{summary}");
+}
+
+#[test]
+fn a_line_printed_before_each_answer_is_an_error_on_its_own_input_and_loses_no_match() {
+    let scratch = Scratch::new("worker-stray");
+    let log = scratch.join("log.jsonl");
+    let script =
+        r#"while read x; do echo "checking $x"; if [ "$x" = 42 ]; then echo 1; else echo 0; fi; done"#;
+    let mut args = logged_sh_worker(&log, &[], "0..100", script);
+    args[5] = "2";
+    let (summary, _) = run(&args);
+    assert_eq!(summary["completed"], 100, "{summary}");
+    let matches: Vec<&Value> = summary["matches"].as_array().unwrap().iter().collect();
+    assert_eq!(matches.len(), 1, "{summary}");
+    assert_eq!(matches[0]["task"], 42, "{summary}");
+    // One error per input, each on the input whose line it names: never more than the tasks.
+    let errors = error_events(&log);
+    assert_eq!(errors.len(), 100, "{errors:?}");
+    for (task, message) in &errors {
+        assert!(
+            message.starts_with(&format!(
+                "{task}: unreadable answer line \"checking {task}\" before its answer"
+            )),
+            "{task}: {message}"
+        );
+    }
+}
+
+#[test]
+fn lines_after_the_last_answer_never_make_more_errors_than_tasks() {
+    let scratch = Scratch::new("worker-after");
+    let log = scratch.join("log.jsonl");
+    // Each answer is followed by two lines that answer nothing.
+    let script = r#"while read x; do echo 0; echo "done $x"; echo "really"; done"#;
+    let (summary, _) = run(&logged_sh_worker(&log, &["--window", "1"], "0..20", script));
+    assert_eq!(summary["completed"], 20, "{summary}");
+    let errors = summary["errors"].as_u64().unwrap();
+    assert!((1..=20).contains(&errors), "{summary}");
+}
+
+#[test]
 fn a_garbage_answer_is_an_error_naming_the_line() {
     let scratch = Scratch::new("worker-garbage");
     let log = scratch.join("log.jsonl");
     let script = r#"while read x; do if [ "$x" = 3 ]; then echo "banana split"; else echo 0; fi; done"#;
-    let (summary, _) = run(&logged_sh_worker(&log, &[], "0..10", script));
+    // One input in flight at a time: the line cannot be told from stray output printed
+    // before an answer until the worker stays quiet, waiting for its next input.
+    let (summary, _) = run(&logged_sh_worker(&log, &["--window", "1"], "0..10", script));
     assert_eq!(summary["completed"], 10, "{summary}");
     let messages = error_messages(&log);
     assert_eq!(messages.len(), 1, "{messages:?}");

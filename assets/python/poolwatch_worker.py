@@ -20,6 +20,11 @@ writes one answer line per input, in order (the format is in poolwatch's README)
     a str                  1 TEXT       a match whose value is TEXT
     (raises)               e Type: msg  an error with its message
 
+The answers have the process's stdout to themselves: `serve` moves it to a private
+descriptor and points file descriptor 1 and `sys.stdout` at stderr, so `print()` in the
+function (or output of a library it calls) goes to poolwatch's stderr tail, not among the
+answers.
+
 Inputs are passed as int when the line is an integer, else as str (`parse=int`,
 `parse=str` or any callable taking the line as bytes chooses another way).
 Reads and writes go in bursts: a burst of input lines is read at once and its answers
@@ -36,6 +41,8 @@ __all__ = ["serve", "answer"]
 # Answers are flushed at least this often (seconds) while a burst is worked through.
 FLUSH_EVERY = 0.001
 READ_SIZE = 1 << 16
+# Where answers are written: fd 1 until `serve` gives them a descriptor of their own.
+_answers_fd = 1
 
 
 class _Failed:
@@ -128,7 +135,7 @@ def _encode(results):
 def _write_all(data):
     view = memoryview(data)
     while view:
-        written = os.write(1, view)
+        written = os.write(_answers_fd, view)
         view = view[written:]
 
 
@@ -152,8 +159,25 @@ def _work(func, inputs):
         _write_all(b"".join(pending))
 
 
+def _own_answer_channel():
+    """Moves the answer pipe (fd 1) to a private descriptor and points fd 1 and sys.stdout
+    at stderr, so that nothing the function prints can be read as an answer."""
+    global _answers_fd
+    if _answers_fd != 1:
+        return
+    try:
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+    # os.dup's copy is not inherited by processes the function starts.
+    _answers_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+
 def serve(func, parse=None):
     """Answers the inputs on stdin with func until stdin ends (or poolwatch stops it)."""
+    _own_answer_channel()
     rest = b""
     try:
         while True:

@@ -33,6 +33,14 @@ const SLICE: Duration = Duration::from_millis(5);
 const MAX_LINE: usize = 1 << 20;
 /// Bytes of a worker's stderr kept for fault messages.
 const STDERR_TAIL: usize = 2048;
+/// Least time a worker stays quiet with inputs in flight, after a line that is no answer,
+/// before that line is taken for an answer after all (see [`Window::held`]).
+const STRAY_WAIT: Duration = Duration::from_secs(1);
+/// Texts of lines that are no answer kept for messages, per oldest input.
+const HELD_TEXTS: usize = 64;
+/// What a line that is no answer is told against, in messages.
+const EXPECTED: &str = "expected 0, 1 [VALUE], s SCORE, e MESSAGE or a JSON object; \
+    a worker's stdout is for answers only, one line per input: write other output to stderr";
 /// Restarts in a row without a single answer after which the command is fatal.
 const QUICK_DEATHS: u32 = 3;
 /// The Python helper, written where worker processes can import it.
@@ -172,8 +180,23 @@ struct Window {
     bursts: VecDeque<(u64, Instant)>,
     /// When the last answer arrived.
     last_answer: Option<Instant>,
-    /// The input line of the latest answer (line sources only), until the driver takes it.
+    /// The input line of the latest answer (line sources only).
     answered_line: Option<String>,
+    /// Lines that are no answer read while the oldest input in flight had none yet (their
+    /// texts, at most [`HELD_TEXTS`], and their count). A worker may print before it answers:
+    /// such a line is an error on that input, whose answer is still awaited (a match is
+    /// never lost to it). If the worker then stays quiet for [`STRAY_WAIT`] with inputs in
+    /// flight, the lines were answers after all, one per input.
+    held: Vec<String>,
+    held_count: u64,
+    /// Lines that are no answer taken as stray output since nothing was last in flight: if
+    /// the worker goes quiet with inputs in flight, one of them was perhaps an answer (and
+    /// the answers since went to the input before theirs).
+    unaccounted: u64,
+    /// When the last line (an answer or not) was read.
+    last_line: Option<Instant>,
+    /// The last input given an error here: an input gets one at most.
+    last_errored: Option<u64>,
 }
 
 impl Window {
@@ -186,6 +209,11 @@ impl Window {
             bursts: VecDeque::new(),
             last_answer: None,
             answered_line: None,
+            held: Vec::new(),
+            held_count: 0,
+            unaccounted: 0,
+            last_line: None,
+            last_errored: None,
         }
     }
 
@@ -263,11 +291,14 @@ impl Driver<'_> {
                 proc.quick_deaths = 0;
                 proc.last_answered = Some(LastAnswer {
                     task: self.window.first - 1,
-                    line: self.window.answered_line.take(),
+                    line: self.window.answered_line.clone(),
                 });
             }
             if self.window.in_flight() == 0 {
                 proc.idle_mark = proc.written;
+                self.window.unaccounted = 0;
+            } else {
+                self.settle_if_quiet(proc, notable);
             }
             let fault = match fault {
                 Some(fault) => Some(fault),
@@ -342,21 +373,48 @@ impl Driver<'_> {
         }
     }
 
-    /// One answer line for the oldest input in flight; an extra line is an error.
+    /// One answer line for the oldest input in flight. A line that is no answer is held
+    /// (see [`Window::held`]); a line with nothing in flight is an error on the input answered
+    /// last, unless it has one already.
     fn answer(&mut self, line: &[u8], notable: &mut dyn FnMut(u64, Outcome)) {
         let task = self.window.first;
+        self.window.last_line = Some(Instant::now());
         if task >= self.window.next {
+            let Some(last) = task
+                .checked_sub(1)
+                .filter(|last| self.window.last_errored != Some(*last))
+            else {
+                return;
+            };
             let text = String::from_utf8_lossy(line);
+            let input = match self.feed {
+                Feed::Range(range) => range.input(last),
+                Feed::Lines(_) => self.window.answered_line.clone().unwrap_or_default(),
+            };
+            self.window.last_errored = Some(last);
             notable(
-                task.saturating_sub(1),
+                last,
                 Outcome::Error(format!(
-                    "the worker answered a line with no input in flight: {:?}",
+                    "{input}: the worker wrote a line after its answer to this input, with no input in flight: {:?} ({EXPECTED})",
                     truncate(&text, 80)
                 )),
             );
             return;
         }
-        let outcome = match parse_answer(line) {
+        let answer = parse_answer(line);
+        if matches!(answer, Answer::Garbage) {
+            let window = &mut self.window;
+            if window.held.len() < HELD_TEXTS {
+                window
+                    .held
+                    .push(truncate(&String::from_utf8_lossy(line), 80).to_string());
+            }
+            window.held_count += 1;
+            return;
+        }
+        let stray = self.take_held();
+        let had_stray = stray.is_some();
+        let outcome = match answer {
             Answer::Miss => Outcome::Miss,
             Answer::Score(score) => Outcome::Scored(score),
             Answer::Match { value, score } => {
@@ -367,23 +425,113 @@ impl Driver<'_> {
                 };
                 Outcome::Match { value, score }
             }
-            Answer::Error(message) => Outcome::Error(format!("{}: {message}", self.input_of(task))),
-            Answer::Garbage => {
-                let text = String::from_utf8_lossy(line);
-                Outcome::Error(format!(
-                    "{}: unreadable answer line {:?} (expected 0, 1 [VALUE], s SCORE, e MESSAGE or a JSON object)",
-                    self.input_of(task),
-                    truncate(&text, 80)
-                ))
-            }
+            Answer::Error(message) => match &stray {
+                Some(stray) => {
+                    Outcome::Error(format!("{}: {message}; before it, {stray}", self.input_of(task)))
+                }
+                None => Outcome::Error(format!("{}: {message}", self.input_of(task))),
+            },
+            // Held above: never read as an answer.
+            Answer::Garbage => Outcome::Miss,
         };
+        let errored = matches!(outcome, Outcome::Error(_));
         if !matches!(outcome, Outcome::Miss) {
             notable(task, outcome);
         }
+        if let Some(stray) = stray.filter(|_| !errored) {
+            notable(task, Outcome::Error(format!("{}: {stray}", self.input_of(task))));
+        }
+        if errored || had_stray {
+            self.window.last_errored = Some(task);
+        }
+        self.consume();
+    }
+
+    /// The lines held for the oldest input as one message (`unreadable answer line "..." before its
+    /// answer (...)`), counted as taken for stray output; `None` when there are none.
+    fn take_held(&mut self) -> Option<String> {
+        let window = &mut self.window;
+        if window.held_count == 0 {
+            return None;
+        }
+        let first = window.held.first().cloned().unwrap_or_default();
+        let more = match window.held_count {
+            1 => String::new(),
+            count => format!(" and {} more", count - 1),
+        };
+        window.unaccounted += window.held_count;
+        window.held.clear();
+        window.held_count = 0;
+        Some(format!(
+            "unreadable answer line {first:?}{more} before its answer ({EXPECTED})"
+        ))
+    }
+
+    /// The oldest input in flight is answered: the window moves on.
+    fn consume(&mut self) {
         self.window.first += 1;
         if let Some(line) = self.window.kept.pop_front() {
             self.window.answered_line = Some(line);
         }
+    }
+
+    /// A worker quiet for [`STRAY_WAIT`] (or ten mean answer times, if longer) with inputs in
+    /// flight, after lines that are no answer: the held lines were the answers of the oldest
+    /// inputs, one each; with none held, a line taken for stray output since was perhaps an
+    /// answer, and the oldest input's answer will not come: it is an error.
+    fn settle_if_quiet(&mut self, proc: &WorkerProc, notable: &mut dyn FnMut(u64, Outcome)) {
+        let window = &self.window;
+        if window.held_count == 0 && window.unaccounted == 0 {
+            return;
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a positive time in ns"
+        )]
+        let wait = STRAY_WAIT.max(Duration::from_nanos((proc.mean_answer_ns * 10.0).min(1e15) as u64));
+        let sent = window.bursts.back().map(|(_, at)| *at);
+        let Some(since) = window.last_line.max(sent) else {
+            return;
+        };
+        if since.elapsed() < wait {
+            return;
+        }
+        if self.window.held_count > 0 {
+            let held = std::mem::take(&mut self.window.held);
+            let count = std::mem::take(&mut self.window.held_count);
+            for index in 0..count.min(self.window.in_flight()) {
+                let task = self.window.first;
+                let text = held
+                    .get(usize::try_from(index).unwrap_or(usize::MAX))
+                    .cloned()
+                    .unwrap_or_default();
+                notable(
+                    task,
+                    Outcome::Error(format!(
+                        "{}: unreadable answer line {text:?} ({EXPECTED})",
+                        self.input_of(task)
+                    )),
+                );
+                self.window.last_errored = Some(task);
+                self.consume();
+            }
+        } else {
+            let task = self.window.first;
+            self.window.unaccounted -= 1;
+            notable(
+                task,
+                Outcome::Error(format!(
+                    "{}: no answer: the worker stayed quiet for {:.1} s with this input in flight, after a line that was no answer \
+                     and was taken for stray output; perhaps it was an answer, and the answers since went to the input before theirs ({EXPECTED})",
+                    self.input_of(task),
+                    wait.as_secs_f64()
+                )),
+            );
+            self.window.last_errored = Some(task);
+            self.consume();
+        }
+        self.window.last_line = Some(Instant::now());
     }
 
     /// Replaces a faulty worker and reports it (see [`Driver::report_restart`]): the input
@@ -423,6 +571,9 @@ impl Driver<'_> {
         self.window.next = self.window.first;
         self.window.bursts.clear();
         self.window.last_answer = None;
+        self.window.held.clear();
+        self.window.held_count = 0;
+        self.window.unaccounted = 0;
         proc.status.set_state(ProcState::Busy);
         Ok(())
     }
