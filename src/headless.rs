@@ -16,6 +16,8 @@ use std::time::Duration;
 
 /// How often the progress line is rewritten on a terminal.
 pub(crate) const TTY_PROGRESS_EVERY: Duration = Duration::from_millis(200);
+/// Notices printed on stderr in a run (the rest only in `--log`).
+const NOTICES_SHOWN: u32 = 5;
 /// How often a progress line is printed when stderr is a file or pipe.
 pub(crate) const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -39,11 +41,16 @@ pub fn run(
     let mut signal = None;
     let mut throughput = Throughput::default();
     let mut signal_rx = signals.clone();
+    let mut notices = 0;
     let report = loop {
         select! {
             recv(run.events()) -> event => match event {
                 Ok(Event::Finished(report)) => break report,
                 Ok(event) => {
+                    if let Event::Notice { message, .. } = &event {
+                        notices += 1;
+                        show_notice(message, notices, stderr_tty);
+                    }
                     journal.event(&run, &event);
                     // Lines are written in bulk while events queue up, at once when none do.
                     if run.events().is_empty() {
@@ -105,6 +112,21 @@ fn apply_control(run: &Run, journal: &mut Journal, control: Option<Control>) {
         _ => return,
     };
     journal.control(run.elapsed(), &event);
+}
+
+/// Prints the `number`th notice of the run on stderr, up to [`NOTICES_SHOWN`], then says
+/// once that the rest are only logged (a notice tells of a rule the user may not expect, such
+/// as scores ignored without `--goal`, or of a worker process restarted while idle).
+fn show_notice(message: &str, number: u32, tty: bool) {
+    let line = match number {
+        number if number <= NOTICES_SHOWN => format!("notice: {message}"),
+        number if number == NOTICES_SHOWN + 1 => "notice: further notices are only in --log".to_string(),
+        _ => return,
+    };
+    if tty {
+        clear_progress();
+    }
+    progress(&line, false);
 }
 
 /// One progress line on stderr: `rewrite` draws it over the last one (a terminal), else it

@@ -365,6 +365,60 @@ fn lines_after_the_last_answer_never_make_more_errors_than_tasks() {
 }
 
 #[test]
+fn a_python_number_without_a_goal_is_a_match_when_truthy() {
+    // Before, the helper answered any int as a score, ignored without --goal: no match, exit 1.
+    let script = "from poolwatch_worker import serve\nserve(lambda p: 1 if p == 42 else 0)";
+    let (summary, output) = run(&[
+        "-w", "2", "exec", "--worker", "--range", "0..100", "--", "python3", "-c", script,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["matches"][0]["task"], 42, "{summary}");
+    // With --goal the same numbers are scores.
+    let (summary, _) = run(&[
+        "--halt",
+        "never",
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--goal",
+        "max",
+        "--range",
+        "0..100",
+        "--",
+        "python3",
+        "-c",
+        "from poolwatch_worker import serve\nserve(lambda p: p % 50)",
+    ]);
+    assert_eq!(summary["match_count"], 0, "{summary}");
+    assert_eq!(summary["best"]["score"], 49.0, "{summary}");
+}
+
+#[test]
+fn a_score_answered_without_a_goal_is_told_once_on_stderr() {
+    let (summary, output) = run(&[
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100",
+        "--",
+        "sh",
+        "-c",
+        "while read x; do echo \"s $x\"; done",
+    ]);
+    assert_eq!(summary["match_count"], 0, "{summary}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let told: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("without --goal a score"))
+        .collect();
+    assert_eq!(told.len(), 1, "{stderr}");
+    assert!(told[0].starts_with("notice: "), "{stderr}");
+}
+
+#[test]
 fn a_garbage_answer_is_an_error_naming_the_line() {
     let scratch = Scratch::new("worker-garbage");
     let log = scratch.join("log.jsonl");

@@ -16,7 +16,8 @@ writes one answer line per input, in order (the format is in poolwatch's README)
     the function returns   answer line
     True                   1            a match (its value is the input)
     False or None          0            a miss
-    an int or a float      s 12.5       a score (a miss that may be a new best)
+    an int or a float      1 or 0       its truth (nonzero: a match), as in an `if`
+      ... with --goal      s 12.5       a score (a miss that may be a new best)
     a str                  1 TEXT       a match whose value is TEXT
     (raises)               e Type: msg  an error with its message
 
@@ -41,6 +42,9 @@ __all__ = ["serve", "answer"]
 # Answers are flushed at least this often (seconds) while a burst is worked through.
 FLUSH_EVERY = 0.001
 READ_SIZE = 1 << 16
+# Numbers are scores only when poolwatch runs with --goal (it says so in POOLWATCH_GOAL);
+# otherwise a number means what it means in an `if`: nonzero is a match.
+_SCORES = os.environ.get("POOLWATCH_GOAL") in ("max", "min")
 # Where answers are written: fd 1 until `serve` gives them a descriptor of their own.
 _answers_fd = 1
 
@@ -68,7 +72,9 @@ def answer(result):
         exc = result.exc
         return ("e " + _one_line(type(exc).__name__ + ": " + str(exc))).encode()
     if isinstance(result, (int, float)):
-        return ("s " + repr(result)).encode()
+        if _SCORES:
+            return ("s " + repr(result)).encode()
+        return b"1" if result else b"0"
     if isinstance(result, bytes):
         result = result.decode("utf-8", "replace")
     if isinstance(result, str):

@@ -904,7 +904,7 @@ fn worker_options(spec: &ExecSpec, limits: Limits) -> Result<(Option<worker::Wor
             "--worker feeds inputs on stdin: the command takes no {} or {#}".into(),
         ));
     }
-    let workers = worker::Workers::new(spec.command.clone(), window, limits);
+    let workers = worker::Workers::new(spec.command.clone(), window, limits, goal);
     Ok((Some(workers), goal))
 }
 

@@ -4,7 +4,7 @@ use super::answer::{Answer, parse_answer};
 use super::process::{AFTER_KILL, Group, die_with_parent, exit_fd, set_nonblocking, wait_on};
 use super::{ExecError, IntRange, LazyLines, Limits, os_reason, truncate};
 use crate::cancel::CancelToken;
-use crate::search::Outcome;
+use crate::search::{Goal, Outcome};
 use crate::sync::lock;
 use rustix::event::{PollFd, PollFlags};
 use rustix::process::Signal;
@@ -105,6 +105,10 @@ pub(super) enum Feed<'a> {
 /// The worker processes of one `exec --worker` search.
 pub struct Workers {
     command: Vec<String>,
+    /// Whether scores count (`--goal`): told to worker processes in `POOLWATCH_GOAL`.
+    goal: Goal,
+    /// Set at the first score answered without `--goal`, which is told once as a notice.
+    told_scores_ignored: std::sync::atomic::AtomicBool,
     window_max: usize,
     limits: Limits,
     /// Distinguishes this search's processes in a thread's slot.
@@ -120,11 +124,14 @@ thread_local! {
 }
 
 impl Workers {
-    /// Worker processes running `command`, at most `window_max` inputs in flight each.
-    pub fn new(command: Vec<String>, window_max: usize, limits: Limits) -> Self {
+    /// Worker processes running `command`, at most `window_max` inputs in flight each,
+    /// for a search with `goal` (scores count only with one).
+    pub fn new(command: Vec<String>, window_max: usize, limits: Limits, goal: Goal) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
             command,
+            goal,
+            told_scores_ignored: std::sync::atomic::AtomicBool::new(false),
             window_max: window_max.clamp(1, MAX_WINDOW),
             limits,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -149,7 +156,7 @@ impl Workers {
         let mut owned = OWNED.with(|slot| slot.borrow_mut().take());
         let mut proc = match owned.take() {
             Some((id, proc)) if id == self.id => proc,
-            _ => WorkerProc::spawn(&self.command, Arc::default())?,
+            _ => WorkerProc::spawn(&self.command, self.goal, Arc::default())?,
         };
         lock(&self.running).insert(tasks.start, Arc::clone(&proc.status));
         let mut driver = Driver {
@@ -416,7 +423,22 @@ impl Driver<'_> {
         let had_stray = stray.is_some();
         let outcome = match answer {
             Answer::Miss => Outcome::Miss,
-            Answer::Score(score) => Outcome::Scored(score),
+            Answer::Score(score) => {
+                if self.workers.goal == Goal::None
+                    && !self.workers.told_scores_ignored.swap(true, Ordering::Relaxed)
+                {
+                    notable(
+                        task,
+                        Outcome::Notice(format!(
+                            "{}: answered a score (s {score}); without --goal a score is neither a match nor a best, \
+                             so it counts as a miss: pass --goal max or min to keep the best score, or answer 1 for a match \
+                             (this is said once)",
+                            self.input_of(task)
+                        )),
+                    );
+                }
+                Outcome::Scored(score)
+            }
             Answer::Match { value, score } => {
                 let input = self.input_of(task);
                 let value = match value {
@@ -561,7 +583,7 @@ impl Driver<'_> {
         let last_answered = proc.last_answered.take();
         let status_arc = Arc::clone(&proc.status);
         let quick_deaths = proc.quick_deaths;
-        *proc = WorkerProc::spawn(&self.workers.command, status_arc)?;
+        *proc = WorkerProc::spawn(&self.workers.command, self.workers.goal, status_arc)?;
         proc.quick_deaths = quick_deaths;
         proc.status.restarts.fetch_add(1, Ordering::Relaxed);
         let ended = format!("worker pid {old_pid} {what}");
@@ -704,7 +726,7 @@ struct WorkerProc {
 impl WorkerProc {
     /// Starts `command` in its own process group, killed if its parent thread dies, and
     /// listed with the guard so that its children die with poolwatch too.
-    fn spawn(command: &[String], status: Arc<ProcStatus>) -> Result<Self, String> {
+    fn spawn(command: &[String], goal: Goal, status: Arc<ProcStatus>) -> Result<Self, String> {
         let (program, args) = command
             .split_first()
             .ok_or_else(|| ExecError::EmptyCommand.to_string())?;
@@ -714,6 +736,13 @@ impl WorkerProc {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // The Python helper answers a number as a score with a goal, else by its truth.
+        let goal_name = match goal {
+            Goal::None => "none",
+            Goal::Maximize => "max",
+            Goal::Minimize => "min",
+        };
+        cmd.env("POOLWATCH_GOAL", goal_name);
         if let Some(dir) = python_helper_dir() {
             let mut path = dir.clone().into_os_string();
             if let Some(old) = std::env::var_os("PYTHONPATH").filter(|old| !old.is_empty()) {
