@@ -419,6 +419,43 @@ fn a_score_answered_without_a_goal_is_told_once_on_stderr() {
 }
 
 #[test]
+fn worker_progress_moves_per_answer() {
+    // 400 tasks of 50 ms on 4 workers. Before, each worker took 50 ids (2.5 s) at once and
+    // progress said "completed 0" at 1 s and at 2 s; now each answer counts as it comes.
+    let scratch = Scratch::new("worker-progress");
+    let log = scratch.join("log.jsonl");
+    let script = "import time\nfrom poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   time.sleep(0.05)\n\
+        \x20   return False\n\
+        serve(f)";
+    let (summary, _) = run(&[
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "4",
+        "exec",
+        "--worker",
+        "--range",
+        "0..400",
+        "--",
+        "python3",
+        "-c",
+        script,
+    ]);
+    assert_eq!(summary["completed"], 400, "{summary}");
+    let events = read_jsonl(&log);
+    let early: Vec<u64> = of_kind(&events, "progress")
+        .into_iter()
+        .filter(|event| event["state"] == "running" && event["t"].as_f64().unwrap() < 2.4)
+        .map(|event| event["completed"].as_u64().unwrap())
+        .collect();
+    assert!(early.iter().any(|completed| *completed > 0), "{early:?}");
+}
+
+#[test]
 fn a_garbage_answer_is_an_error_naming_the_line() {
     let scratch = Scratch::new("worker-garbage");
     let log = scratch.join("log.jsonl");
