@@ -81,6 +81,7 @@ fn run_info(preset: &Preset, search: &dyn Search, workers: usize) -> RunInfo {
         halt: preset.halt.to_string(),
         goal: search.goal(),
         can_match: search.can_match(),
+        successes: search.matches_are_successes(),
         workers,
         odds: search.match_odds(),
         numbered_inputs: naming.is_some_and(|naming| naming.numbered),

@@ -77,7 +77,13 @@ pub fn run(
                 journal.flush();
                 let snapshot = run.snapshot();
                 throughput.observe(snapshot.active, snapshot.counters.completed);
-                let line = progress_line(&snapshot, search.name(), throughput.windowed_rate, search.match_odds());
+                let line = progress_line_of(
+                    &snapshot,
+                    search.name(),
+                    throughput.windowed_rate,
+                    search.match_odds(),
+                    search.matches_are_successes(),
+                );
                 progress(&line, stderr_tty);
             }
             recv(status) -> _ => {
@@ -157,9 +163,19 @@ fn write_progress(out: &mut impl Write, line: &str, rewrite: bool) -> std::io::R
 /// The text of the progress line: the same rate window and ETA definition as the dashboard.
 #[must_use]
 pub fn progress_line(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds) -> String {
+    progress_line_of(snapshot, name, rate, odds, false)
+}
+
+/// [`progress_line`], with matches counted as `N succeeded` where they are jobs that
+/// succeeded ([`Search::matches_are_successes`]).
+fn progress_line_of(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds, successes: bool) -> String {
+    let matches = if successes {
+        format!("{} succeeded", count(snapshot.counters.matches))
+    } else {
+        plural(snapshot.counters.matches, "match")
+    };
     let counts = format!(
-        "{}, {}, {}, {} tasks/s",
-        plural(snapshot.counters.matches, "match"),
+        "{matches}, {}, {}, {} tasks/s",
         plural(snapshot.counters.errors, "error"),
         plural(
             u64::try_from(snapshot.target_workers).unwrap_or(u64::MAX),

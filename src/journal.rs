@@ -293,6 +293,9 @@ impl Journal {
         if let Some(carried) = &self.carried {
             carried.continue_summary(&mut summary, self.goal);
         }
+        if self.source.matches_are_successes() {
+            summary.count_as_jobs();
+        }
         if self.log.failure().is_none() {
             let fields = serde_json::to_value(&summary).unwrap_or_default();
             self.write(report.elapsed, &LogEvent::End { summary: fields });

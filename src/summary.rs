@@ -82,6 +82,10 @@ pub struct Summary {
     /// above include it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed: Option<crate::logformat::ResumedFrom>,
+    /// When a match means only a job that succeeded ([`crate::search::Search::matches_are_successes`]):
+    /// how many succeeded (`match_count`), set by [`Summary::count_as_jobs`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub succeeded: Option<u64>,
 }
 
 impl Summary {
@@ -117,7 +121,32 @@ impl Summary {
             exit_code,
             counts: BTreeMap::new(),
             resumed: None,
+            succeeded: None,
         }
+    }
+
+    /// Reads matches as jobs that succeeded (one-shot `exec` without `--match-stdout`): the
+    /// text says "succeeded", and the exit code follows GNU parallel's: 0 when every job ran
+    /// and succeeded (jobs a job log's `--resume` skipped count as done), or when a halt on
+    /// success asked for (`--halt now`, `after=N`...) ended the run; else 1. Codes other than
+    /// 0 and 1 (a fatal error, a signal, an incomplete log) are kept.
+    pub fn count_as_jobs(&mut self) {
+        let counters = &self.counters;
+        self.succeeded = Some(counters.matches);
+        if !matches!(self.exit_code, EXIT_FOUND | EXIT_NOT_FOUND) {
+            return;
+        }
+        let skipped = self.counts.get("skipped").copied().unwrap_or(0);
+        let halted_on_success = matches!(self.halt_reason, HaltReason::Match | HaltReason::After);
+        let all_succeeded = self.halt_reason == HaltReason::Exhausted
+            && counters.errors == 0
+            && counters.matches + skipped >= counters.completed
+            && counters.completed >= counters.total;
+        self.exit_code = if all_succeeded || halted_on_success {
+            EXIT_FOUND
+        } else {
+            EXIT_NOT_FOUND
+        };
     }
 
     /// Records that the `--log` file is incomplete, and why; the exit code becomes
@@ -136,15 +165,30 @@ impl Summary {
     /// A short human paragraph.
     #[must_use]
     pub fn to_text(&self) -> String {
+        let jobs = self.succeeded.is_some();
+        let reason = match self.halt_reason {
+            HaltReason::Exhausted if jobs => "ran every input",
+            HaltReason::Match if jobs => "halted on a job that succeeded",
+            reason => describe_reason(reason),
+        };
         let mut text = format!(
-            "poolwatch {} ({}) with {}, halt {}: {}\n",
+            "poolwatch {} ({}) with {}, halt {}: {reason}\n",
             self.search,
             self.params,
             plural(u64::try_from(self.workers).unwrap_or(u64::MAX), "worker"),
             self.halt_policy,
-            describe_reason(self.halt_reason)
         );
-        for entry in self.matches.iter().take(20) {
+        if let Some(succeeded) = self.succeeded {
+            let skipped = self.counts.get("skipped").copied().unwrap_or(0);
+            let ran = self.counters.completed.saturating_sub(skipped);
+            text.push_str(&format!(
+                "  {} of {} jobs run succeeded, {} failed\n",
+                count(succeeded),
+                count(ran),
+                count(ran.saturating_sub(succeeded))
+            ));
+        }
+        for entry in self.matches.iter().take(if jobs { 0 } else { 20 }) {
             let task = match &entry.input {
                 Some(input) => format!("input {input} (task {})", count(entry.task)),
                 None => format!("task {}", count(entry.task)),
@@ -152,7 +196,7 @@ impl Summary {
             text.push_str(&format!("  match: {task} -> {}\n", entry.value));
         }
         let counters = &self.counters;
-        if counters.matches > 20 {
+        if counters.matches > 20 && !jobs {
             text.push_str(&format!("  ... {} in all\n", plural(counters.matches, "match")));
         }
         text.push_str(&format!(

@@ -162,6 +162,9 @@ pub struct RunInfo {
     pub goal: Goal,
     /// Whether the search has a match condition.
     pub can_match: bool,
+    /// Whether a match means only a job that succeeded (one-shot `exec` without
+    /// `--match-stdout`): counts and the log say "succeeded".
+    pub successes: bool,
     /// Workers at the start.
     pub workers: usize,
     /// What the search knows of its odds of a match (for the expected match time).
@@ -501,8 +504,12 @@ impl App {
                 if self.first_match.as_ref().is_none_or(|(first, _)| task < *first) {
                     self.first_match = Some((task, name.clone()));
                 }
-                self.log
-                    .push(at, EntryKind::Match, format!("match: {name} -> {value}"));
+                let text = if self.run.as_ref().is_some_and(|run| run.successes) {
+                    format!("succeeded: {name}")
+                } else {
+                    format!("match: {name} -> {value}")
+                };
+                self.log.push(at, EntryKind::Match, text);
             }
             Event::Error {
                 task, message, at, ..

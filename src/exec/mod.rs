@@ -160,6 +160,15 @@ impl Default for ExecSpec {
     }
 }
 
+impl ExecSpec {
+    /// True for one-shot commands without `--match-stdout`: a match is a job that exited 0,
+    /// so every input runs unless a halt is asked for, and matches read as "succeeded".
+    #[must_use]
+    pub fn runs_every_job(&self) -> bool {
+        !self.worker && self.match_stdout.is_none()
+    }
+}
+
 fn default_grace() -> f64 {
     DEFAULT_GRACE_S
 }
@@ -503,6 +512,10 @@ impl ExecSearch {
 impl Search for ExecSearch {
     fn name(&self) -> &str {
         "exec"
+    }
+
+    fn matches_are_successes(&self) -> bool {
+        self.match_stdout.is_none()
     }
 
     search_space_from_setup!();

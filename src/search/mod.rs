@@ -126,6 +126,13 @@ pub trait Search: Send + Sync {
         true
     }
 
+    /// True when a match means no more than a task that succeeded (`exec` of one-shot commands
+    /// without `--match-stdout`: exit status 0). Summaries and the dashboard then say
+    /// "succeeded", and the exit code is 0 only when every task succeeded (as GNU parallel's).
+    fn matches_are_successes(&self) -> bool {
+        false
+    }
+
     /// What the search knows of its chance of a match, for the expected time to the first one.
     fn match_odds(&self) -> MatchOdds {
         MatchOdds::Unknown

@@ -18,6 +18,7 @@ pub use theme::Theme;
 
 use crate::app::{App, Drawn, Focus, Overlay, Phase};
 use crate::format::plural;
+use crate::pool::HaltPolicy;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -174,7 +175,17 @@ fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         (None, Some(preset)) => {
             parts.push((1, Span::raw(format!("selected: {}", preset.name))));
             parts.push((2, Span::raw(preset.spec.kind())));
-            parts.push((0, Span::raw(format!("halt {}", preset.halt))));
+            let halt = match &preset.spec {
+                // Say which default applies where it is not the usual `now`.
+                crate::spec::SearchSpec::Exec(exec)
+                    if exec.runs_every_job() && preset.halt == HaltPolicy::Never =>
+                {
+                    "halt never: every input runs (exec's default; --halt now stops at the first success)"
+                        .to_string()
+                }
+                _ => format!("halt {}", preset.halt),
+            };
+            parts.push((0, Span::raw(halt)));
         }
         (None, None) => {}
     }

@@ -117,7 +117,11 @@ fn figures_line(app: &App, theme: Theme, width: usize, with_eta: bool) -> Line<'
         (
             0,
             Span::styled(
-                format!("matches {}", count(snapshot.counters.matches)),
+                if app.run.as_ref().is_some_and(|run| run.successes) {
+                    format!("succeeded {}", count(snapshot.counters.matches))
+                } else {
+                    format!("matches {}", count(snapshot.counters.matches))
+                },
                 theme.found(),
             ),
         ),
