@@ -5,6 +5,7 @@ mod crew;
 mod crowding;
 mod doorbell;
 mod halt;
+mod halt_lowest;
 mod halting;
 mod outbox;
 pub(crate) mod panics;

@@ -2,6 +2,7 @@
 
 use super::control::Control;
 use super::crew::{Crew, Slot};
+use super::halt_lowest::Lowest;
 use super::halting::{HaltRecord, HaltState};
 use super::outbox::Outbox;
 use super::plan::{PlannedIds, ResolvedPlan};
@@ -31,6 +32,8 @@ pub(crate) struct Shared {
     space_open: AtomicBool,
     pub events: Outbox,
     pub halt: HaltState,
+    /// The bound of a `lowest` run (unused under other policies: no match lowers it).
+    pub lowest: Lowest,
     pub control: Control,
     pub queue: Queue,
     pub tally: Tally,
@@ -77,6 +80,7 @@ impl Shared {
             space_open: AtomicBool::new(open),
             events: Outbox::new(events_tx),
             halt: HaltState::new(),
+            lowest: Lowest::new(),
             control: Control::new(workers),
             queue,
             tally,
@@ -323,7 +327,7 @@ impl Shared {
         // The raw count, not the snapshot's display clamp: the invariant checks must see it.
         counters.submitted = self.queue.submitted();
         RunReport {
-            reason: halt.map_or(HaltReason::Exhausted, |halt| halt.reason),
+            reason: halt.map_or_else(|| self.natural_end(), |halt| halt.reason),
             counters,
             workers: self.target_workers(),
             elapsed: snapshot.elapsed,
@@ -332,6 +336,16 @@ impl Shared {
             exit_latency,
             best: snapshot.best,
             fatal: self.tally.fatal(),
+        }
+    }
+
+    /// Why a run ended without a halt: every id ran, or under `lowest`, every id below the
+    /// lowest match did.
+    fn natural_end(&self) -> HaltReason {
+        if self.lowest.found().is_some() {
+            HaltReason::Match
+        } else {
+            HaltReason::Exhausted
         }
     }
 
@@ -356,7 +370,7 @@ impl Shared {
     fn run_state(&self) -> RunState {
         let halt = self.halt.record();
         match (self.is_finished(), halt) {
-            (true, record) => RunState::Finished(record.map_or(HaltReason::Exhausted, |h| h.reason)),
+            (true, record) => RunState::Finished(record.map_or_else(|| self.natural_end(), |h| h.reason)),
             (false, Some(record)) => RunState::Halting(record.reason),
             (false, None) if self.control.is_paused() => RunState::Paused,
             (false, None) => RunState::Running,

@@ -86,13 +86,23 @@ impl<'a> Submitter<'a> {
     /// `None` once every id of the plan is handed out.
     fn next_batch(&mut self, size: u64) -> Option<Range<u64>> {
         let shared = self.shared;
+        // Under `lowest`, nothing at or above the lowest match is handed out.
+        let bound = shared.lowest.bound();
+        if self.cursor.position() >= bound {
+            return None;
+        }
         if !self.open {
-            return self.cursor.next_range(&shared.plan, size, shared.search.space());
+            return self
+                .cursor
+                .next_range(&shared.plan, size, shared.search.space().min(bound));
         }
         let wanted = self.cursor.position().saturating_add(size);
         let status = shared.search.extend_space(wanted, SPACE_WAIT);
         shared.set_space(status);
-        match self.cursor.next_range(&shared.plan, size, status.available) {
+        match self
+            .cursor
+            .next_range(&shared.plan, size, status.available.min(bound))
+        {
             Some(batch) => Some(batch),
             None if status.complete || self.cursor.window_done(&shared.plan) => None,
             None => Some(0..0),
