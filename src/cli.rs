@@ -16,7 +16,8 @@ pub struct Cli {
     /// Worker threads [default: number of CPUs]
     #[arg(short = 'w', long, global = true)]
     pub workers: Option<usize>,
-    /// What a match does: now, soon, never or after=N [default: now; never for exec of
+    /// What a match does: now, soon, never, after=N or lowest (the lowest matching id: ids
+    /// above a match are cancelled, ids below it all run) [default: now; never for exec of
     /// one-shot commands without --match-stdout (every input runs); or the preset's]
     #[arg(long, global = true, value_parser = parse_halt)]
     pub halt: Option<HaltPolicy>,

@@ -167,6 +167,9 @@ impl Summary {
     pub fn to_text(&self) -> String {
         let jobs = self.succeeded.is_some();
         let reason = match self.halt_reason {
+            HaltReason::Match if self.halt_policy == "lowest" => {
+                "found the lowest match, proven: every id below it ran"
+            }
             HaltReason::Exhausted if jobs => "ran every input",
             HaltReason::Match if jobs => "halted on a job that succeeded",
             reason => describe_reason(reason),

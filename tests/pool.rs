@@ -1352,10 +1352,21 @@ fn lowest_policy_finishes_every_id_below_the_lowest_match_and_cancels_the_rest()
     // Every id below 996 ran: 996 is proven lowest.
     let ran = search.seen.lock().unwrap().clone();
     let seen: HashSet<u64> = ran.iter().copied().collect();
-    assert!((0..996).all(|id| seen.contains(&id)), "an id below the lowest match never ran");
+    assert!(
+        (0..996).all(|id| seen.contains(&id)),
+        "an id below the lowest match never ran"
+    );
     // 1500 (under way when 996 matched) and 2500 (above 1993) were cancelled at once, not slept out.
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
-    assert!(!run.completed_ranges().iter().any(|&(start, end)| start <= 1500 && 1500 < end));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        !run.completed_ranges()
+            .iter()
+            .any(|&(start, end)| start <= 1500 && 1500 < end)
+    );
     // Ids above the first bound were handed out only until it was known.
     assert!(report.counters.submitted < 5_000, "{report:?}");
     assert!(report.counters.completed >= 997, "{report:?}");

@@ -878,3 +878,44 @@ fn the_shards_table_scrolls_with_the_keys_once_focused_and_stops_at_the_last_sha
     }
     assert!(redraw(&mut app).contains("node0 "));
 }
+
+#[test]
+fn the_header_names_the_candidate_of_a_lowest_run_and_jobs_read_succeeded() {
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(RunInfo {
+        halt: "lowest".into(),
+        ..needle_info()
+    }));
+    app.update(Msg::Frame(needle_snapshot(RunState::Running, 2_000, 1_000)));
+    for task in [1993, 996] {
+        app.update(Msg::Pool(Event::Match {
+            task,
+            value: task.to_string(),
+            score: None,
+            worker: 0,
+            at: Duration::from_millis(900),
+        }));
+    }
+    let text = draw(&app, 160, 40).backend().to_string();
+    assert!(text.contains("halt lowest, candidate task 996"), "{text}");
+    // One-shot exec: a success is "succeeded", not a match.
+    let mut jobs = App::new(presets(), false);
+    jobs.update(Msg::Started(RunInfo {
+        search: "exec".into(),
+        halt: "never".into(),
+        successes: true,
+        ..needle_info()
+    }));
+    jobs.update(Msg::Frame(needle_snapshot(RunState::Running, 2_000, 1_000)));
+    jobs.update(Msg::Pool(Event::Match {
+        task: 3,
+        value: "3".into(),
+        score: None,
+        worker: 0,
+        at: Duration::from_millis(900),
+    }));
+    let text = draw(&jobs, 160, 40).backend().to_string();
+    assert!(text.contains("succeeded: task 3"), "{text}");
+    assert!(text.contains("succeeded 0"), "{text}");
+    assert!(!text.contains("match:"), "{text}");
+}

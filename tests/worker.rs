@@ -127,6 +127,47 @@ fn python_workers_visit_ids_near_their_order_and_report_the_first_match() {
 }
 
 #[test]
+fn halt_lowest_reports_the_lowest_match_when_a_higher_one_is_found_first() {
+    // 996 takes a second, 1993 a millisecond: 1993 is found first, bounds the run, and 996
+    // replaces it once every id below it has run.
+    let scratch = Scratch::new("worker-lowest");
+    let log = scratch.join("log.jsonl");
+    let script = "import time\nfrom poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   time.sleep(1.0 if p == 996 else 0.001)\n\
+        \x20   return p in (996, 1993)\n\
+        serve(f)";
+    let (summary, output) = run(&[
+        "--halt",
+        "lowest",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "4",
+        "exec",
+        "--worker",
+        "--range",
+        "0..50000",
+        "--",
+        "python3",
+        "-c",
+        script,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["halt_reason"], "match", "{summary}");
+    assert_eq!(summary["matches"][0]["task"], 996, "{summary}");
+    let events = read_jsonl(&log);
+    let found: Vec<u64> = of_kind(&events, "match")
+        .iter()
+        .map(|event| event["task"].as_u64().unwrap())
+        .collect();
+    assert_eq!(found, [1993, 996], "1993 should be found first: {found:?}");
+    // Every id below 996 ran; ids above the first match were never handed out.
+    assert!(summary["completed"].as_u64().unwrap() >= 997, "{summary}");
+    assert!(summary["submitted"].as_u64().unwrap() < 2100, "{summary}");
+}
+
+#[test]
 fn python_scores_errors_and_values_come_through() {
     let scratch = Scratch::new("worker-py");
     let log = scratch.join("log.jsonl");

@@ -170,7 +170,15 @@ fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             }
             parts.push((3, Span::styled(run.search.clone(), theme.title())));
             parts.push((4, Span::raw(run.params.clone())));
-            parts.push((0, Span::raw(format!("halt {}", run.halt))));
+            let halt = match (&app.first_match, run.halt == "lowest") {
+                // The lowest match so far: every id below it still runs until it is proven.
+                (Some((_, name)), true) if app.phase == Phase::Running || app.phase == Phase::Paused => {
+                    format!("halt lowest, candidate {name}")
+                }
+                (Some((_, name)), true) => format!("halt lowest: {name}"),
+                _ => format!("halt {}", run.halt),
+            };
+            parts.push((0, Span::raw(halt)));
         }
         (None, Some(preset)) => {
             parts.push((1, Span::raw(format!("selected: {}", preset.name))));
