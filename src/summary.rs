@@ -24,6 +24,23 @@ pub const EXIT_OUTPUT_FAILED: u8 = 4;
 /// SIGPIPE would report: 128 + 13). Nothing is printed.
 pub const EXIT_BROKEN_PIPE: u8 = 141;
 
+/// Most failed tasks kept in the summary's `failures` array (all of them go to `--log`).
+pub const MAX_SUMMARY_FAILURES: usize = 100;
+/// Failed tasks listed in the text summary; the rest are counted.
+const TEXT_FAILURES: usize = 10;
+
+/// One failed task in the summary: an error outcome and its message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailureEntry {
+    /// Task id.
+    pub task: u64,
+    /// The user's own value for the task, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// What went wrong (it starts with the input for exec; it may hold output lines).
+    pub message: String,
+}
+
 /// One match in the summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MatchEntry {
@@ -53,6 +70,10 @@ pub struct Summary {
     pub counters: Counters,
     /// The matches (at most [`MAX_SUMMARY_MATCHES`]).
     pub matches: Vec<MatchEntry>,
+    /// The first failed tasks by id, with their messages (at most [`MAX_SUMMARY_FAILURES`]
+    /// of those seen first; `errors` counts them all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailureEntry>,
     /// Why the run ended.
     pub halt_reason: HaltReason,
     /// Wall time, seconds.
@@ -108,6 +129,7 @@ impl Summary {
             workers: report.workers,
             counters: report.counters,
             matches,
+            failures: Vec::new(),
             halt_reason: report.reason,
             elapsed_s: report.elapsed.as_secs_f64(),
             active_s: report.active.as_secs_f64(),
@@ -201,6 +223,26 @@ impl Summary {
         let counters = &self.counters;
         if counters.matches > 20 && !jobs {
             text.push_str(&format!("  ... {} in all\n", plural(counters.matches, "match")));
+        }
+        for entry in self.failures.iter().take(TEXT_FAILURES) {
+            // The message starts with the input where the search names tasks so (exec).
+            let message = entry.message.lines().next().unwrap_or_default();
+            let named = entry
+                .input
+                .as_ref()
+                .is_some_and(|input| message.starts_with(&format!("{input}: ")));
+            match (&entry.input, named) {
+                (_, true) => text.push_str(&format!("  failed: {message}\n")),
+                (Some(input), false) => text.push_str(&format!("  failed: input {input}: {message}\n")),
+                (None, false) => text.push_str(&format!("  failed: task {}: {message}\n", count(entry.task))),
+            }
+        }
+        let listed = self.failures.len().min(TEXT_FAILURES) as u64;
+        if counters.errors > listed && listed > 0 {
+            text.push_str(&format!(
+                "  ... {} more failed (every one, with its whole message, in --log)\n",
+                count(counters.errors - listed)
+            ));
         }
         text.push_str(&format!(
             "  {} of {} tasks completed, {} cancelled, {} never submitted, {}\n",

@@ -168,6 +168,38 @@ fn halt_lowest_reports_the_lowest_match_when_a_higher_one_is_found_first() {
 }
 
 #[test]
+fn summaries_list_the_failed_inputs_with_python_line_numbers() {
+    let script = "from poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   if p % 3 == 0: raise ValueError('bad %d' % p)\n\
+        \x20   return False\n\
+        serve(f)";
+    let args = [
+        "-w", "2", "exec", "--worker", "--range", "0..60", "--", "python3", "-c", script,
+    ];
+    let (summary, _) = run(&args);
+    assert_eq!(summary["errors"], 20, "{summary}");
+    let failures = summary["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 20, "{summary}");
+    assert_eq!(failures[1]["task"], 3, "{summary}");
+    let first_line = failures[1]["message"].as_str().unwrap().lines().next().unwrap();
+    assert_eq!(first_line, "3: ValueError: bad 3 (<string>:3 in f)", "{summary}");
+    // The text summary: the first 10, then the count of the rest.
+    let output = common::cli::poolwatch()
+        .arg("--headless")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("  failed: 0: ValueError: bad 0 (<string>:3 in f)\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("  failed: ").count(), 10, "{text}");
+    assert!(text.contains("... 10 more failed"), "{text}");
+}
+
+#[test]
 fn python_scores_errors_and_values_come_through() {
     let scratch = Scratch::new("worker-py");
     let log = scratch.join("log.jsonl");
@@ -198,7 +230,19 @@ fn python_scores_errors_and_values_come_through() {
     assert_eq!(summary["completed"], 17, "{summary}");
     assert_eq!(summary["matches"][0]["value"], "9: nine!", "{summary}");
     assert_eq!(summary["best"]["score"], 0.0, "{summary}");
-    assert_eq!(error_messages(&log), ["7: ValueError: seven"]);
+    // The innermost frame's line, then the traceback, kept in --log.
+    let messages = error_messages(&log);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let mut lines = messages[0].lines();
+    assert_eq!(
+        lines.next(),
+        Some("7: ValueError: seven (<string>:3 in f)"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[0].contains("File \"<string>\", line 3, in f"),
+        "{messages:?}"
+    );
 }
 
 #[test]
@@ -545,13 +589,33 @@ fn a_worker_that_never_answers_times_out_per_input() {
 #[test]
 fn a_command_that_keeps_dying_is_fatal_with_exit_2() {
     let (summary, output) = run(&[
-        "-w", "2", "exec", "--worker", "--range", "0..100", "--", "sh", "-c", "exit 4",
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100",
+        "--",
+        "sh",
+        "-c",
+        "echo one >&2; echo 'Oops: two' >&2; exit 4",
     ]);
     assert_eq!(output.status.code(), Some(2), "{summary}");
     let fatal = summary["fatal"].as_str().unwrap();
     assert!(
         fatal.contains("times in a row without answering: exited with status 4"),
         "{fatal}"
+    );
+    // One line, as the README promises: the last line of stderr, and where the rest is.
+    assert!(!fatal.contains('\n'), "{fatal}");
+    assert!(
+        fatal.contains("its stderr ends: Oops: two (its last lines are in the restart errors"),
+        "{fatal}"
+    );
+    // Each input is blamed once: never more errors than tasks run.
+    assert!(
+        summary["errors"].as_u64().unwrap() <= summary["completed"].as_u64().unwrap(),
+        "{summary}"
     );
 }
 

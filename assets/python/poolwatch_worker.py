@@ -19,7 +19,8 @@ writes one answer line per input, in order (the format is in poolwatch's README)
     an int or a float      1 or 0       its truth (nonzero: a match), as in an `if`
       ... with --goal      s 12.5       a score (a miss that may be a new best)
     a str                  1 TEXT       a match whose value is TEXT
-    (raises)               e Type: msg  an error with its message
+    (raises)               an error: `Type: msg (file:line in func)`, the innermost
+                           frame, followed by the last frames of its traceback
 
 The answers have the process's stdout to themselves: `serve` moves it to a private
 descriptor and points file descriptor 1 and `sys.stdout` at stderr, so `print()` in the
@@ -36,9 +37,12 @@ import json
 import os
 import sys
 import time
+import traceback
 
 __all__ = ["serve", "answer"]
 
+# Frames of a traceback kept in an error's message (the innermost ones).
+TRACEBACK_FRAMES = 8
 # Answers are flushed at least this often (seconds) while a burst is worked through.
 FLUSH_EVERY = 0.001
 READ_SIZE = 1 << 16
@@ -69,8 +73,7 @@ def answer(result):
     if result is False or result is None:
         return b"0"
     if isinstance(result, _Failed):
-        exc = result.exc
-        return ("e " + _one_line(type(exc).__name__ + ": " + str(exc))).encode()
+        return _error_answer(result.exc)
     if isinstance(result, (int, float)):
         if _SCORES:
             return ("s " + repr(result)).encode()
@@ -81,6 +84,24 @@ def answer(result):
         text = _one_line(result)
         return ("1 " + text).encode() if text else b"1"
     return ("e cannot answer with a " + type(result).__name__).encode()
+
+
+def _error_answer(exc):
+    """`Type: msg (file:line in func)` for the innermost frame outside this helper, then the
+    last frames of the traceback, one JSON error answer (its message spans lines)."""
+    head = _one_line(type(exc).__name__ + ": " + str(exc))
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if os.path.abspath(frame.filename) != os.path.abspath(__file__)
+    ]
+    if not frames:
+        return ("e " + head).encode()
+    last = frames[-1]
+    head += " (%s:%s in %s)" % (last.filename, last.lineno, last.name)
+    body = "".join(traceback.format_list(frames[-TRACEBACK_FRAMES:])).rstrip("\n")
+    lines = ["  " + line for line in body.split("\n")]
+    return json.dumps({"error": "\n".join([head, "  Traceback (innermost last):"] + lines)}).encode()
 
 
 def _auto(line):

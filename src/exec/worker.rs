@@ -574,8 +574,14 @@ impl Driver<'_> {
         if proc.answered_since_spawn == 0 && matches!(fault, Fault::Died) {
             proc.quick_deaths += 1;
             if proc.quick_deaths >= QUICK_DEATHS {
+                // One line: the last line of its stderr; the restart errors before this
+                // one carry its last lines each.
+                let last_line = stderr.lines().map(str::trim).rfind(|line| !line.is_empty());
+                let said = last_line.map_or_else(String::new, |line| {
+                    format!("; its stderr ends: {line} (its last lines are in the restart errors, in --log)")
+                });
                 return Err(format!(
-                    "worker '{}' exited {QUICK_DEATHS} times in a row without answering: {what}{stderr}",
+                    "worker '{}' exited {QUICK_DEATHS} times in a row without answering: {what}{said}",
                     self.workers.command.join(" ")
                 ));
             }
