@@ -414,6 +414,9 @@ struct Keep {
     joblog: Option<JobLog>,
     /// Job numbers (`{#}`) the job log says need not run again.
     skip: HashSet<u64>,
+    /// Those of them that failed (`--resume` skips failures too): skipped, they are errors
+    /// still, so that the counts say how many jobs failed.
+    skip_failed: HashSet<u64>,
     results: Option<ResultsDir>,
     printer: Option<Printer>,
 }
@@ -554,6 +557,11 @@ impl Search for ExecSearch {
         if self.keep.skip.contains(&seq) {
             self.tally.skipped.fetch_add(1, Ordering::Relaxed);
             self.print(task, None);
+            if self.keep.skip_failed.contains(&seq) {
+                return Outcome::Error(format!(
+                    "{input}: failed in the run the job log records; skipped by --resume (--resume-failed runs it again)"
+                ));
+            }
             return Outcome::Miss;
         }
         let argv = self.setup.template.render(&input, seq);
@@ -749,12 +757,15 @@ impl Keep {
     fn open(spec: &ExecSpec) -> Result<Self, ExecError> {
         let resuming = spec.resume || spec.resume_failed;
         let mut skip = HashSet::new();
+        let mut skip_failed = HashSet::new();
         let joblog = match &spec.joblog {
             Some(path) => {
                 if resuming {
-                    skip = Previous::read(path)
-                        .map_err(cannot("--joblog", path))?
-                        .skip(spec.resume_failed);
+                    let previous = Previous::read(path).map_err(cannot("--joblog", path))?;
+                    if !spec.resume_failed {
+                        skip_failed.clone_from(&previous.failed);
+                    }
+                    skip = previous.skip(spec.resume_failed);
                 }
                 Some(JobLog::open(path, resuming).map_err(cannot("--joblog", path))?)
             }
@@ -776,6 +787,7 @@ impl Keep {
         Ok(Self {
             joblog,
             skip,
+            skip_failed,
             results,
             printer,
         })
