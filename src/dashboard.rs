@@ -39,6 +39,50 @@ pub struct LoopOptions {
     pub resume: Option<Box<Checkpoint>>,
 }
 
+impl Live {
+    /// The pool's snapshot as the whole run's: a resumed run's earlier matches, errors, times
+    /// and best are added (the ids it completed are the pool's `done_before`).
+    fn snapshot(&self) -> crate::pool::Snapshot {
+        let mut snapshot = self.run.snapshot();
+        if let Some((carried, goal)) = &self.carried {
+            carry(
+                carried,
+                *goal,
+                &mut snapshot.counters,
+                &mut snapshot.elapsed,
+                &mut snapshot.active,
+                &mut snapshot.best,
+            );
+        }
+        snapshot
+    }
+}
+
+/// Adds a resumed run's earlier matches, errors and times to this run's, and keeps the
+/// better best: [`Carried::continue_figures`], the summary's rule, on the screen's figures.
+/// Completed ids are not added: the pool counts them apart, in `done_before`.
+fn carry(
+    carried: &Carried,
+    goal: crate::search::Goal,
+    counters: &mut crate::pool::Counters,
+    elapsed: &mut Duration,
+    active: &mut Duration,
+    best: &mut Option<crate::pool::Best>,
+) {
+    let mut completed = 0;
+    let (mut elapsed_s, mut active_s) = (elapsed.as_secs_f64(), active.as_secs_f64());
+    let figures = crate::resume::Figures {
+        completed: &mut completed,
+        matches: &mut counters.matches,
+        errors: &mut counters.errors,
+        elapsed_s: &mut elapsed_s,
+        active_s: &mut active_s,
+    };
+    *best = carried.continue_figures(figures, *best, goal);
+    *elapsed = Duration::try_from_secs_f64(elapsed_s).unwrap_or(*elapsed);
+    *active = Duration::try_from_secs_f64(active_s).unwrap_or(*active);
+}
+
 /// How the loop ended.
 #[derive(Debug, Default)]
 pub struct LoopEnd {
@@ -56,6 +100,9 @@ pub struct LoopEnd {
 struct Live {
     run: Run,
     journal: Journal,
+    /// A resumed run's earlier figures and best, and its goal: what the screen adds to the
+    /// pool's own (see [`Live::snapshot`]), as the summary does.
+    carried: Option<(Carried, crate::search::Goal)>,
     /// What was launched, for the runs history.
     preset: Preset,
     /// The search, for the user's own value of a task in the log.
@@ -147,25 +194,36 @@ impl Controller {
         let config = crate::resume::with_logged_shard(config, shard);
         let log = EventLog::open(self.options.log_path.as_deref()).unwrap_or_default();
         let spec = Some(&preset.spec);
-        let journal = match resumed {
+        let carried = resumed
+            .as_ref()
+            .map(|checkpoint| (Carried::from_checkpoint(checkpoint, search.goal()), search.goal()));
+        let journal = match &carried {
             None => Journal::start(log, &search, &config, spec),
-            Some(checkpoint) => {
-                let carried = Carried::from_checkpoint(&checkpoint, search.goal());
-                Journal::resume(log, &search, &config, spec, carried)
-            }
+            Some((carried, _)) => Journal::resume(log, &search, &config, spec, carried.clone()),
         }
         .with_status_every(self.options.status_every);
         let info = run_info(preset, search.as_ref(), config.workers);
         let run = Run::start(Arc::clone(&search), &config);
         app.update(Msg::Started(info));
-        app.update(Msg::Frame(run.snapshot()));
-        self.ticker = tick(self.frame_interval());
-        self.live = Some(Live {
+        if let Some(best) = carried.as_ref().and_then(|(carried, _)| carried.best) {
+            // The earlier best stays the best: the curve starts from it.
+            app.update(Msg::Pool(Event::NewBest {
+                task: best.task,
+                score: best.score,
+                worker: 0,
+                at: Duration::ZERO,
+            }));
+        }
+        let live = Live {
             run,
             journal,
+            carried,
             search,
             preset: preset.clone(),
-        });
+        };
+        app.update(Msg::Frame(live.snapshot()));
+        self.ticker = tick(self.frame_interval());
+        self.live = Some(live);
     }
 
     /// Halts a live run, waits for it, and records its summary.
@@ -204,10 +262,32 @@ impl Controller {
             if let Some(message) = &self.fatal {
                 app.update(Msg::Problem(message.clone()));
             }
-            app.update(Msg::Frame(live.run.snapshot()));
+            app.update(Msg::Frame(live.snapshot()));
+            let event = match (event, &live.carried) {
+                (Event::Finished(mut report), Some((carried, goal))) => {
+                    carry(
+                        carried,
+                        *goal,
+                        &mut report.counters,
+                        &mut report.elapsed,
+                        &mut report.active,
+                        &mut report.best,
+                    );
+                    Event::Finished(report)
+                }
+                (event, _) => event,
+            };
             self.live = None;
             self.ticker = never();
             app.update(Msg::Pool(event));
+            return;
+        }
+        if let (Event::NewBest { score, .. }, Some((carried, goal))) = (&event, &live.carried)
+            && carried
+                .best
+                .is_some_and(|best| !goal.improves(*score, best.score))
+        {
+            // Better than this run's own best, not the whole run's: no new best on screen.
             return;
         }
         let task = match &event {
@@ -349,7 +429,7 @@ where
                 if let Some(live) = controller.live.as_mut() {
                     live.journal.flush();
                     live.journal.tick(&live.run);
-                    app.update(Msg::Frame(live.run.snapshot()));
+                    app.update(Msg::Frame(live.snapshot()));
                 }
                 dirty = true;
             },
@@ -487,6 +567,50 @@ mod tests {
         let mut app = App::new(Vec::new(), false);
         app.update(Msg::Started(info));
         app.task_name(task, Some(input))
+    }
+
+    /// A resumed run's screen adds the earlier matches, errors and times, and keeps the
+    /// earlier best unless this run beats it (the summary's rule).
+    #[test]
+    fn a_resumed_runs_figures_carry_on_on_screen() {
+        let carried = Carried {
+            before: crate::logformat::ResumedFrom {
+                completed: 700,
+                matches: 2,
+                errors: 1,
+                active_s: 10.0,
+            },
+            elapsed: Duration::from_secs(12),
+            best: Some(crate::pool::Best {
+                score: 612.0,
+                task: 5,
+            }),
+            ..Carried::default()
+        };
+        let mut counters = crate::pool::Counters {
+            matches: 1,
+            ..crate::pool::Counters::default()
+        };
+        let (mut elapsed, mut active) = (Duration::from_secs(3), Duration::from_secs(3));
+        let mut best = Some(crate::pool::Best {
+            score: 514.0,
+            task: 9,
+        });
+        let goal = crate::search::Goal::Maximize;
+        carry(
+            &carried,
+            goal,
+            &mut counters,
+            &mut elapsed,
+            &mut active,
+            &mut best,
+        );
+        assert_eq!((counters.matches, counters.errors, counters.completed), (3, 1, 0));
+        assert_eq!(
+            (elapsed, active),
+            (Duration::from_secs(15), Duration::from_secs(13))
+        );
+        assert_eq!(best.map(|best| best.score), Some(612.0));
     }
 
     /// Each search names its tasks' own values itself, `exec --worker` like `exec`.

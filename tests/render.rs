@@ -919,3 +919,30 @@ fn the_header_names_the_candidate_of_a_lowest_run_and_jobs_read_succeeded() {
     assert!(text.contains("succeeded 0"), "{text}");
     assert!(!text.contains("match:"), "{text}");
 }
+
+#[test]
+fn a_resumed_run_shows_the_whole_runs_completed_count_as_the_summary_does() {
+    // 700 ids done before the resume, 300 by this run: the whole space, none unsent.
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(needle_info()));
+    let mut snapshot = space_snapshot(RunState::Finished(HaltReason::Exhausted), 1_000, 300, 2_000);
+    snapshot.counters.submitted = 300;
+    snapshot.counters.done_before = 700;
+    app.update(Msg::Frame(snapshot));
+    app.update(Msg::Pool(Event::Finished({
+        let mut value = RunReport::default();
+        value.reason = HaltReason::Exhausted;
+        value.counters.total = 1_000;
+        value.counters.submitted = 300;
+        value.counters.completed = 300;
+        value.counters.done_before = 700;
+        value.workers = 2;
+        value.elapsed = Duration::from_secs(2);
+        value.active = Duration::from_secs(2);
+        value
+    })));
+    let text = draw(&app, 160, 40).backend().to_string();
+    assert!(text.contains("1,000 / 1,000"), "{text}");
+    assert!(text.contains("1,000 completed"), "{text}");
+    assert!(!text.contains("700 tasks never submitted"), "{text}");
+}
