@@ -17,8 +17,8 @@ pub struct Cli {
     #[arg(short = 'w', long, global = true)]
     pub workers: Option<usize>,
     /// What a match does: now, soon, never, after=N or lowest (the lowest matching id: ids
-    /// above a match are cancelled, ids below it all run) [default: now; never for exec of
-    /// one-shot commands without --match-stdout (every input runs); or the preset's]
+    /// above a match are cancelled, ids below it all run) [default: now, never for exec of
+    /// one-shot commands without --match-stdout (every input runs), or the preset's]
     #[arg(long, global = true, value_parser = parse_halt)]
     pub halt: Option<HaltPolicy>,
     /// Run without the dashboard: progress on stderr, summary on stdout

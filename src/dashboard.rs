@@ -58,6 +58,41 @@ impl Live {
     }
 }
 
+/// What Ready shows of the run `checkpoint` resumes: the ids done (counted and on the
+/// coverage strip), matches, errors and times, as the run will go on from them. `None` for a
+/// run of a window or a shard of the space, or of a space the log does not give.
+fn ready_snapshot(checkpoint: &Checkpoint) -> Option<crate::pool::Snapshot> {
+    let start = &checkpoint.start;
+    if start.window.is_some() || start.shard.is_some() {
+        return None;
+    }
+    let total = start.space?;
+    let carried = Carried::from_checkpoint(checkpoint, crate::search::Goal::None);
+    let buckets = crate::pool::RunConfig::default().coverage_buckets;
+    let mut snapshot = crate::pool::Snapshot::default();
+    snapshot.counters.total = total;
+    snapshot.counters.done_before = carried.before.completed;
+    carry(
+        &carried,
+        crate::search::Goal::None,
+        &mut snapshot.counters,
+        &mut snapshot.elapsed,
+        &mut snapshot.active,
+        &mut snapshot.best,
+    );
+    snapshot.coverage = (0..buckets)
+        .map(|index| {
+            let (from, to) = crate::pool::bucket_span(total, buckets, index);
+            checkpoint
+                .done
+                .iter()
+                .map(|&(start, end)| end.min(to).saturating_sub(start.max(from)))
+                .sum()
+        })
+        .collect();
+    Some(snapshot)
+}
+
 /// Adds a resumed run's earlier matches, errors and times to this run's, and keeps the
 /// better best: [`Carried::continue_figures`], the summary's rule, on the screen's figures.
 /// Completed ids are not added: the pool counts them apart, in `done_before`.
@@ -398,6 +433,9 @@ where
     B: Backend + FrameSync,
     B::Error: Send + Sync + 'static,
 {
+    if let Some(snapshot) = options.resume.as_deref().and_then(ready_snapshot) {
+        app.update(Msg::Carried(snapshot));
+    }
     let mut controller = Controller::new(options);
     if start && let Some(preset) = app.selected_preset().cloned() {
         controller.execute(app, vec![Command::Launch(Box::new(preset))]);

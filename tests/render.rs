@@ -946,3 +946,19 @@ fn a_resumed_run_shows_the_whole_runs_completed_count_as_the_summary_does() {
     assert!(text.contains("1,000 completed"), "{text}");
     assert!(!text.contains("700 tasks never submitted"), "{text}");
 }
+
+#[test]
+fn ready_shows_what_a_resumed_run_carries_on_from() {
+    // Before the launch: 700 of 1,000 ids done, the first 70% of the strip full.
+    let mut app = App::new(presets(), false);
+    let mut snapshot = Snapshot::default();
+    snapshot.counters.total = 1_000;
+    snapshot.counters.done_before = 700;
+    snapshot.counters.matches = 2;
+    snapshot.coverage = (0..10).map(|bucket| if bucket < 7 { 100 } else { 0 }).collect();
+    app.update(Msg::Carried(snapshot));
+    let text = draw(&app, 160, 40).backend().to_string();
+    assert!(text.contains("70.00% 700 / 1,000"), "{text}");
+    assert!(text.contains("█"), "{text}");
+    assert!(text.contains("[Ready]"), "{text}");
+}

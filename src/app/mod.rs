@@ -189,6 +189,9 @@ pub enum Msg {
     Frame(Snapshot),
     /// A notable result or lifecycle event from the pool.
     Pool(Event),
+    /// Before the launch of a resumed run (`--resume FILE`): what its log says was done, for
+    /// Ready to show (the phase stays Ready; the launch replaces it).
+    Carried(Snapshot),
     /// A notable result with the user's own value of its task ([`crate::search::Search::input_label`]).
     Labelled(Event, String),
     /// A signal (SIGINT, SIGTERM, SIGHUP) arrived.
@@ -410,6 +413,10 @@ impl App {
             }
             Msg::Pool(event) => {
                 self.on_event(event, None);
+                Vec::new()
+            }
+            Msg::Carried(snapshot) => {
+                self.snapshot = Some(snapshot);
                 Vec::new()
             }
             Msg::Labelled(event, input) => {
