@@ -55,6 +55,8 @@ fn workloads() -> Vec<Workload> {
             poolwatch: strings(&[
                 "--headless",
                 "--json",
+                "--halt",
+                "now",
                 "-w",
                 "4",
                 "exec",

@@ -1461,6 +1461,7 @@ fn watched_pow_run(pow: &Pow, workers: usize) -> Result<(Duration, RunReport), S
         halt: "never".into(),
         goal: search.goal(),
         can_match: true,
+        successes: false,
         workers,
         odds: search.match_odds(),
         input_noun: None,

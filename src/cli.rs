@@ -16,7 +16,9 @@ pub struct Cli {
     /// Worker threads [default: number of CPUs]
     #[arg(short = 'w', long, global = true)]
     pub workers: Option<usize>,
-    /// What a match does: now, soon, never or after=N [default: now, or the preset's]
+    /// What a match does: now, soon, never, after=N or lowest (the lowest matching id: ids
+    /// above a match are cancelled, ids below it all run) [default: now, never for exec of
+    /// one-shot commands without --match-stdout (every input runs), or the preset's]
     #[arg(long, global = true, value_parser = parse_halt)]
     pub halt: Option<HaltPolicy>,
     /// Run without the dashboard: progress on stderr, summary on stdout
@@ -202,9 +204,9 @@ impl Cli {
         }
     }
 
-    /// `--halt`, or `now` when it was not given.
+    /// `--halt`, or the search's default when it was not given ([`SearchSpec::default_halt`]).
     pub(crate) fn halt_policy(&self) -> HaltPolicy {
-        self.halt.unwrap_or(HaltPolicy::Now)
+        self.halt.unwrap_or_else(|| self.spec().default_halt())
     }
 
     /// The run described by the command-line options.
@@ -302,6 +304,32 @@ mod tests {
         let cli = parse(&["exec", "--range", "1..4", "--timeout", "2", "--", "echo", "{}"]);
         let text = "name = \"x\"\n[search]\nkind = \"exec\"\nrange = \"1..4\"\ntimeout_s = 2.0\ncommand = [\"echo\", \"{}\"]\n";
         assert_eq!(Preset::from_toml(text, "x.toml").unwrap().spec, cli.spec());
+    }
+
+    /// One-shot `exec` without `--match-stdout` runs every input unless a halt is asked for;
+    /// `--worker`, `--match-stdout` and the other searches halt on the first match.
+    #[test]
+    fn exec_of_one_shot_commands_defaults_to_running_every_job() {
+        let halt = |args: &[&str]| parse(args).halt_policy().to_string();
+        assert_eq!(halt(&["exec", "--range", "0..3", "--", "true"]), "never");
+        assert_eq!(
+            halt(&["--halt", "now", "exec", "--range", "0..3", "--", "true"]),
+            "now"
+        );
+        assert_eq!(
+            halt(&["exec", "--range", "0..3", "--match-stdout", "x", "--", "echo"]),
+            "now"
+        );
+        assert_eq!(halt(&["exec", "--worker", "--range", "0..3", "--", "cat"]), "now");
+        assert_eq!(halt(&["needle"]), "now");
+        let preset = |halt: &str| {
+            let text = format!(
+                "name = \"x\"\n{halt}[search]\nkind = \"exec\"\nrange = \"0..3\"\ncommand = [\"true\"]\n"
+            );
+            Preset::from_toml(&text, "x.toml").unwrap().halt.to_string()
+        };
+        assert_eq!(preset(""), "never");
+        assert_eq!(preset("halt = \"soon\"\n"), "soon");
     }
 
     /// The option definitions can be read back (what a launcher form is built from).

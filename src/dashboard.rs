@@ -69,6 +69,7 @@ fn run_info(preset: &Preset, search: &dyn Search, workers: usize) -> RunInfo {
         halt: preset.halt.to_string(),
         goal: search.goal(),
         can_match: search.can_match(),
+        successes: search.matches_are_successes(),
         workers,
         odds: search.match_odds(),
         numbered_inputs: naming.is_some_and(|naming| naming.numbered),
@@ -137,7 +138,16 @@ impl Controller {
         });
         let info = run_info(preset, session.search().as_ref(), session.run_config().workers);
         app.update(Msg::Started(info));
-        app.update(Msg::Frame(session.run().snapshot()));
+        if let Some(best) = session.carried_best() {
+            // The earlier best stays the best: the curve starts from it.
+            app.update(Msg::Pool(Event::NewBest {
+                task: best.task,
+                score: best.score,
+                worker: 0,
+                at: Duration::ZERO,
+            }));
+        }
+        app.update(Msg::Frame(session.snapshot()));
         self.ticker = tick(self.frame_interval());
         self.live = Some(session);
     }
@@ -162,7 +172,8 @@ impl Controller {
         let Some(live) = self.live.as_mut() else { return };
         if let Event::Finished(report) = &event {
             let Some(session) = self.live.take() else { return };
-            let last = session.run().snapshot();
+            let last = session.snapshot();
+            let whole = session.whole_report(report.clone());
             let ending = session.finish(report, self.signal);
             if let Some(problem) = ending.runs_problem {
                 app.update(Msg::Problem(problem));
@@ -175,10 +186,16 @@ impl Controller {
             }
             app.update(Msg::Frame(last));
             self.ticker = never();
-            app.update(Msg::Pool(event));
+            app.update(Msg::Pool(Event::Finished(whole)));
             return;
         }
         live.record(&event);
+        if let Event::NewBest { score, .. } = &event
+            && live.is_behind_carried_best(*score)
+        {
+            // Better than this run's own best, not the whole run's: no new best on screen.
+            return;
+        }
         let task = match &event {
             Event::Match { task, .. }
             | Event::Error { task, .. }
@@ -271,6 +288,9 @@ where
     B: Backend + FrameSync,
     B::Error: Send + Sync + 'static,
 {
+    if let Some(snapshot) = options.resume.as_deref().and_then(crate::session::ready_snapshot) {
+        app.update(Msg::Carried(snapshot));
+    }
     let mut controller = Controller::new(options);
     if start && let Some(preset) = app.selected_preset().cloned() {
         controller.execute(app, vec![Command::Launch(Box::new(preset))]);
@@ -302,7 +322,7 @@ where
                 if let Some(live) = controller.live.as_mut() {
                     live.flush();
                     live.tick();
-                    app.update(Msg::Frame(live.run().snapshot()));
+                    app.update(Msg::Frame(live.snapshot()));
                 }
                 dirty = true;
             },

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 /// How often the progress line is rewritten on a terminal.
 pub(crate) const TTY_PROGRESS_EVERY: Duration = Duration::from_millis(200);
+/// Notices printed on stderr in a run (the rest only in `--log`).
+const NOTICES_SHOWN: u32 = 5;
 /// How often a progress line is printed when stderr is a file or pipe.
 pub(crate) const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -28,14 +30,20 @@ pub fn run(mut session: Session, signals: &Receiver<i32>, controls: &Receiver<i3
     let events = session.run().events().clone();
     let name = session.search().name().to_string();
     let odds = session.search().match_odds();
+    let successes = session.search().matches_are_successes();
     let mut signal = None;
     let mut throughput = Throughput::default();
     let mut signal_rx = signals.clone();
+    let mut notices = 0;
     let report = loop {
         select! {
             recv(events) -> event => match event {
                 Ok(Event::Finished(report)) => break report,
                 Ok(event) => {
+                    if let Event::Notice { message, .. } = &event {
+                        notices += 1;
+                        show_notice(message, notices, stderr_tty);
+                    }
                     session.record(&event);
                     // Lines are written in bulk while events queue up, at once when none do.
                     if events.is_empty() {
@@ -62,7 +70,7 @@ pub fn run(mut session: Session, signals: &Receiver<i32>, controls: &Receiver<i3
                 session.flush();
                 let snapshot = session.run().snapshot();
                 throughput.observe(snapshot.active, snapshot.counters.completed);
-                let line = progress_line(&snapshot, &name, throughput.windowed_rate, odds);
+                let line = progress_line_of(&snapshot, &name, throughput.windowed_rate, odds, successes);
                 progress(&line, stderr_tty);
             }
             recv(status) -> _ => {
@@ -84,6 +92,21 @@ fn request_of(control: Control) -> Request {
         Control::Pause => Request::Pause,
         Control::Resume => Request::Resume,
     }
+}
+
+/// Prints the `number`th notice of the run on stderr, up to [`NOTICES_SHOWN`], then says
+/// once that the rest are only logged (a notice tells of a rule the user may not expect, such
+/// as scores ignored without `--goal`, or of a worker process restarted while idle).
+fn show_notice(message: &str, number: u32, tty: bool) {
+    let line = match number {
+        number if number <= NOTICES_SHOWN => format!("notice: {message}"),
+        number if number == NOTICES_SHOWN + 1 => "notice: further notices are only in --log".to_string(),
+        _ => return,
+    };
+    if tty {
+        clear_progress();
+    }
+    progress(&line, false);
 }
 
 /// One progress line on stderr: `rewrite` draws it over the last one (a terminal), else it
@@ -115,9 +138,19 @@ fn write_progress(out: &mut impl Write, line: &str, rewrite: bool) -> std::io::R
 /// The text of the progress line: the same rate window and ETA definition as the dashboard.
 #[must_use]
 pub fn progress_line(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds) -> String {
+    progress_line_of(snapshot, name, rate, odds, false)
+}
+
+/// [`progress_line`], with matches counted as `N succeeded` where they are jobs that
+/// succeeded ([`Search::matches_are_successes`]).
+fn progress_line_of(snapshot: &Snapshot, name: &str, rate: f64, odds: MatchOdds, successes: bool) -> String {
+    let matches = if successes {
+        format!("{} succeeded", count(snapshot.counters.matches))
+    } else {
+        plural(snapshot.counters.matches, "match")
+    };
     let counts = format!(
-        "{}, {}, {}, {} tasks/s",
-        plural(snapshot.counters.matches, "match"),
+        "{matches}, {}, {}, {} tasks/s",
         plural(snapshot.counters.errors, "error"),
         plural(
             u64::try_from(snapshot.target_workers).unwrap_or(u64::MAX),

@@ -54,13 +54,10 @@ struct PresetFile {
     description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     workers: Option<usize>,
-    #[serde(default = "default_halt")]
-    halt: String,
+    /// `None`: the search's default ([`SearchSpec::default_halt`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    halt: Option<String>,
     search: SearchSpec,
-}
-
-fn default_halt() -> String {
-    "now".to_string()
 }
 
 /// A worker count outside `1..=MAX_WORKERS`, from the command line or a preset file.
@@ -141,10 +138,12 @@ impl Preset {
             message: message.split_whitespace().collect::<Vec<_>>().join(" "),
         };
         let file: PresetFile = toml::from_str(text).map_err(|err| parse_error(toml_problem(text, &err)))?;
-        let halt = file
-            .halt
-            .parse::<HaltPolicy>()
-            .map_err(|err| parse_error(err.to_string()))?;
+        let halt = match &file.halt {
+            Some(text) => text
+                .parse::<HaltPolicy>()
+                .map_err(|err| parse_error(err.to_string()))?,
+            None => file.search.default_halt(),
+        };
         file.search.check().map_err(|err| parse_error(err.to_string()))?;
         check_workers(file.workers).map_err(|err| parse_error(err.to_string()))?;
         Ok(Self {
@@ -165,7 +164,7 @@ impl Preset {
             name: self.name.clone(),
             description: self.description.clone(),
             workers: self.workers,
-            halt: self.halt.to_string(),
+            halt: Some(self.halt.to_string()),
             search: self.spec.clone(),
         })
     }

@@ -14,8 +14,8 @@ use crate::eventlog::schema::LogEvent;
 use crate::preset::Preset;
 use crate::runs_file::RunRecord;
 use crate::summary::Summary;
-use poolwatch_core::search::Search;
-use poolwatch_core::{Event, Run, RunConfig, RunReport, Shard};
+use poolwatch_core::search::{Goal, Search};
+use poolwatch_core::{Best, Event, Run, RunConfig, RunReport, Shard, Snapshot};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,6 +73,9 @@ pub struct Session {
     search: Arc<dyn Search>,
     config: RunConfig,
     runs_path: Option<PathBuf>,
+    /// A resumed run's earlier figures and best, and its goal: what the screen adds to the
+    /// pool's own (see [`Session::snapshot`]), as the summary does.
+    carried: Option<(Carried, Goal)>,
 }
 
 impl Session {
@@ -112,12 +115,11 @@ impl Session {
         } = launch;
         let config = Self::config(preset, window, shard, checkpoint);
         let spec = Some(&preset.spec);
-        let recorder = match checkpoint {
+        let goal = search.goal();
+        let carried = checkpoint.map(|checkpoint| (Carried::from_checkpoint(checkpoint, goal), goal));
+        let recorder = match &carried {
             None => Recorder::start(log, &search, &config, spec),
-            Some(checkpoint) => {
-                let carried = Carried::from_checkpoint(checkpoint, search.goal());
-                Recorder::resume(log, &search, &config, spec, carried)
-            }
+            Some((carried, _)) => Recorder::resume(log, &search, &config, spec, carried.clone()),
         }
         .with_status_every(status_every);
         let run = Run::start(Arc::clone(&search), &config);
@@ -128,7 +130,57 @@ impl Session {
             search,
             config,
             runs_path,
+            carried,
         }
+    }
+
+    /// The run's snapshot as the whole run's: a resumed run's earlier matches, errors, times
+    /// and best are added (the ids it completed are the pool's `done_before`).
+    #[must_use]
+    pub fn snapshot(&self) -> Snapshot {
+        let mut snapshot = self.run.snapshot();
+        if let Some((carried, goal)) = &self.carried {
+            carry(
+                carried,
+                *goal,
+                &mut snapshot.counters,
+                &mut snapshot.elapsed,
+                &mut snapshot.active,
+                &mut snapshot.best,
+            );
+        }
+        snapshot
+    }
+
+    /// A resumed run's earlier best, which stays the best until this run beats it.
+    #[must_use]
+    pub fn carried_best(&self) -> Option<Best> {
+        self.carried.as_ref().and_then(|(carried, _)| carried.best)
+    }
+
+    /// True when a new best of this run's own is no better than a resumed run's earlier best:
+    /// the whole run has no new best.
+    #[must_use]
+    pub fn is_behind_carried_best(&self, score: f64) -> bool {
+        self.carried
+            .as_ref()
+            .is_some_and(|(carried, goal)| carried.best.is_some_and(|best| !goal.improves(score, best.score)))
+    }
+
+    /// `report` as the whole run's, as [`Session::snapshot`] makes a snapshot.
+    #[must_use]
+    pub fn whole_report(&self, mut report: RunReport) -> RunReport {
+        if let Some((carried, goal)) = &self.carried {
+            carry(
+                carried,
+                *goal,
+                &mut report.counters,
+                &mut report.elapsed,
+                &mut report.active,
+                &mut report.best,
+            );
+        }
+        report
     }
 
     /// The engine's run.
@@ -218,5 +270,114 @@ impl Session {
             record,
             runs_problem,
         }
+    }
+}
+
+/// What Ready shows of the run `checkpoint` resumes: the ids done (counted and on the
+/// coverage strip), matches, errors and times, as the run will go on from them. `None` for a
+/// run of a window or a shard of the space, or of a space the log does not give.
+pub fn ready_snapshot(checkpoint: &Checkpoint) -> Option<poolwatch_core::Snapshot> {
+    let start = &checkpoint.start;
+    if start.window.is_some() || start.shard.is_some() {
+        return None;
+    }
+    let total = start.space?;
+    let carried = Carried::from_checkpoint(checkpoint, Goal::None);
+    let buckets = poolwatch_core::RunConfig::default().coverage_buckets;
+    let mut snapshot = poolwatch_core::Snapshot::default();
+    snapshot.counters.total = total;
+    snapshot.counters.done_before = carried.before.completed;
+    carry(
+        &carried,
+        poolwatch_core::search::Goal::None,
+        &mut snapshot.counters,
+        &mut snapshot.elapsed,
+        &mut snapshot.active,
+        &mut snapshot.best,
+    );
+    snapshot.coverage = (0..buckets)
+        .map(|index| {
+            let (from, to) = poolwatch_core::bucket_span(total, buckets, index);
+            checkpoint
+                .done
+                .iter()
+                .map(|&(start, end)| end.min(to).saturating_sub(start.max(from)))
+                .sum()
+        })
+        .collect();
+    Some(snapshot)
+}
+
+/// Adds a resumed run's earlier matches, errors and times to this run's, and keeps the
+/// better best: [`Carried::continue_figures`], the summary's rule, on the screen's figures.
+/// Completed ids are not added: the pool counts them apart, in `done_before`.
+fn carry(
+    carried: &Carried,
+    goal: poolwatch_core::search::Goal,
+    counters: &mut poolwatch_core::Counters,
+    elapsed: &mut Duration,
+    active: &mut Duration,
+    best: &mut Option<poolwatch_core::Best>,
+) {
+    let mut completed = 0;
+    let (mut elapsed_s, mut active_s) = (elapsed.as_secs_f64(), active.as_secs_f64());
+    let figures = crate::eventlog::checkpoint::Figures {
+        completed: &mut completed,
+        matches: &mut counters.matches,
+        errors: &mut counters.errors,
+        elapsed_s: &mut elapsed_s,
+        active_s: &mut active_s,
+    };
+    *best = carried.continue_figures(figures, *best, goal);
+    *elapsed = Duration::try_from_secs_f64(elapsed_s).unwrap_or(*elapsed);
+    *active = Duration::try_from_secs_f64(active_s).unwrap_or(*active);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A resumed run's screen adds the earlier matches, errors and times, and keeps the
+    /// earlier best unless this run beats it (the summary's rule).
+    #[test]
+    fn a_resumed_runs_figures_carry_on_on_screen() {
+        let carried = Carried {
+            before: crate::summary::ResumedFrom {
+                completed: 700,
+                matches: 2,
+                errors: 1,
+                active_s: 10.0,
+            },
+            elapsed: Duration::from_secs(12),
+            best: Some(poolwatch_core::Best {
+                score: 612.0,
+                task: 5,
+            }),
+            ..Carried::default()
+        };
+        let mut counters = poolwatch_core::Counters {
+            matches: 1,
+            ..poolwatch_core::Counters::default()
+        };
+        let (mut elapsed, mut active) = (Duration::from_secs(3), Duration::from_secs(3));
+        let mut best = Some(poolwatch_core::Best {
+            score: 514.0,
+            task: 9,
+        });
+        let goal = poolwatch_core::search::Goal::Maximize;
+        carry(
+            &carried,
+            goal,
+            &mut counters,
+            &mut elapsed,
+            &mut active,
+            &mut best,
+        );
+        assert_eq!((counters.matches, counters.errors, counters.completed), (3, 1, 0));
+        assert_eq!(
+            (elapsed, active),
+            (Duration::from_secs(15), Duration::from_secs(13))
+        );
+        assert_eq!(best.map(|best| best.score), Some(612.0));
     }
 }

@@ -179,6 +179,18 @@ impl SearchSpec {
         }
     }
 
+    /// The halt policy when neither `--halt` nor a preset gives one: `never` for `exec` of
+    /// one-shot commands without `--match-stdout`, where a match means no more than exit
+    /// status 0 (every input runs, as with GNU parallel); `now` for every other search,
+    /// `exec --worker` included, whose matches are what the search looks for.
+    #[must_use]
+    pub fn default_halt(&self) -> poolwatch_core::HaltPolicy {
+        match self {
+            Self::Exec(exec) if exec.runs_every_job() => poolwatch_core::HaltPolicy::Never,
+            _ => poolwatch_core::HaltPolicy::Now,
+        }
+    }
+
     /// The size of the space when it is known without building the search or reading input
     /// (what Ready shows as the total), `None` for inputs read from a file or stdin.
     #[must_use]

@@ -22,6 +22,23 @@ pub struct ResumedFrom {
     pub active_s: f64,
 }
 
+/// Most failed tasks kept in the summary's `failures` array (all of them go to `--log`).
+pub const MAX_SUMMARY_FAILURES: usize = 100;
+/// Failed tasks listed in the text summary; the rest are counted.
+const TEXT_FAILURES: usize = 10;
+
+/// One failed task in the summary: an error outcome and its message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailureEntry {
+    /// Task id.
+    pub task: u64,
+    /// The user's own value for the task, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// What went wrong (it starts with the input for exec; it may hold output lines).
+    pub message: String,
+}
+
 /// One match in the summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MatchEntry {
@@ -51,6 +68,10 @@ pub struct Summary {
     pub counters: Counters,
     /// The matches (at most [`MAX_SUMMARY_MATCHES`]).
     pub matches: Vec<MatchEntry>,
+    /// The first failed tasks by id, with their messages (at most [`MAX_SUMMARY_FAILURES`]
+    /// of those seen first; `errors` counts them all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailureEntry>,
     /// Why the run ended.
     pub halt_reason: HaltReason,
     /// Wall time, seconds.
@@ -80,6 +101,10 @@ pub struct Summary {
     /// above include it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed: Option<ResumedFrom>,
+    /// When a match means only a job that succeeded ([`poolwatch_core::search::Search::matches_are_successes`]):
+    /// how many succeeded (`match_count`), set by [`Summary::count_as_jobs`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub succeeded: Option<u64>,
 }
 
 impl Summary {
@@ -102,6 +127,7 @@ impl Summary {
             workers: report.workers,
             counters: report.counters,
             matches,
+            failures: Vec::new(),
             halt_reason: report.reason,
             elapsed_s: report.elapsed.as_secs_f64(),
             active_s: report.active.as_secs_f64(),
@@ -115,7 +141,32 @@ impl Summary {
             exit_code,
             counts: BTreeMap::new(),
             resumed: None,
+            succeeded: None,
         }
+    }
+
+    /// Reads matches as jobs that succeeded (one-shot `exec` without `--match-stdout`): the
+    /// text says "succeeded", and the exit code follows GNU parallel's: 0 when every job ran
+    /// and succeeded (jobs a job log's `--resume` skipped count as done), or when a halt on
+    /// success asked for (`--halt now`, `after=N`...) ended the run; else 1. Codes other than
+    /// 0 and 1 (a fatal error, a signal, an incomplete log) are kept.
+    pub fn count_as_jobs(&mut self) {
+        let counters = &self.counters;
+        self.succeeded = Some(counters.matches);
+        if !matches!(self.exit_code, EXIT_FOUND | EXIT_NOT_FOUND) {
+            return;
+        }
+        let skipped = self.counts.get("skipped").copied().unwrap_or(0);
+        let halted_on_success = matches!(self.halt_reason, HaltReason::Match | HaltReason::After);
+        let all_succeeded = self.halt_reason == HaltReason::Exhausted
+            && counters.errors == 0
+            && counters.matches + skipped >= counters.completed
+            && counters.completed >= counters.total;
+        self.exit_code = if all_succeeded || halted_on_success {
+            EXIT_FOUND
+        } else {
+            EXIT_NOT_FOUND
+        };
     }
 
     /// Records that the `--log` file is incomplete, and why; the exit code becomes
@@ -134,15 +185,33 @@ impl Summary {
     /// A short human paragraph.
     #[must_use]
     pub fn to_text(&self) -> String {
+        let jobs = self.succeeded.is_some();
+        let reason = match self.halt_reason {
+            HaltReason::Match if self.halt_policy == "lowest" => {
+                "found the lowest match, proven: every id below it ran"
+            }
+            HaltReason::Exhausted if jobs => "ran every input",
+            HaltReason::Match if jobs => "halted on a job that succeeded",
+            reason => describe_reason(reason),
+        };
         let mut text = format!(
-            "poolwatch {} ({}) with {}, halt {}: {}\n",
+            "poolwatch {} ({}) with {}, halt {}: {reason}\n",
             self.search,
             self.params,
             plural(u64::try_from(self.workers).unwrap_or(u64::MAX), "worker"),
             self.halt_policy,
-            describe_reason(self.halt_reason)
         );
-        for entry in self.matches.iter().take(20) {
+        if let Some(succeeded) = self.succeeded {
+            let skipped = self.counts.get("skipped").copied().unwrap_or(0);
+            let ran = self.counters.completed.saturating_sub(skipped);
+            text.push_str(&format!(
+                "  {} of {} jobs run succeeded, {} failed\n",
+                count(succeeded),
+                count(ran),
+                count(ran.saturating_sub(succeeded))
+            ));
+        }
+        for entry in self.matches.iter().take(if jobs { 0 } else { 20 }) {
             let task = match &entry.input {
                 Some(input) => format!("input {input} (task {})", count(entry.task)),
                 None => format!("task {}", count(entry.task)),
@@ -150,8 +219,28 @@ impl Summary {
             text.push_str(&format!("  match: {task} -> {}\n", entry.value));
         }
         let counters = &self.counters;
-        if counters.matches > 20 {
+        if counters.matches > 20 && !jobs {
             text.push_str(&format!("  ... {} in all\n", plural(counters.matches, "match")));
+        }
+        for entry in self.failures.iter().take(TEXT_FAILURES) {
+            // The message starts with the input where the search names tasks so (exec).
+            let message = entry.message.lines().next().unwrap_or_default();
+            let named = entry
+                .input
+                .as_ref()
+                .is_some_and(|input| message.starts_with(&format!("{input}: ")));
+            match (&entry.input, named) {
+                (_, true) => text.push_str(&format!("  failed: {message}\n")),
+                (Some(input), false) => text.push_str(&format!("  failed: input {input}: {message}\n")),
+                (None, false) => text.push_str(&format!("  failed: task {}: {message}\n", count(entry.task))),
+            }
+        }
+        let listed = self.failures.len().min(TEXT_FAILURES) as u64;
+        if counters.errors > listed && listed > 0 {
+            text.push_str(&format!(
+                "  ... {} more failed (every one, with its whole message, in --log)\n",
+                count(counters.errors - listed)
+            ));
         }
         text.push_str(&format!(
             "  {} of {} tasks completed, {} cancelled, {} never submitted, {}\n",

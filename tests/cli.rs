@@ -252,7 +252,8 @@ fn machine_output_carries_users_numbers_and_full_values() {
     let log_arg = log.to_str().unwrap();
     // exec: the input and its 1-based number, as the user wrote them.
     let (summary, code) = json_run(&[
-        "--log", log_arg, "-w", "2", "exec", "--range", "1..200", "--", "test", "{}", "-eq", "150",
+        "--log", log_arg, "--halt", "now", "-w", "2", "exec", "--range", "1..200", "--", "test", "{}", "-eq",
+        "150",
     ]);
     assert_eq!(code, 0, "{summary}");
     assert_eq!(summary["matches"][0]["task"], 149);

@@ -56,6 +56,9 @@ fn the_text_summary_shows_inputs_and_output_escaped() {
             "--halt",
             "never",
             "exec",
+            // Matches are listed with their output (a job that merely succeeds is counted).
+            "--match-stdout",
+            ".",
             "--input",
             input.to_str().unwrap(),
             "--",
@@ -146,6 +149,9 @@ fn non_utf8_bytes_reach_the_command_unchanged() {
             "--halt",
             "never",
             "exec",
+            // Matches are listed with their output (a job that merely succeeds is counted).
+            "--match-stdout",
+            ".",
             "--output",
             "--results",
             results.to_str().unwrap(),
@@ -174,6 +180,9 @@ fn the_dashboard_shows_inputs_and_output_escaped() {
         "--halt",
         "never",
         "exec",
+        // Matches are listed with their output (a job that merely succeeds is counted).
+        "--match-stdout",
+        ".",
         "--input",
         input.to_str().unwrap(),
         "--",

@@ -45,8 +45,70 @@ fn matched_input(summary: &Value) -> String {
 }
 
 #[test]
+fn without_a_halt_every_one_shot_job_runs_as_with_gnu_parallel() {
+    // `exec --input list -- gzip {}` stopped at the first success and killed the second
+    // gzip mid-run: a success of a one-shot command is no reason to stop.
+    let scratch = Scratch::new("exec-every-job");
+    let list = scratch.join("list.txt");
+    let names: Vec<String> = (1..=6)
+        .map(|n| scratch.join(format!("f{n}")).to_str().unwrap().to_string())
+        .collect();
+    std::fs::write(&list, names.join("\n") + "\n").unwrap();
+    let script = r#"sleep 0.05; touch "$1.done""#;
+    let args = [
+        "-w",
+        "2",
+        "exec",
+        "--input",
+        list.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        "{}",
+    ];
+    let (summary, output) = run(&args);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["halt_policy"], "never", "{summary}");
+    assert_eq!(summary["completed"], 6, "{summary}");
+    assert_eq!(summary["succeeded"], 6, "{summary}");
+    for name in &names {
+        assert!(
+            std::path::Path::new(&format!("{name}.done")).exists(),
+            "{name} never ran"
+        );
+    }
+    // The text summary says "succeeded"; a failed job makes the exit code 1.
+    let text = common::cli::poolwatch()
+        .args([
+            "--headless",
+            "-w",
+            "2",
+            "exec",
+            "--range",
+            "0..4",
+            "--",
+            "sh",
+            "-c",
+            "exit $(( $1 % 2 ))",
+            "sh",
+            "{}",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("ran every input"), "{stdout}");
+    assert!(stdout.contains("2 of 4 jobs run succeeded, 2 failed"), "{stdout}");
+    assert!(!stdout.contains("match"), "{stdout}");
+}
+
+#[test]
 fn halts_on_the_first_success_over_a_range() {
     let (summary, output) = run(&[
+        "--halt",
+        "now",
         "-w",
         "4",
         "exec",
@@ -138,8 +200,9 @@ fn output_is_captured_per_task_into_the_log() {
         "{}",
         "{#}",
     ]);
-    // stdout is the summary alone: no command output is interleaved with it.
-    assert_eq!(output.status.code(), Some(0), "{summary}");
+    // stdout is the summary alone: no command output is interleaved with it. Exit 1, as
+    // GNU parallel's: not every job succeeded.
+    assert_eq!(output.status.code(), Some(1), "{summary}");
     assert_eq!(summary["match_count"], 1);
     assert_eq!(summary["errors"], 1);
     assert_eq!(summary["matches"][0]["value"], "3\n  out 3 #3\n  err 3");
@@ -172,7 +235,18 @@ fn match_stdout_decides_by_output() {
 #[test]
 fn stdin_is_read_lazily_and_an_endless_producer_does_not_hang_the_run() {
     let mut child = headless_json()
-        .args(["-w", "2", "exec", "--", "sh", "-c", r#"test "$1" = 300"#, "sh"])
+        .args([
+            "--halt",
+            "now",
+            "-w",
+            "2",
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            r#"test "$1" = 300"#,
+            "sh",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -215,6 +289,8 @@ fn no_process_outlives_a_halt_now() {
         r#"if [ "$1" = 3 ]; then while [ ! -e "$3" ]; do sleep 0.01; done; exit 0; fi; sleep "$2" & wait"#;
     let child = headless_json()
         .args([
+            "--halt",
+            "now",
             "-w",
             "4",
             "exec",
@@ -452,6 +528,8 @@ fn orphaned_zombies_do_not_hold_up_a_halt() {
     // `sh -c 'sleep 30'` forks: killing the group leaves the sleep a zombie of init for a
     // moment. The halt must not wait for init to reap it (nor for the grace period).
     let (summary, output) = run(&[
+        "--halt",
+        "now",
         "-w",
         "4",
         "exec",

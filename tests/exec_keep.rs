@@ -299,6 +299,8 @@ fn resume_skips_logged_jobs_and_resume_failed_reruns_the_failures() {
         "--resume runs only the job without a whole line"
     );
     assert_eq!(summary["counts"]["skipped"], 6, "{summary}");
+    // Jobs 3, 4 and 5 failed (skipped or run again): errors say so, not misses.
+    assert_eq!(summary["errors"], 3, "{summary}");
     std::fs::remove_file(&ran).unwrap();
 
     let summary = exec(&["--resume-failed"]);

@@ -21,6 +21,7 @@ fn needle_info() -> RunInfo {
         halt: "now".into(),
         goal: Goal::None,
         can_match: true,
+        successes: false,
         workers: 2,
         odds: poolwatch::MatchOdds::OneUniform,
         input_noun: None,
@@ -156,6 +157,7 @@ fn rastrigin_app() -> App {
         halt: "now".into(),
         goal: Goal::Minimize,
         can_match: true,
+        successes: false,
         workers: 2,
         odds: poolwatch::MatchOdds::Unknown,
         input_noun: None,
@@ -474,6 +476,7 @@ fn pow_app() -> App {
         halt: "now".into(),
         goal: Goal::Maximize,
         can_match: true,
+        successes: false,
         workers: 2,
         odds: poolwatch::MatchOdds::PerTask(0.5_f64.powi(28)),
         input_noun: None,
@@ -648,6 +651,7 @@ fn users_see_their_own_numbers() {
         halt: "now".into(),
         goal: Goal::None,
         can_match: true,
+        successes: false,
         workers: 1,
         odds: poolwatch::MatchOdds::Unknown,
         input_noun: Some("input".into()),
@@ -880,4 +884,90 @@ fn the_shards_table_scrolls_with_the_keys_once_focused_and_stops_at_the_last_sha
         app.update(key(KeyCode::Up));
     }
     assert!(redraw(&mut app).contains("node0 "));
+}
+
+#[test]
+fn the_header_names_the_candidate_of_a_lowest_run_and_jobs_read_succeeded() {
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(RunInfo {
+        halt: "lowest".into(),
+        ..needle_info()
+    }));
+    app.update(Msg::Frame(needle_snapshot(RunState::Running, 2_000, 1_000)));
+    for task in [1993, 996] {
+        app.update(Msg::Pool(Event::Match {
+            task,
+            value: task.to_string(),
+            score: None,
+            worker: 0,
+            at: Duration::from_millis(900),
+        }));
+    }
+    let text = draw(&app, 160, 40).backend().to_string();
+    assert!(text.contains("halt lowest, candidate task 996"), "{text}");
+    // One-shot exec: a success is "succeeded", not a match.
+    let mut jobs = App::new(presets(), false);
+    jobs.update(Msg::Started(RunInfo {
+        search: "exec".into(),
+        halt: "never".into(),
+        successes: true,
+        ..needle_info()
+    }));
+    jobs.update(Msg::Frame(needle_snapshot(RunState::Running, 2_000, 1_000)));
+    jobs.update(Msg::Pool(Event::Match {
+        task: 3,
+        value: "3".into(),
+        score: None,
+        worker: 0,
+        at: Duration::from_millis(900),
+    }));
+    let text = draw(&jobs, 160, 40).backend().to_string();
+    assert!(text.contains("succeeded: task 3"), "{text}");
+    assert!(text.contains("succeeded 0"), "{text}");
+    assert!(!text.contains("match:"), "{text}");
+}
+
+#[test]
+fn a_resumed_run_shows_the_whole_runs_completed_count_as_the_summary_does() {
+    // 700 ids done before the resume, 300 by this run: the whole space, none unsent.
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(needle_info()));
+    let mut snapshot = space_snapshot(RunState::Finished(HaltReason::Exhausted), 1_000, 300, 2_000);
+    snapshot.counters.submitted = 300;
+    snapshot.counters.done_before = 700;
+    app.update(Msg::Frame(snapshot));
+    app.update(Msg::Pool(Event::Finished(RunReport {
+        reason: HaltReason::Exhausted,
+        counters: poolwatch::Counters {
+            total: 1_000,
+            submitted: 300,
+            completed: 300,
+            done_before: 700,
+            ..Default::default()
+        },
+        workers: 2,
+        elapsed: Duration::from_secs(2),
+        active: Duration::from_secs(2),
+        ..Default::default()
+    })));
+    let text = draw(&app, 160, 40).backend().to_string();
+    assert!(text.contains("1,000 / 1,000"), "{text}");
+    assert!(text.contains("1,000 completed"), "{text}");
+    assert!(!text.contains("700 tasks never submitted"), "{text}");
+}
+
+#[test]
+fn ready_shows_what_a_resumed_run_carries_on_from() {
+    // Before the launch: 700 of 1,000 ids done, the first 70% of the strip full.
+    let mut app = App::new(presets(), false);
+    let mut snapshot = Snapshot::default();
+    snapshot.counters.total = 1_000;
+    snapshot.counters.done_before = 700;
+    snapshot.counters.matches = 2;
+    snapshot.coverage = (0..10).map(|bucket| if bucket < 7 { 100 } else { 0 }).collect();
+    app.update(Msg::Carried(snapshot));
+    let text = draw(&app, 160, 40).backend().to_string();
+    assert!(text.contains("70.00% 700 / 1,000"), "{text}");
+    assert!(text.contains("█"), "{text}");
+    assert!(text.contains("[Ready]"), "{text}");
 }

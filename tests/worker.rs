@@ -106,6 +106,100 @@ fn a_python_function_served_by_the_helper_halts_on_its_first_true() {
 }
 
 #[test]
+fn python_workers_visit_ids_near_their_order_and_report_the_first_match() {
+    // Tasks of 1 ms with matches at 1000 and 1100 on 10 workers. Handing out 1,024-id blocks
+    // before any task is timed gave worker 1 the block holding 1100, found after 100 ms,
+    // while worker 0 reached 1000 after a second. 1100 is also 500 ms slower than the rest,
+    // so a worker process held up for a moment on a loaded machine cannot swap them.
+    let script = "import time\nfrom poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   time.sleep(0.5 if p == 1100 else 0.001)\n\
+        \x20   return p in (1000, 1100)\n\
+        serve(f)";
+    let (summary, output) = run(&[
+        "-w", "10", "exec", "--worker", "--range", "0..50000", "--", "python3", "-c", script,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["matches"][0]["task"], 1000, "{summary}");
+    // Little more than the ids below it ran: none of the 1,024-id blocks beyond them.
+    let completed = summary["completed"].as_u64().unwrap();
+    assert!((1000..1100).contains(&completed), "{summary}");
+}
+
+#[test]
+fn halt_lowest_reports_the_lowest_match_when_a_higher_one_is_found_first() {
+    // 996 takes a second, 1993 a millisecond: 1993 is found first, bounds the run, and 996
+    // replaces it once every id below it has run.
+    let scratch = Scratch::new("worker-lowest");
+    let log = scratch.join("log.jsonl");
+    let script = "import time\nfrom poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   time.sleep(1.0 if p == 996 else 0.001)\n\
+        \x20   return p in (996, 1993)\n\
+        serve(f)";
+    let (summary, output) = run(&[
+        "--halt",
+        "lowest",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "4",
+        "exec",
+        "--worker",
+        "--range",
+        "0..50000",
+        "--",
+        "python3",
+        "-c",
+        script,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["halt_reason"], "match", "{summary}");
+    assert_eq!(summary["matches"][0]["task"], 996, "{summary}");
+    let events = read_jsonl(&log);
+    let found: Vec<u64> = of_kind(&events, "match")
+        .iter()
+        .map(|event| event["task"].as_u64().unwrap())
+        .collect();
+    assert_eq!(found, [1993, 996], "1993 should be found first: {found:?}");
+    // Every id below 996 ran; ids above the first match were never handed out.
+    assert!(summary["completed"].as_u64().unwrap() >= 997, "{summary}");
+    assert!(summary["submitted"].as_u64().unwrap() < 2100, "{summary}");
+}
+
+#[test]
+fn summaries_list_the_failed_inputs_with_python_line_numbers() {
+    let script = "from poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   if p % 3 == 0: raise ValueError('bad %d' % p)\n\
+        \x20   return False\n\
+        serve(f)";
+    let args = [
+        "-w", "2", "exec", "--worker", "--range", "0..60", "--", "python3", "-c", script,
+    ];
+    let (summary, _) = run(&args);
+    assert_eq!(summary["errors"], 20, "{summary}");
+    let failures = summary["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 20, "{summary}");
+    assert_eq!(failures[1]["task"], 3, "{summary}");
+    let first_line = failures[1]["message"].as_str().unwrap().lines().next().unwrap();
+    assert_eq!(first_line, "3: ValueError: bad 3 (<string>:3 in f)", "{summary}");
+    // The text summary: the first 10, then the count of the rest.
+    let output = common::cli::poolwatch()
+        .arg("--headless")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("  failed: 0: ValueError: bad 0 (<string>:3 in f)\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("  failed: ").count(), 10, "{text}");
+    assert!(text.contains("... 10 more failed"), "{text}");
+}
+
+#[test]
 fn python_scores_errors_and_values_come_through() {
     let scratch = Scratch::new("worker-py");
     let log = scratch.join("log.jsonl");
@@ -136,7 +230,19 @@ fn python_scores_errors_and_values_come_through() {
     assert_eq!(summary["completed"], 17, "{summary}");
     assert_eq!(summary["matches"][0]["value"], "9: nine!", "{summary}");
     assert_eq!(summary["best"]["score"], 0.0, "{summary}");
-    assert_eq!(error_messages(&log), ["7: ValueError: seven"]);
+    // The innermost frame's line, then the traceback, kept in --log.
+    let messages = error_messages(&log);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let mut lines = messages[0].lines();
+    assert_eq!(
+        lines.next(),
+        Some("7: ValueError: seven (<string>:3 in f)"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[0].contains("File \"<string>\", line 3, in f"),
+        "{messages:?}"
+    );
 }
 
 #[test]
@@ -288,11 +394,160 @@ fn a_worker_that_dies_while_idle_is_restarted_with_a_notice_on_its_last_input() 
 }
 
 #[test]
+fn print_in_a_python_function_changes_nothing() {
+    // The helper keeps fd 1 for answers and sends the function's stdout to stderr. Before,
+    // each printed line was read as an answer: 168 errors over 100 tasks and no match.
+    let script = "from poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   print('checking', p)\n\
+        \x20   import os; os.write(1, b'and from C code\\n')\n\
+        \x20   return p == 42\n\
+        serve(f)";
+    let (summary, output) = run(&[
+        "-w", "2", "exec", "--worker", "--range", "0..100", "--", "python3", "-c", script,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["matches"][0]["task"], 42, "{summary}");
+    assert_eq!(summary["errors"], 0, "{summary}");
+}
+
+#[test]
+fn a_line_printed_before_each_answer_is_an_error_on_its_own_input_and_loses_no_match() {
+    let scratch = Scratch::new("worker-stray");
+    let log = scratch.join("log.jsonl");
+    let script =
+        r#"while read x; do echo "checking $x"; if [ "$x" = 42 ]; then echo 1; else echo 0; fi; done"#;
+    let mut args = logged_sh_worker(&log, &[], "0..100", script);
+    args[5] = "2";
+    let (summary, _) = run(&args);
+    assert_eq!(summary["completed"], 100, "{summary}");
+    let matches: Vec<&Value> = summary["matches"].as_array().unwrap().iter().collect();
+    assert_eq!(matches.len(), 1, "{summary}");
+    assert_eq!(matches[0]["task"], 42, "{summary}");
+    // One error per input, each on the input whose line it names: never more than the tasks.
+    let errors = error_events(&log);
+    assert_eq!(errors.len(), 100, "{errors:?}");
+    for (task, message) in &errors {
+        assert!(
+            message.starts_with(&format!(
+                "{task}: unreadable answer line \"checking {task}\" before its answer"
+            )),
+            "{task}: {message}"
+        );
+    }
+}
+
+#[test]
+fn lines_after_the_last_answer_never_make_more_errors_than_tasks() {
+    let scratch = Scratch::new("worker-after");
+    let log = scratch.join("log.jsonl");
+    // Each answer is followed by two lines that answer nothing.
+    let script = r#"while read x; do echo 0; echo "done $x"; echo "really"; done"#;
+    let (summary, _) = run(&logged_sh_worker(&log, &["--window", "1"], "0..20", script));
+    assert_eq!(summary["completed"], 20, "{summary}");
+    let errors = summary["errors"].as_u64().unwrap();
+    assert!((1..=20).contains(&errors), "{summary}");
+}
+
+#[test]
+fn a_python_number_without_a_goal_is_a_match_when_truthy() {
+    // Before, the helper answered any int as a score, ignored without --goal: no match, exit 1.
+    let script = "from poolwatch_worker import serve\nserve(lambda p: 1 if p == 42 else 0)";
+    let (summary, output) = run(&[
+        "-w", "2", "exec", "--worker", "--range", "0..100", "--", "python3", "-c", script,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["matches"][0]["task"], 42, "{summary}");
+    // With --goal the same numbers are scores.
+    let (summary, _) = run(&[
+        "--halt",
+        "never",
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--goal",
+        "max",
+        "--range",
+        "0..100",
+        "--",
+        "python3",
+        "-c",
+        "from poolwatch_worker import serve\nserve(lambda p: p % 50)",
+    ]);
+    assert_eq!(summary["match_count"], 0, "{summary}");
+    assert_eq!(summary["best"]["score"], 49.0, "{summary}");
+}
+
+#[test]
+fn a_score_answered_without_a_goal_is_told_once_on_stderr() {
+    let (summary, output) = run(&[
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100",
+        "--",
+        "sh",
+        "-c",
+        "while read x; do echo \"s $x\"; done",
+    ]);
+    assert_eq!(summary["match_count"], 0, "{summary}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let told: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("without --goal a score"))
+        .collect();
+    assert_eq!(told.len(), 1, "{stderr}");
+    assert!(told[0].starts_with("notice: "), "{stderr}");
+}
+
+#[test]
+fn worker_progress_moves_per_answer() {
+    // 400 tasks of 50 ms on 4 workers. Before, each worker took 50 ids (2.5 s) at once and
+    // progress said "completed 0" at 1 s and at 2 s; now each answer counts as it comes.
+    let scratch = Scratch::new("worker-progress");
+    let log = scratch.join("log.jsonl");
+    let script = "import time\nfrom poolwatch_worker import serve\n\
+        def f(p):\n\
+        \x20   time.sleep(0.05)\n\
+        \x20   return False\n\
+        serve(f)";
+    let (summary, _) = run(&[
+        "--halt",
+        "never",
+        "--log",
+        log.to_str().unwrap(),
+        "-w",
+        "4",
+        "exec",
+        "--worker",
+        "--range",
+        "0..400",
+        "--",
+        "python3",
+        "-c",
+        script,
+    ]);
+    assert_eq!(summary["completed"], 400, "{summary}");
+    let events = read_jsonl(&log);
+    let early: Vec<u64> = of_kind(&events, "progress")
+        .into_iter()
+        .filter(|event| event["state"] == "running" && event["t"].as_f64().unwrap() < 2.4)
+        .map(|event| event["completed"].as_u64().unwrap())
+        .collect();
+    assert!(early.iter().any(|completed| *completed > 0), "{early:?}");
+}
+
+#[test]
 fn a_garbage_answer_is_an_error_naming_the_line() {
     let scratch = Scratch::new("worker-garbage");
     let log = scratch.join("log.jsonl");
     let script = r#"while read x; do if [ "$x" = 3 ]; then echo "banana split"; else echo 0; fi; done"#;
-    let (summary, _) = run(&logged_sh_worker(&log, &[], "0..10", script));
+    // One input in flight at a time: the line cannot be told from stray output printed
+    // before an answer until the worker stays quiet, waiting for its next input.
+    let (summary, _) = run(&logged_sh_worker(&log, &["--window", "1"], "0..10", script));
     assert_eq!(summary["completed"], 10, "{summary}");
     let messages = error_messages(&log);
     assert_eq!(messages.len(), 1, "{messages:?}");
@@ -335,13 +590,33 @@ fn a_worker_that_never_answers_times_out_per_input() {
 #[test]
 fn a_command_that_keeps_dying_is_fatal_with_exit_2() {
     let (summary, output) = run(&[
-        "-w", "2", "exec", "--worker", "--range", "0..100", "--", "sh", "-c", "exit 4",
+        "-w",
+        "2",
+        "exec",
+        "--worker",
+        "--range",
+        "0..100",
+        "--",
+        "sh",
+        "-c",
+        "echo one >&2; echo 'Oops: two' >&2; exit 4",
     ]);
     assert_eq!(output.status.code(), Some(2), "{summary}");
     let fatal = summary["fatal"].as_str().unwrap();
     assert!(
         fatal.contains("times in a row without answering: exited with status 4"),
         "{fatal}"
+    );
+    // One line, as the README promises: the last line of stderr, and where the rest is.
+    assert!(!fatal.contains('\n'), "{fatal}");
+    assert!(
+        fatal.contains("its stderr ends: Oops: two (its last lines are in the restart errors"),
+        "{fatal}"
+    );
+    // Each input is blamed once: never more errors than tasks run.
+    assert!(
+        summary["errors"].as_u64().unwrap() <= summary["completed"].as_u64().unwrap(),
+        "{summary}"
     );
 }
 
@@ -444,7 +719,9 @@ fn braces_in_a_worker_script_are_left_as_written() {
     let script = r#"d={}; while read x; do if [ "$d" = "{}" ] && [ "{#}" = "{#}" ]; then echo 1; else echo "e got $d"; fi; done"#;
     // --halt never: every input answers, whichever worker is quicker.
     let output = headless_json()
-        .args(["--halt", "never", "exec", "--worker", "--range", "0..3", "--", "sh", "-c", script])
+        .args([
+            "--halt", "never", "exec", "--worker", "--range", "0..3", "--", "sh", "-c", script,
+        ])
         .output()
         .unwrap();
     let summary = summary_of(&output);

@@ -16,9 +16,16 @@ writes one answer line per input, in order (the format is in poolwatch's README)
     the function returns   answer line
     True                   1            a match (its value is the input)
     False or None          0            a miss
-    an int or a float      s 12.5       a score (a miss that may be a new best)
+    an int or a float      1 or 0       its truth (nonzero: a match), as in an `if`
+      ... with --goal      s 12.5       a score (a miss that may be a new best)
     a str                  1 TEXT       a match whose value is TEXT
-    (raises)               e Type: msg  an error with its message
+    (raises)               an error: `Type: msg (file:line in func)`, the innermost
+                           frame, followed by the last frames of its traceback
+
+The answers have the process's stdout to themselves: `serve` moves it to a private
+descriptor and points file descriptor 1 and `sys.stdout` at stderr, so `print()` in the
+function (or output of a library it calls) goes to poolwatch's stderr tail, not among the
+answers.
 
 Inputs are passed as int when the line is an integer, else as str (`parse=int`,
 `parse=str` or any callable taking the line as bytes chooses another way).
@@ -30,12 +37,20 @@ import json
 import os
 import sys
 import time
+import traceback
 
 __all__ = ["serve", "answer"]
 
+# Frames of a traceback kept in an error's message (the innermost ones).
+TRACEBACK_FRAMES = 8
 # Answers are flushed at least this often (seconds) while a burst is worked through.
 FLUSH_EVERY = 0.001
 READ_SIZE = 1 << 16
+# Numbers are scores only when poolwatch runs with --goal (it says so in POOLWATCH_GOAL);
+# otherwise a number means what it means in an `if`: nonzero is a match.
+_SCORES = os.environ.get("POOLWATCH_GOAL") in ("max", "min")
+# Where answers are written: fd 1 until `serve` gives them a descriptor of their own.
+_answers_fd = 1
 
 
 class _Failed:
@@ -58,16 +73,35 @@ def answer(result):
     if result is False or result is None:
         return b"0"
     if isinstance(result, _Failed):
-        exc = result.exc
-        return ("e " + _one_line(type(exc).__name__ + ": " + str(exc))).encode()
+        return _error_answer(result.exc)
     if isinstance(result, (int, float)):
-        return ("s " + repr(result)).encode()
+        if _SCORES:
+            return ("s " + repr(result)).encode()
+        return b"1" if result else b"0"
     if isinstance(result, bytes):
         result = result.decode("utf-8", "replace")
     if isinstance(result, str):
         text = _one_line(result)
         return ("1 " + text).encode() if text else b"1"
     return ("e cannot answer with a " + type(result).__name__).encode()
+
+
+def _error_answer(exc):
+    """`Type: msg (file:line in func)` for the innermost frame outside this helper, then the
+    last frames of the traceback, one JSON error answer (its message spans lines)."""
+    head = _one_line(type(exc).__name__ + ": " + str(exc))
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if os.path.abspath(frame.filename) != os.path.abspath(__file__)
+    ]
+    if not frames:
+        return ("e " + head).encode()
+    last = frames[-1]
+    head += " (%s:%s in %s)" % (last.filename, last.lineno, last.name)
+    body = "".join(traceback.format_list(frames[-TRACEBACK_FRAMES:])).rstrip("\n")
+    lines = ["  " + line for line in body.split("\n")]
+    return json.dumps({"error": "\n".join([head, "  Traceback (innermost last):"] + lines)}).encode()
 
 
 def _auto(line):
@@ -128,7 +162,7 @@ def _encode(results):
 def _write_all(data):
     view = memoryview(data)
     while view:
-        written = os.write(1, view)
+        written = os.write(_answers_fd, view)
         view = view[written:]
 
 
@@ -152,8 +186,25 @@ def _work(func, inputs):
         _write_all(b"".join(pending))
 
 
+def _own_answer_channel():
+    """Moves the answer pipe (fd 1) to a private descriptor and points fd 1 and sys.stdout
+    at stderr, so that nothing the function prints can be read as an answer."""
+    global _answers_fd
+    if _answers_fd != 1:
+        return
+    try:
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+    # os.dup's copy is not inherited by processes the function starts.
+    _answers_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+
 def serve(func, parse=None):
     """Answers the inputs on stdin with func until stdin ends (or poolwatch stops it)."""
+    _own_answer_channel()
     rest = b""
     try:
         while True:

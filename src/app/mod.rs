@@ -164,6 +164,9 @@ pub struct RunInfo {
     pub goal: Goal,
     /// Whether the search has a match condition.
     pub can_match: bool,
+    /// Whether a match means only a job that succeeded (one-shot `exec` without
+    /// `--match-stdout`): counts and the log say "succeeded".
+    pub successes: bool,
     /// Workers at the start.
     pub workers: usize,
     /// What the search knows of its odds of a match (for the expected match time).
@@ -188,6 +191,9 @@ pub enum Msg {
     Frame(Snapshot),
     /// A notable result or lifecycle event from the pool.
     Pool(Event),
+    /// Before the launch of a resumed run (`--resume FILE`): what its log says was done, for
+    /// Ready to show (the phase stays Ready; the launch replaces it).
+    Carried(Snapshot),
     /// A notable result with the user's own value of its task ([`poolwatch_core::search::Search::input_label`]).
     Labelled(Event, String),
     /// A signal (SIGINT, SIGTERM, SIGHUP) arrived.
@@ -411,6 +417,10 @@ impl App {
                 self.on_event(event, None);
                 Vec::new()
             }
+            Msg::Carried(snapshot) => {
+                self.snapshot = Some(snapshot);
+                Vec::new()
+            }
             Msg::Labelled(event, input) => {
                 self.on_event(event, Some(&input));
                 Vec::new()
@@ -485,7 +495,9 @@ impl App {
         let Some(run) = self.run.as_ref() else {
             return format!("task {task}");
         };
-        match (run.input_noun.as_deref(), input) {
+        // An input is the user's data: shown escaped wherever the name goes.
+        let input = input.map(crate::escape::controls);
+        match (run.input_noun.as_deref(), input.as_deref()) {
             // exec: the input and the 1-based `{#}` the command saw.
             (Some(noun), Some(input)) if run.numbered_inputs => format!("{noun} {input} (#{})", task + 1),
             (Some(noun), Some(input)) => format!("{noun} {input}"),
@@ -503,8 +515,12 @@ impl App {
                 if self.first_match.as_ref().is_none_or(|(first, _)| task < *first) {
                     self.first_match = Some((task, name.clone()));
                 }
-                self.log
-                    .push(at, EntryKind::Match, format!("match: {name} -> {value}"));
+                let text = if self.run.as_ref().is_some_and(|run| run.successes) {
+                    format!("succeeded: {name}")
+                } else {
+                    format!("match: {name} -> {value}")
+                };
+                self.log.push(at, EntryKind::Match, text);
             }
             Event::Error {
                 task, message, at, ..

@@ -23,6 +23,8 @@ pub struct Recorder {
     policy: String,
     can_match: bool,
     matches: Vec<MatchEntry>,
+    /// The first failed tasks, for the summary ([`crate::summary::MAX_SUMMARY_FAILURES`]).
+    failures: Vec<crate::summary::FailureEntry>,
     status_every: Duration,
     /// Run time and completed count of the last `progress` event, for its windowed rate.
     last_progress: Option<(Duration, u64)>,
@@ -83,6 +85,7 @@ impl Recorder {
             policy: config.policy.to_string(),
             can_match: search.can_match(),
             matches: Vec::new(),
+            failures: Vec::new(),
             status_every: DEFAULT_STATUS_EVERY,
             last_progress: None,
             carried,
@@ -221,9 +224,17 @@ impl Recorder {
                 worker,
                 at,
             } => {
+                let input = self.source.input_label(*task);
+                if self.failures.len() < crate::summary::MAX_SUMMARY_FAILURES {
+                    self.failures.push(crate::summary::FailureEntry {
+                        task: *task,
+                        input: input.clone(),
+                        message: message.clone(),
+                    });
+                }
                 let logged = LogEvent::Error {
                     task: *task,
-                    input: self.source.input_label(*task),
+                    input,
                     message: message.clone(),
                     worker: *worker,
                 };
@@ -289,9 +300,14 @@ impl Recorder {
             self.can_match,
         );
         let mut summary = summary;
+        summary.failures = std::mem::take(&mut self.failures);
+        summary.failures.sort_by_key(|entry| entry.task);
         summary.counts = self.source.tallies().into_iter().collect();
         if let Some(carried) = &self.carried {
             carried.continue_summary(&mut summary, self.goal);
+        }
+        if self.source.matches_are_successes() {
+            summary.count_as_jobs();
         }
         if self.log.failure().is_none() {
             let summary = crate::eventlog::schema::EndSummary::of(&summary);

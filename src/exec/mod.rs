@@ -173,6 +173,15 @@ impl Default for ExecSpec {
     }
 }
 
+impl ExecSpec {
+    /// True for one-shot commands without `--match-stdout`: a match is a job that exited 0,
+    /// so every input runs unless a halt is asked for, and matches read as "succeeded".
+    #[must_use]
+    pub fn runs_every_job(&self) -> bool {
+        !self.worker && self.match_stdout.is_none()
+    }
+}
+
 fn default_grace() -> f64 {
     DEFAULT_GRACE_S
 }
@@ -422,6 +431,9 @@ struct Keep {
     joblog: Option<JobLog>,
     /// Job numbers (`{#}`) the job log says need not run again.
     skip: HashSet<u64>,
+    /// Those of them that failed (`--resume` skips failures too): skipped, they are errors
+    /// still, so that the counts say how many jobs failed.
+    skip_failed: HashSet<u64>,
     results: Option<ResultsDir>,
     printer: Option<Printer>,
 }
@@ -522,6 +534,10 @@ impl Search for ExecSearch {
         "exec"
     }
 
+    fn matches_are_successes(&self) -> bool {
+        self.match_stdout.is_none()
+    }
+
     search_space_from_setup!();
 
     fn input_label(&self, task: u64) -> Option<String> {
@@ -559,6 +575,11 @@ impl Search for ExecSearch {
         if self.keep.skip.contains(&seq) {
             self.tally.skipped.fetch_add(1, Ordering::Relaxed);
             self.print(task, None);
+            if self.keep.skip_failed.contains(&seq) {
+                return Outcome::Error(format!(
+                    "{input}: failed in the run the job log records; skipped by --resume (--resume-failed runs it again)"
+                ));
+            }
             return Outcome::Miss;
         }
         let argv = match self.setup.template.render(&raw, seq) {
@@ -779,12 +800,15 @@ impl Keep {
     fn open(spec: &ExecSpec) -> Result<Self, ExecError> {
         let resuming = spec.resume || spec.resume_failed;
         let mut skip = HashSet::new();
+        let mut skip_failed = HashSet::new();
         let joblog = match &spec.joblog {
             Some(path) => {
                 if resuming {
-                    skip = Previous::read(path)
-                        .map_err(cannot("--joblog", path))?
-                        .skip(spec.resume_failed);
+                    let previous = Previous::read(path).map_err(cannot("--joblog", path))?;
+                    if !spec.resume_failed {
+                        skip_failed.clone_from(&previous.failed);
+                    }
+                    skip = previous.skip(spec.resume_failed);
                 }
                 Some(JobLog::open(path, resuming).map_err(cannot("--joblog", path))?)
             }
@@ -805,6 +829,7 @@ impl Keep {
         Ok(Self {
             joblog,
             skip,
+            skip_failed,
             results,
             printer,
         })
@@ -933,7 +958,7 @@ fn worker_options(spec: &ExecSpec, limits: Limits) -> Result<(Option<worker::Wor
             "{flag} does not apply to --worker (it is about one process per input)"
         )));
     }
-    let workers = worker::Workers::new(spec.command.clone(), window, limits);
+    let workers = worker::Workers::new(spec.command.clone(), window, limits, goal);
     Ok((Some(workers), goal))
 }
 

@@ -5,7 +5,7 @@ use super::process::{AFTER_KILL, Group, die_with_parent, exit_fd, set_nonblockin
 use super::{ExecError, IntRange, LazyLines, Limits, truncate};
 use crate::console::os_reason;
 use poolwatch_core::CancelToken;
-use poolwatch_core::search::Outcome;
+use poolwatch_core::search::{Goal, Outcome};
 use poolwatch_core::sync::lock;
 use rustix::event::{PollFd, PollFlags};
 use rustix::process::Signal;
@@ -34,6 +34,14 @@ const SLICE: Duration = Duration::from_millis(5);
 const MAX_LINE: usize = 1 << 20;
 /// Bytes of a worker's stderr kept for fault messages.
 const STDERR_TAIL: usize = 2048;
+/// Least time a worker stays quiet with inputs in flight, after a line that is no answer,
+/// before that line is taken for an answer after all (see [`Window::held`]).
+const STRAY_WAIT: Duration = Duration::from_secs(1);
+/// Texts of lines that are no answer kept for messages, per oldest input.
+const HELD_TEXTS: usize = 64;
+/// What a line that is no answer is told against, in messages.
+const EXPECTED: &str = "expected 0, 1 [VALUE], s SCORE, e MESSAGE or a JSON object; \
+    a worker's stdout is for answers only, one line per input: write other output to stderr";
 /// Restarts in a row without a single answer after which the command is fatal.
 const QUICK_DEATHS: u32 = 3;
 /// The Python helper, written where worker processes can import it.
@@ -98,6 +106,10 @@ pub(super) enum Feed<'a> {
 /// The worker processes of one `exec --worker` search.
 pub struct Workers {
     command: Vec<String>,
+    /// Whether scores count (`--goal`): told to worker processes in `POOLWATCH_GOAL`.
+    goal: Goal,
+    /// Set at the first score answered without `--goal`, which is told once as a notice.
+    told_scores_ignored: std::sync::atomic::AtomicBool,
     window_max: usize,
     limits: Limits,
     /// Distinguishes this search's processes in a thread's slot.
@@ -113,11 +125,14 @@ thread_local! {
 }
 
 impl Workers {
-    /// Worker processes running `command`, at most `window_max` inputs in flight each.
-    pub fn new(command: Vec<String>, window_max: usize, limits: Limits) -> Self {
+    /// Worker processes running `command`, at most `window_max` inputs in flight each,
+    /// for a search with `goal` (scores count only with one).
+    pub fn new(command: Vec<String>, window_max: usize, limits: Limits, goal: Goal) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
             command,
+            goal,
+            told_scores_ignored: std::sync::atomic::AtomicBool::new(false),
             window_max: window_max.clamp(1, MAX_WINDOW),
             limits,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -142,7 +157,7 @@ impl Workers {
         let mut owned = OWNED.with(|slot| slot.borrow_mut().take());
         let mut proc = match owned.take() {
             Some((id, proc)) if id == self.id => proc,
-            _ => WorkerProc::spawn(&self.command, Arc::default())?,
+            _ => WorkerProc::spawn(&self.command, self.goal, Arc::default())?,
         };
         lock(&self.running).insert(tasks.start, Arc::clone(&proc.status));
         let mut driver = Driver {
@@ -150,7 +165,6 @@ impl Workers {
             feed,
             window: Window::new(tasks.start),
             end: tasks.end,
-            quick_deaths: 0,
             input_error: None,
         };
         let ran = driver.drive(&mut proc, cancel, notable);
@@ -176,6 +190,21 @@ struct Window {
     last_answer: Option<Instant>,
     /// The input line of the latest answer (line sources only), until the driver takes it.
     answered_line: Option<Vec<u8>>,
+    /// Lines that are no answer read while the oldest input in flight had none yet (their
+    /// texts, at most [`HELD_TEXTS`], and their count). A worker may print before it answers:
+    /// such a line is an error on that input, whose answer is still awaited (a match is
+    /// never lost to it). If the worker then stays quiet for [`STRAY_WAIT`] with inputs in
+    /// flight, the lines were answers after all, one per input.
+    held: Vec<String>,
+    held_count: u64,
+    /// Lines that are no answer taken as stray output since nothing was last in flight: if
+    /// the worker goes quiet with inputs in flight, one of them was perhaps an answer (and
+    /// the answers since went to the input before theirs).
+    unaccounted: u64,
+    /// When the last line (an answer or not) was read.
+    last_line: Option<Instant>,
+    /// The last input given an error here: an input gets one at most.
+    last_errored: Option<u64>,
 }
 
 impl Window {
@@ -188,6 +217,11 @@ impl Window {
             bursts: VecDeque::new(),
             last_answer: None,
             answered_line: None,
+            held: Vec::new(),
+            held_count: 0,
+            unaccounted: 0,
+            last_line: None,
+            last_errored: None,
         }
     }
 
@@ -224,7 +258,6 @@ struct Driver<'a> {
     feed: Feed<'a>,
     window: Window,
     end: u64,
-    quick_deaths: u32,
     /// Reading the input failed: the run cannot go on.
     input_error: Option<String>,
 }
@@ -263,7 +296,7 @@ impl Driver<'_> {
                     proc.measure(self.window.first - before, now.saturating_duration_since(since));
                 }
                 self.window.last_answer = Some(now);
-                self.quick_deaths = 0;
+                proc.quick_deaths = 0;
                 proc.last_answered = Some(LastAnswer {
                     task: self.window.first - 1,
                     line: self
@@ -275,6 +308,9 @@ impl Driver<'_> {
             }
             if self.window.in_flight() == 0 {
                 proc.idle_mark = proc.written;
+                self.window.unaccounted = 0;
+            } else {
+                self.settle_if_quiet(proc, notable);
             }
             let fault = match fault {
                 Some(fault) => Some(fault),
@@ -350,23 +386,70 @@ impl Driver<'_> {
         }
     }
 
-    /// One answer line for the oldest input in flight; an extra line is an error.
+    /// One answer line for the oldest input in flight. A line that is no answer is held
+    /// (see [`Window::held`]); a line with nothing in flight is an error on the input answered
+    /// last, unless it has one already.
     fn answer(&mut self, line: &[u8], notable: &mut dyn FnMut(u64, Outcome)) {
         let task = self.window.first;
+        self.window.last_line = Some(Instant::now());
         if task >= self.window.next {
+            let Some(last) = task
+                .checked_sub(1)
+                .filter(|last| self.window.last_errored != Some(*last))
+            else {
+                return;
+            };
             let text = String::from_utf8_lossy(line);
+            let input = match self.feed {
+                Feed::Range(range) => range.input(last),
+                Feed::Lines(_) => self
+                    .window
+                    .answered_line
+                    .as_deref()
+                    .map(super::input::label)
+                    .unwrap_or_default(),
+            };
+            self.window.last_errored = Some(last);
             notable(
-                task.saturating_sub(1),
+                last,
                 Outcome::Error(format!(
-                    "the worker answered a line with no input in flight: {:?}",
+                    "{input}: the worker wrote a line after its answer to this input, with no input in flight: {:?} ({EXPECTED})",
                     truncate(&text, 80)
                 )),
             );
             return;
         }
-        let outcome = match parse_answer(line) {
+        let answer = parse_answer(line);
+        if matches!(answer, Answer::Garbage) {
+            let window = &mut self.window;
+            if window.held.len() < HELD_TEXTS {
+                window
+                    .held
+                    .push(truncate(&String::from_utf8_lossy(line), 80).to_string());
+            }
+            window.held_count += 1;
+            return;
+        }
+        let stray = self.take_held();
+        let had_stray = stray.is_some();
+        let outcome = match answer {
             Answer::Miss => Outcome::Miss,
-            Answer::Score(score) => Outcome::Scored(score),
+            Answer::Score(score) => {
+                if self.workers.goal == Goal::None
+                    && !self.workers.told_scores_ignored.swap(true, Ordering::Relaxed)
+                {
+                    notable(
+                        task,
+                        Outcome::Notice(format!(
+                            "{}: answered a score (s {score}); without --goal a score is neither a match nor a best, \
+                             so it counts as a miss: pass --goal max or min to keep the best score, or answer 1 for a match \
+                             (this is said once)",
+                            self.input_of(task)
+                        )),
+                    );
+                }
+                Outcome::Scored(score)
+            }
             Answer::Match { value, score } => {
                 let input = self.input_of(task);
                 let value = match value {
@@ -375,23 +458,113 @@ impl Driver<'_> {
                 };
                 Outcome::Match { value, score }
             }
-            Answer::Error(message) => Outcome::Error(format!("{}: {message}", self.input_of(task))),
-            Answer::Garbage => {
-                let text = String::from_utf8_lossy(line);
-                Outcome::Error(format!(
-                    "{}: unreadable answer line {:?} (expected 0, 1 [VALUE], s SCORE, e MESSAGE or a JSON object)",
-                    self.input_of(task),
-                    truncate(&text, 80)
-                ))
-            }
+            Answer::Error(message) => match &stray {
+                Some(stray) => {
+                    Outcome::Error(format!("{}: {message}; before it, {stray}", self.input_of(task)))
+                }
+                None => Outcome::Error(format!("{}: {message}", self.input_of(task))),
+            },
+            // Held above: never read as an answer.
+            Answer::Garbage => Outcome::Miss,
         };
+        let errored = matches!(outcome, Outcome::Error(_));
         if !matches!(outcome, Outcome::Miss) {
             notable(task, outcome);
         }
+        if let Some(stray) = stray.filter(|_| !errored) {
+            notable(task, Outcome::Error(format!("{}: {stray}", self.input_of(task))));
+        }
+        if errored || had_stray {
+            self.window.last_errored = Some(task);
+        }
+        self.consume();
+    }
+
+    /// The lines held for the oldest input as one message (`unreadable answer line "..." before its
+    /// answer (...)`), counted as taken for stray output; `None` when there are none.
+    fn take_held(&mut self) -> Option<String> {
+        let window = &mut self.window;
+        if window.held_count == 0 {
+            return None;
+        }
+        let first = window.held.first().cloned().unwrap_or_default();
+        let more = match window.held_count {
+            1 => String::new(),
+            count => format!(" and {} more", count - 1),
+        };
+        window.unaccounted += window.held_count;
+        window.held.clear();
+        window.held_count = 0;
+        Some(format!(
+            "unreadable answer line {first:?}{more} before its answer ({EXPECTED})"
+        ))
+    }
+
+    /// The oldest input in flight is answered: the window moves on.
+    fn consume(&mut self) {
         self.window.first += 1;
         if let Some(line) = self.window.kept.pop_front() {
             self.window.answered_line = Some(line);
         }
+    }
+
+    /// A worker quiet for [`STRAY_WAIT`] (or ten mean answer times, if longer) with inputs in
+    /// flight, after lines that are no answer: the held lines were the answers of the oldest
+    /// inputs, one each; with none held, a line taken for stray output since was perhaps an
+    /// answer, and the oldest input's answer will not come: it is an error.
+    fn settle_if_quiet(&mut self, proc: &WorkerProc, notable: &mut dyn FnMut(u64, Outcome)) {
+        let window = &self.window;
+        if window.held_count == 0 && window.unaccounted == 0 {
+            return;
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a positive time in ns"
+        )]
+        let wait = STRAY_WAIT.max(Duration::from_nanos((proc.mean_answer_ns * 10.0).min(1e15) as u64));
+        let sent = window.bursts.back().map(|(_, at)| *at);
+        let Some(since) = window.last_line.max(sent) else {
+            return;
+        };
+        if since.elapsed() < wait {
+            return;
+        }
+        if self.window.held_count > 0 {
+            let held = std::mem::take(&mut self.window.held);
+            let count = std::mem::take(&mut self.window.held_count);
+            for index in 0..count.min(self.window.in_flight()) {
+                let task = self.window.first;
+                let text = held
+                    .get(usize::try_from(index).unwrap_or(usize::MAX))
+                    .cloned()
+                    .unwrap_or_default();
+                notable(
+                    task,
+                    Outcome::Error(format!(
+                        "{}: unreadable answer line {text:?} ({EXPECTED})",
+                        self.input_of(task)
+                    )),
+                );
+                self.window.last_errored = Some(task);
+                self.consume();
+            }
+        } else {
+            let task = self.window.first;
+            self.window.unaccounted -= 1;
+            notable(
+                task,
+                Outcome::Error(format!(
+                    "{}: no answer: the worker stayed quiet for {:.1} s with this input in flight, after a line that was no answer \
+                     and was taken for stray output; perhaps it was an answer, and the answers since went to the input before theirs ({EXPECTED})",
+                    self.input_of(task),
+                    wait.as_secs_f64()
+                )),
+            );
+            self.window.last_errored = Some(task);
+            self.consume();
+        }
+        self.window.last_line = Some(Instant::now());
     }
 
     /// Replaces a faulty worker and reports it (see [`Driver::report_restart`]): the input
@@ -410,17 +583,25 @@ impl Driver<'_> {
         let what = self.describe_fault(fault, status);
         let stderr = proc.stderr_tail();
         if proc.answered_since_spawn == 0 && matches!(fault, Fault::Died) {
-            self.quick_deaths += 1;
-            if self.quick_deaths >= QUICK_DEATHS {
+            proc.quick_deaths += 1;
+            if proc.quick_deaths >= QUICK_DEATHS {
+                // One line: the last line of its stderr; the restart errors before this
+                // one carry its last lines each.
+                let last_line = stderr.lines().map(str::trim).rfind(|line| !line.is_empty());
+                let said = last_line.map_or_else(String::new, |line| {
+                    format!("; its stderr ends: {line} (its last lines are in the restart errors, in --log)")
+                });
                 return Err(format!(
-                    "worker '{}' exited {QUICK_DEATHS} times in a row without answering: {what}{stderr}",
+                    "worker '{}' exited {QUICK_DEATHS} times in a row without answering: {what}{said}",
                     self.workers.command.join(" ")
                 ));
             }
         }
         let last_answered = proc.last_answered.take();
         let status_arc = Arc::clone(&proc.status);
-        *proc = WorkerProc::spawn(&self.workers.command, status_arc)?;
+        let quick_deaths = proc.quick_deaths;
+        *proc = WorkerProc::spawn(&self.workers.command, self.workers.goal, status_arc)?;
+        proc.quick_deaths = quick_deaths;
         proc.status.restarts.fetch_add(1, Ordering::Relaxed);
         let ended = format!("worker pid {old_pid} {what}");
         let restarted = format!("restarted as pid {}{stderr}", proc.pid());
@@ -429,6 +610,9 @@ impl Driver<'_> {
         self.window.next = self.window.first;
         self.window.bursts.clear();
         self.window.last_answer = None;
+        self.window.held.clear();
+        self.window.held_count = 0;
+        self.window.unaccounted = 0;
         proc.status.set_state(ProcState::Busy);
         Ok(())
     }
@@ -544,6 +728,9 @@ struct WorkerProc {
     /// Mean nanoseconds per answer (0 until measured).
     mean_answer_ns: f64,
     answered_since_spawn: u64,
+    /// Processes in a row, this one's predecessors, that died without a single answer: kept
+    /// across batches (a batch may hold one input), the command is fatal at [`QUICK_DEATHS`].
+    quick_deaths: u32,
     /// Its latest answer's input, if it answered one.
     last_answered: Option<LastAnswer>,
     /// Input bytes written to it in all.
@@ -556,7 +743,7 @@ struct WorkerProc {
 impl WorkerProc {
     /// Starts `command` in its own process group, killed if its parent thread dies, and
     /// listed with the guard so that its children die with poolwatch too.
-    fn spawn(command: &[String], status: Arc<ProcStatus>) -> Result<Self, String> {
+    fn spawn(command: &[String], goal: Goal, status: Arc<ProcStatus>) -> Result<Self, String> {
         let (program, args) = command
             .split_first()
             .ok_or_else(|| ExecError::EmptyCommand.to_string())?;
@@ -566,6 +753,13 @@ impl WorkerProc {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // The Python helper answers a number as a score with a goal, else by its truth.
+        let goal_name = match goal {
+            Goal::None => "none",
+            Goal::Maximize => "max",
+            Goal::Minimize => "min",
+        };
+        cmd.env("POOLWATCH_GOAL", goal_name);
         if let Some(dir) = python_helper_dir() {
             let mut path = dir.clone().into_os_string();
             if let Some(old) = std::env::var_os("PYTHONPATH").filter(|old| !old.is_empty()) {
@@ -617,6 +811,7 @@ impl WorkerProc {
             status,
             mean_answer_ns: 0.0,
             answered_since_spawn: 0,
+            quick_deaths: 0,
             last_answered: None,
             written: 0,
             idle_mark: 0,

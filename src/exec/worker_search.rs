@@ -52,6 +52,13 @@ impl Search for WorkerSearch {
         true
     }
 
+    /// One id per batch until tasks are timed: a worker process's task may take a millisecond
+    /// or a minute, and a block of 1,024 ids handed to one process before the first answer
+    /// would be visited far out of order (a later match found before an earlier one).
+    fn first_batch_size(&self) -> u64 {
+        1
+    }
+
     fn run_batch(
         &self,
         tasks: Range<u64>,

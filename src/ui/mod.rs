@@ -18,6 +18,7 @@ pub use theme::Theme;
 
 use crate::app::{App, Drawn, Focus, Overlay, Phase};
 use crate::format::plural;
+use poolwatch_core::HaltPolicy;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -169,12 +170,30 @@ fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             }
             parts.push((3, Span::styled(run.search.clone(), theme.title())));
             parts.push((4, Span::raw(crate::escape::controls(&run.params).into_owned())));
-            parts.push((0, Span::raw(format!("halt {}", run.halt))));
+            let halt = match (&app.first_match, run.halt == "lowest") {
+                // The lowest match so far: every id below it still runs until it is proven.
+                (Some((_, name)), true) if app.phase == Phase::Running || app.phase == Phase::Paused => {
+                    format!("halt lowest, candidate {name}")
+                }
+                (Some((_, name)), true) => format!("halt lowest: {name}"),
+                _ => format!("halt {}", run.halt),
+            };
+            parts.push((0, Span::raw(halt)));
         }
         (None, Some(preset)) => {
             parts.push((1, Span::raw(format!("selected: {}", preset.name))));
             parts.push((2, Span::raw(preset.spec.kind())));
-            parts.push((0, Span::raw(format!("halt {}", preset.halt))));
+            let halt = match &preset.spec {
+                // Say which default applies where it is not the usual `now`.
+                crate::spec::SearchSpec::Exec(exec)
+                    if exec.runs_every_job() && preset.halt == HaltPolicy::Never =>
+                {
+                    "halt never: every input runs (exec's default; --halt now stops at the first success)"
+                        .to_string()
+                }
+                _ => format!("halt {}", preset.halt),
+            };
+            parts.push((0, Span::raw(halt)));
         }
         (None, None) => {}
     }

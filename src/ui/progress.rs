@@ -35,7 +35,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     let total = snapshot.map_or(known.unwrap_or(0), |s| s.counters.total);
     let open = snapshot.is_some_and(|s| s.total_open);
     let total_known = snapshot.is_some() || known.is_some();
-    let completed = snapshot.map_or(0, |s| s.counters.completed);
+    // Ids completed before a resume count: the gauge is the whole run's, as the summary is.
+    let completed = snapshot.map_or(0, |s| s.counters.completed + s.counters.done_before);
     let submitted = snapshot.map_or(0, |s| s.counters.submitted);
     let gauge = |name: &str, value: u64, fill| {
         // An open total has no percentage: only the count and what has been read so far.
@@ -117,7 +118,11 @@ fn figures_line(app: &App, theme: Theme, width: usize, with_eta: bool) -> Line<'
         (
             0,
             Span::styled(
-                format!("matches {}", count(snapshot.counters.matches)),
+                if app.run.as_ref().is_some_and(|run| run.successes) {
+                    format!("succeeded {}", count(snapshot.counters.matches))
+                } else {
+                    format!("matches {}", count(snapshot.counters.matches))
+                },
                 theme.found(),
             ),
         ),

@@ -142,8 +142,14 @@ fn halt_lines(app: &App, report: &RunReport, width: usize) -> HaltLines {
 fn halt_facts(phase: Phase, report: &RunReport) -> [(u8, Vec<String>); 7] {
     let counters = &report.counters;
     let latency = halt_latency(report.halt_latency.map(|d| d.as_secs_f64() * 1e3));
-    let unsent = counters.total.saturating_sub(counters.submitted);
-    let (done, elapsed) = (count(counters.completed), duration(report.elapsed));
+    // As the summary counts them: ids completed before a resume are neither unsent nor missing.
+    let unsent = counters
+        .total
+        .saturating_sub(counters.submitted + counters.done_before);
+    let (done, elapsed) = (
+        count(counters.completed + counters.done_before),
+        duration(report.elapsed),
+    );
     let active = duration(report.active);
     [
         (0, reason_wordings(phase, report.reason)),

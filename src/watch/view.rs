@@ -123,6 +123,7 @@ fn run_info(watcher: &Watcher, title: &str) -> Option<RunInfo> {
         halt: start.halt.clone(),
         goal: aggregate.goal,
         can_match: aggregate.can_match,
+        successes: false,
         workers: start.workers,
         odds: aggregate.match_odds(),
         input_noun: None,

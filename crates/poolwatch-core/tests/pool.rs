@@ -1311,3 +1311,89 @@ fn an_open_space_is_told_the_ids_the_run_hands_out() {
     assert_eq!(told, ran);
     assert_eq!(report.counters.completed, told.len() as u64);
 }
+
+/// Matches at 996 and 1993, with 996 answering only once 1993 has matched (so the higher
+/// match is known first, as when 996 is slow and 1993 fast); 1500 and 2500 sleep 30 s
+/// unless cancelled, every other id 1 ms.
+struct SlowLowMatch {
+    seen: Mutex<Vec<u64>>,
+    high_found: AtomicU64,
+}
+
+impl Search for SlowLowMatch {
+    fn name(&self) -> &str {
+        "slow-low"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        100_000
+    }
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
+        self.seen.lock().unwrap().push(task);
+        let matched = Outcome::Match {
+            value: task.to_string(),
+            score: None,
+        };
+        match task {
+            996 => {
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while self.high_found.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                matched
+            }
+            1993 => {
+                self.high_found.store(1, Ordering::SeqCst);
+                matched
+            }
+            1500 | 2500 if cancel.sleep(Duration::from_secs(30)) => Outcome::Cancelled,
+            _ if cancel.sleep(Duration::from_millis(1)) => Outcome::Cancelled,
+            _ => Outcome::Miss,
+        }
+    }
+}
+
+#[test]
+fn lowest_policy_finishes_every_id_below_the_lowest_match_and_cancels_the_rest() {
+    let search = Arc::new(SlowLowMatch {
+        seen: Mutex::new(Vec::new()),
+        high_found: AtomicU64::new(0),
+    });
+    let started = Instant::now();
+    let run = Run::start(search.clone(), &config(4, HaltPolicy::Lowest));
+    let (events, report) = drain(&run);
+    assert_eq!(report.reason, HaltReason::Match);
+    // 1993 was found first, then 996 replaced it.
+    let found: Vec<u64> = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Match { task, .. } => Some(*task),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(found, [1993, 996], "{found:?}");
+    // Every id below 996 ran: 996 is proven lowest.
+    let ran = search.seen.lock().unwrap().clone();
+    let seen: HashSet<u64> = ran.iter().copied().collect();
+    assert!(
+        (0..996).all(|id| seen.contains(&id)),
+        "an id below the lowest match never ran"
+    );
+    // 1500 (under way when 996 matched) and 2500 (above 1993) were cancelled at once, not slept out.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        !run.completed_ranges()
+            .iter()
+            .any(|&(start, end)| start <= 1500 && 1500 < end)
+    );
+    // Ids above the first bound were handed out only until it was known.
+    assert!(report.counters.submitted < 5_000, "{report:?}");
+    assert!(report.counters.completed >= 997, "{report:?}");
+    assert_invariant(&report, &ran);
+}

@@ -2,6 +2,7 @@
 
 use super::control::Control;
 use super::crew::{Crew, Slot};
+use super::halt::lowest::Lowest;
 use super::halt::state::{HaltRecord, HaltState};
 use super::outbox::Outbox;
 use super::queue::{Queue, SubmitEnds, capacity_for};
@@ -31,6 +32,8 @@ pub(crate) struct Shared {
     space_open: AtomicBool,
     pub events: Outbox,
     pub halt: HaltState,
+    /// The bound of a `lowest` run (unused under other policies: no match lowers it).
+    pub lowest: Lowest,
     pub control: Control,
     pub queue: Queue,
     pub tally: Tally,
@@ -62,7 +65,7 @@ impl Shared {
         };
         // About 1 ms of work per batch: 32+ queued batches keep workers fed even when the
         // submitter waits tens of milliseconds for a CPU on a loaded machine.
-        let initial_batch = if search.tight_batches() { 1024 } else { 1 };
+        let initial_batch = search.first_batch_size().max(1);
         let (queue, ends) = Queue::new(capacity_for(workers), initial_batch);
         // An open space has no fixed size to split into buckets: keep no coverage for it.
         let buckets = if open { 0 } else { config.coverage_buckets.max(1) };
@@ -77,6 +80,7 @@ impl Shared {
             space_open: AtomicBool::new(open),
             events: Outbox::new(events_tx),
             halt: HaltState::new(),
+            lowest: Lowest::new(),
             control: Control::new(workers),
             queue,
             tally,
@@ -323,7 +327,7 @@ impl Shared {
         // The raw count, not the snapshot's display clamp: the invariant checks must see it.
         counters.submitted = self.queue.submitted();
         RunReport {
-            reason: halt.map_or(HaltReason::Exhausted, |halt| halt.reason),
+            reason: halt.map_or_else(|| self.natural_end(), |halt| halt.reason),
             counters,
             workers: self.target_workers(),
             elapsed: snapshot.elapsed,
@@ -332,6 +336,16 @@ impl Shared {
             exit_latency,
             best: snapshot.best,
             fatal: self.tally.fatal(),
+        }
+    }
+
+    /// Why a run ended without a halt: every id ran, or under `lowest`, every id below the
+    /// lowest match did.
+    fn natural_end(&self) -> HaltReason {
+        if self.lowest.found().is_some() {
+            HaltReason::Match
+        } else {
+            HaltReason::Exhausted
         }
     }
 
@@ -356,7 +370,7 @@ impl Shared {
     fn run_state(&self) -> RunState {
         let halt = self.halt.record();
         match (self.is_finished(), halt) {
-            (true, record) => RunState::Finished(record.map_or(HaltReason::Exhausted, |h| h.reason)),
+            (true, record) => RunState::Finished(record.map_or_else(|| self.natural_end(), |h| h.reason)),
             (false, Some(record)) => RunState::Halting(record.reason),
             (false, None) if self.control.is_paused() => RunState::Paused,
             (false, None) => RunState::Running,

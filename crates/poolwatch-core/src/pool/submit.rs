@@ -86,13 +86,23 @@ impl<'a> Submitter<'a> {
     /// `None` once every id of the plan is handed out.
     fn next_batch(&mut self, size: u64) -> Option<Range<u64>> {
         let shared = self.shared;
+        // Under `lowest`, nothing at or above the lowest match is handed out.
+        let bound = shared.lowest.bound();
+        if self.cursor.position() >= bound {
+            return None;
+        }
         if !self.open {
-            return self.cursor.next_range(&shared.plan, size, shared.search.space());
+            return self
+                .cursor
+                .next_range(&shared.plan, size, shared.search.space().min(bound));
         }
         let wanted = self.cursor.position().saturating_add(size);
         let status = shared.search.extend_space(wanted, SPACE_WAIT);
         shared.set_space(status);
-        match self.cursor.next_range(&shared.plan, size, status.available) {
+        match self
+            .cursor
+            .next_range(&shared.plan, size, status.available.min(bound))
+        {
             Some(batch) => Some(batch),
             None if status.complete || self.cursor.window_done(&shared.plan) => None,
             None => Some(0..0),
@@ -109,6 +119,10 @@ struct BatchSizer {
     /// The size from task time, and when it was worked out (run clock, ns; `None`: not yet).
     timed_size: u64,
     timed_at_ns: Option<u64>,
+    /// Busy time and timed tasks summed over the workers when the size was last measured:
+    /// later sizes come from the tasks timed since, so that slow first tasks (a worker
+    /// process starting up) do not keep batches small long after.
+    measured: (u64, u64),
     /// Ids of the plan done before the run (a resume): never handed out.
     done_before: u64,
 }
@@ -118,6 +132,7 @@ impl BatchSizer {
         Self {
             timed_size: shared.queue.batch_size(),
             timed_at_ns: None,
+            measured: (0, 0),
             done_before: shared.plan.done_count(shared.search.space()),
         }
     }
@@ -128,7 +143,7 @@ impl BatchSizer {
         if self
             .timed_at_ns
             .is_none_or(|at| now_ns.saturating_sub(at) >= SIZE_REFRESH_NS)
-            && let Some(size) = size_from_task_time(shared)
+            && let Some(size) = self.size_from_task_time(shared)
         {
             self.timed_size = size;
             self.timed_at_ns = Some(now_ns);
@@ -142,17 +157,27 @@ impl BatchSizer {
         let tail_share = left / workers.saturating_mul(TAIL_SHARES_PER_WORKER).max(1);
         self.timed_size.min(tail_share).max(1)
     }
+
+    /// Ids per batch from the measured mean task time (time in finished batches over the
+    /// ids they held, over the batches finished since the last measure); `None` until
+    /// [`MIN_TIMED`] more tasks have been timed.
+    fn size_from_task_time(&mut self, shared: &Shared) -> Option<u64> {
+        let (busy_ns, timed) = shared.busy_and_timed();
+        let (busy_before, timed_before) = self.measured;
+        let (busy_ns, timed_now) = (
+            busy_ns.saturating_sub(busy_before),
+            timed.saturating_sub(timed_before),
+        );
+        if timed_now < MIN_TIMED {
+            return None;
+        }
+        self.measured = (busy_before + busy_ns, timed);
+        let mean_task_ns = (busy_ns / timed_now).max(1);
+        let workers = shared.target_workers() as u64;
+        let target_ns = TARGET_BATCH_NS.max(workers.saturating_mul(BATCH_NS_PER_WORKER));
+        Some((target_ns / mean_task_ns).clamp(1, MAX_BATCH))
+    }
 }
 
-/// Ids per batch from the measured mean task time (time in finished batches over the ids
-/// they held); `None` until a few tasks have been timed.
-fn size_from_task_time(shared: &Shared) -> Option<u64> {
-    let (busy_ns, timed) = shared.busy_and_timed();
-    if timed < 16 {
-        return None;
-    }
-    let mean_task_ns = (busy_ns / timed).max(1);
-    let workers = shared.target_workers() as u64;
-    let target_ns = TARGET_BATCH_NS.max(workers.saturating_mul(BATCH_NS_PER_WORKER));
-    Some((target_ns / mean_task_ns).clamp(1, MAX_BATCH))
-}
+/// Tasks timed since the last measure before the batch size is measured again.
+const MIN_TIMED: u64 = 16;

@@ -5,6 +5,7 @@ use super::crowding::ThreadFit;
 use super::halt::{HaltMode, HaltOn, HaltPolicy, HaltReason};
 use super::shared::Shared;
 use super::stats::{NO_TASK, WorkerSlot, WorkerState, bump};
+use crate::cancel::CancelToken;
 use crate::search::Outcome;
 use std::any::Any;
 use std::cell::Cell;
@@ -116,9 +117,11 @@ impl<'a> WorkerThread<'a> {
         shared.crew.enter_batch();
         // Ids that gave up on cancel: rare, so a list is cheap; they are not completed.
         let mut gave_up = Vec::new();
-        let next = match self.loop_for(&batch) {
-            Some(kind) => self.run_chunks(batch.clone(), kind, &mut gave_up),
-            None => self.run_each(batch.clone(), &mut gave_up),
+        // Under `lowest`, ids at or above the lowest match are cut (and counted cancelled).
+        let runs = batch.start..batch.end.min(shared.lowest.bound()).max(batch.start);
+        let next = match self.loop_for(&runs) {
+            Some(kind) => self.run_chunks(runs, kind, &mut gave_up),
+            None => self.run_each(runs, &mut gave_up),
         };
         // Ids run in a batch are a prefix of it: completion is recorded once per batch, not per task.
         self.record_completed(batch.start, next, &mut gave_up);
@@ -159,6 +162,7 @@ impl<'a> WorkerThread<'a> {
             end: batch.end,
             fine_timing: batch.end - batch.start <= FINE_TIMING_MAX,
             gave_up,
+            cancel: self.task_cancel(),
         };
         // One unwinding frame per batch rather than per task: a panic leaves `cursor.next` on
         // the task that panicked, which is recorded as an error before the loop goes on after it.
@@ -193,11 +197,15 @@ impl<'a> WorkerThread<'a> {
     fn run_chunks(&self, batch: Range<u64>, kind: ChunkLoop, gave_up: &mut Vec<u64>) -> u64 {
         let (shared, slot) = (self.shared, self.slot);
         let mut next = batch.start;
-        while next < batch.end && !shared.halting() {
-            let end = next.saturating_add(TIGHT_CHUNK).min(batch.end);
+        let cancel = self.task_cancel();
+        while next < batch.end.min(shared.lowest.bound()) && !shared.halting() {
+            let end = next
+                .saturating_add(TIGHT_CHUNK)
+                .min(batch.end)
+                .min(shared.lowest.bound());
             slot.current.store(next, Ordering::Relaxed);
             let mut gave_up_here = Vec::new();
-            let chunk = self.run_chunk(next..end, kind, &mut gave_up_here);
+            let chunk = self.run_chunk(next..end, kind, &cancel, &mut gave_up_here);
             gave_up_here.retain(|task| (next..next + chunk.ran).contains(task));
             if let Some(panicked) = chunk.panicked {
                 // A task of the chunk panicked and nothing says which: none of it counts as run.
@@ -218,9 +226,15 @@ impl<'a> WorkerThread<'a> {
     }
 
     /// One chunk through the search's loop, under one unwinding frame.
-    fn run_chunk(&self, chunk: Range<u64>, kind: ChunkLoop, gave_up: &mut Vec<u64>) -> ChunkRun {
+    fn run_chunk(
+        &self,
+        chunk: Range<u64>,
+        kind: ChunkLoop,
+        cancel: &CancelToken,
+        gave_up: &mut Vec<u64>,
+    ) -> ChunkRun {
         let shared = self.shared;
-        let (cancel, stop) = (shared.halt.cancel_token(), shared.halt.stop_token());
+        let stop = shared.halt.stop_token();
         let running = Cell::new(chunk.start);
         let len = chunk.end - chunk.start;
         let mut notable = |task, outcome| {
@@ -265,6 +279,17 @@ impl<'a> WorkerThread<'a> {
         }
     }
 
+    /// The token this worker's tasks poll: the run's, or under `lowest` one of the worker's
+    /// own that a lower match cancels alone (see [`super::halt::lowest::Lowest::token_for`]).
+    fn task_cancel(&self) -> CancelToken {
+        let run = self.shared.halt.cancel_token();
+        if self.shared.policy == HaltPolicy::Lowest {
+            self.shared.lowest.token_for(self.index, run)
+        } else {
+            run.clone()
+        }
+    }
+
     /// Counts completed tasks toward a `done=` halt policy (nothing to do under any other policy).
     #[inline]
     fn count_done(&self, tasks: u64) {
@@ -288,6 +313,10 @@ impl<'a> WorkerThread<'a> {
             Outcome::Scored(score) => shared.offer_best(task, score, index),
             Outcome::Match { value, score } => {
                 let found_at = Instant::now();
+                if shared.policy == HaltPolicy::Lowest && shared.lowest.offer(task, &shared.crew) {
+                    // The submitter stops at the new bound now, not after its next wait.
+                    shared.queue.wake_submitter();
+                }
                 let count = shared.tally.add_match();
                 bump(&slot.matches, 1);
                 if let Some(score) = score {
@@ -395,6 +424,8 @@ struct Cursor<'a> {
     end: u64,
     fine_timing: bool,
     gave_up: &'a mut Vec<u64>,
+    /// The token its tasks poll ([`WorkerThread::task_cancel`]).
+    cancel: CancelToken,
 }
 
 impl Cursor<'_> {
@@ -405,7 +436,7 @@ impl Cursor<'_> {
     /// tasks whose clock read came after the flag was visible, which this order keeps at 0.
     fn run(&mut self, worker: &WorkerThread<'_>) {
         let (shared, slot) = (worker.shared, worker.slot);
-        while self.next < self.end {
+        while self.next < self.end.min(shared.lowest.bound()) {
             let task = self.next;
             slot.current.store(task, Ordering::Relaxed);
             // Short batches time every task; long ones keep the batch's start (set by run_batch).
@@ -419,7 +450,7 @@ impl Cursor<'_> {
             if shared.halting() {
                 break;
             }
-            let outcome = shared.search.run(task, shared.halt.cancel_token());
+            let outcome = shared.search.run(task, &self.cancel);
             if self.fine_timing {
                 let visible_ns = shared.halt.visible_ns();
                 if visible_ns != 0 && visible_ns != u64::MAX && started_ns + 1 > visible_ns {

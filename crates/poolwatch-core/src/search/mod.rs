@@ -124,6 +124,13 @@ pub trait Search: Send + Sync {
         true
     }
 
+    /// True when a match means no more than a task that succeeded (`exec` of one-shot commands
+    /// without `--match-stdout`: exit status 0). Summaries and the dashboard then say
+    /// "succeeded", and the exit code is 0 only when every task succeeded (as GNU parallel's).
+    fn matches_are_successes(&self) -> bool {
+        false
+    }
+
     /// What the search knows of its chance of a match, for the expected time to the first one.
     fn match_odds(&self) -> MatchOdds {
         MatchOdds::Unknown
@@ -183,6 +190,15 @@ pub trait Search: Send + Sync {
     /// True if [`Search::run_batch`] is a tight loop worth calling on chunks of ids.
     fn tight_batches(&self) -> bool {
         false
+    }
+
+    /// Ids in each batch handed out before any task has been timed (after that, batches are
+    /// sized to about a millisecond of measured work). By default 1,024 for
+    /// [`Search::tight_batches`] searches, whose tasks are expected to be tiny, else 1. A
+    /// search whose batched tasks may each take milliseconds (such as `exec --worker`) asks
+    /// for 1, so that the first batches do not hand whole blocks of ids to single workers.
+    fn first_batch_size(&self) -> u64 {
+        if self.tight_batches() { 1024 } else { 1 }
     }
 
     /// Runs the ids of `tasks` in order, passing every outcome that is not a

@@ -1,6 +1,7 @@
-//! Halting: the policies that say when a match stops a run ([`policy`]) and the state a run
-//! keeps once it halts ([`state`]).
+//! Halting: the policies that say when a match stops a run ([`policy`]), the state a run
+//! keeps once it halts ([`state`]), and the bound `--halt lowest` keeps ([`lowest`]).
 
+pub mod lowest;
 pub mod policy;
 pub mod state;
 

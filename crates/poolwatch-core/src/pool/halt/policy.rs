@@ -9,7 +9,7 @@ use std::str::FromStr;
 ///
 /// ```
 /// use poolwatch_core::HaltPolicy;
-/// for text in ["now", "soon", "never", "after=3", "now,fail=2", "soon,done=10%", "now,success=1"] {
+/// for text in ["now", "soon", "never", "lowest", "after=3", "now,fail=2", "soon,done=10%", "now,success=1"] {
 ///     let policy: HaltPolicy = text.parse().expect("valid policy");
 ///     assert_eq!(policy.to_string(), text);
 /// }
@@ -25,6 +25,10 @@ pub enum HaltPolicy {
     Never,
     /// Halt now after this many matches (the same as `now,success=N`).
     After(u64),
+    /// The lowest matching id: a match at id m cancels the ids above m at once and lets every
+    /// id below m run; a lower match replaces it. The run ends with the lowest match, proven
+    /// lowest because every id below it has run.
+    Lowest,
     /// GNU parallel's `MODE,KIND=LIMIT`: halt (now or soon) once `limit` tasks had outcome `on`.
     When {
         /// Now (cancel running tasks) or soon (let them finish).
@@ -102,7 +106,7 @@ impl fmt::Display for BadHaltPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown halt policy {:?} (expected now, soon, never, after=N, or now|soon,fail|success|done=N|P%)",
+            "unknown halt policy {:?} (expected now, soon, never, lowest, after=N, or now|soon,fail|success|done=N|P%)",
             self.0
         )
     }
@@ -119,6 +123,7 @@ impl FromStr for HaltPolicy {
             "now" => return Ok(Self::Now),
             "soon" => return Ok(Self::Soon),
             "never" => return Ok(Self::Never),
+            "lowest" => return Ok(Self::Lowest),
             _ => {}
         }
         if let Some(count) = text.strip_prefix("after=") {
@@ -172,6 +177,7 @@ impl fmt::Display for HaltPolicy {
             Self::Now => f.write_str("now"),
             Self::Soon => f.write_str("soon"),
             Self::Never => f.write_str("never"),
+            Self::Lowest => f.write_str("lowest"),
             Self::After(count) => write!(f, "after={count}"),
             Self::When { mode, on, limit } => {
                 let mode = match mode {
@@ -204,7 +210,8 @@ impl fmt::Display for HaltPolicy {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum HaltReason {
-    /// A match halted it (policy `now` or `soon`).
+    /// A match halted it (policy `now` or `soon`), or under `lowest`, every id below the lowest
+    /// match has run.
     Match,
     /// The `after=N` (or `success=N`) policy reached N matches.
     After,
