@@ -436,11 +436,13 @@ fn each_worker_leads_its_own_process_group() {
 fn braces_in_a_worker_script_are_left_as_written() {
     let script = r#"d={}; while read x; do if [ "$d" = "{}" ] && [ "{#}" = "{#}" ]; then echo 1; else echo "e got $d"; fi; done"#;
     let output = headless_json()
-        .args(["exec", "--worker", "--range", "0..3", "--", "sh", "-c", script])
+        .args([
+            "--halt", "never", "exec", "--worker", "--range", "0..3", "--", "sh", "-c", script,
+        ])
         .output()
         .unwrap();
     let summary = summary_of(&output);
-    assert_eq!(summary["match_count"], 1, "{summary}");
+    assert_eq!(summary["match_count"], 3, "{summary}");
     assert_eq!(summary["errors"], 0, "{summary}");
 }
 
