@@ -598,6 +598,9 @@ impl Search for ExecSearch {
             if !retry {
                 break (outcome, output);
             }
+            if let (Some(printer), Some(kept)) = (&self.keep.printer, output) {
+                printer.discard(&kept);
+            }
         };
         if attempts > 1 {
             self.tally.retried.fetch_add(1, Ordering::Relaxed);

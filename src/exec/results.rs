@@ -212,6 +212,13 @@ impl Printer {
         Ok((file, Kept::Spool(name)))
     }
 
+    /// Deletes the output of an attempt that will not be printed (a retry replaces it).
+    pub fn discard(&self, kept: &Kept) {
+        if let Kept::Spool(name) = kept {
+            let _ignored = safefs::unlink_at(&self.dirs.spool, name);
+        }
+    }
+
     /// True once stdout was found closed (the reader of a pipe went away).
     pub fn stdout_closed(&self) -> bool {
         lock(&self.state).closed
