@@ -971,3 +971,15 @@ fn ready_shows_what_a_resumed_run_carries_on_from() {
     assert!(text.contains("█"), "{text}");
     assert!(text.contains("[Ready]"), "{text}");
 }
+
+#[test]
+fn ready_says_that_every_input_of_a_one_shot_exec_runs_by_default() {
+    let text = "name = \"gzip\"\n[search]\nkind = \"exec\"\nrange = \"0..6\"\ncommand = [\"gzip\", \"{}\"]\n";
+    let preset = poolwatch::internals::Preset::from_toml(text, "gzip.toml").unwrap();
+    let app = App::new(vec![preset], false);
+    let text = draw(&app, 200, 40).backend().to_string();
+    assert!(
+        text.contains("halt never: every input runs (exec's default"),
+        "{text}"
+    );
+}
