@@ -207,6 +207,9 @@ impl Controller {
             self.live = None;
             self.ticker = never();
             app.update(Msg::Pool(event));
+            if app.quit_when_done {
+                app.quit = true;
+            }
             return;
         }
         let task = match &event {

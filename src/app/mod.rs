@@ -306,6 +306,8 @@ pub struct App {
     pub workers_sort: WorkerSort,
     /// Runs started so far (numbers the run headers in the log).
     pub runs: u64,
+    /// `--quit-when-done`: leave as soon as a run ends (a program embedding the dashboard).
+    pub quit_when_done: bool,
 }
 
 impl App {
@@ -333,6 +335,7 @@ impl App {
             workers_scroll: 0,
             workers_shown: 0,
             workers_sort: WorkerSort::Slot,
+            quit_when_done: false,
             runs: 0,
         }
     }
