@@ -33,7 +33,7 @@ __all__ = ["Pool", "AsyncResult", "MapResult", "Halted", "PoolError", "RemoteTra
 # Set by a worker process while it imports the caller's script (a Pool made then is a bug).
 _BOOTSTRAPPING = False
 # Tasks queued by apply_async beyond which it waits for poolwatch to take some (memory bound).
-MAX_PENDING = 100_000
+MAX_PENDING = 10_000
 # Largest burst of task lines written to poolwatch at once, and the longest a line waits.
 FEED_LINES = 1024
 FEED_WAIT = 0.005
@@ -523,36 +523,53 @@ class IMapIterator:
         self._run.halt()
 
 
+# One condition for every AsyncResult (a threading.Event each would cost ~1 KB a task).
+_RESULTS = threading.Condition()
+
+
 class ApplyResult:
     """multiprocessing's AsyncResult: `get`, `wait`, `ready`, `successful`."""
 
+    __slots__ = ("_done", "_success", "_value", "_callback", "_error_callback")
+
     def __init__(self, callback=None, error_callback=None):
-        self._event = threading.Event()
-        self._callback = callback
-        self._error_callback = error_callback
+        self._done = False
         self._success = None
         self._value = None
+        self._callback = callback
+        self._error_callback = error_callback
 
     def ready(self):
-        return self._event.is_set()
+        return self._done
 
     def successful(self):
-        if not self.ready():
+        if not self._done:
             raise ValueError(f"{self!r} not ready")
         return self._success
 
     def wait(self, timeout=None):
-        self._event.wait(timeout)
+        if self._done:
+            return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with _RESULTS:
+            while not self._done:
+                if deadline is None:
+                    _RESULTS.wait()
+                else:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return
+                    _RESULTS.wait(left)
 
     def get(self, timeout=None):
         self.wait(timeout)
-        if not self.ready():
+        if not self._done:
             raise TimeoutError
         if self._success:
             return self._value
         raise self._value
 
-    def _set(self, success, value):
+    def _set(self, success, value, notify=True):
         self._success = success
         self._value = value
         try:
@@ -561,7 +578,10 @@ class ApplyResult:
             elif not success and self._error_callback is not None:
                 self._error_callback(value)
         finally:
-            self._event.set()
+            self._done = True
+            if notify:
+                with _RESULTS:
+                    _RESULTS.notify_all()
 
 
 AsyncResult = ApplyResult
@@ -625,9 +645,11 @@ class _StreamSink(_Sink):
             if result is None:
                 continue
             if position in failures:
-                result._set(False, _rebuild(failures[position]))
+                result._set(False, _rebuild(failures[position]), notify=False)
             else:
-                result._set(True, value)
+                result._set(True, value, notify=False)
+        with _RESULTS:
+            _RESULTS.notify_all()
 
     def end(self, run):
         with self.cond:

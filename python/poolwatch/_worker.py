@@ -58,6 +58,35 @@ def _load_main_module(name):
     module.__dict__.update(runpy.run_module(name, run_name="__mp_main__", alter_sys=False))
 
 
+class _Main:
+    """The caller's `__main__`, imported only when a pickle names it (as spawn would)."""
+
+    prep = {}
+    loaded = False
+
+    @classmethod
+    def load(cls):
+        if cls.loaded:
+            return
+        cls.loaded = True
+        from poolwatch import _pool
+
+        _pool._BOOTSTRAPPING = True
+        try:
+            if cls.prep.get("main_module"):
+                _load_main_module(cls.prep["main_module"])
+            elif cls.prep.get("main_path"):
+                _load_main(cls.prep["main_path"])
+        finally:
+            _pool._BOOTSTRAPPING = False
+
+
+def _unpickle(data):
+    if not _Main.loaded and b"__main__" in data:
+        _Main.load()
+    return pickle.loads(data)
+
+
 def _one_line(text):
     return " ".join(str(text).split())[:500]
 
@@ -92,9 +121,11 @@ class _Sender:
 
 
 def _caller_gone():
-    """The caller died: stop poolwatch (our parent), which stops every worker, then exit."""
+    """The caller died: stop poolwatch (our parent), which cancels the tasks in flight and
+    kills this worker. Exiting first would make them errors, which a resume would not rerun."""
     try:
         os.kill(os.getppid(), signal.SIGTERM)
+        time.sleep(30)
     finally:
         os._exit(1)
 
@@ -122,7 +153,7 @@ def _parse(data):
         seq, _, payload = line.partition(b" ")
         seqs.append(int(seq))
         if payload[:1] == b"p":
-            payloads.append(pickle.loads(base64.b64decode(payload[1:])))
+            payloads.append(_unpickle(base64.b64decode(payload[1:])))
         else:
             payloads.append(int(payload))
     return seqs, payloads, False
@@ -254,16 +285,12 @@ def main():
     sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sender = _Sender(os.environ["POOLWATCH_PY_SOCKET"])
-    from poolwatch import _pool
-
-    _pool._BOOTSTRAPPING = True
-    if prep.get("main_module"):
-        _load_main_module(prep["main_module"])
-    elif prep.get("main_path"):
-        _load_main(prep["main_path"])
-    _pool._BOOTSTRAPPING = False
+    _Main.prep = prep
     with open(spec_path, "rb") as handle:
-        spec = pickle.load(handle)
+        spec_bytes = handle.read()
+    if b"__main__" in spec_bytes:
+        _Main.load()
+    spec = pickle.loads(spec_bytes)
     if spec.get("initializer") is not None:
         spec["initializer"](*spec.get("initargs", ()))
     worker = _Worker(spec, sender, answer_fd)
