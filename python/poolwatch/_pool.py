@@ -668,29 +668,65 @@ def _encode_line(seq, payload, mode):
     return b"%d p%s\n" % (seq, base64.b64encode(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)))
 
 
-def _map_chunks(iterable, mode, run):
-    """Task lines for the items of iterable, read lazily, in bursts."""
-    seq = 0
-    lines = []
-    last = time.monotonic()
+def _encode_batch(seq, items, star):
+    """Task lines for items numbered from seq: integers as text, anything else pickled."""
+    count = len(items)
+    if not star and all(type(item) is int for item in items):
+        flat = [0] * (2 * count)
+        flat[0::2] = range(seq, seq + count)
+        flat[1::2] = items
+        return (_FORMATS.get(count) or _format(count)) % tuple(flat)
     b64 = base64.b64encode
     dumps = pickle.dumps
     proto = pickle.HIGHEST_PROTOCOL
+    return b"".join(
+        b"%d %d\n" % (number, item) if type(item) is int and not star
+        else b"%d p%s\n" % (number, b64(dumps(item, protocol=proto)))
+        for number, item in zip(range(seq, seq + count), items)
+    )
+
+
+_FORMATS = {}
+
+
+def _format(count):
+    fmt = b"%d %d\n" * count
+    if len(_FORMATS) < 64:
+        _FORMATS[count] = fmt
+    return fmt
+
+
+def _map_chunks(iterable, mode, run):
+    """Task lines for the items of iterable, read lazily, in bursts."""
     star = mode == "star"
-    for item in iterable:
-        if type(item) is int and not star:
-            lines.append(b"%d %d\n" % (seq, item))
-        else:
-            lines.append(b"%d p%s\n" % (seq, b64(dumps(item, protocol=proto))))
-        seq += 1
-        if len(lines) >= FEED_LINES or time.monotonic() - last >= FEED_WAIT:
+    seq = 0
+    if isinstance(iterable, (list, tuple, range)):
+        # Already whole in memory: slices, no per-item look at the clock.
+        size = 16
+        while seq < len(iterable):
+            items = iterable[seq : seq + size]
+            data = _encode_batch(seq, items, star)
+            seq += len(items)
             run.fed = seq
-            yield b"".join(lines)
-            lines = []
+            yield data
+            size = min(size * 2, FEED_LINES)
+        return
+    items = []
+    last = time.monotonic()
+    for item in iterable:
+        items.append(item)
+        if len(items) >= FEED_LINES or time.monotonic() - last >= FEED_WAIT:
+            data = _encode_batch(seq, items, star)
+            seq += len(items)
+            run.fed = seq
+            yield data
+            items = []
             last = time.monotonic()
-    run.fed = seq
-    if lines:
-        yield b"".join(lines)
+    if items:
+        data = _encode_batch(seq, items, star)
+        seq += len(items)
+        run.fed = seq
+        yield data
 
 
 class Pool:
