@@ -145,7 +145,7 @@ class _Run:
     _dashboard_lock = threading.Lock()
     _dashboard_busy = False
 
-    def __init__(self, pool, func, mode, sink, *, halt, log, resume, dashboard, total):
+    def __init__(self, pool, func, mode, sink, *, halt, log, resume, dashboard, total, span=None):
         self.sink = sink
         self.fed = 0
         self.feed_done = False
@@ -157,19 +157,21 @@ class _Run:
         self.stderr_lines = []
         self.dir = tempfile.mkdtemp(prefix="poolwatch-py-")
         try:
-            self._start(pool, func, mode, halt, log, resume, dashboard, total)
+            self._start(pool, func, mode, halt, log, resume, dashboard, total, span)
         except BaseException:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
         _live_runs.add(self)
 
-    def _start(self, pool, func, mode, halt, log, resume, dashboard, total):
+    def _start(self, pool, func, mode, halt, log, resume, dashboard, total, span):
         spec = {
             "func": func,
             "mode": mode,
             "initializer": pool._initializer,
             "initargs": pool._initargs,
             "maxtasksperchild": pool._maxtasksperchild,
+            # --range A..B: the task lines are the integers themselves, task = value - A.
+            "offset": span[0] if span else None,
         }
         spec_path = os.path.join(self.dir, "spec")
         data = pickle.dumps(spec)  # a function that cannot be pickled fails here, as with multiprocessing
@@ -199,7 +201,9 @@ class _Run:
             if log:
                 args += ["--log", os.fspath(log)]
             args += ["exec", "--worker"]
-            if total is not None:
+            if span:
+                args += ["--range", f"{span[0]}..{span[1]}"]
+            elif total is not None:
                 args += ["--total", str(total)]
             args += ["--", sys.executable, "-m", "poolwatch._worker"]
         env = dict(os.environ)
@@ -210,7 +214,7 @@ class _Run:
         try:
             self.proc = subprocess.Popen(
                 args,
-                stdin=subprocess.PIPE,
+                stdin=subprocess.DEVNULL if span else subprocess.PIPE,
                 stdout=None if self.dashboard else subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=env,
@@ -426,6 +430,7 @@ class _MapSink(_Sink):
         self.ordered = ordered
         self.results = {}
         self.batches = collections.deque()
+        self.failed = False
         self.run = None
         self.ended = False
 
@@ -435,6 +440,7 @@ class _MapSink(_Sink):
                 self.results.update(zip(seqs, values))
                 for position, failure in failures.items():
                     self.results[seqs[position]] = _Failure(failure)
+                    self.failed = True
             else:
                 self.batches.append((values, failures))
             self.cond.notify_all()
@@ -443,6 +449,9 @@ class _MapSink(_Sink):
         with self.cond:
             self.ended = True
             self.cond.notify_all()
+
+
+_MISSING = object()
 
 
 class IMapIterator:
@@ -456,42 +465,70 @@ class IMapIterator:
         self._ready = collections.deque()
 
     def __iter__(self):
-        return self
+        return self._generate()
+
+    def _generate(self):
+        # A for loop takes results a burst at a time (`yield from` a list runs in C).
+        ready = self._ready
+        while True:
+            if ready:
+                yield self._deliver(ready.popleft())
+                continue
+            try:
+                items, failed = self._take(None)
+            except StopIteration:
+                return
+            if failed:
+                ready.extend(items)
+            else:
+                yield from items
 
     def __next__(self):
         return self.next()
 
     def next(self, timeout=None):  # noqa: A003 - multiprocessing's name
+        if not self._ready:
+            items, _ = self._take(timeout)
+            self._ready.extend(items)
+        return self._deliver(self._ready.popleft())
+
+    def _take(self, timeout):
+        """The results ready now (waiting for at least one), and whether any is a failure."""
         deadline = None if timeout is None else time.monotonic() + timeout
         sink = self._sink
         run = self._run
-        while True:
-            if self._ready:
-                return self._deliver(self._ready.popleft())
-            with sink.cond:
-                if sink.ordered:
+        with sink.cond:
+            if sink.ordered:
+                results = sink.results
+                while True:
+                    out = []
+                    index = self._index
                     while True:
-                        if self._index in sink.results:
-                            value = sink.results.pop(self._index)
-                            self._index += 1
+                        value = results.pop(index, _MISSING)
+                        if value is _MISSING:
+                            if sink.ended and index < run.fed:
+                                index += 1  # never ran (a halt, or done before a resume)
+                                continue
                             break
-                        if sink.ended and self._index < run.fed:
-                            self._index += 1  # never ran (a halt, or done before a resume)
-                            continue
-                        if sink.ended:
-                            self._stop()
-                        self._wait(deadline)
-                    return self._deliver(value)
-                while not sink.batches:
+                        out.append(value)
+                        index += 1
+                    self._index = index
+                    if out:
+                        return out, sink.failed
                     if sink.ended:
                         self._stop()
                     self._wait(deadline)
-                values, failures = sink.batches.popleft()
-            if failures:
-                for position, value in enumerate(values):
-                    self._ready.append(_Failure(failures[position]) if position in failures else value)
-            else:
-                self._ready.extend(values)
+            while not sink.batches:
+                if sink.ended:
+                    self._stop()
+                self._wait(deadline)
+            values, failures = sink.batches.popleft()
+        if failures:
+            values = list(values)
+            for position, failure in failures.items():
+                values[position] = _Failure(failure)
+            return values, True
+        return values, False
 
     def _wait(self, deadline):
         if deadline is None:
@@ -774,7 +811,7 @@ class Pool:
         if self._state != "RUN":
             raise ValueError("Pool not running")
 
-    def _new_run(self, func, mode, sink, halt=None, log=None, resume=None, dashboard=None, total=None):
+    def _new_run(self, func, mode, sink, halt=None, log=None, resume=None, dashboard=None, total=None, span=None):
         with self._lock:
             self._check_running()
             if resume is None and self._resume is not None:
@@ -786,6 +823,7 @@ class Pool:
                 resume=resume,
                 dashboard=dashboard if dashboard is not None else self._dashboard,
                 total=total,
+                span=span,
             )
             sink.run = run
             self._runs.add(run)
@@ -801,8 +839,15 @@ class Pool:
         self._check_running()
         total = len(iterable) if hasattr(iterable, "__len__") else None
         sink = _MapSink(ordered)
-        run = self._new_run(func, mode, sink, halt, log, resume, dashboard, total)
-        run.feed(_map_chunks(iterable, mode, run))
+        if type(iterable) is range and iterable.step == 1 and len(iterable) and mode == "map":
+            # poolwatch makes the integers itself (exec --range): no task lines to write.
+            span = (iterable.start, iterable.stop)
+            run = self._new_run(func, mode, sink, halt, log, resume, dashboard, total, span)
+            run.fed = len(iterable)
+            run.feed_done = True
+        else:
+            run = self._new_run(func, mode, sink, halt, log, resume, dashboard, total)
+            run.feed(_map_chunks(iterable, mode, run))
         return IMapIterator(self, run, sink)
 
     # ---- the API -------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import types
 READ_SIZE = 1 << 16
 FLUSH_EVERY = 0.002
 _DIGITS = b"0123456789- \n"
+_BOOL_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
 def _load_main(path):
@@ -138,13 +139,30 @@ class _Failure:
         self.tb = tb
 
 
+def _consecutive(seqs):
+    """seqs as a range when they are consecutive (they pickle in a few bytes)."""
+    if seqs and seqs[-1] - seqs[0] == len(seqs) - 1 and seqs == list(range(seqs[0], seqs[-1] + 1)):
+        return range(seqs[0], seqs[-1] + 1)
+    return seqs
+
+
+def _parse_range(data, offset):
+    """(seqs, payloads) of a burst of integer lines (`--range`: the task is value - offset)."""
+    numbers = json.loads(b"[" + data.replace(b"\n", b",") + b"]")
+    if numbers and numbers[-1] - numbers[0] == len(numbers) - 1:
+        seqs = _consecutive([n - offset for n in numbers]) if offset else _consecutive(numbers)
+    else:
+        seqs = [n - offset for n in numbers]
+    return seqs, numbers, True
+
+
 def _parse(data):
     """(seqs, payloads) of a burst of whole lines (without the last newline)."""
     if not data.translate(None, _DIGITS):
         try:
             flat = json.loads(b"[" + data.replace(b"\n", b",").replace(b" ", b",") + b"]")
             if len(flat) == 2 * (data.count(b"\n") + 1):
-                return flat[0::2], flat[1::2], True
+                return _consecutive(flat[0::2]), flat[1::2], True
         except ValueError:
             pass
     seqs = []
@@ -193,22 +211,21 @@ class _Worker:
 
     def _call_all(self, payloads, start, stop):
         results = []
+        items = iter(payloads[start:stop])
         call = self.call
-        index = start
-        while index < stop:
+        failed = False
+        while True:
             try:
-                for index in range(index, stop):  # noqa: B020
-                    results.append(call(payloads[index]))
-                index = stop
+                results.extend(map(call, items))
+                return results, failed
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
                 results.append(_Failure(exc, traceback.format_exc()))
-                index += 1
-        return results
+                failed = True
 
-    def _flush(self, seqs, results):
+    def _flush(self, seqs, results, failed):
         failures = {}
         values = results
-        if any(type(value) is _Failure for value in results):
+        if failed:
             values = list(results)
             for position, value in enumerate(results):
                 if type(value) is _Failure:
@@ -232,8 +249,11 @@ class _Worker:
             del exc
             self.sender.send((seqs, values, failures))
         # poolwatch hears of a task only once the caller has its result.
-        if all(value is True or value is False for value in results):
-            out = b"".join(b"1\n" if value else b"0\n" for value in results)
+        if all(map(bool.__instancecheck__, results)):
+            count = len(results)
+            out = bytearray(2 * count)
+            out[0::2] = bytes(results).translate(_BOOL_DIGITS)
+            out[1::2] = b"\n" * count
         else:
             out = b"\n".join([_answer(value) for value in results]) + b"\n"
         view = memoryview(out)
@@ -245,23 +265,25 @@ class _Worker:
         start = 0
         size = 1
         last = time.monotonic()
-        pending_seqs = []
+        begin = 0
         pending = []
-        while start < len(payloads):
-            stop = min(len(payloads), start + size)
-            results = self._call_all(payloads, start, stop)
-            pending_seqs.extend(seqs[start:stop])
+        pending_failed = False
+        total = len(payloads)
+        while start < total:
+            stop = min(total, start + size)
+            results, failed = self._call_all(payloads, start, stop)
             pending.extend(results)
+            pending_failed |= failed
             start = stop
             now = time.monotonic()
-            if now - last >= FLUSH_EVERY:
-                self._flush(pending_seqs, pending)
-                pending_seqs, pending = [], []
+            if now - last >= FLUSH_EVERY or start == total:
+                self._flush(seqs[begin:start], pending, pending_failed)
+                begin = start
+                pending = []
+                pending_failed = False
                 last = now
             size *= 2
-        if pending:
-            self._flush(pending_seqs, pending)
-        self.done += len(payloads)
+        self.done += total
 
 
 def _restart(rest, answer_fd):
@@ -295,6 +317,7 @@ def main():
         spec["initializer"](*spec.get("initargs", ()))
     worker = _Worker(spec, sender, answer_fd)
     limit = spec.get("maxtasksperchild")
+    offset = spec.get("offset")
     rest = base64.b64decode(os.environ.pop("POOLWATCH_PY_REST", ""))
     try:
         while True:
@@ -312,7 +335,10 @@ def main():
                 if len(lines) > room:
                     rest = b"\n".join(lines[room:]) + b"\n" + rest
                     data = b"\n".join(lines[:room])
-            seqs, payloads, _ = _parse(data)
+            if offset is None:
+                seqs, payloads, _ = _parse(data)
+            else:
+                seqs, payloads, _ = _parse_range(data, offset)
             worker.work(seqs, payloads)
             if limit and worker.done >= limit:
                 _restart(rest, answer_fd)
