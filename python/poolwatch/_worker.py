@@ -33,7 +33,7 @@ import traceback
 import types
 
 READ_SIZE = 1 << 16
-FLUSH_EVERY = 0.002
+FLUSH_EVERY = 0.001
 _DIGITS = b"0123456789- \n"
 _BOOL_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
