@@ -261,30 +261,29 @@ def test_log_and_resume_run_only_what_a_killed_run_left(tmp_path, marker):
         from poolwatch import Pool
         if __name__ == "__main__":
             with Pool(2, log={str(log)!r}, dashboard=False) as pool:
-                pool.map(helpers.record, range(400))
+                pool.map(helpers.record, range(2000))
     """))
     env = dict(os.environ, PWTEST_DONE_FILE=str(done))
     child = subprocess.Popen([sys.executable, str(script)], env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if done.exists() and len(done.read_text().split()) >= 60:
+        if done.exists() and len(done.read_text().split()) >= 100:
             break
         time.sleep(0.05)
-    time.sleep(0.5)  # a checkpoint in the log (progress events come every second)
-    time.sleep(0.8)
+    time.sleep(1.3)  # a checkpoint in the log (progress events come every second)
     child.kill()
     child.wait()
     assert_none_left(marker)
     first = set(map(int, done.read_text().split()))
-    assert 0 < len(first) < 400
+    assert 0 < len(first) < 2000
     os.environ["PWTEST_DONE_FILE"] = str(done)
     try:
         with Pool(2, dashboard=False) as pool:
-            rest = pool.map(helpers.record, range(400), resume=log)
+            rest = pool.map(helpers.record, range(2000), resume=log)
     finally:
         del os.environ["PWTEST_DONE_FILE"]
-    assert len(rest) < 400
-    assert first | set(rest) == set(range(400))
+    assert len(rest) < 2000
+    assert first | set(rest) == set(range(2000))
     events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert any(event.get("event") == "end" for event in events)
 
