@@ -33,7 +33,7 @@ __all__ = ["Pool", "AsyncResult", "MapResult", "Halted", "PoolError", "RemoteTra
 # Set by a worker process while it imports the caller's script (a Pool made then is a bug).
 _BOOTSTRAPPING = False
 # Tasks queued by apply_async beyond which it waits for poolwatch to take some (memory bound).
-MAX_PENDING = 10_000
+MAX_PENDING = 100_000
 # Largest burst of task lines written to poolwatch at once, and the longest a line waits.
 FEED_LINES = 1024
 FEED_WAIT = 0.005
