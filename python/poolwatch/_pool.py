@@ -12,6 +12,7 @@ share one such run per function for the pool's life (until `close` and the last 
 import atexit
 import base64
 import collections
+import itertools
 import json
 import os
 import pickle
@@ -25,6 +26,7 @@ import sysconfig
 import tempfile
 import threading
 import time
+import types
 import weakref
 from multiprocessing import TimeoutError  # noqa: A004 - the same class as multiprocessing's
 
@@ -183,9 +185,9 @@ class _Run:
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(sock_path)
         self.listener.listen(512)
-        if dashboard is None:
-            dashboard = _has_terminal()
         self.progress = dashboard is not False
+        if dashboard is None or dashboard:
+            dashboard = _has_terminal()
         with _Run._dashboard_lock:
             if dashboard and _Run._dashboard_busy:
                 dashboard = False  # one dashboard per terminal: this run goes headless
@@ -382,8 +384,10 @@ class _Run:
             return None
         code = self.returncode
         reason = self.halt_reason
-        if reason == "signal" or code in (130, -signal.SIGINT):
-            return KeyboardInterrupt()
+        if code in (130, -signal.SIGINT):
+            return KeyboardInterrupt()  # Ctrl-C (in the dashboard, or SIGINT to poolwatch)
+        if reason == "signal" or (code is not None and code > 128):
+            return PoolError(f"poolwatch was stopped by a signal (exit status {code})")
         if reason == "fatal" or code not in (0, 1):
             message = "; ".join(self.stderr_lines) or f"poolwatch exited with status {code}"
             if self.summary and self.summary.get("fatal"):
@@ -748,22 +752,23 @@ def _map_chunks(iterable, mode, run):
             yield data
             size = min(size * 2, FEED_LINES)
         return
-    items = []
-    last = time.monotonic()
-    for item in iterable:
-        items.append(item)
-        if len(items) >= FEED_LINES or time.monotonic() - last >= FEED_WAIT:
-            data = _encode_batch(seq, items, star)
-            seq += len(items)
-            run.fed = seq
-            yield data
-            items = []
-            last = time.monotonic()
-    if items:
+    # An iterator: slices that double while the iterator is quick, and halve when it is slow
+    # (so a slow generator's items go out without waiting for a full burst).
+    iterator = iter(iterable)
+    size = 1
+    while True:
+        started = time.monotonic()
+        items = list(itertools.islice(iterator, size))
+        if not items:
+            return
         data = _encode_batch(seq, items, star)
         seq += len(items)
         run.fed = seq
         yield data
+        if time.monotonic() - started < FEED_WAIT:
+            size = min(size * 2, FEED_LINES)
+        else:
+            size = max(1, size // 2)
 
 
 class Pool:
@@ -969,8 +974,11 @@ class Pool:
 
 
 def _func_key(func):
-    try:
-        hash(func)
+    """apply_async's tasks of one function share a run: plain functions by identity, other
+    callables (a partial, a callable object) by their pickle."""
+    if isinstance(func, (types.FunctionType, types.BuiltinFunctionType)):
         return func
-    except TypeError:
+    try:
+        return pickle.dumps(func)
+    except Exception:  # noqa: BLE001 - unpicklable: the run's start says why
         return id(func)
