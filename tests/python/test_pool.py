@@ -403,3 +403,41 @@ def test_the_articles_examples_run_with_only_the_import_changed():
         assert done.stdout.endswith(expect)
         if number == 1:
             assert done.stdout.split() == [str(i).encode() for i in range(50000)]
+
+
+def test_runs_at_the_same_time_and_functions_side_by_side():
+    with Pool(2, dashboard=False) as pool:
+        first = pool.map_async(helpers.square, range(3000))
+        second = pool.starmap_async(helpers.add, [(i, 1) for i in range(3000)])
+        applied = [pool.apply_async(helpers.square, (i,)) for i in range(100)]
+        added = [pool.apply_async(helpers.add, (i, i)) for i in range(100)]
+        assert first.get(60) == [i * i for i in range(3000)]
+        assert second.get(60) == [i + 1 for i in range(3000)]
+        assert [r.get(60) for r in applied] == [i * i for i in range(100)]
+        assert [r.get(60) for r in added] == [2 * i for i in range(100)]
+
+
+QUIET_SCRIPT = """
+import sys
+sys.path.insert(0, {here!r})
+import helpers
+from poolwatch import Pool
+if __name__ == "__main__":
+    with Pool(2, dashboard={dashboard}) as pool:
+        print(sum(pool.map(helpers.sleepy, range(1200))))
+"""
+
+
+@pytest.mark.parametrize("dashboard", ["None", "False"])
+def test_not_in_a_terminal_no_escape_sequences_and_dashboard_false_is_silent(tmp_path, dashboard):
+    script = tmp_path / "quiet.py"
+    script.write_text(QUIET_SCRIPT.format(here=HERE, dashboard=dashboard))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"%d\n" % sum(range(1200))
+    assert b"\x1b" not in done.stderr
+    if dashboard == "False":
+        assert done.stderr == b""
+    else:
+        # a run over 5 s prints poolwatch's plain progress line; shorter ones print nothing
+        assert all(line.startswith(b"exec") for line in done.stderr.splitlines()), done.stderr
