@@ -42,6 +42,10 @@ pub struct Cli {
     /// Dashboard: launch the run at once instead of waiting in Ready
     #[arg(long, global = true)]
     pub start: bool,
+    /// Dashboard: quit when the run ends, printing no summary (for programs that embed the
+    /// dashboard, such as the Python `Pool`; they read the outcome from --runs or --log)
+    #[arg(long, global = true)]
+    pub quit_when_done: bool,
     /// Load a run preset (TOML, like assets/runs/*.toml); it becomes the selected run.
     /// Flags given on the command line (-w, --halt, --seed) override the preset's values
     #[arg(long, global = true, value_name = "FILE")]

@@ -133,6 +133,7 @@ fn run_dashboard(
     presets.extend(saved);
     let color = color_enabled(std::env::var_os("NO_COLOR").as_deref());
     let mut app = App::new(presets, color);
+    app.quit_when_done = cli.quit_when_done;
     for problem in problems {
         app.update(crate::app::Msg::Problem(problem));
     }
@@ -155,7 +156,9 @@ fn run_dashboard(
         end?
     };
     if let Some(summary) = &end.summary {
-        print_summary(summary, cli.json);
+        if !cli.quit_when_done {
+            print_summary(summary, cli.json);
+        }
         if let Some(reason) = &summary.log_incomplete {
             say(&format!("poolwatch: the log is incomplete: {reason}"));
         }

@@ -314,6 +314,8 @@ pub struct App {
     pub workers_sort: WorkerSort,
     /// Runs started so far (numbers the run headers in the log).
     pub runs: u64,
+    /// `--quit-when-done`: leave as soon as a run ends (a program embedding the dashboard).
+    pub quit_when_done: bool,
 }
 
 impl App {
@@ -341,6 +343,7 @@ impl App {
             workers_scroll: 0,
             workers_shown: 0,
             workers_sort: WorkerSort::Slot,
+            quit_when_done: false,
             runs: 0,
         }
     }
@@ -561,6 +564,10 @@ impl App {
     }
 
     fn on_finished(&mut self, report: RunReport) {
+        // --quit-when-done (the Python Pool's dashboard): the run's end ends the dashboard.
+        if self.quit_when_done {
+            self.quit = true;
+        }
         // One rule for found / exhausted / stopped, shared with the runs file and history.
         self.phase = match crate::runs_file::RunOutcome::of(report.reason, report.counters.matches) {
             crate::runs_file::RunOutcome::Found => Phase::Found,

@@ -1,0 +1,1 @@
+../../assets/python/poolwatch_worker.py
