@@ -38,7 +38,7 @@ pub use poolwatch_core::{
 };
 
 // The application runs commands in process groups and handles signals: Unix only (and built
-// and tested on Linux only; see the README's "Platform" section).
+// and tested on Linux only; see GUIDE.md's "Platform" section).
 #[cfg(all(feature = "app", not(unix)))]
 compile_error!(
     "poolwatch's application (feature \"app\") needs Unix process groups and signals; build the engine alone with default-features = false"

@@ -211,12 +211,23 @@ impl Summary {
                 count(ran.saturating_sub(succeeded))
             ));
         }
-        for entry in self.matches.iter().take(if jobs { 0 } else { 20 }) {
+        // Jobs that merely succeeded are counted, not listed, unless one halted the run: then
+        // which one did is the answer.
+        let listed_matches = if jobs && self.halt_reason != HaltReason::Match {
+            0
+        } else {
+            20
+        };
+        for entry in self.matches.iter().take(listed_matches) {
             let task = match &entry.input {
                 Some(input) => format!("input {input} (task {})", count(entry.task)),
                 None => format!("task {}", count(entry.task)),
             };
-            text.push_str(&format!("  match: {task} -> {}\n", entry.value));
+            if jobs {
+                text.push_str(&format!("  succeeded: {task}\n"));
+            } else {
+                text.push_str(&format!("  match: {task} -> {}\n", entry.value));
+            }
         }
         let counters = &self.counters;
         if counters.matches > 20 && !jobs {

@@ -551,3 +551,34 @@ fn orphaned_zombies_do_not_hold_up_a_halt() {
     // waited for (how fast is the benches' business).
     assert!(latency < 10_000.0, "halt latency {latency} ms");
 }
+
+#[test]
+fn the_text_summary_names_the_job_whose_success_halted_the_run() {
+    let output = common::cli::poolwatch()
+        .args([
+            "--headless",
+            "--halt",
+            "now",
+            "-w",
+            "1",
+            "exec",
+            "--range",
+            "1..5000",
+            "--",
+        ])
+        .args(["sh", "-c", r#"test $(( $1 * $1 % 1000 )) -eq 289"#, "sh", "{}"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("halted on a job that succeeded"), "{text}");
+    assert!(text.contains("  succeeded: input 17 (task 16)\n"), "{text}");
+    // Without a halt, jobs that succeed are counted, not listed.
+    let output = common::cli::poolwatch()
+        .args(["--headless", "exec", "--range", "1..50", "--"])
+        .args(["sh", "-c", r#"test $(( $1 * $1 % 1000 )) -eq 289"#, "sh", "{}"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("1 of 49 jobs run succeeded, 48 failed"), "{text}");
+    assert!(!text.contains("succeeded: input"), "{text}");
+}

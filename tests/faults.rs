@@ -26,7 +26,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_poolwatch");
 /// Generous: these are deadlines against hangs, not speed bounds.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// Exit codes from the README's table (2, bad input, is `assert_refused`'s).
+/// Exit codes from the guide's table (2, bad input, is `assert_refused`'s).
 const EXIT_LOG_INCOMPLETE: i32 = 3;
 const EXIT_OUTPUT_FAILED: i32 = 4;
 const EXIT_BROKEN_PIPE: i32 = 141;

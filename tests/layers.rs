@@ -1,8 +1,8 @@
 //! The layer table of both crates, declared once here: a test reads every source file and fails
 //! on an import that points up the table (or sideways, within a layer), on a top-level module
-//! the table does not name, and on a README "Layout" section that is not drawn from the table.
+//! the table does not name, and on a CONTRIBUTING.md "Layout" section that is not drawn from the table.
 //!
-//! After changing the table, `POOLWATCH_BLESS=1 cargo test --test layers` rewrites the README
+//! After changing the table, `POOLWATCH_BLESS=1 cargo test --test layers` rewrites CONTRIBUTING.md's
 //! section between its `<!-- layers:begin -->` and `<!-- layers:end -->` markers.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -163,7 +163,7 @@ const APP: &[Layer] = &[
 ];
 
 /// Where the rendered table lives.
-const LAYOUT_DOC: &str = "README.md";
+const LAYOUT_DOC: &str = "CONTRIBUTING.md";
 const BEGIN: &str = "<!-- layers:begin -->";
 const END: &str = "<!-- layers:end -->";
 
@@ -327,7 +327,7 @@ fn the_checker_sees_an_import_up_the_table() {
     assert!(named_modules("use poolwatch_core::crate_like;").is_empty());
 }
 
-/// The table as the README's Layout section shows it.
+/// The table as the Layout section of CONTRIBUTING.md shows it.
 fn rendered() -> String {
     let mut out = String::from(
         "Each module uses only the layers below it (above it in this list), never one beside or\nabove it. `tests/layers.rs` declares this table and checks every import against it.\n",
