@@ -196,10 +196,16 @@ class _Run:
         self.dashboard = bool(dashboard)
         args = [binary()]
         args += ["--start", "--quit-when-done"] if self.dashboard else ["--headless", "--json"]
+        self.resumed = bool(resume)
         if resume:
             args += ["--resume", os.fspath(resume)]
         else:
-            args += ["-w", str(pool._processes), "--halt", str(halt or "never")]
+            halt = str(halt or "never")
+            if getattr(self.sink, "ordered", False) and halt == "now":
+                # In order, results must run up to the match with none missing: the lowest
+                # match, every task below it run (tasks above it are cancelled at once).
+                halt = "lowest"
+            args += ["-w", str(pool._processes), "--halt", halt]
             if log:
                 args += ["--log", os.fspath(log)]
             args += ["exec", "--worker"]
@@ -510,9 +516,16 @@ class IMapIterator:
                     while True:
                         value = results.pop(index, _MISSING)
                         if value is _MISSING:
-                            if sink.ended and index < run.fed:
-                                index += 1  # never ran (a halt, or done before a resume)
+                            if sink.ended and index < run.fed and run.resumed:
+                                index += 1  # done before the resume: its result is not here
                                 continue
+                            if sink.ended and index < run.fed:
+                                # Never ran (a halt): the results end here, in order. A task
+                                # that failed after the gap (a halt on failures) still raises.
+                                failures = sorted(i for i, v in results.items() if isinstance(v, _Failure))
+                                if failures:
+                                    out.append(results.pop(failures[0]))
+                                index = run.fed
                             break
                         out.append(value)
                         index += 1

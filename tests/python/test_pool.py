@@ -235,6 +235,17 @@ def test_halt_now_stops_at_the_first_truthy_result():
         assert pool.map(helpers.is_target, range(1000), halt="never").count(True) == 1
 
 
+def test_an_ordered_map_halted_on_a_match_ends_at_it_with_nothing_missing():
+    # In order, a result at position i is the result of item i: a halt ends the results at the
+    # match, every item before it run (none skipped, which would shift the rest).
+    with Pool(4, halt="now", dashboard=False) as pool:
+        results = pool.map(helpers.is_target, range(200_000))
+        # Tasks after the match that had run already are kept; nothing before it is missing.
+        assert results.index(True) == 500 and len(results) < 200_000
+        hits = [p for p, hit in zip(range(200_000), pool.imap(helpers.is_target, range(200_000))) if hit]
+        assert hits == [500]
+
+
 def test_halt_after_n_matches_and_on_failures():
     with Pool(2, dashboard=False) as pool:
         results = list(pool.imap_unordered(helpers.is_even, range(100_000), halt="after=5"))
