@@ -640,6 +640,21 @@ fn busy_of(run: &Run, worker: usize) -> f64 {
     run.snapshot().workers[worker].busy
 }
 
+/// Waits until the run is `work` old and ten times as old as it was when the last of its
+/// workers began its first batch: the start-up a loaded machine drags out then weighs a
+/// tenth of the workers' lives at most.
+fn wait_for_work(run: &Run, work: Duration) {
+    let begun = wait_for("every worker's first batch", || {
+        let begun = run
+            .snapshot()
+            .workers
+            .iter()
+            .all(|w| w.state == WorkerState::Running || w.done > 0);
+        begun.then(|| run.elapsed())
+    });
+    wait_until("the work", || run.elapsed() >= work.max(begun * 10));
+}
+
 #[test]
 fn busy_counts_the_task_a_worker_is_inside() {
     // One 30 s task: the worker is inside it from the start, asleep.
@@ -709,7 +724,7 @@ fn pause_time_is_not_idle_time() {
         Arc::new(Sleepy::new(u64::MAX / 2, 1_000)),
         &config(1, HaltPolicy::Never),
     );
-    wait_until("200 ms of work", || run.elapsed() >= Duration::from_millis(200));
+    wait_for_work(&run, Duration::from_millis(200));
     run.pause();
     wait_until("the worker to park", || {
         run.snapshot().workers[0].state == WorkerState::Paused
@@ -730,7 +745,7 @@ fn a_stopped_worker_keeps_the_busy_share_of_its_life() {
         Arc::new(Sleepy::new(u64::MAX / 2, 1_000)),
         &config(2, HaltPolicy::Never),
     );
-    wait_until("300 ms of work", || run.elapsed() >= Duration::from_millis(300));
+    wait_for_work(&run, Duration::from_millis(300));
     run.set_workers(1);
     wait_until("one worker to retire", || {
         run.snapshot()
