@@ -346,7 +346,10 @@ impl Setup {
         }
     }
 
-    /// [`Search::extend_space`]: lines are read as far as asked.
+    /// [`Search::extend_space`]: lines are read as far as asked. The promise (that of
+    /// `LazyLines::extend`): it returns before `wait` is over only once `wanted` lines are
+    /// there or the input has ended, so a slow reader never shrinks a batch to the one line
+    /// it had read; and never later than `wait`.
     fn extend_space(&self, wanted: u64, wait: Duration) -> SpaceStatus {
         match &self.inputs {
             Inputs::Lines(lines) => lines.extend(wanted, wait),
