@@ -15,21 +15,31 @@
 //! in flight, and with exec's own `--resume` the job numbers the earlier job log holds.
 
 mod answer;
+mod check;
+mod describe;
+mod error;
 mod input;
 mod joblog;
+mod keep;
 mod process;
 mod quoting;
 mod results;
 mod runner;
 pub mod shell;
+mod spec;
 mod template;
 mod worker;
 mod worker_search;
 
+use check::{Checked, open_inputs};
+use describe::{describe_signal, error, matched, truncate};
+pub use error::ExecError;
 pub use input::{IntRange, LazyLines, LineSource};
 use joblog::{JobLog, JobRecord, Previous};
+use keep::{Keep, job_record};
 use results::{Printer, ResultsDir};
 pub use runner::{CancelWatch, Ending, Finished, Limits, RunError, Tees};
+pub use spec::{ExecSpec, MAX_RETRIES};
 pub use template::Template;
 pub use worker::{DEFAULT_WINDOW, MAX_WINDOW};
 pub use worker_search::WorkerSearch;
@@ -53,209 +63,6 @@ const LINE_CHARS: usize = 200;
 const MAX_NOTABLE_INPUTS: usize = 10_000;
 /// Characters of the input shown in the workers table.
 const DETAIL_CHARS: usize = 40;
-/// Default time between SIGTERM and SIGKILL, seconds.
-pub const DEFAULT_GRACE_S: f64 = 2.0;
-/// Most `--retries` accepted.
-pub const MAX_RETRIES: u32 = 1000;
-
-/// `poolwatch exec` described as data: the subcommand's options (clap) and a preset's
-/// `[search]` table (serde), declared once.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, clap::Args)]
-#[serde(deny_unknown_fields)]
-pub struct ExecSpec {
-    /// The command: {} is replaced by the input, {#} by the task number (1-based);
-    /// with no {}, the input is appended. Run directly, not through a shell. A placeholder
-    /// that is a whole argument passes the input unchanged; inside a longer argument
-    /// (sh -c 'echo {}') the input is shell-quoted for where it stands, so it never runs as
-    /// code. Safest: sh -c '... "$1"' sh {}
-    #[arg(
-        value_name = "CMD",
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
-    pub command: Vec<String>,
-    /// Integer inputs: A..B (B excluded, like Rust) or A..=B (B included)
-    #[arg(long, value_name = "A..B", conflicts_with = "input")]
-    #[serde(default)]
-    pub range: Option<String>,
-    /// Inputs are the lines of FILE, read as workers need them [default: stdin]
-    #[arg(long, value_name = "FILE")]
-    #[serde(default)]
-    pub input: Option<PathBuf>,
-    /// The number of inputs, shown as the total until input ends
-    #[arg(long, value_name = "N")]
-    #[serde(default)]
-    pub total: Option<u64>,
-    /// A match is stdout matching REGEX (instead of exit status 0)
-    #[arg(long, value_name = "REGEX")]
-    #[serde(default)]
-    pub match_stdout: Option<String>,
-    /// Kill a task's process group after SECS seconds; the task is an error
-    #[arg(long = "timeout", value_name = "SECS")]
-    #[serde(default)]
-    pub timeout_s: Option<f64>,
-    /// Seconds between SIGTERM and SIGKILL when a process group is killed
-    #[arg(long = "grace", value_name = "SECS", default_value_t = DEFAULT_GRACE_S)]
-    #[serde(default = "default_grace")]
-    pub grace_s: f64,
-    /// Run an input up to N more times when it ends in an error (exit status other than 0/1, signal, timeout)
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    #[serde(default)]
-    pub retries: u32,
-    /// Write GNU parallel's job log (TSV, one line per finished job) to FILE
-    #[arg(long, value_name = "FILE")]
-    #[serde(default)]
-    pub joblog: Option<PathBuf>,
-    /// Skip the jobs that already have a line in the --joblog FILE, and append to it
-    #[arg(long, requires = "joblog", conflicts_with = "resume_failed")]
-    #[serde(default)]
-    pub resume: bool,
-    /// As --resume, but run again the jobs whose line in the job log shows an error
-    #[arg(long, requires = "joblog")]
-    #[serde(default)]
-    pub resume_failed: bool,
-    /// Keep every job's stdout and stderr in DIR/1/INPUT/{stdout,stderr,seq} (as GNU parallel)
-    #[arg(long, value_name = "DIR")]
-    #[serde(default)]
-    pub results: Option<PathBuf>,
-    /// Pass each job's stdout through to stdout, one job at a time (implies --headless; the summary goes to stderr)
-    #[arg(long)]
-    #[serde(default)]
-    pub output: bool,
-    /// With --output: print the jobs' output in input order
-    #[arg(short = 'k', long, requires = "output")]
-    #[serde(default)]
-    pub keep_order: bool,
-    /// Start CMD once per worker and keep it: one input line per task on its stdin, one answer
-    /// line back. CMD is run as written: {} and {#} in it are not replaced (python3 -c 'd = {}' is fine)
-    #[arg(long)]
-    #[serde(default)]
-    pub worker: bool,
-    /// With --worker: most inputs in flight per worker process (adaptive below it) [default: 4096]
-    #[arg(long, value_name = "N")]
-    #[serde(default)]
-    pub window: Option<usize>,
-    /// With --worker: scores in answers count toward a best, higher (max) or lower (min) being better
-    #[arg(long, value_name = "max|min")]
-    #[serde(default)]
-    pub goal: Option<String>,
-    /// Insert {} and {#} inside a longer argument as they are, not shell-quoted: an input
-    /// then runs as code in sh -c 'echo {}'. Unsafe with untrusted input
-    #[arg(long)]
-    #[serde(default)]
-    pub unquoted_replacements: bool,
-}
-
-impl Default for ExecSpec {
-    /// No command (it must be set), stdin inputs, no limits, nothing kept.
-    fn default() -> Self {
-        Self {
-            command: Vec::new(),
-            range: None,
-            input: None,
-            total: None,
-            match_stdout: None,
-            timeout_s: None,
-            grace_s: DEFAULT_GRACE_S,
-            retries: 0,
-            joblog: None,
-            resume: false,
-            resume_failed: false,
-            results: None,
-            output: false,
-            keep_order: false,
-            worker: false,
-            window: None,
-            goal: None,
-            unquoted_replacements: false,
-        }
-    }
-}
-
-impl ExecSpec {
-    /// True for one-shot commands without `--match-stdout`: a match is a job that exited 0,
-    /// so every input runs unless a halt is asked for, and matches read as "succeeded".
-    #[must_use]
-    pub fn runs_every_job(&self) -> bool {
-        !self.worker && self.match_stdout.is_none()
-    }
-}
-
-fn default_grace() -> f64 {
-    DEFAULT_GRACE_S
-}
-
-/// Why an exec spec cannot run.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ExecError {
-    /// No program after `--`.
-    #[error("exec needs a command: poolwatch exec [OPTIONS] -- CMD [ARGS...]")]
-    EmptyCommand,
-    /// `--range` is not `A..B` / `A..=B` with A < B.
-    #[error("--range must be A..B (B excluded) or A..=B with integers and A < B, got {0:?}")]
-    BadRange(String),
-    /// A `--range` bound does not fit a 64-bit signed integer.
-    #[error(
-        "--range bounds must lie between -9223372036854775808 and 9223372036854775807 (64-bit integers), got {0:?}"
-    )]
-    RangeLimit(String),
-    /// `--range` and `--input` together.
-    #[error("--range and --input cannot be used together")]
-    TwoSources,
-    /// The input file cannot be read.
-    #[error("cannot read input file {path}: {reason}")]
-    Input {
-        /// The path.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// `--match-stdout` does not compile.
-    #[error("--match-stdout {pattern:?} is not a valid regex: {reason}")]
-    BadRegex {
-        /// The pattern.
-        pattern: String,
-        /// The regex error's last line.
-        reason: String,
-    },
-    /// A bad `--timeout`.
-    #[error("--timeout must be a positive number of seconds, got {0}")]
-    BadTimeout(String),
-    /// A bad `--grace`.
-    #[error("--grace must be between 0 and 3600 seconds, got {0}")]
-    BadGrace(String),
-    /// `--retries` too high.
-    #[error("--retries must be at most {MAX_RETRIES}, got {0}")]
-    BadRetries(u32),
-    /// `--resume` or `--resume-failed` without a job log.
-    #[error("--resume and --resume-failed need --joblog FILE")]
-    ResumeNeedsJoblog,
-    /// `--keep-order` without `--output`.
-    #[error("--keep-order needs --output")]
-    KeepOrderNeedsOutput,
-    /// A file or folder for what the jobs leave behind cannot be used.
-    #[error("cannot use {what} {path}: {reason}")]
-    Keep {
-        /// `--joblog FILE`, `--results DIR`...
-        what: &'static str,
-        /// The path.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// An option that needs or excludes `--worker`.
-    #[error("{0}")]
-    Worker(String),
-    /// The program cannot be run.
-    #[error("cannot run '{program}': {reason}")]
-    CannotRun {
-        /// The program as written.
-        program: String,
-        /// The system's reason.
-        reason: String,
-    },
-}
 
 /// Where the inputs come from.
 enum Inputs {
@@ -427,18 +234,6 @@ pub struct ExecSearch {
     retries: u32,
     keep: Keep,
     tally: Tally,
-}
-
-/// What the jobs leave behind: the job log, the results folder, the output passed through.
-struct Keep {
-    joblog: Option<JobLog>,
-    /// Job numbers (`{#}`) the job log says need not run again.
-    skip: HashSet<u64>,
-    /// Those of them that failed (`--resume` skips failures too): skipped, they are errors
-    /// still, so that the counts say how many jobs failed.
-    skip_failed: HashSet<u64>,
-    results: Option<ResultsDir>,
-    printer: Option<Printer>,
 }
 
 /// Counts for the summary.
@@ -734,51 +529,6 @@ impl ExecSearch {
     }
 }
 
-/// What [`ExecSearch::new`] checks and works out from a spec before it opens anything.
-struct Checked {
-    template: Template,
-    /// `--range`, parsed and within its limits.
-    range: Option<IntRange>,
-    match_stdout: Option<regex::Regex>,
-    limits: Limits,
-    workers: Option<worker::Workers>,
-    goal: Goal,
-}
-
-impl Checked {
-    /// Every check on `spec` that opens nothing: no input, job log, results folder or spool.
-    fn of(spec: &ExecSpec) -> Result<Self, ExecError> {
-        let quoted = !spec.unquoted_replacements;
-        let template = Template::new(spec.command.clone(), quoted).ok_or(ExecError::EmptyCommand)?;
-        if let Some(program) = template.fixed_program() {
-            check_program(program)?;
-        }
-        let range = match &spec.range {
-            None => None,
-            Some(_) if spec.input.is_some() => return Err(ExecError::TwoSources),
-            Some(text) if IntRange::out_of_limits(text) => {
-                return Err(ExecError::RangeLimit(text.clone()));
-            }
-            Some(text) => Some(IntRange::parse(text).ok_or_else(|| ExecError::BadRange(text.clone()))?),
-        };
-        let match_stdout = spec.match_stdout.as_deref().map(compile).transpose()?;
-        if spec.retries > MAX_RETRIES {
-            return Err(ExecError::BadRetries(spec.retries));
-        }
-        let limits = limits(spec)?;
-        let (workers, goal) = worker_options(spec, limits)?;
-        Keep::check(spec)?;
-        Ok(Self {
-            template,
-            range,
-            match_stdout,
-            limits,
-            workers,
-            goal,
-        })
-    }
-}
-
 impl ExecSearch {
     /// Checks `spec` as [`ExecSearch::new`] does, but opens nothing: a saved preset is
     /// validated without reading its input or truncating its job log.
@@ -787,251 +537,6 @@ impl ExecSearch {
     /// The [`ExecError`] `new` would give for the same flags (an input file's own errors aside).
     pub fn check(spec: &ExecSpec) -> Result<(), ExecError> {
         Checked::of(spec).map(drop)
-    }
-}
-
-impl Keep {
-    /// The flag combinations keeping output allows.
-    fn check(spec: &ExecSpec) -> Result<(), ExecError> {
-        if (spec.resume || spec.resume_failed) && spec.joblog.is_none() {
-            return Err(ExecError::ResumeNeedsJoblog);
-        }
-        if spec.keep_order && !spec.output {
-            return Err(ExecError::KeepOrderNeedsOutput);
-        }
-        Ok(())
-    }
-
-    /// Reads the earlier job log when resuming, then opens the job log, the results folder and the printer.
-    fn open(spec: &ExecSpec) -> Result<Self, ExecError> {
-        let resuming = spec.resume || spec.resume_failed;
-        let mut skip = HashSet::new();
-        let mut skip_failed = HashSet::new();
-        let joblog = match &spec.joblog {
-            Some(path) => {
-                if resuming {
-                    let previous = Previous::read(path).map_err(cannot("--joblog", path))?;
-                    if !spec.resume_failed {
-                        skip_failed.clone_from(&previous.failed);
-                    }
-                    skip = previous.skip(spec.resume_failed);
-                }
-                Some(JobLog::open(path, resuming).map_err(cannot("--joblog", path))?)
-            }
-            None => None,
-        };
-        let results = match &spec.results {
-            Some(dir) => Some(ResultsDir::open(dir).map_err(cannot("--results", dir))?),
-            None => None,
-        };
-        let printer = if spec.output {
-            let temp = std::env::temp_dir();
-            let reader = results.as_ref().map(ResultsDir::reader).transpose();
-            let printer = reader.and_then(|reader| Printer::new(spec.keep_order, reader));
-            Some(printer.map_err(cannot("the spool folder in", &temp))?)
-        } else {
-            None
-        };
-        Ok(Self {
-            joblog,
-            skip,
-            skip_failed,
-            results,
-            printer,
-        })
-    }
-}
-
-/// Turns an I/O error on `path` (given as `what`) into an [`ExecError::Keep`].
-fn cannot<'a>(what: &'static str, path: &'a std::path::Path) -> impl Fn(std::io::Error) -> ExecError + 'a {
-    move |err| ExecError::Keep {
-        what,
-        path: path.display().to_string(),
-        reason: os_reason(&err),
-    }
-}
-
-/// The job log line of a finished command: a timeout is exit value -1 and signal 15, as in GNU parallel.
-fn job_record(
-    seq: u64,
-    start: SystemTime,
-    runtime: Duration,
-    finished: &Finished,
-    argv: &[OsString],
-) -> JobRecord {
-    use std::os::unix::process::ExitStatusExt;
-    let (exitval, signal) = match finished.ending {
-        Ending::Exited(status) => (status.code().unwrap_or(0), status.signal().unwrap_or(0)),
-        Ending::TimedOut | Ending::Cancelled => (-1, libc::SIGTERM),
-    };
-    JobRecord {
-        seq,
-        start,
-        runtime,
-        receive: finished.stdout_bytes,
-        exitval,
-        signal,
-        command: shell::words(
-            &argv
-                .iter()
-                .map(|arg| arg.to_string_lossy().into_owned())
-                .collect::<Vec<_>>(),
-        ),
-    }
-}
-
-/// The inputs: `range` (from `--range`, checked already) or the lines of `--input` or stdin.
-fn open_inputs(spec: &ExecSpec, range: Option<IntRange>) -> Result<(Inputs, String), ExecError> {
-    match (range, &spec.input) {
-        (Some(range), _) => {
-            let text = spec.range.as_deref().unwrap_or_default();
-            Ok((Inputs::Range(range), format!("range {text}")))
-        }
-        (None, Some(path)) => {
-            let source = LineSource::open(path).map_err(|reason| ExecError::Input {
-                path: path.display().to_string(),
-                reason,
-            })?;
-            let lines = LazyLines::new(source, spec.total);
-            Ok((
-                Inputs::Lines(Box::new(lines)),
-                format!("lines of {}", path.display()),
-            ))
-        }
-        (None, None) => Ok((
-            Inputs::Lines(Box::new(LazyLines::new(LineSource::Stdin, spec.total))),
-            "lines of stdin".to_string(),
-        )),
-    }
-}
-
-fn limits(spec: &ExecSpec) -> Result<Limits, ExecError> {
-    let timeout = match spec.timeout_s {
-        None => None,
-        Some(secs) if secs > 0.0 && secs <= 1e9 => Some(Duration::from_secs_f64(secs)),
-        Some(secs) => return Err(ExecError::BadTimeout(secs.to_string())),
-    };
-    if !(0.0..=3600.0).contains(&spec.grace_s) {
-        return Err(ExecError::BadGrace(spec.grace_s.to_string()));
-    }
-    Ok(Limits {
-        timeout,
-        grace: Duration::from_secs_f64(spec.grace_s),
-    })
-}
-
-/// The worker processes and score direction that `--worker`, `--window` and `--goal` ask for.
-fn worker_options(spec: &ExecSpec, limits: Limits) -> Result<(Option<worker::Workers>, Goal), ExecError> {
-    let goal = match spec.goal.as_deref() {
-        None => Goal::None,
-        Some("max") => Goal::Maximize,
-        Some("min") => Goal::Minimize,
-        Some(other) => {
-            return Err(ExecError::Worker(format!(
-                "--goal must be max or min, got {other:?}"
-            )));
-        }
-    };
-    let needs_worker = |what: &str| Err(ExecError::Worker(format!("{what} needs --worker")));
-    if !spec.worker {
-        return match (spec.window, spec.goal.is_some()) {
-            (Some(_), _) => needs_worker("--window"),
-            (None, true) => needs_worker("--goal"),
-            (None, false) => Ok((None, goal)),
-        };
-    }
-    let window = spec.window.unwrap_or(DEFAULT_WINDOW);
-    if !(1..=MAX_WINDOW).contains(&window) {
-        return Err(ExecError::Worker(format!(
-            "--window must be between 1 and {MAX_WINDOW}, got {window}"
-        )));
-    }
-    if spec.match_stdout.is_some() {
-        return Err(ExecError::Worker(
-            "--match-stdout does not apply to --worker (workers answer in lines)".into(),
-        ));
-    }
-    // The job log, kept output and retries are about one process per input.
-    let per_process = [
-        (spec.retries > 0, "--retries"),
-        (spec.joblog.is_some(), "--joblog"),
-        (spec.results.is_some(), "--results"),
-        (spec.output, "--output"),
-        (spec.unquoted_replacements, "--unquoted-replacements"),
-    ];
-    if let Some((_, flag)) = per_process.iter().find(|(given, _)| *given) {
-        return Err(ExecError::Worker(format!(
-            "{flag} does not apply to --worker (it is about one process per input)"
-        )));
-    }
-    let workers = worker::Workers::new(spec.command.clone(), window, limits, goal);
-    Ok((Some(workers), goal))
-}
-
-fn compile(pattern: &str) -> Result<regex::Regex, ExecError> {
-    regex::RegexBuilder::new(pattern)
-        .multi_line(true)
-        .build()
-        .map_err(|err| ExecError::BadRegex {
-            pattern: pattern.to_string(),
-            reason: err
-                .to_string()
-                .lines()
-                .last()
-                .unwrap_or("invalid")
-                .trim_start_matches("error: ")
-                .to_string(),
-        })
-}
-
-/// Looks `program` up the way `execvp` would (see [`shell::find_program`]).
-fn check_program(program: &str) -> Result<(), ExecError> {
-    shell::find_program(program)
-        .map(drop)
-        .map_err(|problem| ExecError::CannotRun {
-            program: program.to_string(),
-            reason: problem.reason().to_string(),
-        })
-}
-
-fn matched(input: &str, finished: &Finished) -> Outcome {
-    Outcome::Match {
-        value: with_output(input.to_string(), &finished.stdout, &finished.stderr),
-        score: None,
-    }
-}
-
-fn error(input: &str, what: &str, finished: &Finished) -> Outcome {
-    Outcome::Error(with_output(
-        format!("{input}: {what}"),
-        &finished.stderr,
-        &finished.stdout,
-    ))
-}
-
-/// Appends the first [`OUTPUT_LINES`] lines, from `first` then `second`, each on its own line.
-fn with_output(mut text: String, first: &[u8], second: &[u8]) -> String {
-    let lines = String::from_utf8_lossy(first);
-    let more = String::from_utf8_lossy(second);
-    for line in lines.lines().chain(more.lines()).take(OUTPUT_LINES) {
-        text.push_str("\n  ");
-        text.push_str(&truncate(line, LINE_CHARS));
-    }
-    text
-}
-
-fn truncate(text: &str, chars: usize) -> String {
-    match text.char_indices().nth(chars) {
-        Some((at, _)) => format!("{}...", &text[..at]),
-        None => text.to_string(),
-    }
-}
-
-fn describe_signal(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match status.signal() {
-        Some(signal) => format!("killed by signal {signal}"),
-        None => format!("ended with {status}"),
     }
 }
 
@@ -1124,12 +629,5 @@ mod tests {
         };
         assert!(message.contains("line 5 is not available"), "{message}");
         assert_eq!(lines.held(), 19);
-    }
-
-    #[test]
-    fn output_lines_are_capped() {
-        let text = with_output("x".into(), b"1\n2\n3\n", b"4\n5\n6\n");
-        assert_eq!(text, "x\n  1\n  2\n  3\n  4\n  5");
-        assert_eq!(truncate("abcdef", 3), "abc...");
     }
 }
