@@ -222,6 +222,7 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
             None => {
                 let mut cli = Cli::from_arg_matches(&matches)?;
                 cli.halt_given = given_on_command_line(&matches, "halt");
+                cli.typed = Some(typed_ids(&matches));
                 Ok(cli)
             }
         })
@@ -234,7 +235,8 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
             return 0;
         }
         Err(err) => {
-            let first = crate::form_schema::error_line(&err);
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let first = crate::cli::usage_line(&err, &args);
             say(&format!("poolwatch: {first} (see --help)"));
             return EXIT_USAGE;
         }
@@ -246,6 +248,24 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
             err.exit_code()
         }
     }
+}
+
+/// The ids of the options typed on the command line, before or after the command.
+fn typed_ids(matches: &clap::ArgMatches) -> Vec<String> {
+    use clap::parser::ValueSource;
+    let typed = |m: &clap::ArgMatches| -> Vec<String> {
+        m.ids()
+            .filter(|id| m.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+            .map(|id| id.as_str().to_string())
+            .collect()
+    };
+    let mut ids = typed(matches);
+    if let Some((_, sub)) = matches.subcommand() {
+        ids.extend(typed(sub));
+    }
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 /// True when the argument `id` was typed on the command line, before or after the command (globals).
