@@ -402,3 +402,31 @@ fn a_bad_worker_count_is_said_once() {
     let stderr = assert_refused(&output, "--workers must be between 1 and 1024, got 0", "-w 0");
     assert_eq!(stderr.matches("between 1 and 1024").count(), 1, "{stderr}");
 }
+
+/// Issue 25: a worker script that never calls serve() ends the run with one line saying so.
+#[test]
+fn a_worker_that_forgot_serve_is_told_so() {
+    let scratch = Scratch::new("cli-no-serve");
+    let script = scratch.path().join("no_serve.py");
+    std::fs::write(&script, "def work(x):\n    return x\n").unwrap();
+    let output = poolwatch()
+        .args([
+            "--headless",
+            "exec",
+            "--worker",
+            "--range",
+            "0..3",
+            "--",
+            "python3",
+        ])
+        .arg(&script)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("exited before answering") && stderr.contains("a Python worker calls serve(func)"),
+        "{stderr}"
+    );
+}
