@@ -352,3 +352,75 @@ fn two_local_shards_watched_together_add_up_to_one_run() {
         assert_eq!(watched[field], one[field], "{field}: {watched}\none run: {one}");
     }
 }
+
+/// Issue 25: `watch --help` lists watch's own options, and the options of a run are refused.
+#[test]
+fn watch_shows_and_takes_only_its_own_options() {
+    let output = poolwatch().args(["watch", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{help}");
+    for own in ["--headless", "--json", "<PATH>"] {
+        assert!(help.contains(own), "{own} missing: {help}");
+    }
+    for foreign in [
+        "--workers",
+        "--halt",
+        "--skip",
+        "--seed",
+        "--cluster",
+        "--fps",
+        "--log <FILE>",
+    ] {
+        assert!(!help.contains(foreign), "{foreign} shown: {help}");
+    }
+    let scratch = Scratch::new("watch-run-options");
+    let log = scratch.join("a.jsonl");
+    for args in [
+        &["-w", "4"][..],
+        &["--halt", "never"],
+        &["--seed", "3"],
+        &["--skip", "9"],
+    ] {
+        let output = poolwatch()
+            .args(["watch", "--headless"])
+            .args(args)
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert_refused(
+            &output,
+            "watch follows logs and runs nothing",
+            &format!("{args:?}"),
+        );
+    }
+    // Before the command too: a global option is one option wherever it is typed.
+    let output = poolwatch()
+        .args(["-w", "4", "watch", "--headless"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_refused(&output, "--workers is for a run", "-w before watch");
+}
+
+/// Issue 25: the shards under the summary count as people read, in the right number.
+#[test]
+fn the_watch_summary_counts_in_words() {
+    let scratch = Scratch::new("watch-summary-words");
+    let log = scratch.join("one.jsonl");
+    let mut run = headless_run(
+        &log,
+        &["needle", "--tasks", "3000", "--needle", "2900", "--sleep-ms", "0"],
+    );
+    assert!(run.wait().unwrap().success());
+    let output = poolwatch()
+        .args(["watch", "--headless"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("  1 shard:\n"), "{text}");
+    assert!(
+        text.contains(" of 3,000 completed, 1 match, 0 errors, exit 0"),
+        "{text}"
+    );
+}
