@@ -424,3 +424,102 @@ fn the_watch_summary_counts_in_words() {
         "{text}"
     );
 }
+
+/// Runs the watch dashboard on `paths` in a `width` x `height` test terminal, pressing
+/// `keys` in turn, each once the screen shows its text (`None`: no wait); returns each
+/// screen seen when a key was pressed.
+fn watch_screens(
+    paths: &[std::path::PathBuf],
+    size: (u16, u16),
+    keys: &[(char, &'static str)],
+) -> Vec<String> {
+    use common::frames::key_input;
+    use crossterm::event::KeyCode;
+    use poolwatch::internals::{LocalSteer, Watcher, watch_loop};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let mut watcher = Watcher::new(paths, Box::new(LocalSteer), None);
+    let (key_tx, key_rx) = crossbeam_channel::unbounded();
+    let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
+    let published = Arc::new(Mutex::new(String::new()));
+    let shown = Arc::clone(&published);
+    let keys = keys.to_vec();
+    let presser = std::thread::spawn(move || {
+        let mut screens = Vec::new();
+        for (key, wanted) in keys {
+            let _seen = holds_within(PATIENCE, || shown.lock().unwrap().contains(wanted));
+            screens.push(shown.lock().unwrap().clone());
+            key_tx.send(key_input(KeyCode::Char(key))).unwrap();
+        }
+        screens
+    });
+    let backend = Published {
+        inner: TestBackend::new(size.0, size.1),
+        screen: Arc::clone(&published),
+    };
+    let mut terminal = Terminal::new(backend).unwrap();
+    watch_loop(&mut terminal, &mut watcher, &key_rx, &signal_rx, "test", false).unwrap();
+    presser.join().unwrap()
+}
+
+/// Issue 25: before any log exists, watch says which files it waits for (not a running run
+/// of 0 / 0), at 80x24 and 120x40.
+#[test]
+fn watch_waits_for_its_logs_by_name() {
+    let paths = [
+        std::path::PathBuf::from("no-such-dir/shard-0.jsonl"),
+        std::path::PathBuf::from("no-such-dir/shard-1.jsonl"),
+    ];
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screens = watch_screens(
+            &paths,
+            (width, height),
+            &[('+', "Waiting for"), ('q', "Waiting for")],
+        );
+        let screen = &screens[1];
+        assert!(
+            screen.contains("no-such-dir/shard-1.jsonl: not there yet"),
+            "{screen}"
+        );
+        assert!(
+            !screen.contains("Running") && !screen.contains("0 / 0"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("watch_waiting_{width}x{height}"), screen);
+    }
+}
+
+/// Issue 25: once a run shows, the footer and `?` offer only the keys that act under watch.
+#[test]
+fn watch_offers_only_the_keys_that_act() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let scratch = Scratch::new("watch-keys");
+    let (a, b) = (scratch.join("a.jsonl"), scratch.join("b.jsonl"));
+    shard_log(&a, 0, now);
+    shard_log(&b, 1, now);
+    let screens = watch_screens(
+        &[a, b],
+        (120, 40),
+        &[('+', "80 / 1,000"), ('?', "80 / 1,000"), ('q', "hotkeys")],
+    );
+    let (dashboard, help) = (&screens[1], &screens[2]);
+    assert!(
+        dashboard.contains("p pause") && dashboard.contains("t terminate"),
+        "{dashboard}"
+    );
+    for inert in ["+/-", "Enter", "l launcher", "r runs", "set per shard"] {
+        assert!(!dashboard.contains(inert), "{inert}: {dashboard}");
+    }
+    assert!(help.contains("pause / resume submission"), "{help}");
+    for inert in [
+        "add / remove a worker",
+        "launch the selected run",
+        "runs history",
+        "launcher:",
+    ] {
+        assert!(!help.contains(inert), "{inert}: {help}");
+    }
+}

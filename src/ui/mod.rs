@@ -66,7 +66,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) -> Drawn {
     render_footer(frame, footer, app, theme);
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => overlay::render_help(frame, area, theme),
+        Overlay::Help => overlay::render_help(frame, area, watching(app), theme),
         Overlay::Launcher { cursor } => overlay::render_launcher(frame, area, app, *cursor, theme),
         Overlay::Form(form) => form::render(frame, area, form, theme),
         Overlay::Runs => runs::render(frame, area, &app.history, theme),
@@ -249,8 +249,25 @@ pub fn footer_keys(phase: Phase) -> Vec<(&'static str, &'static str)> {
     keys
 }
 
+/// The keys `poolwatch watch` has no use for: it launches nothing, sets no worker count
+/// (each shard's is set at its launch) and keeps no runs history.
+pub const WATCH_INERT_KEYS: [&str; 6] = ["Enter", "l", "e", "r", "x / X", "+ / -"];
+
+/// True under `poolwatch watch`: the shards table takes the workers' place.
+#[must_use]
+pub fn watching(app: &App) -> bool {
+    app.shards.is_some()
+}
+
+/// True when `key` (as the footer and the help name it) acts on this screen.
+#[must_use]
+pub fn key_acts(app: &App, key: &str) -> bool {
+    !(watching(app) && WATCH_INERT_KEYS.contains(&key.replace("+/-", "+ / -").as_str()))
+}
+
 fn render_footer(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let keys = footer_keys(app.phase);
+    let mut keys = footer_keys(app.phase);
+    keys.retain(|(key, _)| key_acts(app, key));
     // Shown in the usual order (quit last), dropped from the least important.
     let rank = |index: usize| u8::try_from(index).unwrap_or(u8::MAX);
     let mut parts: Vec<(u8, Span<'_>)> = keys
