@@ -30,6 +30,9 @@ const MIN_WIDTH: u16 = 50;
 const MIN_HEIGHT: u16 = 16;
 /// Most worker rows shown before the table scrolls off.
 const MAX_WORKER_ROWS: u16 = 12;
+/// Worker rows the table keeps whenever there are that many workers and 22 rows or more:
+/// a pool of two shows whole at 80x24.
+const MIN_WORKER_ROWS: u16 = 2;
 /// Rows of the workers table around its worker rows: borders and the column titles.
 const TABLE_CHROME: u16 = 3;
 
@@ -96,8 +99,8 @@ fn rows(app: &App, area: Rect, halt: u16) -> [Rect; 7] {
     .areas(area)
 }
 
-/// The workers (or shards) table's rows: up to 2/5 of the `flexible` rows, at least one
-/// worker row whenever there are workers; none below 22 rows (the header keeps the worker
+/// The workers (or shards) table's rows: up to 2/5 of the `flexible` rows, at least
+/// [`MIN_WORKER_ROWS`] worker rows whenever there are workers; none below 22 rows (the header keeps the worker
 /// count) so that the log keeps a few lines.
 fn workers_height(app: &App, height: u16, flexible: u16) -> u16 {
     if height < 22 {
@@ -110,7 +113,7 @@ fn workers_height(app: &App, height: u16, flexible: u16) -> u16 {
     let worker_rows = u16::try_from(worker_rows)
         .unwrap_or(u16::MAX)
         .min(MAX_WORKER_ROWS);
-    (worker_rows + TABLE_CHROME).min((flexible * 2 / 5).max(TABLE_CHROME + worker_rows.min(1)))
+    (worker_rows + TABLE_CHROME).min((flexible * 2 / 5).max(TABLE_CHROME + worker_rows.min(MIN_WORKER_ROWS)))
 }
 
 /// The workers table's height and the bottom row's constraint once the halt panel wants
