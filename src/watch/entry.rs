@@ -91,8 +91,9 @@ pub fn cluster_main(
         .submit(&job)
         .map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     crate::console::say(&format!(
-        "poolwatch: submitted {} job {id}: {shards} shards, logs in {}",
+        "poolwatch: submitted {} job {id}: {}, logs in {}",
         engine.name(),
+        crate::format::plural(u64::from(shards), "shard"),
         dir.display()
     ));
     let paths: Vec<PathBuf> = (0..shards)
