@@ -107,6 +107,10 @@ pub enum Subcommand {
     Watch(WatchArgs),
 }
 
+/// The global options `watch` reads (the others shape a run, and watch runs none): its
+/// `--help` shows only these, and it refuses the others.
+pub const WATCH_OPTIONS: [&str; 2] = ["headless", "json"];
+
 /// Options of `watch`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct WatchArgs {
@@ -257,51 +261,6 @@ impl Cli {
             halt: self.halt_policy(),
         };
         Ok(RunPlan { preset, search })
-    }
-}
-
-/// The one line said for a command line clap refused, with how to fix it where a common
-/// habit explains the mistake: clap's suggestion of a similar option, `-w` for the `-j` of
-/// GNU parallel and make, "non-negative" for a negative count, and the global
-/// `--resume FILE` for `exec --resume` without `--joblog`. `args` are the arguments given.
-#[must_use]
-pub fn usage_line(err: &clap::Error, args: &[String]) -> String {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    let context = |kind| match err.get(kind) {
-        Some(ContextValue::String(text)) => Some(text.clone()),
-        Some(ContextValue::Strings(texts)) => texts.first().cloned(),
-        _ => None,
-    };
-    let line = crate::form_schema::error_line(err);
-    match err.kind() {
-        ErrorKind::UnknownArgument => {
-            let given = context(ContextKind::InvalidArg).unwrap_or_default();
-            let flag = given.split('=').next().unwrap_or_default();
-            if matches!(flag, "-j" | "--jobs" | "-P" | "--max-procs") {
-                return format!("{line}: the number of workers is -w N (--workers N)");
-            }
-            match context(ContextKind::SuggestedArg) {
-                Some(similar) => format!("{line}: did you mean '{similar}'?"),
-                None => line,
-            }
-        }
-        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
-            let value = context(ContextKind::InvalidValue).unwrap_or_default();
-            let negative = value.starts_with('-') && value[1..].parse::<f64>().is_ok();
-            match context(ContextKind::InvalidArg) {
-                Some(arg) if negative => {
-                    let name = arg.split([' ', '=']).next().unwrap_or(&arg);
-                    format!("{name} must be a non-negative number, got {value}")
-                }
-                _ => line,
-            }
-        }
-        ErrorKind::MissingRequiredArgument
-            if line.contains("--joblog") && args.iter().any(|arg| arg == "--resume") =>
-        {
-            "exec --resume skips the jobs in its --joblog FILE, and needs one; to continue a run from its --log, give the global option before the search: poolwatch --resume FILE".to_string()
-        }
-        _ => line,
     }
 }
 

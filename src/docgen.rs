@@ -28,7 +28,7 @@ pub fn command() -> Command {
     command.build();
     command.mut_subcommand("watch", |watch| {
         watch.mut_args(|arg| {
-            let own = crate::watch::entry::WATCH_OPTIONS.contains(&arg.get_id().as_str());
+            let own = crate::cli::WATCH_OPTIONS.contains(&arg.get_id().as_str());
             if arg.is_global_set() && !own {
                 arg.hide(true)
             } else {

@@ -236,7 +236,7 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
         }
         Err(err) => {
             let args: Vec<String> = std::env::args().skip(1).collect();
-            let first = crate::cli::usage_line(&err, &args);
+            let first = usage_line(&err, &args);
             say(&format!("poolwatch: {first} (see --help)"));
             return EXIT_USAGE;
         }
@@ -275,4 +275,49 @@ fn given_on_command_line(matches: &clap::ArgMatches, id: &str) -> bool {
         m.try_get_raw(id).is_ok() && m.value_source(id) == Some(ValueSource::CommandLine)
     };
     typed(matches) || matches.subcommand().is_some_and(|(_, sub)| typed(sub))
+}
+
+/// The one line said for a command line clap refused, with how to fix it where a common
+/// habit explains the mistake: clap's suggestion of a similar option, `-w` for the `-j` of
+/// GNU parallel and make, "non-negative" for a negative count, and the global
+/// `--resume FILE` for `exec --resume` without `--joblog`. `args` are the arguments given.
+#[must_use]
+pub fn usage_line(err: &clap::Error, args: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match err.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.clone()),
+        Some(ContextValue::Strings(texts)) => texts.first().cloned(),
+        _ => None,
+    };
+    let line = crate::form_schema::error_line(err);
+    match err.kind() {
+        ErrorKind::UnknownArgument => {
+            let given = context(ContextKind::InvalidArg).unwrap_or_default();
+            let flag = given.split('=').next().unwrap_or_default();
+            if matches!(flag, "-j" | "--jobs" | "-P" | "--max-procs") {
+                return format!("{line}: the number of workers is -w N (--workers N)");
+            }
+            match context(ContextKind::SuggestedArg) {
+                Some(similar) => format!("{line}: did you mean '{similar}'?"),
+                None => line,
+            }
+        }
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
+            let value = context(ContextKind::InvalidValue).unwrap_or_default();
+            let negative = value.starts_with('-') && value[1..].parse::<f64>().is_ok();
+            match context(ContextKind::InvalidArg) {
+                Some(arg) if negative => {
+                    let name = arg.split([' ', '=']).next().unwrap_or(&arg);
+                    format!("{name} must be a non-negative number, got {value}")
+                }
+                _ => line,
+            }
+        }
+        ErrorKind::MissingRequiredArgument
+            if line.contains("--joblog") && args.iter().any(|arg| arg == "--resume") =>
+        {
+            "exec --resume skips the jobs in its --joblog FILE, and needs one; to continue a run from its --log, give the global option before the search: poolwatch --resume FILE".to_string()
+        }
+        _ => line,
+    }
 }

@@ -20,10 +20,6 @@ pub fn watch_main(cli: &Cli, args: &WatchArgs, signals: &Receiver<i32>) -> Resul
     follow_to_end(cli, &mut watcher, &title, signals)
 }
 
-/// The global options `watch` reads (the others shape a run, and watch runs none): its
-/// `--help` shows only these.
-pub const WATCH_OPTIONS: [&str; 2] = ["headless", "json"];
-
 /// Refuses the options typed for `watch` that only a run reads (`-w`, `--halt`, `--seed`...).
 ///
 /// # Errors
@@ -33,7 +29,7 @@ pub fn refuse_run_options(typed: &[String]) -> anyhow::Result<()> {
     let command = Cli::command();
     let refused = typed.iter().find_map(|id| {
         let arg = command.get_arguments().find(|arg| arg.get_id() == id.as_str())?;
-        (!WATCH_OPTIONS.contains(&id.as_str())).then(|| {
+        (!crate::cli::WATCH_OPTIONS.contains(&id.as_str())).then(|| {
             arg.get_long()
                 .map_or_else(|| id.clone(), |long| format!("--{long}"))
         })
