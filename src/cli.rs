@@ -14,7 +14,7 @@ use std::sync::Arc;
 #[command(name = "poolwatch", version, about, long_about = None)]
 pub struct Cli {
     /// Worker threads [default: number of CPUs]
-    #[arg(short = 'w', long, global = true)]
+    #[arg(short = 'w', long, global = true, allow_negative_numbers = true)]
     pub workers: Option<usize>,
     /// What a match does: now, soon, never, after=N or lowest (the lowest matching id: ids
     /// above a match are cancelled, ids below it all run) [default: now, never for exec of
@@ -89,6 +89,11 @@ pub struct Cli {
     /// True when `--halt` was given on the command line (not its default): set by the launcher.
     #[arg(skip)]
     pub halt_given: bool,
+    /// The options typed on the command line, by id (set by the launcher; `None` when
+    /// unknown): `watch` refuses the global options it has no use for, and an error about a
+    /// default value can say it is one.
+    #[arg(skip)]
+    pub typed: Option<Vec<String>>,
 }
 
 /// A search (declared in `spec`), or `watch`.
@@ -101,6 +106,10 @@ pub enum Subcommand {
     /// Follow one or more --log files (a run, or the shards of one search) as one live dashboard
     Watch(WatchArgs),
 }
+
+/// The global options `watch` reads (the others shape a run, and watch runs none): its
+/// `--help` shows only these, and it refuses the others.
+pub const WATCH_OPTIONS: [&str; 2] = ["headless", "json"];
 
 /// Options of `watch`.
 #[derive(Debug, Clone, clap::Args)]
@@ -124,15 +133,25 @@ fn parse_halt(text: &str) -> Result<HaltPolicy, String> {
 /// Bad input found after parsing; reported on one line with exit code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
-    /// Zero workers or too many.
+    /// Zero workers or too many (the field is the message, not a cause: said once).
     #[error("--{0}")]
-    Workers(#[from] BadWorkers),
+    Workers(BadWorkers),
     /// A search parameter.
     #[error(transparent)]
     Spec(#[from] SpecError),
     /// The preset file is unreadable or invalid.
     #[error(transparent)]
     Preset(#[from] crate::preset::PresetError),
+    /// The default `--needle` does not fit a smaller `--tasks`.
+    #[error(
+        "--needle is {needle} by default, outside the space 0..{tasks}: give --needle N with N below {tasks}"
+    )]
+    DefaultNeedleOutside {
+        /// The default needle.
+        needle: u64,
+        /// The space size given.
+        tasks: u64,
+    },
     /// A search subcommand given together with `--config`, which names its own search.
     #[error("--config {path} names its own search: drop the '{search}' subcommand, or drop --config")]
     SearchWithConfig {
@@ -149,6 +168,12 @@ pub enum UsageError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+impl From<BadWorkers> for UsageError {
+    fn from(bad: BadWorkers) -> Self {
+        Self::Workers(bad)
+    }
 }
 
 /// Everything a run needs, validated.
@@ -216,7 +241,17 @@ impl Cli {
     /// The run described by the command-line options.
     fn command_line_plan(&self) -> Result<RunPlan, UsageError> {
         let spec = self.spec();
-        let search = spec.build()?;
+        let search = spec.build().map_err(|err| match err {
+            SpecError::NeedleOutside { needle, tasks }
+                if self
+                    .typed
+                    .as_ref()
+                    .is_some_and(|typed| !typed.iter().any(|id| id == "needle")) =>
+            {
+                UsageError::DefaultNeedleOutside { needle, tasks }
+            }
+            other => UsageError::Spec(other),
+        })?;
         let workers = self.workers.unwrap_or_else(num_cpus::get);
         let preset = Preset {
             name: "Command line".to_string(),

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 /// The whole command line: the searches of `Cli` (the derived parser) plus `completions` and `man`.
 #[must_use]
 pub fn command() -> Command {
-    Cli::command()
+    let mut command = Cli::command()
         .subcommand(
             Command::new("completions")
                 .about("Print a shell completion script (e.g. `poolwatch completions bash > /etc/bash_completion.d/poolwatch`)")
@@ -22,7 +22,20 @@ pub fn command() -> Command {
             Command::new("man")
                 .about("Print the man page (roff) of poolwatch, or of one command as poolwatch-COMMAND(1)")
                 .arg(Arg::new("command").help("A command (needle, pow, collatz, rastrigin, exec...) [default: poolwatch itself]")),
-        )
+        );
+    // Building copies the global options into every command; `watch` then hides the ones
+    // it has no use for (and refuses them when given: `watch::entry::refuse_run_options`).
+    command.build();
+    command.mut_subcommand("watch", |watch| {
+        watch.mut_args(|arg| {
+            let own = crate::cli::WATCH_OPTIONS.contains(&arg.get_id().as_str());
+            if arg.is_global_set() && !own {
+                arg.hide(true)
+            } else {
+                arg
+            }
+        })
+    })
 }
 
 /// Prints what `completions` or `man` asks for and returns the exit code; `None` for any other command.

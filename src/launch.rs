@@ -222,6 +222,7 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
             None => {
                 let mut cli = Cli::from_arg_matches(&matches)?;
                 cli.halt_given = given_on_command_line(&matches, "halt");
+                cli.typed = Some(typed_ids(&matches));
                 Ok(cli)
             }
         })
@@ -234,7 +235,8 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
             return 0;
         }
         Err(err) => {
-            let first = crate::form_schema::error_line(&err);
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let first = usage_line(&err, &args);
             say(&format!("poolwatch: {first} (see --help)"));
             return EXIT_USAGE;
         }
@@ -248,6 +250,24 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
     }
 }
 
+/// The ids of the options typed on the command line, before or after the command.
+fn typed_ids(matches: &clap::ArgMatches) -> Vec<String> {
+    use clap::parser::ValueSource;
+    let typed = |m: &clap::ArgMatches| -> Vec<String> {
+        m.ids()
+            .filter(|id| m.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+            .map(|id| id.as_str().to_string())
+            .collect()
+    };
+    let mut ids = typed(matches);
+    if let Some((_, sub)) = matches.subcommand() {
+        ids.extend(typed(sub));
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// True when the argument `id` was typed on the command line, before or after the command (globals).
 fn given_on_command_line(matches: &clap::ArgMatches, id: &str) -> bool {
     use clap::parser::ValueSource;
@@ -255,4 +275,49 @@ fn given_on_command_line(matches: &clap::ArgMatches, id: &str) -> bool {
         m.try_get_raw(id).is_ok() && m.value_source(id) == Some(ValueSource::CommandLine)
     };
     typed(matches) || matches.subcommand().is_some_and(|(_, sub)| typed(sub))
+}
+
+/// The one line said for a command line clap refused, with how to fix it where a common
+/// habit explains the mistake: clap's suggestion of a similar option, `-w` for the `-j` of
+/// GNU parallel and make, "non-negative" for a negative count, and the global
+/// `--resume FILE` for `exec --resume` without `--joblog`. `args` are the arguments given.
+#[must_use]
+pub fn usage_line(err: &clap::Error, args: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match err.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.clone()),
+        Some(ContextValue::Strings(texts)) => texts.first().cloned(),
+        _ => None,
+    };
+    let line = crate::form_schema::error_line(err);
+    match err.kind() {
+        ErrorKind::UnknownArgument => {
+            let given = context(ContextKind::InvalidArg).unwrap_or_default();
+            let flag = given.split('=').next().unwrap_or_default();
+            if matches!(flag, "-j" | "--jobs" | "-P" | "--max-procs") {
+                return format!("{line}: the number of workers is -w N (--workers N)");
+            }
+            match context(ContextKind::SuggestedArg) {
+                Some(similar) => format!("{line}: did you mean '{similar}'?"),
+                None => line,
+            }
+        }
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
+            let value = context(ContextKind::InvalidValue).unwrap_or_default();
+            let negative = value.starts_with('-') && value[1..].parse::<f64>().is_ok();
+            match context(ContextKind::InvalidArg) {
+                Some(arg) if negative => {
+                    let name = arg.split([' ', '=']).next().unwrap_or(&arg);
+                    format!("{name} must be a non-negative number, got {value}")
+                }
+                _ => line,
+            }
+        }
+        ErrorKind::MissingRequiredArgument
+            if line.contains("--joblog") && args.iter().any(|arg| arg == "--resume") =>
+        {
+            "exec --resume skips the jobs in its --joblog FILE, and needs one; to continue a run from its --log, give the global option before the search: poolwatch --resume FILE".to_string()
+        }
+        _ => line,
+    }
 }

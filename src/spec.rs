@@ -33,16 +33,16 @@ pub enum SearchSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct NeedleSpec {
     /// Size of the space 0..N
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = 50_000, allow_negative_numbers = true)]
     pub tasks: u64,
     /// The task id that matches
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true)]
     pub needle: u64,
     /// Milliseconds each task sleeps (0: no sleep, a near-trivial task)
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub sleep_ms: f64,
     /// Make every Nth task panic, to see panics caught and logged as errors (0: never)
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub panic_every: u64,
 }
 
@@ -51,13 +51,13 @@ pub struct NeedleSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct PowSpec {
     /// Size of the nonce space 0..N
-    #[arg(long, default_value_t = 1 << 32)]
+    #[arg(long, default_value_t = 1 << 32, allow_negative_numbers = true)]
     pub tasks: u64,
     /// Bytes hashed before the nonce
     #[arg(long, default_value = "poolwatch")]
     pub data: String,
     /// Leading zero bits for a match
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = 24, allow_negative_numbers = true)]
     pub bits: u32,
 }
 
@@ -66,10 +66,10 @@ pub struct PowSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct CollatzSpec {
     /// Starts are 1..BELOW
-    #[arg(long, default_value_t = 10_000_000)]
+    #[arg(long, default_value_t = 10_000_000, allow_negative_numbers = true)]
     pub below: u64,
     /// A chain of at least this many steps is a match
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub target: Option<u64>,
 }
 
@@ -78,10 +78,10 @@ pub struct CollatzSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct RastriginSpec {
     /// Number of restarts
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 200_000, allow_negative_numbers = true)]
     pub tasks: u64,
     /// Dimensions
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true)]
     pub dims: usize,
     /// A value at or below this is a match
     #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]

@@ -281,8 +281,11 @@ impl Summary {
         text.push_str(&format!(", peak memory {} KiB", count(self.peak_rss_kb)));
         if let Some(before) = &self.resumed {
             text.push_str(&format!(
-                "\n  resumed: {} tasks, {} matches, {} errors and {:.3} s active were done before",
-                before.completed, before.matches, before.errors, before.active_s
+                "\n  resumed: {}, {}, {} and {:.3} s active were done before",
+                plural(before.completed, "task"),
+                plural(before.matches, "match"),
+                plural(before.errors, "error"),
+                before.active_s
             ));
         }
         if !self.counts.is_empty() {
@@ -385,4 +388,35 @@ pub fn describe_reason_name(name: &str) -> String {
         || format!("halt reason {name}"),
         |reason| describe_reason(reason).to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 25: the resumed counts read as every other count, separated and in number.
+    #[test]
+    fn resumed_counts_read_as_people_read_them() {
+        let report = poolwatch_core::RunReport::default();
+        let mut summary = Summary::new(
+            "needle",
+            String::new(),
+            "now".into(),
+            &report,
+            Vec::new(),
+            None,
+            true,
+        );
+        summary.resumed = Some(ResumedFrom {
+            completed: 6_552_345,
+            matches: 1,
+            errors: 0,
+            active_s: 2.5,
+        });
+        let text = summary.to_text();
+        assert!(
+            text.contains("resumed: 6,552,345 tasks, 1 match, 0 errors and 2.500 s active were done before"),
+            "{text}"
+        );
+    }
 }

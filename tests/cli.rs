@@ -350,3 +350,83 @@ fn progress_events_carry_live_counters_and_exact_done_ranges() {
         assert!(pair[0].1.completed <= pair[1].1.completed, "counts only grow");
     }
 }
+
+/// Issue 25: a refused command line says how to fix it, on one line, with exit code 2.
+#[test]
+fn refusals_say_how_to_fix_the_mistake() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["needle", "--sleep", "1"], "did you mean '--sleep-ms'?"),
+        (&["-j", "4", "needle"], "-w N (--workers N)"),
+        (&["needle", "-j", "4"], "-w N (--workers N)"),
+        (
+            &["needle", "--tasks", "-5"],
+            "--tasks must be a non-negative number, got -5",
+        ),
+        (&["-w", "-2"], "--workers must be a non-negative number, got -2"),
+        (
+            &["--halt", "never", "needle", "--tasks", "100"],
+            "--needle is 10000 by default, outside the space 0..100: give --needle N with N below 100",
+        ),
+        (&["exec", "--resume", "run.jsonl"], "poolwatch --resume FILE"),
+    ];
+    for (args, needle) in cases {
+        let output = poolwatch()
+            .arg("--headless")
+            .args(*args)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_refused(&output, needle, &format!("{args:?}"));
+    }
+    // A --needle typed on the command line is not called a default.
+    let output = poolwatch()
+        .args(["--headless", "needle", "--tasks", "100", "--needle", "100"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_refused(
+        &output,
+        "--needle 100 is outside the space 0..100",
+        "typed needle",
+    );
+}
+
+/// Issue 25: a bad worker count is said once, not twice over its own cause.
+#[test]
+fn a_bad_worker_count_is_said_once() {
+    let output = poolwatch()
+        .args(["--headless", "-w", "0"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stderr = assert_refused(&output, "--workers must be between 1 and 1024, got 0", "-w 0");
+    assert_eq!(stderr.matches("between 1 and 1024").count(), 1, "{stderr}");
+}
+
+/// Issue 25: a worker script that never calls serve() ends the run with one line saying so.
+#[test]
+fn a_worker_that_forgot_serve_is_told_so() {
+    let scratch = Scratch::new("cli-no-serve");
+    let script = scratch.path().join("no_serve.py");
+    std::fs::write(&script, "def work(x):\n    return x\n").unwrap();
+    let output = poolwatch()
+        .args([
+            "--headless",
+            "exec",
+            "--worker",
+            "--range",
+            "0..3",
+            "--",
+            "python3",
+        ])
+        .arg(&script)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("exited before answering") && stderr.contains("a Python worker calls serve(func)"),
+        "{stderr}"
+    );
+}

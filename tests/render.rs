@@ -983,3 +983,26 @@ fn ready_says_that_every_input_of_a_one_shot_exec_runs_by_default() {
         "{text}"
     );
 }
+
+/// Issue 25: an exec error names its input once (`error: input 8 (#9): ValueError`, not
+/// `error: input 8 (#9): 8: ValueError`).
+#[test]
+fn an_error_names_its_input_once() {
+    let mut app = App::new(presets(), false);
+    app.update(Msg::Started(RunInfo {
+        input_noun: Some("input".into()),
+        numbered_inputs: true,
+        ..needle_info()
+    }));
+    app.update(Msg::Labelled(
+        Event::Error {
+            task: 8,
+            message: "8: ValueError: bad".into(),
+            worker: 0,
+            at: Duration::from_millis(900),
+        },
+        "8".into(),
+    ));
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(text.contains("error: input 8 (#9): ValueError: bad"), "{text}");
+}

@@ -352,3 +352,174 @@ fn two_local_shards_watched_together_add_up_to_one_run() {
         assert_eq!(watched[field], one[field], "{field}: {watched}\none run: {one}");
     }
 }
+
+/// Issue 25: `watch --help` lists watch's own options, and the options of a run are refused.
+#[test]
+fn watch_shows_and_takes_only_its_own_options() {
+    let output = poolwatch().args(["watch", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{help}");
+    for own in ["--headless", "--json", "<PATH>"] {
+        assert!(help.contains(own), "{own} missing: {help}");
+    }
+    for foreign in [
+        "--workers",
+        "--halt",
+        "--skip",
+        "--seed",
+        "--cluster",
+        "--fps",
+        "--log <FILE>",
+    ] {
+        assert!(!help.contains(foreign), "{foreign} shown: {help}");
+    }
+    let scratch = Scratch::new("watch-run-options");
+    let log = scratch.join("a.jsonl");
+    for args in [
+        &["-w", "4"][..],
+        &["--halt", "never"],
+        &["--seed", "3"],
+        &["--skip", "9"],
+    ] {
+        let output = poolwatch()
+            .args(["watch", "--headless"])
+            .args(args)
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert_refused(
+            &output,
+            "watch follows logs and runs nothing",
+            &format!("{args:?}"),
+        );
+    }
+    // Before the command too: a global option is one option wherever it is typed.
+    let output = poolwatch()
+        .args(["-w", "4", "watch", "--headless"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_refused(&output, "--workers is for a run", "-w before watch");
+}
+
+/// Issue 25: the shards under the summary count as people read, in the right number.
+#[test]
+fn the_watch_summary_counts_in_words() {
+    let scratch = Scratch::new("watch-summary-words");
+    let log = scratch.join("one.jsonl");
+    let mut run = headless_run(
+        &log,
+        &["needle", "--tasks", "3000", "--needle", "2900", "--sleep-ms", "0"],
+    );
+    assert!(run.wait().unwrap().success());
+    let output = poolwatch()
+        .args(["watch", "--headless"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("  1 shard:\n"), "{text}");
+    assert!(
+        text.contains(" of 3,000 completed, 1 match, 0 errors, exit 0"),
+        "{text}"
+    );
+}
+
+/// Runs the watch dashboard on `paths` in a `width` x `height` test terminal, pressing
+/// `keys` in turn, each once the screen shows its text (`None`: no wait); returns each
+/// screen seen when a key was pressed.
+fn watch_screens(
+    paths: &[std::path::PathBuf],
+    size: (u16, u16),
+    keys: &[(char, &'static str)],
+) -> Vec<String> {
+    use common::frames::key_input;
+    use crossterm::event::KeyCode;
+    use poolwatch::internals::{LocalSteer, Watcher, watch_loop};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let mut watcher = Watcher::new(paths, Box::new(LocalSteer), None);
+    let (key_tx, key_rx) = crossbeam_channel::unbounded();
+    let (_signal_tx, signal_rx) = crossbeam_channel::unbounded::<i32>();
+    let published = Arc::new(Mutex::new(String::new()));
+    let shown = Arc::clone(&published);
+    let keys = keys.to_vec();
+    let presser = std::thread::spawn(move || {
+        let mut screens = Vec::new();
+        for (key, wanted) in keys {
+            let _seen = holds_within(PATIENCE, || shown.lock().unwrap().contains(wanted));
+            screens.push(shown.lock().unwrap().clone());
+            key_tx.send(key_input(KeyCode::Char(key))).unwrap();
+        }
+        screens
+    });
+    let backend = Published {
+        inner: TestBackend::new(size.0, size.1),
+        screen: Arc::clone(&published),
+    };
+    let mut terminal = Terminal::new(backend).unwrap();
+    watch_loop(&mut terminal, &mut watcher, &key_rx, &signal_rx, "test", false).unwrap();
+    presser.join().unwrap()
+}
+
+/// Issue 25: before any log exists, watch says which files it waits for (not a running run
+/// of 0 / 0), at 80x24 and 120x40.
+#[test]
+fn watch_waits_for_its_logs_by_name() {
+    let paths = [
+        std::path::PathBuf::from("no-such-dir/shard-0.jsonl"),
+        std::path::PathBuf::from("no-such-dir/shard-1.jsonl"),
+    ];
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screens = watch_screens(
+            &paths,
+            (width, height),
+            &[('+', "Waiting for"), ('q', "Waiting for")],
+        );
+        let screen = &screens[1];
+        assert!(
+            screen.contains("no-such-dir/shard-1.jsonl: not there yet"),
+            "{screen}"
+        );
+        assert!(
+            !screen.contains("Running") && !screen.contains("0 / 0"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("watch_waiting_{width}x{height}"), screen);
+    }
+}
+
+/// Issue 25: once a run shows, the footer and `?` offer only the keys that act under watch.
+#[test]
+fn watch_offers_only_the_keys_that_act() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let scratch = Scratch::new("watch-keys");
+    let (a, b) = (scratch.join("a.jsonl"), scratch.join("b.jsonl"));
+    shard_log(&a, 0, now);
+    shard_log(&b, 1, now);
+    let screens = watch_screens(
+        &[a, b],
+        (120, 40),
+        &[('+', "80 / 1,000"), ('?', "80 / 1,000"), ('q', "hotkeys")],
+    );
+    let (dashboard, help) = (&screens[1], &screens[2]);
+    assert!(
+        dashboard.contains("p pause") && dashboard.contains("t terminate"),
+        "{dashboard}"
+    );
+    for inert in ["+/-", "Enter", "l launcher", "r runs", "set per shard"] {
+        assert!(!dashboard.contains(inert), "{inert}: {dashboard}");
+    }
+    assert!(help.contains("pause / resume submission"), "{help}");
+    for inert in [
+        "add / remove a worker",
+        "launch the selected run",
+        "runs history",
+        "launcher:",
+    ] {
+        assert!(!help.contains(inert), "{inert}: {help}");
+    }
+}

@@ -22,6 +22,8 @@ pub struct Throughput {
     samples: VecDeque<(Duration, u64)>,
     second_start_completed: u64,
     second_start: Duration,
+    /// The observation before the latest, `(active time, completed)`.
+    last_observed: (Duration, u64),
 }
 
 impl Throughput {
@@ -47,16 +49,37 @@ impl Throughput {
         self.sample_seconds(active, completed);
     }
 
+    /// Closes each whole second of active time that ended by `active`. Observations come
+    /// far apart (a watched log's `progress` lines, once a second, not on the second): the
+    /// count at a second's end is interpolated between the observations on either side, so
+    /// that no second is credited with the tasks of the next.
     fn sample_seconds(&mut self, active: Duration, completed: u64) {
+        let (before, done_before) = self.last_observed;
+        let span = active.saturating_sub(before).as_secs_f64();
+        let gained = completed.saturating_sub(done_before);
         while active >= self.second_start + Duration::from_secs(1) {
+            let end = self.second_start + Duration::from_secs(1);
+            let share = if span > 0.0 {
+                (end.saturating_sub(before).as_secs_f64() / span).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss,
+                reason = "a share of a count, rounded"
+            )]
+            let done_at_end = done_before + (gained as f64 * share).round() as u64;
             self.per_second
-                .push_back(completed.saturating_sub(self.second_start_completed));
+                .push_back(done_at_end.saturating_sub(self.second_start_completed));
             if self.per_second.len() > THROUGHPUT_WINDOW {
                 self.per_second.pop_front();
             }
-            self.second_start += Duration::from_secs(1);
-            self.second_start_completed = completed;
+            self.second_start = end;
+            self.second_start_completed = done_at_end;
         }
+        self.last_observed = (active, completed);
     }
 }
 
@@ -129,6 +152,25 @@ mod tests {
         );
         let eta = eta(&throughput, 376).unwrap().as_secs_f64();
         assert!((160.0..220.0).contains(&eta), "{eta}");
+    }
+
+    /// Issue 25: observations once a second, just off the second (a watched log), credit
+    /// each second with its own tasks: no peak above the pool's most (2 workers x 1 ms).
+    #[test]
+    fn seconds_observed_off_the_second_have_no_false_peak() {
+        let mut throughput = Throughput::default();
+        for (ms, completed) in [
+            (999, 1_998),
+            (2_000, 4_000),
+            (2_999, 5_998),
+            (4_000, 8_000),
+            (5_001, 10_002),
+        ] {
+            throughput.observe(Duration::from_millis(ms), completed);
+        }
+        let peak = throughput.per_second.iter().copied().max().unwrap_or(0);
+        assert!(peak <= 2_002, "{:?}", throughput.per_second);
+        assert_eq!(throughput.per_second.len(), 5);
     }
 
     #[test]

@@ -529,6 +529,7 @@ impl App {
                 task, message, at, ..
             } => {
                 let name = self.task_name(task, input);
+                let message = without_input(&message, input);
                 self.log
                     .push(at, EntryKind::Error, format!("error: {name}: {message}"));
             }
@@ -536,6 +537,7 @@ impl App {
                 task, message, at, ..
             } => {
                 let name = self.task_name(task, input);
+                let message = without_input(&message, input);
                 self.log
                     .push(at, EntryKind::Notice, format!("notice: {name}: {message}"));
             }
@@ -605,4 +607,12 @@ impl App {
             vec![Command::Quit]
         }
     }
+}
+
+/// `message` without the `INPUT: ` it starts with where the search names its tasks so
+/// (exec's errors): the log line's task name already gives the input.
+fn without_input<'a>(message: &'a str, input: Option<&str>) -> &'a str {
+    input
+        .and_then(|input| message.strip_prefix(input)?.strip_prefix(": "))
+        .unwrap_or(message)
 }

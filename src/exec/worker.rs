@@ -582,6 +582,18 @@ impl Driver<'_> {
         let status = proc.kill(self.workers.limits.grace);
         let what = self.describe_fault(fault, status);
         let stderr = proc.stderr_tail();
+        // Status 0 with an input in flight and no answer yet: a script that ends instead of
+        // serving (a Python worker that forgot `serve(func)`), not a crash to retry.
+        if !idle
+            && proc.answered_since_spawn == 0
+            && matches!(fault, Fault::Died)
+            && status.is_some_and(|status| status.success())
+        {
+            return Err(format!(
+                "worker '{}' exited before answering (status 0); a Python worker calls serve(func)",
+                self.workers.command.join(" ")
+            ));
+        }
         if proc.answered_since_spawn == 0 && matches!(fault, Fault::Died) {
             proc.quick_deaths += 1;
             if proc.quick_deaths >= QUICK_DEATHS {

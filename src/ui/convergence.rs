@@ -169,13 +169,22 @@ fn render_needle(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
             Line::raw(first_fit(
                 &[
                     format!("{searched_text}: no match yet"),
-                    format!("{percent} of {space} searched, no match"),
-                    format!("{percent} searched, no match"),
+                    format!("{percent} of {space} searched, no match yet"),
+                    format!("{percent} searched, no match yet"),
+                    format!("{percent}, no match yet"),
                 ],
                 inner_width,
             )),
             bar,
-            Line::raw(format!("if there is a match, it is in the remaining {rest:.2}%")),
+            // One whole sentence on one line: the panel may have no room for a second.
+            Line::raw(first_fit(
+                &[
+                    format!("if there is a match, it is in the remaining {rest:.2}%"),
+                    format!("a match, if any, is in the remaining {rest:.2}%"),
+                    format!("{rest:.2}% left to search"),
+                ],
+                inner_width,
+            )),
         ];
         if estimate.match_text().is_some() {
             lines.push(Line::raw(estimate.text()));

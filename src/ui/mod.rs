@@ -30,6 +30,9 @@ const MIN_WIDTH: u16 = 50;
 const MIN_HEIGHT: u16 = 16;
 /// Most worker rows shown before the table scrolls off.
 const MAX_WORKER_ROWS: u16 = 12;
+/// Worker rows the table keeps whenever there are that many workers and 22 rows or more:
+/// a pool of two shows whole at 80x24.
+const MIN_WORKER_ROWS: u16 = 2;
 /// Rows of the workers table around its worker rows: borders and the column titles.
 const TABLE_CHROME: u16 = 3;
 
@@ -66,7 +69,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) -> Drawn {
     render_footer(frame, footer, app, theme);
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => overlay::render_help(frame, area, theme),
+        Overlay::Help => overlay::render_help(frame, area, watching(app), theme),
         Overlay::Launcher { cursor } => overlay::render_launcher(frame, area, app, *cursor, theme),
         Overlay::Form(form) => form::render(frame, area, form, theme),
         Overlay::Runs => runs::render(frame, area, &app.history, theme),
@@ -96,8 +99,8 @@ fn rows(app: &App, area: Rect, halt: u16) -> [Rect; 7] {
     .areas(area)
 }
 
-/// The workers (or shards) table's rows: up to 2/5 of the `flexible` rows, at least one
-/// worker row whenever there are workers; none below 22 rows (the header keeps the worker
+/// The workers (or shards) table's rows: up to 2/5 of the `flexible` rows, at least
+/// [`MIN_WORKER_ROWS`] worker rows whenever there are workers; none below 22 rows (the header keeps the worker
 /// count) so that the log keeps a few lines.
 fn workers_height(app: &App, height: u16, flexible: u16) -> u16 {
     if height < 22 {
@@ -110,7 +113,7 @@ fn workers_height(app: &App, height: u16, flexible: u16) -> u16 {
     let worker_rows = u16::try_from(worker_rows)
         .unwrap_or(u16::MAX)
         .min(MAX_WORKER_ROWS);
-    (worker_rows + TABLE_CHROME).min((flexible * 2 / 5).max(TABLE_CHROME + worker_rows.min(1)))
+    (worker_rows + TABLE_CHROME).min((flexible * 2 / 5).max(TABLE_CHROME + worker_rows.min(MIN_WORKER_ROWS)))
 }
 
 /// The workers table's height and the bottom row's constraint once the halt panel wants
@@ -249,8 +252,25 @@ pub fn footer_keys(phase: Phase) -> Vec<(&'static str, &'static str)> {
     keys
 }
 
+/// The keys `poolwatch watch` has no use for: it launches nothing, sets no worker count
+/// (each shard's is set at its launch) and keeps no runs history.
+pub const WATCH_INERT_KEYS: [&str; 6] = ["Enter", "l", "e", "r", "x / X", "+ / -"];
+
+/// True under `poolwatch watch`: the shards table takes the workers' place.
+#[must_use]
+pub fn watching(app: &App) -> bool {
+    app.shards.is_some()
+}
+
+/// True when `key` (as the footer and the help name it) acts on this screen.
+#[must_use]
+pub fn key_acts(app: &App, key: &str) -> bool {
+    !(watching(app) && WATCH_INERT_KEYS.contains(&key.replace("+/-", "+ / -").as_str()))
+}
+
 fn render_footer(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
-    let keys = footer_keys(app.phase);
+    let mut keys = footer_keys(app.phase);
+    keys.retain(|(key, _)| key_acts(app, key));
     // Shown in the usual order (quit last), dropped from the least important.
     let rank = |index: usize| u8::try_from(index).unwrap_or(u8::MAX);
     let mut parts: Vec<(u8, Span<'_>)> = keys

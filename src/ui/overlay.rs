@@ -14,12 +14,16 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-/// Draws the list of every hotkey.
-pub fn render_help(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
-    let height = u16::try_from(HOTKEYS.len()).unwrap_or(u16::MAX).saturating_add(4);
-    let popup = centered(area, 90, height);
-    let mut lines: Vec<Line<'_>> = HOTKEYS
+/// Draws the list of every hotkey (under `watch`, only those that act there).
+pub fn render_help(frame: &mut Frame<'_>, area: Rect, watching: bool, theme: Theme) {
+    let keys: Vec<&(&str, &str)> = HOTKEYS
         .iter()
+        .filter(|(key, _)| !(watching && super::WATCH_INERT_KEYS.contains(key)))
+        .collect();
+    let height = u16::try_from(keys.len()).unwrap_or(u16::MAX).saturating_add(4);
+    let popup = centered(area, 90, height);
+    let mut lines: Vec<Line<'_>> = keys
+        .into_iter()
         .map(|(key, what)| {
             Line::from(vec![
                 Span::styled(format!("{key:>12}  "), theme.title()),

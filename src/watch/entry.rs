@@ -14,9 +14,32 @@ use std::path::{Path, PathBuf};
 /// # Errors
 /// A [`Failure`] when a log cannot be read (exit 2) or the terminal cannot be used.
 pub fn watch_main(cli: &Cli, args: &WatchArgs, signals: &Receiver<i32>) -> Result<u8, Failure> {
+    refuse_run_options(cli.typed.as_deref().unwrap_or_default()).map_err(Failure::usage)?;
     let mut watcher = Watcher::new(&args.paths, Box::new(LocalSteer), None);
-    let title = format!("watch {} log(s)", args.paths.len());
+    let title = format!("watch {}", crate::format::plural(args.paths.len() as u64, "log"));
     follow_to_end(cli, &mut watcher, &title, signals)
+}
+
+/// Refuses the options typed for `watch` that only a run reads (`-w`, `--halt`, `--seed`...).
+///
+/// # Errors
+/// One line naming the first such option.
+pub fn refuse_run_options(typed: &[String]) -> anyhow::Result<()> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let refused = typed.iter().find_map(|id| {
+        let arg = command.get_arguments().find(|arg| arg.get_id() == id.as_str())?;
+        (!crate::cli::WATCH_OPTIONS.contains(&id.as_str())).then(|| {
+            arg.get_long()
+                .map_or_else(|| id.clone(), |long| format!("--{long}"))
+        })
+    });
+    match refused {
+        Some(option) => Err(anyhow::anyhow!(
+            "watch follows logs and runs nothing: {option} is for a run (watch takes --headless and --json)"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `--cluster ENGINE --shards N`: submits the search as an array of shards, then watches them
@@ -64,8 +87,9 @@ pub fn cluster_main(
         .submit(&job)
         .map_err(|err| Failure::from(anyhow::Error::new(err)))?;
     crate::console::say(&format!(
-        "poolwatch: submitted {} job {id}: {shards} shards, logs in {}",
+        "poolwatch: submitted {} job {id}: {}, logs in {}",
         engine.name(),
+        crate::format::plural(u64::from(shards), "shard"),
         dir.display()
     ));
     let paths: Vec<PathBuf> = (0..shards)
@@ -119,11 +143,17 @@ fn print_summary(summary: &WatchSummary, json: bool) {
         return;
     }
     print!("{}", crate::escape::keep_lines(&summary.summary.to_text()));
-    println!("  {} shards:", summary.shards.len());
-    for row in &summary.shards {
+    print!("{}", shards_text(&summary.shards));
+}
+
+/// The shards' lines under the summary, counts as people read them.
+fn shards_text(shards: &[crate::app::ShardRow]) -> String {
+    use crate::format::{count, plural};
+    let mut text = format!("  {}:\n", plural(shards.len() as u64, "shard"));
+    for row in shards {
         let code = row.exit_code.map_or_else(|| "-".to_string(), |c| c.to_string());
-        println!(
-            "    shard {} on {}: {}, {} of {} completed, {} matches, {} errors, exit {code}",
+        text.push_str(&format!(
+            "    shard {} on {}: {}, {} of {} completed, {}, {}, exit {code}\n",
             row.shard,
             if row.host.is_empty() {
                 "?".into()
@@ -131,12 +161,13 @@ fn print_summary(summary: &WatchSummary, json: bool) {
                 crate::escape::controls(&row.host)
             },
             row.state,
-            row.completed,
-            row.total,
-            row.matches,
-            row.errors
-        );
+            count(row.completed),
+            count(row.total),
+            plural(row.matches, "match"),
+            plural(row.errors, "error")
+        ));
     }
+    text
 }
 
 /// The job directory (created, absolute): `--cluster-dir`, or a new one in the current directory.

@@ -343,15 +343,11 @@ impl Aggregate {
         Snapshot {
             state: self.run_state(),
             total_open: progresses.iter().any(|p| p.total_open),
-            target_workers: progresses
-                .iter()
-                .filter(|p| p.state != "finished")
-                .map(|p| p.workers)
-                .sum(),
+            target_workers: self.workers(),
             // 0.0 + ...: a float sum of nothing is -0.0.
             tasks_per_s: 0.0 + live_rates.sum::<f64>(),
             elapsed: self.at(end),
-            active: self.active(),
+            active: self.active().min(self.at(end)),
             best: self.best,
             coverage: coverage(counters.total, &self.done_ranges()),
             counters,
@@ -366,13 +362,40 @@ impl Aggregate {
             .fold(self.origin_ts.unwrap_or(0.0), f64::max)
     }
 
-    /// The longest stretch any shard was not paused, measured from the search's time zero.
+    /// The workers of the whole search: each started shard's latest count (its `progress`
+    /// line's, or its `start` line's before the first progress), ended shards included, as
+    /// the summary counts them.
+    #[must_use]
+    pub fn workers(&self) -> usize {
+        self.logs
+            .iter()
+            .filter_map(|l| {
+                let start = l.start.as_ref()?;
+                Some(l.progress.as_ref().map_or(start.workers, |p| p.workers))
+            })
+            .sum()
+    }
+
+    /// The longest stretch any shard was not paused, measured from the search's time zero:
+    /// an ended shard's own figure from its summary (its last `progress` line is older than
+    /// its end), a live shard's from its latest `progress` line, the moment its completed
+    /// count is from (the throughput meter divides one by the other).
     fn active(&self) -> Duration {
         let seconds = self
             .logs
             .iter()
-            .filter_map(|l| l.progress.as_ref().map(|p| (l.started_ts, p.active_s)))
-            .map(|(started, active)| started - self.origin_ts.unwrap_or(started) + active)
+            .filter_map(|l| {
+                let progress = l.progress.as_ref();
+                let active = match &l.end {
+                    Some(end) => end
+                        .rest
+                        .get("active_s")
+                        .and_then(serde_json::Value::as_f64)
+                        .or_else(|| progress.map(|p| p.active_s))?,
+                    None => progress?.active_s,
+                };
+                Some(l.started_ts - self.origin_ts.unwrap_or(l.started_ts) + active)
+            })
             .fold(0.0, f64::max);
         crate::eventlog::schema::seconds(seconds)
     }
@@ -470,12 +493,7 @@ impl Aggregate {
         RunReport {
             reason: self.halt_reason(),
             counters: snapshot.counters,
-            workers: self
-                .logs
-                .iter()
-                .filter_map(|l| l.progress.as_ref())
-                .map(|p| p.workers)
-                .sum(),
+            workers: self.workers(),
             elapsed: snapshot.elapsed,
             active: snapshot.active,
             halt_latency: self.halt_latency(),
@@ -488,9 +506,34 @@ impl Aggregate {
         }
     }
 
-    /// From the first match to the last shard ended, for a search halted by a match.
+    /// The halt latency as the runs measured it: the summary's of the shard that matched
+    /// first (of the one run, for one log), else the longest any shard's summary gives. When
+    /// the watcher halted the shards itself, from the first match to the last shard ended.
     #[must_use]
     pub fn halt_latency(&self) -> Option<Duration> {
+        if self.halt_override.is_none() {
+            let logged = |l: &ShardLog| {
+                l.end
+                    .as_ref()?
+                    .rest
+                    .get("halt_latency_ms")
+                    .and_then(serde_json::Value::as_f64)
+            };
+            let first_matched = self
+                .logs
+                .iter()
+                .filter(|l| l.first_match_ts.is_some())
+                .min_by(|a, b| {
+                    a.first_match_ts
+                        .partial_cmp(&b.first_match_ts)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+                .and_then(logged);
+            let longest = self.logs.iter().filter_map(logged).reduce(f64::max);
+            return first_matched
+                .or(longest)
+                .map(|ms| crate::eventlog::schema::seconds(ms / 1e3));
+        }
         if !matches!(self.halt_reason(), HaltReason::Match | HaltReason::After) || !self.all_ended() {
             return None;
         }
@@ -726,6 +769,99 @@ mod tests {
             Duration::from_secs_f64(5.2),
             "a finished search's clock stops at the last end"
         );
+    }
+
+    fn end_with(reason: &str, rest: serde_json::Value) -> LogEvent {
+        LogEvent::End {
+            summary: EndSummary {
+                halt_reason: reason.to_string(),
+                exit_code: 0,
+                fatal: None,
+                peak_rss_kb: 0,
+                started_after_halt: 0,
+                rest: rest.as_object().cloned().unwrap_or_default(),
+            },
+        }
+    }
+
+    /// Issue 25: a run never paused is as active as it is long once it ended.
+    #[test]
+    fn a_run_never_paused_is_active_all_along() {
+        let mut aggregate = two_shards();
+        aggregate.ingest(
+            0,
+            vec![record(
+                102.5,
+                end_with("exhausted", serde_json::json!({"active_s": 2.5})),
+            )],
+        );
+        aggregate.ingest(
+            1,
+            vec![record(
+                103.0,
+                end_with("exhausted", serde_json::json!({"active_s": 2.5})),
+            )],
+        );
+        let ended = aggregate.snapshot(200.0);
+        assert_eq!(ended.elapsed, Duration::from_secs(3));
+        let three = Duration::from_secs(3);
+        assert!(
+            three - ended.active < Duration::from_millis(1),
+            "shard 1 started 0.5 s late, ran 2.5 s"
+        );
+    }
+
+    /// Issue 25: the halt latency is the one the runs' summaries give, not the time to the
+    /// last shard's end.
+    #[test]
+    fn the_halt_latency_is_the_runs_own() {
+        let mut aggregate = two_shards();
+        let matched = LogEvent::Match {
+            task: 12,
+            input: None,
+            value: "12".into(),
+            score: None,
+            worker: 0,
+        };
+        aggregate.ingest(1, vec![record(102.0, matched)]);
+        let latency = serde_json::json!({"halt_latency_ms": 0.091});
+        aggregate.ingest(1, vec![record(102.1, end_with("match", latency))]);
+        aggregate.ingest(
+            0,
+            vec![record(104.0, end_with("exhausted", serde_json::json!({})))],
+        );
+        assert_eq!(aggregate.halt_latency(), Some(Duration::from_secs_f64(0.091e-3)));
+        // A run halted otherwise than by a match still has its own latency.
+        let mut one = Aggregate::new(vec!["a".into()]);
+        one.ingest(0, vec![record(100.0, start(0))]);
+        let latency = serde_json::json!({"halt_latency_ms": 0.339});
+        one.ingest(0, vec![record(101.0, end_with("user", latency))]);
+        assert_eq!(one.halt_latency(), Some(Duration::from_secs_f64(0.339e-3)));
+    }
+
+    /// Issue 25: the header's worker count is the logs', before the first progress line and
+    /// after the end alike.
+    #[test]
+    fn the_worker_count_comes_from_the_logs() {
+        let mut aggregate = Aggregate::new(vec!["a".into(), "b".into()]);
+        aggregate.ingest(0, vec![record(100.0, start(0))]);
+        aggregate.ingest(1, vec![record(100.0, start(1))]);
+        assert_eq!(
+            aggregate.snapshot(100.5).target_workers,
+            2,
+            "from the start lines"
+        );
+        let mut aggregate = two_shards();
+        aggregate.ingest(
+            0,
+            vec![record(102.5, end_with("exhausted", serde_json::json!({})))],
+        );
+        aggregate.ingest(
+            1,
+            vec![record(103.0, end_with("exhausted", serde_json::json!({})))],
+        );
+        assert_eq!(aggregate.snapshot(104.0).target_workers, 2, "after the end");
+        assert_eq!(aggregate.report(104.0).workers, 2);
     }
 
     #[test]

@@ -57,11 +57,20 @@ where
     let mut signal = None;
     let ticker = tick(POLL_EVERY);
     while !app.quit {
-        // Also tells the app how many shard rows fit, which bounds their scrolling.
-        crate::dashboard::draw(terminal, &mut app)?;
+        if started {
+            // Also tells the app how many shard rows fit, which bounds their scrolling.
+            crate::dashboard::draw(terminal, &mut app)?;
+        } else {
+            let waiting = waiting_for(watcher);
+            let theme = crate::ui::Theme::new(color);
+            terminal.backend_mut().begin_frame()?;
+            terminal.draw(|frame| render_waiting(frame, &waiting, theme))?;
+            terminal.backend_mut().end_frame()?;
+        }
         select! {
             recv(inputs) -> input => {
                 let commands = match input {
+                    Ok(Input::Key(key)) if !key_acts(&key, started) => Vec::new(),
                     Ok(Input::Key(key)) => app.update(Msg::Key(key)),
                     Ok(Input::Resize) => Vec::new(),
                     Err(_) => app.update(Msg::Signal(libc::SIGHUP)),
@@ -82,8 +91,10 @@ where
                 }
                 let now = unix_now();
                 let aggregate = &watcher.follower.aggregate;
-                app.update(Msg::Frame(aggregate.snapshot(now)));
-                app.shards = Some(aggregate.shard_rows(now));
+                if started {
+                    app.update(Msg::Frame(aggregate.snapshot(now)));
+                    app.shards = Some(aggregate.shard_rows(now));
+                }
                 if !ended && started && watcher.finished() {
                     ended = true;
                     let report = watcher.follower.aggregate.report(now);
@@ -110,6 +121,68 @@ where
     }
     watcher.follower.poll()?;
     Ok((watcher.follower.aggregate.summary(unix_now(), signal), signal))
+}
+
+/// Whether `key` does anything under watch: before a log has started only quitting does;
+/// after, every key but those of launching, worker counts and the runs history
+/// ([`crate::ui::WATCH_INERT_KEYS`]), which watch has no use for.
+fn key_acts(key: &crossterm::event::KeyEvent, started: bool) -> bool {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let control = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('q') | KeyCode::Esc => true,
+        KeyCode::Char('c') if control => true,
+        _ if !started => false,
+        KeyCode::Enter | KeyCode::Char('l' | 'e' | 'r' | 'x' | 'X' | '+' | '-' | '=') => false,
+        _ => true,
+    }
+}
+
+/// Each followed log and whether its file exists yet, until one has started.
+fn waiting_for(watcher: &Watcher) -> Vec<(String, bool)> {
+    watcher
+        .follower
+        .aggregate
+        .paths
+        .iter()
+        .map(|path| (path.clone(), std::path::Path::new(path).exists()))
+        .collect()
+}
+
+/// The screen before any followed log has started: which files watch waits for, and how
+/// to leave. `waiting` holds each log's path and whether the file exists yet.
+pub fn render_waiting(frame: &mut ratatui::Frame<'_>, waiting: &[(String, bool)], theme: crate::ui::Theme) {
+    use ratatui::layout::{Constraint, Layout};
+    use ratatui::text::Line;
+    use ratatui::widgets::{Block, Paragraph, Wrap};
+    let area = frame.area();
+    let [body, footer] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    let count = crate::format::plural(waiting.len() as u64, "log");
+    let mut lines = vec![
+        Line::styled(format!("Waiting for {count} to start:"), theme.title()),
+        Line::raw(""),
+    ];
+    for (path, exists) in waiting {
+        let state = if *exists {
+            "there, no run started in it yet"
+        } else {
+            "not there yet"
+        };
+        lines.push(Line::raw(format!("  {path}: {state}")));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "A run started with --log FILE writes it; the dashboard opens at its first line.",
+        theme.dim(),
+    ));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" poolwatch watch ")),
+        body,
+    );
+    let footer = footer.inner(ratatui::layout::Margin::new(1, 0));
+    frame.render_widget(Paragraph::new(Line::styled("q quit", theme.dim())), footer);
 }
 
 /// The header's facts, once a log has started.
