@@ -244,7 +244,8 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
     match app_main(&cli, signals) {
         Ok(code) => code,
         Err(err) => {
-            say(&format!("poolwatch: {err:#}"));
+            // One line, whatever the error holds: a newline in an argument is shown as `\n`.
+            say(&crate::escape::controls(&format!("poolwatch: {err:#}")));
             err.exit_code()
         }
     }

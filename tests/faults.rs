@@ -485,3 +485,41 @@ fn sigint_during_a_backlog_acts_at_once() {
         "SIGINT took {took:?} to end the run"
     );
 }
+
+#[test]
+fn a_log_that_is_not_a_log_is_refused_and_kept_and_errors_stay_on_one_line() {
+    let dir = common::scratch::Scratch::new("not-a-log");
+    let notes = dir.join("notes.txt");
+    std::fs::write(&notes, "3,000 bytes of someone's notes, no newline at the end").unwrap();
+    let output = common::cli::poolwatch()
+        .args([
+            "--headless",
+            "--log",
+            notes.to_str().unwrap(),
+            "needle",
+            "--tasks",
+            "10",
+            "--needle",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    common::cli::assert_refused(&output, "not a poolwatch log", "--log on a text file");
+    let kept = std::fs::read_to_string(&notes).unwrap();
+    assert_eq!(kept, "3,000 bytes of someone's notes, no newline at the end");
+    // A newline inside an argument stays inside the one line of the error.
+    let output = common::cli::poolwatch()
+        .args([
+            "--headless",
+            "--log",
+            "/nonexistent/a\nb",
+            "needle",
+            "--tasks",
+            "10",
+            "--needle",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    common::cli::assert_refused(&output, r"/nonexistent/a\nb", "a newline in --log");
+}

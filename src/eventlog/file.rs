@@ -147,6 +147,13 @@ fn cut_torn_tail(file: &File, path: &Path) -> io::Result<u64> {
         return Ok(length);
     }
     let mut reader = File::open(path)?;
+    if length > 0 && !starts_as_a_log(&mut reader)? {
+        // Never cut (or append to) a file that is not a log: a torn-looking tail is its data.
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "it is not a poolwatch log (its first line is no event) and is kept as it is: give --log a new file or a log",
+        ));
+    }
     let mut end = length;
     let mut chunk = vec![0_u8; 64 * 1024];
     while end > 0 {
@@ -169,6 +176,22 @@ fn cut_torn_tail(file: &File, path: &Path) -> io::Result<u64> {
     Ok(0)
 }
 
+/// True when the file `reader` reads starts as a poolwatch log does: a line that opens an
+/// event object, `{"event":"` (whole or torn).
+fn starts_as_a_log(reader: &mut File) -> io::Result<bool> {
+    use std::io::Read;
+    const OPENING: &[u8] = b"{\"event\":\"";
+    let mut first = [0_u8; OPENING.len()];
+    let mut got = 0;
+    while got < first.len() {
+        match reader.read(&mut first[got..])? {
+            0 => break,
+            read => got += read,
+        }
+    }
+    Ok(OPENING.starts_with(&first[..got]) && (got == OPENING.len() || !first[..got].contains(&b'\n')))
+}
+
 #[cfg(test)]
 mod torn_tail_tests {
     use super::*;
@@ -186,5 +209,24 @@ mod torn_tail_tests {
         assert_eq!(records[1].event, crate::eventlog::schema::LogEvent::Resume {});
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.lines().all(|line| line.starts_with("{\"event\":")), "{text}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_log_is_refused_and_kept_whole() {
+        let dir = crate::testing::TempPath::dir("not-a-log");
+        let path = dir.join("notes.txt");
+        let notes = "x".repeat(3000);
+        std::fs::write(&path, &notes).unwrap();
+        let err = EventLog::open(Some(&path)).err().expect("refused");
+        assert!(err.to_string().contains("not a poolwatch log"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), notes);
+        let lines = "first line\nsecond without a newline";
+        std::fs::write(&path, lines).unwrap();
+        assert!(EventLog::open(Some(&path)).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), lines);
+        // A log torn in its first line is a log: the torn line goes.
+        std::fs::write(&path, "{\"event\":\"sta").unwrap();
+        drop(EventLog::open(Some(&path)).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
     }
 }
