@@ -217,7 +217,9 @@ mod torn_tail_tests {
         let path = dir.join("notes.txt");
         let notes = "x".repeat(3000);
         std::fs::write(&path, &notes).unwrap();
-        let err = EventLog::open(Some(&path)).err().expect("refused");
+        let Err(err) = EventLog::open(Some(&path)) else {
+            panic!("a text file must be refused")
+        };
         assert!(err.to_string().contains("not a poolwatch log"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), notes);
         let lines = "first line\nsecond without a newline";
