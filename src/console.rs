@@ -31,21 +31,40 @@ const OUTPUT_FAILED: u8 = 2;
 /// other failure is said on stderr, once, and noted; neither panics.
 pub fn print_out(text: &str, what: &str) {
     let text = crate::escape::keep_lines(text);
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
-    drop(stdout);
-    match written {
-        Ok(()) => {}
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
-            OUTPUT_STATE.fetch_max(OUTPUT_BROKEN_PIPE, Ordering::AcqRel);
-        }
-        Err(err) => {
-            OUTPUT_STATE.store(OUTPUT_FAILED, Ordering::Release);
-            say(&format!(
-                "poolwatch: cannot write {what} to standard output: {}",
-                os_reason(&err)
-            ));
-        }
+    let written = checked_stdout().and_then(|()| {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
+    });
+    if let Err(err) = written {
+        note_stdout(&err, what);
+    }
+}
+
+/// `Ok` when standard output is open. Rust's stdout writes to a closed descriptor 1 as if
+/// they succeeded (EBADF is taken for "no stdout"), which would lose a summary in silence.
+///
+/// # Errors
+/// EBADF when descriptor 1 is closed.
+pub fn checked_stdout() -> std::io::Result<()> {
+    // SAFETY: F_GETFD reads descriptor 1's flags; it touches no memory.
+    if unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1 {
+        return Err(std::io::Error::from_raw_os_error(libc::EBADF));
+    }
+    Ok(())
+}
+
+/// Notes a failed write of `what` to stdout: a closed pipe quietly (as a filter would end),
+/// any other failure said on stderr the first time only, and both kept for the exit code.
+pub fn note_stdout(err: &std::io::Error, what: &str) {
+    if err.kind() == std::io::ErrorKind::BrokenPipe {
+        OUTPUT_STATE.fetch_max(OUTPUT_BROKEN_PIPE, Ordering::AcqRel);
+        return;
+    }
+    if OUTPUT_STATE.swap(OUTPUT_FAILED, Ordering::AcqRel) != OUTPUT_FAILED {
+        say(&format!(
+            "poolwatch: cannot write {what} to standard output: {}",
+            os_reason(err)
+        ));
     }
 }
 

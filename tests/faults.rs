@@ -523,3 +523,28 @@ fn a_log_that_is_not_a_log_is_refused_and_kept_and_errors_stay_on_one_line() {
         .unwrap();
     common::cli::assert_refused(&output, r"/nonexistent/a\nb", "a newline in --log");
 }
+
+#[test]
+fn exec_output_to_a_full_device_is_said_once_and_exit_4() {
+    let full = OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let output = common::cli::poolwatch()
+        .args([
+            "--headless",
+            "--halt",
+            "never",
+            "exec",
+            "--output",
+            "--range",
+            "1..20",
+            "--",
+            "echo",
+            "{}",
+        ])
+        .stdout(std::process::Stdio::from(full))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert_eq!(stderr.matches("cannot write").count(), 1, "{stderr}");
+    assert!(stderr.contains("19 of 19 jobs run succeeded"), "{stderr}");
+}

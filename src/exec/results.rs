@@ -306,11 +306,12 @@ impl Dirs {
     /// deletes it if it is a spool file.
     fn print(&self, closed: &mut bool, output: Option<Kept>) {
         let Some(kept) = output else { return };
-        if !*closed && let Err(err) = self.open(&kept).and_then(copy_out) {
+        let copied = crate::console::checked_stdout().and_then(|()| self.open(&kept).and_then(copy_out));
+        if !*closed && let Err(err) = copied {
+            // Said once; the exit code says it too (4, or 141 for a closed pipe, after which
+            // output is dropped: no one reads it).
+            crate::console::note_stdout(&err, "the jobs' output");
             *closed = err.kind() == io::ErrorKind::BrokenPipe;
-            if !*closed {
-                crate::console::say(&format!("poolwatch: cannot pass on a job's output: {err}"));
-            }
         }
         if let Kept::Spool(name) = &kept {
             let _ignored = safefs::unlink_at(&self.spool, name);
