@@ -100,11 +100,58 @@ pub enum PresetError {
     },
 }
 
+/// Most bytes a preset file may hold: presets are a few lines; `--config /dev/zero` must not
+/// read until memory runs out.
+const MAX_PRESET_BYTES: u64 = 1 << 20;
+
+/// The text of the preset file at `path`, refused past [`MAX_PRESET_BYTES`].
+fn read_capped(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_PRESET_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_PRESET_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "larger than {} KiB: a preset is a short TOML file",
+                MAX_PRESET_BYTES / 1024
+            ),
+        ));
+    }
+    Ok(text)
+}
+
+/// The parser's message without the file's values, which may hold anything (secrets, or
+/// megabytes): a quoted value becomes `a string` or `a value`, a long name is cut.
+fn without_values(message: &str) -> String {
+    static QUOTED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    static NAMED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let quoted =
+        QUOTED.get_or_init(|| regex::Regex::new(r#"(string )?"(?:[^"\\]|\\.)*""#).expect("a valid pattern"));
+    let named = NAMED.get_or_init(|| regex::Regex::new(r"`([^`]{40})[^`]+`").expect("a valid pattern"));
+    let text = quoted.replace_all(message, |caps: &regex::Captures<'_>| {
+        if caps.get(1).is_some() {
+            "a string"
+        } else {
+            "a value"
+        }
+        .to_string()
+    });
+    let text = named.replace_all(&text, "`$1...`");
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() <= 300 {
+        return line.to_string();
+    }
+    format!("{}...", line.chars().take(300).collect::<String>())
+}
+
 /// The parser's message with the line and column it points at, without quoting the
 /// file's content (which may hold anything, secrets included).
 fn toml_problem(text: &str, err: &toml::de::Error) -> String {
     let Some(at) = err.span().map(|span| span.start.min(text.len())) else {
-        return err.message().to_string();
+        return without_values(err.message());
     };
     let before = text.get(..at).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
@@ -113,7 +160,7 @@ fn toml_problem(text: &str, err: &toml::de::Error) -> String {
         .next()
         .map_or(0, |start| start.chars().count())
         + 1;
-    format!("line {line}, column {column}: {}", err.message())
+    format!("line {line}, column {column}: {}", without_values(err.message()))
 }
 
 impl Preset {
@@ -175,7 +222,7 @@ impl Preset {
     /// [`PresetError`] when it cannot be read or parsed.
     pub fn load(path: &Path) -> Result<Self, PresetError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| PresetError::Read {
+        let text = read_capped(path).map_err(|source| PresetError::Read {
             path: origin.clone(),
             source,
         })?;
@@ -266,6 +313,20 @@ mod tests {
             let text = preset.to_toml().unwrap_or_else(|err| panic!("{err}"));
             assert!(text.contains("workers = 3"), "{text}");
         }
+    }
+
+    #[test]
+    fn errors_never_quote_the_files_values() {
+        let secret = "name = \"x\"\nworkers = \"ghp_SECRETTOKEN123\"\n[search]\nkind = \"needle\"\n";
+        let err = Preset::from_toml(secret, "bad.toml").unwrap_err().to_string();
+        assert!(!err.contains("ghp_"), "{err}");
+        assert!(
+            err.contains("line 2, column 11: invalid type: a string, expected usize"),
+            "{err}"
+        );
+        let long_key = format!("{} = 1\n", "k".repeat(100_000));
+        let err = Preset::from_toml(&long_key, "long.toml").unwrap_err().to_string();
+        assert!(err.len() < 500, "{} bytes", err.len());
     }
 
     #[test]
