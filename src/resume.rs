@@ -50,7 +50,16 @@ pub fn prepare(cli: &crate::cli::Cli, path: &Path) -> Result<Resumption, ResumeE
         path: path.to_path_buf(),
         reason: err.to_string(),
     })?;
+    // The worker count is checked as a fresh run's is: -w 0 is refused, and so is a logged
+    // count out of range (a log edited by hand), rather than clamped without a word.
+    let conflict = |what: String| ResumeError::Conflict {
+        path: path.to_path_buf(),
+        what,
+    };
+    crate::preset::check_workers(cli.workers).map_err(|bad| conflict(format!("--{bad}")))?;
     let workers = cli.workers.unwrap_or(checkpoint.start.workers);
+    crate::preset::check_workers(Some(workers))
+        .map_err(|bad| conflict(format!("the logged run's {bad}: give -w N")))?;
     let preset = crate::preset::Preset {
         name: format!("Resumed {}", path.display()),
         description: format!(

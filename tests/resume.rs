@@ -193,7 +193,18 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
         })
         .collect();
     std::fs::write(&reversed, edited.join("\n") + "\n").unwrap();
-    let cases: [(&[&str], &str); 7] = [
+    // The logged worker count, edited out of range: refused, not clamped.
+    let crowded = scratch.join("crowded.jsonl");
+    std::fs::write(&crowded, text.replacen("\"workers\":2", "\"workers\":5000", 1)).unwrap();
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["--resume", path, "-w", "0"],
+            "--workers must be between 1 and 1024, got 0",
+        ),
+        (
+            &["--resume", crowded.to_str().unwrap()],
+            "the logged run's workers must be between 1 and 1024, got 5000",
+        ),
         (
             &["--resume", path, "pow"],
             "continues the logged collatz run with its own options",
