@@ -196,7 +196,14 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
     // The logged worker count, edited out of range: refused, not clamped.
     let crowded = scratch.join("crowded.jsonl");
     std::fs::write(&crowded, text.replacen("\"workers\":2", "\"workers\":5000", 1)).unwrap();
-    let cases: [(&[&str], &str); 9] = [
+    // A FIFO would hang the read; a device would be read until memory ran out.
+    let fifo = scratch.join("fifo.jsonl");
+    let fifo_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) reads the NUL-terminated path, which outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(fifo_path.as_ptr(), 0o600) }, 0);
+    let cases: [(&[&str], &str); 11] = [
+        (&["--resume", fifo.to_str().unwrap()], "not a regular file"),
+        (&["--resume", "/dev/zero"], "not a regular file"),
         (
             &["--resume", path, "-w", "0"],
             "--workers must be between 1 and 1024, got 0",

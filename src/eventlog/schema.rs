@@ -403,10 +403,20 @@ pub fn parse_line(line: &str) -> Result<Record, String> {
 /// # Errors
 /// When the file cannot be read, a whole line is not a record, or the format is newer.
 pub fn parse_log(path: &Path) -> Result<Vec<Record>, LogReadError> {
-    let text = std::fs::read(path).map_err(|cause| LogReadError::Io {
+    let io_error = |cause| LogReadError::Io {
         path: path.to_path_buf(),
         cause,
-    })?;
+    };
+    // A log is a file: a FIFO would block the read until some writer came, and a device
+    // such as /dev/zero would be read until memory ran out. stat does not block.
+    let metadata = std::fs::metadata(path).map_err(io_error)?;
+    if !metadata.is_file() {
+        return Err(io_error(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a log is a file that --log wrote)",
+        )));
+    }
+    let text = std::fs::read(path).map_err(io_error)?;
     let text = String::from_utf8_lossy(&text);
     let mut records = Vec::new();
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
