@@ -272,6 +272,12 @@ impl Controller {
     }
 }
 
+/// The message for a mouse event the model acts on: a click or a wheel turn, where it was.
+#[must_use]
+pub fn mouse_msg(mouse: &crossterm::event::MouseEvent) -> Option<Msg> {
+    crate::app::MouseKind::of(mouse).map(|kind| Msg::Mouse(kind, mouse.column, mouse.row))
+}
+
 /// Runs the dashboard until the user quits or a signal arrives.
 ///
 /// # Errors
@@ -354,6 +360,7 @@ impl Controller {
     fn on_input(&mut self, app: &mut App, input: Option<Input>) {
         let commands = match input {
             Some(Input::Key(key)) => app.update(Msg::Key(key)),
+            Some(Input::Mouse(mouse)) => mouse_msg(&mouse).map_or_else(Vec::new, |msg| app.update(msg)),
             Some(Input::Resize) => Vec::new(),
             None => app.update(Msg::Signal(libc::SIGHUP)),
         };

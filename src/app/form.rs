@@ -173,6 +173,14 @@ impl Form {
         self.check_all();
     }
 
+    /// A click on row `row`: an edit under way is kept, and the row is highlighted.
+    pub(super) fn click(&mut self, row: usize) {
+        if self.editing.is_some() {
+            self.commit();
+        }
+        self.cursor = row.min(self.rows().saturating_sub(1));
+    }
+
     fn move_cursor(&mut self, step: isize) {
         let last = self.rows().saturating_sub(1);
         self.cursor = self.cursor.saturating_add_signed(step).min(last);

@@ -165,13 +165,16 @@ impl App {
     fn scroll(&mut self, delta: isize) -> Vec<Command> {
         match self.focus {
             Focus::Log => self.log.scroll_by(delta),
-            Focus::Workers => {
-                self.workers_scroll = self
-                    .workers_scroll
-                    .saturating_add_signed(delta)
-                    .min(self.workers_scroll_limit());
-            }
+            Focus::Workers => self.scroll_workers(delta),
         }
         Vec::new()
+    }
+
+    /// Scrolls the workers (or shards) table by `delta` rows, within what was last drawn.
+    pub(super) fn scroll_workers(&mut self, delta: isize) {
+        self.workers_scroll = self
+            .workers_scroll
+            .saturating_add_signed(delta)
+            .min(self.workers_scroll_limit());
     }
 }

@@ -4,12 +4,14 @@ mod form;
 mod history;
 mod keys;
 mod log;
+mod mouse;
 mod runs;
 mod shards;
 
 pub use form::{FIXED_ROWS as FORM_FIXED_ROWS, Form};
 pub use history::{BestHistory, Throughput};
-pub use log::{EntryKind, LogFilter, ResultLog};
+pub use log::{EntryKind, LogEntry, LogFilter, ResultLog};
+pub use mouse::{Hit, MouseKind, Target};
 pub use runs::{COLUMNS as RUN_COLUMNS, Column as RunColumn, RunsHistory, run_text};
 pub use shards::ShardRow;
 
@@ -142,11 +144,13 @@ pub fn workers_scroll_limit(workers: usize, shown: usize) -> usize {
     workers.saturating_sub(shown.max(1))
 }
 
-/// What a drawn frame showed that keys depend on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What a drawn frame showed that keys and the mouse depend on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Drawn {
     /// The worker rows the workers table had room for (0 when it was not drawn).
     pub worker_rows: usize,
+    /// Where panels, rows and footer hints were drawn, bottom layer first.
+    pub hits: Vec<Hit>,
 }
 
 /// Facts about a run that has just been started.
@@ -185,6 +189,8 @@ pub struct RunInfo {
 pub enum Msg {
     /// A key press.
     Key(KeyEvent),
+    /// A click or a wheel turn at a column and row of the screen.
+    Mouse(MouseKind, u16, u16),
     /// The main loop started a run.
     Started(RunInfo),
     /// A fresh snapshot of the pool, once per frame while a run is live.
@@ -314,6 +320,10 @@ pub struct App {
     pub workers_sort: WorkerSort,
     /// Runs started so far (numbers the run headers in the log).
     pub runs: u64,
+    /// The worker (by number) or shard (by index) clicked last, highlighted in its table.
+    pub selected_row: Option<u64>,
+    /// Where the last frame drew what the mouse can click.
+    pub hits: Vec<Hit>,
     /// `--quit-when-done`: leave as soon as a run ends (a program embedding the dashboard).
     pub quit_when_done: bool,
 }
@@ -345,6 +355,8 @@ impl App {
             workers_sort: WorkerSort::Slot,
             quit_when_done: false,
             runs: 0,
+            selected_row: None,
+            hits: Vec::new(),
         }
     }
 
@@ -408,6 +420,7 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
         match msg {
             Msg::Key(key) => self.on_key(key),
+            Msg::Mouse(kind, x, y) => self.on_mouse(kind, x, y),
             Msg::Started(info) => {
                 self.on_started(info);
                 Vec::new()
@@ -443,6 +456,7 @@ impl App {
             }
             Msg::Drawn(drawn) => {
                 self.workers_shown = drawn.worker_rows;
+                self.hits = drawn.hits;
                 // A table grown taller (fewer workers, a larger terminal) scrolls back with it.
                 self.workers_scroll = self.workers_scroll.min(self.workers_scroll_limit());
                 Vec::new()

@@ -1,7 +1,8 @@
 //! The run form overlay: one line per field with its default and valid range, the bad ones marked with their message.
 
 use super::Theme;
-use crate::app::{FORM_FIXED_ROWS, Form};
+use super::overlay::overlay_hit;
+use crate::app::{FORM_FIXED_ROWS, Form, Hit, Target};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -12,9 +13,11 @@ const LABEL: usize = 15;
 /// Width of the value column.
 const VALUE: usize = 22;
 
-/// Draws `form` centred over `area`.
-pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) {
+/// Draws `form` centred over `area`; returns its box and where each field drawn is.
+pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) -> Vec<Hit> {
     let mut cursor_line = form.cursor.min(1);
+    // The line of each row: name, search, then one a field (its message may follow it).
+    let mut row_lines = vec![0, 1];
     let mut lines = vec![
         row_line(form, 0, "name", &form.name, None, theme),
         kind_line(form, theme),
@@ -37,6 +40,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) {
         if row == form.cursor {
             cursor_line = lines.len();
         }
+        row_lines.push(lines.len());
         let mut line = row_line(form, row, &def.label, shown, Some(value.is_empty()), theme);
         line.push_span(Span::styled(notes.join(", "), theme.dim()));
         lines.push(line);
@@ -73,6 +77,21 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) {
         .title_bottom(Line::styled(hint, theme.dim()));
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), popup);
+    let inner = popup.inner(ratatui::layout::Margin::new(1, 1));
+    let mut hits = vec![overlay_hit(popup)];
+    for (row, line) in row_lines.into_iter().enumerate() {
+        let Some(shown) = line.checked_sub(usize::from(scroll)) else {
+            continue;
+        };
+        let y = u16::try_from(shown).map_or(u16::MAX, |shown| inner.y.saturating_add(shown));
+        if y < inner.bottom() {
+            hits.push(Hit {
+                area: Rect::new(inner.x, y, inner.width, 1),
+                target: Target::Item(row),
+            });
+        }
+    }
+    hits
 }
 
 /// `> label  value` with the row's marks: `>` highlighted, `!` invalid, `_` while typed into.

@@ -1,7 +1,7 @@
 //! Overlays drawn over the dashboard: the hotkey help and the run launcher.
 
 use super::Theme;
-use crate::app::{App, HOTKEYS};
+use crate::app::{App, HOTKEYS, Hit, Target};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -14,8 +14,17 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-/// Draws the list of every hotkey.
-pub fn render_help(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+/// The box of an overlay drawn at `area`: clicks inside it stay in it.
+#[must_use]
+pub fn overlay_hit(area: Rect) -> Hit {
+    Hit {
+        area,
+        target: Target::Overlay,
+    }
+}
+
+/// Draws the list of every hotkey; returns its box.
+pub fn render_help(frame: &mut Frame<'_>, area: Rect, theme: Theme) -> Hit {
     let height = u16::try_from(HOTKEYS.len()).unwrap_or(u16::MAX).saturating_add(4);
     let popup = centered(area, 90, height);
     let mut lines: Vec<Line<'_>> = HOTKEYS
@@ -34,10 +43,18 @@ pub fn render_help(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
         Paragraph::new(lines).block(Block::bordered().title(" hotkeys ")),
         popup,
     );
+    overlay_hit(popup)
 }
 
-/// Draws the preset list with `cursor` highlighted and kept in view.
-pub fn render_launcher(frame: &mut Frame<'_>, area: Rect, app: &App, cursor: usize, theme: Theme) {
+/// Draws the preset list with `cursor` highlighted and kept in view; returns its box and
+/// where each preset drawn is.
+pub fn render_launcher(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    app: &App,
+    cursor: usize,
+    theme: Theme,
+) -> Vec<Hit> {
     let height = u16::try_from(app.presets.len() * 2)
         .unwrap_or(u16::MAX)
         .saturating_add(3);
@@ -68,10 +85,22 @@ pub fn render_launcher(frame: &mut Frame<'_>, area: Rect, app: &App, cursor: usi
     let mut state = ListState::default().with_selected(Some(cursor));
     frame.render_widget(Clear, popup);
     frame.render_stateful_widget(list, popup, &mut state);
+    let inner = popup.inner(ratatui::layout::Margin::new(1, 1));
+    let mut hits = vec![overlay_hit(popup)];
+    // Two lines a preset, from the first the list kept in view.
+    hits.extend(
+        (state.offset()..app.presets.len())
+            .zip((inner.y..inner.bottom()).step_by(2))
+            .map(|(index, y)| Hit {
+                area: Rect::new(inner.x, y, inner.width, 2).intersection(inner),
+                target: Target::Item(index),
+            }),
+    );
+    hits
 }
 
-/// Draws `quit and stop the run? y/n`.
-pub fn render_confirm_quit(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+/// Draws `quit and stop the run? y/n`; returns its box.
+pub fn render_confirm_quit(frame: &mut Frame<'_>, area: Rect, theme: Theme) -> Hit {
     let popup = centered(area, 36, 3);
     frame.render_widget(Clear, popup);
     frame.render_widget(
@@ -79,4 +108,5 @@ pub fn render_confirm_quit(frame: &mut Frame<'_>, area: Rect, theme: Theme) {
             .block(Block::bordered().title(" quit ")),
         popup,
     );
+    overlay_hit(popup)
 }

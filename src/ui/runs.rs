@@ -1,7 +1,8 @@
 //! The runs history overlay: one row per finished run, the sort column marked, the rate relative to the first run.
 
+use super::overlay::overlay_hit;
 use super::{Theme, duration};
-use crate::app::{RUN_COLUMNS, RunColumn, RunsHistory, run_text};
+use crate::app::{Hit, RUN_COLUMNS, RunColumn, RunsHistory, Target, run_text};
 use crate::eventlog::schema::seconds;
 use crate::format::{halt_latency, human_count, score as format_score};
 use ratatui::Frame;
@@ -9,8 +10,9 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, TableState};
 
-/// Draws the history over most of `area`.
-pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Theme) {
+/// Draws the history over most of `area`; returns its box and where each run drawn is (its
+/// place in the sorted table).
+pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Theme) -> Vec<Hit> {
     let popup = area.centered(
         Constraint::Length(area.width.min(140)),
         Constraint::Length(area.height.saturating_sub(2).max(3)),
@@ -28,7 +30,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Them
             Paragraph::new(Line::styled(text, theme.dim())).block(block),
             popup,
         );
-        return;
+        return vec![overlay_hit(popup)];
     }
     let order = runs.order();
     // The runs file is text anyone could have written: shown, never obeyed by the terminal.
@@ -80,6 +82,18 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Them
         .highlight_symbol("> ");
     let mut state = TableState::default().with_selected(Some(runs.cursor));
     frame.render_stateful_widget(table, popup, &mut state);
+    // The header takes the first line inside the frame.
+    let inner = popup.inner(ratatui::layout::Margin::new(1, 1));
+    let mut hits = vec![overlay_hit(popup)];
+    hits.extend(
+        (state.offset()..order.len())
+            .zip(inner.y + 1..inner.bottom())
+            .map(|(index, y)| Hit {
+                area: Rect::new(inner.x, y, inner.width, 1),
+                target: Target::Item(index),
+            }),
+    );
+    hits
 }
 
 /// The table cells of record `index`, in [`RUN_COLUMNS`] order.

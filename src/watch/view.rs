@@ -63,6 +63,8 @@ where
             recv(inputs) -> input => {
                 let commands = match input {
                     Ok(Input::Key(key)) => app.update(Msg::Key(key)),
+                    Ok(Input::Mouse(mouse)) => crate::dashboard::mouse_msg(&mouse)
+                        .map_or_else(Vec::new, |msg| app.update(msg)),
                     Ok(Input::Resize) => Vec::new(),
                     Err(_) => app.update(Msg::Signal(libc::SIGHUP)),
                 };
