@@ -137,3 +137,104 @@ impl App {
         Vec::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{Drawn, Msg, Phase};
+    use poolwatch_core::{Snapshot, WorkerRow};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    /// Draws `app` at 120x40 as the main loop does, telling it what was drawn; returns the screen.
+    fn frame(app: &mut App) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        let mut drawn = Drawn::default();
+        terminal
+            .draw(|frame| drawn = crate::ui::render(frame, app))
+            .unwrap();
+        app.update(Msg::Drawn(drawn));
+        terminal.backend().to_string()
+    }
+
+    /// Where `text` first shows on `screen` (0-based column, row).
+    fn find(screen: &str, text: &str) -> (u16, u16) {
+        screen
+            .lines()
+            .enumerate()
+            .find_map(|(row, line)| {
+                let byte = line.find(text)?;
+                let column = line[..byte].chars().count() - 1;
+                Some((u16::try_from(column).ok()?, u16::try_from(row).ok()?))
+            })
+            .unwrap_or_else(|| panic!("{text:?} not on\n{screen}"))
+    }
+
+    fn running(workers: usize) -> App {
+        let mut app = App::new(Vec::new(), false);
+        app.phase = Phase::Running;
+        let workers = (0..workers)
+            .map(|id| WorkerRow {
+                id,
+                ..WorkerRow::default()
+            })
+            .collect();
+        app.update(Msg::Frame(Snapshot {
+            workers,
+            target_workers: 1,
+            ..Snapshot::default()
+        }));
+        for line in 0..20 {
+            app.info(format!("line {line}"));
+        }
+        app
+    }
+
+    #[test]
+    fn the_wheel_scrolls_the_panel_under_the_pointer_and_a_click_selects_a_row() {
+        let mut app = running(12);
+        let screen = frame(&mut app);
+        let (x, y) = find(&screen, "workers:");
+        app.update(Msg::Mouse(MouseKind::WheelDown, x, y + 3));
+        assert_eq!(app.workers_scroll, 3, "the workers table scrolled");
+        assert_eq!(app.log.scroll, 0, "not the log");
+        let (x, y) = find(&screen, "results:");
+        app.update(Msg::Mouse(MouseKind::WheelDown, x + 5, y + 2));
+        assert_eq!(app.log.scroll, 3);
+        assert_eq!(app.focus, Focus::Log, "the wheel does not move the focus");
+
+        let screen = frame(&mut app);
+        let (x, y) = find(&screen, "workers:");
+        // The fourth row down, scrolled 3: worker 3.
+        app.update(Msg::Mouse(MouseKind::Click, x + 1, y + 2));
+        assert_eq!(app.selected_row, Some(3));
+        assert_eq!(app.focus, Focus::Workers);
+        let (x, y) = find(&screen, "results:");
+        app.update(Msg::Mouse(MouseKind::Click, x + 5, y + 2));
+        assert_eq!(app.focus, Focus::Log);
+        assert_eq!(app.log.selected, Some(4), "the second line shown, scrolled 3");
+    }
+
+    #[test]
+    fn a_click_on_a_footer_hint_presses_its_key() {
+        let mut app = running(2);
+        let screen = frame(&mut app);
+        let (x, y) = find(&screen, "t terminate");
+        assert_eq!(
+            app.update(Msg::Mouse(MouseKind::Click, x + 1, y)),
+            [Command::HaltNow]
+        );
+        let (x, y) = find(&screen, "+/- workers");
+        // `+/-`: the `+` adds a worker, the rest of the hint removes one.
+        app.update(Msg::Mouse(MouseKind::Click, x, y));
+        assert_eq!(app.snapshot.as_ref().map(|s| s.target_workers), Some(2));
+        app.update(Msg::Mouse(MouseKind::Click, x + 2, y));
+        assert_eq!(app.snapshot.as_ref().map(|s| s.target_workers), Some(1));
+        let (x, y) = find(&screen, "? help");
+        app.update(Msg::Mouse(MouseKind::Click, x + 1, y));
+        assert_eq!(app.overlay, Overlay::Help);
+        // A click outside the help closes it.
+        app.update(Msg::Mouse(MouseKind::Click, 0, 0));
+        assert_eq!(app.overlay, Overlay::None);
+    }
+}
