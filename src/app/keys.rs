@@ -87,6 +87,8 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('r') => self.open_runs(),
+            // What `?` says: the selected run, in the form (a live run keeps running meanwhile).
+            KeyCode::Char('e') => self.open_form(self.selected),
             KeyCode::Enter if !self.phase.is_live() => self
                 .selected_preset()
                 .cloned()
@@ -98,7 +100,7 @@ impl App {
                 self.info("terminate requested (t)");
                 vec![Command::HaltNow]
             }
-            KeyCode::Char('f') if self.phase.is_live() => {
+            KeyCode::Char('f') if matches!(self.phase, Phase::Running | Phase::Paused) => {
                 self.info("finish requested (f): running tasks complete");
                 vec![Command::HaltSoon]
             }
@@ -145,8 +147,16 @@ impl App {
     }
 
     fn resize_by(&mut self, delta: isize) -> Vec<Command> {
-        if !matches!(self.phase, Phase::Running | Phase::Paused) {
-            return Vec::new();
+        match self.phase {
+            Phase::Running | Phase::Paused => {}
+            Phase::Halting => {
+                self.info("workers: the run is halting; the next run's count is set in the form (e)");
+                return Vec::new();
+            }
+            _ => {
+                self.resize_next_run(delta);
+                return Vec::new();
+            }
         }
         let current = self.snapshot.as_ref().map_or(1, |s| s.target_workers);
         let wanted = current
@@ -160,6 +170,24 @@ impl App {
         }
         self.info(format!("workers: {current} -> {wanted}"));
         vec![Command::SetWorkers(wanted)]
+    }
+
+    /// `+`/`-` with no run live: the selected run's worker count, for its next launch.
+    fn resize_next_run(&mut self, delta: isize) {
+        let Some(preset) = self.presets.get_mut(self.selected) else {
+            self.info("workers: no run selected (l picks one)");
+            return;
+        };
+        let current = preset.worker_count();
+        let wanted = current
+            .saturating_add_signed(delta)
+            .clamp(1, poolwatch_core::MAX_WORKERS);
+        if wanted == current {
+            self.info(format!("workers: {current} is the limit"));
+            return;
+        }
+        preset.workers = Some(wanted);
+        self.info(format!("workers for the next run: {current} -> {wanted}"));
     }
 
     fn scroll(&mut self, delta: isize) -> Vec<Command> {

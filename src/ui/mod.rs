@@ -233,8 +233,10 @@ pub fn footer_keys(phase: Phase) -> Vec<(&'static str, &'static str)> {
                 ("q", "quit"),
                 ("Enter", "launch"),
                 ("l", "launcher"),
+                ("e", "edit"),
                 ("r", "runs"),
                 ("?", "help"),
+                ("+/-", "workers"),
             ];
         }
         Phase::Running | Phase::Paused => {
@@ -249,19 +251,26 @@ pub fn footer_keys(phase: Phase) -> Vec<(&'static str, &'static str)> {
                 ("r", "runs"),
             ]
         }
-        Phase::Halting => vec![("q", "quit"), ("?", "help"), ("r", "runs")],
+        // `t` still cuts a slow halt short.
+        Phase::Halting => vec![("q", "quit"), ("t", "terminate"), ("?", "help"), ("r", "runs")],
         Phase::Found | Phase::Exhausted | Phase::Stopped => {
             vec![
                 ("q", "quit"),
                 ("Enter", "run again"),
                 ("l", "launcher"),
+                ("e", "edit"),
                 ("r", "runs"),
                 ("?", "help"),
+                ("+/-", "workers"),
             ]
         }
     };
     // A run is on screen: its panels can be browsed.
     keys.extend(BROWSE_KEYS);
+    if phase.is_live() {
+        // They act during a run too, after what the run itself needs.
+        keys.extend([("l", "launcher"), ("e", "edit")]);
+    }
     keys
 }
 
