@@ -118,3 +118,88 @@ fn the_form_and_the_history_render_at_every_size_from_0x0() {
         }
     }
 }
+
+/// The launcher's "Article example 2 in Python" row (exec of a multi-line Python command)
+/// opened in the form, the cursor on its row `row`.
+fn python_form(row: usize) -> App {
+    let mut app = App::new(presets(), false);
+    let index = app
+        .presets
+        .iter()
+        .position(|p| p.name == "Article example 2 in Python")
+        .unwrap();
+    app.update(key(KeyCode::Char('l')));
+    for _ in 0..index {
+        app.update(key(KeyCode::Down));
+    }
+    app.update(key(KeyCode::Char('e')));
+    let form = app.form().unwrap();
+    for _ in form.cursor..row {
+        app.update(key(KeyCode::Down));
+    }
+    app
+}
+
+#[test]
+fn the_exec_form_shows_its_help_whole_and_its_command_with_newlines_escaped() {
+    // The command's row: its help is long, the command has newlines.
+    let cmd = python_form(0)
+        .form()
+        .unwrap()
+        .defs
+        .iter()
+        .position(|d| d.label.contains("CMD"))
+        .unwrap();
+    let app = python_form(2 + cmd);
+    for (width, height) in [(120, 40), (80, 24)] {
+        let terminal = draw(&app, width, height);
+        let text = terminal.backend().to_string();
+        if width == 80 {
+            // The form spans the screen: its rows joined are the text it shows.
+            let joined: String = text
+                .lines()
+                .map(|line| line.trim_matches('"').trim_matches('│'))
+                .collect();
+            assert!(
+                joined.contains(r"-c $'import time\nfrom poolwatch_worker"),
+                "{text}"
+            );
+            assert!(joined.contains("the input is shell-quoted"), "help whole: {text}");
+        }
+        assert!(!text.contains("timefrom"), "{text}");
+        insta::assert_snapshot!(format!("form_exec_{width}x{height}"), terminal.backend());
+    }
+}
+
+#[test]
+fn a_highlighted_field_at_its_default_shows_the_default() {
+    let mut app = pow_form("20");
+    // Down to --halt, left at its default (now).
+    for _ in 0..10 {
+        app.update(key(KeyCode::Down));
+    }
+    let text = draw(&app, 120, 40).backend().to_string();
+    let halt = text
+        .lines()
+        .find(|line| line.contains("> --halt"))
+        .unwrap_or_default();
+    assert!(halt.contains("--halt         now"), "{halt}\n{text}");
+}
+
+#[test]
+fn q_in_an_edited_form_asks_and_n_goes_back_to_the_edits() {
+    let mut app = pow_form("20");
+    app.update(key(KeyCode::Char('q')));
+    assert!(!app.quit, "a bare q does not drop the edits");
+    let text = draw(&app, 80, 24).backend().to_string();
+    assert!(text.contains("quit and drop the form's edits? y/n"), "{text}");
+    app.update(key(KeyCode::Char('n')));
+    assert_eq!(app.form().unwrap().values, pow_form("20").form().unwrap().values);
+    app.update(key(KeyCode::Char('q')));
+    app.update(key(KeyCode::Char('y')));
+    assert!(app.quit);
+    // An unedited form has nothing to lose: q quits at once.
+    let mut app = python_form(0);
+    app.update(key(KeyCode::Char('q')));
+    assert!(app.quit);
+}

@@ -35,6 +35,8 @@ pub struct Form {
     pub editing: Option<String>,
     /// Set when Enter or `s` met invalid fields.
     pub blocked: bool,
+    /// The name, search and values it was opened with, to tell whether it was edited.
+    opened: (String, usize, Vec<String>),
 }
 
 impl Form {
@@ -63,9 +65,18 @@ impl Form {
             cursor: FIXED_ROWS,
             editing: None,
             blocked: false,
+            opened: (preset.name.clone(), kind, Vec::new()),
         };
+        form.opened.2.clone_from(&form.values);
         form.check_all();
         form
+    }
+
+    /// True when the name, the search or a field differs from what the form was opened with.
+    #[must_use]
+    pub fn is_edited(&self) -> bool {
+        let (name, kind, values) = &self.opened;
+        *name != self.name || *kind != self.kind || *values != self.values
     }
 
     /// The chosen search's name.

@@ -24,10 +24,11 @@ impl App {
         match code {
             KeyCode::Char('y' | 'Y') => {
                 self.overlay = Overlay::None;
+                self.quit_back = None;
                 self.quit_commands()
             }
             KeyCode::Char('n' | 'N') | KeyCode::Esc => {
-                self.overlay = Overlay::None;
+                self.overlay = self.quit_back.take().map_or(Overlay::None, Overlay::Form);
                 Vec::new()
             }
             _ => Vec::new(),

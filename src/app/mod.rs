@@ -84,7 +84,8 @@ pub enum Overlay {
     Form(Box<Form>),
     /// The runs history (`App::runs`), opened with `r`.
     Runs,
-    /// `quit and stop the run? y/n`, asked when q or Esc is pressed during a live run.
+    /// `quit and stop the run? y/n`, asked when q or Esc is pressed during a live run, or
+    /// `q` in a form with unsaved edits ([`App::quit_question`]).
     ConfirmQuit,
 }
 
@@ -324,6 +325,8 @@ pub struct App {
     pub selected_row: Option<u64>,
     /// Where the last frame drew what the mouse can click.
     pub hits: Vec<Hit>,
+    /// The form a quit question was asked from: `n` goes back to it, edits and all.
+    pub quit_back: Option<Box<Form>>,
     /// `--quit-when-done`: leave as soon as a run ends (a program embedding the dashboard).
     pub quit_when_done: bool,
 }
@@ -357,6 +360,7 @@ impl App {
             runs: 0,
             selected_row: None,
             hits: Vec::new(),
+            quit_back: None,
         }
     }
 
@@ -601,13 +605,26 @@ impl App {
         self.report = Some(report);
     }
 
-    /// Quit at once when nothing is live; during a live run, ask first.
+    /// Quit at once when nothing would be lost; during a live run, or from a form with
+    /// unsaved edits (kept to go back to), ask first.
     fn ask_quit(&mut self) -> Vec<Command> {
-        if self.phase.is_live() {
-            self.overlay = Overlay::ConfirmQuit;
-            Vec::new()
-        } else {
-            self.quit_commands()
+        let edited = self.form().is_some_and(Form::is_edited);
+        if !self.phase.is_live() && !edited {
+            return self.quit_commands();
+        }
+        if let Overlay::Form(form) = std::mem::replace(&mut self.overlay, Overlay::ConfirmQuit) {
+            self.quit_back = Some(form);
+        }
+        Vec::new()
+    }
+
+    /// The quit question: what quitting now would lose.
+    #[must_use]
+    pub fn quit_question(&self) -> &'static str {
+        match (self.phase.is_live(), self.quit_back.is_some()) {
+            (true, true) => "quit, stop the run and drop the edits? y/n",
+            (false, true) => "quit and drop the form's edits? y/n",
+            _ => "quit and stop the run? y/n",
         }
     }
 

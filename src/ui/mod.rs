@@ -86,7 +86,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) -> Drawn {
         }
         Overlay::Form(form) => hits.extend(form::render(frame, area, form, theme)),
         Overlay::Runs => hits.extend(runs::render(frame, area, &app.history, theme)),
-        Overlay::ConfirmQuit => hits.push(overlay::render_confirm_quit(frame, area, theme)),
+        Overlay::ConfirmQuit => hits.push(overlay::render_confirm_quit(frame, area, app, theme)),
     }
     Drawn { worker_rows, hits }
 }

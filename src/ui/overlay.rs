@@ -99,13 +99,17 @@ pub fn render_launcher(
     hits
 }
 
-/// Draws `quit and stop the run? y/n`; returns its box.
-pub fn render_confirm_quit(frame: &mut Frame<'_>, area: Rect, theme: Theme) -> Hit {
-    let popup = centered(area, 36, 3);
+/// Draws the quit question ([`App::quit_question`]); returns its box.
+pub fn render_confirm_quit(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) -> Hit {
+    let question = app.quit_question();
+    let width = u16::try_from(question.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(4)
+        .max(36);
+    let popup = centered(area, width, 3);
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(Line::styled("quit and stop the run? y/n", theme.warn()))
-            .block(Block::bordered().title(" quit ")),
+        Paragraph::new(Line::styled(question, theme.warn())).block(Block::bordered().title(" quit ")),
         popup,
     );
     overlay_hit(popup)
