@@ -203,3 +203,23 @@ fn q_in_an_edited_form_asks_and_n_goes_back_to_the_edits() {
     app.update(key(KeyCode::Char('q')));
     assert!(app.quit);
 }
+
+#[test]
+fn runs_whose_names_share_a_long_start_read_apart_at_80x24() {
+    let mut app = App::new(presets(), false);
+    for name in ["Article example 2", "Article example 2 quick"] {
+        let run = record(name, 20, RunOutcome::Found, 1_000.0, 1.0, None);
+        app.update(Msg::RunRecorded(Box::new(run)));
+    }
+    app.update(key(KeyCode::Char('r')));
+    for (width, height) in [(80, 24), (120, 40)] {
+        let text = draw(&app, width, height).backend().to_string();
+        let cells: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.split_once(" Article")?.1.split("  ").next())
+            .collect();
+        assert_eq!(cells.len(), 2, "{text}");
+        assert_ne!(cells[0], cells[1], "{text}");
+        assert!(text.contains("quick"), "{width}: {text}");
+    }
+}

@@ -67,6 +67,28 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Them
             Constraint::Length(u16::try_from(widest).unwrap_or(u16::MAX))
         })
         .collect();
+    // The run column's width: what the others, their gaps and the highlight mark leave.
+    let fixed: u16 = widths
+        .iter()
+        .map(|width| match width {
+            Constraint::Length(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    let gaps = u16::try_from(widths.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let run_width = popup.width.saturating_sub(2 + 2 + fixed + gaps);
+    let run_column = RUN_COLUMNS.iter().position(|c| *c == RunColumn::Run);
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .zip(&order)
+        .map(|(mut row, &index)| {
+            if let Some(column) = run_column {
+                let record = &runs.records[index];
+                row[column] = fit_run(&shown(record.name.clone()), &row[column], usize::from(run_width));
+            }
+            row
+        })
+        .collect();
     let header = Row::new(headers.into_iter().enumerate().map(|(index, title)| {
         let style = if index == runs.sort {
             theme.warn()
@@ -94,6 +116,29 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, runs: &RunsHistory, theme: Them
             }),
     );
     hits
+}
+
+/// A run's cell in `width` columns: whole when it fits; else its name whole with as much of
+/// the search as fits; else the name's start and end around `…`, so that two runs whose names
+/// share a long start ("Article example 2", "Article example 2 quick") still read apart.
+fn fit_run(name: &str, text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text.to_string();
+    }
+    let name: Vec<char> = name.chars().collect();
+    if name.len() <= width {
+        return chars[..width].iter().collect();
+    }
+    if width < 3 {
+        return name[..width].iter().collect();
+    }
+    let tail = (width - 1) / 2;
+    let head = width - 1 - tail;
+    let mut out: String = name[..head].iter().collect();
+    out.push('…');
+    out.extend(&name[name.len() - tail..]);
+    out
 }
 
 /// The table cells of record `index`, in [`RUN_COLUMNS`] order.
