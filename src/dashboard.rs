@@ -219,7 +219,13 @@ impl Controller {
                     file_name,
                     contents,
                     runs,
-                } => export(app, &file_name, &contents, runs),
+                } => export(
+                    app,
+                    self.options.presets_dir.as_deref(),
+                    &file_name,
+                    &contents,
+                    runs,
+                ),
                 Command::Interrupt => self.interrupt(app),
                 control => self.control(&control),
             }
@@ -411,10 +417,17 @@ impl Controller {
 }
 
 /// Writes the runs history export into the current directory and names the file in the log.
-fn export(app: &mut App, file_name: &str, contents: &str, runs: usize) {
-    let dir = std::env::current_dir().unwrap_or_default();
+/// Writes an export of the runs history into the runs directory (where presets are saved,
+/// `POOLWATCH_RUNS_DIR`), not the current directory, often a checkout; the current directory
+/// only when no runs directory is known (no `HOME`).
+fn export(app: &mut App, runs_dir: Option<&std::path::Path>, file_name: &str, contents: &str, runs: usize) {
+    let dir = runs_dir.map_or_else(
+        || std::env::current_dir().unwrap_or_default(),
+        std::path::Path::to_path_buf,
+    );
     let path = dir.join(file_name);
-    let msg = match std::fs::write(&path, contents) {
+    let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, contents));
+    let msg = match written {
         // The file name first: a long directory is cut off at the panel's edge.
         Ok(()) => Msg::Note(format!(
             "exported {} to {file_name} in {}",

@@ -115,9 +115,13 @@ fn edit_save_launch_twice_compare_and_export() {
     assert!(rows.iter().all(|row| row.contains("found")), "{history}");
 
     session.press("x");
-    let exported = wait_for_file(&dir.join("poolwatch-runs.md"), "the Markdown export", |t| {
-        t.lines().count() == 4
-    });
+    // Into the runs directory, not the current directory (often a checkout).
+    let exported = wait_for_file(
+        &dir.join("presets/poolwatch-runs.md"),
+        "the Markdown export",
+        |t| t.lines().count() == 4,
+    );
+    assert!(!dir.join("poolwatch-runs.md").exists());
     let lines: Vec<&str> = exported.lines().collect();
     assert!(lines[0].starts_with("| # | Name | Search |"), "{exported}");
     assert!(

@@ -241,7 +241,7 @@ pub enum Command {
     Quit,
     /// Write this run as a preset file in the user's presets directory.
     SavePreset(Box<Preset>),
-    /// Write the runs history to `file_name` in the current directory.
+    /// Write the runs history to `file_name` in the runs directory (where presets are saved).
     Export {
         /// The file name.
         file_name: String,
