@@ -215,6 +215,7 @@ impl Controller {
                 Command::Launch(preset) => self.launch(app, &preset),
                 Command::Quit => self.stop_live(app),
                 Command::SavePreset(preset) => self.save_preset(app, *preset),
+                Command::DeletePreset(name) => self.delete_preset(app, &name),
                 Command::Export {
                     file_name,
                     contents,
@@ -245,6 +246,7 @@ impl Controller {
             | Command::Quit
             | Command::Interrupt
             | Command::SavePreset(_)
+            | Command::DeletePreset(_)
             | Command::Export { .. } => return,
         };
         if !live.request(request) {
@@ -271,6 +273,28 @@ impl Controller {
             }),
             Err(message) => app.update(Msg::Problem(message)),
         };
+    }
+
+    /// Deletes a saved preset's file for the launcher's `d`; shipped presets have none.
+    fn delete_preset(&self, app: &mut App, name: &str) {
+        let Some(dir) = &self.options.presets_dir else {
+            let text = format!("cannot delete: set {} or HOME", crate::userpresets::DIR_ENV);
+            app.update(Msg::Problem(text));
+            return;
+        };
+        let path = dir.join(crate::userpresets::file_name(name));
+        let msg = match std::fs::remove_file(&path) {
+            Ok(()) => Msg::PresetDeleted {
+                name: name.to_string(),
+                path: path.display().to_string(),
+            },
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Msg::Problem(format!(
+                "{name:?} is shipped, not saved in {}: nothing deleted",
+                dir.display()
+            )),
+            Err(err) => Msg::Problem(format!("cannot delete {}: {err}", path.display())),
+        };
+        app.update(msg);
     }
 
     fn frame_interval(&self) -> Duration {

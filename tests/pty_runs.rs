@@ -149,3 +149,45 @@ fn edit_save_launch_twice_compare_and_export() {
         assert_eq!(record["search"]["bits"], 12);
     }
 }
+
+#[test]
+fn d_in_the_launcher_deletes_a_saved_preset_after_asking() {
+    let dir = fresh_dir();
+    let saved = dir.join("presets/mine-12-bits.toml");
+    std::fs::write(
+        &saved,
+        "name = \"Mine 12 bits\"\n[search]\nkind = \"pow\"\nbits = 12\n",
+    )
+    .unwrap();
+    let mut session = start_in(dir.path(), &["-w", "2"]);
+    session.wait_for("[Ready]");
+    session.press("l");
+    session.wait_for("Mine 12 bits [pow");
+    // The saved preset is the launcher's last row.
+    for _ in 0..20 {
+        session.press(DOWN);
+    }
+    session.wait_until("the saved preset highlighted", |screen| {
+        highlighted(screen).is_some_and(|title| title.starts_with("Mine 12 bits"))
+    });
+    session.press("d");
+    session.wait_for("delete the saved preset \"Mine 12 bits\"? y/n");
+    session.press("n");
+    session.wait_gone("delete the saved preset");
+    assert!(saved.exists(), "n keeps it");
+    session.press("d");
+    session.wait_for("delete the saved preset");
+    session.press("y");
+    session.wait_gone("Mine 12 bits [pow");
+    assert!(!saved.exists(), "y deletes its file");
+    // A shipped preset has no file: nothing is deleted, and the log says why.
+    session.press(UP);
+    session.press("d");
+    session.wait_for("delete the saved preset");
+    session.press("y");
+    session.wait_gone("delete the saved preset");
+    session.press("\x1b");
+    session.wait_for("nothing deleted");
+    session.press("q");
+    session.wait_exit();
+}

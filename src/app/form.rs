@@ -330,6 +330,24 @@ impl App {
         }
     }
 
+    /// A saved preset's file was deleted: its launcher row goes (the last of that name: saved
+    /// presets follow the shipped ones), the highlight and the selected run stay in range.
+    pub(super) fn on_preset_deleted(&mut self, name: &str, path: &str) {
+        self.info(format!("deleted preset {name:?} ({path})"));
+        let Some(index) = self.presets.iter().skip(1).rposition(|p| p.name == name) else {
+            return;
+        };
+        self.presets.remove(index + 1);
+        let last = self.presets.len().saturating_sub(1);
+        if self.selected > index {
+            self.selected -= 1;
+        }
+        self.selected = self.selected.min(last);
+        if let Overlay::Launcher { cursor } = &mut self.overlay {
+            *cursor = (*cursor).min(last);
+        }
+    }
+
     /// A preset was saved: it joins the launcher (replacing one of the same name) and the log says where.
     pub(super) fn on_preset_saved(&mut self, preset: Preset, path: &str) {
         self.info(format!("saved preset {:?} to {path}", preset.name));

@@ -47,8 +47,15 @@ impl App {
     }
 
     fn on_launcher_key(&mut self, code: KeyCode, cursor: usize) -> Vec<Command> {
+        if let Some(row) = self.deleting.take() {
+            return self.on_delete_answer(code, row);
+        }
         let last = self.presets.len().saturating_sub(1);
         match code {
+            KeyCode::Char('d') | KeyCode::Delete if cursor == 0 => {
+                self.info("the command-line run is not a saved preset: nothing to delete");
+            }
+            KeyCode::Char('d') | KeyCode::Delete => self.deleting = Some(cursor),
             KeyCode::Up | KeyCode::Char('k') => {
                 self.overlay = Overlay::Launcher {
                     cursor: cursor.saturating_sub(1),
@@ -72,6 +79,14 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// `y` deletes launcher row `row`'s saved file; any other key keeps it.
+    fn on_delete_answer(&mut self, code: KeyCode, row: usize) -> Vec<Command> {
+        match (code, self.presets.get(row)) {
+            (KeyCode::Char('y' | 'Y'), Some(preset)) => vec![Command::DeletePreset(preset.name.clone())],
+            _ => Vec::new(),
+        }
     }
 
     fn on_main_key(&mut self, code: KeyCode) -> Vec<Command> {

@@ -213,6 +213,13 @@ pub enum Msg {
     RunRecorded(Box<crate::runs_file::RunRecord>),
     /// A frame was drawn (`ui::render`): what the keys that scroll need to know of it.
     Drawn(Drawn),
+    /// A saved preset's file was deleted.
+    PresetDeleted {
+        /// Its name.
+        name: String,
+        /// Where its file was.
+        path: String,
+    },
     /// The form's run was saved as a preset file.
     PresetSaved {
         /// The preset written.
@@ -241,6 +248,8 @@ pub enum Command {
     Quit,
     /// Write this run as a preset file in the user's presets directory.
     SavePreset(Box<Preset>),
+    /// Delete the saved preset of this name from the user's presets directory.
+    DeletePreset(String),
     /// Write the runs history to `file_name` in the runs directory (where presets are saved).
     Export {
         /// The file name.
@@ -257,7 +266,7 @@ pub enum Command {
 /// Every hotkey and what it does, for the help overlay and the README.
 pub const HOTKEYS: [(&str, &str); 18] = [
     ("Enter", "launch the selected run (Ready, or after a run ends)"),
-    ("l", "launcher: presets and the command-line run"),
+    ("l", "launcher: presets and the command-line run (d deletes)"),
     ("e", "edit the selected run in a form (Enter launches, s saves)"),
     ("r", "runs history: Left/Right sort, s reverses, Enter relaunches"),
     ("x / X", "runs history: export as Markdown / CSV"),
@@ -327,6 +336,8 @@ pub struct App {
     pub hits: Vec<Hit>,
     /// The form a quit question was asked from: `n` goes back to it, edits and all.
     pub quit_back: Option<Box<Form>>,
+    /// The launcher row whose deletion awaits `y` (`d` in the launcher).
+    pub deleting: Option<usize>,
     /// `--quit-when-done`: leave as soon as a run ends (a program embedding the dashboard).
     pub quit_when_done: bool,
 }
@@ -361,6 +372,7 @@ impl App {
             selected_row: None,
             hits: Vec::new(),
             quit_back: None,
+            deleting: None,
         }
     }
 
@@ -463,6 +475,10 @@ impl App {
                 self.hits = drawn.hits;
                 // A table grown taller (fewer workers, a larger terminal) scrolls back with it.
                 self.workers_scroll = self.workers_scroll.min(self.workers_scroll_limit());
+                Vec::new()
+            }
+            Msg::PresetDeleted { name, path } => {
+                self.on_preset_deleted(&name, &path);
                 Vec::new()
             }
             Msg::PresetSaved { preset, path } => {

@@ -72,12 +72,17 @@ pub fn render_launcher(
             ])
         })
         .collect();
-    let block = Block::bordered()
-        .title(" launch a run ")
-        .title_bottom(Line::styled(
-            " Up/Down pick, Enter launches, e edits, Esc closes ",
+    let bottom = match app.deleting.and_then(|row| app.presets.get(row)) {
+        Some(preset) => Line::styled(
+            format!(" delete the saved preset {:?}? y/n ", preset.name),
+            theme.warn(),
+        ),
+        None => Line::styled(
+            " Up/Down pick, Enter launches, e edits, d deletes, Esc closes ",
             theme.dim(),
-        ));
+        ),
+    };
+    let block = Block::bordered().title(" launch a run ").title_bottom(bottom);
     let list = List::new(items)
         .block(block)
         .highlight_style(theme.selected())

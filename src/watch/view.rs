@@ -146,7 +146,7 @@ fn steer(watcher: &mut Watcher, app: &mut App, commands: Vec<Command>) {
             Command::Resume => watcher.steer.apply(Action::Resume, &watcher.follower.aggregate),
             Command::SetWorkers(_) => Err("the worker count is set per shard at launch".to_string()),
             Command::Launch(_) => Err("watch cannot launch runs".to_string()),
-            Command::SavePreset(_) | Command::Export { .. } => {
+            Command::SavePreset(_) | Command::DeletePreset(_) | Command::Export { .. } => {
                 Err("watch keeps no presets or runs history".to_string())
             }
             // Ctrl-C: the runs this watcher owns stop as on SIGINT; others are left alone.
