@@ -6,7 +6,7 @@
 
 use common::frames::{draw, key, presets, typed};
 use crossterm::event::KeyCode;
-use poolwatch::internals::{App, Msg, RunOutcome, RunRecord};
+use poolwatch::internals::{App, MouseKind, Msg, Overlay, RunOutcome, RunRecord};
 
 mod common;
 
@@ -221,5 +221,75 @@ fn runs_whose_names_share_a_long_start_read_apart_at_80x24() {
         assert_eq!(cells.len(), 2, "{text}");
         assert_ne!(cells[0], cells[1], "{text}");
         assert!(text.contains("quick"), "{width}: {text}");
+    }
+}
+
+/// Draws `app` at `width` x `height` as the main loop does, telling it where things were
+/// drawn (for the mouse); returns the screen, one string a row.
+fn drawn(app: &mut App, width: u16, height: u16) -> Vec<String> {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    let mut hits = None;
+    terminal
+        .draw(|frame| hits = Some(poolwatch::internals::render(frame, app)))
+        .unwrap();
+    app.update(Msg::Drawn(hits.unwrap()));
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect())
+        .collect()
+}
+
+/// Where `text` first shows (column, row).
+fn at(screen: &[String], text: &str) -> (u16, u16) {
+    screen
+        .iter()
+        .enumerate()
+        .find_map(|(row, line)| {
+            let byte = line.find(text)?;
+            let column = line[..byte].chars().count();
+            Some((u16::try_from(column).ok()?, u16::try_from(row).ok()?))
+        })
+        .unwrap_or_else(|| panic!("{text:?} not on\n{}", screen.join("\n")))
+}
+
+#[test]
+fn clicks_pick_form_fields_history_rows_and_presets_and_the_wheel_moves_the_highlight() {
+    for (width, height) in [(80, 24), (120, 40)] {
+        let mut app = pow_form("20");
+        let screen = drawn(&mut app, width, height);
+        let (x, y) = at(&screen, "--halt");
+        app.update(Msg::Mouse(MouseKind::Click, x, y));
+        let form = app.form().unwrap();
+        assert_eq!(form.defs[form.cursor - 2].label, "--halt", "{width}");
+        assert_eq!(
+            form.values,
+            pow_form("20").form().unwrap().values,
+            "a click edits nothing"
+        );
+
+        let mut app = history();
+        let screen = drawn(&mut app, width, height);
+        let (x, y) = at(&screen, "stopped");
+        app.update(Msg::Mouse(MouseKind::Click, x, y));
+        assert_eq!(
+            app.history.cursor, 2,
+            "{width}: the third row of the sorted table"
+        );
+        app.update(Msg::Mouse(MouseKind::WheelUp, x, y));
+        assert_eq!(app.history.cursor, 1);
+
+        let mut app = App::new(presets(), false);
+        app.update(key(KeyCode::Char('l')));
+        let screen = drawn(&mut app, width, height);
+        let (x, y) = at(&screen, "Proof of work");
+        app.update(Msg::Mouse(MouseKind::Click, x, y + 1));
+        let cursor = match app.overlay {
+            Overlay::Launcher { cursor } => cursor,
+            _ => panic!("the launcher closed"),
+        };
+        assert_eq!(app.presets[cursor].spec.kind(), "pow", "{width}");
+        // A click outside the launcher closes it, as Esc does.
+        app.update(Msg::Mouse(MouseKind::Click, 0, 0));
+        assert_eq!(app.overlay, Overlay::None);
     }
 }
