@@ -289,8 +289,8 @@ impl Controller {
                 path: path.display().to_string(),
             },
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Msg::Problem(format!(
-                "{name:?} is shipped, not saved in {}: nothing deleted",
-                dir.display()
+                "nothing deleted: {name:?} has no file {} (shipped presets stay)",
+                path.display()
             )),
             Err(err) => Msg::Problem(format!("cannot delete {}: {err}", path.display())),
         };

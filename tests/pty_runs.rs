@@ -191,3 +191,38 @@ fn d_in_the_launcher_deletes_a_saved_preset_after_asking() {
     session.press("q");
     session.wait_exit();
 }
+
+#[test]
+fn n_in_the_launcher_renames_a_saved_preset() {
+    let dir = fresh_dir();
+    let saved = dir.join("presets/mine-12-bits.toml");
+    std::fs::write(
+        &saved,
+        "name = \"Mine 12 bits\"\n[search]\nkind = \"pow\"\nbits = 12\n",
+    )
+    .unwrap();
+    let mut session = start_in(dir.path(), &["-w", "2"]);
+    session.wait_for("[Ready]");
+    session.press("l");
+    session.wait_for("Mine 12 bits [pow");
+    for _ in 0..20 {
+        session.press(DOWN);
+    }
+    session.wait_until("the saved preset highlighted", |screen| {
+        highlighted(screen).is_some_and(|title| title.starts_with("Mine 12 bits"))
+    });
+    session.press("n");
+    session.wait_for("rename \"Mine 12 bits\"");
+    session.press(CTRL_U);
+    session.press("Yours");
+    session.press("\r");
+    session.press("s");
+    session.wait_for("deleted preset \"Mine 12 bits\"");
+    let renamed = dir.join("presets/yours.toml");
+    assert!(renamed.exists() && !saved.exists(), "the file follows the name");
+    assert!(std::fs::read_to_string(&renamed).unwrap().contains("bits = 12"));
+    session.press("\x1b");
+    session.wait_for("Yours [pow");
+    session.press("q");
+    session.wait_exit();
+}

@@ -37,6 +37,8 @@ pub struct Form {
     pub blocked: bool,
     /// The name, search and values it was opened with, to tell whether it was edited.
     opened: (String, usize, Vec<String>),
+    /// Opened with `n` in the launcher: the saved preset's old name, whose file `s` replaces.
+    pub renames: Option<String>,
 }
 
 impl Form {
@@ -66,6 +68,7 @@ impl Form {
             editing: None,
             blocked: false,
             opened: (preset.name.clone(), kind, Vec::new()),
+            renames: None,
         };
         form.opened.2.clone_from(&form.values);
         form.check_all();
@@ -323,11 +326,40 @@ impl App {
         vec![Command::Launch(Box::new(run))]
     }
 
-    fn save_form(&mut self) -> Vec<Command> {
-        match self.form_run() {
-            Some(run) => vec![Command::SavePreset(Box::new(run))],
-            None => Vec::new(),
+    /// Opens the form on launcher row `cursor` to rename its saved preset: the name is
+    /// highlighted, `s` saves it under the new name and deletes the old file.
+    pub(super) fn open_rename(&mut self, cursor: usize) -> Vec<Command> {
+        if cursor == 0 {
+            self.info("the command-line run is not a saved preset: save it from the form (e, s)");
+            return Vec::new();
         }
+        if let Some(preset) = self.presets.get(cursor) {
+            let mut form = Form::new(cursor, preset);
+            form.cursor = 0;
+            form.renames = Some(preset.name.clone());
+            form.begin_edit(None);
+            self.overlay = Overlay::Form(Box::new(form));
+        }
+        Vec::new()
+    }
+
+    fn save_form(&mut self) -> Vec<Command> {
+        let renames = self.form().and_then(|form| form.renames.clone());
+        let Some(run) = self.form_run() else {
+            return Vec::new();
+        };
+        let mut commands = Vec::new();
+        // A rename: the old file goes once the new one is written.
+        if let Some(old) = renames.filter(|old| *old != run.name) {
+            commands.push(Command::SavePreset(Box::new(run)));
+            commands.push(Command::DeletePreset(old));
+            if let Overlay::Form(form) = &mut self.overlay {
+                form.renames = None;
+            }
+        } else {
+            commands.push(Command::SavePreset(Box::new(run)));
+        }
+        commands
     }
 
     /// A saved preset's file was deleted: its launcher row goes (the last of that name: saved

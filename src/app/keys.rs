@@ -56,6 +56,7 @@ impl App {
                 self.info("the command-line run is not a saved preset: nothing to delete");
             }
             KeyCode::Char('d') | KeyCode::Delete => self.deleting = Some(cursor),
+            KeyCode::Char('n') => return self.open_rename(cursor),
             KeyCode::Up | KeyCode::Char('k') => {
                 self.overlay = Overlay::Launcher {
                     cursor: cursor.saturating_sub(1),

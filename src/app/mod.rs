@@ -266,7 +266,7 @@ pub enum Command {
 /// Every hotkey and what it does, for the help overlay and the README.
 pub const HOTKEYS: [(&str, &str); 18] = [
     ("Enter", "launch the selected run (Ready, or after a run ends)"),
-    ("l", "launcher: presets and the command-line run (d deletes)"),
+    ("l", "launcher: presets, command-line run (n renames, d deletes)"),
     ("e", "edit the selected run in a form (Enter launches, s saves)"),
     ("r", "runs history: Left/Right sort, s reverses, Enter relaunches"),
     ("x / X", "runs history: export as Markdown / CSV"),

@@ -32,8 +32,12 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: Theme) -> V
     } else {
         " type to edit  Left/Right search  Enter launch  s save  Esc back "
     };
+    let title = match &form.renames {
+        Some(old) => format!(" rename {old:?}: type the new name, Enter, then s saves "),
+        None => format!(" edit run: {} ", form.kind_name()),
+    };
     let block = Block::bordered()
-        .title(format!(" edit run: {} ", form.kind_name()))
+        .title(title)
         .title_bottom(Line::styled(hint, theme.dim()));
     let inner = block.inner(popup);
     frame.render_widget(Clear, popup);

@@ -78,7 +78,7 @@ pub fn render_launcher(
             theme.warn(),
         ),
         None => Line::styled(
-            " Up/Down pick, Enter launches, e edits, d deletes, Esc closes ",
+            " Up/Down pick, Enter launches, e edits, n renames, d deletes, Esc closes ",
             theme.dim(),
         ),
     };
