@@ -237,4 +237,36 @@ mod tests {
         app.update(Msg::Mouse(MouseKind::Click, 0, 0));
         assert_eq!(app.overlay, Overlay::None);
     }
+
+    #[test]
+    fn in_watch_a_click_selects_a_shard_and_the_wheel_scrolls_the_shards() {
+        let mut app = running(0);
+        app.shards = Some(
+            (0..20)
+                .map(|shard| crate::app::ShardRow {
+                    shard,
+                    host: format!("node{shard}"),
+                    state: "running".to_string(),
+                    completed: 0,
+                    total: 100,
+                    matches: 0,
+                    errors: 0,
+                    rate: 1.0,
+                    last_heard_s: 0.5,
+                    silent: false,
+                    exit_code: None,
+                    log: format!("shard{shard}.jsonl"),
+                })
+                .collect(),
+        );
+        let screen = frame(&mut app);
+        let (x, y) = find(&screen, "node2 ");
+        app.update(Msg::Mouse(MouseKind::Click, x, y));
+        assert_eq!(app.selected_row, Some(2));
+        assert_eq!(app.focus, Focus::Workers);
+        app.update(Msg::Mouse(MouseKind::WheelDown, x, y));
+        assert_eq!(app.workers_scroll, 3);
+        let screen = frame(&mut app);
+        assert!(!screen.contains("node2 "), "scrolled past shard 2:\n{screen}");
+    }
 }
