@@ -50,6 +50,10 @@ pub struct Cli {
     /// Flags given on the command line (-w, --halt, --seed) override the preset's values
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Dashboard: no mouse (clicks and the wheel are left to the terminal, which then
+    /// selects text on a plain drag; every action has its key)
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
     /// Dashboard frames per second while a run is live (1..=120)
     #[arg(long, global = true, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub fps: u32,

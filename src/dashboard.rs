@@ -215,11 +215,18 @@ impl Controller {
                 Command::Launch(preset) => self.launch(app, &preset),
                 Command::Quit => self.stop_live(app),
                 Command::SavePreset(preset) => self.save_preset(app, *preset),
+                Command::DeletePreset(name) => self.delete_preset(app, &name),
                 Command::Export {
                     file_name,
                     contents,
                     runs,
-                } => export(app, &file_name, &contents, runs),
+                } => export(
+                    app,
+                    self.options.presets_dir.as_deref(),
+                    &file_name,
+                    &contents,
+                    runs,
+                ),
                 Command::Interrupt => self.interrupt(app),
                 control => self.control(&control),
             }
@@ -239,6 +246,7 @@ impl Controller {
             | Command::Quit
             | Command::Interrupt
             | Command::SavePreset(_)
+            | Command::DeletePreset(_)
             | Command::Export { .. } => return,
         };
         if !live.request(request) {
@@ -267,9 +275,37 @@ impl Controller {
         };
     }
 
+    /// Deletes a saved preset's file for the launcher's `d`; shipped presets have none.
+    fn delete_preset(&self, app: &mut App, name: &str) {
+        let Some(dir) = &self.options.presets_dir else {
+            let text = format!("cannot delete: set {} or HOME", crate::userpresets::DIR_ENV);
+            app.update(Msg::Problem(text));
+            return;
+        };
+        let path = dir.join(crate::userpresets::file_name(name));
+        let msg = match std::fs::remove_file(&path) {
+            Ok(()) => Msg::PresetDeleted {
+                name: name.to_string(),
+                path: path.display().to_string(),
+            },
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Msg::Problem(format!(
+                "nothing deleted: {name:?} has no file {} (shipped presets stay)",
+                path.display()
+            )),
+            Err(err) => Msg::Problem(format!("cannot delete {}: {err}", path.display())),
+        };
+        app.update(msg);
+    }
+
     fn frame_interval(&self) -> Duration {
         Duration::from_secs(1) / self.options.fps.max(1)
     }
+}
+
+/// The message for a mouse event the model acts on: a click or a wheel turn, where it was.
+#[must_use]
+pub fn mouse_msg(mouse: &crossterm::event::MouseEvent) -> Option<Msg> {
+    crate::app::MouseKind::of(mouse).map(|kind| Msg::Mouse(kind, mouse.column, mouse.row))
 }
 
 /// Runs the dashboard until the user quits or a signal arrives.
@@ -354,6 +390,7 @@ impl Controller {
     fn on_input(&mut self, app: &mut App, input: Option<Input>) {
         let commands = match input {
             Some(Input::Key(key)) => app.update(Msg::Key(key)),
+            Some(Input::Mouse(mouse)) => mouse_msg(&mouse).map_or_else(Vec::new, |msg| app.update(msg)),
             Some(Input::Resize) => Vec::new(),
             None => app.update(Msg::Signal(libc::SIGHUP)),
         };
@@ -404,10 +441,17 @@ impl Controller {
 }
 
 /// Writes the runs history export into the current directory and names the file in the log.
-fn export(app: &mut App, file_name: &str, contents: &str, runs: usize) {
-    let dir = std::env::current_dir().unwrap_or_default();
+/// Writes an export of the runs history into the runs directory (where presets are saved,
+/// `POOLWATCH_RUNS_DIR`), not the current directory, often a checkout; the current directory
+/// only when no runs directory is known (no `HOME`).
+fn export(app: &mut App, runs_dir: Option<&std::path::Path>, file_name: &str, contents: &str, runs: usize) {
+    let dir = runs_dir.map_or_else(
+        || std::env::current_dir().unwrap_or_default(),
+        std::path::Path::to_path_buf,
+    );
     let path = dir.join(file_name);
-    let msg = match std::fs::write(&path, contents) {
+    let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, contents));
+    let msg = match written {
         // The file name first: a long directory is cut off at the panel's edge.
         Ok(()) => Msg::Note(format!(
             "exported {} to {file_name} in {}",

@@ -241,6 +241,7 @@ fn parse_and_run(signals: &crossbeam_channel::Receiver<i32>) -> u8 {
             return EXIT_USAGE;
         }
     };
+    crate::term::set_mouse(!cli.no_mouse);
     match app_main(&cli, signals) {
         Ok(code) => code,
         Err(err) => {

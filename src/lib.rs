@@ -108,7 +108,7 @@ pub use launch::main as cli_main;
 #[doc(hidden)]
 pub mod internals {
     pub use crate::app::ShardRow;
-    pub use crate::app::{App, Command, Focus, Msg, Overlay, Phase, RunInfo, WorkerSort};
+    pub use crate::app::{App, Command, Focus, MouseKind, Msg, Overlay, Phase, RunInfo, WorkerSort};
     pub use crate::dashboard::{LoopEnd, LoopOptions, run_loop};
     pub use crate::docgen::command as cli_command;
     pub use crate::eventlog::checkpoint::Checkpoint;

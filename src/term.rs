@@ -1,7 +1,7 @@
 //! The terminal: raw mode and the alternate screen, the guard that always restores them, the panic hook, the input thread.
 
 use crossbeam_channel::{Receiver, Sender};
-use crossterm::event::{self, Event as TermEvent, KeyEvent};
+use crossterm::event::{self, DisableMouseCapture, Event as TermEvent, KeyEvent, MouseEvent, MouseEventKind};
 use crossterm::terminal::{
     BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
     disable_raw_mode, enable_raw_mode,
@@ -16,6 +16,26 @@ use std::time::Duration;
 
 /// True while raw mode and the alternate screen are on.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Whether [`TerminalGuard::enter`] asks the terminal for mouse reports (not under `--no-mouse`).
+static MOUSE: AtomicBool = AtomicBool::new(true);
+
+/// Sets whether the dashboards ask the terminal for mouse reports: `--no-mouse` turns them off
+/// (the terminal then selects text on a plain drag, and the keys do everything).
+pub fn set_mouse(on: bool) {
+    MOUSE.store(on, Ordering::SeqCst);
+}
+
+/// Asks for clicks and the wheel only, in SGR form (xterm modes 1000 and 1006): no motion
+/// reports, so a pointer moved over the dashboard costs nothing. Shift and a drag still
+/// select text in xterm, kitty, iTerm2, GNOME Terminal and most others.
+#[derive(Debug, Clone, Copy)]
+struct EnableClicks;
+
+impl crossterm::Command for EnableClicks {
+    fn write_ansi(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        out.write_str("\x1b[?1000h\x1b[?1006h")
+    }
+}
 
 /// How often the input thread checks its stop flag when no key arrives.
 const INPUT_POLL: Duration = Duration::from_millis(100);
@@ -25,6 +45,8 @@ const INPUT_POLL: Duration = Duration::from_millis(100);
 pub enum Input {
     /// A key press (releases and repeats are dropped).
     Key(KeyEvent),
+    /// A click or a wheel turn (moves, drags and releases are dropped).
+    Mouse(MouseEvent),
     /// The terminal changed size.
     Resize,
 }
@@ -36,7 +58,8 @@ pub struct TerminalGuard {
 }
 
 impl TerminalGuard {
-    /// Enters raw mode and the alternate screen and hides the cursor.
+    /// Enters raw mode and the alternate screen, hides the cursor and, unless
+    /// [`set_mouse`]`(false)`, asks for mouse clicks and the wheel.
     ///
     /// # Errors
     /// When the terminal refuses raw mode or the escape sequences cannot be written.
@@ -46,6 +69,9 @@ impl TerminalGuard {
         ACTIVE.store(true, Ordering::SeqCst);
         let guard = Self { _private: () };
         execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+        if MOUSE.load(Ordering::SeqCst) {
+            execute!(io::stdout(), EnableClicks)?;
+        }
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         Ok((guard, terminal))
     }
@@ -57,11 +83,15 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Leaves the alternate screen, shows the cursor and turns raw mode off; safe to call twice.
+/// Turns mouse reports off, leaves the alternate screen, shows the cursor and turns raw mode
+/// off; safe to call twice. Every way out comes here: the guard's drop, the panic hook, and
+/// the signal paths, which end the loop and so drop the guard.
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
+        // Off whether or not it was asked for: a terminal left reporting clicks is unusable.
         let _ignored = execute!(
             io::stdout(),
+            DisableMouseCapture,
             EndSynchronizedUpdate,
             LeaveAlternateScreen,
             cursor::Show
@@ -148,6 +178,7 @@ fn read_input(tx: &Sender<Input>, stop: &AtomicBool) {
                 let input = match event::read() {
                     Ok(TermEvent::Key(key)) if key.is_press() => Some(Input::Key(key)),
                     Ok(TermEvent::Resize(..)) => Some(Input::Resize),
+                    Ok(TermEvent::Mouse(mouse)) if wanted(&mouse) => Some(Input::Mouse(mouse)),
                     Ok(_) => None,
                     // The terminal is gone: dropping the sender tells the main loop.
                     Err(_) => return,
@@ -161,6 +192,14 @@ fn read_input(tx: &Sender<Input>, stop: &AtomicBool) {
             Err(_) => return,
         }
     }
+}
+
+/// Clicks and wheel turns; not moves, drags or releases.
+fn wanted(mouse: &MouseEvent) -> bool {
+    matches!(
+        mouse.kind,
+        MouseEventKind::Down(_) | MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+    )
 }
 
 /// Colour is on unless `NO_COLOR` is set to a non-empty value (no-color.org).

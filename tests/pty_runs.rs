@@ -115,9 +115,13 @@ fn edit_save_launch_twice_compare_and_export() {
     assert!(rows.iter().all(|row| row.contains("found")), "{history}");
 
     session.press("x");
-    let exported = wait_for_file(&dir.join("poolwatch-runs.md"), "the Markdown export", |t| {
-        t.lines().count() == 4
-    });
+    // Into the runs directory, not the current directory (often a checkout).
+    let exported = wait_for_file(
+        &dir.join("presets/poolwatch-runs.md"),
+        "the Markdown export",
+        |t| t.lines().count() == 4,
+    );
+    assert!(!dir.join("poolwatch-runs.md").exists());
     let lines: Vec<&str> = exported.lines().collect();
     assert!(lines[0].starts_with("| # | Name | Search |"), "{exported}");
     assert!(
@@ -144,4 +148,81 @@ fn edit_save_launch_twice_compare_and_export() {
         assert_eq!(record["outcome"], "found");
         assert_eq!(record["search"]["bits"], 12);
     }
+}
+
+#[test]
+fn d_in_the_launcher_deletes_a_saved_preset_after_asking() {
+    let dir = fresh_dir();
+    let saved = dir.join("presets/mine-12-bits.toml");
+    std::fs::write(
+        &saved,
+        "name = \"Mine 12 bits\"\n[search]\nkind = \"pow\"\nbits = 12\n",
+    )
+    .unwrap();
+    let mut session = start_in(dir.path(), &["-w", "2"]);
+    session.wait_for("[Ready]");
+    session.press("l");
+    session.wait_for("Mine 12 bits [pow");
+    // The saved preset is the launcher's last row.
+    for _ in 0..20 {
+        session.press(DOWN);
+    }
+    session.wait_until("the saved preset highlighted", |screen| {
+        highlighted(screen).is_some_and(|title| title.starts_with("Mine 12 bits"))
+    });
+    session.press("d");
+    session.wait_for("delete the saved preset \"Mine 12 bits\"? y/n");
+    session.press("n");
+    session.wait_gone("delete the saved preset");
+    assert!(saved.exists(), "n keeps it");
+    session.press("d");
+    session.wait_for("delete the saved preset");
+    session.press("y");
+    session.wait_gone("Mine 12 bits [pow");
+    assert!(!saved.exists(), "y deletes its file");
+    // A shipped preset has no file: nothing is deleted, and the log says why.
+    session.press(UP);
+    session.press("d");
+    session.wait_for("delete the saved preset");
+    session.press("y");
+    session.wait_gone("delete the saved preset");
+    session.press("\x1b");
+    session.wait_for("nothing deleted");
+    session.press("q");
+    session.wait_exit();
+}
+
+#[test]
+fn n_in_the_launcher_renames_a_saved_preset() {
+    let dir = fresh_dir();
+    let saved = dir.join("presets/mine-12-bits.toml");
+    std::fs::write(
+        &saved,
+        "name = \"Mine 12 bits\"\n[search]\nkind = \"pow\"\nbits = 12\n",
+    )
+    .unwrap();
+    let mut session = start_in(dir.path(), &["-w", "2"]);
+    session.wait_for("[Ready]");
+    session.press("l");
+    session.wait_for("Mine 12 bits [pow");
+    for _ in 0..20 {
+        session.press(DOWN);
+    }
+    session.wait_until("the saved preset highlighted", |screen| {
+        highlighted(screen).is_some_and(|title| title.starts_with("Mine 12 bits"))
+    });
+    session.press("n");
+    session.wait_for("rename \"Mine 12 bits\"");
+    session.press(CTRL_U);
+    session.press("Yours");
+    session.press("\r");
+    session.press("s");
+    session.wait_for("deleted preset \"Mine 12 bits\"");
+    let renamed = dir.join("presets/yours.toml");
+    assert!(renamed.exists() && !saved.exists(), "the file follows the name");
+    assert!(std::fs::read_to_string(&renamed).unwrap().contains("bits = 12"));
+    session.press("\x1b");
+    session.wait_for("Yours [pow");
+    session.press("q");
+    session.wait_exit();
 }

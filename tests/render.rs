@@ -1006,3 +1006,63 @@ fn an_error_names_its_input_once() {
     let text = draw(&app, 120, 40).backend().to_string();
     assert!(text.contains("error: input 8 (#9): ValueError: bad"), "{text}");
 }
+
+fn halting_app() -> App {
+    let mut halting = running_app(2);
+    halting.update(Msg::Frame(needle_snapshot(
+        RunState::Halting(HaltReason::User),
+        4_000,
+        2_100,
+    )));
+    halting
+}
+
+#[test]
+fn the_footer_shows_every_key_that_acts_in_its_phase_in_a_readable_colour() {
+    // `t` cuts a slow halt short: Halting offers it, at 80 and 120 columns.
+    let mut halting = halting_app();
+    for (width, height) in [(80, 24), (120, 40)] {
+        let text = draw(&halting, width, height).backend().to_string();
+        let footer = text.lines().last().unwrap_or_default();
+        assert!(footer.contains("t terminate"), "{width}: {footer}");
+        assert!(
+            !footer.contains("f finish"),
+            "f does nothing while halting: {footer}"
+        );
+    }
+    assert!(!halting.update(key(KeyCode::Char('t'))).is_empty());
+    assert!(halting.update(key(KeyCode::Char('f'))).is_empty());
+    // Ready offers `e` and `+/-`, and they act.
+    let ready = App::new(presets(), true);
+    let terminal = draw(&ready, 120, 40);
+    let text = terminal.backend().to_string();
+    let footer = text.lines().last().unwrap_or_default();
+    assert!(
+        footer.contains("e edit") && footer.contains("+/- workers"),
+        "{footer}"
+    );
+    // The footer is in the terminal's own text colour, never a grey that fades on dark or light.
+    let buffer = terminal.backend().buffer();
+    let row = buffer.area.height - 1;
+    for x in 0..buffer.area.width {
+        let fg = buffer[(x, row)].fg;
+        assert_eq!(fg, ratatui::style::Color::Reset, "column {x}: {fg:?}");
+    }
+}
+
+#[test]
+fn e_in_ready_opens_the_form_and_plus_minus_act_or_say_why_not() {
+    let mut app = App::new(presets(), false);
+    app.update(key(KeyCode::Char('e')));
+    assert!(app.form().is_some(), "e edits the selected run, as ? says");
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Char('+')));
+    assert_eq!(app.presets[0].workers, Some(3));
+    let text = draw(&app, 120, 40).backend().to_string();
+    assert!(text.contains("workers for the next run: 2 -> 3"), "{text}");
+    let mut halting = halting_app();
+    halting.update(key(KeyCode::Char('-')));
+    let text = draw(&halting, 120, 40).backend().to_string();
+    assert!(text.contains("the run is halting"), "{text}");
+}

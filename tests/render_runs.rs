@@ -6,7 +6,7 @@
 
 use common::frames::{draw, key, presets, typed};
 use crossterm::event::KeyCode;
-use poolwatch::internals::{App, Msg, RunOutcome, RunRecord};
+use poolwatch::internals::{App, MouseKind, Msg, Overlay, RunOutcome, RunRecord};
 
 mod common;
 
@@ -116,5 +116,180 @@ fn the_form_and_the_history_render_at_every_size_from_0x0() {
                 draw(&app, width, height);
             }
         }
+    }
+}
+
+/// The launcher's "Article example 2 in Python" row (exec of a multi-line Python command)
+/// opened in the form, the cursor on its row `row`.
+fn python_form(row: usize) -> App {
+    let mut app = App::new(presets(), false);
+    let index = app
+        .presets
+        .iter()
+        .position(|p| p.name == "Article example 2 in Python")
+        .unwrap();
+    app.update(key(KeyCode::Char('l')));
+    for _ in 0..index {
+        app.update(key(KeyCode::Down));
+    }
+    app.update(key(KeyCode::Char('e')));
+    let form = app.form().unwrap();
+    for _ in form.cursor..row {
+        app.update(key(KeyCode::Down));
+    }
+    app
+}
+
+#[test]
+fn the_exec_form_shows_its_help_whole_and_its_command_with_newlines_escaped() {
+    // The command's row: its help is long, the command has newlines.
+    let cmd = python_form(0)
+        .form()
+        .unwrap()
+        .defs
+        .iter()
+        .position(|d| d.label.contains("CMD"))
+        .unwrap();
+    let app = python_form(2 + cmd);
+    for (width, height) in [(120, 40), (80, 24)] {
+        let terminal = draw(&app, width, height);
+        let text = terminal.backend().to_string();
+        if width == 80 {
+            // The form spans the screen: its rows joined are the text it shows.
+            let joined: String = text
+                .lines()
+                .map(|line| line.trim_matches('"').trim_matches('│'))
+                .collect();
+            assert!(
+                joined.contains(r"-c $'import time\nfrom poolwatch_worker"),
+                "{text}"
+            );
+            assert!(joined.contains("the input is shell-quoted"), "help whole: {text}");
+        }
+        assert!(!text.contains("timefrom"), "{text}");
+        insta::assert_snapshot!(format!("form_exec_{width}x{height}"), terminal.backend());
+    }
+}
+
+#[test]
+fn a_highlighted_field_at_its_default_shows_the_default() {
+    let mut app = pow_form("20");
+    // Down to --halt, left at its default (now).
+    for _ in 0..10 {
+        app.update(key(KeyCode::Down));
+    }
+    let text = draw(&app, 120, 40).backend().to_string();
+    let halt = text
+        .lines()
+        .find(|line| line.contains("> --halt"))
+        .unwrap_or_default();
+    assert!(halt.contains("--halt         now"), "{halt}\n{text}");
+}
+
+#[test]
+fn q_in_an_edited_form_asks_and_n_goes_back_to_the_edits() {
+    let mut app = pow_form("20");
+    app.update(key(KeyCode::Char('q')));
+    assert!(!app.quit, "a bare q does not drop the edits");
+    let text = draw(&app, 80, 24).backend().to_string();
+    assert!(text.contains("quit and drop the form's edits? y/n"), "{text}");
+    app.update(key(KeyCode::Char('n')));
+    assert_eq!(app.form().unwrap().values, pow_form("20").form().unwrap().values);
+    app.update(key(KeyCode::Char('q')));
+    app.update(key(KeyCode::Char('y')));
+    assert!(app.quit);
+    // An unedited form has nothing to lose: q quits at once.
+    let mut app = python_form(0);
+    app.update(key(KeyCode::Char('q')));
+    assert!(app.quit);
+}
+
+#[test]
+fn runs_whose_names_share_a_long_start_read_apart_at_80x24() {
+    let mut app = App::new(presets(), false);
+    for name in ["Article example 2", "Article example 2 quick"] {
+        let run = record(name, 20, RunOutcome::Found, 1_000.0, 1.0, None);
+        app.update(Msg::RunRecorded(Box::new(run)));
+    }
+    app.update(key(KeyCode::Char('r')));
+    for (width, height) in [(80, 24), (120, 40)] {
+        let text = draw(&app, width, height).backend().to_string();
+        let cells: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.split_once(" Article")?.1.split("  ").next())
+            .collect();
+        assert_eq!(cells.len(), 2, "{text}");
+        assert_ne!(cells[0], cells[1], "{text}");
+        assert!(text.contains("quick"), "{width}: {text}");
+    }
+}
+
+/// Draws `app` at `width` x `height` as the main loop does, telling it where things were
+/// drawn (for the mouse); returns the screen, one string a row.
+fn drawn(app: &mut App, width: u16, height: u16) -> Vec<String> {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    let mut hits = None;
+    terminal
+        .draw(|frame| hits = Some(poolwatch::internals::render(frame, app)))
+        .unwrap();
+    app.update(Msg::Drawn(hits.unwrap()));
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect())
+        .collect()
+}
+
+/// Where `text` first shows (column, row).
+fn at(screen: &[String], text: &str) -> (u16, u16) {
+    screen
+        .iter()
+        .enumerate()
+        .find_map(|(row, line)| {
+            let byte = line.find(text)?;
+            let column = line[..byte].chars().count();
+            Some((u16::try_from(column).ok()?, u16::try_from(row).ok()?))
+        })
+        .unwrap_or_else(|| panic!("{text:?} not on\n{}", screen.join("\n")))
+}
+
+#[test]
+fn clicks_pick_form_fields_history_rows_and_presets_and_the_wheel_moves_the_highlight() {
+    for (width, height) in [(80, 24), (120, 40)] {
+        let mut app = pow_form("20");
+        let screen = drawn(&mut app, width, height);
+        let (x, y) = at(&screen, "--halt");
+        app.update(Msg::Mouse(MouseKind::Click, x, y));
+        let form = app.form().unwrap();
+        assert_eq!(form.defs[form.cursor - 2].label, "--halt", "{width}");
+        assert_eq!(
+            form.values,
+            pow_form("20").form().unwrap().values,
+            "a click edits nothing"
+        );
+
+        let mut app = history();
+        let screen = drawn(&mut app, width, height);
+        let (x, y) = at(&screen, "stopped");
+        app.update(Msg::Mouse(MouseKind::Click, x, y));
+        assert_eq!(
+            app.history.cursor, 2,
+            "{width}: the third row of the sorted table"
+        );
+        app.update(Msg::Mouse(MouseKind::WheelUp, x, y));
+        assert_eq!(app.history.cursor, 1);
+
+        let mut app = App::new(presets(), false);
+        app.update(key(KeyCode::Char('l')));
+        let screen = drawn(&mut app, width, height);
+        let (x, y) = at(&screen, "Proof of work");
+        app.update(Msg::Mouse(MouseKind::Click, x, y + 1));
+        let cursor = match app.overlay {
+            Overlay::Launcher { cursor } => cursor,
+            _ => panic!("the launcher closed"),
+        };
+        assert_eq!(app.presets[cursor].spec.kind(), "pow", "{width}");
+        // A click outside the launcher closes it, as Esc does.
+        app.update(Msg::Mouse(MouseKind::Click, 0, 0));
+        assert_eq!(app.overlay, Overlay::None);
     }
 }

@@ -35,6 +35,10 @@ pub struct Form {
     pub editing: Option<String>,
     /// Set when Enter or `s` met invalid fields.
     pub blocked: bool,
+    /// The name, search and values it was opened with, to tell whether it was edited.
+    opened: (String, usize, Vec<String>),
+    /// Opened with `n` in the launcher: the saved preset's old name, whose file `s` replaces.
+    pub renames: Option<String>,
 }
 
 impl Form {
@@ -63,9 +67,19 @@ impl Form {
             cursor: FIXED_ROWS,
             editing: None,
             blocked: false,
+            opened: (preset.name.clone(), kind, Vec::new()),
+            renames: None,
         };
+        form.opened.2.clone_from(&form.values);
         form.check_all();
         form
+    }
+
+    /// True when the name, the search or a field differs from what the form was opened with.
+    #[must_use]
+    pub fn is_edited(&self) -> bool {
+        let (name, kind, values) = &self.opened;
+        *name != self.name || *kind != self.kind || *values != self.values
     }
 
     /// The chosen search's name.
@@ -171,6 +185,14 @@ impl Form {
         self.defs = form_schema::fields(self.kind_name());
         self.values = vec![String::new(); self.defs.len()];
         self.check_all();
+    }
+
+    /// A click on row `row`: an edit under way is kept, and the row is highlighted.
+    pub(super) fn click(&mut self, row: usize) {
+        if self.editing.is_some() {
+            self.commit();
+        }
+        self.cursor = row.min(self.rows().saturating_sub(1));
     }
 
     fn move_cursor(&mut self, step: isize) {
@@ -304,10 +326,57 @@ impl App {
         vec![Command::Launch(Box::new(run))]
     }
 
+    /// Opens the form on launcher row `cursor` to rename its saved preset: the name is
+    /// highlighted, `s` saves it under the new name and deletes the old file.
+    pub(super) fn open_rename(&mut self, cursor: usize) -> Vec<Command> {
+        if cursor == 0 {
+            self.info("the command-line run is not a saved preset: save it from the form (e, s)");
+            return Vec::new();
+        }
+        if let Some(preset) = self.presets.get(cursor) {
+            let mut form = Form::new(cursor, preset);
+            form.cursor = 0;
+            form.renames = Some(preset.name.clone());
+            form.begin_edit(None);
+            self.overlay = Overlay::Form(Box::new(form));
+        }
+        Vec::new()
+    }
+
     fn save_form(&mut self) -> Vec<Command> {
-        match self.form_run() {
-            Some(run) => vec![Command::SavePreset(Box::new(run))],
-            None => Vec::new(),
+        let renames = self.form().and_then(|form| form.renames.clone());
+        let Some(run) = self.form_run() else {
+            return Vec::new();
+        };
+        let mut commands = Vec::new();
+        // A rename: the old file goes once the new one is written.
+        if let Some(old) = renames.filter(|old| *old != run.name) {
+            commands.push(Command::SavePreset(Box::new(run)));
+            commands.push(Command::DeletePreset(old));
+            if let Overlay::Form(form) = &mut self.overlay {
+                form.renames = None;
+            }
+        } else {
+            commands.push(Command::SavePreset(Box::new(run)));
+        }
+        commands
+    }
+
+    /// A saved preset's file was deleted: its launcher row goes (the last of that name: saved
+    /// presets follow the shipped ones), the highlight and the selected run stay in range.
+    pub(super) fn on_preset_deleted(&mut self, name: &str, path: &str) {
+        self.info(format!("deleted preset {name:?} ({path})"));
+        let Some(index) = self.presets.iter().skip(1).rposition(|p| p.name == name) else {
+            return;
+        };
+        self.presets.remove(index + 1);
+        let last = self.presets.len().saturating_sub(1);
+        if self.selected > index {
+            self.selected -= 1;
+        }
+        self.selected = self.selected.min(last);
+        if let Overlay::Launcher { cursor } = &mut self.overlay {
+            *cursor = (*cursor).min(last);
         }
     }
 

@@ -24,10 +24,11 @@ impl App {
         match code {
             KeyCode::Char('y' | 'Y') => {
                 self.overlay = Overlay::None;
+                self.quit_back = None;
                 self.quit_commands()
             }
             KeyCode::Char('n' | 'N') | KeyCode::Esc => {
-                self.overlay = Overlay::None;
+                self.overlay = self.quit_back.take().map_or(Overlay::None, Overlay::Form);
                 Vec::new()
             }
             _ => Vec::new(),
@@ -46,8 +47,16 @@ impl App {
     }
 
     fn on_launcher_key(&mut self, code: KeyCode, cursor: usize) -> Vec<Command> {
+        if let Some(row) = self.deleting.take() {
+            return self.on_delete_answer(code, row);
+        }
         let last = self.presets.len().saturating_sub(1);
         match code {
+            KeyCode::Char('d') | KeyCode::Delete if cursor == 0 => {
+                self.info("the command-line run is not a saved preset: nothing to delete");
+            }
+            KeyCode::Char('d') | KeyCode::Delete => self.deleting = Some(cursor),
+            KeyCode::Char('n') => return self.open_rename(cursor),
             KeyCode::Up | KeyCode::Char('k') => {
                 self.overlay = Overlay::Launcher {
                     cursor: cursor.saturating_sub(1),
@@ -73,6 +82,14 @@ impl App {
         Vec::new()
     }
 
+    /// `y` deletes launcher row `row`'s saved file; any other key keeps it.
+    fn on_delete_answer(&mut self, code: KeyCode, row: usize) -> Vec<Command> {
+        match (code, self.presets.get(row)) {
+            (KeyCode::Char('y' | 'Y'), Some(preset)) => vec![Command::DeletePreset(preset.name.clone())],
+            _ => Vec::new(),
+        }
+    }
+
     fn on_main_key(&mut self, code: KeyCode) -> Vec<Command> {
         match code {
             KeyCode::Char('q') | KeyCode::Esc => self.ask_quit(),
@@ -87,6 +104,8 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('r') => self.open_runs(),
+            // What `?` says: the selected run, in the form (a live run keeps running meanwhile).
+            KeyCode::Char('e') => self.open_form(self.selected),
             KeyCode::Enter if !self.phase.is_live() => self
                 .selected_preset()
                 .cloned()
@@ -98,7 +117,7 @@ impl App {
                 self.info("terminate requested (t)");
                 vec![Command::HaltNow]
             }
-            KeyCode::Char('f') if self.phase.is_live() => {
+            KeyCode::Char('f') if matches!(self.phase, Phase::Running | Phase::Paused) => {
                 self.info("finish requested (f): running tasks complete");
                 vec![Command::HaltSoon]
             }
@@ -145,8 +164,16 @@ impl App {
     }
 
     fn resize_by(&mut self, delta: isize) -> Vec<Command> {
-        if !matches!(self.phase, Phase::Running | Phase::Paused) {
-            return Vec::new();
+        match self.phase {
+            Phase::Running | Phase::Paused => {}
+            Phase::Halting => {
+                self.info("workers: the run is halting; the next run's count is set in the form (e)");
+                return Vec::new();
+            }
+            _ => {
+                self.resize_next_run(delta);
+                return Vec::new();
+            }
         }
         let current = self.snapshot.as_ref().map_or(1, |s| s.target_workers);
         let wanted = current
@@ -162,16 +189,37 @@ impl App {
         vec![Command::SetWorkers(wanted)]
     }
 
+    /// `+`/`-` with no run live: the selected run's worker count, for its next launch.
+    fn resize_next_run(&mut self, delta: isize) {
+        let Some(preset) = self.presets.get_mut(self.selected) else {
+            self.info("workers: no run selected (l picks one)");
+            return;
+        };
+        let current = preset.worker_count();
+        let wanted = current
+            .saturating_add_signed(delta)
+            .clamp(1, poolwatch_core::MAX_WORKERS);
+        if wanted == current {
+            self.info(format!("workers: {current} is the limit"));
+            return;
+        }
+        preset.workers = Some(wanted);
+        self.info(format!("workers for the next run: {current} -> {wanted}"));
+    }
+
     fn scroll(&mut self, delta: isize) -> Vec<Command> {
         match self.focus {
             Focus::Log => self.log.scroll_by(delta),
-            Focus::Workers => {
-                self.workers_scroll = self
-                    .workers_scroll
-                    .saturating_add_signed(delta)
-                    .min(self.workers_scroll_limit());
-            }
+            Focus::Workers => self.scroll_workers(delta),
         }
         Vec::new()
+    }
+
+    /// Scrolls the workers (or shards) table by `delta` rows, within what was last drawn.
+    pub(super) fn scroll_workers(&mut self, delta: isize) {
+        self.workers_scroll = self
+            .workers_scroll
+            .saturating_add_signed(delta)
+            .min(self.workers_scroll_limit());
     }
 }

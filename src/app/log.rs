@@ -52,6 +52,8 @@ pub struct ResultLog {
     pub scroll: usize,
     /// What is shown.
     pub filter: LogFilter,
+    /// The line clicked last: its place among the visible lines, newest first.
+    pub selected: Option<usize>,
 }
 
 impl ResultLog {
@@ -63,9 +65,13 @@ impl ResultLog {
         // Inputs and commands' output reach the log: shown, never obeyed by the terminal.
         let text = crate::escape::keep_lines(&text).into_owned();
         self.entries.push_front(LogEntry { at, kind, text });
-        if self.scroll > 0 && self.passes(kind) {
-            // Keep the lines the user is reading in place.
-            self.scroll += 1;
+        if self.passes(kind) {
+            // The selected line stays the same entry.
+            self.selected = self.selected.map(|line| line + 1);
+            if self.scroll > 0 {
+                // Keep the lines the user is reading in place.
+                self.scroll += 1;
+            }
         }
     }
 
@@ -97,12 +103,14 @@ impl ResultLog {
             LogFilter::MatchesOnly => LogFilter::All,
         };
         self.scroll = 0;
+        self.selected = None;
     }
 
     /// Empties the log.
     pub fn clear(&mut self) {
         self.entries.clear();
         self.scroll = 0;
+        self.selected = None;
     }
 }
 

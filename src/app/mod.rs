@@ -4,12 +4,14 @@ mod form;
 mod history;
 mod keys;
 mod log;
+mod mouse;
 mod runs;
 mod shards;
 
 pub use form::{FIXED_ROWS as FORM_FIXED_ROWS, Form};
 pub use history::{BestHistory, Throughput};
-pub use log::{EntryKind, LogFilter, ResultLog};
+pub use log::{EntryKind, LogEntry, LogFilter, ResultLog};
+pub use mouse::{Hit, MouseKind, Target};
 pub use runs::{COLUMNS as RUN_COLUMNS, Column as RunColumn, RunsHistory, run_text};
 pub use shards::ShardRow;
 
@@ -82,7 +84,8 @@ pub enum Overlay {
     Form(Box<Form>),
     /// The runs history (`App::runs`), opened with `r`.
     Runs,
-    /// `quit and stop the run? y/n`, asked when q or Esc is pressed during a live run.
+    /// `quit and stop the run? y/n`, asked when q or Esc is pressed during a live run, or
+    /// `q` in a form with unsaved edits ([`App::quit_question`]).
     ConfirmQuit,
 }
 
@@ -142,11 +145,13 @@ pub fn workers_scroll_limit(workers: usize, shown: usize) -> usize {
     workers.saturating_sub(shown.max(1))
 }
 
-/// What a drawn frame showed that keys depend on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What a drawn frame showed that keys and the mouse depend on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Drawn {
     /// The worker rows the workers table had room for (0 when it was not drawn).
     pub worker_rows: usize,
+    /// Where panels, rows and footer hints were drawn, bottom layer first.
+    pub hits: Vec<Hit>,
 }
 
 /// Facts about a run that has just been started.
@@ -185,6 +190,8 @@ pub struct RunInfo {
 pub enum Msg {
     /// A key press.
     Key(KeyEvent),
+    /// A click or a wheel turn at a column and row of the screen.
+    Mouse(MouseKind, u16, u16),
     /// The main loop started a run.
     Started(RunInfo),
     /// A fresh snapshot of the pool, once per frame while a run is live.
@@ -206,6 +213,13 @@ pub enum Msg {
     RunRecorded(Box<crate::runs_file::RunRecord>),
     /// A frame was drawn (`ui::render`): what the keys that scroll need to know of it.
     Drawn(Drawn),
+    /// A saved preset's file was deleted.
+    PresetDeleted {
+        /// Its name.
+        name: String,
+        /// Where its file was.
+        path: String,
+    },
     /// The form's run was saved as a preset file.
     PresetSaved {
         /// The preset written.
@@ -234,7 +248,9 @@ pub enum Command {
     Quit,
     /// Write this run as a preset file in the user's presets directory.
     SavePreset(Box<Preset>),
-    /// Write the runs history to `file_name` in the current directory.
+    /// Delete the saved preset of this name from the user's presets directory.
+    DeletePreset(String),
+    /// Write the runs history to `file_name` in the runs directory (where presets are saved).
     Export {
         /// The file name.
         file_name: String,
@@ -250,14 +266,14 @@ pub enum Command {
 /// Every hotkey and what it does, for the help overlay and the README.
 pub const HOTKEYS: [(&str, &str); 18] = [
     ("Enter", "launch the selected run (Ready, or after a run ends)"),
-    ("l", "launcher: presets and the command-line run"),
-    ("e", "launcher: edit the run in a form (Enter launches, s saves)"),
+    ("l", "launcher: presets, command-line run (n renames, d deletes)"),
+    ("e", "edit the selected run in a form (Enter launches, s saves)"),
     ("r", "runs history: Left/Right sort, s reverses, Enter relaunches"),
     ("x / X", "runs history: export as Markdown / CSV"),
     ("p / Space", "pause / resume submission"),
     ("t", "terminate now: drop queued work, cancel running"),
     ("f", "finish: no new tasks, running ones complete"),
-    ("+ / -", "add / remove a worker"),
+    ("+ / -", "add / remove a worker (no run live: the next run's)"),
     ("Tab", "focus: result log / workers table"),
     ("Up Down j k", "scroll the focused panel"),
     ("PgUp PgDn", "scroll the focused panel a page"),
@@ -314,6 +330,14 @@ pub struct App {
     pub workers_sort: WorkerSort,
     /// Runs started so far (numbers the run headers in the log).
     pub runs: u64,
+    /// The worker (by number) or shard (by index) clicked last, highlighted in its table.
+    pub selected_row: Option<u64>,
+    /// Where the last frame drew what the mouse can click.
+    pub hits: Vec<Hit>,
+    /// The form a quit question was asked from: `n` goes back to it, edits and all.
+    pub quit_back: Option<Box<Form>>,
+    /// The launcher row whose deletion awaits `y` (`d` in the launcher).
+    pub deleting: Option<usize>,
     /// `--quit-when-done`: leave as soon as a run ends (a program embedding the dashboard).
     pub quit_when_done: bool,
 }
@@ -345,6 +369,10 @@ impl App {
             workers_sort: WorkerSort::Slot,
             quit_when_done: false,
             runs: 0,
+            selected_row: None,
+            hits: Vec::new(),
+            quit_back: None,
+            deleting: None,
         }
     }
 
@@ -408,6 +436,7 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
         match msg {
             Msg::Key(key) => self.on_key(key),
+            Msg::Mouse(kind, x, y) => self.on_mouse(kind, x, y),
             Msg::Started(info) => {
                 self.on_started(info);
                 Vec::new()
@@ -443,8 +472,13 @@ impl App {
             }
             Msg::Drawn(drawn) => {
                 self.workers_shown = drawn.worker_rows;
+                self.hits = drawn.hits;
                 // A table grown taller (fewer workers, a larger terminal) scrolls back with it.
                 self.workers_scroll = self.workers_scroll.min(self.workers_scroll_limit());
+                Vec::new()
+            }
+            Msg::PresetDeleted { name, path } => {
+                self.on_preset_deleted(&name, &path);
                 Vec::new()
             }
             Msg::PresetSaved { preset, path } => {
@@ -589,13 +623,26 @@ impl App {
         self.report = Some(report);
     }
 
-    /// Quit at once when nothing is live; during a live run, ask first.
+    /// Quit at once when nothing would be lost; during a live run, or from a form with
+    /// unsaved edits (kept to go back to), ask first.
     fn ask_quit(&mut self) -> Vec<Command> {
-        if self.phase.is_live() {
-            self.overlay = Overlay::ConfirmQuit;
-            Vec::new()
-        } else {
-            self.quit_commands()
+        let edited = self.form().is_some_and(Form::is_edited);
+        if !self.phase.is_live() && !edited {
+            return self.quit_commands();
+        }
+        if let Overlay::Form(form) = std::mem::replace(&mut self.overlay, Overlay::ConfirmQuit) {
+            self.quit_back = Some(form);
+        }
+        Vec::new()
+    }
+
+    /// The quit question: what quitting now would lose.
+    #[must_use]
+    pub fn quit_question(&self) -> &'static str {
+        match (self.phase.is_live(), self.quit_back.is_some()) {
+            (true, true) => "quit, stop the run and drop the edits? y/n",
+            (false, true) => "quit and drop the form's edits? y/n",
+            _ => "quit and stop the run? y/n",
         }
     }
 

@@ -208,7 +208,7 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
-    /// The file written, in the current directory.
+    /// The file written, in the runs directory.
     #[must_use]
     pub fn file_name(self) -> &'static str {
         match self {

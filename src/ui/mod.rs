@@ -9,6 +9,7 @@ mod progress;
 mod results;
 mod runs;
 mod shards;
+mod table;
 mod theme;
 mod workers;
 
@@ -16,8 +17,9 @@ pub use crate::format::{count, duration, ratio, score};
 pub use coverage::{Cell as CoverageCell, cells as coverage_cells};
 pub use theme::Theme;
 
-use crate::app::{App, Drawn, Focus, Overlay, Phase};
+use crate::app::{App, Drawn, Focus, Hit, Overlay, Phase, Target};
 use crate::format::plural;
+use crossterm::event::KeyCode;
 use poolwatch_core::HaltPolicy;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -55,27 +57,41 @@ pub fn render(frame: &mut Frame<'_>, app: &App) -> Drawn {
     convergence::render(frame, convergence_area, app, theme);
     progress::render_sparkline(frame, throughput_area, app, theme);
     coverage::render(frame, coverage, app, theme);
-    let worker_rows = match &app.shards {
+    let mut hits = Vec::new();
+    let (worker_rows, rows) = match &app.shards {
         Some(rows) => {
             let view = shards::View {
                 scroll: app.workers_scroll,
                 focused: app.focus == Focus::Workers,
+                selected: app.selected_row,
             };
             shards::render(frame, workers, rows, view, theme)
         }
         None => workers::render(frame, workers, app, theme),
     };
-    results::render(frame, bottom, app, halt, theme);
-    render_footer(frame, footer, app, theme);
+    if workers.height > 0 {
+        hits.push(Hit {
+            area: workers,
+            target: Target::Panel(Focus::Workers),
+        });
+    }
+    hits.extend(rows.into_iter().map(|(id, area)| Hit {
+        area,
+        target: Target::Row(id),
+    }));
+    results::render(frame, bottom, app, halt, theme, &mut hits);
+    render_footer(frame, footer, app, theme, &mut hits);
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => overlay::render_help(frame, area, watching(app), theme),
-        Overlay::Launcher { cursor } => overlay::render_launcher(frame, area, app, *cursor, theme),
-        Overlay::Form(form) => form::render(frame, area, form, theme),
-        Overlay::Runs => runs::render(frame, area, &app.history, theme),
-        Overlay::ConfirmQuit => overlay::render_confirm_quit(frame, area, theme),
+        Overlay::Help => hits.push(overlay::render_help(frame, area, watching(app), theme)),
+        Overlay::Launcher { cursor } => {
+            hits.extend(overlay::render_launcher(frame, area, app, *cursor, theme));
+        }
+        Overlay::Form(form) => hits.extend(form::render(frame, area, form, theme)),
+        Overlay::Runs => hits.extend(runs::render(frame, area, &app.history, theme)),
+        Overlay::ConfirmQuit => hits.push(overlay::render_confirm_quit(frame, area, app, theme)),
     }
-    Drawn { worker_rows }
+    Drawn { worker_rows, hits }
 }
 
 /// The dashboard's rows, top to bottom: header, progress, middle (convergence and
@@ -200,7 +216,7 @@ fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         }
         (None, None) => {}
     }
-    render_row(frame, area, parts);
+    let _header = render_row(frame, area, parts);
 }
 
 /// The keys for browsing the panels, offered whenever a run is on screen.
@@ -220,8 +236,10 @@ pub fn footer_keys(phase: Phase) -> Vec<(&'static str, &'static str)> {
                 ("q", "quit"),
                 ("Enter", "launch"),
                 ("l", "launcher"),
+                ("e", "edit"),
                 ("r", "runs"),
                 ("?", "help"),
+                ("+/-", "workers"),
             ];
         }
         Phase::Running | Phase::Paused => {
@@ -236,19 +254,26 @@ pub fn footer_keys(phase: Phase) -> Vec<(&'static str, &'static str)> {
                 ("r", "runs"),
             ]
         }
-        Phase::Halting => vec![("q", "quit"), ("?", "help"), ("r", "runs")],
+        // `t` still cuts a slow halt short.
+        Phase::Halting => vec![("q", "quit"), ("t", "terminate"), ("?", "help"), ("r", "runs")],
         Phase::Found | Phase::Exhausted | Phase::Stopped => {
             vec![
                 ("q", "quit"),
                 ("Enter", "run again"),
                 ("l", "launcher"),
+                ("e", "edit"),
                 ("r", "runs"),
                 ("?", "help"),
+                ("+/-", "workers"),
             ]
         }
     };
     // A run is on screen: its panels can be browsed.
     keys.extend(BROWSE_KEYS);
+    if phase.is_live() {
+        // They act during a run too, after what the run itself needs.
+        keys.extend([("l", "launcher"), ("e", "edit")]);
+    }
     keys
 }
 
@@ -268,7 +293,7 @@ pub fn key_acts(app: &App, key: &str) -> bool {
     !(watching(app) && WATCH_INERT_KEYS.contains(&key.replace("+/-", "+ / -").as_str()))
 }
 
-fn render_footer(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+fn render_footer(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme, hits: &mut Vec<Hit>) {
     let mut keys = footer_keys(app.phase);
     keys.retain(|(key, _)| key_acts(app, key));
     // Shown in the usual order (quit last), dropped from the least important.
@@ -277,18 +302,59 @@ fn render_footer(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         .iter()
         .enumerate()
         .skip(1)
-        .map(|(index, (key, what))| (rank(index), Span::styled(format!("{key} {what}"), theme.dim())))
+        .map(|(index, (key, what))| (rank(index), Span::styled(format!("{key} {what}"), theme.hint())))
         .collect();
     if let Some((key, what)) = keys.first() {
-        parts.push((0, Span::styled(format!("{key} {what}"), theme.dim())));
+        parts.push((0, Span::styled(format!("{key} {what}"), theme.hint())));
     }
-    render_row(frame, area, parts);
+    let line = render_row(frame, area, parts);
+    // Each hint drawn presses its key; `a/b` hints press a on the `a`, b on the rest.
+    let mut x = area.x + 1;
+    for span in &line.spans {
+        let width = u16::try_from(span.width()).unwrap_or(u16::MAX);
+        let hint = keys
+            .iter()
+            .find(|(key, what)| span.content == format!("{key} {what}"));
+        if let Some((key, _)) = hint {
+            for (code, start, end) in hint_keys(key, width) {
+                hits.push(Hit {
+                    area: Rect::new(x + start, area.y, end - start, 1).intersection(area),
+                    target: Target::Key(code),
+                });
+            }
+        }
+        x = x.saturating_add(width);
+    }
+}
+
+/// The keys a hint `key` names, each with the columns of the hint (`width` wide) it takes.
+fn hint_keys(key: &str, width: u16) -> Vec<(KeyCode, u16, u16)> {
+    let code = |name: &str| match name {
+        "Enter" => Some(KeyCode::Enter),
+        "Tab" => Some(KeyCode::Tab),
+        "Esc" => Some(KeyCode::Esc),
+        name => {
+            let mut chars = name.chars();
+            chars.next().filter(|_| chars.next().is_none()).map(KeyCode::Char)
+        }
+    };
+    match key.split_once('/') {
+        Some((first, second)) => {
+            let split = u16::try_from(first.len()).unwrap_or(0);
+            [(code(first), 0, split), (code(second), split, width)]
+                .into_iter()
+                .filter_map(|(code, start, end)| Some((code?, start, end)))
+                .collect()
+        }
+        None => code(key).map(|code| (code, 0, width)).into_iter().collect(),
+    }
 }
 
 /// Draws `parts` on the row `area` inside a margin of one column each side, the least
 /// important dropped whole until the rest fits between the margins.
-fn render_row(frame: &mut Frame<'_>, area: Rect, parts: Vec<(u8, Span<'_>)>) {
+fn render_row<'a>(frame: &mut Frame<'_>, area: Rect, parts: Vec<(u8, Span<'a>)>) -> Line<'a> {
     let inside = area.inner(ratatui::layout::Margin::new(1, 0));
     let line = fit::by_rank(parts, "  ", usize::from(inside.width));
-    frame.render_widget(Paragraph::new(line), inside);
+    frame.render_widget(Paragraph::new(line.clone()), inside);
+    line
 }

@@ -2,7 +2,7 @@
 
 use super::fit::{drop_by_rank, fit_or_clip};
 use super::{Theme, count, duration};
-use crate::app::{App, EntryKind, Focus, LogFilter, Phase};
+use crate::app::{App, EntryKind, Focus, Hit, LogEntry, LogFilter, Phase, Target};
 use crate::format::{halt_latency, plural};
 use crate::summary::{brief_reason, describe_reason};
 use poolwatch_core::{HaltReason, RunReport};
@@ -14,15 +14,23 @@ use ratatui::widgets::{Paragraph, Wrap};
 /// The halt panel's lines in display order with their ranks (0 most important).
 pub type HaltLines = Vec<(u8, String)>;
 
-/// Draws the log, with the halt panel's `halt` lines ([`halt_panel`]) beside it once the run ended.
-pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, halt: Option<HaltLines>, theme: Theme) {
+/// Draws the log, with the halt panel's `halt` lines ([`halt_panel`]) beside it once the run
+/// ended; adds the log's panel and each line drawn to `hits`.
+pub fn render(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    app: &App,
+    halt: Option<HaltLines>,
+    theme: Theme,
+    hits: &mut Vec<Hit>,
+) {
     match halt {
         Some(lines) => {
             let [log_area, halt_area] = split(area);
-            render_log(frame, log_area, app, theme);
+            render_log(frame, log_area, app, theme, hits);
             render_halt(frame, halt_area, lines, theme);
         }
-        None => render_log(frame, area, app, theme),
+        None => render_log(frame, area, app, theme, hits),
     }
 }
 
@@ -52,7 +60,7 @@ pub fn halt_height(lines: Option<&HaltLines>) -> u16 {
     })
 }
 
-fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
+fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme, hits: &mut Vec<Hit>) {
     let filter = match app.log.filter {
         LogFilter::All => "everything",
         LogFilter::MatchesOnly => "matches only",
@@ -71,40 +79,54 @@ fn render_log(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         usize::from(area.width.saturating_sub(2)),
     );
     let block = theme.panel(title, app.focus == Focus::Log);
-    let height = usize::from(block.inner(area).height);
-    // Messages wrap (never cut at the panel's edge); a message's own lines stay lines.
-    let lines: Vec<Line<'_>> = app
-        .log
-        .visible()
-        .skip(app.log.scroll)
-        .take(height)
-        .flat_map(|entry| {
-            let style = match entry.kind {
-                EntryKind::Match => theme.found(),
-                EntryKind::Error => theme.error(),
-                EntryKind::Notice => theme.warn(),
-                EntryKind::Best => theme.good(),
-                EntryKind::Info => theme.dim(),
-                EntryKind::Run => theme.title(),
-            };
-            let mut text = entry.text.lines();
-            let first = Line::from(vec![
-                Span::styled(format!("{:>9} ", duration(entry.at)), theme.dim()),
-                Span::styled(text.next().unwrap_or_default().to_string(), style),
-            ]);
-            let rest: Vec<Line<'_>> = text
-                .map(|line| Line::styled(format!("{:>9} {line}", ""), style))
-                .collect();
-            std::iter::once(first).chain(rest)
-        })
-        .collect();
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(block),
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    hits.push(Hit {
         area,
-    );
+        target: Target::Panel(Focus::Log),
+    });
+    // Messages wrap (never cut at the panel's edge); a message's own lines stay lines.
+    let mut y = inner.y;
+    let entries = app.log.visible().enumerate().skip(app.log.scroll);
+    for (line, entry) in entries.take(usize::from(inner.height)) {
+        let bottom = inner.y + inner.height;
+        if y >= bottom {
+            break;
+        }
+        let mut paragraph = Paragraph::new(entry_lines(entry, theme)).wrap(Wrap { trim: false });
+        if app.log.selected == Some(line) {
+            paragraph = paragraph.style(theme.selected());
+        }
+        let height = u16::try_from(paragraph.line_count(inner.width)).unwrap_or(u16::MAX);
+        let place = Rect::new(inner.x, y, inner.width, height.min(bottom - y));
+        frame.render_widget(paragraph, place);
+        hits.push(Hit {
+            area: place,
+            target: Target::LogLine(line),
+        });
+        y = y.saturating_add(height);
+    }
 }
 
-/// Draws the halt panel's `lines`, fitted to `area`'s width by [`halt_panel`].
+/// One entry's lines: its time, then its text in its kind's style.
+fn entry_lines(entry: &LogEntry, theme: Theme) -> Vec<Line<'static>> {
+    let style = match entry.kind {
+        EntryKind::Match => theme.found(),
+        EntryKind::Error => theme.error(),
+        EntryKind::Notice => theme.warn(),
+        EntryKind::Best => theme.good(),
+        EntryKind::Info => theme.dim(),
+        EntryKind::Run => theme.title(),
+    };
+    let mut text = entry.text.lines();
+    let first = Line::from(vec![
+        Span::styled(format!("{:>9} ", duration(entry.at)), theme.dim()),
+        Span::styled(text.next().unwrap_or_default().to_string(), style),
+    ]);
+    let rest = text.map(|line| Line::styled(format!("{:>9} {line}", ""), style));
+    std::iter::once(first).chain(rest).collect()
+}
+
 fn render_halt(frame: &mut Frame<'_>, area: Rect, mut lines: HaltLines, theme: Theme) {
     let block = theme.panel(" run ended ", false);
     let inner = block.inner(area);

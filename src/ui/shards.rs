@@ -1,11 +1,13 @@
 //! Shards table: one row per shard of a watched search (in place of the workers table), silent shards flagged.
 
+use super::table::{Column, DataTable, TableRow};
 use super::{Theme, count};
 use crate::app::ShardRow;
 use crate::format::human_count;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::Paragraph;
 
 /// Rows of the table's frame: the two borders and the header.
 const CHROME: u16 = 3;
@@ -17,13 +19,70 @@ pub struct View {
     pub scroll: usize,
     /// True when the arrow keys scroll this table.
     pub focused: bool,
+    /// The selected shard, by its index.
+    pub selected: Option<u64>,
 }
 
-/// Draws the table of `rows`; returns how many shard rows it had room for. When they do not
-/// all fit, the ones that need attention come first (silent, then live, then ended, each by
-/// shard index), the table scrolls through that order, and the last line counts the rest, so
-/// that no shard is left off without a word.
-pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], view: View, theme: Theme) -> usize {
+/// The table's columns, the least needed dropped first on a narrow screen.
+const COLUMNS: [Column; 8] = [
+    Column::new("shard", 5, 0),
+    Column::new("host", 12, 2),
+    Column::new("state", 16, 0),
+    Column::new("done", 22, 0),
+    Column::new("match", 6, 1),
+    Column::new("err", 5, 3),
+    Column::new("rate/s", 8, 4),
+    Column::fill("heard", 8, 1),
+];
+
+fn cells(row: &ShardRow) -> Vec<String> {
+    let heard = if row.state == "waiting" {
+        "-".to_string()
+    } else if row.silent {
+        format!("{:.0}s ago SILENT", row.last_heard_s)
+    } else {
+        format!("{:.1}s ago", row.last_heard_s)
+    };
+    let done = if row.total > 0 {
+        format!("{} / {}", count(row.completed), count(row.total))
+    } else {
+        count(row.completed)
+    };
+    vec![
+        row.shard.to_string(),
+        crate::escape::controls(&row.host).into_owned(),
+        crate::escape::controls(&row.state).into_owned(),
+        done,
+        count(row.matches),
+        count(row.errors),
+        human_count(row.rate),
+        heard,
+    ]
+}
+
+fn style(row: &ShardRow, theme: Theme) -> Style {
+    if row.silent {
+        theme.bad()
+    } else if row.state.starts_with("ended") || row.state == "waiting" {
+        theme.dim()
+    } else if row.errors > 0 {
+        theme.warn()
+    } else {
+        Style::new()
+    }
+}
+
+/// Draws the table of `rows`; returns how many shard rows it had room for and where each
+/// shard drawn is, by its index. When they do not all fit, the ones that need attention come
+/// first (silent, then live, then ended, each by shard index), the table scrolls through that
+/// order, and the last line counts the rest, so that no shard is left off without a word.
+pub fn render(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    rows: &[ShardRow],
+    view: View,
+    theme: Theme,
+) -> (usize, Vec<(u64, Rect)>) {
     let live = rows.iter().filter(|r| !r.state.starts_with("ended")).count();
     let silent = rows.iter().filter(|r| r.silent).count();
     let title = if silent == 0 {
@@ -31,61 +90,28 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], view: View, 
     } else {
         format!(" shards: {live} of {} live, {silent} silent ", rows.len())
     };
-    let header = Row::new([
-        "shard", "host", "state", "done", "match", "err", "rate/s", "heard",
-    ])
-    .style(theme.dim());
     let room = usize::from(area.height.saturating_sub(CHROME));
     let (shown, hidden) = fit(rows, room, view.scroll);
     let fitted = shown.len();
-    let body = shown.into_iter().map(|row| {
-        let heard = if row.state == "waiting" {
-            "-".to_string()
-        } else if row.silent {
-            format!("{:.0}s ago SILENT", row.last_heard_s)
-        } else {
-            format!("{:.1}s ago", row.last_heard_s)
-        };
-        let done = if row.total > 0 {
-            format!("{} / {}", count(row.completed), count(row.total))
-        } else {
-            count(row.completed)
-        };
-        let cells = vec![
-            Cell::from(row.shard.to_string()),
-            Cell::from(crate::escape::controls(&row.host).into_owned()),
-            Cell::from(crate::escape::controls(&row.state).into_owned()),
-            Cell::from(done),
-            Cell::from(count(row.matches)),
-            Cell::from(count(row.errors)),
-            Cell::from(human_count(row.rate)),
-            Cell::from(heard),
-        ];
-        let style = if row.silent {
-            theme.bad()
-        } else if row.state.starts_with("ended") || row.state == "waiting" {
-            theme.dim()
-        } else if row.errors > 0 {
-            theme.warn()
-        } else {
-            ratatui::style::Style::new()
-        };
-        Row::new(cells).style(style)
-    });
-    let widths = [
-        Constraint::Length(5),
-        Constraint::Length(12),
-        Constraint::Length(16),
-        Constraint::Length(22),
-        Constraint::Length(6),
-        Constraint::Length(5),
-        Constraint::Length(8),
-        Constraint::Min(0),
-    ];
-    let table = Table::new(body, widths)
-        .header(header)
-        .block(theme.panel(title, view.focused));
-    frame.render_widget(table, area);
+    let table = DataTable {
+        block: theme.panel(title, view.focused),
+        columns: COLUMNS.to_vec(),
+        rows: shown
+            .iter()
+            .map(|row| TableRow {
+                cells: cells(row),
+                style: style(row, theme),
+            })
+            .collect(),
+        offset: 0,
+        selected: shown.iter().position(|row| Some(row.shard) == view.selected),
+    };
+    let drawn = table
+        .render(frame, area, theme)
+        .into_iter()
+        .take(fitted)
+        .map(|(index, rect)| (shown[index].shard, rect))
+        .collect();
     // The count takes the table's last line whole: the states of the rest outgrow a column.
     if let Some(hidden) = hidden
         && room > 0
@@ -99,7 +125,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, rows: &[ShardRow], view: View, 
         let text = format!("      +{} more: {}", hidden.len(), more_states(&hidden));
         frame.render_widget(Paragraph::new(text).style(theme.dim()), line);
     }
-    fitted
+    (fitted, drawn)
 }
 
 /// The rows to draw in `room` lines and, when some do not fit, the ones left off (the last
@@ -188,6 +214,7 @@ mod tests {
                     View {
                         scroll,
                         focused: false,
+                        selected: None,
                     },
                     Theme::new(false),
                 );

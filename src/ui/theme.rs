@@ -80,6 +80,12 @@ impl Theme {
             Style::new().add_modifier(Modifier::DIM)
         }
     }
+    /// The footer's key hints: the terminal's own text colour, readable on a dark and a
+    /// light background alike (a grey is faint on one or the other).
+    #[must_use]
+    pub fn hint(self) -> Style {
+        Style::new()
+    }
     /// The highlighted row of a list.
     #[must_use]
     pub fn selected(self) -> Style {

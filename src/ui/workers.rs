@@ -1,19 +1,21 @@
 //! Workers table: one row per worker, sorted and scrolled as the user asks, with hidden rows counted and a straggler (far longer on its task than the median) highlighted.
 
+use super::table::{Column, DataTable, TableRow};
 use super::{TABLE_CHROME, Theme, count, duration};
 use crate::app::{App, Focus, WorkerSort, workers_scroll_limit};
 use poolwatch_core::{WorkerRow, WorkerState};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::layout::Rect;
 use std::time::Duration;
 
 /// A task is a straggler when it has run this many times the median...
 const STRAGGLER_FACTOR: u32 = 4;
 /// ...and at least this long.
 const STRAGGLER_MIN: Duration = Duration::from_millis(250);
-/// Below this inner width the detail column is dropped and busy is a percentage only.
+/// Below this inner width busy is a percentage only (and the detail column has no room).
 const NARROW: u16 = 100;
+/// The detail column's least width: the other columns and their gaps take the other 74 of [`NARROW`].
+const DETAIL_MIN: u16 = NARROW - 74;
 
 /// Indexes of workers whose current task has run far longer than the median running task.
 #[must_use]
@@ -63,42 +65,48 @@ fn busy_bar(busy: f64, narrow: bool) -> String {
     )
 }
 
-fn row_cells(row: &WorkerRow, narrow: bool) -> Vec<Cell<'static>> {
+fn row_cells(row: &WorkerRow, narrow: bool) -> Vec<String> {
     let task = row.current_task.map_or_else(|| "-".to_string(), count);
     let on_task = if row.current_task.is_some() {
         duration(row.on_task_for)
     } else {
         "-".to_string()
     };
-    let mut cells = vec![
-        Cell::from(row.id.to_string()),
-        Cell::from(row.state.label()),
-        Cell::from(task),
-        Cell::from(on_task),
-        Cell::from(count(row.done)),
-        Cell::from(count(row.matches)),
-        Cell::from(count(row.errors)),
-        Cell::from(busy_bar(row.busy, narrow)),
-    ];
-    if !narrow {
-        let detail = row.detail.as_deref().unwrap_or_default();
-        cells.push(Cell::from(crate::escape::controls(detail).into_owned()));
-    }
-    cells
+    let detail = row.detail.as_deref().unwrap_or_default();
+    vec![
+        row.id.to_string(),
+        row.state.label().to_string(),
+        task,
+        on_task,
+        count(row.done),
+        count(row.matches),
+        count(row.errors),
+        busy_bar(row.busy, narrow),
+        crate::escape::controls(detail).into_owned(),
+    ]
 }
 
-/// Draws the table; returns how many worker rows it has room for.
-pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) -> usize {
-    let rows = app.snapshot.as_ref().map_or(&[][..], |s| s.workers.as_slice());
-    let slow = stragglers(rows);
+/// The table's columns; the busy column is a bare percentage when `narrow`.
+fn columns(narrow: bool) -> Vec<Column> {
+    vec![
+        Column::new("#", 3, 0),
+        Column::new("state", 8, 0),
+        Column::new("task", 13, 1),
+        Column::new("on task", 8, 2),
+        Column::new("done", 11, 0),
+        Column::new("match", 5, 3),
+        Column::new("err", 5, 3),
+        Column::new("busy", if narrow { 4 } else { 13 }, 4),
+        // Shown from 100 columns inside the frame on.
+        Column::fill("detail", DETAIL_MIN, 5),
+    ]
+}
+
+fn title(app: &App, rows: &[WorkerRow], slow: usize, hidden: usize, width: u16) -> String {
     let active = rows.iter().filter(|r| r.state != WorkerState::Stopped).count();
-    // Border and header take three rows; the rest shows workers.
-    let fits = usize::from(area.height.saturating_sub(TABLE_CHROME));
-    let first = app.workers_scroll.min(workers_scroll_limit(rows.len(), fits));
-    let hidden = rows.len().saturating_sub(fits);
     let mut title = format!(" workers: {active} active");
-    if !slow.is_empty() {
-        title.push_str(&format!(", {} straggling", slow.len()));
+    if slow > 0 {
+        title.push_str(&format!(", {slow} straggling"));
     }
     let more = if hidden > 0 {
         format!(", +{hidden} more")
@@ -110,7 +118,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) -> usi
     } else {
         format!(", {}", app.workers_sort.label())
     };
-    let title = super::fit::first_fit(
+    super::fit::first_fit(
         &[
             format!(
                 "{title}{more}{}{sort} ",
@@ -120,19 +128,23 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) -> usi
             format!(" {active} active{more}{sort} "),
             format!(" {active} active{more} "),
         ],
-        usize::from(area.width.saturating_sub(2)),
-    );
+        usize::from(width.saturating_sub(2)),
+    )
+}
+
+/// Draws the table; returns how many worker rows it has room for and where each worker
+/// drawn is, by its number.
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) -> (usize, Vec<(u64, Rect)>) {
+    let rows = app.snapshot.as_ref().map_or(&[][..], |s| s.workers.as_slice());
+    let slow = stragglers(rows);
+    // Border and header take three rows; the rest shows workers.
+    let fits = usize::from(area.height.saturating_sub(TABLE_CHROME));
+    let hidden = rows.len().saturating_sub(fits);
     let narrow = area.width.saturating_sub(2) < NARROW;
-    let mut header = vec!["#", "state", "task", "on task", "done", "match", "err", "busy"];
-    if !narrow {
-        header.push("detail");
-    }
-    let header = Row::new(header).style(theme.dim());
-    let body = sorted(rows, app.workers_sort)
-        .into_iter()
-        .skip(first)
-        .take(fits)
-        .map(|index| {
+    let order = sorted(rows, app.workers_sort);
+    let table_rows = order
+        .iter()
+        .map(|&index| {
             let row = &rows[index];
             let style = if slow.contains(&index) {
                 theme.bad()
@@ -143,25 +155,29 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) -> usi
             } else {
                 ratatui::style::Style::new()
             };
-            Row::new(row_cells(row, narrow)).style(style)
-        });
-    let mut widths = vec![
-        Constraint::Length(3),
-        Constraint::Length(8),
-        Constraint::Length(13),
-        Constraint::Length(8),
-        Constraint::Length(11),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(if narrow { 4 } else { 13 }),
-    ];
-    if !narrow {
-        widths.push(Constraint::Min(0));
-    }
-    let block = theme.panel(title, app.focus == Focus::Workers);
-    let table = Table::new(body, widths).header(header).block(block);
-    frame.render_widget(table, area);
-    fits
+            TableRow {
+                cells: row_cells(row, narrow),
+                style,
+            }
+        })
+        .collect();
+    let id = |index: usize| u64::try_from(rows[index].id).unwrap_or(u64::MAX);
+    let title = title(app, rows, slow.len(), hidden, area.width);
+    let table = DataTable {
+        block: theme.panel(title, app.focus == Focus::Workers),
+        columns: columns(narrow),
+        rows: table_rows,
+        offset: app.workers_scroll.min(workers_scroll_limit(rows.len(), fits)),
+        selected: order
+            .iter()
+            .position(|&index| Some(id(index)) == app.selected_row),
+    };
+    let drawn = table
+        .render(frame, area, theme)
+        .into_iter()
+        .map(|(position, rect)| (id(order[position]), rect))
+        .collect();
+    (fits, drawn)
 }
 
 #[cfg(test)]

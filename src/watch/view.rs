@@ -72,6 +72,8 @@ where
                 let commands = match input {
                     Ok(Input::Key(key)) if !key_acts(&key, started) => Vec::new(),
                     Ok(Input::Key(key)) => app.update(Msg::Key(key)),
+                    Ok(Input::Mouse(mouse)) => crate::dashboard::mouse_msg(&mouse)
+                        .map_or_else(Vec::new, |msg| app.update(msg)),
                     Ok(Input::Resize) => Vec::new(),
                     Err(_) => app.update(Msg::Signal(libc::SIGHUP)),
                 };
@@ -217,7 +219,7 @@ fn steer(watcher: &mut Watcher, app: &mut App, commands: Vec<Command>) {
             Command::Resume => watcher.steer.apply(Action::Resume, &watcher.follower.aggregate),
             Command::SetWorkers(_) => Err("the worker count is set per shard at launch".to_string()),
             Command::Launch(_) => Err("watch cannot launch runs".to_string()),
-            Command::SavePreset(_) | Command::Export { .. } => {
+            Command::SavePreset(_) | Command::DeletePreset(_) | Command::Export { .. } => {
                 Err("watch keeps no presets or runs history".to_string())
             }
             // Ctrl-C: the runs this watcher owns stop as on SIGINT; others are left alone.

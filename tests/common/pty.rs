@@ -152,6 +152,48 @@ impl Pty {
             "still on the alternate screen"
         );
         assert!(!parser.screen().hide_cursor(), "cursor left hidden");
+        assert_eq!(
+            parser.screen().mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None,
+            "mouse reports left on"
+        );
+    }
+
+    /// True while poolwatch asks the terminal for mouse reports.
+    pub fn mouse_reported(&self) -> bool {
+        let parser = self.parser.lock().expect("parser lock");
+        parser.screen().mouse_protocol_mode() != vt100::MouseProtocolMode::None
+    }
+
+    /// The 0-based column and row where `text` first shows on the screen.
+    pub fn find(&self, text: &str) -> Option<(u16, u16)> {
+        let screen = self.screen();
+        screen.lines().enumerate().find_map(|(row, line)| {
+            let byte = line.find(text)?;
+            let column = line[..byte].chars().count();
+            Some((u16::try_from(column).ok()?, u16::try_from(row).ok()?))
+        })
+    }
+
+    /// True when the cell at 0-based `column`, `row` is drawn in reverse video (a highlight).
+    pub fn reversed_at(&self, column: u16, row: u16) -> bool {
+        let parser = self.parser.lock().expect("parser lock");
+        parser
+            .screen()
+            .cell(row, column)
+            .is_some_and(vt100::Cell::inverse)
+    }
+
+    /// A left click at 0-based `column`, `row`, as an SGR mouse report (press, then release).
+    pub fn click(&mut self, column: u16, row: u16) {
+        let (x, y) = (column + 1, row + 1);
+        self.press(&format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m"));
+    }
+
+    /// One notch of the wheel, down (`true`) or up, at 0-based `column`, `row`.
+    pub fn wheel(&mut self, down: bool, column: u16, row: u16) {
+        let button = if down { 65 } else { 64 };
+        self.press(&format!("\x1b[<{button};{};{}M", column + 1, row + 1));
     }
 }
 

@@ -1,0 +1,88 @@
+//! The mouse end to end: SGR mouse reports typed into the built binary's pseudo-terminal, their
+//! effect read back from the screen; and `--no-mouse`, which leaves the mouse to the terminal.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a failed unwrap here is a failed test, with its message"
+)]
+
+mod common;
+
+use common::pty::{Pty, ROWS};
+
+/// A needle run long enough to click during it, launched at once.
+const LONG_RUN: [&str; 7] = [
+    "--start",
+    "-w",
+    "2",
+    "needle",
+    "--tasks",
+    "1000000",
+    "--needle=999999",
+];
+
+#[test]
+fn clicks_press_footer_keys_focus_panels_and_the_wheel_scrolls_the_log() {
+    let mut session = Pty::start(&LONG_RUN);
+    session.wait_for("[Running]");
+    session.wait_for("p pause");
+    assert!(session.mouse_reported(), "the dashboard asks for mouse reports");
+
+    // A click on the footer's `p pause` pauses, as `p` does.
+    let (x, y) = session.find("p pause").unwrap();
+    session.click(x + 2, y);
+    session.wait_for("[Paused]");
+    session.wait_for("p resume");
+
+    // A click on a worker's row selects it: the row is highlighted.
+    let (x, y) = session.find("workers:").unwrap();
+    assert!(!session.reversed_at(x, y + 2));
+    session.click(x, y + 2);
+    let selected = common::poll_within(
+        std::time::Duration::from_secs(30),
+        std::time::Duration::from_millis(50),
+        || session.reversed_at(x, y + 2).then_some(()),
+    );
+    assert!(selected.is_some(), "row not highlighted:\n{}", session.screen());
+
+    // Enough log lines to scroll, then the wheel over the log scrolls it, not the workers.
+    for _ in 0..3 {
+        session.press("p");
+        session.press("p");
+    }
+    let (x, y) = session.find("results:").unwrap();
+    session.wheel(true, x, y + 3);
+    session.wait_for("scrolled 3");
+    session.wheel(false, x, y + 3);
+    session.wait_for("scrolled 0");
+
+    // A click on `? help` opens the help, a click outside it closes it.
+    let (x, y) = session.find("? help").unwrap();
+    session.click(x, y);
+    session.wait_for("hotkeys");
+    session.click(0, ROWS - 1);
+    session.wait_gone("hotkeys");
+
+    session.press("t");
+    session.wait_for("[Stopped]");
+    let (x, y) = session.find("q quit").unwrap();
+    session.click(x, y);
+    let status = session.wait_exit();
+    session.assert_terminal_restored();
+    assert_eq!(status.exit_code(), 1, "a click on `q quit` quits as q does");
+}
+
+#[test]
+fn no_mouse_leaves_the_mouse_to_the_terminal_and_the_keys_still_work() {
+    let args = [["--no-mouse"].as_slice(), &LONG_RUN].concat();
+    let mut session = Pty::start(&args);
+    session.wait_for("[Running]");
+    session.wait_for("p pause");
+    assert!(!session.mouse_reported(), "--no-mouse asks for no mouse reports");
+    session.press("p");
+    session.wait_for("[Paused]");
+    session.press("q");
+    session.wait_for("quit and stop the run? y/n");
+    session.press("y");
+    session.wait_exit();
+    session.assert_terminal_restored();
+}
