@@ -46,6 +46,12 @@ impl EventLog {
         })
     }
 
+    /// True when events go to a file (`--log`); a closed log writes nothing.
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        self.file.is_some()
+    }
+
     /// Queues one typed event (see [`crate::logformat`]) as a [`crate::eventlog::schema::Record`]:
     /// `{"event": KIND, "t": run seconds, "ts": unix seconds, ...fields}`. A write error stops
     /// logging (see [`EventLog::failure`]) rather than the run.
