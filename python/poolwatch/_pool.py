@@ -91,7 +91,13 @@ def _has_terminal():
 def _main_prep():
     """How a worker finds the caller's `__main__` (multiprocessing spawn's preparation data)."""
     main = sys.modules.get("__main__")
-    prep = {"sys_path": list(sys.path), "main_path": None, "main_module": None}
+    prep = {
+        "sys_path": list(sys.path),
+        "main_path": None,
+        "main_module": None,
+        # Imported by site at start-up here: a worker started without site imports them itself.
+        "site_modules": [name for name in ("sitecustomize", "usercustomize") if name in sys.modules],
+    }
     spec = getattr(main, "__spec__", None)
     if spec is not None and spec.name not in ("__main__", "__mp_main__"):
         name = spec.name
@@ -103,6 +109,21 @@ def _main_prep():
         if path and not path.startswith("<") and os.path.exists(path):
             prep["main_path"] = os.path.abspath(path)
     return prep
+
+
+# Import machinery of a plain interpreter (and setuptools' distutils shim, a .pth file's).
+_STANDARD_IMPORTERS = ("_frozen_importlib", "_frozen_importlib_external", "zipimport", "_distutils_hack")
+
+
+def _worker_python():
+    """The worker's interpreter and its flags. Workers start without the `site` module (`-S`)
+    when the caller's imports need nothing of it but sys.path, which they copy: site's
+    start-up (its .pth files, which may import packages) is most of a bare interpreter's.
+    An import hook a .pth file installed (an editable install's finder, say) keeps site."""
+    for hook in list(sys.meta_path) + list(sys.path_hooks):
+        if getattr(hook, "__module__", None) not in _STANDARD_IMPORTERS:
+            return [sys.executable]
+    return [sys.executable, "-S"]
 
 
 def _rebuild(failure):
@@ -207,7 +228,7 @@ class _Run:
                 args += ["--range", f"{span[0]}..{span[1]}"]
             elif total is not None:
                 args += ["--total", str(total)]
-            args += ["--", sys.executable, "-m", "poolwatch._worker"]
+            args += ["--", *_worker_python(), "-m", "poolwatch._worker"]
         env = dict(os.environ)
         package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

@@ -29,7 +29,6 @@ import struct
 import sys
 import threading
 import time
-import traceback
 import types
 
 READ_SIZE = 1 << 16
@@ -219,6 +218,8 @@ class _Worker:
                 results.extend(map(call, items))
                 return results, failed
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
+                import traceback  # only when a task fails: its import is most of a worker's
+
                 results.append(_Failure(exc, traceback.format_exc()))
                 failed = True
 
@@ -293,7 +294,8 @@ def _restart(rest, answer_fd):
     env["POOLWATCH_PY_REST"] = base64.b64encode(rest).decode()
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, "-m", "poolwatch._worker"], env)
+    flags = ["-S"] if sys.flags.no_site else []
+    os.execve(sys.executable, [sys.executable, *flags, "-m", "poolwatch._worker"], env)
 
 
 def main():
@@ -301,6 +303,16 @@ def main():
     with open(spec_path + ".path", "rb") as handle:
         prep = pickle.load(handle)
     sys.path[:] = prep["sys_path"]
+    if sys.flags.no_site:
+        # Started with -S (see _pool._worker_python): what site would have done that matters.
+        import site
+
+        site.setquit()
+        for name in prep.get("site_modules", ()):
+            try:
+                __import__(name)
+            except Exception:  # noqa: BLE001 - as site: a broken customisation is not fatal
+                pass
     # Answers go to a copy of stdout; fd 1 (and sys.stdout) become stderr.
     answer_fd = os.dup(1)
     os.dup2(2, 1)
