@@ -16,19 +16,19 @@ import itertools
 import json
 import os
 import pickle
-import shutil
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import sysconfig
-import tempfile
 import threading
 import time
 import types
 import weakref
 from multiprocessing import TimeoutError  # noqa: A004 - the same class as multiprocessing's
+
+# shutil, subprocess, sysconfig and tempfile are imported where a run starts or ends, not
+# here: a worker process imports this module whenever the caller's script imports poolwatch
+# (it is imported as the worker's __main__), and needs none of them.
 
 __all__ = ["Pool", "AsyncResult", "MapResult", "Halted", "PoolError", "RemoteTraceback", "binary"]
 
@@ -68,6 +68,9 @@ def binary():
     path = os.environ.get("POOLWATCH_BIN")
     if path:
         return path
+    import shutil
+    import sysconfig
+
     for scripts in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
         candidate = os.path.join(scripts, "poolwatch")
         if os.access(candidate, os.X_OK):
@@ -178,6 +181,9 @@ class _Run:
         self.returncode = None
         self.terminated = False
         self.stderr_lines = []
+        import shutil
+        import tempfile
+
         self.dir = tempfile.mkdtemp(prefix="poolwatch-py-")
         try:
             self._start(pool, func, mode, halt, log, resume, dashboard, total, span)
@@ -234,6 +240,8 @@ class _Run:
         env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["POOLWATCH_PY_SPEC"] = spec_path
         env["POOLWATCH_PY_SOCKET"] = sock_path
+        import subprocess
+
         try:
             self.proc = subprocess.Popen(
                 args,
@@ -382,6 +390,8 @@ class _Run:
                 self.summary = json.loads(self.stdout_data.decode().strip().splitlines()[-1])
             except (ValueError, IndexError):
                 self.summary = None
+        import shutil
+
         shutil.rmtree(self.dir, ignore_errors=True)
         self.ended.set()
         _live_runs.discard(self)
@@ -424,6 +434,8 @@ class _Run:
                 self.proc.send_signal(signal.SIGTERM)
             except OSError:
                 pass
+            import subprocess
+
             try:
                 self.proc.wait(TERMINATE_GRACE)
             except subprocess.TimeoutExpired:
