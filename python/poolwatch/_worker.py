@@ -24,12 +24,16 @@ import json
 import os
 import pickle
 import signal
-import socket
 import struct
 import sys
-import threading
 import time
 import types
+
+# The C modules under socket and threading: their Python layers (an enum per socket
+# constant family, for one) are a tenth of a worker's start-up, and only a socket and one
+# thread are needed.
+import _socket
+import _thread
 
 READ_SIZE = 1 << 16
 FLUSH_EVERY = 0.001
@@ -95,13 +99,12 @@ class _Sender:
     """Frames (4-byte length, pickle) to the caller; a lost caller ends poolwatch's run."""
 
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             self.sock.connect(path)
         except OSError:
             _caller_gone()
-        watcher = threading.Thread(target=self._watch, daemon=True)
-        watcher.start()
+        _thread.start_new_thread(self._watch, ())
 
     def _watch(self):
         # The caller never writes: an end of file means it is gone (even by SIGKILL).
