@@ -3,7 +3,7 @@
     python benches/python_pool.py [--json] [--repeat N] [--tasks N] [--cases a,b,...]
 
 Cases, each run in a fresh Python process (so one does not warm the next), timed from the
-Pool(...) call, median of --repeat runs:
+Pool(...) call, median of --repeat runs, the cases taken in turn (one run of each per repeat):
 
 - tiny_*: 2,000,000 tiny tasks (`p == -1`) on 2 workers through imap_unordered, every
   result consumed: multiprocessing and mpire with chunksize 1000, poolwatch with none (it
@@ -17,14 +17,15 @@ Needs the poolwatch package importable (pip install ., or PYTHONPATH=python with
 POOLWATCH_BIN). Prints a table, or one JSON object with --json.
 """
 
-import argparse
 import json
 import os
 import queue
-import statistics
-import subprocess
 import sys
 import time
+
+# The harness's own imports (argparse, statistics, subprocess) are made in main(): the
+# workers of a spawning pool import this script as the caller's `__main__`, as they would
+# the article's script, whose only imports are the pool, time and queue.
 
 
 def tiny(p):
@@ -48,21 +49,23 @@ def _pool_class(kind):
 
 
 def case_tiny(kind, tasks):
+    # Each pool's module is imported before the clock starts, as in the other cases: the
+    # time runs from the Pool(...) call.
+    if kind == "mpire":
+        from mpire import WorkerPool
+    else:
+        Pool = _pool_class(kind)
     started = time.perf_counter()
     count = 0
     if kind == "mpire":
-        from mpire import WorkerPool
-
         with WorkerPool(n_jobs=2) as pool:
             for _ in pool.imap_unordered(tiny, range(tasks), chunk_size=1000):
                 count += 1
     elif kind == "mp":
-        Pool = _pool_class(kind)
         with Pool(2) as pool:
             for _ in pool.imap_unordered(tiny, range(tasks), chunksize=1000):
                 count += 1
     else:
-        Pool = _pool_class(kind)
         with Pool(2, dashboard=False) as pool:
             for _ in pool.imap_unordered(tiny, range(tasks)):
                 count += 1
@@ -119,6 +122,10 @@ def run_one(name, tasks):
 
 
 def main():
+    import argparse
+    import statistics
+    import subprocess
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
@@ -136,26 +143,35 @@ def main():
     except ImportError:
         have_mpire = False
     results = {}
+    names = []
     for name in args.cases.split(","):
         if name == "tiny_mpire" and not have_mpire:
             results[name] = {"skipped": "mpire is not installed (pip install mpire)"}
-            continue
-        runs = []
-        for _ in range(args.repeat):
+        else:
+            names.append(name)
+    # Round-robin over the cases (one run of each, then the next repeat), so that a change
+    # in the machine's load during the benchmark weighs on every case alike.
+    runs = {name: [] for name in names}
+    for _ in range(args.repeat):
+        for name in names:
+            if name in results:
+                continue
             out = subprocess.run(
                 [sys.executable, os.path.abspath(__file__), "--one", name, "--tasks", str(args.tasks)],
                 capture_output=True, text=True, timeout=900,
             )
             if out.returncode != 0:
                 results[name] = {"error": out.stderr[-1000:]}
-                break
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        else:
-            results[name] = {
-                "seconds_median": statistics.median(run["seconds"] for run in runs),
-                "seconds": [round(run["seconds"], 3) for run in runs],
-                "peak_rss_kb_max": max(run["peak_rss_kb"] for run in runs),
-            }
+                continue
+            runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for name in names:
+        if name in results:
+            continue
+        results[name] = {
+            "seconds_median": statistics.median(run["seconds"] for run in runs[name]),
+            "seconds": [round(run["seconds"], 3) for run in runs[name]],
+            "peak_rss_kb_max": max(run["peak_rss_kb"] for run in runs[name]),
+        }
 
     def ratio(slow, fast):
         # > 1: poolwatch is faster (the other's time over poolwatch's).

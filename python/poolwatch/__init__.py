@@ -13,17 +13,34 @@ the poolwatch binary, with its live terminal dashboard, halt rules, event log an
 See docs/python.md in the repository.
 """
 
-from ._pool import (
-    ApplyResult,
-    AsyncResult,
-    Halted,
-    MapResult,
-    Pool,
-    PoolError,
-    RemoteTraceback,
-    TimeoutError,  # noqa: A004 - multiprocessing.TimeoutError itself
-    binary,
+# The names are looked up in ._pool on first use (PEP 562), so that a worker process
+# (`python -m poolwatch._worker`) does not import the caller's side of the package.
+_NAMES = (
+    "ApplyResult",
+    "AsyncResult",
+    "Halted",
+    "MapResult",
+    "Pool",
+    "PoolError",
+    "RemoteTraceback",
+    "TimeoutError",  # multiprocessing.TimeoutError itself
+    "binary",
 )
+
+
+def __getattr__(name):
+    if name in _NAMES:
+        from . import _pool
+
+        value = getattr(_pool, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'poolwatch' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_NAMES))
+
 
 __all__ = [
     "Pool",

@@ -16,19 +16,19 @@ import itertools
 import json
 import os
 import pickle
-import shutil
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import sysconfig
-import tempfile
 import threading
 import time
 import types
 import weakref
 from multiprocessing import TimeoutError  # noqa: A004 - the same class as multiprocessing's
+
+# shutil, subprocess, sysconfig and tempfile are imported where a run starts or ends, not
+# here: a worker process imports this module whenever the caller's script imports poolwatch
+# (it is imported as the worker's __main__), and needs none of them.
 
 __all__ = ["Pool", "AsyncResult", "MapResult", "Halted", "PoolError", "RemoteTraceback", "binary"]
 
@@ -68,6 +68,9 @@ def binary():
     path = os.environ.get("POOLWATCH_BIN")
     if path:
         return path
+    import shutil
+    import sysconfig
+
     for scripts in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
         candidate = os.path.join(scripts, "poolwatch")
         if os.access(candidate, os.X_OK):
@@ -91,7 +94,13 @@ def _has_terminal():
 def _main_prep():
     """How a worker finds the caller's `__main__` (multiprocessing spawn's preparation data)."""
     main = sys.modules.get("__main__")
-    prep = {"sys_path": list(sys.path), "main_path": None, "main_module": None}
+    prep = {
+        "sys_path": list(sys.path),
+        "main_path": None,
+        "main_module": None,
+        # Imported by site at start-up here: a worker started without site imports them itself.
+        "site_modules": [name for name in ("sitecustomize", "usercustomize") if name in sys.modules],
+    }
     spec = getattr(main, "__spec__", None)
     if spec is not None and spec.name not in ("__main__", "__mp_main__"):
         name = spec.name
@@ -103,6 +112,21 @@ def _main_prep():
         if path and not path.startswith("<") and os.path.exists(path):
             prep["main_path"] = os.path.abspath(path)
     return prep
+
+
+# Import machinery of a plain interpreter (and setuptools' distutils shim, a .pth file's).
+_STANDARD_IMPORTERS = ("_frozen_importlib", "_frozen_importlib_external", "zipimport", "_distutils_hack")
+
+
+def _worker_python():
+    """The worker's interpreter and its flags. Workers start without the `site` module (`-S`)
+    when the caller's imports need nothing of it but sys.path, which they copy: site's
+    start-up (its .pth files, which may import packages) is most of a bare interpreter's.
+    An import hook a .pth file installed (an editable install's finder, say) keeps site."""
+    for hook in list(sys.meta_path) + list(sys.path_hooks):
+        if getattr(hook, "__module__", None) not in _STANDARD_IMPORTERS:
+            return [sys.executable]
+    return [sys.executable, "-S"]
 
 
 def _rebuild(failure):
@@ -157,6 +181,9 @@ class _Run:
         self.returncode = None
         self.terminated = False
         self.stderr_lines = []
+        import shutil
+        import tempfile
+
         self.dir = tempfile.mkdtemp(prefix="poolwatch-py-")
         try:
             self._start(pool, func, mode, halt, log, resume, dashboard, total, span)
@@ -213,12 +240,14 @@ class _Run:
                 args += ["--range", f"{span[0]}..{span[1]}"]
             elif total is not None:
                 args += ["--total", str(total)]
-            args += ["--", sys.executable, "-m", "poolwatch._worker"]
+            args += ["--", *_worker_python(), "-m", "poolwatch._worker"]
         env = dict(os.environ)
         package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["POOLWATCH_PY_SPEC"] = spec_path
         env["POOLWATCH_PY_SOCKET"] = sock_path
+        import subprocess
+
         try:
             self.proc = subprocess.Popen(
                 args,
@@ -367,6 +396,8 @@ class _Run:
                 self.summary = json.loads(self.stdout_data.decode().strip().splitlines()[-1])
             except (ValueError, IndexError):
                 self.summary = None
+        import shutil
+
         shutil.rmtree(self.dir, ignore_errors=True)
         self.ended.set()
         _live_runs.discard(self)
@@ -409,6 +440,8 @@ class _Run:
                 self.proc.send_signal(signal.SIGTERM)
             except OSError:
                 pass
+            import subprocess
+
             try:
                 self.proc.wait(TERMINATE_GRACE)
             except subprocess.TimeoutExpired:

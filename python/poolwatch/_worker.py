@@ -24,13 +24,16 @@ import json
 import os
 import pickle
 import signal
-import socket
 import struct
 import sys
-import threading
 import time
-import traceback
 import types
+
+# The C modules under socket and threading: their Python layers (an enum per socket
+# constant family, for one) are a tenth of a worker's start-up, and only a socket and one
+# thread are needed.
+import _socket
+import _thread
 
 READ_SIZE = 1 << 16
 FLUSH_EVERY = 0.001
@@ -96,13 +99,12 @@ class _Sender:
     """Frames (4-byte length, pickle) to the caller; a lost caller ends poolwatch's run."""
 
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             self.sock.connect(path)
         except OSError:
             _caller_gone()
-        watcher = threading.Thread(target=self._watch, daemon=True)
-        watcher.start()
+        _thread.start_new_thread(self._watch, ())
 
     def _watch(self):
         # The caller never writes: an end of file means it is gone (even by SIGKILL).
@@ -219,6 +221,8 @@ class _Worker:
                 results.extend(map(call, items))
                 return results, failed
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
+                import traceback  # only when a task fails: its import is most of a worker's
+
                 results.append(_Failure(exc, traceback.format_exc()))
                 failed = True
 
@@ -293,7 +297,8 @@ def _restart(rest, answer_fd):
     env["POOLWATCH_PY_REST"] = base64.b64encode(rest).decode()
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, "-m", "poolwatch._worker"], env)
+    flags = ["-S"] if sys.flags.no_site else []
+    os.execve(sys.executable, [sys.executable, *flags, "-m", "poolwatch._worker"], env)
 
 
 def main():
@@ -301,6 +306,16 @@ def main():
     with open(spec_path + ".path", "rb") as handle:
         prep = pickle.load(handle)
     sys.path[:] = prep["sys_path"]
+    if sys.flags.no_site:
+        # Started with -S (see _pool._worker_python): what site would have done that matters.
+        import site
+
+        site.setquit()
+        for name in prep.get("site_modules", ()):
+            try:
+                __import__(name)
+            except Exception:  # noqa: BLE001 - as site: a broken customisation is not fatal
+                pass
     # Answers go to a copy of stdout; fd 1 (and sys.stdout) become stderr.
     answer_fd = os.dup(1)
     os.dup2(2, 1)

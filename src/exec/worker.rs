@@ -7,7 +7,7 @@ use crate::console::os_reason;
 use poolwatch_core::CancelToken;
 use poolwatch_core::search::{Goal, Outcome};
 use poolwatch_core::sync::lock;
-use rustix::event::{PollFd, PollFlags};
+use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::process::Signal;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -289,9 +289,12 @@ impl Driver<'_> {
             let before = self.window.first;
             // The first answers of a new process include its start-up: not a task's time.
             let started = proc.answered_since_spawn > 0;
-            let fault = proc.exchange(head_deadline, &mut |line| self.answer(line, notable));
+            let (lines, fault) = proc.exchange(head_deadline, &mut |line| self.answer(line, notable));
+            if lines > 0 {
+                self.window.last_line = Some(Instant::now());
+            }
             if self.window.first > before {
-                let now = Instant::now();
+                let now = self.window.last_line.unwrap_or_else(Instant::now);
                 if let Some(since) = head_since.filter(|_| started) {
                     proc.measure(self.window.first - before, now.saturating_duration_since(since));
                 }
@@ -391,7 +394,7 @@ impl Driver<'_> {
     /// last, unless it has one already.
     fn answer(&mut self, line: &[u8], notable: &mut dyn FnMut(u64, Outcome)) {
         let task = self.window.first;
-        self.window.last_line = Some(Instant::now());
+        // `last_line` is set once per exchange that read lines (see `drive`), not per line.
         if task >= self.window.next {
             let Some(last) = task
                 .checked_sub(1)
@@ -712,6 +715,12 @@ fn write_number(out: &mut Vec<u8>, value: i128) {
     out.extend_from_slice(&digits[at..]);
 }
 
+/// Where a poll found news besides answers.
+struct Ready {
+    stderr: bool,
+    exit: bool,
+}
+
 /// The input of a worker process's latest answer.
 struct LastAnswer {
     task: u64,
@@ -872,28 +881,37 @@ impl WorkerProc {
     }
 
     /// Writes what it can, waits for news (answers, exit, room to write) until `deadline`
-    /// or a slice, and passes each complete answer line to `answer`.
-    fn exchange(&mut self, deadline: Option<Instant>, answer: &mut dyn FnMut(&[u8])) -> Option<Fault> {
+    /// or a slice, and passes each complete answer line to `answer`. Returns how many lines
+    /// were read, and the fault if any. Stderr is read and the exit looked at only when the
+    /// poll says there is news there (a failed write looks at both).
+    fn exchange(&mut self, deadline: Option<Instant>, answer: &mut dyn FnMut(&[u8])) -> (u64, Option<Fault>) {
         let write_fault = self.write_some();
-        if write_fault.is_none() {
+        let ready = if write_fault.is_none() {
             let mut wait = SLICE;
             if let Some(deadline) = deadline {
                 wait = wait.min(deadline.saturating_duration_since(Instant::now()));
             }
-            self.poll(wait);
+            self.poll(wait)
+        } else {
+            Ready {
+                stderr: true,
+                exit: true,
+            }
+        };
+        if ready.stderr {
+            self.drain_stderr();
         }
-        self.drain_stderr();
         // Read even when the write failed: answers the worker gave before it died are in the
         // pipe, and each counts (dropped, their inputs would run again).
-        let (_answers, fault) = self.read_answers(answer);
+        let (lines, fault) = self.read_answers(answer);
         if let Some(fault) = fault.or(write_fault) {
-            return Some(fault);
+            return (lines, Some(fault));
         }
-        if self.exit_fd.is_some() && self.exited.is_none() {
+        if ready.exit && self.exit_fd.is_some() && self.exited.is_none() {
             self.exited = self.child.try_wait().ok().flatten();
         }
         // Exited: its last answers are read above; now it is a fault.
-        self.exited.is_some().then_some(Fault::Died)
+        (lines, self.exited.is_some().then_some(Fault::Died))
     }
 
     /// Folds `answers` answered in `took` into the mean time per answer.
@@ -932,8 +950,9 @@ impl WorkerProc {
         None
     }
 
-    /// Sleeps until an answer, stderr output, the exit or room to write pending input, or `wait`.
-    fn poll(&self, wait: Duration) {
+    /// Sleeps until an answer, stderr output, the exit or room to write pending input, or
+    /// `wait`; says where there is news (stderr output, the exit).
+    fn poll(&self, wait: Duration) -> Ready {
         let reading = [
             self.stdout.as_ref().map(AsFd::as_fd),
             self.stderr.as_ref().map(AsFd::as_fd),
@@ -949,7 +968,29 @@ impl WorkerProc {
         {
             fds.push(PollFd::new(stdin, PollFlags::OUT));
         }
-        wait_on(&mut fds, Some(wait));
+        let timeout = Timespec::try_from(wait).ok();
+        if rustix::event::poll(&mut fds, timeout.as_ref()).is_err() {
+            // EINTR or a full table: look everywhere.
+            return Ready {
+                stderr: true,
+                exit: true,
+            };
+        }
+        // The fds are in `reading`'s order, the absent ones left out.
+        let mut ready = Ready {
+            stderr: false,
+            exit: false,
+        };
+        let mut at = usize::from(self.stdout.is_some());
+        let news = |fd: &PollFd<'_>| !fd.revents().is_empty();
+        if self.stderr.is_some() {
+            ready.stderr = fds.get(at).is_some_and(news);
+            at += 1;
+        }
+        if self.exit_fd.is_some() {
+            ready.exit = fds.get(at).is_some_and(news);
+        }
+        ready
     }
 
     /// Reads every answer available now; returns how many and any fault (EOF, an overlong line).
@@ -966,6 +1007,7 @@ impl WorkerProc {
                     return (self.counted(count), Some(Fault::Died));
                 }
                 Ok(read) => {
+                    let short = read < buffer.len();
                     let mut data = &buffer[..read];
                     while let Some(at) = data.iter().position(|b| *b == b'\n') {
                         if self.partial.is_empty() {
@@ -981,6 +1023,11 @@ impl WorkerProc {
                     self.partial.extend_from_slice(data);
                     if self.partial.len() > MAX_LINE {
                         return (self.counted(count), Some(Fault::Overlong));
+                    }
+                    if short {
+                        // The pipe is most likely empty: the next poll says if it is not
+                        // (one read a look, not two).
+                        break;
                     }
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}

@@ -194,6 +194,54 @@ def test_maxtasksperchild_renews_the_interpreter(tmp_path, monkeypatch):
     assert len(init_file.read_text().split()) >= 5
 
 
+def test_workers_skip_site_only_when_the_callers_imports_need_nothing_of_it(monkeypatch):
+    from poolwatch import _pool
+
+    # pytest's own assertion-rewriting hook is one such hook: the plain import machinery first.
+    standard = [f for f in sys.meta_path if getattr(f, "__module__", None) in _pool._STANDARD_IMPORTERS]
+    monkeypatch.setattr(sys, "meta_path", standard)
+    hooks = [h for h in sys.path_hooks if getattr(h, "__module__", None) in _pool._STANDARD_IMPORTERS]
+    monkeypatch.setattr(sys, "path_hooks", hooks)
+    assert _pool._worker_python() == [sys.executable, "-S"]
+
+    class Finder:  # an import hook, as an editable install's .pth file installs one
+        def find_spec(self, *args):
+            return None
+
+    monkeypatch.setattr(sys, "meta_path", [Finder(), *sys.meta_path])
+    assert _pool._worker_python() == [sys.executable]
+
+
+def test_workers_started_without_site_still_import_sitecustomize(tmp_path):
+    # The caller imported sitecustomize at start-up (site does): so do the workers.
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    marks = tmp_path / "marks"
+    (custom / "sitecustomize.py").write_text(
+        f"import os\nwith open({str(marks)!r}, 'a') as f:\n    f.write(str(os.getpid()) + '\\n')\n"
+    )
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        from poolwatch import Pool
+
+        def square(x):
+            return x * x
+
+        if __name__ == "__main__":
+            assert "sitecustomize" in sys.modules
+            with Pool(2, dashboard=False) as pool:
+                print(sum(pool.map(square, range(100))))
+    """))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(custom), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == b"328350\n"
+    # The caller and each of the 2 workers.
+    assert len(set(marks.read_text().split())) >= 3
+
+
 def test_iterables_are_read_lazily():
     pulled = []
 
