@@ -194,6 +194,51 @@ fn check_owner(fd: &impl AsFd) -> io::Result<()> {
     }
 }
 
+/// Cuts a last line that a crash left without its newline, so that the next line appended is
+/// not glued onto it (readers skip a torn last line, but a torn line in the middle is corrupt).
+/// `is_ours` reads the file's start and says whether it is the kind of file the caller
+/// appends to; any other non-empty file is refused with `not_ours`, and kept whole.
+/// Returns the file's length afterwards.
+pub fn cut_torn_tail(
+    file: &File,
+    path: &Path,
+    is_ours: impl FnOnce(&mut File) -> io::Result<bool>,
+    not_ours: &str,
+) -> io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let metadata = file.metadata()?;
+    let length = metadata.len();
+    if !metadata.is_file() {
+        // A pipe, a FIFO or a device: nothing to read back or cut.
+        return Ok(length);
+    }
+    let mut reader = File::open(path)?;
+    if length > 0 && !is_ours(&mut reader)? {
+        // Never cut (or append to) a file that is not ours: a torn-looking tail is its data.
+        return Err(io::Error::new(io::ErrorKind::InvalidData, not_ours));
+    }
+    let mut end = length;
+    let mut chunk = vec![0_u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let wanted = usize::try_from(end - start).unwrap_or(chunk.len());
+        reader.seek(SeekFrom::Start(start))?;
+        reader.read_exact(&mut chunk[..wanted])?;
+        if let Some(at) = chunk[..wanted].iter().rposition(|byte| *byte == b'\n') {
+            let whole = start + at as u64 + 1;
+            if whole < length {
+                file.set_len(whole)?;
+            }
+            return Ok(whole);
+        }
+        end = start;
+    }
+    if length > 0 {
+        file.set_len(0)?;
+    }
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

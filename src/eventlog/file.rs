@@ -35,7 +35,12 @@ impl EventLog {
             None => None,
         };
         let length = match (&file, path) {
-            (Some(file), Some(path)) => cut_torn_tail(file, path)?,
+            (Some(file), Some(path)) => crate::safefs::cut_torn_tail(
+                file,
+                path,
+                starts_as_a_log,
+                "it is not a poolwatch log (its first line is no event) and is kept as it is: give --log a new file or a log",
+            )?,
             _ => 0,
         };
         Ok(Self {
@@ -139,47 +144,6 @@ impl Drop for EventLog {
     fn drop(&mut self) {
         self.flush();
     }
-}
-
-/// Cuts a last line that a crash left without its newline, so that the next line appended is
-/// not glued onto it (readers skip a torn last line, but a torn line in the middle is corrupt).
-/// Returns the file's length afterwards.
-fn cut_torn_tail(file: &File, path: &Path) -> io::Result<u64> {
-    use std::io::{Read, Seek, SeekFrom};
-    let metadata = file.metadata()?;
-    let length = metadata.len();
-    if !metadata.is_file() {
-        // A pipe, a FIFO or a device: nothing to read back or cut.
-        return Ok(length);
-    }
-    let mut reader = File::open(path)?;
-    if length > 0 && !starts_as_a_log(&mut reader)? {
-        // Never cut (or append to) a file that is not a log: a torn-looking tail is its data.
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "it is not a poolwatch log (its first line is no event) and is kept as it is: give --log a new file or a log",
-        ));
-    }
-    let mut end = length;
-    let mut chunk = vec![0_u8; 64 * 1024];
-    while end > 0 {
-        let start = end.saturating_sub(chunk.len() as u64);
-        let wanted = usize::try_from(end - start).unwrap_or(chunk.len());
-        reader.seek(SeekFrom::Start(start))?;
-        reader.read_exact(&mut chunk[..wanted])?;
-        if let Some(at) = chunk[..wanted].iter().rposition(|byte| *byte == b'\n') {
-            let whole = start + at as u64 + 1;
-            if whole < length {
-                file.set_len(whole)?;
-            }
-            return Ok(whole);
-        }
-        end = start;
-    }
-    if length > 0 {
-        file.set_len(0)?;
-    }
-    Ok(0)
 }
 
 /// True when the file `reader` reads starts as a poolwatch log does: a line that opens an

@@ -77,6 +77,16 @@ impl JobLog {
             crate::safefs::Keep::Truncate
         };
         let mut file = crate::safefs::open_log(path, keep)?;
+        if append {
+            // A crash (or a full disk) may have left a torn last line: the next line must
+            // not be glued onto it.
+            crate::safefs::cut_torn_tail(
+                &file,
+                path,
+                |reader| starts_with(reader, HEADER.as_bytes()),
+                "it is not a job log (its first line is not the header) and is kept as it is: give --joblog a new file or a job log",
+            )?;
+        }
         if file.metadata()?.len() == 0 {
             file.write_all(format!("{HEADER}\n").as_bytes())?;
         }
@@ -98,6 +108,21 @@ impl JobLog {
             *file = None;
         }
     }
+}
+
+/// True when the file `reader` reads starts with `prefix` (or with part of it: a job log
+/// torn in its header is still one).
+fn starts_with(reader: &mut File, prefix: &[u8]) -> io::Result<bool> {
+    use std::io::Read;
+    let mut first = vec![0_u8; prefix.len()];
+    let mut got = 0;
+    while got < first.len() {
+        match reader.read(&mut first[got..])? {
+            0 => break,
+            read => got += read,
+        }
+    }
+    Ok(prefix.starts_with(&first[..got]))
 }
 
 /// What an earlier job log says about the jobs, by `Seq`.
@@ -198,5 +223,34 @@ mod tests {
         assert_eq!(previous.failed, HashSet::from([3]));
         assert_eq!(previous.clone().skip(true), HashSet::from([1, 2, 4]));
         assert_eq!(previous.skip(false), HashSet::from([1, 2, 3, 4]));
+    }
+
+    #[test]
+    fn resuming_cuts_a_torn_last_line_and_a_file_that_is_no_job_log_is_kept() {
+        let dir = crate::testing::TempPath::dir("joblog-torn");
+        let path = dir.join("job.tsv");
+        // Job 20's line, then a crash (or `printf 1 >> job.tsv`) left a torn `1`.
+        std::fs::write(&path, format!("{HEADER}\n20\t:\t1.0\t0.1\t0\t0\t0\t0\tt\n1")).unwrap();
+        let log = JobLog::open(&path, true).unwrap();
+        log.write(&JobRecord {
+            seq: 21,
+            start: SystemTime::UNIX_EPOCH,
+            runtime: Duration::ZERO,
+            receive: 0,
+            exitval: 0,
+            signal: 0,
+            command: "u".into(),
+        });
+        drop(log);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.lines().skip(1).all(|line| line.split('\t').count() == 9),
+            "{text}"
+        );
+        assert_eq!(Previous::parse(&text).succeeded, HashSet::from([20, 21]));
+        let notes = dir.join("notes.txt");
+        std::fs::write(&notes, "my notes, no newline").unwrap();
+        assert!(JobLog::open(&notes, true).is_err());
+        assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes, no newline");
     }
 }
