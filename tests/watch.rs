@@ -523,3 +523,28 @@ fn watch_offers_only_the_keys_that_act() {
         assert!(!help.contains(inert), "{inert}: {help}");
     }
 }
+
+#[test]
+fn a_headless_watch_of_missing_files_says_what_it_waits_for_and_stops_on_ctrl_c() {
+    use std::io::BufRead;
+    let scratch = Scratch::new("watch-waiting");
+    let missing = scratch.join("not-yet.jsonl");
+    let mut child = poolwatch()
+        .args(["watch", "--headless", missing.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.contains("waiting for"), "{first:?}");
+    assert!(first.contains("not-yet.jsonl (not there yet)"), "{first:?}");
+    signal(&child, libc::SIGINT);
+    let output = common::cli::finish(child, PATIENCE);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{rest}");
+    assert!(rest.contains("no run started in"), "{rest}");
+    assert!(output.stdout.is_empty(), "no summary of nothing");
+}

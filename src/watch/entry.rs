@@ -113,6 +113,15 @@ fn follow_to_end(
         let color = color_enabled(std::env::var_os("NO_COLOR").as_deref());
         super::view::run(watcher, signals, title, color)?
     };
+    let aggregate = &watcher.follower.aggregate;
+    if !cli.json && aggregate.logs.iter().all(|log| log.start.is_none()) {
+        // Nothing to sum up: say what was waited for, not a summary of nothing.
+        crate::console::say(&format!(
+            "poolwatch: no run started in {}: nothing to summarize",
+            aggregate.paths.join(", ")
+        ));
+        return Ok(crate::console::EXIT_NOT_FOUND);
+    }
     print_summary(&summary, cli.json);
     for row in summary
         .shards

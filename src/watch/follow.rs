@@ -281,6 +281,31 @@ impl Watcher {
     }
 }
 
+/// While no followed log has started a run: the line that says which files watch waits
+/// for, and how to stop it.
+fn waiting_line(aggregate: &super::Aggregate) -> Option<String> {
+    if aggregate.logs.iter().any(|log| log.start.is_some()) {
+        return None;
+    }
+    let files: Vec<String> = aggregate
+        .logs
+        .iter()
+        .zip(&aggregate.paths)
+        .map(|(_, path)| match std::fs::metadata(path) {
+            Ok(_) => format!("{path} (no run started in it yet)"),
+            Err(_) => format!("{path} (not there yet)"),
+        })
+        .collect();
+    Some(format!("waiting for {}; Ctrl-C stops", files.join(", ")))
+}
+
+/// Waits a moment for a signal (the waiting loop's pace); notes one if it comes.
+fn continue_after_signals(signals: &Receiver<i32>, signal: &mut Option<i32>) {
+    if let Ok(number) = signals.recv_timeout(std::time::Duration::from_millis(100)) {
+        *signal = Some(number);
+    }
+}
+
 /// Follows to the end without a dashboard: a progress line on stderr, the summary returned.
 ///
 /// # Errors
@@ -295,7 +320,10 @@ pub fn run_headless(
     } else {
         crate::headless::PLAIN_PROGRESS_EVERY
     };
-    let mut last_line = Instant::now();
+    // The first line goes out at once: a watch that waits says so before the first interval.
+    let mut last_line = Instant::now()
+        .checked_sub(progress_every)
+        .unwrap_or_else(Instant::now);
     let mut signal = None;
     loop {
         let (_events, problem) = watcher.step()?;
@@ -307,6 +335,14 @@ pub fn run_headless(
         }
         if last_line.elapsed() >= progress_every {
             last_line = Instant::now();
+            if let Some(line) = waiting_line(&watcher.follower.aggregate) {
+                crate::headless::progress(&line, stderr_tty);
+                continue_after_signals(signals, &mut signal);
+                if signal.is_some() {
+                    break;
+                }
+                continue;
+            }
             let snapshot = watcher.follower.aggregate.snapshot(unix_now());
             let name = watcher
                 .follower
