@@ -281,6 +281,17 @@ impl Watcher {
     }
 }
 
+/// The headless progress line of every followed log, combined.
+fn progress_line_of(aggregate: &super::Aggregate) -> String {
+    let snapshot = aggregate.snapshot(unix_now());
+    let name = aggregate
+        .logs
+        .iter()
+        .find_map(|l| l.start.as_ref())
+        .map_or("watch", |s| s.search.as_str());
+    crate::headless::progress_line(&snapshot, name, snapshot.tasks_per_s, aggregate.match_odds())
+}
+
 /// While no followed log has started a run: the line that says which files watch waits
 /// for, and how to stop it.
 fn waiting_line(aggregate: &super::Aggregate) -> Option<String> {
@@ -288,22 +299,14 @@ fn waiting_line(aggregate: &super::Aggregate) -> Option<String> {
         return None;
     }
     let files: Vec<String> = aggregate
-        .logs
+        .paths
         .iter()
-        .zip(&aggregate.paths)
-        .map(|(_, path)| match std::fs::metadata(path) {
+        .map(|path| match std::fs::metadata(path) {
             Ok(_) => format!("{path} (no run started in it yet)"),
             Err(_) => format!("{path} (not there yet)"),
         })
         .collect();
     Some(format!("waiting for {}; Ctrl-C stops", files.join(", ")))
-}
-
-/// Waits a moment for a signal (the waiting loop's pace); notes one if it comes.
-fn continue_after_signals(signals: &Receiver<i32>, signal: &mut Option<i32>) {
-    if let Ok(number) = signals.recv_timeout(std::time::Duration::from_millis(100)) {
-        *signal = Some(number);
-    }
 }
 
 /// Follows to the end without a dashboard: a progress line on stderr, the summary returned.
@@ -335,24 +338,10 @@ pub fn run_headless(
         }
         if last_line.elapsed() >= progress_every {
             last_line = Instant::now();
-            if let Some(line) = waiting_line(&watcher.follower.aggregate) {
-                crate::headless::progress(&line, stderr_tty);
-                continue_after_signals(signals, &mut signal);
-                if signal.is_some() {
-                    break;
-                }
-                continue;
-            }
-            let snapshot = watcher.follower.aggregate.snapshot(unix_now());
-            let name = watcher
-                .follower
-                .aggregate
-                .logs
-                .iter()
-                .find_map(|l| l.start.as_ref())
-                .map_or("watch", |s| s.search.as_str());
-            let odds = watcher.follower.aggregate.match_odds();
-            let line = crate::headless::progress_line(&snapshot, name, snapshot.tasks_per_s, odds);
+            // Until a log starts, the line says what is waited for; signals are still
+            // answered below (a cluster watcher halts its queued jobs).
+            let aggregate = &watcher.follower.aggregate;
+            let line = waiting_line(aggregate).unwrap_or_else(|| progress_line_of(aggregate));
             crate::headless::progress(&line, stderr_tty);
         }
         select! {
