@@ -31,26 +31,12 @@ const OUTPUT_FAILED: u8 = 2;
 /// other failure is said on stderr, once, and noted; neither panics.
 pub fn print_out(text: &str, what: &str) {
     let text = crate::escape::keep_lines(text);
-    let written = checked_stdout().and_then(|()| {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
-    });
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    drop(stdout);
     if let Err(err) = written {
         note_stdout(&err, what);
     }
-}
-
-/// `Ok` when standard output is open. Rust's stdout writes to a closed descriptor 1 as if
-/// they succeeded (EBADF is taken for "no stdout"), which would lose a summary in silence.
-///
-/// # Errors
-/// EBADF when descriptor 1 is closed.
-pub fn checked_stdout() -> std::io::Result<()> {
-    // SAFETY: F_GETFD reads descriptor 1's flags; it touches no memory.
-    if unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1 {
-        return Err(std::io::Error::from_raw_os_error(libc::EBADF));
-    }
-    Ok(())
 }
 
 /// Notes a failed write of `what` to stdout: a closed pipe quietly (as a filter would end),

@@ -306,7 +306,7 @@ impl Dirs {
     /// deletes it if it is a spool file.
     fn print(&self, closed: &mut bool, output: Option<Kept>) {
         let Some(kept) = output else { return };
-        let copied = crate::console::checked_stdout().and_then(|()| self.open(&kept).and_then(copy_out));
+        let copied = self.open(&kept).and_then(copy_out);
         if !*closed && let Err(err) = copied {
             // Said once; the exit code says it too (4, or 141 for a closed pipe, after which
             // output is dropped: no one reads it).
