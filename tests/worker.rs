@@ -5,7 +5,7 @@
 )]
 
 use common::cli::{assert_refused, finish, headless_json, summary_of};
-use common::logs::{of_kind, read_jsonl};
+use common::logs::{complete_lines, of_kind, read_jsonl};
 use common::procfs::{self, live_with};
 use common::scratch::Scratch;
 use common::{PATIENCE, holds_within};
@@ -617,6 +617,68 @@ fn a_command_that_keeps_dying_is_fatal_with_exit_2() {
     assert!(
         summary["errors"].as_u64().unwrap() <= summary["completed"].as_u64().unwrap(),
         "{summary}"
+    );
+}
+
+/// Issue 22: a worker that floods its stdout (answers it was never asked for, lines that are
+/// no answer, a line with no end) is replaced each time, and fatal once its replacements break
+/// the protocol as soon as they start; each input is blamed once at most.
+#[test]
+fn a_worker_that_floods_its_stdout_is_replaced_then_fatal() {
+    let floods = [
+        (
+            "yes 0",
+            "answered more lines than it was sent inputs (\"0\" came with no input in flight)",
+        ),
+        ("yes foo", "wrote 10000 lines that are no answer for one input"),
+        ("yes | tr -d '\\n'", "answered a line longer than"),
+        (
+            "while read x; do echo 1; echo 0; done",
+            "answered more lines than it was sent inputs",
+        ),
+    ];
+    for (script, told) in floods {
+        let (summary, output) = run(&[
+            "-w", "2", "--halt", "never", "exec", "--worker", "--range", "0..1000", "--", "sh", "-c", script,
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{script}: {summary}");
+        let fatal = summary["fatal"].as_str().unwrap();
+        assert!(
+            fatal.contains("broke the answer protocol 3 times in a row"),
+            "{script}: {fatal}"
+        );
+        assert!(fatal.contains(told), "{script}: {fatal}");
+        assert!(
+            summary["errors"].as_u64().unwrap() <= summary["completed"].as_u64().unwrap(),
+            "{script}: {summary}"
+        );
+    }
+}
+
+/// Issue 22: a worker that floods its stdout at length, again and again, never keeps a
+/// signal from ending the run with its summary (it was ignored for ten minutes).
+#[test]
+fn a_flooding_worker_never_keeps_a_signal_from_ending_the_run() {
+    let scratch = Scratch::new("worker-flood-signal");
+    let log = scratch.join("log.jsonl");
+    // Each process floods only after its first second, so it is replaced, never fatal.
+    let script = "sleep 1.1; yes foo";
+    let child = spawn(&logged_sh_worker(&log, &[], "0..100", script));
+    assert!(
+        holds_within(PATIENCE, || !of_kind(&complete_lines(&log), "error").is_empty()),
+        "no worker was ever replaced for its flood"
+    );
+    common::cli::signal(&child, libc::SIGTERM);
+    let output = finish(child, PATIENCE);
+    assert_eq!(output.status.code(), Some(128 + libc::SIGTERM), "{output:?}");
+    let summary = summary_of(&output);
+    assert_eq!(summary["halt_reason"], "signal", "{summary}");
+    let errors = error_messages(&log);
+    assert!(
+        errors
+            .iter()
+            .all(|error| error.contains("wrote 10000 lines that are no answer")),
+        "{errors:?}"
     );
 }
 

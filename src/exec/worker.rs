@@ -37,6 +37,16 @@ const STDERR_TAIL: usize = 2048;
 /// Least time a worker stays quiet with inputs in flight, after a line that is no answer,
 /// before that line is taken for an answer after all (see [`Window::held`]).
 const STRAY_WAIT: Duration = Duration::from_secs(1);
+/// Lines that are no answer, read for one input, after which the worker is taken for one
+/// that floods its stdout and is replaced (see [`Fault::Chatter`]).
+const CHATTER_LIMIT: u64 = 10_000;
+/// Bytes of a worker's stdout read in one exchange at most: a worker that floods its stdout
+/// cannot keep the driver from its look at the cancel token.
+const READ_BUDGET: usize = 1 << 20;
+/// A broken answer protocol this soon after a process's start counts towards [`QUICK_DEATHS`]
+/// (a worker that breaks it every time, as `yes 0` does, is fatal; one that breaks it once in
+/// a long while is replaced each time, with an error on the input it was on).
+const QUICK_FAULT: Duration = Duration::from_secs(1);
 /// Texts of lines that are no answer kept for messages, per oldest input.
 const HELD_TEXTS: usize = 64;
 /// What a line that is no answer is told against, in messages.
@@ -250,6 +260,17 @@ enum Fault {
     TimedOut,
     /// An answer line too long to be one.
     Overlong,
+    /// An answer with no input in flight: more answers than inputs sent (the line's text).
+    Overanswered(String),
+    /// [`CHATTER_LIMIT`] lines that are no answer for one input.
+    Chatter,
+}
+
+impl Fault {
+    /// The worker broke the answer protocol (rather than died or ran too long).
+    fn is_protocol(&self) -> bool {
+        matches!(self, Self::Overlong | Self::Overanswered(_) | Self::Chatter)
+    }
 }
 
 /// One batch's run through a worker process.
@@ -390,18 +411,21 @@ impl Driver<'_> {
     }
 
     /// One answer line for the oldest input in flight. A line that is no answer is held
-    /// (see [`Window::held`]); a line with nothing in flight is an error on the input answered
-    /// last, unless it has one already.
-    fn answer(&mut self, line: &[u8], notable: &mut dyn FnMut(u64, Outcome)) {
+    /// (see [`Window::held`]), up to [`CHATTER_LIMIT`] of them. With nothing in flight, an
+    /// answer breaks the protocol (a fault: the worker is replaced), and a line that is no
+    /// answer is an error on the input answered last, unless it has one already.
+    fn answer(&mut self, line: &[u8], notable: &mut dyn FnMut(u64, Outcome)) -> Option<Fault> {
         let task = self.window.first;
         // `last_line` is set once per exchange that read lines (see `drive`), not per line.
         if task >= self.window.next {
-            let Some(last) = task
+            if !matches!(parse_answer(line), Answer::Garbage) {
+                return Some(Fault::Overanswered(
+                    truncate(&String::from_utf8_lossy(line), 80).to_string(),
+                ));
+            }
+            let last = task
                 .checked_sub(1)
-                .filter(|last| self.window.last_errored != Some(*last))
-            else {
-                return;
-            };
+                .filter(|last| self.window.last_errored != Some(*last))?;
             let text = String::from_utf8_lossy(line);
             let input = match self.feed {
                 Feed::Range(range) => range.input(last),
@@ -420,7 +444,7 @@ impl Driver<'_> {
                     truncate(&text, 80)
                 )),
             );
-            return;
+            return None;
         }
         let answer = parse_answer(line);
         if matches!(answer, Answer::Garbage) {
@@ -431,7 +455,7 @@ impl Driver<'_> {
                     .push(truncate(&String::from_utf8_lossy(line), 80).to_string());
             }
             window.held_count += 1;
-            return;
+            return (window.held_count >= CHATTER_LIMIT).then_some(Fault::Chatter);
         }
         let stray = self.take_held();
         let had_stray = stray.is_some();
@@ -481,6 +505,7 @@ impl Driver<'_> {
             self.window.last_errored = Some(task);
         }
         self.consume();
+        None
     }
 
     /// The lines held for the oldest input as one message (`unreadable answer line "..." before its
@@ -580,6 +605,7 @@ impl Driver<'_> {
         notable: &mut dyn FnMut(u64, Outcome),
     ) -> Result<(), String> {
         proc.status.set_state(ProcState::Restarting);
+        let quick = proc.spawned.elapsed() < QUICK_FAULT;
         let old_pid = proc.pid();
         let idle = matches!(fault, Fault::Died) && proc.died_idle();
         let status = proc.kill(self.workers.limits.grace);
@@ -612,11 +638,23 @@ impl Driver<'_> {
                 ));
             }
         }
+        if fault.is_protocol() {
+            proc.quick_faults = if quick { proc.quick_faults + 1 } else { 0 };
+            if proc.quick_faults >= QUICK_DEATHS {
+                return Err(format!(
+                    "worker '{}' broke the answer protocol {QUICK_DEATHS} times in a row, each within {} s of its start: \
+                     it {what}; a worker answers each input line it reads with one line, and writes all else to stderr",
+                    self.workers.command.join(" "),
+                    QUICK_FAULT.as_secs()
+                ));
+            }
+        }
         let last_answered = proc.last_answered.take();
         let status_arc = Arc::clone(&proc.status);
-        let quick_deaths = proc.quick_deaths;
+        let (quick_deaths, quick_faults) = (proc.quick_deaths, proc.quick_faults);
         *proc = WorkerProc::spawn(&self.workers.command, self.workers.goal, status_arc)?;
         proc.quick_deaths = quick_deaths;
+        proc.quick_faults = quick_faults;
         proc.status.restarts.fetch_add(1, Ordering::Relaxed);
         let ended = format!("worker pid {old_pid} {what}");
         let restarted = format!("restarted as pid {}{stderr}", proc.pid());
@@ -641,6 +679,10 @@ impl Driver<'_> {
                 format!("timed out after {secs} s")
             }
             Fault::Overlong => format!("answered a line longer than {MAX_LINE} bytes"),
+            Fault::Overanswered(line) => {
+                format!("answered more lines than it was sent inputs ({line:?} came with no input in flight)")
+            }
+            Fault::Chatter => format!("wrote {CHATTER_LIMIT} lines that are no answer for one input"),
         }
     }
 
@@ -666,14 +708,17 @@ impl Driver<'_> {
                     (last.task, last.line)
                 });
                 let input = line.unwrap_or_else(|| self.input_of(task));
-                let note = format!("{input}: {ended} while idle, after answering this input; {restarted}");
-                if died {
+                let idly = if died { " while idle" } else { "" };
+                let note = format!("{input}: {ended}{idly}, after answering this input; {restarted}");
+                if died || self.window.last_errored == Some(task) {
                     // That input has its outcome already: the restart is a notice on it, not
                     // a second outcome (nor an error a `fail=` policy would count).
                     notable(task, Outcome::Notice(note));
                 } else {
                     // A fault of its own with nothing in flight (a line over the limit that no
-                    // input asked for) is an error, put on the last input it answered.
+                    // input asked for, an answer too many) is an error, put on the last input
+                    // it answered; a notice where that input has its error already.
+                    self.window.last_errored = Some(task);
                     notable(task, Outcome::Error(note));
                 }
             }
@@ -752,6 +797,11 @@ struct WorkerProc {
     /// Processes in a row, this one's predecessors, that died without a single answer: kept
     /// across batches (a batch may hold one input), the command is fatal at [`QUICK_DEATHS`].
     quick_deaths: u32,
+    /// Processes in a row, this one's predecessors, replaced for breaking the answer protocol
+    /// within [`QUICK_FAULT`] of their start: fatal at [`QUICK_DEATHS`].
+    quick_faults: u32,
+    /// When it was started.
+    spawned: Instant,
     /// Its latest answer's input, if it answered one.
     last_answered: Option<LastAnswer>,
     /// Input bytes written to it in all.
@@ -833,6 +883,8 @@ impl WorkerProc {
             mean_answer_ns: 0.0,
             answered_since_spawn: 0,
             quick_deaths: 0,
+            quick_faults: 0,
+            spawned: Instant::now(),
             last_answered: None,
             written: 0,
             idle_mark: 0,
@@ -881,10 +933,14 @@ impl WorkerProc {
     }
 
     /// Writes what it can, waits for news (answers, exit, room to write) until `deadline`
-    /// or a slice, and passes each complete answer line to `answer`. Returns how many lines
-    /// were read, and the fault if any. Stderr is read and the exit looked at only when the
+    /// or a slice, and passes each complete answer line to `answer` (a fault it returns ends
+    /// the reading). Returns how many lines were read, and the fault if any. Stderr is read and the exit looked at only when the
     /// poll says there is news there (a failed write looks at both).
-    fn exchange(&mut self, deadline: Option<Instant>, answer: &mut dyn FnMut(&[u8])) -> (u64, Option<Fault>) {
+    fn exchange(
+        &mut self,
+        deadline: Option<Instant>,
+        answer: &mut dyn FnMut(&[u8]) -> Option<Fault>,
+    ) -> (u64, Option<Fault>) {
         let write_fault = self.write_some();
         let ready = if write_fault.is_none() {
             let mut wait = SLICE;
@@ -994,12 +1050,13 @@ impl WorkerProc {
     }
 
     /// Reads every answer available now; returns how many and any fault (EOF, an overlong line).
-    fn read_answers(&mut self, answer: &mut dyn FnMut(&[u8])) -> (u64, Option<Fault>) {
+    fn read_answers(&mut self, answer: &mut dyn FnMut(&[u8]) -> Option<Fault>) -> (u64, Option<Fault>) {
         let Some(stdout) = self.stdout.as_mut() else {
             return (0, Some(Fault::Died));
         };
         let buffer = &mut self.read_buffer;
         let mut count = 0;
+        let mut budget = READ_BUDGET;
         loop {
             match stdout.read(buffer) {
                 Ok(0) => {
@@ -1010,12 +1067,17 @@ impl WorkerProc {
                     let short = read < buffer.len();
                     let mut data = &buffer[..read];
                     while let Some(at) = data.iter().position(|b| *b == b'\n') {
-                        if self.partial.is_empty() {
-                            answer(&data[..at]);
+                        let fault = if self.partial.is_empty() {
+                            answer(&data[..at])
                         } else {
                             self.partial.extend_from_slice(&data[..at]);
-                            answer(&self.partial);
+                            let fault = answer(&self.partial);
                             self.partial.clear();
+                            fault
+                        };
+                        if fault.is_some() {
+                            // The worker is replaced next: the rest of what it wrote is moot.
+                            return (self.counted(count), fault);
                         }
                         count += 1;
                         data = &data[at + 1..];
@@ -1024,9 +1086,11 @@ impl WorkerProc {
                     if self.partial.len() > MAX_LINE {
                         return (self.counted(count), Some(Fault::Overlong));
                     }
-                    if short {
+                    budget = budget.saturating_sub(read);
+                    if short || budget == 0 {
                         // The pipe is most likely empty: the next poll says if it is not
-                        // (one read a look, not two).
+                        // (one read a look, not two). Or the budget is spent: the driver
+                        // looks at its cancel token before it reads on.
                         break;
                     }
                 }
