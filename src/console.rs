@@ -27,13 +27,40 @@ const OUTPUT_OK: u8 = 0;
 const OUTPUT_BROKEN_PIPE: u8 = 1;
 const OUTPUT_FAILED: u8 = 2;
 
+/// Descriptors 1 and 2 were closed when the process started (bits 1 and 2), as the binary saw
+/// before Rust's runtime opened `/dev/null` on them (see [`note_closed_at_start`]).
+static CLOSED_AT_START: AtomicU8 = AtomicU8::new(0);
+const STDOUT_CLOSED: u8 = 1;
+const STDERR_CLOSED: u8 = 2;
+
+/// Records that standard output and/or error were closed when the process started (`>&-`):
+/// Rust's runtime opens `/dev/null` on a closed descriptor before `main`, so writes there
+/// would succeed and vanish. From then on a write to a closed one is a failure (exit 4).
+pub fn note_closed_at_start(stdout: bool, stderr: bool) {
+    let bits = if stdout { STDOUT_CLOSED } else { 0 } | if stderr { STDERR_CLOSED } else { 0 };
+    CLOSED_AT_START.fetch_or(bits, Ordering::AcqRel);
+}
+
+/// Fails when standard output was closed when the process started, before anything is
+/// written to the `/dev/null` that stands in for it.
+pub fn stdout_open() -> std::io::Result<()> {
+    if CLOSED_AT_START.load(Ordering::Acquire) & STDOUT_CLOSED == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(
+            "it was closed when poolwatch started (>&-)",
+        ))
+    }
+}
+
 /// Writes `text` to stdout. A closed pipe is noted quietly (as a filter would end); any
 /// other failure is said on stderr, once, and noted; neither panics.
 pub fn print_out(text: &str, what: &str) {
     let text = crate::escape::keep_lines(text);
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
-    drop(stdout);
+    let written = stdout_open().and_then(|()| {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
+    });
     if let Err(err) = written {
         note_stdout(&err, what);
     }
@@ -72,9 +99,11 @@ fn write_line(out: &mut impl Write, line: &str) -> std::io::Result<()> {
     out.flush()
 }
 
-/// Notes the result of a write to stderr made elsewhere (the progress line).
+/// Notes the result of a write to stderr (here, or elsewhere: the progress line); a write to
+/// a stderr closed at the start is a failure too.
 pub fn note_stderr(written: &std::io::Result<()>) {
-    if written.is_err() {
+    // Written to the `/dev/null` that stands for a closed stderr: no one can read it.
+    if written.is_err() || CLOSED_AT_START.load(Ordering::Acquire) & STDERR_CLOSED != 0 {
         OUTPUT_STATE.store(OUTPUT_FAILED, Ordering::Release);
     }
 }

@@ -99,6 +99,8 @@ mod userpresets;
 mod watch;
 
 #[cfg(feature = "app")]
+pub use console::note_closed_at_start;
+#[cfg(feature = "app")]
 pub use launch::main as cli_main;
 
 /// The application's parts that poolwatch's own tests and benchmarks drive.

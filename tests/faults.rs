@@ -114,6 +114,74 @@ fn a_closed_pipe_on_stderr_is_exit_4_without_a_panic() {
     assert_eq!(output.status.code(), Some(EXIT_OUTPUT_FAILED), "{output:?}");
 }
 
+/// `command` with descriptor `fd` closed in the child, as `>&-` (or `2>&-`) leaves it.
+fn with_closed(mut command: Command, fd: i32) -> Command {
+    // SAFETY: close(2) is async-signal-safe, and the child owns its descriptor table here.
+    unsafe {
+        command.pre_exec(move || {
+            libc::close(fd);
+            Ok(())
+        });
+    }
+    command
+}
+
+/// Issue 22: `>&-` lost the summary and exited 0 (Rust's runtime opens /dev/null on a closed
+/// descriptor, so the writes "succeeded"). A summary that cannot be written is exit 4, said.
+#[test]
+fn a_closed_stdout_is_said_and_exit_4() {
+    let mut command = with_closed(poolwatch(&QUICK), 1);
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = output_within(child);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(EXIT_OUTPUT_FAILED), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "poolwatch: cannot write the summary to standard output: it was closed when poolwatch started (>&-)"
+    );
+    // The same run into /dev/null (opened, not closed) is a success: nothing asked is lost.
+    let output = output_within(
+        poolwatch(&QUICK)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+/// A message for a stderr closed at the start cannot be read: exit 4, as for a full disk;
+/// a run with nothing to say there ends with its own code.
+#[test]
+fn a_closed_stderr_is_exit_4_only_when_something_was_said_there() {
+    let mut command = with_closed(poolwatch(&["--headless", "needle", "--tasks", "0"]), 2);
+    let output = output_within(
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert_eq!(output.status.code(), Some(EXIT_OUTPUT_FAILED), "{output:?}");
+    let mut command = with_closed(poolwatch(&QUICK), 2);
+    let output = output_within(
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("\"match_count\":1"),
+        "{output:?}"
+    );
+}
+
 #[test]
 fn a_file_size_limit_leaves_whole_lines_and_says_the_log_is_incomplete() {
     let dir = Scratch::new("faults-fsize");

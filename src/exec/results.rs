@@ -333,6 +333,7 @@ impl Dirs {
 
 /// Copies `file` to stdout in one piece.
 fn copy_out(mut file: File) -> io::Result<()> {
+    crate::console::stdout_open()?;
     let mut stdout = io::stdout().lock();
     io::copy(&mut file, &mut stdout)?;
     stdout.flush()

@@ -144,15 +144,14 @@ fn follow_to_end(
 
 /// Prints the aggregated summary as JSON or text.
 fn print_summary(summary: &WatchSummary, json: bool) {
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string(summary).unwrap_or_else(|err| format!("{{\"error\":\"{err}\"}}"))
-        );
-        return;
-    }
-    print!("{}", crate::escape::keep_lines(&summary.summary.to_text()));
-    print!("{}", shards_text(&summary.shards));
+    let text = if json {
+        let json = serde_json::to_string(summary).unwrap_or_else(|err| format!("{{\"error\":\"{err}\"}}"));
+        json + "\n"
+    } else {
+        summary.summary.to_text() + &shards_text(&summary.shards)
+    };
+    // Never a panic on a full disk or a closed pipe, as `print!` would: exit 4 or 141.
+    crate::console::print_out(&text, "the summary");
 }
 
 /// The shards' lines under the summary, counts as people read them.
