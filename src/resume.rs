@@ -42,6 +42,14 @@ pub fn prepare(cli: &crate::cli::Cli, path: &Path) -> Result<Resumption, ResumeE
         return Ok(Resumption::Finished { message, code: *code });
     }
     check_conflicts(cli, path, &checkpoint)?;
+    if let Some((counted, found)) = checkpoint.missing_matches() {
+        crate::console::say(&format!(
+            "poolwatch: warning: --resume {}: its progress counted {counted} matches, but only {found} match lines are in it \
+             (lines deleted or lost): the {} missing ones are not carried, and the run goes on from the rest",
+            path.display(),
+            counted - found
+        ));
+    }
     let halt = checkpoint.start.halt.parse().map_err(|_| ResumeError::BadHalt {
         path: path.to_path_buf(),
         halt: checkpoint.start.halt.clone(),

@@ -327,3 +327,103 @@ fn skip_and_limit_search_a_window() {
     let bad = finish(poolwatch(&["--limit", "0", "collatz"]).spawn().unwrap());
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// A log of one needle run over `tasks` ids with a match line for each of the first
+/// `matches` ids, then a progress event that counts `counted` matches, and an end event
+/// when `finished`: what a long run leaves, written without running it.
+fn write_match_log(path: &Path, tasks: u64, matches: u64, counted: u64, finished: bool) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(
+        out,
+        r#"{{"event":"start","format":2,"search":"needle","params":"tasks={tasks} needle=5 sleep-ms=0","spec":{{"kind":"needle","tasks":{tasks},"needle":5,"sleep_ms":0.0,"panic_every":0}},"workers":2,"halt":"never","space":{tasks},"window":null,"shard":null,"host":"h","pid":1,"resumed":null,"t":0.0,"ts":1.0}}"#
+    )
+    .unwrap();
+    for task in 0..matches {
+        writeln!(
+            out,
+            r#"{{"event":"match","task":{task},"value":"{task}","score":null,"worker":1,"t":0.5,"ts":1.5}}"#
+        )
+        .unwrap();
+    }
+    writeln!(
+        out,
+        r#"{{"event":"progress","state":"running","total":{tasks},"total_open":false,"submitted":{matches},"completed":{matches},"cancelled":0,"matches":{counted},"errors":0,"rate":1.0,"best":null,"elapsed_s":1.0,"active_s":1.0,"workers":2,"done":[[0,{matches}]],"t":1.0,"ts":2.0}}"#
+    )
+    .unwrap();
+    if finished {
+        writeln!(
+            out,
+            r#"{{"event":"end","summary":{{"halt_reason":"exhausted","exit_code":0,"match_count":{counted}}},"t":1.0,"ts":2.0}}"#
+        )
+        .unwrap();
+    }
+}
+
+/// The peak resident memory (KiB) of the built poolwatch run with `args`, from wait4.
+fn peak_kib(args: &[&std::ffi::OsStr]) -> i64 {
+    // Reaped by wait4 below, which also gives its rusage (std's wait does not).
+    #[expect(clippy::zombie_processes, reason = "wait4 reaps it")]
+    let child = common::cli::poolwatch()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and wait4 fills it and the status for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on the child spawned above, with pointers to locals that outlive the call.
+    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    assert_eq!(waited, pid, "{}", std::io::Error::last_os_error());
+    assert!(
+        libc::WIFEXITED(status),
+        "{args:?} ended with wait status {status}"
+    );
+    usage.ru_maxrss
+}
+
+/// Issue 22: `--resume` of a finished 1.9 GB log peaked at 5.6 GB and `watch --headless` on it
+/// at 9.2 GB. Both read a log a line (or a slice) at a time now: a log 16 times as long costs
+/// them no more memory.
+#[test]
+fn resume_and_watch_read_a_log_in_memory_that_does_not_grow_with_its_length() {
+    let dir = Scratch::new("resume-memory");
+    let short = dir.join("short.jsonl");
+    let long = dir.join("long.jsonl");
+    write_match_log(&short, 1_000_000, 25_000, 25_000, true);
+    write_match_log(&long, 1_000_000, 400_000, 400_000, true);
+    let long_mib = std::fs::metadata(&long).unwrap().len() >> 20;
+    for front in [&["--headless", "--resume"][..], &["watch", "--headless"][..]] {
+        let peak = |log: &Path| {
+            let mut args: Vec<&std::ffi::OsStr> = front.iter().map(std::ffi::OsStr::new).collect();
+            args.push(log.as_os_str());
+            peak_kib(&args)
+        };
+        let (short_kib, long_kib) = (peak(&short), peak(&long));
+        // The long log is 36 MiB more than the short one; holding it would cost far more.
+        assert!(
+            long_kib < short_kib + 12 * 1024,
+            "{front:?}: {short_kib} KiB on the short log, {long_kib} KiB on the long one ({long_mib} MiB)"
+        );
+    }
+}
+
+/// Issue 22: a log whose `match` lines were deleted resumed to fewer matches without a word,
+/// though its progress events carried the true count. The resume says so.
+#[test]
+fn a_resume_says_when_match_lines_are_missing_from_the_log() {
+    let dir = Scratch::new("resume-missing-matches");
+    let log = dir.join("run.jsonl");
+    write_match_log(&log, 3_200, 3_097, 3_134, false);
+    let (summary, output) = run(&["--resume", log.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("its progress counted 3134 matches, but only 3097 match lines are in it"),
+        "{stderr}"
+    );
+    assert_eq!(summary["completed"], 3_200, "{summary}");
+    assert_eq!(summary["match_count"], 3_097, "{summary}");
+}

@@ -8,11 +8,10 @@
 //! `progress` event said so before a crash). Ids that were in flight at a crash are in
 //! neither and run again: at-least-once for those, exactly-once for the rest.
 
-use crate::eventlog::schema::{EndSummary, LogEvent, LoggedBest, Record, StartEvent, parse_log};
-use crate::summary::MatchEntry;
-use crate::summary::ResumedFrom;
-use poolwatch_core::HaltReason;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::eventlog::schema::{EndSummary, LogEvent, LoggedBest, Record, StartEvent, for_each_record};
+use crate::summary::{MAX_SUMMARY_MATCHES, MatchEntry, ResumedFrom};
+use poolwatch_core::{HaltReason, RangeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Halt reasons that end a run for good: resuming it has nothing left to do.
@@ -64,7 +63,8 @@ pub enum ResumeError {
     },
 }
 
-/// A logged run, as far as it got.
+/// A logged run, as far as it got. Its size does not grow with the log's: ids are merged
+/// ranges, and only the matches a summary lists are kept with their values.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
     /// The first `start` event of the run: its search, options, window and shard.
@@ -73,11 +73,18 @@ pub struct Checkpoint {
     pub spec: crate::spec::SearchSpec,
     /// Ids that ran to an outcome, merged half-open ranges, sorted.
     pub done: Vec<(u64, u64)>,
-    /// Matches, by task (the value of the first time each was logged).
+    /// The lowest [`MAX_SUMMARY_MATCHES`] matches by task (the value of the first time each
+    /// was logged): what a summary lists.
     pub matches: BTreeMap<u64, String>,
-    /// Tasks that ended in an error.
-    pub errors: BTreeSet<u64>,
-    /// Every best score logged (the caller picks with the search's goal).
+    /// Tasks that matched, each counted once.
+    pub match_count: u64,
+    /// Tasks that ended in an error, each counted once.
+    pub error_count: u64,
+    /// The most matches a `progress` or `end` event of the run counted: more than
+    /// `match_count` when `match` lines are missing from the log.
+    pub counted_matches: u64,
+    /// The first best score logged, and the highest and lowest (the caller picks with the
+    /// search's goal).
     pub bests: Vec<LoggedBest>,
     /// Run time of the last record, seconds (times continue from it).
     pub elapsed_s: f64,
@@ -88,12 +95,14 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Reads the checkpoint of the last run logged in `path`.
+    /// Reads the checkpoint of the last run logged in `path`, one line at a time.
     ///
     /// # Errors
     /// A [`ResumeError`] when the log cannot be read or holds no run that can be rebuilt.
     pub fn read(path: &Path) -> Result<Self, ResumeError> {
-        Self::from_records(path, &parse_log(path)?)
+        let mut reading = Reading::default();
+        for_each_record(path, |record| reading.add(&record))?;
+        reading.finish(path)
     }
 
     /// The checkpoint of the last run in `records` (read from `path`).
@@ -101,74 +110,18 @@ impl Checkpoint {
     /// # Errors
     /// As [`Checkpoint::read`].
     pub fn from_records(path: &Path, records: &[Record]) -> Result<Self, ResumeError> {
-        let first = records
-            .iter()
-            .rposition(|record| matches!(&record.event, LogEvent::Start(start) if start.resumed.is_none()))
-            .or_else(|| {
-                records
-                    .iter()
-                    .position(|record| matches!(record.event, LogEvent::Start(_)))
-            })
-            .ok_or_else(|| ResumeError::NoRun(path.to_path_buf()))?;
-        let LogEvent::Start(start) = &records[first].event else {
-            return Err(ResumeError::NoRun(path.to_path_buf()));
-        };
-        if let Some((skip, end)) = start.window
-            && end < skip
-        {
-            return Err(ResumeError::BadWindow(path.to_path_buf(), skip, end));
+        let mut reading = Reading::default();
+        for record in records {
+            reading.add(record);
         }
-        let logged = start
-            .spec
-            .as_ref()
-            .ok_or_else(|| ResumeError::NoSpec(path.to_path_buf()))?;
-        let spec = logged.known().cloned().map_err(|reason| ResumeError::BadSpec {
-            path: path.to_path_buf(),
-            reason,
-        })?;
-        let spec = continued(spec);
-        let mut checkpoint = Self {
-            start: start.clone(),
-            spec,
-            done: Vec::new(),
-            matches: BTreeMap::new(),
-            errors: BTreeSet::new(),
-            bests: Vec::new(),
-            elapsed_s: 0.0,
-            active_s: 0.0,
-            finished: None,
-        };
-        // Each progress event's `done` is cumulative: a set, not a list, keeps memory flat.
-        let mut done = poolwatch_core::RangeSet::new();
-        for record in &records[first..] {
-            checkpoint.elapsed_s = checkpoint.elapsed_s.max(record.t);
-            match &record.event {
-                LogEvent::Start(_) => checkpoint.finished = None,
-                LogEvent::Progress(progress) => {
-                    for &range in &progress.done {
-                        done.insert(range);
-                    }
-                    checkpoint.active_s = checkpoint.active_s.max(progress.active_s);
-                    checkpoint.bests.extend(progress.best);
-                }
-                LogEvent::Match { task, value, .. } => {
-                    done.insert((*task, task.saturating_add(1)));
-                    checkpoint.matches.entry(*task).or_insert_with(|| value.clone());
-                }
-                LogEvent::Error { task, .. } => {
-                    done.insert((*task, task.saturating_add(1)));
-                    checkpoint.errors.insert(*task);
-                }
-                LogEvent::Best { task, score, .. } => checkpoint.bests.push(LoggedBest {
-                    score: *score,
-                    task: *task,
-                }),
-                LogEvent::End { summary } => checkpoint.finished = final_end(summary),
-                _ => {}
-            }
-        }
-        checkpoint.done = done.ranges().to_vec();
-        Ok(checkpoint)
+        reading.finish(path)
+    }
+
+    /// The matches the log's counts say are missing from it (deleted `match` lines), if any:
+    /// (counted, found).
+    #[must_use]
+    pub fn missing_matches(&self) -> Option<(u64, u64)> {
+        (self.counted_matches > self.match_count).then_some((self.counted_matches, self.match_count))
     }
 
     /// Ids done, in all.
@@ -182,8 +135,8 @@ impl Checkpoint {
     pub fn before(&self) -> ResumedFrom {
         ResumedFrom {
             completed: self.done_count(),
-            matches: self.matches.len() as u64,
-            errors: self.errors.len() as u64,
+            matches: self.match_count,
+            errors: self.error_count,
             active_s: self.active_s,
         }
     }
@@ -210,6 +163,131 @@ impl Checkpoint {
             } else {
                 best
             }
+        })
+    }
+}
+
+/// A checkpoint being read, one record at a time. The run is the last one in the log with
+/// every part that continues it: a `start` that is no resume begins it anew.
+#[derive(Default)]
+struct Reading {
+    /// The run's first `start` event, once one was read.
+    start: Option<StartEvent>,
+    done: RangeSet,
+    matched: RangeSet,
+    matches: BTreeMap<u64, String>,
+    errors: RangeSet,
+    counted_matches: u64,
+    bests: Vec<LoggedBest>,
+    elapsed_s: f64,
+    active_s: f64,
+    finished: Option<(String, u8)>,
+}
+
+impl Reading {
+    fn add(&mut self, record: &Record) {
+        if let LogEvent::Start(start) = &record.event
+            && (start.resumed.is_none() || self.start.is_none())
+        {
+            *self = Self {
+                start: Some(start.clone()),
+                ..Self::default()
+            };
+        }
+        if self.start.is_none() {
+            return;
+        }
+        self.elapsed_s = self.elapsed_s.max(record.t);
+        match &record.event {
+            LogEvent::Start(_) => self.finished = None,
+            LogEvent::Progress(progress) => {
+                // Each progress event's `done` is cumulative: a set, not a list.
+                for &range in &progress.done {
+                    self.done.insert(range);
+                }
+                self.active_s = self.active_s.max(progress.active_s);
+                self.counted_matches = self.counted_matches.max(progress.matches);
+                if let Some(best) = progress.best {
+                    self.offer_best(best);
+                }
+            }
+            LogEvent::Match { task, value, .. } => {
+                let id = (*task, task.saturating_add(1));
+                self.done.insert(id);
+                self.matched.insert(id);
+                if self.matches.len() < MAX_SUMMARY_MATCHES
+                    || self.matches.last_key_value().is_some_and(|(last, _)| task < last)
+                {
+                    self.matches.entry(*task).or_insert_with(|| value.clone());
+                    if self.matches.len() > MAX_SUMMARY_MATCHES {
+                        self.matches.pop_last();
+                    }
+                }
+            }
+            LogEvent::Error { task, .. } => {
+                let id = (*task, task.saturating_add(1));
+                self.done.insert(id);
+                self.errors.insert(id);
+            }
+            LogEvent::Best { task, score, .. } => self.offer_best(LoggedBest {
+                score: *score,
+                task: *task,
+            }),
+            LogEvent::End { summary } => {
+                self.finished = final_end(summary);
+                let counted = summary
+                    .rest
+                    .get("match_count")
+                    .and_then(serde_json::Value::as_u64);
+                self.counted_matches = self.counted_matches.max(counted.unwrap_or(0));
+            }
+            _ => {}
+        }
+    }
+
+    /// Keeps the first best, the highest and the lowest: whatever the goal, its best is one of them.
+    fn offer_best(&mut self, best: LoggedBest) {
+        match self.bests.as_mut_slice() {
+            [] => self.bests.extend([best, best, best]),
+            [_, high, low] => {
+                if best.score > high.score {
+                    *high = best;
+                }
+                if best.score < low.score {
+                    *low = best;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(self, path: &Path) -> Result<Checkpoint, ResumeError> {
+        let start = self.start.ok_or_else(|| ResumeError::NoRun(path.to_path_buf()))?;
+        if let Some((skip, end)) = start.window
+            && end < skip
+        {
+            return Err(ResumeError::BadWindow(path.to_path_buf(), skip, end));
+        }
+        let logged = start
+            .spec
+            .as_ref()
+            .ok_or_else(|| ResumeError::NoSpec(path.to_path_buf()))?;
+        let spec = logged.known().cloned().map_err(|reason| ResumeError::BadSpec {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        Ok(Checkpoint {
+            spec: continued(spec),
+            start,
+            done: self.done.ranges().to_vec(),
+            matches: self.matches,
+            match_count: self.matched.len(),
+            error_count: self.errors.len(),
+            counted_matches: self.counted_matches,
+            bests: self.bests,
+            elapsed_s: self.elapsed_s,
+            active_s: self.active_s,
+            finished: self.finished,
         })
     }
 }

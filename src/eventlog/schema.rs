@@ -24,7 +24,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// The version written in every `start` event; readers refuse a newer one and read every
@@ -397,12 +397,28 @@ pub fn parse_line(line: &str) -> Result<Record, String> {
     serde_json::from_str(line).map_err(|err| err.to_string())
 }
 
+/// Longest line a log reader takes (a `start` event with a long command is far below it):
+/// a longer one is corrupt, not a reason to read until memory runs out.
+pub const MAX_LOG_LINE: usize = 64 << 20;
+
 /// Every complete record of a log file, in order. A torn last line (no newline, or not parsable
-/// at the very end of the file) is skipped; a bad line anywhere else is an error.
+/// at the very end of the file) is skipped; a bad line anywhere else is an error. Holds the
+/// whole log: readers of logs of any length use [`for_each_record`].
 ///
 /// # Errors
 /// When the file cannot be read, a whole line is not a record, or the format is newer.
 pub fn parse_log(path: &Path) -> Result<Vec<Record>, LogReadError> {
+    let mut records = Vec::new();
+    for_each_record(path, |record| records.push(record))?;
+    Ok(records)
+}
+
+/// Passes each complete record of a log file to `each`, in order, reading one line at a time:
+/// memory stays flat however long the log is. Torn and bad lines as [`parse_log`].
+///
+/// # Errors
+/// As [`parse_log`]; a line over [`MAX_LOG_LINE`] is corrupt.
+pub fn for_each_record(path: &Path, mut each: impl FnMut(Record)) -> Result<(), LogReadError> {
     let io_error = |cause| LogReadError::Io {
         path: path.to_path_buf(),
         cause,
@@ -416,34 +432,46 @@ pub fn parse_log(path: &Path) -> Result<Vec<Record>, LogReadError> {
             "not a regular file (a log is a file that --log wrote)",
         )));
     }
-    let text = std::fs::read(path).map_err(io_error)?;
-    let text = String::from_utf8_lossy(&text);
-    let mut records = Vec::new();
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    for (index, raw) in lines.iter().enumerate() {
-        let last = index + 1 == lines.len();
-        let Some(line) = raw.strip_suffix('\n') else {
-            break; // torn: the writer never finished this line
-        };
-        if line.trim().is_empty() {
+    let mut reader = io::BufReader::with_capacity(1 << 20, File::open(path).map_err(io_error)?);
+    let corrupt = |line: usize, message: String| LogReadError::Corrupt {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    // A line that fails to parse is an error unless it is the file's last: then it is torn.
+    let mut failed: Option<(usize, String)> = None;
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        let read = io::Read::take(&mut reader, MAX_LOG_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(io_error)?;
+        if read == 0 || line.last() != Some(&b'\n') {
+            if line.len() > MAX_LOG_LINE {
+                return Err(corrupt(
+                    number + 1,
+                    format!("a line longer than {MAX_LOG_LINE} bytes"),
+                ));
+            }
+            return Ok(()); // the end, or torn: the writer never finished this line
+        }
+        if let Some((at, message)) = failed.take() {
+            return Err(corrupt(at, message));
+        }
+        number += 1;
+        let text = String::from_utf8_lossy(&line[..line.len() - 1]);
+        if text.trim().is_empty() {
             continue;
         }
-        match parse_line(line) {
+        match parse_line(&text) {
             Ok(record) => {
                 check_version(path, &record)?;
-                records.push(record);
+                each(record);
             }
-            Err(_) if last => break,
-            Err(message) => {
-                return Err(LogReadError::Corrupt {
-                    path: path.to_path_buf(),
-                    line: index + 1,
-                    message,
-                });
-            }
+            Err(message) => failed = Some((number, message)),
         }
     }
-    Ok(records)
 }
 
 fn check_version(path: &Path, record: &Record) -> Result<(), LogReadError> {
@@ -464,7 +492,13 @@ pub struct LogTail {
     offset: u64,
     partial: Vec<u8>,
     line: usize,
+    /// The file held more than the last poll read.
+    behind: bool,
 }
+
+/// Bytes one [`LogTail::poll`] reads at most: a long log is read in slices, so a follower's
+/// memory stays flat however long the log is (it polls again at once while behind).
+const TAIL_SLICE: u64 = 1 << 20;
 
 impl LogTail {
     /// Starts at the beginning of `path` (which may not exist yet).
@@ -475,7 +509,14 @@ impl LogTail {
             offset: 0,
             partial: Vec::new(),
             line: 0,
+            behind: false,
         }
+    }
+
+    /// True when the last poll left bytes of the file unread: poll again without waiting.
+    #[must_use]
+    pub fn behind(&self) -> bool {
+        self.behind
     }
 
     /// The followed file.
@@ -484,8 +525,10 @@ impl LogTail {
         &self.path
     }
 
-    /// Records whose lines were completed since the last poll. A file that does not exist yet
-    /// gives none; a file that shrank (rewritten) is read again from its start.
+    /// Records whose lines were completed since the last poll, from at most [`TAIL_SLICE`]
+    /// bytes (see [`LogTail::behind`]). A file that does not exist yet gives none; a file that
+    /// shrank (rewritten) is read again from its start. A line longer than [`MAX_LOG_LINE`] is
+    /// corrupt.
     ///
     /// # Errors
     /// When the file cannot be read, or a complete line is not a record.
@@ -506,9 +549,17 @@ impl LogTail {
         }
         file.seek(SeekFrom::Start(self.offset)).map_err(io_error)?;
         let mut fresh = Vec::new();
-        file.read_to_end(&mut fresh).map_err(io_error)?;
+        file.take(TAIL_SLICE).read_to_end(&mut fresh).map_err(io_error)?;
         self.offset += fresh.len() as u64;
+        self.behind = self.offset < length;
         self.partial.extend_from_slice(&fresh);
+        if self.partial.len() > MAX_LOG_LINE {
+            return Err(LogReadError::Corrupt {
+                path: self.path.clone(),
+                line: self.line + 1,
+                message: format!("a line longer than {MAX_LOG_LINE} bytes"),
+            });
+        }
         self.take_lines()
     }
 

@@ -55,6 +55,24 @@ impl Follower {
         }
         Ok(events)
     }
+
+    /// True when a log holds more than the last poll read (logs are read a slice at a time).
+    #[must_use]
+    pub fn behind(&self) -> bool {
+        self.tails.iter().any(LogTail::behind)
+    }
+
+    /// Reads every log to its current end, a slice at a time (the events are in the aggregate).
+    ///
+    /// # Errors
+    /// As [`Follower::poll`].
+    pub fn catch_up(&mut self) -> Result<(), LogReadError> {
+        self.poll()?;
+        while self.behind() {
+            self.poll()?;
+        }
+        Ok(())
+    }
 }
 
 /// What the watcher can ask of the runs it follows.
@@ -356,14 +374,15 @@ pub fn run_headless(
                     }
                 }
             },
-            default(POLL_EVERY) => {},
+            // A log read only in part is read on at once.
+            default(if watcher.follower.behind() { Duration::ZERO } else { POLL_EVERY }) => {},
         }
     }
     if stderr_tty {
         crate::headless::clear_progress();
     }
     // One last read: the final lines written while the loop decided to stop.
-    watcher.follower.poll()?;
+    watcher.follower.catch_up()?;
     Ok((watcher.follower.aggregate.summary(unix_now(), signal), signal))
 }
 

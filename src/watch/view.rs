@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 /// After `q` with shards still running, how long to wait for their summaries.
 const QUIT_WAIT: Duration = Duration::from_secs(10);
+/// Longest a dashboard tick spends reading logs that are behind before it draws.
+const CATCH_UP_SLICE: Duration = Duration::from_millis(50);
 
 /// Opens the terminal and runs the watch dashboard until `q`.
 ///
@@ -80,16 +82,23 @@ where
                 steer(watcher, &mut app, commands);
             },
             recv(ticker) -> _ => {
-                let (events, problem) = watcher.step()?;
-                if let Some(problem) = problem {
-                    app.update(Msg::Problem(problem));
-                }
-                if !started && let Some(info) = run_info(watcher, title) {
-                    app.update(Msg::Started(info));
-                    started = true;
-                }
-                for event in events {
-                    app.update(Msg::Pool(event));
+                // Logs are read a slice at a time: a long one is read on for a while each tick.
+                let tick = Instant::now();
+                loop {
+                    let (events, problem) = watcher.step()?;
+                    if let Some(problem) = problem {
+                        app.update(Msg::Problem(problem));
+                    }
+                    if !started && let Some(info) = run_info(watcher, title) {
+                        app.update(Msg::Started(info));
+                        started = true;
+                    }
+                    for event in events {
+                        app.update(Msg::Pool(event));
+                    }
+                    if !watcher.follower.behind() || tick.elapsed() >= CATCH_UP_SLICE {
+                        break;
+                    }
                 }
                 let now = unix_now();
                 let aggregate = &watcher.follower.aggregate;
@@ -121,7 +130,7 @@ where
             std::thread::sleep(POLL_EVERY);
         }
     }
-    watcher.follower.poll()?;
+    watcher.follower.catch_up()?;
     Ok((watcher.follower.aggregate.summary(unix_now(), signal), signal))
 }
 
