@@ -548,3 +548,33 @@ fn a_headless_watch_of_missing_files_says_what_it_waits_for_and_stops_on_ctrl_c(
     assert!(rest.contains("no run started in"), "{rest}");
     assert!(output.stdout.is_empty(), "no summary of nothing");
 }
+
+/// Issue 22: a log at a path that is no UTF-8 (`caf\xe9`, a Latin-1 name) is followed to its
+/// end like any other, and shown with the byte escaped while it is waited for.
+#[test]
+fn watch_follows_a_log_whose_path_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let scratch = Scratch::new("watch-latin1");
+    let log = scratch.join(std::ffi::OsStr::from_bytes(b"caf\xe9.jsonl"));
+    let run = headless_run(&log, &["collatz", "--below", "20000"]);
+    let ran = summary_of(&run.wait_with_output().unwrap());
+    let output = common::cli::finish(watch(&[&log]), PATIENCE);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(summary_of(&output)["completed"], ran["completed"]);
+    std::fs::remove_file(&log).unwrap();
+    let mut child = poolwatch()
+        .args(["watch", "--headless"])
+        .arg(&log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
+    assert!(first.contains(r"waiting for "), "{first:?}");
+    assert!(first.contains(r"caf\xe9.jsonl (not there yet)"), "{first:?}");
+    signal(&child, libc::SIGINT);
+    let output = common::cli::finish(child, PATIENCE);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+}

@@ -39,7 +39,7 @@ impl Follower {
     pub fn new(paths: &[PathBuf]) -> Self {
         Self {
             tails: paths.iter().map(|p| LogTail::new(p)).collect(),
-            aggregate: Aggregate::new(paths.iter().map(|p| p.display().to_string()).collect()),
+            aggregate: Aggregate::new(paths.iter().map(|path| shown_path(path)).collect()),
         }
     }
 
@@ -54,6 +54,15 @@ impl Follower {
             events.extend(self.aggregate.ingest(index, records));
         }
         Ok(events)
+    }
+
+    /// Each followed log as shown (see [`shown_path`]) and whether its file exists yet.
+    #[must_use]
+    pub fn files(&self) -> Vec<(String, bool)> {
+        self.tails
+            .iter()
+            .map(|tail| (shown_path(tail.path()), tail.path().exists()))
+            .collect()
     }
 
     /// True when a log holds more than the last poll read (logs are read a slice at a time).
@@ -312,16 +321,16 @@ fn progress_line_of(aggregate: &super::Aggregate) -> String {
 
 /// While no followed log has started a run: the line that says which files watch waits
 /// for, and how to stop it.
-fn waiting_line(aggregate: &super::Aggregate) -> Option<String> {
-    if aggregate.logs.iter().any(|log| log.start.is_some()) {
+fn waiting_line(follower: &Follower) -> Option<String> {
+    if follower.aggregate.logs.iter().any(|log| log.start.is_some()) {
         return None;
     }
-    let files: Vec<String> = aggregate
-        .paths
-        .iter()
-        .map(|path| match std::fs::metadata(path) {
-            Ok(_) => format!("{path} (no run started in it yet)"),
-            Err(_) => format!("{path} (not there yet)"),
+    let files: Vec<String> = follower
+        .files()
+        .into_iter()
+        .map(|(path, exists)| match exists {
+            true => format!("{path} (no run started in it yet)"),
+            false => format!("{path} (not there yet)"),
         })
         .collect();
     Some(format!("waiting for {}; Ctrl-C stops", files.join(", ")))
@@ -359,7 +368,7 @@ pub fn run_headless(
             // Until a log starts, the line says what is waited for; signals are still
             // answered below (a cluster watcher halts its queued jobs).
             let aggregate = &watcher.follower.aggregate;
-            let line = waiting_line(aggregate).unwrap_or_else(|| progress_line_of(aggregate));
+            let line = waiting_line(&watcher.follower).unwrap_or_else(|| progress_line_of(aggregate));
             crate::headless::progress(&line, stderr_tty);
         }
         select! {
@@ -384,6 +393,12 @@ pub fn run_headless(
     // One last read: the final lines written while the loop decided to stop.
     watcher.follower.catch_up()?;
     Ok((watcher.follower.aggregate.summary(unix_now(), signal), signal))
+}
+
+/// A log's path as shown: bytes that are no UTF-8 as `\xNN`, control characters escaped
+/// (the file itself is opened by its real path).
+fn shown_path(path: &std::path::Path) -> String {
+    crate::escape::bytes(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
 }
 
 /// True when process `pid` runs a program named poolwatch (its `/proc/PID/comm`).

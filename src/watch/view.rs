@@ -151,13 +151,7 @@ fn key_acts(key: &crossterm::event::KeyEvent, started: bool) -> bool {
 
 /// Each followed log and whether its file exists yet, until one has started.
 fn waiting_for(watcher: &Watcher) -> Vec<(String, bool)> {
-    watcher
-        .follower
-        .aggregate
-        .paths
-        .iter()
-        .map(|path| (path.clone(), std::path::Path::new(path).exists()))
-        .collect()
+    watcher.follower.files()
 }
 
 /// The screen before any followed log has started: which files watch waits for, and how
