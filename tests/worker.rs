@@ -610,7 +610,7 @@ fn a_command_that_keeps_dying_is_fatal_with_exit_2() {
     // One line, as the README promises: the last line of stderr, and where the rest is.
     assert!(!fatal.contains('\n'), "{fatal}");
     assert!(
-        fatal.contains("its stderr ends: Oops: two (its last lines are in the restart errors"),
+        fatal.contains("its stderr ends: Oops: two (its last lines are in the restart messages"),
         "{fatal}"
     );
     // Each input is blamed once: never more errors than tasks run.
@@ -680,6 +680,50 @@ fn a_flooding_worker_never_keeps_a_signal_from_ending_the_run() {
             .all(|error| error.contains("wrote 10000 lines that are no answer")),
         "{errors:?}"
     );
+}
+
+/// Issue 23: a worker that fails to start (a syntax error) blamed each input it was fed, so
+/// a resume after the fix skipped them. Now its restarts are notices, the fatal error's task
+/// is not counted as run, and the resume runs every input.
+#[test]
+fn a_worker_that_never_starts_blames_no_input_and_a_fixed_resume_runs_them_all() {
+    let scratch = Scratch::new("worker-never-starts");
+    let (log, script) = (scratch.join("log.jsonl"), scratch.join("f.py"));
+    std::fs::write(&script, "def f(x:\n    return 1\n").unwrap();
+    let (log_arg, script_arg) = (log.to_str().unwrap(), script.to_str().unwrap());
+    let (summary, output) = run(&[
+        "--halt", "never", "--log", log_arg, "-w", "2", "exec", "--worker", "--range", "0..20", "--",
+        "python3", script_arg,
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{summary}");
+    assert!(
+        summary["fatal"].as_str().unwrap().contains("SyntaxError"),
+        "{summary}"
+    );
+    assert_eq!(
+        error_events(&log).len(),
+        1,
+        "only the fatal error: {:?}",
+        error_events(&log)
+    );
+    assert!(!notice_events(&log).is_empty(), "the restarts are notices");
+    std::fs::write(
+        &script,
+        "from poolwatch_worker import serve\ndef f(x):\n    return int(x) % 7 == 3\nserve(f)\n",
+    )
+    .unwrap();
+    let (summary, output) = run(&["--resume", log_arg]);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["completed"], 20, "{summary}");
+    assert_eq!(summary["errors"], 0, "{summary}");
+    let mut tasks: Vec<u64> = summary["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["task"].as_u64().unwrap())
+        .collect();
+    tasks.sort_unstable();
+    assert_eq!(tasks, [3, 10, 17], "{summary}");
 }
 
 #[test]

@@ -14,6 +14,9 @@ use poolwatch_core::{HaltReason, RangeSet};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Error events kept to find the one a fatal `end` names (it comes just before the end).
+const RECENT_ERRORS: usize = 16;
+
 /// Halt reasons that end a run for good: resuming it has nothing left to do.
 const FINAL_REASONS: [HaltReason; 4] = [
     HaltReason::Exhausted,
@@ -177,6 +180,8 @@ struct Reading {
     matched: RangeSet,
     matches: BTreeMap<u64, String>,
     errors: RangeSet,
+    /// The latest error events (task, message): the one a fatal `end` names is undone.
+    recent_errors: std::collections::VecDeque<(u64, String)>,
     counted_matches: u64,
     bests: Vec<LoggedBest>,
     elapsed_s: f64,
@@ -224,10 +229,14 @@ impl Reading {
                     }
                 }
             }
-            LogEvent::Error { task, .. } => {
+            LogEvent::Error { task, message, .. } => {
                 let id = (*task, task.saturating_add(1));
                 self.done.insert(id);
                 self.errors.insert(id);
+                if self.recent_errors.len() == RECENT_ERRORS {
+                    self.recent_errors.pop_front();
+                }
+                self.recent_errors.push_back((*task, message.clone()));
             }
             LogEvent::Best { task, score, .. } => self.offer_best(LoggedBest {
                 score: *score,
@@ -235,6 +244,7 @@ impl Reading {
             }),
             LogEvent::End { summary } => {
                 self.finished = final_end(summary);
+                self.undo_fatal(summary.fatal.as_deref());
                 let counted = summary
                     .rest
                     .get("match_count")
@@ -242,6 +252,22 @@ impl Reading {
                 self.counted_matches = self.counted_matches.max(counted.unwrap_or(0));
             }
             _ => {}
+        }
+    }
+
+    /// A fatal error (a worker command that never starts, an input that cannot be read) is
+    /// the run's, carried by the task it stopped at: that task did not run, and a resumed run
+    /// (once the cause is fixed) runs it.
+    fn undo_fatal(&mut self, fatal: Option<&str>) {
+        let Some(fatal) = fatal else { return };
+        if let Some(&(task, _)) = self
+            .recent_errors
+            .iter()
+            .rev()
+            .find(|(_, message)| message == fatal)
+        {
+            self.done.remove(task);
+            self.errors.remove(task);
         }
     }
 

@@ -608,6 +608,8 @@ impl Driver<'_> {
         let quick = proc.spawned.elapsed() < QUICK_FAULT;
         let old_pid = proc.pid();
         let idle = matches!(fault, Fault::Died) && proc.died_idle();
+        // Died before it read a byte (a script that does not start): no input is to blame.
+        let unread = matches!(fault, Fault::Died) && !idle && proc.read_nothing();
         let status = proc.kill(self.workers.limits.grace);
         let what = self.describe_fault(fault, status);
         let stderr = proc.stderr_tail();
@@ -630,7 +632,9 @@ impl Driver<'_> {
                 // one carry its last lines each.
                 let last_line = stderr.lines().map(str::trim).rfind(|line| !line.is_empty());
                 let said = last_line.map_or_else(String::new, |line| {
-                    format!("; its stderr ends: {line} (its last lines are in the restart errors, in --log)")
+                    format!(
+                        "; its stderr ends: {line} (its last lines are in the restart messages, in --log)"
+                    )
                 });
                 return Err(format!(
                     "worker '{}' exited {QUICK_DEATHS} times in a row without answering: {what}{said}",
@@ -659,7 +663,17 @@ impl Driver<'_> {
         let ended = format!("worker pid {old_pid} {what}");
         let restarted = format!("restarted as pid {}{stderr}", proc.pid());
         let died = matches!(fault, Fault::Died);
-        self.report_restart(&ended, &restarted, died, idle, last_answered, notable);
+        if unread {
+            // Sent again to the new process: a notice, which marks no input as run.
+            let task = self.window.first;
+            let input = self.input_of(task);
+            let note = format!(
+                "{input}: {ended} before it read this input, which goes to the new worker; {restarted}"
+            );
+            notable(task, Outcome::Notice(note));
+        } else {
+            self.report_restart(&ended, &restarted, died, idle, last_answered, notable);
+        }
         self.window.next = self.window.first;
         self.window.bursts.clear();
         self.window.last_answer = None;
@@ -912,6 +926,17 @@ impl WorkerProc {
             .as_ref()
             .and_then(|stdin| rustix::io::ioctl_fionread(stdin).ok());
         self.last_answered.is_some() && unread == Some(self.written - self.idle_mark)
+    }
+
+    /// True for a process that never answered and read none of what was written to it: it
+    /// died before it served (a syntax error), so no input in flight is to blame. Needs
+    /// stdin open, as [`WorkerProc::died_idle`] does; where `FIONREAD` fails this is false.
+    fn read_nothing(&self) -> bool {
+        let unread = self
+            .stdin
+            .as_ref()
+            .and_then(|stdin| rustix::io::ioctl_fionread(stdin).ok());
+        self.answered_since_spawn == 0 && self.written > 0 && unread == Some(self.written)
     }
 
     /// Inputs to keep in flight: the work of [`WINDOW_TARGET_NS`] at the measured answer rate.
