@@ -274,19 +274,20 @@ impl Session {
 }
 
 /// What Ready shows of the run `checkpoint` resumes: the ids done (counted and on the
-/// coverage strip), matches, errors and times, as the run will go on from them. `None` for a
-/// run of a window or a shard of the space, or of a space the log does not give.
+/// coverage strip), matches, errors and times, as the run will go on from them, for the
+/// whole space, a window or a shard alike (the engine's own count of the plan). `None` for a
+/// space the log does not give.
 pub fn ready_snapshot(checkpoint: &Checkpoint) -> Option<poolwatch_core::Snapshot> {
     let start = &checkpoint.start;
-    if start.window.is_some() || start.shard.is_some() {
-        return None;
-    }
-    let total = start.space?;
+    let space = start.space?;
+    let config = crate::resume::configure(
+        poolwatch_core::RunConfig::default(),
+        start.window,
+        Some(checkpoint.done.clone()),
+    );
+    let config = crate::resume::with_logged_shard(config, start.shard);
+    let mut snapshot = config.starting_point(space);
     let carried = Carried::from_checkpoint(checkpoint, Goal::None);
-    let buckets = poolwatch_core::RunConfig::default().coverage_buckets;
-    let mut snapshot = poolwatch_core::Snapshot::default();
-    snapshot.counters.total = total;
-    snapshot.counters.done_before = carried.before.completed;
     carry(
         &carried,
         poolwatch_core::search::Goal::None,
@@ -295,16 +296,6 @@ pub fn ready_snapshot(checkpoint: &Checkpoint) -> Option<poolwatch_core::Snapsho
         &mut snapshot.active,
         &mut snapshot.best,
     );
-    snapshot.coverage = (0..buckets)
-        .map(|index| {
-            let (from, to) = poolwatch_core::bucket_span(total, buckets, index);
-            checkpoint
-                .done
-                .iter()
-                .map(|&(start, end)| end.min(to).saturating_sub(start.max(from)))
-                .sum()
-        })
-        .collect();
     Some(snapshot)
 }
 
@@ -336,6 +327,47 @@ fn carry(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 23: Ready showed nothing carried for a resumed window or shard; it now shows what
+    /// the engine will start from: the plan's own ids, those done, and their place on the strip.
+    #[test]
+    fn ready_shows_what_a_resumed_window_or_shard_carries() {
+        use crate::eventlog::checkpoint::tests::record;
+        let spec = r#""spec":{"kind":"collatz","below":1000},"workers":2,"halt":"never","space":999"#;
+        let start = |extra: &str| {
+            format!(r#""event":"start","format":2,"search":"collatz","params":"",{spec}{extra}"#)
+        };
+        let progress = r#""event":"progress","state":"running","total":0,"submitted":0,"completed":0,"cancelled":0,"matches":0,"errors":0,"rate":0,"elapsed_s":1,"active_s":1,"workers":2,"done":[[100,300]]"#;
+        // The window [100, 600): 200 of its 500 ids done, in its first 40 %.
+        let window = [
+            record(0.0, &start(r#","window":[100,600]"#)),
+            record(1.0, progress),
+        ];
+        let checkpoint = Checkpoint::from_records(std::path::Path::new("log"), &window).unwrap();
+        let ready = ready_snapshot(&checkpoint).unwrap();
+        assert_eq!((ready.counters.total, ready.counters.done_before), (500, 200));
+        let buckets = ready.coverage.len();
+        assert_eq!(ready.coverage.iter().sum::<u64>(), 200);
+        let in_first_200: u64 = (0..buckets)
+            .filter(|&index| poolwatch_core::bucket_span(500, buckets, index).1 <= 200)
+            .map(|index| ready.coverage[index])
+            .sum();
+        assert_eq!(
+            in_first_200, 200,
+            "the window's first 200 ids: {:?}",
+            ready.coverage
+        );
+        // Shard 1 of 2 in chunks of 50 of the whole space: ids 50..100, 150..200, ...; of
+        // 100..300 it holds 150..200 and 250..300.
+        let shard = [
+            record(0.0, &start(r#","shard":{"index":1,"count":2,"chunk":50}"#)),
+            record(1.0, progress),
+        ];
+        let checkpoint = Checkpoint::from_records(std::path::Path::new("log"), &shard).unwrap();
+        let ready = ready_snapshot(&checkpoint).unwrap();
+        assert_eq!((ready.counters.total, ready.counters.done_before), (499, 100));
+        assert_eq!(ready.coverage.iter().sum::<u64>(), 100);
+    }
 
     /// A resumed run's screen adds the earlier matches, errors and times, and keeps the
     /// earlier best unless this run beats it (the summary's rule).

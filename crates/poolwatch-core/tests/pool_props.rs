@@ -193,8 +193,15 @@ proptest! {
                 config = config.with_limit(limit);
             }
             let search = Arc::new(Tally { tasks: space, seen: Mutex::new(Vec::new()) });
+            // What a front end shows before the run (Ready of a resumed run) is what it starts from.
+            let before = config.starting_point(space);
             let run = Run::start(search.clone(), &config);
             let report = run.wait();
+            prop_assert_eq!(before.counters.total, report.counters.total);
+            prop_assert_eq!(before.counters.done_before, report.counters.done_before);
+            prop_assert_eq!(before.coverage.iter().sum::<u64>(), report.counters.done_before);
+            let after = run.snapshot();
+            prop_assert!(before.coverage.iter().zip(&after.coverage).all(|(b, a)| b <= a), "{:?} {:?}", before.coverage, after.coverage);
             let seen = search.seen.lock().unwrap().clone();
             prop_assert!(seen.iter().all(|&id| !in_done(id)), "a done id ran again");
             prop_assert_eq!(report.counters.completed, seen.len() as u64);

@@ -116,6 +116,43 @@ impl RunConfig {
         self.plan.done = done;
         self
     }
+
+    /// Where a run of this config over a space of `space` ids starts, before it runs: the ids
+    /// it covers (`counters.total`), those done before (`counters.done_before`) and the
+    /// coverage strip they fill, as the running pool counts them. What a front end shows of
+    /// a resumed run (of the whole space, a window or a shard) before it is launched.
+    ///
+    /// ```
+    /// use poolwatch_core::{RunConfig, Shard};
+    /// let config = RunConfig::default()
+    ///     .with_shard(Shard::new(1, 2).unwrap().with_chunk(10))
+    ///     .with_done(vec![(0, 40)]);
+    /// let start = config.starting_point(100);
+    /// assert_eq!((start.counters.total, start.counters.done_before), (50, 20));
+    /// ```
+    #[must_use]
+    pub fn starting_point(&self, space: u64) -> Snapshot {
+        let plan = crate::plan::ResolvedPlan::new(&self.plan, Some(space));
+        let total = plan.total(space);
+        let buckets = self.coverage_buckets.max(1);
+        let mut coverage = vec![0; buckets];
+        for &(start, end) in plan.done().ranges() {
+            let (from, to) = (plan.rank(start.min(space)), plan.rank(end.min(space)));
+            if from == to {
+                continue;
+            }
+            let (first, last) = (bucket_of(total, buckets, from), bucket_of(total, buckets, to - 1));
+            for (index, cell) in coverage.iter_mut().enumerate().take(last + 1).skip(first) {
+                let (low, high) = bucket_span(total, buckets, index);
+                *cell += to.min(high).saturating_sub(from.max(low));
+            }
+        }
+        let mut snapshot = Snapshot::default();
+        snapshot.counters.total = total;
+        snapshot.counters.done_before = plan.done_count(space);
+        snapshot.coverage = coverage;
+        snapshot
+    }
 }
 
 impl Default for RunConfig {
