@@ -69,6 +69,9 @@ pub struct Cli {
     /// Cover one shard of the space: I/N (shards take interleaved chunks; 0 <= I < N)
     #[arg(long, global = true, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<poolwatch_core::Shard>,
+    /// With --halt lowest: share matches with the other shards of the search through folder DIR (made if missing), so that one shard's match bounds them all
+    #[arg(long, global = true, value_name = "DIR")]
+    pub bounds: Option<PathBuf>,
     /// Run the search on a cluster engine (slurm) as --shards array tasks, and watch them
     #[arg(long, global = true, value_name = "ENGINE")]
     pub cluster: Option<String>,

@@ -135,6 +135,7 @@ impl Controller {
             log: EventLog::open(self.options.log_path.as_deref()).unwrap_or_default(),
             status_every: self.options.status_every,
             runs_path: self.options.runs_path.clone(),
+            bounds: None,
         });
         let info = run_info(preset, session.search().as_ref(), session.run_config().workers);
         app.update(Msg::Started(info));

@@ -39,6 +39,11 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
             Resumption::Continue { plan, checkpoint } => (*plan, Some(checkpoint)),
         },
     };
+    if cli.bounds.is_some() && plan.preset.halt != poolwatch_core::HaltPolicy::Lowest {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--bounds shares the matches of a --halt lowest search between its shards: add --halt lowest, or drop --bounds"
+        )));
+    }
     if let Some(engine) = &cli.cluster {
         return crate::watch::entry::cluster_main(cli, engine, &plan, signals);
     }
@@ -69,6 +74,7 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
             log,
             status_every: std::time::Duration::from_secs_f64(cli.status_every),
             runs_path: cli.runs.clone(),
+            bounds: cli.bounds.clone(),
         });
         // The session, and with it the search, ends inside: `exec --output` prints what still
         // waits before the summary.

@@ -48,6 +48,8 @@ compile_error!(
 #[cfg(feature = "app")]
 mod app;
 #[cfg(feature = "app")]
+mod bounds;
+#[cfg(feature = "app")]
 mod cli;
 #[cfg(feature = "app")]
 mod cluster;

@@ -25,8 +25,9 @@ impl RunOutcome {
     pub fn of(reason: HaltReason, matches: u64) -> Self {
         match reason {
             HaltReason::Match | HaltReason::After => Self::Found,
-            HaltReason::Exhausted if matches > 0 => Self::Found,
-            HaltReason::Exhausted => Self::Exhausted,
+            HaltReason::Exhausted | HaltReason::Bounded if matches > 0 => Self::Found,
+            // A shard bounded by another's match searched all of its part that counts.
+            HaltReason::Exhausted | HaltReason::Bounded => Self::Exhausted,
             _ => Self::Stopped,
         }
     }

@@ -38,6 +38,8 @@ pub struct Launch<'a> {
     pub status_every: Duration,
     /// `--runs FILE`: the finished run's record is appended there.
     pub runs_path: Option<PathBuf>,
+    /// `--bounds DIR`: under `--halt lowest`, matches shared with the search's other shards.
+    pub bounds: Option<PathBuf>,
 }
 
 /// A control request, from a key or a signal: each is applied, and logged, in one place.
@@ -76,6 +78,8 @@ pub struct Session {
     /// A resumed run's earlier figures and best, and its goal: what the screen adds to the
     /// pool's own (see [`Session::snapshot`]), as the summary does.
     carried: Option<(Carried, Goal)>,
+    /// `--bounds DIR` under `--halt lowest`: this run's share of the folder.
+    bounds: Option<crate::bounds::BoundShare>,
 }
 
 impl Session {
@@ -112,6 +116,7 @@ impl Session {
             log,
             status_every,
             runs_path,
+            bounds,
         } = launch;
         let config = Self::config(preset, window, shard, checkpoint);
         let spec = Some(&preset.spec);
@@ -123,6 +128,9 @@ impl Session {
         }
         .with_status_every(status_every);
         let run = Run::start(Arc::clone(&search), &config);
+        let bounds = bounds
+            .filter(|_| config.policy == poolwatch_core::HaltPolicy::Lowest)
+            .and_then(|dir| share_bounds(&dir, &config, &run));
         Self {
             run,
             recorder,
@@ -131,6 +139,7 @@ impl Session {
             config,
             runs_path,
             carried,
+            bounds,
         }
     }
 
@@ -207,9 +216,19 @@ impl Session {
         self.recorder.status_every()
     }
 
-    /// Records one pool event (not `Finished`: that is [`Session::finish`]).
+    /// Records one pool event (not `Finished`: that is [`Session::finish`]); under
+    /// `--bounds`, a match is shared with the other shards.
     pub fn record(&mut self, event: &Event) {
         self.recorder.event(&self.run, event);
+        if let (Event::Match { task, .. }, Some(share)) = (event, self.bounds.as_mut())
+            && let Err(err) = share.publish(*task)
+        {
+            crate::console::say(&format!(
+                "poolwatch: --bounds: cannot share the match at {task}: {}; the other shards go on without it",
+                crate::console::os_reason(&err)
+            ));
+            self.bounds = None;
+        }
     }
 
     /// Logs a `progress` event.
@@ -271,6 +290,25 @@ impl Session {
             runs_problem,
         }
     }
+}
+
+/// This run's share of the `--bounds` folder `dir`, named after its shard (`shard-I-of-N`),
+/// or after this process where the run is not a shard. `None`, said in one line, when the
+/// folder cannot be used: the run goes on unbounded by the others.
+fn share_bounds(dir: &std::path::Path, config: &RunConfig, run: &Run) -> Option<crate::bounds::BoundShare> {
+    let name = match config.plan.shard {
+        Some(shard) => format!("shard-{}-of-{}", shard.index, shard.count),
+        None => format!("run-{}", std::process::id()),
+    };
+    crate::bounds::BoundShare::start(dir, &name, run.lowest_bound())
+        .map_err(|err| {
+            crate::console::say(&format!(
+                "poolwatch: --bounds {}: {}; this run goes on without the other shards' matches",
+                dir.display(),
+                crate::console::os_reason(&err)
+            ));
+        })
+        .ok()
 }
 
 /// What Ready shows of the run `checkpoint` resumes: the ids done (counted and on the

@@ -363,6 +363,7 @@ pub fn describe_reason(reason: HaltReason) -> &'static str {
         HaltReason::Exhausted => "searched the whole space",
         HaltReason::Signal => "interrupted by a signal",
         HaltReason::Fatal => "stopped by an error no task can get past",
+        HaltReason::Bounded => "bounded by a lower match in another shard: every id below it ran",
     }
 }
 
@@ -378,6 +379,7 @@ pub fn brief_reason(reason: HaltReason) -> &'static str {
         HaltReason::Exhausted => "whole space searched",
         HaltReason::Signal => "interrupted by a signal",
         HaltReason::Fatal => "fatal error",
+        HaltReason::Bounded => "bounded by a shard",
     }
 }
 

@@ -75,6 +75,10 @@ const APP: &[Layer] = &[
                 "SIGINT, SIGTERM, SIGHUP and the control signals as messages",
             ),
             ("testing", "test-only helpers (temporary paths, recorded writes)"),
+            (
+                "bounds",
+                "--bounds: shards of a --halt lowest search share their matches",
+            ),
         ],
     },
     Layer {

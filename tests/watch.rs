@@ -578,3 +578,65 @@ fn watch_follows_a_log_whose_path_is_not_utf8() {
     let output = common::cli::finish(child, PATIENCE);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
 }
+
+/// Issue 23: the shards of a `--halt lowest` search share their matches through `--bounds`:
+/// a match in one bounds the other, which runs only its ids below it and ends `bounded`, and
+/// `watch` reports the lowest match of the search.
+#[test]
+fn the_shards_of_a_lowest_search_bound_each_other() {
+    let scratch = Scratch::new("watch-lowest-shards");
+    let bounds = scratch.join("bounds");
+    let logs = [scratch.join("shard0.jsonl"), scratch.join("shard1.jsonl")];
+    // 20,000 ids of 1 ms in chunks of 156 (ids 156..312 are shard 1's): the needle at 300 is
+    // shard 1's, and shard 0 holds 10,000 ids, 156 of them below it (0..156).
+    let shard = |index: usize| {
+        poolwatch()
+            .args(["--headless", "--json", "-w", "2", "--halt", "lowest", "--bounds"])
+            .arg(&bounds)
+            .args(["--shard", &format!("{index}/2"), "--log"])
+            .arg(&logs[index])
+            .args(["needle", "--tasks", "20000", "--needle", "300", "--sleep-ms", "1"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let one = summary_of(&shard(1).wait_with_output().unwrap());
+    assert_eq!(one["halt_reason"], "match", "{one}");
+    assert_eq!(
+        std::fs::read_to_string(bounds.join("shard-1-of-2.bound")).unwrap(),
+        "300\n"
+    );
+    // Shard 0 starts once shard 1's match is shared: bounded from its first look.
+    let zero = summary_of(&shard(0).wait_with_output().unwrap());
+    assert_eq!(zero["halt_reason"], "bounded", "{zero}");
+    assert_eq!(zero["exit_code"], 1, "no match of its own: {zero}");
+    assert!(
+        zero["completed"].as_u64().unwrap() < 5_000,
+        "ran far above the bound: {zero}"
+    );
+    let events = common::logs::read_jsonl(&logs[0]);
+    let done = common::logs::of_kind(&events, "progress")
+        .last()
+        .map(|progress| progress["done"].clone())
+        .unwrap();
+    let below: Vec<(u64, u64)> = serde_json::from_value(done).unwrap();
+    assert!(
+        below.iter().any(|&(start, end)| start == 0 && end >= 156),
+        "every id of shard 0 below the match ran: {below:?}"
+    );
+    let watched = summary_of(&watch(&[&logs[0], &logs[1]]).wait_with_output().unwrap());
+    assert_eq!(watched["halt_reason"], "match", "{watched}");
+    assert_eq!(watched["matches"][0]["task"], 300, "{watched}");
+    assert_eq!(watched["exit_code"], 0, "{watched}");
+}
+
+/// `--bounds` without `--halt lowest` has nothing to share: one line, exit 2.
+#[test]
+fn bounds_without_halt_lowest_is_refused() {
+    let output = poolwatch()
+        .args(["--headless", "--bounds", "b", "needle", "--tasks", "10", "--needle", "3"])
+        .output()
+        .unwrap();
+    let said = common::cli::assert_refused(&output, "--bounds", "--bounds without --halt lowest");
+    assert!(said.contains("add --halt lowest"), "{said}");
+}

@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 const RECENT_ERRORS: usize = 16;
 
 /// Halt reasons that end a run for good: resuming it has nothing left to do.
-const FINAL_REASONS: [HaltReason; 4] = [
+const FINAL_REASONS: [HaltReason; 5] = [
     HaltReason::Exhausted,
     HaltReason::Match,
     HaltReason::After,
     HaltReason::Done,
+    HaltReason::Bounded,
 ];
 
 /// Why a log cannot be resumed.

@@ -79,7 +79,7 @@ pub fn cluster_main(
     let job = ArrayJob {
         name: "poolwatch".to_string(),
         tasks: shards,
-        command: shard_command(&dir, &preset_path, shards, cli.status_every)?,
+        command: shard_command(&dir, &preset_path, shards, cli.status_every, plan.preset.halt)?,
         dir: dir.clone(),
         engine_args: cli.sbatch_args.clone(),
     };
@@ -219,11 +219,18 @@ fn preset_toml(cli: &Cli, plan: &RunPlan) -> Result<String, String> {
     toml::to_string(&file).map_err(|err| format!("cannot write the search as TOML: {err}"))
 }
 
-/// What each array task runs: this poolwatch, headless, on its shard, logging into the job directory.
-fn shard_command(dir: &Path, preset: &Path, shards: u32, status_every: f64) -> Result<Vec<String>, Failure> {
+/// What each array task runs: this poolwatch, headless, on its shard, logging into the job
+/// directory; under `--halt lowest` the shards share their matches in its `bounds` folder.
+fn shard_command(
+    dir: &Path,
+    preset: &Path,
+    shards: u32,
+    status_every: f64,
+    halt: poolwatch_core::HaltPolicy,
+) -> Result<Vec<String>, Failure> {
     let exe = std::env::current_exe()
         .map_err(|err| Failure::from(anyhow::anyhow!("cannot find this program's path: {err}")))?;
-    Ok(vec![
+    let mut command = vec![
         exe.display().to_string(),
         "--headless".to_string(),
         "--json".to_string(),
@@ -237,5 +244,9 @@ fn shard_command(dir: &Path, preset: &Path, shards: u32, status_every: f64) -> R
         dir.join(format!("shard-{TASK_INDEX}.jsonl"))
             .display()
             .to_string(),
-    ])
+    ];
+    if halt == poolwatch_core::HaltPolicy::Lowest {
+        command.extend(["--bounds".to_string(), dir.join("bounds").display().to_string()]);
+    }
+    Ok(command)
 }

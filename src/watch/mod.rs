@@ -444,6 +444,7 @@ impl Aggregate {
             HaltReason::Done,
             HaltReason::User,
             HaltReason::Signal,
+            HaltReason::Bounded,
         ];
         order
             .into_iter()

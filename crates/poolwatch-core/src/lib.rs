@@ -40,8 +40,8 @@ mod pool;
 pub use cancel::CancelToken;
 pub use plan::{BadShard, IdPlan, MAX_SHARD_CHUNK, PlannedIds, RangeSet, Shard};
 pub use pool::{
-    BadHaltPolicy, Best, Counters, Event, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason, MAX_WORKERS,
-    Run, RunConfig, RunReport, RunState, Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow, WorkerState,
-    bucket_of, bucket_span, panics, rate,
+    BadHaltPolicy, Best, Counters, Event, HaltLimit, HaltMode, HaltOn, HaltPolicy, HaltReason, LowestBound,
+    MAX_WORKERS, Run, RunConfig, RunReport, RunState, Snapshot, StopRequest, WORKER_THREAD_PREFIX, WorkerRow,
+    WorkerState, bucket_of, bucket_span, panics, rate,
 };
 pub use search::{Goal, InputNaming, MatchOdds, Outcome, Search, SpaceStatus};

@@ -1435,3 +1435,68 @@ fn lowest_policy_finishes_every_id_below_the_lowest_match_and_cancels_the_rest()
     assert!(report.counters.completed >= 997, "{report:?}");
     assert_invariant(&report, &ran);
 }
+
+/// Ids 0..20,000, each 1 ms; the ids in `matches` match. Records every id that ran.
+struct TimedMatches {
+    matches: Vec<u64>,
+    ran: Mutex<HashSet<u64>>,
+}
+
+impl Search for TimedMatches {
+    fn name(&self) -> &str {
+        "timed-matches"
+    }
+    fn params(&self) -> String {
+        String::new()
+    }
+    fn space(&self) -> u64 {
+        20_000
+    }
+    fn run(&self, task: u64, cancel: &CancelToken) -> Outcome {
+        if cancel.sleep(Duration::from_millis(1)) {
+            return Outcome::Cancelled;
+        }
+        self.ran.lock().unwrap().insert(task);
+        if self.matches.contains(&task) {
+            Outcome::Match {
+                value: task.to_string(),
+                score: None,
+            }
+        } else {
+            Outcome::Miss
+        }
+    }
+}
+
+/// Issue 23: under `lowest`, a match found elsewhere (another shard's) bounds the run as its
+/// own would: every id below it runs, the run ends `Bounded` without a match of its own; a
+/// lower match of its own still wins.
+#[test]
+fn a_bound_from_elsewhere_ends_a_lowest_run_once_every_id_below_it_ran() {
+    for (own, bound, reason) in [
+        (vec![15_000], 600, HaltReason::Bounded),
+        (vec![300, 15_000], 600, HaltReason::Match),
+    ] {
+        let search = Arc::new(TimedMatches {
+            matches: own.clone(),
+            ran: Mutex::new(HashSet::new()),
+        });
+        let run = Run::start(search.clone(), &config(2, HaltPolicy::Lowest));
+        run.bound_lowest(bound);
+        let report = run.wait();
+        assert_eq!(report.reason, reason, "own matches {own:?}");
+        let ran = search.ran.lock().unwrap().clone();
+        let lowest_own = own.iter().copied().min().unwrap();
+        let proven_below = bound.min(lowest_own);
+        assert!(
+            (0..proven_below).all(|id| ran.contains(&id)),
+            "an id below the bound did not run"
+        );
+        assert!(
+            !ran.contains(&15_000),
+            "ran far past the bound: {} ids",
+            ran.len()
+        );
+        assert_eq!(report.counters.matches, u64::from(reason == HaltReason::Match));
+    }
+}

@@ -30,6 +30,29 @@ pub const WORKER_THREAD_PREFIX: &str = worker::THREAD_PREFIX;
 /// Most workers a run may have.
 pub const MAX_WORKERS: usize = 1024;
 
+/// A handle to a run's `--halt lowest` bound, for a thread that learns of matches found
+/// elsewhere (another shard's): see [`Run::bound_lowest`].
+#[derive(Clone)]
+pub struct LowestBound {
+    shared: Arc<Shared>,
+}
+
+impl LowestBound {
+    /// A match at `task` found elsewhere: see [`Run::bound_lowest`].
+    pub fn lower(&self, task: u64) {
+        if self.shared.policy == HaltPolicy::Lowest && self.shared.lowest.lower(task, &self.shared.crew) {
+            // The submitter stops at the new bound now, not after its next wait.
+            self.shared.queue.wake_submitter();
+        }
+    }
+
+    /// True once the run has finished.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.shared.report().is_some()
+    }
+}
+
 /// How a run is set up: start from [`RunConfig::default`] and chain the `with_` setters.
 ///
 /// ```
@@ -365,6 +388,23 @@ impl Run {
     pub fn halt(&self, mode: HaltMode, request: StopRequest) {
         self.shared
             .halt(mode, request.reason(), std::time::Instant::now());
+    }
+
+    /// Under `--halt lowest`: a match at `task` found elsewhere (another shard of the same
+    /// search) bounds this run as one of its own would: ids at or above `task` are not run
+    /// (running ones are cancelled), every id below it still runs. The run then ends with
+    /// [`HaltReason::Bounded`] unless it finds a lower match of its own. Nothing under any
+    /// other policy.
+    pub fn bound_lowest(&self, task: u64) {
+        self.lowest_bound().lower(task);
+    }
+
+    /// A handle that lowers this run's `lowest` bound from another thread.
+    #[must_use]
+    pub fn lowest_bound(&self) -> LowestBound {
+        LowestBound {
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     /// Drops queued work and cancels running tasks.

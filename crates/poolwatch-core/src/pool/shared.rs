@@ -342,8 +342,10 @@ impl Shared {
     /// Why a run ended without a halt: every id ran, or under `lowest`, every id below the
     /// lowest match did.
     fn natural_end(&self) -> HaltReason {
-        if self.lowest.found().is_some() {
+        if self.lowest.found().is_some() && !self.lowest.bounded_elsewhere() {
             HaltReason::Match
+        } else if self.lowest.bounded_elsewhere() {
+            HaltReason::Bounded
         } else {
             HaltReason::Exhausted
         }

@@ -4,6 +4,9 @@
 //! and a lower match lowers the bound. The run ends when every id below the bound has run,
 //! so the lowest match is proven lowest.
 //!
+//! A match found elsewhere (another shard of the same search, [`crate::Run::bound_lowest`])
+//! bounds the run the same way, without being this run's match.
+//!
 //! Batches leave the queue in id order, so once a worker is on an id above m, every batch it
 //! takes after is above m too: cancelling its token can only cut work above the bound.
 
@@ -16,8 +19,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The bound of a `lowest` run and the workers' own cancel tokens.
 pub(crate) struct Lowest {
-    /// The lowest match so far; `u64::MAX` while there is none.
+    /// The lowest match so far, this run's or one found elsewhere; `u64::MAX` while there is none.
     bound: AtomicU64,
+    /// This run's own lowest match; `u64::MAX` while it has none.
+    own: AtomicU64,
     /// Each worker's token, by slot index, while it has one (see [`Lowest::token_for`]).
     tokens: Mutex<Vec<Option<CancelToken>>>,
 }
@@ -26,6 +31,7 @@ impl Lowest {
     pub fn new() -> Self {
         Self {
             bound: AtomicU64::new(u64::MAX),
+            own: AtomicU64::new(u64::MAX),
             tokens: Mutex::new(Vec::new()),
         }
     }
@@ -36,14 +42,25 @@ impl Lowest {
         self.bound.load(Ordering::Acquire)
     }
 
-    /// The lowest match so far, if any.
+    /// This run's lowest match so far, if any.
     pub fn found(&self) -> Option<u64> {
-        Some(self.bound()).filter(|bound| *bound != u64::MAX)
+        Some(self.own.load(Ordering::Acquire)).filter(|own| *own != u64::MAX)
     }
 
-    /// A match at `task`: lowers the bound if it is below it, and cancels the tasks of the
-    /// workers whose current id is above it. Returns true when the bound was lowered.
+    /// True when a match found elsewhere bounds the run (and none of its own is as low).
+    pub fn bounded_elsewhere(&self) -> bool {
+        self.bound() < self.own.load(Ordering::Acquire)
+    }
+
+    /// A match of this run at `task`: see [`Lowest::lower`]. Returns true when the bound was lowered.
     pub fn offer(&self, task: u64, crew: &Crew) -> bool {
+        self.own.fetch_min(task, Ordering::AcqRel);
+        self.lower(task, crew)
+    }
+
+    /// Lowers the bound to `task` if it is below it, and cancels the tasks of the workers
+    /// whose current id is above it. Returns true when the bound was lowered.
+    pub fn lower(&self, task: u64, crew: &Crew) -> bool {
         let before = self.bound.fetch_min(task, Ordering::AcqRel);
         if task >= before {
             return false;

@@ -228,11 +228,14 @@ pub enum HaltReason {
     Signal,
     /// A task reported an error the search cannot go on from ([`crate::search::Outcome::Fatal`]).
     Fatal,
+    /// Under `lowest`, a lower match found elsewhere (another shard, [`crate::Run::bound_lowest`])
+    /// bounded the run, and every id below it has run.
+    Bounded,
 }
 
 impl HaltReason {
     /// Every reason.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Match,
         Self::After,
         Self::Fail,
@@ -241,6 +244,7 @@ impl HaltReason {
         Self::Exhausted,
         Self::Signal,
         Self::Fatal,
+        Self::Bounded,
     ];
 
     /// The reason whose [`HaltReason::as_str`] name is `name`.
@@ -261,6 +265,7 @@ impl HaltReason {
             Self::Exhausted => "exhausted",
             Self::Signal => "signal",
             Self::Fatal => "fatal",
+            Self::Bounded => "bounded",
         }
     }
 }
