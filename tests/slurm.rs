@@ -337,3 +337,38 @@ fn t_in_the_cluster_dashboard_cancels_every_shard() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
 }
+
+/// Issue 23: `--halt lowest` across Slurm shards: a shard's match bounds the others (through
+/// the shared `--bounds` folder `--cluster` gives them), and the search ends with the lowest
+/// valid nonce, the one a single machine proves lowest, without running the whole space.
+#[test]
+#[ignore = "needs Slurm: cargo test --test slurm -- --ignored"]
+fn four_pow_shards_find_the_lowest_nonce_together() {
+    let Some(conf) = cluster() else { return };
+    let search = ["pow", "--tasks", "400000", "--bits", "14", "--data", "lowest"];
+    let (code, summary, job, dir) = four_shards(&conf, "pow-lowest", "lowest", &search);
+    let single = one_machine(&search, "lowest");
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(summary["halt_reason"], "match", "{summary}");
+    assert_eq!(
+        match_tasks(&summary).first(),
+        match_tasks(&single).first(),
+        "the lowest: {summary}\none machine: {single}"
+    );
+    assert!(
+        summary["completed"].as_u64().unwrap() < 400_000,
+        "the bound cut the other shards: {summary}"
+    );
+    let shards = summary["shards"].as_array().unwrap();
+    assert!(
+        shards.iter().any(|shard| shard.to_string().contains("bounded")),
+        "a shard without the lowest match ends bounded: {summary}"
+    );
+    assert!(dir.path().join("bounds").is_dir(), "the shards' bounds folder");
+    queue_empty_at(&conf, &job);
+    assert!(
+        processes_of(dir.path()).is_empty(),
+        "shards left: {:?}",
+        processes_of(dir.path())
+    );
+}

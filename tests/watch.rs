@@ -634,7 +634,16 @@ fn the_shards_of_a_lowest_search_bound_each_other() {
 #[test]
 fn bounds_without_halt_lowest_is_refused() {
     let output = poolwatch()
-        .args(["--headless", "--bounds", "b", "needle", "--tasks", "10", "--needle", "3"])
+        .args([
+            "--headless",
+            "--bounds",
+            "b",
+            "needle",
+            "--tasks",
+            "10",
+            "--needle",
+            "3",
+        ])
         .output()
         .unwrap();
     let said = common::cli::assert_refused(&output, "--bounds", "--bounds without --halt lowest");
