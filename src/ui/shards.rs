@@ -199,6 +199,24 @@ mod tests {
         }
     }
 
+    /// Issue 25: `2339 of 3010 completed` read without separators; every count in the table
+    /// is written as people read it.
+    #[test]
+    fn the_counts_of_the_table_have_thousands_separators() {
+        let row = ShardRow {
+            completed: 2_339,
+            total: 3_010_000,
+            matches: 12_345,
+            errors: 1_002,
+            ..shard(0, "running", false)
+        };
+        let lines = draw(&[row], 6);
+        let text = lines.join("\n");
+        for count in ["2,339 / 3,010,000", "12,345", "1,002"] {
+            assert!(text.contains(count), "{count}: {text}");
+        }
+    }
+
     fn draw(rows: &[ShardRow], height: u16) -> Vec<String> {
         draw_scrolled(rows, height, 0)
     }
