@@ -1066,3 +1066,20 @@ fn e_in_ready_opens_the_form_and_plus_minus_act_or_say_why_not() {
     let text = draw(&halting, 120, 40).backend().to_string();
     assert!(text.contains("the run is halting"), "{text}");
 }
+
+/// Issue 25: a watched search never paused read `2.5s (2.0s active)`: the header shows the
+/// live active time the watcher gives, not the snapshot's, which stops at the shards' last
+/// `progress` lines.
+#[test]
+fn a_watched_header_shows_the_live_active_time() {
+    let mut app = watched_app(2);
+    let mut snapshot = app.snapshot.clone().unwrap();
+    snapshot.elapsed = Duration::from_millis(2_500);
+    snapshot.active = Duration::from_millis(2_000);
+    app.update(Msg::Frame(snapshot));
+    let text = redraw(&mut app);
+    assert!(text.contains("2.5s  (2.0s active)"), "{text}");
+    app.live_active = Some(Duration::from_millis(2_500));
+    let text = redraw(&mut app);
+    assert!(text.contains("2.5s  (2.5s active)"), "{text}");
+}

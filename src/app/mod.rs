@@ -320,6 +320,9 @@ pub struct App {
     pub history: RunsHistory,
     /// The shards of a watched search (`poolwatch watch`, `--cluster`): shown in place of the workers.
     pub shards: Option<Vec<ShardRow>>,
+    /// A watched search's active time as of now, for the header: the snapshot's own lags
+    /// to the shards' last `progress` lines, to match the completed count it goes with.
+    pub live_active: Option<Duration>,
     /// The panel the arrow keys scroll.
     pub focus: Focus,
     /// Rows of the workers table scrolled past, at most [`App::workers_scroll_limit`].
@@ -363,6 +366,7 @@ impl App {
             color,
             history: RunsHistory::default(),
             shards: None,
+            live_active: None,
             focus: Focus::Log,
             workers_scroll: 0,
             workers_shown: 0,

@@ -183,7 +183,8 @@ fn render_header(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         (Some(run), _) => {
             if let Some(snapshot) = &app.snapshot {
                 parts.push((1, Span::raw(duration(snapshot.elapsed))));
-                parts.push((5, Span::raw(format!("({} active)", duration(snapshot.active)))));
+                let active = app.live_active.unwrap_or(snapshot.active).min(snapshot.elapsed);
+                parts.push((5, Span::raw(format!("({} active)", duration(active)))));
                 let workers = u64::try_from(snapshot.target_workers).unwrap_or(u64::MAX);
                 parts.push((2, Span::raw(plural(workers, "worker"))));
             }

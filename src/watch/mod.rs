@@ -376,6 +376,27 @@ impl Aggregate {
             .sum()
     }
 
+    /// The active time of the search as of unix time `now`, for people to read: as
+    /// [`Aggregate::active`], but a live shard that is not paused is active until now (its
+    /// paused time so far is its last `progress` line's elapsed less active), where the
+    /// snapshot's figure stops at that line, to go with the completed count it holds.
+    #[must_use]
+    pub fn live_active(&self, now: f64) -> Duration {
+        let seconds = self
+            .logs
+            .iter()
+            .filter(|l| l.end.is_none() && !l.paused)
+            .filter_map(|l| {
+                let progress = l.progress.as_ref()?;
+                let paused = (progress.elapsed_s - progress.active_s).max(0.0);
+                let elapsed = (now - l.started_ts).max(progress.elapsed_s);
+                Some(l.started_ts - self.origin_ts.unwrap_or(l.started_ts) + elapsed - paused)
+            })
+            .fold(self.active().as_secs_f64(), f64::max);
+        let end = if self.all_ended() { self.last_end_ts() } else { now };
+        crate::eventlog::schema::seconds(seconds).min(self.at(end))
+    }
+
     /// The longest stretch any shard was not paused, measured from the search's time zero:
     /// an ended shard's own figure from its summary (its last `progress` line is older than
     /// its end), a live shard's from its latest `progress` line, the moment its completed
@@ -809,6 +830,22 @@ mod tests {
         assert!(
             three - ended.active < Duration::from_millis(1),
             "shard 1 started 0.5 s late, ran 2.5 s"
+        );
+    }
+
+    /// Issue 25: a live search never paused reads as active as it is long, though its shards'
+    /// last `progress` lines are a while old; the snapshot's own figure stays with them.
+    #[test]
+    fn a_live_search_never_paused_reads_active_all_along() {
+        let aggregate = two_shards();
+        // Shard 0 started at 100.0, last said 1.0 s active at 101.0; now is 102.5.
+        let now = 102.5;
+        assert_eq!(aggregate.snapshot(now).elapsed, Duration::from_millis(2500));
+        assert!(aggregate.snapshot(now).active < Duration::from_millis(1600));
+        let live = aggregate.live_active(now);
+        assert!(
+            Duration::from_millis(2500) - live < Duration::from_millis(1),
+            "{live:?}"
         );
     }
 

@@ -105,6 +105,7 @@ where
                 if started {
                     app.update(Msg::Frame(aggregate.snapshot(now)));
                     app.shards = Some(aggregate.shard_rows(now));
+                    app.live_active = Some(aggregate.live_active(now));
                 }
                 if !ended && started && watcher.finished() {
                     ended = true;
