@@ -122,7 +122,7 @@ pub mod internals {
     pub use crate::runs_file::{RunOutcome, RunRecord};
     pub use crate::spec::{CollatzSpec, NeedleSpec, PowSpec, RastriginSpec, SearchSpec};
     pub use crate::term::{FrameSync, Input};
-    pub use crate::ui::{CoverageCell, coverage_cells, render};
+    pub use crate::ui::{CoverageCell, Theme, coverage_cells, render};
     pub use crate::watch::follow::{LocalSteer, Watcher};
     pub use crate::watch::view::run_loop as watch_loop;
     pub use poolwatch_core::{bucket_of, bucket_span};

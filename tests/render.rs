@@ -745,7 +745,6 @@ fn ready_shows_the_known_total() {
 
 #[test]
 fn matches_are_green_and_every_state_has_its_colour() {
-    use ratatui::style::Color;
     let mut app = found_app();
     app.color = true;
     let terminal = draw(&app, 120, 40);
@@ -761,7 +760,7 @@ fn matches_are_green_and_every_state_has_its_colour() {
     let cell = buffer
         .cell((u16::try_from(col).unwrap() - 1, u16::try_from(row).unwrap()))
         .unwrap();
-    assert_eq!(cell.fg, Color::Green, "a match in the log is green");
+    assert_eq!(Some(cell.fg), THEME.found().fg, "a match in the log is green");
     let header_colour = |app: &App| {
         let terminal = draw(app, 120, 40);
         let buffer = terminal.backend().buffer().clone();
@@ -797,9 +796,12 @@ fn log_line_colour(app: &App, needle: &str) -> ratatui::style::Color {
         .fg
 }
 
+/// The dashboard's colours (the theme names them: red, green, yellow... each readable on a
+/// dark and a light background).
+const THEME: poolwatch::internals::Theme = poolwatch::internals::Theme::new(true);
+
 #[test]
 fn a_notice_is_a_yellow_line_of_its_own_kind_and_not_an_error() {
-    use ratatui::style::Color;
     let mut app = running_app(2);
     app.color = true;
     app.update(Msg::Pool(Event::Error {
@@ -814,10 +816,10 @@ fn a_notice_is_a_yellow_line_of_its_own_kind_and_not_an_error() {
         worker: 1,
         at: Duration::from_millis(1_600),
     }));
-    assert_eq!(log_line_colour(&app, "error: task 7"), Color::Red);
+    assert_eq!(Some(log_line_colour(&app, "error: task 7")), THEME.error().fg);
     assert_eq!(
-        log_line_colour(&app, "notice: task 9: worker pid 12 exited"),
-        Color::Yellow
+        Some(log_line_colour(&app, "notice: task 9: worker pid 12 exited")),
+        THEME.warn().fg
     );
     // The matches-only view keeps neither.
     app.update(key(KeyCode::Char('m')));
