@@ -326,6 +326,14 @@ class _Run:
         selector = selectors.DefaultSelector()
         self.listener.setblocking(False)
         selector.register(self.listener, selectors.EVENT_READ, None)
+        # poolwatch's exit wakes the loop at once where the system gives a pidfd (Linux 5.3,
+        # Python 3.9); elsewhere the loop looks every 50 ms.
+        exit_fd = None
+        try:
+            exit_fd = os.pidfd_open(self.proc.pid)
+            selector.register(exit_fd, selectors.EVENT_READ, "exit")
+        except (AttributeError, OSError):
+            exit_fd = None
         buffers = {}
         exited_at = None
         while True:
@@ -333,6 +341,8 @@ class _Run:
             for key, _ in events:
                 if key.data is None:
                     self._accept(selector, buffers)
+                elif key.data == "exit":
+                    selector.unregister(exit_fd)
                 else:
                     self._receive(selector, key.fileobj, buffers)
             if self.proc.poll() is not None:
@@ -343,6 +353,8 @@ class _Run:
                 if not buffers or time.monotonic() - exited_at > 5.0:
                     break
         selector.close()
+        if exit_fd is not None:
+            os.close(exit_fd)
         self.listener.close()
         for conn in list(buffers):
             conn.close()

@@ -18,7 +18,7 @@ apply). For each input the worker:
 the original stdout), so it never corrupts the answers. Standard library only.
 """
 
-import base64
+import binascii
 import io
 import json
 import os
@@ -42,11 +42,26 @@ _BOOL_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
 def _load_main(path):
-    """Imports the caller's script as `__mp_main__` and aliases it as `__main__` (spawn's way)."""
+    """Imports the caller's script as `__mp_main__` and aliases it as `__main__` (spawn's way).
+
+    A plain script is compiled and run here, as `runpy.run_path` would run it (whose import is
+    a fifth of a worker's start-up); a folder or a zip file goes through runpy."""
     module = types.ModuleType("__mp_main__")
     sys.modules["__mp_main__"] = sys.modules["__main__"] = module
     module.__file__ = path
     module.__builtins__ = __builtins__
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read()
+        code = compile(source, path, "exec", dont_inherit=True)
+    except (OSError, SyntaxError, ValueError):
+        code = None  # not a plain script (a folder, a zip file): runpy knows those
+    if code is not None:
+        module.__cached__ = None
+        module.__loader__ = None
+        module.__package__ = None
+        exec(code, module.__dict__)  # noqa: S102 - the caller's own script, as spawn runs it
+        return
     import runpy
 
     namespace = runpy.run_path(path, run_name="__mp_main__")
@@ -173,7 +188,7 @@ def _parse(data):
         seq, _, payload = line.partition(b" ")
         seqs.append(int(seq))
         if payload[:1] == b"p":
-            payloads.append(_unpickle(base64.b64decode(payload[1:])))
+            payloads.append(_unpickle(binascii.a2b_base64(payload[1:])))
         else:
             payloads.append(int(payload))
     return seqs, payloads, False
@@ -294,7 +309,7 @@ def _restart(rest, answer_fd):
     """maxtasksperchild: a fresh interpreter in this process (poolwatch sees the same pid)."""
     os.dup2(answer_fd, 1)
     env = dict(os.environ)
-    env["POOLWATCH_PY_REST"] = base64.b64encode(rest).decode()
+    env["POOLWATCH_PY_REST"] = binascii.b2a_base64(rest, newline=False).decode()
     sys.stdout.flush()
     sys.stderr.flush()
     flags = ["-S"] if sys.flags.no_site else []
@@ -333,7 +348,7 @@ def main():
     worker = _Worker(spec, sender, answer_fd)
     limit = spec.get("maxtasksperchild")
     offset = spec.get("offset")
-    rest = base64.b64decode(os.environ.pop("POOLWATCH_PY_REST", ""))
+    rest = binascii.a2b_base64(os.environ.pop("POOLWATCH_PY_REST", ""))
     try:
         while True:
             end = rest.rfind(b"\n")
