@@ -42,6 +42,11 @@ fn output_within(child: Child) -> Output {
     finish(child, DEADLINE)
 }
 
+/// Runs `command` with `stdout` and `stderr` under the deadline; returns what it wrote.
+fn output_with(mut command: Command, stdout: Stdio, stderr: Stdio) -> Output {
+    output_within(command.stdout(stdout).stderr(stderr).spawn().unwrap())
+}
+
 fn dev_full() -> File {
     OpenOptions::new().write(true).open("/dev/full").unwrap()
 }
@@ -60,12 +65,7 @@ const QUICK: [&str; 7] = ["--headless", "--json", "needle", "--tasks", "50", "--
 #[test]
 fn a_closed_pipe_on_stdout_ends_quietly() {
     // The reader is gone before poolwatch writes its summary.
-    let child = poolwatch(&QUICK)
-        .stdout(closed_pipe())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let output = output_within(child);
+    let output = output_with(poolwatch(&QUICK), closed_pipe(), Stdio::piped());
     assert_eq!(output.status.code(), Some(EXIT_BROKEN_PIPE), "{output:?}");
     assert!(
         output.stderr.is_empty(),
@@ -76,12 +76,7 @@ fn a_closed_pipe_on_stdout_ends_quietly() {
 
 #[test]
 fn a_full_disk_on_stdout_is_one_line_and_exit_4() {
-    let child = poolwatch(&QUICK)
-        .stdout(dev_full())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let output = output_within(child);
+    let output = output_with(poolwatch(&QUICK), dev_full().into(), Stdio::piped());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(EXIT_OUTPUT_FAILED), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -130,13 +125,7 @@ fn with_closed(mut command: Command, fd: i32) -> Command {
 /// descriptor, so the writes "succeeded"). A summary that cannot be written is exit 4, said.
 #[test]
 fn a_closed_stdout_is_said_and_exit_4() {
-    let mut command = with_closed(poolwatch(&QUICK), 1);
-    let child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let output = output_within(child);
+    let output = output_with(with_closed(poolwatch(&QUICK), 1), Stdio::null(), Stdio::piped());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(EXIT_OUTPUT_FAILED), "{stderr}");
     assert_eq!(
@@ -158,23 +147,10 @@ fn a_closed_stdout_is_said_and_exit_4() {
 /// a run with nothing to say there ends with its own code.
 #[test]
 fn a_closed_stderr_is_exit_4_only_when_something_was_said_there() {
-    let mut command = with_closed(poolwatch(&["--headless", "needle", "--tasks", "0"]), 2);
-    let output = output_within(
-        command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let refused = with_closed(poolwatch(&["--headless", "needle", "--tasks", "0"]), 2);
+    let output = output_with(refused, Stdio::piped(), Stdio::null());
     assert_eq!(output.status.code(), Some(EXIT_OUTPUT_FAILED), "{output:?}");
-    let mut command = with_closed(poolwatch(&QUICK), 2);
-    let output = output_within(
-        command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let output = output_with(with_closed(poolwatch(&QUICK), 2), Stdio::piped(), Stdio::null());
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("\"match_count\":1"),

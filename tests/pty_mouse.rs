@@ -20,6 +20,25 @@ const LONG_RUN: [&str; 7] = [
     "--needle=999999",
 ];
 
+/// A click on the footer's `? help` opens the help; a click outside it closes it.
+fn click_help_open_and_closed(session: &mut Pty) {
+    let (x, y) = session.find("? help").unwrap();
+    session.click(x, y);
+    session.wait_for("hotkeys");
+    session.click(0, ROWS - 1);
+    session.wait_gone("hotkeys");
+}
+
+/// Waits until the cell at (`x`, `y`) is drawn reversed: its row is the selected one.
+fn wait_highlighted(session: &Pty, x: u16, y: u16) {
+    let selected = common::poll_within(
+        std::time::Duration::from_secs(30),
+        std::time::Duration::from_millis(50),
+        || session.reversed_at(x, y).then_some(()),
+    );
+    assert!(selected.is_some(), "row not highlighted:\n{}", session.screen());
+}
+
 #[test]
 fn clicks_press_footer_keys_focus_panels_and_the_wheel_scrolls_the_log() {
     let mut session = Pty::start(&LONG_RUN);
@@ -37,12 +56,7 @@ fn clicks_press_footer_keys_focus_panels_and_the_wheel_scrolls_the_log() {
     let (x, y) = session.find("workers:").unwrap();
     assert!(!session.reversed_at(x, y + 2));
     session.click(x, y + 2);
-    let selected = common::poll_within(
-        std::time::Duration::from_secs(30),
-        std::time::Duration::from_millis(50),
-        || session.reversed_at(x, y + 2).then_some(()),
-    );
-    assert!(selected.is_some(), "row not highlighted:\n{}", session.screen());
+    wait_highlighted(&session, x, y + 2);
 
     // Enough log lines to scroll, then the wheel over the log scrolls it, not the workers.
     for _ in 0..3 {
@@ -56,11 +70,7 @@ fn clicks_press_footer_keys_focus_panels_and_the_wheel_scrolls_the_log() {
     session.wait_for("scrolled 0");
 
     // A click on `? help` opens the help, a click outside it closes it.
-    let (x, y) = session.find("? help").unwrap();
-    session.click(x, y);
-    session.wait_for("hotkeys");
-    session.click(0, ROWS - 1);
-    session.wait_gone("hotkeys");
+    click_help_open_and_closed(&mut session);
 
     session.press("t");
     session.wait_for("[Stopped]");
@@ -126,23 +136,14 @@ fn in_watch_clicks_select_shards_the_wheel_scrolls_them_and_hints_are_buttons() 
     let (x, y) = session.find("node2 ").unwrap();
     assert!(!session.reversed_at(x, y));
     session.click(x, y);
-    let selected = common::poll_within(
-        std::time::Duration::from_secs(30),
-        std::time::Duration::from_millis(50),
-        || session.reversed_at(x, y).then_some(()),
-    );
-    assert!(selected.is_some(), "row not highlighted:\n{}", session.screen());
+    wait_highlighted(&session, x, y);
 
     // The wheel over the table scrolls it: shard 1's row goes out of view.
     session.wheel(true, x, y);
     session.wait_gone("node1 ");
 
     // The footer's `? help` opens the help; a click outside closes it.
-    let (x, y) = session.find("? help").unwrap();
-    session.click(x, y);
-    session.wait_for("hotkeys");
-    session.click(0, ROWS - 1);
-    session.wait_gone("hotkeys");
+    click_help_open_and_closed(&mut session);
 
     // `q quit` in the footer asks, as `q` does, while the shards run.
     let (x, y) = session.find("q quit").unwrap();

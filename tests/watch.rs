@@ -524,20 +524,27 @@ fn watch_offers_only_the_keys_that_act() {
     }
 }
 
-#[test]
-fn a_headless_watch_of_missing_files_says_what_it_waits_for_and_stops_on_ctrl_c() {
-    use std::io::BufRead;
-    let scratch = Scratch::new("watch-waiting");
-    let missing = scratch.join("not-yet.jsonl");
+/// A headless `watch` of `log`, which does not exist: the child, the rest of its stderr, and
+/// its first stderr line (the waiting line).
+fn waiting_watch(log: &Path) -> (Child, std::io::BufReader<std::process::ChildStderr>, String) {
     let mut child = poolwatch()
-        .args(["watch", "--headless", missing.to_str().unwrap()])
+        .args(["watch", "--headless"])
+        .arg(log)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
+    std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
+    (child, stderr, first)
+}
+
+#[test]
+fn a_headless_watch_of_missing_files_says_what_it_waits_for_and_stops_on_ctrl_c() {
+    let scratch = Scratch::new("watch-waiting");
+    let missing = scratch.join("not-yet.jsonl");
+    let (child, mut stderr, first) = waiting_watch(&missing);
     assert!(first.contains("waiting for"), "{first:?}");
     assert!(first.contains("not-yet.jsonl (not there yet)"), "{first:?}");
     signal(&child, libc::SIGINT);
@@ -562,16 +569,7 @@ fn watch_follows_a_log_whose_path_is_not_utf8() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert_eq!(summary_of(&output)["completed"], ran["completed"]);
     std::fs::remove_file(&log).unwrap();
-    let mut child = poolwatch()
-        .args(["watch", "--headless"])
-        .arg(&log)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
+    let (child, _stderr, first) = waiting_watch(&log);
     assert!(first.contains(r"waiting for "), "{first:?}");
     assert!(first.contains(r"caf\xe9.jsonl (not there yet)"), "{first:?}");
     signal(&child, libc::SIGINT);
