@@ -150,8 +150,10 @@ fn edit_save_launch_twice_compare_and_export() {
     }
 }
 
-#[test]
-fn d_in_the_launcher_deletes_a_saved_preset_after_asking() {
+/// A fresh folder holding one saved preset, "Mine 12 bits", and poolwatch started there with
+/// the launcher open on it (the saved preset is the launcher's last row): (the folder, the
+/// preset's file, the session).
+fn launcher_on_a_saved_preset() -> (Scratch, std::path::PathBuf, Pty) {
     let dir = fresh_dir();
     let saved = dir.join("presets/mine-12-bits.toml");
     std::fs::write(
@@ -163,13 +165,18 @@ fn d_in_the_launcher_deletes_a_saved_preset_after_asking() {
     session.wait_for("[Ready]");
     session.press("l");
     session.wait_for("Mine 12 bits [pow");
-    // The saved preset is the launcher's last row.
     for _ in 0..20 {
         session.press(DOWN);
     }
     session.wait_until("the saved preset highlighted", |screen| {
         highlighted(screen).is_some_and(|title| title.starts_with("Mine 12 bits"))
     });
+    (dir, saved, session)
+}
+
+#[test]
+fn d_in_the_launcher_deletes_a_saved_preset_after_asking() {
+    let (_dir, saved, mut session) = launcher_on_a_saved_preset();
     session.press("d");
     session.wait_for("delete the saved preset \"Mine 12 bits\"? y/n");
     session.press("n");
@@ -194,23 +201,7 @@ fn d_in_the_launcher_deletes_a_saved_preset_after_asking() {
 
 #[test]
 fn n_in_the_launcher_renames_a_saved_preset() {
-    let dir = fresh_dir();
-    let saved = dir.join("presets/mine-12-bits.toml");
-    std::fs::write(
-        &saved,
-        "name = \"Mine 12 bits\"\n[search]\nkind = \"pow\"\nbits = 12\n",
-    )
-    .unwrap();
-    let mut session = start_in(dir.path(), &["-w", "2"]);
-    session.wait_for("[Ready]");
-    session.press("l");
-    session.wait_for("Mine 12 bits [pow");
-    for _ in 0..20 {
-        session.press(DOWN);
-    }
-    session.wait_until("the saved preset highlighted", |screen| {
-        highlighted(screen).is_some_and(|title| title.starts_with("Mine 12 bits"))
-    });
+    let (dir, saved, mut session) = launcher_on_a_saved_preset();
     session.press("n");
     session.wait_for("rename \"Mine 12 bits\"");
     session.press(CTRL_U);

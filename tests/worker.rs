@@ -767,11 +767,12 @@ fn no_worker_process_outlives_a_halt_now() {
     );
 }
 
-#[test]
-fn workers_die_with_a_killed_poolwatch() {
+/// A run of two shell workers that answer every 50 ms, their script marked with a token of
+/// their own (so that this test finds its processes among other tests'): (the token, the run).
+fn two_slow_marked_workers() -> (String, Child) {
     let tok = procfs::unique_marker(0);
     let script = format!("while read x; do sleep 0.05; echo 0; done # {tok}");
-    let mut child = spawn(&[
+    let child = spawn(&[
         "-w",
         "2",
         "exec",
@@ -783,6 +784,12 @@ fn workers_die_with_a_killed_poolwatch() {
         "-c",
         &script,
     ]);
+    (tok, child)
+}
+
+#[test]
+fn workers_die_with_a_killed_poolwatch() {
+    let (tok, mut child) = two_slow_marked_workers();
     assert!(
         holds_within(PATIENCE, || workers_with(&tok).len() >= 2),
         "the workers never started"
@@ -798,20 +805,7 @@ fn workers_die_with_a_killed_poolwatch() {
 
 #[test]
 fn each_worker_leads_its_own_process_group() {
-    let tok = procfs::unique_marker(0);
-    let script = format!("while read x; do sleep 0.05; echo 0; done # {tok}");
-    let mut child = spawn(&[
-        "-w",
-        "2",
-        "exec",
-        "--worker",
-        "--range",
-        "0..100000",
-        "--",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    let (tok, mut child) = two_slow_marked_workers();
     assert!(holds_within(PATIENCE, || workers_with(&tok).len() >= 2));
     for (pid, group) in workers_with(&tok) {
         assert_eq!(pid, group, "a worker must lead its own process group");
