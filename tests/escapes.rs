@@ -28,6 +28,27 @@ fn hostile_inputs(dir: &Scratch) -> std::path::PathBuf {
     path
 }
 
+/// `--halt never exec` over the lines of `input`, each echoed by a command whose output
+/// holds escape sequences of its own; every job matches, so each is listed with its output.
+fn echo_each_line_of(input: &std::path::Path) -> Vec<&str> {
+    vec![
+        "--halt",
+        "never",
+        "exec",
+        // Matches are listed with their output (a job that merely succeeds is counted).
+        "--match-stdout",
+        ".",
+        "--input",
+        input.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        ECHO_WITH_ESCAPES,
+        "sh",
+        "{}",
+    ]
+}
+
 fn run(dir: &Scratch, args: &[&str]) -> Output {
     let mut command = poolwatch();
     command.current_dir(dir.path()).args(args).stdin(Stdio::null());
@@ -49,26 +70,9 @@ const ECHO_WITH_ESCAPES: &str = r#"printf '\033]0;OUT\007%s\n' "$1""#;
 fn the_text_summary_shows_inputs_and_output_escaped() {
     let dir = Scratch::new("escapes-summary");
     let input = hostile_inputs(&dir);
-    let output = run(
-        &dir,
-        &[
-            "--headless",
-            "--halt",
-            "never",
-            "exec",
-            // Matches are listed with their output (a job that merely succeeds is counted).
-            "--match-stdout",
-            ".",
-            "--input",
-            input.to_str().unwrap(),
-            "--",
-            "sh",
-            "-c",
-            ECHO_WITH_ESCAPES,
-            "sh",
-            "{}",
-        ],
-    );
+    let mut args = vec!["--headless"];
+    args.extend(echo_each_line_of(&input));
+    let output = run(&dir, &args);
     assert_no_escape("stdout", &output.stdout);
     assert_no_escape("stderr", &output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -176,22 +180,7 @@ fn non_utf8_bytes_reach_the_command_unchanged() {
 fn the_dashboard_shows_inputs_and_output_escaped() {
     let dir = Scratch::new("escapes-dashboard");
     let input = hostile_inputs(&dir);
-    let mut pty = Pty::start(&[
-        "--halt",
-        "never",
-        "exec",
-        // Matches are listed with their output (a job that merely succeeds is counted).
-        "--match-stdout",
-        ".",
-        "--input",
-        input.to_str().unwrap(),
-        "--",
-        "sh",
-        "-c",
-        ECHO_WITH_ESCAPES,
-        "sh",
-        "{}",
-    ]);
+    let mut pty = Pty::start(&echo_each_line_of(&input));
     pty.wait_for("press Enter to launch");
     pty.press("\r");
     let screen = pty.wait_for(r"\e]0;PWNED\x07a");
