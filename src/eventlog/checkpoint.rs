@@ -77,7 +77,7 @@ pub struct Checkpoint {
     pub spec: crate::spec::SearchSpec,
     /// Ids that ran to an outcome, merged half-open ranges, sorted.
     pub done: Vec<(u64, u64)>,
-    /// The lowest [`MAX_SUMMARY_MATCHES`] matches by task (the value of the first time each
+    /// The lowest `MAX_SUMMARY_MATCHES` (10,000) matches by task (the value of the first time each
     /// was logged): what a summary lists.
     pub matches: BTreeMap<u64, String>,
     /// Tasks that matched, each counted once.

@@ -403,7 +403,7 @@ pub const MAX_LOG_LINE: usize = 64 << 20;
 
 /// Every complete record of a log file, in order. A torn last line (no newline, or not parsable
 /// at the very end of the file) is skipped; a bad line anywhere else is an error. Holds the
-/// whole log: readers of logs of any length use [`for_each_record`].
+/// whole log: readers of logs of any length use `for_each_record`.
 ///
 /// # Errors
 /// When the file cannot be read, a whole line is not a record, or the format is newer.
