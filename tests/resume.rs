@@ -69,7 +69,8 @@ const COLLATZ: [&str; 6] = ["--halt", "never", "-w", "2", "collatz", "--below"];
 
 #[test]
 fn resume_after_kill_9_gives_the_uninterrupted_result_and_runs_no_done_id_again() {
-    let below = "400000";
+    // A run of about a second in a debug build: the kill lands long before its end.
+    let below = "1000000";
     let (whole, _) = run(&[&COLLATZ[..], &[below]].concat());
     assert_eq!(whole["halt_reason"], "exhausted");
 
@@ -158,7 +159,9 @@ fn a_resumed_pow_search_finds_the_same_first_nonce() {
 fn sigterm_then_a_torn_line_then_resume() {
     let scratch = Scratch::new("resume-term");
     let log = scratch.join("log.jsonl");
-    let args = [&COLLATZ[..], &["200000"]].concat();
+    // About a second in a debug build (below 200,000 it took 0.11 s, so the run could end
+    // between its first progress line, at 0.1 s, and the signal).
+    let args = [&COLLATZ[..], &["2000000"]].concat();
     let stopped = interrupt(&args, &log, 20_000, libc::SIGTERM);
     assert_eq!(stopped.status.code(), Some(128 + libc::SIGTERM));
     // A power cut mid-write: half a line at the end.
@@ -166,7 +169,7 @@ fn sigterm_then_a_torn_line_then_resume() {
     text.push_str(r#"{"event":"progress","t":9"#);
     std::fs::write(&log, text).unwrap();
     let (resumed, _) = run(&["--resume", log.to_str().unwrap()]);
-    assert_eq!(resumed["completed"], 199_999, "{resumed}");
+    assert_eq!(resumed["completed"], 1_999_999, "{resumed}");
     assert_eq!(resumed["halt_reason"], "exhausted");
 }
 
@@ -174,8 +177,12 @@ fn sigterm_then_a_torn_line_then_resume() {
 fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
     let scratch = Scratch::new("resume-conflict");
     let log = scratch.join("log.jsonl");
-    let args = [&COLLATZ[..], &["200000"]].concat();
-    interrupt(&args, &log, 1, libc::SIGKILL);
+    // A space no run gets through before the kill: below 200,000 the run could end between
+    // its first progress line and the signal, and its log then says it finished (which
+    // `--resume` answers with exit 0, not a conflict).
+    let args = [&COLLATZ[..], &["2000000000"]].concat();
+    let killed = interrupt(&args, &log, 1, libc::SIGKILL);
+    assert_eq!(killed.status.code(), None, "killed by SIGKILL, not ended");
     let path = log.to_str().unwrap();
     let missing = scratch.join("missing.jsonl");
     let other = scratch.arg("other.jsonl");
@@ -244,7 +251,8 @@ fn conflicting_flags_and_bad_logs_are_one_line_and_exit_2() {
 
 #[test]
 fn a_resumed_shard_goes_on_with_its_own_shard_and_another_shard_is_one_line_and_exit_2() {
-    let args = [&COLLATZ[..], &["800000"]].concat();
+    // A shard of about a second in a debug build, not 0.12 s: the kill lands before its end.
+    let args = [&COLLATZ[..], &["8000000"]].concat();
     let sharded = [&["--shard", "1/4"][..], &args].concat();
     let (whole, _) = run(&sharded);
     assert_eq!(whole["halt_reason"], "exhausted", "{whole}");
