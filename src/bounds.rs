@@ -55,7 +55,8 @@ impl BoundShare {
                         if let Some(least) = least_bound(&dir) {
                             bound.lower(least);
                         }
-                        std::thread::sleep(POLL);
+                        // Woken early by Drop: a run's end never waits out a poll.
+                        std::thread::park_timeout(POLL);
                     }
                 })?
         };
@@ -90,6 +91,7 @@ impl Drop for BoundShare {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
         if let Some(poller) = self.poller.take() {
+            poller.thread().unpark();
             let _finished = poller.join();
         }
     }
