@@ -137,22 +137,7 @@ fn halt_lowest_reports_the_lowest_match_when_a_higher_one_is_found_first() {
         \x20   time.sleep(1.0 if p == 996 else 0.001)\n\
         \x20   return p in (996, 1993)\n\
         serve(f)";
-    let (summary, output) = run(&[
-        "--halt",
-        "lowest",
-        "--log",
-        log.to_str().unwrap(),
-        "-w",
-        "4",
-        "exec",
-        "--worker",
-        "--range",
-        "0..50000",
-        "--",
-        "python3",
-        "-c",
-        script,
-    ]);
+    let (summary, output) = run(&logged_python_workers(&log, "lowest", "0..50000", script));
     assert_eq!(output.status.code(), Some(0), "{summary}");
     assert_eq!(summary["halt_reason"], "match", "{summary}");
     assert_eq!(summary["matches"][0]["task"], 996, "{summary}");
@@ -514,22 +499,7 @@ fn worker_progress_moves_per_answer() {
         \x20   time.sleep(0.05)\n\
         \x20   return False\n\
         serve(f)";
-    let (summary, _) = run(&[
-        "--halt",
-        "never",
-        "--log",
-        log.to_str().unwrap(),
-        "-w",
-        "4",
-        "exec",
-        "--worker",
-        "--range",
-        "0..400",
-        "--",
-        "python3",
-        "-c",
-        script,
-    ]);
+    let (summary, _) = run(&logged_python_workers(&log, "never", "0..400", script));
     assert_eq!(summary["completed"], 400, "{summary}");
     let events = read_jsonl(&log);
     let early: Vec<u64> = of_kind(&events, "progress")
@@ -943,6 +913,16 @@ fn write_input(
 }
 
 /// A never-halting run logged to `log`: one `sh -c SCRIPT` worker over the inputs `range`,
+/// The arguments of `exec --worker` over `range` with four Python workers running `script`,
+/// under `--halt halt`, logged to `log`.
+fn logged_python_workers<'a>(log: &'a Path, halt: &'a str, range: &'a str, script: &'a str) -> Vec<&'a str> {
+    let log = log.to_str().unwrap();
+    vec![
+        "--halt", halt, "--log", log, "-w", "4", "exec", "--worker", "--range", range, "--", "python3", "-c",
+        script,
+    ]
+}
+
 /// with the exec options `extra`.
 fn logged_sh_worker<'a>(log: &'a Path, extra: &[&'a str], range: &'a str, script: &'a str) -> Vec<&'a str> {
     let log = log.to_str().unwrap();
