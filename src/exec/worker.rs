@@ -643,15 +643,7 @@ impl Driver<'_> {
             }
         }
         if fault.is_protocol() {
-            proc.quick_faults = if quick { proc.quick_faults + 1 } else { 0 };
-            if proc.quick_faults >= QUICK_DEATHS {
-                return Err(format!(
-                    "worker '{}' broke the answer protocol {QUICK_DEATHS} times in a row, each within {} s of its start: \
-                     it {what}; a worker answers each input line it reads with one line, and writes all else to stderr",
-                    self.workers.command.join(" "),
-                    QUICK_FAULT.as_secs()
-                ));
-            }
+            self.count_protocol_break(proc, quick, &what)?;
         }
         let last_answered = proc.last_answered.take();
         let status_arc = Arc::clone(&proc.status);
@@ -682,6 +674,22 @@ impl Driver<'_> {
         self.window.unaccounted = 0;
         proc.status.set_state(ProcState::Busy);
         Ok(())
+    }
+
+    /// Counts a broken answer protocol towards [`QUICK_DEATHS`] when it came `quick`ly after
+    /// the process started (else the count starts again); the message of a fatal error at the
+    /// limit, where `what` says what the process did.
+    fn count_protocol_break(&self, proc: &mut WorkerProc, quick: bool, what: &str) -> Result<(), String> {
+        proc.quick_faults = if quick { proc.quick_faults + 1 } else { 0 };
+        if proc.quick_faults < QUICK_DEATHS {
+            return Ok(());
+        }
+        Err(format!(
+            "worker '{}' broke the answer protocol {QUICK_DEATHS} times in a row, each within {} s of its start: \
+             it {what}; a worker answers each input line it reads with one line, and writes all else to stderr",
+            self.workers.command.join(" "),
+            QUICK_FAULT.as_secs()
+        ))
     }
 
     /// What went wrong, for messages: `exited with status 3`, `timed out after 0.5 s`...
