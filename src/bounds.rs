@@ -44,7 +44,7 @@ impl BoundShare {
     /// # Errors
     /// When the folder cannot be made or opened, is a link or is another user's.
     pub fn start(dir: &Path, name: &str, bound: LowestBound) -> io::Result<Self> {
-        let dir = Arc::new(safefs::dir_at(rustix::fs::CWD, dir, 0o755)?);
+        let dir = Arc::new(open_folder(dir)?);
         let stop = Arc::new(AtomicBool::new(false));
         let poller = {
             let (dir, stop) = (Arc::clone(&dir), Arc::clone(&stop));
@@ -95,6 +95,15 @@ impl Drop for BoundShare {
             let _finished = poller.join();
         }
     }
+}
+
+/// The bounds folder `dir`, made if missing, opened without following a link, and this
+/// user's: the launcher checks it before a run starts (a bad one is exit 2).
+///
+/// # Errors
+/// When it cannot be made or opened, is a link or is another user's.
+pub fn open_folder(dir: &Path) -> io::Result<OwnedFd> {
+    safefs::dir_at(rustix::fs::CWD, dir, 0o755)
 }
 
 /// The least id in the folder's `*.bound` files, if any holds one.

@@ -44,6 +44,15 @@ pub fn app_main(cli: &Cli, signals: &crossbeam_channel::Receiver<i32>) -> Result
             "--bounds shares the matches of a --halt lowest search between its shards: add --halt lowest, or drop --bounds"
         )));
     }
+    if let Some(dir) = &cli.bounds {
+        crate::bounds::open_folder(dir).map_err(|err| {
+            Failure::usage(anyhow::anyhow!(
+                "--bounds {}: {}: give a folder of yours that can be made or written",
+                dir.display(),
+                crate::console::os_reason(&err)
+            ))
+        })?;
+    }
     if let Some(engine) = &cli.cluster {
         return crate::watch::entry::cluster_main(cli, engine, &plan, signals);
     }

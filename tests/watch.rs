@@ -628,7 +628,8 @@ fn the_shards_of_a_lowest_search_bound_each_other() {
     assert_eq!(watched["exit_code"], 0, "{watched}");
 }
 
-/// `--bounds` without `--halt lowest` has nothing to share: one line, exit 2.
+/// `--bounds` without `--halt lowest` has nothing to share, and a folder that cannot be made
+/// cannot share: each is one line and exit 2 before the run.
 #[test]
 fn bounds_without_halt_lowest_is_refused() {
     let output = poolwatch()
@@ -646,4 +647,18 @@ fn bounds_without_halt_lowest_is_refused() {
         .unwrap();
     let said = common::cli::assert_refused(&output, "--bounds", "--bounds without --halt lowest");
     assert!(said.contains("add --halt lowest"), "{said}");
+    // A folder that cannot be made is one line and exit 2 before the run, not a warning after.
+    let output = poolwatch()
+        .args([
+            "--headless",
+            "--halt",
+            "lowest",
+            "--bounds",
+            "/proc/no/such",
+            "needle",
+        ])
+        .args(["--tasks", "10", "--needle", "3"])
+        .output()
+        .unwrap();
+    common::cli::assert_refused(&output, "--bounds /proc/no/such", "an unusable --bounds folder");
 }
